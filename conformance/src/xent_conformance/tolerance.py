@@ -1,0 +1,72 @@
+"""The spec's tolerance model, implemented once: the generator resolves bounds with it, the harness
+judges results with it.
+
+    accurate:    |got - exact| <= u * (A * |exact| + B * kappa) + C * eta
+    compatible:  |got - exact| <= c * u * (|exact| + kappa + nu) + C * eta
+
+Non-finite expected values compare exactly (NaN matches NaN); +0 and -0 are equal.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mpmath
+
+from .dtypes import DType
+
+LEVELS = ("accurate", "compatible")
+_PREC = 256  # bits for error arithmetic: exact decimals carry 40 digits, so this is plenty
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    abs_error: float   # |got - exact| (inf when a special value is wrong)
+    ulp_error: float   # abs_error in ulps of the dtype at the exact value
+    scaled_error: float  # abs_error / bound (<= 1 passes)
+
+
+def round_up_float64(x: mpmath.mpf) -> float:
+    """The smallest float64 >= x (x >= 0), so that a stored bound is never tighter than the model."""
+    f = float(x)
+    if mpmath.mpf(f) < x:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def accurate_bound(exact: mpmath.mpf, kappa: mpmath.mpf, dtype: DType, A: float, B: float, C: float) -> float:
+    with mpmath.workprec(_PREC):
+        u = mpmath.ldexp(1, dtype.unit_roundoff_exp)
+        eta = mpmath.ldexp(1, dtype.eta_exp)
+        return round_up_float64(u * (A * abs(exact) + B * kappa) + C * eta)
+
+
+def compatible_bound(exact: mpmath.mpf, kappa: mpmath.mpf, nu: mpmath.mpf, dtype: DType, c: float, C: float) -> float:
+    with mpmath.workprec(_PREC):
+        u = mpmath.ldexp(1, dtype.unit_roundoff_exp)
+        eta = mpmath.ldexp(1, dtype.eta_exp)
+        return round_up_float64(c * u * (abs(exact) + kappa + nu) + C * eta)
+
+
+def ulp(exact: mpmath.mpf, dtype: DType) -> mpmath.mpf:
+    """Unit in the last place of the dtype at exact (Harrison/Zimmermann: binade of |exact|)."""
+    if exact == 0:
+        return mpmath.ldexp(1, dtype.eta_exp)
+    _, e = mpmath.frexp(abs(exact))  # |exact| = m * 2**e with 0.5 <= m < 1
+    return mpmath.ldexp(1, max(e - 1, dtype.emin) - dtype.precision + 1)
+
+
+def judge(got: float, expected: float, exact_text: str, bound: float, dtype: DType) -> Verdict:
+    """Judge one output element against its golden value and an absolute bound."""
+    if math.isnan(expected) or math.isinf(expected):
+        same = (math.isnan(got) and math.isnan(expected)) or got == expected
+        return Verdict(same, 0.0 if same else math.inf, 0.0 if same else math.inf, 0.0 if same else math.inf)
+    if math.isnan(got) or math.isinf(got):
+        return Verdict(False, math.inf, math.inf, math.inf)
+    with mpmath.workprec(_PREC):
+        exact = mpmath.mpf(exact_text)
+        err = abs(mpmath.mpf(got) - exact)
+        ulps = float(err / ulp(exact, dtype))
+        scaled = float(err / bound) if bound > 0 else (0.0 if err == 0 else math.inf)
+        return Verdict(err <= bound, float(err), ulps, scaled)
