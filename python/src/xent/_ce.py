@@ -1,0 +1,102 @@
+"""Shared preparation of softmax_cross_entropy and its gradient: validation, the per-position class
+masses m_c = w_c q_c (smoothed, weighted target), the ignored positions and the mean's denominator."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _numerics as nm
+from ._validate import (check_enum, check_indices, check_probability, check_rank, check_reduction,
+                        float_array, float_param, out_dtype, weight_array)
+from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
+
+
+@dataclass
+class CESetup:
+    parts: nm.LseParts       # rows of logits, class axis last: [N, d1..dk, C]
+    mass: np.ndarray         # m_c per position (work dtype), 0 at ignored positions
+    ignored: np.ndarray      # bool [N, d1..dk]
+    denominator: object      # the mean's denominator (work dtype scalar)
+    reduction: str
+    out: np.dtype
+    work: np.dtype
+    ndim: int
+
+
+def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
+    logits = float_array("logits", logits)
+    check_rank("logits", logits, 2, 5)
+    C = logits.shape[1]
+    if C == 0:
+        raise InvalidShapeError(f"logits must have at least one class along axis 1, got shape {logits.shape}")
+    tgt = np.asarray(target)
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise InvalidArgumentError(f"ignore_index must be an integer, got {ignore_index!r}")
+    ignore_index = int(ignore_index)
+    w_arr = None
+    if weight is not None:
+        w_arr = weight_array("weight", weight)
+        if w_arr.shape != (C,):
+            raise ShapeMismatchError(f"weight must have shape [C] = ({C},), got {tuple(w_arr.shape)}")
+    prob_target = tgt.dtype.kind == "f"
+    pos_shape = (logits.shape[0],) + logits.shape[2:]
+    if prob_target:
+        if tgt.shape != logits.shape:
+            raise ShapeMismatchError(
+                f"a probability (float) target must have the logits' shape {logits.shape}, got {tgt.shape}"
+                + (" (class-index targets must have an integer dtype)" if tgt.shape == pos_shape else ""))
+        tgt = float_array("target", tgt)
+        out = out_dtype(logits, tgt)
+    else:
+        if tgt.dtype.kind not in "iu":
+            raise InvalidArgumentError(f"target must be an integer (class index) or float (probability) "
+                                       f"array, got dtype {tgt.dtype}")
+        if tgt.shape != pos_shape:
+            raise ShapeMismatchError(f"index target must have shape {pos_shape} (logits shape {logits.shape} "
+                                     f"without axis 1), got {tgt.shape}")
+        tgt = tgt.astype(np.int64)
+        out = out_dtype(logits)
+    eps = float_param("label_smoothing", label_smoothing, out, lo=0.0, hi=1.0)
+    mode = check_enum("label_smoothing_mode", label_smoothing_mode, ("uniform", "off_target"))
+    reduction = check_reduction(reduction)
+    if mode == "off_target" and C == 1 and eps > 0:
+        raise InvalidArgumentError("label_smoothing_mode='off_target' needs C >= 2 classes when "
+                                   f"label_smoothing > 0 (got C = 1, label_smoothing = {label_smoothing!r})")
+    if prob_target:
+        check_probability("target", tgt)
+    else:
+        check_indices("target", tgt, C, ignore_index)
+
+    work = nm.work_dtype(out)
+    x = np.moveaxis(logits, 1, -1).astype(work)
+    parts = nm.LseParts(x)
+    w = np.ones(C, dtype=work) if w_arr is None else w_arr.astype(work)
+    e = np.asarray(eps, dtype=work)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if prob_target:
+            t = np.moveaxis(tgt, 1, -1).astype(work)
+            if eps == 0:
+                tq = t
+            elif mode == "uniform":
+                tq = (1 - e) * t + e / C
+            else:
+                tq = (1 - e) * t + (e / (C - 1)) * (1 - t)
+            mass = w * tq
+            ignored = np.zeros(pos_shape, dtype=bool)
+            denominator = np.asarray(int(np.prod(pos_shape, dtype=np.int64)), dtype=work)
+        else:
+            ignored = tgt == ignore_index
+            y = np.where(ignored, 0, tgt)
+            onehot = np.zeros(pos_shape + (C,), dtype=bool)
+            if onehot.size:
+                np.put_along_axis(onehot, y[..., None], True, axis=-1)
+            if mode == "uniform":
+                q_on, q_off = (1 - e) + e / C, e / C
+            else:
+                q_on, q_off = 1 - e, (e / (C - 1) if C > 1 else np.asarray(0, dtype=work))
+            q = np.where(onehot, q_on, q_off).astype(work)
+            mass = np.where(ignored[..., None], 0, w * q).astype(work)
+            wy = np.where(ignored, 0, w[y]).astype(work)
+            denominator = nm.fsum(wy.reshape(1, -1))[0]
+    return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim)

@@ -1,0 +1,171 @@
+"""Argument checking shared by every function: conversion to arrays, dtypes, ranks, domains.
+
+Every failure raises the spec's typed error with a message naming the argument, and where it helps
+the offending index or shape.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import (IndexOutOfRangeError, InvalidArgumentError, InvalidProbabilityError,
+                     InvalidShapeError, ShapeMismatchError)
+
+REDUCTIONS = ("none", "sum", "mean")
+
+
+def float_array(name, x):
+    """``x`` as a float32 or float64 ndarray (other real dtypes are converted to float64)."""
+    arr = np.asarray(x)
+    if arr.dtype == np.float32 or arr.dtype == np.float64:
+        return arr
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64)
+    raise InvalidArgumentError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+
+
+def out_dtype(*arrays):
+    """float32 when every given float array is float32, float64 otherwise (numpy-like promotion;
+    Python scalars do not take part)."""
+    arrays = [a for a in arrays if a is not None]
+    if arrays and all(a.dtype == np.float32 for a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def index_array(name, x):
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0 and arr.dtype.kind in "fb":
+            return arr.astype(np.int64)
+        raise InvalidArgumentError(f"{name} must be an integer array of class indices, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def check_rank(name, arr, lo, hi):
+    if not lo <= arr.ndim <= hi:
+        want = f"rank {lo}" if lo == hi else f"rank {lo} to {hi}"
+        raise InvalidShapeError(f"{name} must have {want}, got shape {tuple(arr.shape)} (rank {arr.ndim})")
+
+
+def check_nonempty_axis(name, arr, axis, what="length"):
+    if arr.shape[axis] == 0:
+        raise InvalidShapeError(f"{name} must have a non-zero {what} along axis {axis % arr.ndim}, "
+                                f"got shape {tuple(arr.shape)}")
+
+
+def _where_first(mask):
+    idx = np.argwhere(mask)[0]
+    return tuple(int(i) for i in idx) if len(idx) != 1 else int(idx[0])
+
+
+def check_probability(name, arr):
+    """Every value in [0, 1] and not NaN."""
+    with np.errstate(invalid="ignore"):
+        bad = ~((arr >= 0) & (arr <= 1))
+    if bad.any():
+        where = _where_first(bad) if arr.ndim else ()
+        raise InvalidProbabilityError(f"{name} must lie in [0, 1]: {name}[{where}] = {arr[where]!r}"
+                                      if arr.ndim else f"{name} must lie in [0, 1], got {arr.item()!r}")
+
+
+def check_same_shape(name_a, a, name_b, b):
+    if a.shape != b.shape:
+        raise ShapeMismatchError(f"{name_a} and {name_b} must have the same shape, got "
+                                 f"{tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def check_enum(name, value, values):
+    if not isinstance(value, str) or value not in values:
+        raise InvalidArgumentError(f"{name} must be one of {', '.join(repr(v) for v in values)}; got {value!r}")
+    return value
+
+
+def check_reduction(reduction):
+    return check_enum("reduction", reduction, REDUCTIONS)
+
+
+def check_base(base):
+    if isinstance(base, numbers.Integral) and not isinstance(base, bool) and base == 2:
+        return "2"
+    return check_enum("base", base, ("e", "2"))
+
+
+def float_param(name, value, dtype, lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
+    """A float parameter as a value of ``dtype`` (1e-15 means the dtype's nearest value), range-checked."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        else:
+            raise InvalidArgumentError(f"{name} must be a real number, got {value!r}")
+    v = float(np.dtype(dtype).type(value)) if math.isfinite(float(value)) else float(value)
+    ok = not math.isnan(v)
+    if ok and finite and math.isinf(v):
+        ok = False
+    if ok and lo is not None:
+        ok = v > lo if lo_open else v >= lo
+    if ok and hi is not None:
+        ok = v < hi if hi_open else v <= hi
+    if not ok:
+        rng = ""
+        if lo is not None or hi is not None:
+            rng = (f" in {'(' if lo_open else '['}{lo if lo is not None else '-inf'}, "
+                   f"{hi if hi is not None else 'inf'}{')' if hi_open else ']'}")
+        raise InvalidArgumentError(f"{name} must be a {'finite ' if finite else ''}number{rng}; got {value!r}")
+    return v
+
+
+def weight_array(name, w):
+    """A non-negative finite weight tensor (float64 values)."""
+    arr = np.asarray(w)
+    if arr.dtype.kind not in "biuf":
+        raise InvalidArgumentError(f"{name} must be a real array, got dtype {arr.dtype}")
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        where = _where_first(bad) if arr.ndim else ()
+        raise InvalidArgumentError(f"{name} must be finite and >= 0: {name}[{where}] = {arr[where]!r}")
+    return arr
+
+
+def check_indices(name, target, n_classes, ignore_index=None):
+    """Class indices in [0, C), or equal to ignore_index when given."""
+    bad = (target < 0) | (target >= n_classes)
+    if ignore_index is not None:
+        bad &= target != ignore_index
+    if bad.any():
+        where = _where_first(bad)
+        extra = f" and is not ignore_index={ignore_index}" if ignore_index is not None else ""
+        raise IndexOutOfRangeError(f"{name}[{where}] = {int(target[where] if target.ndim else target)} is "
+                                   f"outside [0, {n_classes}){extra}")
+
+
+def normalise_axis(name, arr, axis):
+    """axis=None: the spec's rank-1 contract; an int: batched over the other axes."""
+    if axis is None:
+        check_rank(name, arr, 1, 1)
+        return 0
+    if arr.ndim == 0:
+        raise InvalidShapeError(f"{name} must have rank >= 1, got a scalar")
+    if not isinstance(axis, (int, np.integer)) or not -arr.ndim <= axis < arr.ndim:
+        raise InvalidArgumentError(f"axis {axis!r} is out of range for {name} of rank {arr.ndim}")
+    return int(axis) % arr.ndim
+
+
+def reduce(values, reduction, out, denominator=None):
+    """Apply a reduction to per-element values (work dtype); round once to ``out``."""
+    from ._numerics import compensated_sum
+    if reduction == "none":
+        return values.astype(out)
+    flat = values.reshape(1, -1)
+    hi, lo = compensated_sum(flat)
+    total = hi[0] + lo[0]
+    if reduction == "sum":
+        return out.type(total)
+    den = values.size if denominator is None else denominator
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return out.type(np.asarray(total) / np.asarray(den, dtype=values.dtype))

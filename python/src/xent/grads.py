@@ -1,0 +1,83 @@
+"""Gradients with respect to the logits: softmax cross-entropy, binary cross-entropy with logits, and
+the seed's sigmoid + squared-error comparison."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _ce
+from . import _numerics as nm
+from ._validate import check_probability, check_reduction, check_same_shape, float_array, out_dtype
+from .logit_losses import _logistic_inputs, _weights_for
+
+
+def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
+                               label_smoothing_mode="uniform", reduction="mean"):
+    r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits (same parameters).
+
+    With target mass :math:`m_c = w_c q_c` (smoothed, weighted) and g = softmax over the class axis,
+    :math:`\partial l / \partial x_c = g_c \sum_j m_j - m_c`, evaluated as
+    :math:`g_c \sum_{j \ne c} m_j - m_c (1 - g_c)` with :math:`1 - g_c` formed without cancellation.
+    Ignored positions have gradient 0; ``mean`` divides by the mean's denominator (a zero denominator
+    gives NaN everywhere). Returns an array of the logits' shape.
+
+    Limits: a single +inf logit at k gives g = onehot(k); NaN logits, two or more +inf, or all -inf
+    give NaN for that position.
+    """
+    st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    parts = st.parts
+    g = parts.softmax()
+    omg = parts.one_minus_softmax()
+    m = st.mass
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        M_hi, M_lo = nm.compensated_sum(m)
+        r_hi, r_lo = nm.two_sum(M_hi[..., None], -m)
+        rest = r_hi + (r_lo + M_lo[..., None])  # sum_{j != c} m_j
+        grad = nm.mul0(rest, g) - nm.mul0(m, omg)
+        grad = np.where(st.ignored[..., None], 0, grad)
+        if st.reduction == "mean":
+            den = np.asarray(st.denominator, dtype=st.work)
+            grad = grad / den if den != 0 else np.full_like(grad, np.nan)
+    res = np.moveaxis(grad.astype(st.out), -1, 1)
+    return res
+
+
+def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None, reduction="mean"):
+    r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to z:
+    :math:`w\,((1 - y)\,\sigma(z) - p_w\, y\, \sigma(-z))` (for :math:`p_w = 1` this is
+    :math:`w(\sigma(z) - y)`), divided by numel(z) for ``mean``. z = +inf gives w(1 - y),
+    z = -inf gives -w p_w y."""
+    z, y = _logistic_inputs(z, y)
+    w = _weights_for("weight", weight, z)
+    pw = _weights_for("pos_weight", pos_weight, z)
+    reduction = check_reduction(reduction)
+    check_probability("y", y)
+    out = out_dtype(z, y)
+    work = nm.work_dtype(out)
+    zw, yw = z.astype(work), y.astype(work)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        pos = yw if pw is None else pw.astype(work) * yw
+        gr = nm.mul0(1 - yw, nm.sigmoid(zw)) - nm.mul0(pos, nm.sigmoid(-zw))
+        if w is not None:
+            gr = nm.mul0(np.broadcast_to(w.astype(work), gr.shape), gr)
+        if reduction == "mean":
+            gr = gr / np.asarray(zw.size, dtype=work) if zw.size else gr
+    res = np.asarray(gr).astype(out)
+    return res
+
+
+def sigmoid_mse_grad(z, y):
+    r"""Gradient of the squared error :math:`(y - \sigma(z))^2 / 2` with respect to z:
+    :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`. Elementwise,
+    any shape; z = +-inf gives 0."""
+    z = float_array("z", z)
+    y = float_array("y", y)
+    check_same_shape("z", z, "y", y)
+    check_probability("y", y)
+    out = out_dtype(z, y)
+    work = nm.work_dtype(out)
+    zw, yw = z.astype(work), y.astype(work)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = nm.sigmoid(zw)
+        q = nm.sigmoid(-zw)
+        res = ((p - yw) * p * q).astype(out)
+    return res[()] if res.ndim == 0 else res

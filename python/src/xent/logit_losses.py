@@ -1,0 +1,173 @@
+"""Losses from logits: softmax cross-entropy (index or probability targets, class weights, ignore_index,
+label smoothing), binary cross-entropy with logits, softmax focal loss and sigmoid focal loss."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _ce
+from . import _numerics as nm
+from ._validate import (check_indices, check_probability, check_rank, check_reduction, check_same_shape,
+                        float_array, float_param, index_array, out_dtype, reduce, weight_array)
+from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
+
+
+def _result(res):
+    return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+
+
+def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
+                          label_smoothing_mode="uniform", reduction="mean"):
+    r"""Cross-entropy of softmax(logits) over axis 1 against class indices or class probabilities
+    (PyTorch's ``F.cross_entropy`` semantics).
+
+    With :math:`lp = \mathrm{log\_softmax}(\mathrm{logits}, \mathrm{axis}=1)` at each position
+    (n, d1..dk) the loss is :math:`-\sum_c w_c q_c\, lp_c`, where for an index target y
+
+    * ``'uniform'``:    :math:`q_c = (1-\epsilon)[c=y] + \epsilon/C`
+    * ``'off_target'``: :math:`q_c = (1-\epsilon)[c=y] + \epsilon/(C-1)[c \ne y]`
+
+    and for a probability target t (a float array of the logits' shape)
+    :math:`t'_c = (1-\epsilon)t_c + \epsilon/C` or :math:`(1-\epsilon)t_c + \epsilon(1-t_c)/(C-1)`.
+    Positions whose index target equals ``ignore_index`` are ignored. ``mean`` divides by the sum of
+    :math:`w_y` over non-ignored positions (index targets) or by the number of positions (probability
+    targets); a zero denominator gives NaN (numerator 0) or +inf.
+
+    Each :math:`-lp_c = (a - x_c) + \mathrm{log1p}(s)` is a sum of non-negative terms, so a confident
+    correct prediction keeps its tiny loss. ``logits`` is [N, C, d1..dk] (rank 2 to 5).
+
+    Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
+    ``InvalidProbabilityError``, ``InvalidArgumentError``.
+    """
+    st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    nll = st.parts.nll()
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = nm.mul0(st.mass, nll)
+    hi, lo = nm.compensated_sum(terms)
+    losses = np.where(st.ignored, 0, hi + lo).astype(st.work)
+    return _result(reduce(losses, st.reduction, st.out, st.denominator))
+
+
+def _weights_for(name, w, z):
+    if w is None:
+        return None
+    arr = weight_array(name, w)
+    if arr.shape != z.shape and arr.shape != (z.shape[-1],):
+        raise ShapeMismatchError(f"{name} must have z's shape {z.shape} or [C] = ({z.shape[-1]},), got {arr.shape}")
+    return arr
+
+
+def _logistic_inputs(z, y):
+    z = float_array("z", z)
+    y = float_array("y", y)
+    check_rank("z", z, 1, 5)
+    check_same_shape("z", z, "y", y)
+    return z, y
+
+
+def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, reduction="mean"):
+    r"""Binary cross-entropy of sigmoid(z) against targets y, from logits:
+    :math:`l = w\,(p_w\, y\, \mathrm{softplus}(-z) + (1 - y)\, \mathrm{softplus}(z))`.
+
+    All terms are non-negative (no cancellation, no overflow). ``weight`` and ``pos_weight`` have z's
+    shape or [C] (C = z's last dimension, broadcast along the last axis). ``mean`` divides by numel(z).
+    Limits: z = +inf gives 0 when y = 1, +inf otherwise; z = -inf gives 0 when y = 0.
+
+    Raises ``InvalidShapeError`` (rank 0 or above 5), ``ShapeMismatchError``, ``InvalidProbabilityError``,
+    ``InvalidArgumentError``.
+    """
+    z, y = _logistic_inputs(z, y)
+    w = _weights_for("weight", weight, z)
+    pw = _weights_for("pos_weight", pos_weight, z)
+    reduction = check_reduction(reduction)
+    check_probability("y", y)
+    out = out_dtype(z, y)
+    work = nm.work_dtype(out)
+    losses = _bce_logits_terms(z.astype(work), y.astype(work), w, pw, work)
+    return _result(reduce(losses, reduction, out))
+
+
+def _bce_logits_terms(zw, yw, w, pw, work):
+    with np.errstate(invalid="ignore", over="ignore"):
+        pos = yw if pw is None else mul_exact(pw.astype(work), yw)
+        l = nm.mul0(pos, nm.softplus(-zw)) + nm.mul0(1 - yw, nm.softplus(zw))
+        if w is not None:
+            l = nm.mul0(np.broadcast_to(w.astype(work), l.shape), l)
+    return l
+
+
+def mul_exact(a, b):
+    with np.errstate(invalid="ignore", over="ignore"):
+        return a * b
+
+
+def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Softmax focal loss (seed document 000):
+    :math:`p_t = \mathrm{softmax}(\mathrm{logits}_n)_{y_n}`,
+    :math:`FL_n = \alpha_{y_n} (1 - p_t)^\gamma (-\log p_t)`, with :math:`\alpha_y = 1` when ``alpha``
+    is None and :math:`0^0 = 1`. ``mean`` divides by N.
+
+    Evaluated with :math:`-\log p_t = (a - x_y) + \mathrm{log1p}(s)` and
+    :math:`1 - p_t = \sum_{i \ne y} e^{x_i - a} / (1 + s)` (no cancellation for a confident target).
+    ``logits`` is [N, C], ``target`` [N] integer classes; ``alpha`` is None or [C].
+
+    Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
+    ``InvalidArgumentError`` (gamma or alpha negative or non-finite; unknown reduction).
+    """
+    logits = float_array("logits", logits)
+    target = np.asarray(target)
+    check_rank("logits", logits, 2, 2)
+    check_rank("target", target, 1, 1)
+    N, C = logits.shape
+    if C == 0:
+        raise InvalidShapeError(f"logits must have at least one class (C > 0), got shape {logits.shape}")
+    target = index_array("target", target)
+    if target.shape[0] != N:
+        raise ShapeMismatchError(f"target length {target.shape[0]} differs from N = {N} (logits shape {logits.shape})")
+    a = None
+    if alpha is not None:
+        a = weight_array("alpha", alpha)
+        if a.shape != (C,):
+            raise ShapeMismatchError(f"alpha must have shape [C] = ({C},), got {a.shape}")
+    out = out_dtype(logits)
+    g = float_param("gamma", gamma, out, lo=0.0)
+    reduction = check_reduction(reduction)
+    check_indices("target", target, C)
+    work = nm.work_dtype(out)
+    parts = nm.LseParts(logits.astype(work))
+    idx = target[:, None]
+    nll = np.take_along_axis(parts.nll(), idx, axis=1)[:, 0]
+    omp = np.take_along_axis(parts.one_minus_softmax(), idx, axis=1)[:, 0]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        mod = np.power(omp, np.asarray(g, dtype=work))
+        fl = nm.mul0(mod, nll)
+        if a is not None:
+            fl = nm.mul0(a.astype(work)[target], fl)
+    return _result(reduce(fl.astype(work), reduction, out))
+
+
+def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
+    r"""Sigmoid focal loss, RetinaNet form (``torchvision.ops.sigmoid_focal_loss``):
+    :math:`ce = y\,\mathrm{softplus}(-z) + (1-y)\,\mathrm{softplus}(z)`,
+    :math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)`, loss :math:`= ce\,(1-p_t)^\gamma`, multiplied by
+    :math:`\alpha y + (1-\alpha)(1-y)` unless ``alpha`` is None. :math:`0^0 = 1`; ``mean`` divides by numel.
+
+    Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``InvalidProbabilityError``,
+    ``InvalidArgumentError`` (alpha outside [0, 1]; gamma negative or non-finite; unknown reduction).
+    """
+    z, y = _logistic_inputs(z, y)
+    out = out_dtype(z, y)
+    al = None if alpha is None else float_param("alpha", alpha, out, lo=0.0, hi=1.0)
+    g = float_param("gamma", gamma, out, lo=0.0)
+    reduction = check_reduction(reduction)
+    check_probability("y", y)
+    work = nm.work_dtype(out)
+    zw, yw = z.astype(work), y.astype(work)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        one_minus_y = 1 - yw
+        ce = nm.mul0(yw, nm.softplus(-zw)) + nm.mul0(one_minus_y, nm.softplus(zw))
+        omp = nm.mul0(yw, nm.sigmoid(-zw)) + nm.mul0(one_minus_y, nm.sigmoid(zw))
+        loss = nm.mul0(np.power(omp, np.asarray(g, dtype=work)), ce)
+        if al is not None:
+            aw = np.asarray(al, dtype=work)
+            loss = nm.mul0(aw * yw + (1 - aw) * one_minus_y, loss)
+    return _result(reduce(np.asarray(loss, dtype=work), reduction, out))
