@@ -1,0 +1,72 @@
+"""Domain checks shared by the oracle's kernels; each failure names the spec's error kind."""
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+from .core import DomainError
+
+REDUCTIONS = ("none", "sum", "mean")
+
+
+def rank(t: Tensor, name: str, low: int, high: int) -> None:
+    if not low <= len(t.shape) <= high:
+        want = f"rank {low}" if low == high else f"rank {low} to {high}"
+        raise DomainError("invalid_shape", f"{name} must have {want}, got shape {list(t.shape)}")
+
+
+def non_empty(t: Tensor, name: str) -> None:
+    if t.size == 0:
+        raise DomainError("invalid_shape", f"{name} must not be empty (shape {list(t.shape)})")
+
+
+def same_shape(a: Tensor, b: Tensor, name_a: str, name_b: str) -> None:
+    if a.shape != b.shape:
+        raise DomainError("shape_mismatch", f"{name_a} has shape {list(a.shape)} but {name_b} has {list(b.shape)}")
+
+
+def probabilities(t: Tensor, name: str) -> None:
+    for i, v in enumerate(t.data):
+        if not 0.0 <= v <= 1.0:  # NaN fails too
+            raise DomainError("invalid_probability", f"{name}[{i}] = {v!r} is not in [0, 1]")
+
+
+def enum(params: dict, name: str, values) -> str:
+    value = params[name]
+    if value not in values:
+        raise DomainError("invalid_argument", f"{name} = {value!r} is not one of {list(values)}")
+    return value
+
+
+def float_param(params: dict, name: str, low: float, high: float, *, high_open: bool = False) -> float:
+    value = params[name]
+    ok = isinstance(value, float) and low <= value <= high and not (high_open and value == high)
+    if not ok:
+        interval = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
+        raise DomainError("invalid_argument", f"{name} = {value!r} is not in {interval}")
+    return value
+
+
+def non_negative_finite(params: dict, name: str) -> float:
+    value = params[name]
+    if not (isinstance(value, float) and math.isfinite(value) and value >= 0):
+        raise DomainError("invalid_argument", f"{name} = {value!r} must be finite and >= 0")
+    return value
+
+
+def weights(t: Tensor | None, name: str, allowed_shapes: list[tuple[int, ...]]) -> Tensor | None:
+    if t is None:
+        return None
+    if t.shape not in allowed_shapes:
+        want = " or ".join(str(list(s)) for s in allowed_shapes)
+        raise DomainError("shape_mismatch", f"{name} has shape {list(t.shape)}, expected {want}")
+    for i, v in enumerate(t.data):
+        if not (math.isfinite(v) and v >= 0):
+            raise DomainError("invalid_argument", f"{name}[{i}] = {v!r} must be finite and >= 0")
+    return t
+
+
+def class_targets(target: Tensor, classes: int, ignore_index: int | None = None) -> None:
+    for i, y in enumerate(target.data):
+        if not 0 <= y < classes and y != ignore_index:
+            raise DomainError("index_out_of_range", f"target[{i}] = {y} is outside [0, {classes})")

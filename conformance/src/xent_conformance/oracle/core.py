@@ -1,0 +1,205 @@
+"""The oracle's engine: interval evaluation with Ziv's rounding test, and the shared softmax machinery.
+
+Kernels compute with mpmath's interval context (``iv``): every result is an enclosure of the exact value.
+An output is accepted when both ends of its enclosure round to the same dtype value and the enclosure
+is narrow enough to state 40 significant digits; otherwise the working precision doubles (Ziv's
+strategy) up to a cap that fails loudly. Results that are exactly representable (0, 1, 1/2, and the
+limits at infinite inputs) are produced as exact point values, since an enclosure of an exact result
+computed through transcendental functions would never pass the test.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+import mpmath
+from mpmath import iv
+
+from ..dtypes import DType
+from .rounding import round_raw
+
+INITIAL_PRECISION = 160  # bits: >= 40 significant digits plus slack
+MAX_PRECISION = 20000
+EXACT_DIGITS = 40
+_DIGITS_CONTEXT = Context(prec=EXACT_DIGITS, rounding=ROUND_HALF_EVEN)
+_RELATIVE_WIDTH = mpmath.mpf(10) ** -(EXACT_DIGITS + 2)
+
+
+class OracleError(RuntimeError):
+    """The oracle could not certify a value (precision cap reached) or a case is inconsistent."""
+
+
+class DomainError(ValueError):
+    """An input outside the function's domain; `kind` is the spec's error kind."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def X(v: float):
+    """An exact float as a point interval."""
+    return iv.mpf(v)
+
+
+@dataclass
+class Out:
+    """One output element: an enclosure (or an exact float) with its condition number and normwise scale."""
+    value: object                 # iv.mpf enclosure, or a Python float that is exact (0.0, 1.0, inf, nan)
+    kappa: object = 0             # iv.mpf or number >= 0
+    nu: float = 1.0
+    limit: bool = False           # a limit at an infinite input that frameworks return as NaN
+
+
+@dataclass
+class Evaluation:
+    shape: tuple[int, ...]
+    outputs: list[Out]
+    precision: int = INITIAL_PRECISION
+
+
+@dataclass
+class Certified:
+    """An output element certified for a dtype."""
+    rounded: float
+    exact: str        # 40 significant digits, or nan / inf / -inf
+    kappa: mpmath.mpf
+    nu: mpmath.mpf
+    limit: bool
+
+
+# ---------------------------------------------------------------- interval helpers
+
+def upper(x) -> mpmath.mpf:
+    """An upper bound of |x| for an enclosure or number (for condition numbers)."""
+    if isinstance(x, (int, float)):
+        return mpmath.mpf(abs(x))
+    a, b = x._mpi_
+    return max(abs(mpmath.mpf(a)), abs(mpmath.mpf(b)))
+
+
+def lo(x) -> mpmath.mpf:
+    return mpmath.mpf(x._mpi_[0])
+
+
+def hi(x) -> mpmath.mpf:
+    return mpmath.mpf(x._mpi_[1])
+
+
+def iv_sum(terms):
+    """Sum of enclosures (interval addition is exact up to outward rounding)."""
+    total = iv.mpf(0)
+    for t in terms:
+        total += t
+    return total
+
+
+def is_point(x, value) -> bool:
+    a, b = x._mpi_
+    return mpmath.mpf(a) == value and mpmath.mpf(b) == value
+
+
+def special_sum(values):
+    """Sum of exact floats and enclosures with IEEE rules for the non-finite ones."""
+    finite, has_nan, pos, neg = [], False, False, False
+    for v in values:
+        if isinstance(v, float):
+            if math.isnan(v):
+                has_nan = True
+            elif v == math.inf:
+                pos = True
+            elif v == -math.inf:
+                neg = True
+            else:
+                finite.append(X(v))
+        else:
+            finite.append(v)
+    if has_nan or (pos and neg):
+        return math.nan
+    if pos:
+        return math.inf
+    if neg:
+        return -math.inf
+    return iv_sum(finite)
+
+
+def scale(value, factor):
+    """value * factor for an exact float or an enclosure; factor is an enclosure or number > 0."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value) or value == 0.0:
+            return value
+        return X(value) * factor
+    return value * factor
+
+
+# ---------------------------------------------------------------- certification (Ziv)
+
+def _decide(x, dtype: DType):
+    """The dtype value both ends of the enclosure round to, or None."""
+    a, b = x._mpi_
+    lo, hi = round_raw(a, dtype), round_raw(b, dtype)
+    if lo != hi or math.copysign(1, lo) != math.copysign(1, hi):
+        return None
+    if a != b:
+        ma, mb = mpmath.mpf(a), mpmath.mpf(b)
+        if mb - ma > _RELATIVE_WIDTH * min(abs(ma), abs(mb)):
+            return None
+    return lo
+
+
+def exact_text(x) -> str:
+    """The enclosure's midpoint with 40 significant digits (deterministic, independent of mpmath's printer)."""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        mid = mpmath.mpf(x)
+    else:
+        a, b = x._mpi_
+        mid = (mpmath.mpf(a) + mpmath.mpf(b)) / 2
+    sign, man, exp, _ = mid._mpf_
+    if man == 0:
+        return "0"
+    # man * 2**exp == (man * 5**-exp) * 10**exp; Decimal(str) is exact whatever the context.
+    exact = Decimal(str(man << exp)) if exp >= 0 else Decimal(f"{man * 5 ** (-exp)}E{exp}")
+    rounded = _DIGITS_CONTEXT.plus(exact)
+    text = f"{rounded:.{EXACT_DIGITS - 1}e}"
+    return "-" + text if sign else text
+
+
+@contextmanager
+def working_precision(bits: int):
+    """Set the interval and the plain mpmath contexts to `bits` for the duration."""
+    saved = iv.prec, mpmath.mp.prec
+    iv.prec, mpmath.mp.prec = bits, bits
+    try:
+        yield
+    finally:
+        iv.prec, mpmath.mp.prec = saved
+
+
+def certify(compute, dtype: DType) -> tuple[tuple[int, ...], list[Certified], int]:
+    """Run compute() at increasing precision until every output rounds unambiguously into dtype."""
+    prec = INITIAL_PRECISION
+    while True:
+        with working_precision(prec):
+            ev = compute()
+            rounded = []
+            for out in ev.outputs:
+                if isinstance(out.value, float):
+                    r = out.value  # exact point values (0, -0, 1, inf, nan) are values of every dtype
+                else:
+                    r = _decide(out.value, dtype)
+                rounded.append(r)
+            if all(r is not None for r in rounded):
+                certified = [
+                    Certified(r, exact_text(o.value), upper(o.kappa), mpmath.mpf(o.nu), o.limit)
+                    for r, o in zip(rounded, ev.outputs)
+                ]
+                return ev.shape, certified, prec
+        prec *= 2
+        if prec > MAX_PRECISION:
+            raise OracleError(f"no certified rounding below {MAX_PRECISION} bits (exact tie or undetected exact zero?)")

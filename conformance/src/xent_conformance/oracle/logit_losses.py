@@ -1,0 +1,187 @@
+"""Kernels of the losses from logits: softmax cross-entropy, BCE with logits and the two focal losses."""
+from __future__ import annotations
+
+import math
+
+from mpmath import iv
+
+from ..tensor import Tensor
+from . import checks
+from .core import DomainError, Evaluation, Out, X, iv_sum, upper
+from .primitives import sigmoid_iv, softplus_iv
+from .reduce import reduce_outputs
+from .row import Row
+from .sce_common import Position, read_problem, total_mass
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+
+def _position_loss(pos: Position) -> Out:
+    if pos.ignored:
+        return Out(0.0)
+    row = pos.row
+    if row.kind == "posinf":
+        return Out(math.inf if any(c != row.k for c in pos.mass) else 0.0, limit=True)
+    if not row.is_finite:
+        return Out(math.nan)
+    if any(not row.live_mask(c) for c in pos.mass):
+        return Out(math.inf)
+    if not pos.mass:
+        return Out(0.0)
+    value = iv_sum(m * row.neg_log_softmax(c) for c, m in pos.mass.items())
+    mass = total_mass(pos)
+    if len(pos.mass) == 1:
+        (y, m), = pos.mass.items()
+        kappa = m * row.kappa_log_softmax(y)
+    else:
+        kappa = iv_sum(abs(row.g(i) * mass - pos.mass.get(i, 0)) * X(abs(row.xs[i])) for i in row.live)
+    kappa += iv_sum(f * row.neg_log_softmax(c) for c, f in pos.soft.items())
+    return Out(value, kappa, float(upper(mass)) * row.nu_logits())
+
+
+def softmax_cross_entropy(inputs, params) -> Evaluation:
+    problem = read_problem(inputs, params)
+    shape = problem.shape[:1] + problem.shape[2:]
+    outs = [_position_loss(p) for p in problem.positions]
+    return Evaluation(*reduce_outputs(outs, problem.reduction, shape, problem.denominator,
+                                      problem.denominator_is_zero))
+
+
+# ---------------------------------------------------------------- binary cross-entropy with logits
+
+def broadcast_last(t: Tensor | None, shape: tuple[int, ...], name: str) -> list[float]:
+    """A weight tensor of the input's shape or of shape [C] (last axis), expanded elementwise."""
+    size = math.prod(shape)
+    if t is None:
+        return [1.0] * size
+    checks.weights(t, name, [shape, shape[-1:]])
+    if t.shape == shape:
+        return list(t.data)
+    return [t.data[i % shape[-1]] for i in range(size)]
+
+
+def read_logistic(inputs, params, weighted: bool = True):
+    z, y = inputs["z"], inputs["y"]
+    checks.rank(z, "z", 1, 5)
+    checks.same_shape(y, z, "y", "z")
+    checks.probabilities(y, "y")
+    checks.enum(params, "reduction", checks.REDUCTIONS)
+    if not weighted:
+        return z, y
+    w = broadcast_last(params["weight"], z.shape, "weight")
+    pw = broadcast_last(params["pos_weight"], z.shape, "pos_weight")
+    return z, y, w, pw
+
+
+def _bce_logits_element(z: float, y: float, w: float, pw: float) -> Out:
+    pos_coef, neg_coef = w * pw * y, w * (1 - y)  # exact enough to test for zero
+    if math.isnan(z):
+        return Out(math.nan)
+    if z == math.inf:
+        return Out(math.inf if neg_coef != 0 else 0.0, limit=(y == 1))
+    if z == -math.inf:
+        return Out(math.inf if pos_coef != 0 else 0.0, limit=True)
+    terms = []
+    if pos_coef != 0:
+        terms.append(X(w) * X(pw) * X(y) * softplus_iv(-z))
+    if neg_coef != 0:
+        terms.append(X(w) * (1 - X(y)) * softplus_iv(z))
+    value = iv_sum(terms)
+    slope = X(w) * ((1 - X(y)) * sigmoid_iv(z) - X(pw) * X(y) * sigmoid_iv(-z))
+    kappa = abs(slope) * X(abs(z))
+    if 0 < y < 1:
+        kappa += X(w) * abs(X(pw) * softplus_iv(-z) - softplus_iv(z)) * X(y)
+    return Out(value, kappa, w * max(1.0, pw) * max(1.0, abs(z)))
+
+
+def binary_cross_entropy_with_logits(inputs, params) -> Evaluation:
+    z, y, w, pw = read_logistic(inputs, params)
+    outs = [_bce_logits_element(*args) for args in zip(z.data, y.data, w, pw)]
+    return Evaluation(*reduce_outputs(outs, params["reduction"], z.shape))
+
+
+# ---------------------------------------------------------------- softmax focal loss
+
+def _focal_row(row: Row, y: int, alpha_y: float, gamma: float) -> Out:
+    if row.kind == "posinf":
+        return Out(0.0 if row.k == y or alpha_y == 0 else math.inf, limit=True)
+    if not row.is_finite:
+        return Out(math.nan)
+    if alpha_y == 0:
+        return Out(0.0)
+    if not row.live_mask(y):
+        return Out(math.inf)
+    nll = row.neg_log_softmax(y)
+    rest = row.one_minus_g(y)  # 1 - p_t without cancellation
+    if len(row.live) == 1:     # p_t = 1 exactly: nll = 0 and the loss is 0
+        return Out(0.0)
+    r_gamma = rest ** X(gamma) if gamma != int(gamma) else rest ** int(gamma)
+    a = X(alpha_y)
+    value = a * r_gamma * nll
+    p_t = row.g(y)
+    d = r_gamma + (X(gamma) * rest ** (X(gamma) - 1) * p_t * nll if gamma != 0 else 0)
+    kappa = a * d * row.kappa_log_softmax(y)
+    return Out(value, kappa, alpha_y * row.nu_logits())
+
+
+def focal_loss(inputs, params) -> Evaluation:
+    logits, target = inputs["logits"], inputs["target"]
+    checks.rank(logits, "logits", 2, 2)
+    checks.rank(target, "target", 1, 1)
+    n, c = logits.shape
+    if c == 0:
+        raise DomainError("invalid_shape", "logits must have at least one class (C = 0)")
+    if target.shape[0] != n:
+        raise DomainError("shape_mismatch", f"target has length {target.shape[0]} but logits has N = {n}")
+    checks.class_targets(target, c)
+    gamma = checks.non_negative_finite(params, "gamma")
+    alpha = checks.weights(params["alpha"], "alpha", [(c,)])
+    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
+    outs = []
+    for i, y in enumerate(target.data):
+        row = Row(list(logits.data[i * c:(i + 1) * c]))
+        outs.append(_focal_row(row, y, alpha.data[y] if alpha is not None else 1.0, gamma))
+    return Evaluation(*reduce_outputs(outs, reduction, (n,)))
+
+
+# ---------------------------------------------------------------- sigmoid focal loss
+
+def _sigmoid_focal_element(z: float, y: float, alpha: float | None, gamma: float) -> Out:
+    a_weight = iv.mpf(1) if alpha is None else X(alpha) * X(y) + (1 - X(alpha)) * (1 - X(y))
+    zero_weight = alpha is not None and ((alpha == 0 and y == 1) or (alpha == 1 and y == 0))
+    if math.isnan(z):
+        return Out(math.nan)
+    if zero_weight:
+        return Out(0.0)
+    if math.isinf(z):
+        matching = (z > 0 and y == 1) or (z < 0 and y == 0)
+        return Out(0.0 if matching else math.inf, limit=(z < 0 or y == 1))
+    terms = []
+    if y > 0:
+        terms.append(X(y) * softplus_iv(-z))
+    if y < 1:
+        terms.append((1 - X(y)) * softplus_iv(z))
+    ce = iv_sum(terms)
+    sig, sig_neg = sigmoid_iv(z), sigmoid_iv(-z)
+    rest = X(y) * sig_neg + (1 - X(y)) * sig
+    r_gamma = rest ** X(gamma) if gamma != int(gamma) else rest ** int(gamma)
+    value = a_weight * ce * r_gamma
+    r_gamma_1 = X(gamma) * rest ** (X(gamma) - 1) if gamma != 0 else 0
+    dz = a_weight * ((sig - X(y)) * r_gamma + ce * r_gamma_1 * (1 - 2 * X(y)) * sig * sig_neg)
+    kappa = abs(dz) * X(abs(z))
+    if 0 < y < 1:
+        dy = a_weight * (-X(z) * r_gamma + ce * r_gamma_1 * (sig_neg - sig))
+        if alpha is not None:
+            dy += (2 * X(alpha) - 1) * ce * r_gamma
+        kappa += abs(dy) * X(y)
+    return Out(value, kappa, float(upper(a_weight)) * max(1.0, abs(z)))
+
+
+def sigmoid_focal_loss(inputs, params) -> Evaluation:
+    z, y = read_logistic(inputs, params, weighted=False)
+    alpha = params["alpha"]
+    if alpha is not None:
+        alpha = checks.float_param(params, "alpha", 0.0, 1.0)
+    gamma = checks.non_negative_finite(params, "gamma")
+    outs = [_sigmoid_focal_element(zv, yv, alpha, gamma) for zv, yv in zip(z.data, y.data)]
+    return Evaluation(*reduce_outputs(outs, params["reduction"], z.shape))

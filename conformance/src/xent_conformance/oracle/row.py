@@ -1,0 +1,114 @@
+"""One row of logits analysed the Blanchard-Higham-Higham way, as enclosures.
+
+With a = max x_i attained first at k, d_i = x_i - a (formed exactly), e_i = exp(d_i) (e_k = 1) and
+s = sum_{i != k} e_i: lse = a + log1p(s), log_softmax_j = d_j - log1p(s), softmax_j = e_j / (1 + s).
+Every sum here has terms of one sign, so the enclosures stay narrow at modest precision.
+"""
+from __future__ import annotations
+
+import math
+
+import mpmath
+from mpmath import iv
+
+from .core import X, hi, iv_sum, lo
+
+
+class Row:
+    """Special-value classification and accurate softmax quantities of one logit vector."""
+
+    def __init__(self, xs: list[float]):
+        self.xs = xs
+        self.n = len(xs)
+        self.kind = "finite"
+        self.k = -1
+        if any(math.isnan(x) for x in xs):
+            self.kind = "nan"
+            return
+        plus_inf = [i for i, x in enumerate(xs) if x == math.inf]
+        if len(plus_inf) == 1:
+            self.kind, self.k = "posinf", plus_inf[0]
+            return
+        if len(plus_inf) > 1:
+            self.kind = "multi_posinf"
+            return
+        self.live = [i for i, x in enumerate(xs) if x != -math.inf]
+        if not self.live:
+            self.kind = "all_neginf"
+            return
+        a = max(xs[i] for i in self.live)
+        self.a = a
+        self.k = xs.index(a)
+        self.d = {i: X(xs[i]) - X(a) for i in self.live}
+        self.e = {i: (iv.mpf(1) if i == self.k else iv.exp(self.d[i])) for i in self.live}
+        self.s = iv_sum(self.e[i] for i in self.live if i != self.k)
+        self.den = 1 + self.s
+        self.L = iv.log1p(self.s)
+
+    @property
+    def is_finite(self) -> bool:
+        return self.kind == "finite"
+
+    def live_mask(self, j: int) -> bool:
+        return self.xs[j] != -math.inf
+
+    # values ------------------------------------------------------------------------------------
+    def lse(self):
+        return X(self.a) + self.L
+
+    def log_softmax(self, j: int):
+        """Enclosure of log_softmax_j, or -inf (a float) for a masked entry."""
+        return self.d[j] - self.L if self.live_mask(j) else -math.inf
+
+    def neg_log_softmax(self, j: int):
+        """-log_softmax_j = (a - x_j) + log1p(s) >= 0, as a sum of non-negative terms."""
+        return (-self.d[j]) + self.L if self.live_mask(j) else math.inf
+
+    def softmax(self, j: int):
+        return self.e[j] / self.den if self.live_mask(j) else 0.0
+
+    def g(self, j: int):
+        return self.e[j] / self.den if self.live_mask(j) else iv.mpf(0)
+
+    def one_minus_g(self, j: int):
+        """1 - softmax_j as a sum of the other terms (no cancellation)."""
+        if not self.live_mask(j):
+            return iv.mpf(1)
+        if j == self.k:
+            return self.s / self.den
+        return (self.den - self.e[j]) / self.den  # = (1 + sum of the others) / (1 + s) >= 1 / 2
+
+    # condition numbers -------------------------------------------------------------------------
+    def _abs_x(self, i: int):
+        return X(abs(self.xs[i]))
+
+    def weighted_abs_sum(self):
+        """G = sum_i g_i |x_i| (the condition number of lse)."""
+        if not hasattr(self, "_G"):
+            self._G = iv_sum(self.g(i) * self._abs_x(i) for i in self.live)
+        return self._G
+
+    def weighted_abs_sum_excluding(self, j: int):
+        """sum_{i != j} g_i |x_i|, without cancelling when the j term dominates."""
+        G = self.weighted_abs_sum()
+        if not self.live_mask(j):
+            return G
+        own = self.g(j) * self._abs_x(j)
+        if hi(own) * 2 > lo(G):  # this term is at least half: sum the others directly
+            return iv_sum(self.g(i) * self._abs_x(i) for i in self.live if i != j)
+        return G - own
+
+    def kappa_log_softmax(self, j: int):
+        """|x_j| (1 - g_j) + sum_{i != j} g_i |x_i|."""
+        return self._abs_x(j) * self.one_minus_g(j) + self.weighted_abs_sum_excluding(j)
+
+    def kappa_softmax(self, j: int):
+        return self.g(j) * self.kappa_log_softmax(j)
+
+    def nu_logits(self) -> float:
+        """Normwise scale for log-domain outputs: max |x_i| + ln n over the finite logits."""
+        finite = [abs(x) for x in self.xs if math.isfinite(x)]
+        return (max(finite) if finite else 0.0) + math.log(self.n)
+
+    def max_g(self) -> float:
+        return float(hi(1 / self.den))

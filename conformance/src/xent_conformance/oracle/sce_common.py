@@ -1,0 +1,111 @@
+"""Shared reading of softmax_cross_entropy's arguments: positions, smoothed target masses, denominators."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mpmath import iv
+
+from ..tensor import Tensor
+from . import checks
+from .core import DomainError, X, iv_sum
+from .row import Row
+
+
+@dataclass
+class Position:
+    row: Row
+    ignored: bool
+    mass: dict          # class -> enclosure of w_c * q_c, only the classes with a non-zero mass
+    soft: dict          # class -> |d loss / d t_c| * |t_c| factor pieces for perturbable soft targets
+    weight_of_target: object  # enclosure of w_y (index targets), for the mean's denominator
+
+
+@dataclass
+class Problem:
+    shape: tuple[int, ...]
+    classes: int
+    positions: list[Position]
+    reduction: str
+    denominator: object
+    denominator_is_zero: bool
+
+
+def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    logits, target = inputs["logits"], inputs["target"]
+    checks.rank(logits, "logits", 2, 5)
+    classes = logits.shape[1]
+    if classes == 0:
+        raise DomainError("invalid_shape", "logits must have at least one class (C = 0 on axis 1)")
+    index_targets = not target.is_float
+    if index_targets:
+        want = logits.shape[:1] + logits.shape[2:]
+        if target.shape != want:
+            raise DomainError("shape_mismatch", f"index target has shape {list(target.shape)}, expected {list(want)}")
+        checks.class_targets(target, classes, params["ignore_index"])
+    else:
+        checks.same_shape(target, logits, "target", "logits")
+        checks.probabilities(target, "target")
+    weight = checks.weights(params["weight"], "weight", [(classes,)])
+    eps = checks.float_param(params, "label_smoothing", 0.0, 1.0)
+    mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
+    checks.enum(params, "reduction", checks.REDUCTIONS)
+    if mode == "off_target" and classes == 1 and eps > 0:
+        raise DomainError("invalid_argument", "off_target label smoothing needs C >= 2 when label_smoothing > 0")
+    return logits, target, weight, index_targets
+
+
+def _smoothed(t: Fraction, eps: Fraction, classes: int, mode: str) -> Fraction:
+    """q_c for a target value t in [0, 1] (1 or 0 for index targets)."""
+    if mode == "uniform":
+        return (1 - eps) * t + eps / classes
+    return (1 - eps) * t + (eps / (classes - 1) * (1 - t) if classes > 1 else 0)
+
+
+def _enclosure(x: Fraction):
+    return iv.mpf(x.numerator) / x.denominator
+
+
+def read_problem(inputs, params) -> Problem:
+    logits, target, weight, index_targets = _check(inputs, params)
+    classes = logits.shape[1]
+    batch, spatial = logits.shape[0], logits.shape[2:]
+    plane = math.prod(spatial)
+    eps = Fraction(params["label_smoothing"])
+    mode = params["label_smoothing_mode"]
+    w = [Fraction(v) for v in weight.data] if weight is not None else [Fraction(1)] * classes
+    slope = (1 - eps) - (eps / (classes - 1) if mode == "off_target" and classes > 1 else 0)
+    positions, weight_sum, all_zero = [], [], True
+    for n in range(batch):
+        for r in range(plane):
+            xs = [logits.data[(n * classes + c) * plane + r] for c in range(classes)]
+            if index_targets:
+                y = target.data[n * plane + r]
+                if y == params["ignore_index"]:
+                    positions.append(Position(None, True, {}, {}, 0))
+                    continue
+                t = [Fraction(int(c == y)) for c in range(classes)]
+                weight_sum.append(w[y])
+                all_zero = all_zero and w[y] == 0
+            else:
+                t = [Fraction(target.data[(n * classes + c) * plane + r]) for c in range(classes)]
+            mass, soft = {}, {}
+            for c in range(classes):
+                m = w[c] * _smoothed(t[c], eps, classes, mode)
+                if m != 0:
+                    mass[c] = _enclosure(m)
+                if not index_targets and 0 < t[c] < 1 and w[c] * slope != 0:
+                    soft[c] = _enclosure(abs(w[c] * slope) * t[c])
+            positions.append(Position(Row(xs), False, mass, soft, None))
+    if index_targets:
+        denominator = _enclosure(sum(weight_sum, Fraction(0)))
+        is_zero = all_zero
+    else:
+        denominator = iv.mpf(len(positions))
+        is_zero = len(positions) == 0
+    return Problem(logits.shape, classes, positions, params["reduction"], denominator, is_zero)
+
+
+def total_mass(position: Position):
+    return iv_sum(position.mass.values())

@@ -1,0 +1,60 @@
+"""Turning the numbers written in spec and case files into exact values of a dtype.
+
+A case file may write 0.1, "1e-15", "0x1p-1074", "inf", "-0", or a name for a dtype constant
+("max", "tiny", "denorm_min", with an optional leading minus). Decimals are rounded once, to nearest-even,
+straight into the dtype (never through float64 for float32).
+"""
+from __future__ import annotations
+
+import math
+
+import mpmath
+
+from .dtypes import DType
+from .oracle.rounding import round_raw
+
+
+def _constant(name: str, dtype: DType) -> float | None:
+    p, emin, emax = dtype.precision, dtype.emin, dtype.emax
+    constants = {
+        "max": math.ldexp(2 - 2.0 ** (1 - p), emax),
+        "tiny": math.ldexp(1.0, emin),
+        "denorm_min": math.ldexp(1.0, emin - p + 1),
+        "eps": math.ldexp(1.0, 1 - p),
+        "inf": math.inf,
+        "nan": math.nan,
+    }
+    return constants.get(name)
+
+
+def to_dtype(value: object, dtype: DType) -> float:
+    """The dtype value written by `value` (a YAML number or string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        negative = text.startswith("-")
+        body = text[1:] if negative or text.startswith("+") else text
+        constant = _constant(body.lower(), dtype)
+        if constant is not None:
+            return -constant if negative else constant
+        if body.lower().startswith("0x"):
+            exact = mpmath.mpf(float.fromhex(text))
+            with mpmath.workprec(80):
+                return round_raw(exact._mpf_, dtype)
+        if body in ("0", "0.0") and negative:
+            return -0.0
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return value
+        if value == 0:
+            return value
+        text = repr(value)
+    else:
+        text = str(value)
+    with mpmath.workprec(400):
+        try:
+            exact = mpmath.mpf(text)
+        except (ValueError, TypeError):
+            raise ValueError(f"not a number: {value!r}") from None
+        return round_raw(exact._mpf_, dtype)
