@@ -1,0 +1,135 @@
+"""Central comparison: one answer against one vector, at both tolerance levels, with tolerance.judge."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..dtypes import dtype_named
+from ..hexfloat import HexFloatError, format_hex, parse_hex
+from ..tolerance import judge
+from .protocol import ERROR_KINDS, Answer
+from .vectors import LEVELS, VectorCase
+
+PASSED = "passed"
+FAILED = "failed"
+ERRORED = "errored"
+ACCEPTABLE = "acceptable"
+UNSUPPORTED = "unsupported"
+STATUSES = (PASSED, FAILED, ERRORED, ACCEPTABLE, UNSUPPORTED)
+
+
+@dataclass
+class Outcome:
+    """What happened to one vector. `status` maps each level to a status (the same at both levels
+    unless the vector was judged on values)."""
+    case: VectorCase
+    status: dict[str, str]
+    detail: str = ""
+    got: Any = None                       # the answer's output tensor or error object, as sent
+    worst_index: int | None = None
+    ulp_errors: list[float] = field(default_factory=list)   # finite expected and finite result
+    max_ulp: float | None = None
+    max_scaled: dict[str, float] = field(default_factory=dict)  # |err| / bound per level
+
+    def at(self, level: str) -> str:
+        return self.status[level]
+
+
+def uniform(case: VectorCase, status: str, detail: str, got: Any = None) -> Outcome:
+    return Outcome(case=case, status={lv: status for lv in LEVELS}, detail=detail, got=got)
+
+
+def errored(case: VectorCase, detail: str, got: Any = None) -> Outcome:
+    return uniform(case, ERRORED, detail, got)
+
+
+def _exact_text(value: float) -> str:
+    return str(Decimal(value))  # exact decimal expansion of a binary float
+
+
+def _elements_ok(got: list[float], targets: list[float], exact: list[str], bounds: list[float], dtype) -> bool:
+    for g, t, e, b in zip(got, targets, exact, bounds):
+        if not judge(g, t, e, b, dtype).ok:
+            return False
+    return True
+
+
+def compare(case: VectorCase, answer: Answer) -> Outcome:
+    """The verdict on one well-formed answer (ids already matched)."""
+    if answer.kind == "error":
+        got = {"kind": answer.error_kind, "message": answer.message}
+        unknown = "" if answer.error_kind in ERROR_KINDS else " (not one of the spec's error kinds)"
+        if case.result == "error":
+            if answer.error_kind == case.error_kind:
+                return uniform(case, PASSED, "", got)
+            return uniform(case, FAILED, f"expected error {case.error_kind}, got error {answer.error_kind}{unknown}: "
+                                         f"{answer.message}", got)
+        return uniform(case, FAILED, f"expected a value, got error {answer.error_kind}{unknown}: {answer.message}", got)
+
+    got_tensor = {"dtype": answer.dtype, "shape": answer.shape, "data": answer.data}
+    if case.result == "error":
+        return uniform(case, FAILED, f"expected error {case.error_kind}, got a value", got_tensor)
+    if answer.dtype != case.dtype:
+        return uniform(case, FAILED, f"output dtype {answer.dtype!r}, expected {case.dtype!r}", got_tensor)
+    if answer.shape != case.expected_shape:
+        return uniform(case, FAILED, f"output shape {answer.shape}, expected {case.expected_shape}", got_tensor)
+    values: list[float] = []
+    for i, text in enumerate(answer.data or []):
+        try:
+            values.append(parse_hex(text, "float64"))
+        except HexFloatError as exc:
+            return errored(case, f"output.data[{i}]: {exc}", got_tensor)
+        try:
+            parse_hex(text, case.dtype)
+        except HexFloatError as exc:
+            return uniform(case, FAILED, f"output.data[{i}]: {exc}", got_tensor)
+
+    dt = dtype_named(case.dtype)
+    out = Outcome(case=case, status={}, got=got_tensor)
+    ok = {lv: True for lv in LEVELS}
+    worst_key: tuple | None = None
+    for i, g in enumerate(values):
+        exp, exact = case.expected[i], case.exact[i]
+        verdicts = {lv: judge(g, exp, exact, case.bounds[lv][i], dt) for lv in LEVELS}
+        for lv, v in verdicts.items():
+            if not v.ok:
+                ok[lv] = False
+            if math.isfinite(exp) and math.isfinite(g):
+                out.max_scaled[lv] = max(out.max_scaled.get(lv, 0.0), v.scaled_error)
+        ulps = verdicts["accurate"].ulp_error
+        if math.isfinite(exp) and math.isfinite(g):
+            out.ulp_errors.append(ulps)
+        key = (sum(not v.ok for v in verdicts.values()), ulps)
+        if worst_key is None or key > worst_key:
+            worst_key, out.worst_index = key, i
+    out.max_ulp = max(out.ulp_errors) if out.ulp_errors else None
+
+    for lv in LEVELS:
+        if ok[lv]:
+            out.status[lv] = PASSED
+            continue
+        for acc in case.acceptable:
+            if acc.shape == case.expected_shape and _elements_ok(
+                    values, acc.values, [_exact_text(a) if math.isfinite(a) else format_hex(a) for a in acc.values],
+                    case.bounds[lv], dt):
+                out.status[lv] = ACCEPTABLE
+                break
+        else:
+            out.status[lv] = FAILED
+    failing = [lv for lv in LEVELS if out.status[lv] == FAILED]
+    if failing and out.worst_index is not None:
+        i = out.worst_index
+        v = judge(values[i], case.expected[i], case.exact[i], case.bounds[failing[0]][i], dt)
+        out.detail = (f"element {i}: got {answer.data[i]}, expected {case.expected_text[i]} "
+                      f"({_fmt_ulps(v.ulp_error)} ulp, {v.scaled_error:.3g} x the {failing[0]} bound)")
+    elif any(out.status[lv] == ACCEPTABLE for lv in LEVELS):
+        out.detail = "matches an acceptable output"
+    return out
+
+
+def _fmt_ulps(x: float) -> str:
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.3g}"

@@ -1,0 +1,347 @@
+"""Loading golden vector files (vectors/README.md) with errors that name the file and the JSON path.
+
+Validation is twofold: when spec/schema/vectors.schema.json exists, the file is validated against it
+with jsonschema; structural checks that a schema cannot express (data length against shape, hex floats
+of the file's dtype, integers where integers belong, lists as long as the expected output) always run.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..dtypes import DTYPES
+from ..hexfloat import HexFloatError, parse_hex
+from .. import paths
+
+LEVELS = ("accurate", "compatible")
+TENSOR_DTYPES = ("float64", "float32", "int64")
+
+
+class VectorFileError(Exception):
+    """A vector file that cannot be used; the message names the file and the JSON path."""
+
+    def __init__(self, file: Path | str, json_path: str, message: str):
+        self.file = str(file)
+        self.json_path = json_path
+        self.message = message
+        super().__init__(f"{self.file}: {json_path}: {message}" if json_path else f"{self.file}: {message}")
+
+
+@dataclass
+class Acceptable:
+    flags: list[str]
+    shape: list[int]
+    values: list[float]
+
+
+@dataclass
+class VectorCase:
+    function: str
+    dtype: str
+    tc_id: int
+    comment: str
+    flags: list[str]
+    params: dict[str, Any]
+    inputs: dict[str, Any]
+    result: str                      # "valid" or "error"
+    error_kind: str | None = None
+    expected_shape: list[int] | None = None
+    expected: list[float] = field(default_factory=list)
+    expected_text: list[str] = field(default_factory=list)
+    exact: list[str] = field(default_factory=list)
+    bounds: dict[str, list[float]] = field(default_factory=dict)
+    acceptable: list[Acceptable] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """The protocol id of this case: function/dtype/tcId, unique within a run."""
+        return f"{self.function}/{self.dtype}/{self.tc_id}"
+
+    @property
+    def size(self) -> int:
+        """Number of tensor elements in the inputs and the expected output (for batch sizing)."""
+        n = len(self.expected)
+        for tensor in self.inputs.values():
+            if isinstance(tensor, dict) and isinstance(tensor.get("data"), list):
+                n += len(tensor["data"])
+        return n
+
+
+def _product(shape: list[int]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+class _Checker:
+    def __init__(self, file: Path):
+        self.file = file
+
+    def fail(self, where: str, message: str) -> VectorFileError:
+        return VectorFileError(self.file, where, message)
+
+    def obj(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_describe(value)}")
+        return value
+
+    def lst(self, value: Any, where: str) -> list:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected an array, got {_describe(value)}")
+        return value
+
+    def get(self, container: dict, key: str, where: str) -> Any:
+        if key not in container:
+            raise self.fail(where, f"missing required field {key!r}")
+        return container[key]
+
+    def hexfloat(self, value: Any, where: str, dtype: str) -> float:
+        try:
+            return parse_hex(value, dtype)
+        except HexFloatError as exc:
+            raise self.fail(where, str(exc)) from None
+
+    def shape(self, value: Any, where: str) -> list[int]:
+        shape = self.lst(value, where)
+        for i, d in enumerate(shape):
+            if not _is_int(d) or d < 0:
+                raise self.fail(f"{where}[{i}]", f"a dimension must be a non-negative integer, got {_describe(d)}")
+        return shape
+
+    def tensor(self, value: Any, where: str, file_dtype: str) -> tuple[str, list[int], list]:
+        t = self.obj(value, where)
+        dtype = self.get(t, "dtype", where)
+        if dtype not in TENSOR_DTYPES:
+            raise self.fail(f"{where}.dtype", f"unknown tensor dtype {dtype!r} (expected one of {list(TENSOR_DTYPES)})")
+        shape = self.shape(self.get(t, "shape", where), f"{where}.shape")
+        data = self.lst(self.get(t, "data", where), f"{where}.data")
+        expected_len = _product(shape)
+        if len(data) != expected_len:
+            raise self.fail(f"{where}.data", f"has {len(data)} elements but shape {shape} needs {expected_len}")
+        values: list = []
+        for i, x in enumerate(data):
+            if dtype == "int64":
+                if not _is_int(x):
+                    raise self.fail(f"{where}.data[{i}]", f"expected an integer (int64 tensor), got {_describe(x)}")
+                values.append(x)
+            else:
+                values.append(self.hexfloat(x, f"{where}.data[{i}]", dtype))
+        return dtype, shape, values
+
+    def tensors_in(self, value: Any, where: str, file_dtype: str) -> None:
+        """Check every tensor found in an inputs or params object."""
+        for name, v in self.obj(value, where).items():
+            if isinstance(v, dict) and "data" in v:
+                self.tensor(v, f"{where}.{name}", file_dtype)
+            elif isinstance(v, float) and not math.isfinite(v):
+                raise self.fail(f"{where}.{name}", f"bare {v!r} is not JSON; write floats as hex strings")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, float) and not math.isfinite(x):
+        return f"the non-JSON number {x!r}"
+    name = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null", int: "an integer", float: "a number"}.get(type(x), type(x).__name__)
+    text = json.dumps(x, allow_nan=True) if not isinstance(x, (dict, list)) else ""
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{name} {text}".rstrip()
+
+
+def _schema_validator():
+    """A jsonschema validator for spec/schema/vectors.schema.json, or None when there is no schema."""
+    try:
+        schema_path = paths.schema_dir() / "vectors.schema.json"
+    except FileNotFoundError:
+        return None
+    if not schema_path.is_file():
+        return None
+    import jsonschema
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        raise VectorFileError(schema_path, "", f"the vector schema itself is invalid: {str(exc).splitlines()[0]}") from None
+    return cls(schema)
+
+
+_VALIDATOR_CACHE: dict[str, Any] = {}
+
+
+def _validator():
+    if "v" not in _VALIDATOR_CACHE:
+        _VALIDATOR_CACHE["v"] = _schema_validator()
+    return _VALIDATOR_CACHE["v"]
+
+
+def load_vector_file(path: Path | str, use_schema: bool = True) -> list[VectorCase]:
+    """Every test of one vector file, checked; raises VectorFileError naming the file and JSON path."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VectorFileError(path, "", f"cannot read: {exc}") from None
+
+    def no_constants(name: str):
+        raise ValueError(f"bare {name} is not JSON (write floats as hex strings such as \"nan\")")
+
+    try:
+        doc = json.loads(text, parse_constant=no_constants)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        raise VectorFileError(path, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}") from None
+    except ValueError as exc:
+        raise VectorFileError(path, "", f"invalid JSON: {exc}") from None
+
+    if use_schema:
+        validator = _validator()
+        if validator is not None:
+            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+            if errors:
+                first = errors[0]
+                more = f" (and {len(errors) - 1} more schema errors)" if len(errors) > 1 else ""
+                raise VectorFileError(path, first.json_path, f"schema: {first.message[:300]}{more}")
+
+    c = _Checker(path)
+    root = c.obj(doc, "$")
+    function = c.get(root, "function", "$")
+    if not isinstance(function, str) or not function:
+        raise c.fail("$.function", f"expected a function name, got {_describe(function)}")
+    dtype = c.get(root, "dtype", "$")
+    if dtype not in DTYPES:
+        raise c.fail("$.dtype", f"unknown dtype {dtype!r} (expected one of {sorted(DTYPES)})")
+    notes = root.get("notes", {})
+    c.obj(notes, "$.notes")
+    groups = c.lst(c.get(root, "testGroups", "$"), "$.testGroups")
+    cases: list[VectorCase] = []
+    seen: dict[int, str] = {}
+    for gi, group in enumerate(groups):
+        gw = f"$.testGroups[{gi}]"
+        c.obj(group, gw)
+        params = c.obj(group.get("params", {}), f"{gw}.params")
+        c.tensors_in(params, f"{gw}.params", dtype)
+        tests = c.lst(c.get(group, "tests", gw), f"{gw}.tests")
+        for ti, test in enumerate(tests):
+            tw = f"{gw}.tests[{ti}]"
+            cases.append(_load_test(c, test, tw, function, dtype, params, path, seen))
+    declared = root.get("numberOfTests")
+    if declared is not None and (not _is_int(declared) or declared != len(cases)):
+        raise c.fail("$.numberOfTests", f"says {declared!r} but the file has {len(cases)} tests")
+    return cases
+
+
+def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, params: dict, path: Path,
+               seen: dict[int, str]) -> VectorCase:
+    c.obj(test, tw)
+    tc_id = c.get(test, "tcId", tw)
+    if not _is_int(tc_id):
+        raise c.fail(f"{tw}.tcId", f"expected an integer, got {_describe(tc_id)}")
+    if tc_id in seen:
+        raise c.fail(f"{tw}.tcId", f"tcId {tc_id} is used twice (first at {seen[tc_id]})")
+    seen[tc_id] = tw
+    flags = c.lst(test.get("flags", []), f"{tw}.flags")
+    for i, f in enumerate(flags):
+        if not isinstance(f, str):
+            raise c.fail(f"{tw}.flags[{i}]", f"expected a flag name, got {_describe(f)}")
+    comment = test.get("comment", "")
+    inputs = c.obj(c.get(test, "inputs", tw), f"{tw}.inputs")
+    c.tensors_in(inputs, f"{tw}.inputs", dtype)
+    result = c.get(test, "result", tw)
+    case = VectorCase(function=function, dtype=dtype, tc_id=tc_id, comment=str(comment), flags=list(flags),
+                      params=params, inputs=inputs, result=result, source=str(path))
+    if result == "error":
+        kind = c.get(test, "error", tw)
+        if not isinstance(kind, str) or not kind:
+            raise c.fail(f"{tw}.error", f"expected an error kind, got {_describe(kind)}")
+        case.error_kind = kind
+        return case
+    if result != "valid":
+        raise c.fail(f"{tw}.result", f"expected \"valid\" or \"error\", got {_describe(result)}")
+    exp_dtype, shape, values = c.tensor(c.get(test, "expected", tw), f"{tw}.expected", dtype)
+    if exp_dtype != dtype:
+        raise c.fail(f"{tw}.expected.dtype", f"is {exp_dtype!r} in a {dtype} file")
+    case.expected_shape = shape
+    case.expected = values
+    case.expected_text = list(test["expected"]["data"])
+    n = len(values)
+    exact = c.lst(c.get(test, "exact", tw), f"{tw}.exact")
+    if len(exact) != n:
+        raise c.fail(f"{tw}.exact", f"has {len(exact)} values but expected has {n}")
+    for i, e in enumerate(exact):
+        if not isinstance(e, str):
+            raise c.fail(f"{tw}.exact[{i}]", f"expected a decimal string, got {_describe(e)}")
+        try:
+            float(e)  # decimal text, or nan / inf / -inf
+        except ValueError:
+            raise c.fail(f"{tw}.exact[{i}]", f"not a decimal number: {e!r}") from None
+        if math.isnan(values[i]) != (e.strip().lower() == "nan"):
+            raise c.fail(f"{tw}.exact[{i}]", f"{e!r} disagrees with expected {case.expected_text[i]!r}")
+    case.exact = list(exact)
+    bounds = c.obj(c.get(test, "bounds", tw), f"{tw}.bounds")
+    for level in LEVELS:
+        bw = f"{tw}.bounds.{level}"
+        blist = c.lst(c.get(bounds, level, f"{tw}.bounds"), bw)
+        if len(blist) != n:
+            raise c.fail(bw, f"has {len(blist)} values but expected has {n}")
+        case.bounds[level] = [c.hexfloat(b, f"{bw}[{i}]", "float64") for i, b in enumerate(blist)]
+    if "kappa" in test:
+        kappa = c.lst(test["kappa"], f"{tw}.kappa")
+        if len(kappa) != n:
+            raise c.fail(f"{tw}.kappa", f"has {len(kappa)} values but expected has {n}")
+    for ai, acc in enumerate(c.lst(test.get("acceptable", []), f"{tw}.acceptable")):
+        aw = f"{tw}.acceptable[{ai}]"
+        c.obj(acc, aw)
+        _, ashape, avalues = c.tensor(c.get(acc, "output", aw), f"{aw}.output", dtype)
+        case.acceptable.append(Acceptable(list(acc.get("flags", [])), ashape, avalues))
+    return case
+
+
+def vector_files(directory: Path | str) -> list[Path]:
+    directory = Path(directory)
+    return sorted(p for p in directory.glob("*.json") if p.is_file())
+
+
+def load_vectors(directory: Path | str | None = None, functions: Iterable[str] | None = None,
+                 dtypes: Iterable[str] | None = None, tc_ids: Iterable[int] | None = None) -> list[VectorCase]:
+    """All cases of the vector folder (default: the checkout's vectors/) that pass the filters.
+
+    Files whose name (<function>_<dtype>.json) shows they cannot match the function/dtype filters are
+    not read, so that an unrelated broken file does not block a focused rerun.
+    """
+    directory = Path(directory) if directory is not None else paths.vectors_dir()
+    if not directory.is_dir():
+        raise VectorFileError(directory, "", "no such vector folder")
+    fset = set(functions) if functions else None
+    dset = set(dtypes) if dtypes else None
+    tset = set(tc_ids) if tc_ids else None
+    cases: list[VectorCase] = []
+    origin: dict[str, str] = {}
+    for file in vector_files(directory):
+        stem = file.stem
+        if fset is not None or dset is not None:
+            guess = stem.rsplit("_", 1)
+            if len(guess) == 2 and guess[1] in DTYPES:
+                if (fset is not None and guess[0] not in fset) or (dset is not None and guess[1] not in dset):
+                    continue
+        for case in load_vector_file(file):
+            if fset is not None and case.function not in fset:
+                continue
+            if dset is not None and case.dtype not in dset:
+                continue
+            if tset is not None and case.tc_id not in tset:
+                continue
+            if case.key in origin:
+                raise VectorFileError(file, "", f"{case.function} {case.dtype} tcId {case.tc_id} is also in {origin[case.key]}")
+            origin[case.key] = file.name
+            cases.append(case)
+    return cases
