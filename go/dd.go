@@ -1,0 +1,274 @@
+package xent
+
+import "math"
+
+// This file holds the package's numerical kernel: error-free transformations, double-double ("dd")
+// arithmetic, a compensated accumulator, and double-double exp, expm1, log and log1p. None of it is
+// exported. The dd elementary functions have a relative error of about 2^-95 or better on finite
+// arguments, so a result computed from them and rounded once to float64 is within about 0.5 ulp of
+// the exact value, independently of the platform's libm (Go's math.Exp and math.Log are at best
+// within 1 ulp). Callers handle NaN and infinite arguments before calling into dd code: the dd
+// routines assume finite operands.
+//
+// Go may fuse x*y+z into an FMA on some architectures; the error-free transformations below only
+// use additions and explicit math.FMA calls, whose results do not depend on fusion.
+
+// dd is an unevaluated sum hi + lo with |lo| <= ulp(hi)/2 after normalisation.
+type dd struct{ hi, lo float64 }
+
+// twoSum returns s = fl(a+b) and the exact error e = a + b - s (Knuth).
+func twoSum(a, b float64) (s, e float64) {
+	s = a + b
+	bb := s - a
+	e = (a - (s - bb)) + (b - bb)
+	return s, e
+}
+
+// fastTwoSum is twoSum for |a| >= |b| (or a == 0) (Dekker).
+func fastTwoSum(a, b float64) (s, e float64) {
+	s = a + b
+	e = b - (s - a)
+	return s, e
+}
+
+// twoProd returns p = fl(a*b) and the exact error e = a*b - p.
+func twoProd(a, b float64) (p, e float64) {
+	p = a * b
+	e = math.FMA(a, b, -p)
+	return p, e
+}
+
+func ddF(x float64) dd { return dd{x, 0} }
+
+// float rounds x to float64. Non-finite hi is returned as is.
+func (x dd) float() float64 {
+	if math.IsInf(x.hi, 0) || math.IsNaN(x.hi) {
+		return x.hi
+	}
+	return x.hi + x.lo
+}
+
+func (x dd) neg() dd { return dd{-x.hi, -x.lo} }
+
+func ddAdd(x, y dd) dd {
+	s, e := twoSum(x.hi, y.hi)
+	t, f := twoSum(x.lo, y.lo)
+	e += t
+	s, e = fastTwoSum(s, e)
+	e += f
+	s, e = fastTwoSum(s, e)
+	return dd{s, e}
+}
+
+func ddSub(x, y dd) dd { return ddAdd(x, y.neg()) }
+
+func ddAddF(x dd, b float64) dd {
+	s, e := twoSum(x.hi, b)
+	e += x.lo
+	s, e = fastTwoSum(s, e)
+	return dd{s, e}
+}
+
+func ddMul(x, y dd) dd {
+	p, e := twoProd(x.hi, y.hi)
+	e += x.hi*y.lo + x.lo*y.hi
+	p, e = fastTwoSum(p, e)
+	return dd{p, e}
+}
+
+func ddMulF(x dd, b float64) dd {
+	p, e := twoProd(x.hi, b)
+	e += x.lo * b
+	p, e = fastTwoSum(p, e)
+	return dd{p, e}
+}
+
+func ddDiv(x, y dd) dd {
+	q1 := x.hi / y.hi
+	r := ddSub(x, ddMulF(y, q1))
+	q2 := r.hi / y.hi
+	r = ddSub(r, ddMulF(y, q2))
+	q3 := r.hi / y.hi
+	s, e := fastTwoSum(q1, q2)
+	return ddAddF(dd{s, e}, q3)
+}
+
+// ddScale multiplies x by 2^k (Ldexp on both parts).
+func ddScale(x dd, k int) dd { return dd{math.Ldexp(x.hi, k), math.Ldexp(x.lo, k)} }
+
+// acc is a compensated (Kahan-Babuska-Neumaier) accumulator of dd or float64 terms; it carries a dd
+// running sum, so its value is the exact sum to about 2^-100 relative error for terms of one sign.
+// Infinite and NaN terms are tracked apart so that the result follows IEEE rules (inf + -inf = NaN).
+type acc struct {
+	s       dd
+	special float64 // 0, or the IEEE sum of the non-finite terms seen
+	spec    bool
+}
+
+func (a *acc) addDD(x dd) {
+	if math.IsInf(x.hi, 0) || math.IsNaN(x.hi) {
+		if a.spec {
+			a.special += x.hi
+		} else {
+			a.special, a.spec = x.hi, true
+		}
+		return
+	}
+	a.s = ddAdd(a.s, x)
+}
+
+func (a *acc) add(x float64) { a.addDD(dd{x, 0}) }
+
+// value returns the sum as dd (a non-finite sum has hi = inf or NaN and lo = 0).
+func (a *acc) value() dd {
+	if a.spec {
+		return dd{a.special, 0}
+	}
+	return a.s
+}
+
+// ------------------------------------------------------------------ constants
+
+var (
+	ddLn2 = dd{0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56}
+	// invFact[n] = 1/n! as dd, n = 0..expm1Terms.
+	invFact [expm1Terms + 1]dd
+)
+
+const (
+	expm1Terms   = 9
+	expm1Squares = 10
+)
+
+func init() {
+	f := 1.0
+	for n := 0; n <= expm1Terms; n++ {
+		if n > 0 {
+			f *= float64(n) // exact for n <= 22
+		}
+		invFact[n] = ddDiv(ddF(1), ddF(f))
+	}
+}
+
+// ------------------------------------------------------------------ elementary functions
+
+// expm1Reduced returns expm1(r) for |r| <= about 0.36: Taylor series on r/2^10, then 10 steps of
+// m -> 2m + m^2 (which is expm1 of the doubled argument).
+func expm1Reduced(r dd) dd {
+	if math.Abs(r.hi) < 0x1p-500 {
+		return ddAdd(r, ddMulF(ddMul(r, r), 0.5))
+	}
+	x := ddScale(r, -expm1Squares)
+	p := invFact[expm1Terms]
+	for n := expm1Terms - 1; n >= 1; n-- {
+		p = ddAdd(invFact[n], ddMul(x, p))
+	}
+	m := ddMul(x, p)
+	for i := 0; i < expm1Squares; i++ {
+		m = ddAdd(ddMulF(m, 2), ddMul(m, m))
+	}
+	return m
+}
+
+// expReduce splits x = k ln2 + r with |r| <= ln2/2 + tiny and returns k and expm1(r).
+func expReduce(x dd) (int, dd) {
+	k := math.RoundToEven(x.hi / ddLn2.hi)
+	r := ddSub(x, ddMulF(ddLn2, k))
+	return int(k), expm1Reduced(r)
+}
+
+// expDD returns exp(x) for finite x as dd (0 on underflow, +inf on overflow).
+func expDD(x dd) dd {
+	if x.hi > 709.8 {
+		return dd{math.Inf(1), 0}
+	}
+	if x.hi < -746 {
+		return dd{}
+	}
+	k, m := expReduce(x)
+	y := ddAddF(m, 1)
+	if k > 1000 { // scale in two steps so that the intermediate stays finite
+		y = ddScale(y, 1000)
+		k -= 1000
+	}
+	return ddScale(y, k)
+}
+
+// expDDParts returns exp(x) = y * 2^k with y in about [0.7, 1.42], avoiding under- and overflow of
+// the mantissa for any finite x; x.hi must be finite and >= -1e6.
+func expDDParts(x dd) (dd, int) {
+	k, m := expReduce(x)
+	return ddAddF(m, 1), k
+}
+
+// expm1DD returns exp(x) - 1 for finite x.
+func expm1DD(x dd) dd {
+	if math.Abs(x.hi) <= 0.34 {
+		return expm1Reduced(x)
+	}
+	return ddAddF(expDD(x), -1)
+}
+
+// log1pDD returns log(1 + s) for s >= -1 (s finite), -inf at s = -1.
+func log1pDD(s dd) dd {
+	if s.hi < -0.5 {
+		return logDD(ddAddF(s, 1))
+	}
+	if s.hi == 0 {
+		return s
+	}
+	if s.hi > 0x1p1000 {
+		return logDD(s) // log1p(s) = log(s) + log1p(1/s); 1/s < 2^-1000 is negligible
+	}
+	z0 := math.Log1p(s.hi)
+	if math.Abs(z0) < 0x1p-900 {
+		// s is tiny: log1p(s) = s - s^2/2, and s^2 is far below s's precision.
+		return ddAdd(s, ddMulF(ddMul(s, s), -0.5))
+	}
+	// One Newton step on f(z) = expm1(z) - s: z1 = z0 - (expm1(z0) - s) / (1 + expm1(z0)).
+	e := expm1DD(ddF(z0))
+	num := ddSub(e, s)
+	den := ddAddF(e, 1)
+	corr := num.float() / den.float()
+	hi, lo := twoSum(z0, -corr)
+	return dd{hi, lo}
+}
+
+// logDD returns log(y) for y >= 0 (y finite; -inf at 0).
+func logDD(y dd) dd {
+	if y.hi == 0 {
+		return dd{math.Inf(-1), 0}
+	}
+	if y.hi >= 0.7 && y.hi <= 1.42 {
+		return log1pDD(ddAddF(y, -1))
+	}
+	m, e := math.Frexp(y.hi) // y.hi = m 2^e, m in [0.5, 1)
+	if m < 0.7071067811865476 {
+		m *= 2
+		e--
+	}
+	mm := dd{m, math.Ldexp(y.lo, -e)}
+	l := log1pDD(ddAddF(mm, -1)) // m - 1 is exact (Sterbenz)
+	return ddAdd(l, ddMulF(ddLn2, float64(e)))
+}
+
+// powDD returns x^g for x >= 0 (finite) and finite g >= 0, with 0^0 = 1.
+func powDD(x dd, g float64) dd {
+	if g == 0 {
+		return ddF(1)
+	}
+	if x.hi == 0 {
+		return dd{}
+	}
+	if g == 1 {
+		return x
+	}
+	if g == 2 {
+		return ddMul(x, x)
+	}
+	l := logDD(x)
+	return expDD(ddMulF(l, g))
+}
+
+// isFinite reports whether x is neither infinite nor NaN.
+func isFinite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }

@@ -1,0 +1,52 @@
+package xent
+
+import "math"
+
+// sigmoidDD returns sigmoid(z) = 1 / (1 + exp(-z)) for any z (limits at +-inf, NaN for NaN).
+func sigmoidDD(z float64) dd {
+	switch {
+	case math.IsNaN(z):
+		return dd{math.NaN(), 0}
+	case math.IsInf(z, 1):
+		return ddF(1)
+	case math.IsInf(z, -1):
+		return dd{}
+	case z >= 0:
+		return ddDiv(ddF(1), ddAddF(expDD(ddF(-z)), 1))
+	}
+	e := expDD(ddF(z))
+	if e.hi == 0 {
+		return dd{}
+	}
+	return ddDiv(e, ddAddF(e, 1))
+}
+
+// softplusDD returns softplus(z) = max(z, 0) + log1p(exp(-|z|)) for any z.
+func softplusDD(z float64) dd {
+	switch {
+	case math.IsNaN(z):
+		return dd{math.NaN(), 0}
+	case math.IsInf(z, 1):
+		return dd{math.Inf(1), 0}
+	case math.IsInf(z, -1):
+		return dd{}
+	}
+	l := log1pDD(expDD(ddF(-math.Abs(z))))
+	if z > 0 {
+		return ddAddF(l, z)
+	}
+	return l
+}
+
+// Sigmoid returns the logistic function sigmoid(z) = 1 / (1 + exp(-z)), computed as
+// exp(z) / (1 + exp(z)) for z < 0 so that no exponential overflows. sigmoid(+inf) = 1,
+// sigmoid(-inf) = 0, and NaN gives NaN.
+func Sigmoid[T Float](z T) T { return T(sigmoidDD(float64(z)).float()) }
+
+// LogSigmoid returns log(sigmoid(z)) = -softplus(-z) = -log(1 + exp(-z)).
+// LogSigmoid(+inf) = -0, LogSigmoid(-inf) = -inf, and NaN gives NaN.
+func LogSigmoid[T Float](z T) T { return T(softplusDD(-float64(z)).neg().float()) }
+
+// Softplus returns softplus(z) = log(1 + exp(z)), computed as max(z, 0) + log1p(exp(-|z|)).
+// Softplus(+inf) = +inf, Softplus(-inf) = 0, and NaN gives NaN.
+func Softplus[T Float](z T) T { return T(softplusDD(float64(z)).float()) }

@@ -1,0 +1,3 @@
+module github.com/xent-conformance/xent/go
+
+go 1.22

@@ -1,0 +1,232 @@
+package xent
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Reduction selects how a loss reduces its per-element (or per-position) values.
+type Reduction string
+
+// The reductions of the specification. A mean over zero elements is NaN (0/0); a sum of nothing
+// is 0.
+const (
+	ReductionNone Reduction = "none" // no reduction: one value per element or position
+	ReductionSum  Reduction = "sum"  // sum_i l_i
+	ReductionMean Reduction = "mean" // sum_i l_i / (number of elements, or the weighted denominator)
+)
+
+// Base is the logarithm base of the information-theoretic functions.
+type Base string
+
+// The bases of the specification.
+const (
+	BaseE Base = "e" // natural logarithm: nats (the default)
+	Base2 Base = "2" // base-2 logarithm: bits; the natural-log result is divided by ln 2
+)
+
+// SmoothingMode selects the label-smoothing formula of SoftmaxCrossEntropy.
+type SmoothingMode string
+
+// The label-smoothing modes of the specification.
+const (
+	// SmoothUniform: q_c = (1 - eps) [c = y] + eps / C (PyTorch, Keras, optax). The default.
+	SmoothUniform SmoothingMode = "uniform"
+	// SmoothOffTarget: q_c = (1 - eps) [c = y] + eps / (C - 1) [c != y] (the seed document 000).
+	SmoothOffTarget SmoothingMode = "off_target"
+)
+
+// optBit identifies an option, so that a function can reject options it does not take.
+type optBit uint32
+
+const (
+	optReduction optBit = 1 << iota
+	optBase
+	optEpsilon
+	optWeight
+	optPosWeight
+	optIgnoreIndex
+	optLabelSmoothing
+	optSmoothingMode
+	optGamma
+	optAlpha
+	optClassAlpha
+)
+
+var optNames = map[optBit]string{
+	optReduction: "WithReduction", optBase: "WithBase", optEpsilon: "WithEpsilon",
+	optWeight: "WithWeight", optPosWeight: "WithPosWeight", optIgnoreIndex: "WithIgnoreIndex",
+	optLabelSmoothing: "WithLabelSmoothing", optSmoothingMode: "WithSmoothingMode",
+	optGamma: "WithGamma", optAlpha: "WithAlpha/WithoutAlpha", optClassAlpha: "WithClassAlpha",
+}
+
+// Option sets an optional parameter of a catalogue function. Parameters left unset take the
+// specification's defaults (listed in each function's comment). Passing an option that a function
+// does not take is an ErrInvalidArgument error.
+type Option func(*config)
+
+type config struct {
+	set            optBit
+	reduction      Reduction
+	base           Base
+	epsilon        float64
+	weight         []float64
+	weightShape    []int
+	posWeight      []float64
+	posWeightShape []int
+	ignoreIndex    int
+	labelSmoothing float64
+	smoothingMode  SmoothingMode
+	gamma          float64
+	alpha          float64
+	alphaOn        bool
+	classAlpha     []float64
+}
+
+// WithReduction sets the reduction (none, sum or mean).
+func WithReduction(r Reduction) Option {
+	return func(c *config) { c.set |= optReduction; c.reduction = r }
+}
+
+// WithBase sets the logarithm base of Entropy, CrossEntropy and KLDivergence ("e" or "2").
+func WithBase(b Base) Option { return func(c *config) { c.set |= optBase; c.base = b } }
+
+// WithEpsilon sets the clamp or smoothing constant epsilon of CrossEntropy, NLLFromProbs and
+// BinaryCrossEntropy.
+func WithEpsilon(eps float64) Option {
+	return func(c *config) { c.set |= optEpsilon; c.epsilon = eps }
+}
+
+// WithWeight sets per-class weights (SoftmaxCrossEntropy: shape [C]) or per-element weights
+// (BCEWithLogits: z's shape or [C], C being z's last dimension). With no shape arguments the shape
+// is [len(w)].
+func WithWeight(w []float64, shape ...int) Option {
+	return func(c *config) { c.set |= optWeight; c.weight = w; c.weightShape = shapeOr(w, shape) }
+}
+
+// WithPosWeight sets BCEWithLogits' positive-class weights (z's shape or [C]). With no shape
+// arguments the shape is [len(w)].
+func WithPosWeight(w []float64, shape ...int) Option {
+	return func(c *config) { c.set |= optPosWeight; c.posWeight = w; c.posWeightShape = shapeOr(w, shape) }
+}
+
+// WithIgnoreIndex sets the class-index target value that SoftmaxCrossEntropy ignores (default -100).
+func WithIgnoreIndex(i int) Option {
+	return func(c *config) { c.set |= optIgnoreIndex; c.ignoreIndex = i }
+}
+
+// WithLabelSmoothing sets SoftmaxCrossEntropy's label smoothing eps in [0, 1] (default 0).
+func WithLabelSmoothing(eps float64) Option {
+	return func(c *config) { c.set |= optLabelSmoothing; c.labelSmoothing = eps }
+}
+
+// WithSmoothingMode sets SoftmaxCrossEntropy's label-smoothing formula (default SmoothUniform).
+func WithSmoothingMode(m SmoothingMode) Option {
+	return func(c *config) { c.set |= optSmoothingMode; c.smoothingMode = m }
+}
+
+// WithGamma sets the focusing parameter gamma >= 0 of FocalLoss and SigmoidFocalLoss (default 2).
+func WithGamma(g float64) Option { return func(c *config) { c.set |= optGamma; c.gamma = g } }
+
+// WithAlpha sets SigmoidFocalLoss' balancing weight alpha in [0, 1] (default 0.25).
+func WithAlpha(a float64) Option {
+	return func(c *config) { c.set |= optAlpha; c.alpha = a; c.alphaOn = true }
+}
+
+// WithoutAlpha disables SigmoidFocalLoss' alpha weighting (the specification's alpha = null).
+func WithoutAlpha() Option {
+	return func(c *config) { c.set |= optAlpha; c.alphaOn = false }
+}
+
+// WithClassAlpha sets FocalLoss' per-class weights alpha[C] (default: none, alpha_y = 1).
+func WithClassAlpha(a []float64) Option {
+	return func(c *config) { c.set |= optClassAlpha; c.classAlpha = a }
+}
+
+func shapeOr(w []float64, shape []int) []int {
+	if len(shape) == 0 {
+		return []int{len(w)}
+	}
+	return append([]int(nil), shape...)
+}
+
+// newConfig applies opts over the defaults and rejects options not in allowed.
+func newConfig(fn string, allowed optBit, defaults config, opts []Option) (config, error) {
+	c := defaults
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if extra := c.set &^ allowed; extra != 0 {
+		var names []string
+		for b := optBit(1); b != 0 && b <= extra; b <<= 1 {
+			if extra&b != 0 {
+				names = append(names, optNames[b])
+			}
+		}
+		return c, newError(ErrInvalidArgument, fn, "option %s does not apply to %s", strings.Join(names, ", "), fn)
+	}
+	if allowed&optReduction != 0 {
+		switch c.reduction {
+		case ReductionNone, ReductionSum, ReductionMean:
+		default:
+			return c, newError(ErrInvalidArgument, fn, "unknown reduction %q (want none, sum or mean)", string(c.reduction))
+		}
+	}
+	if allowed&optBase != 0 {
+		switch c.base {
+		case BaseE, Base2:
+		default:
+			return c, newError(ErrInvalidArgument, fn, "unknown base %q (want \"e\" or \"2\")", string(c.base))
+		}
+	}
+	if allowed&optSmoothingMode != 0 {
+		switch c.smoothingMode {
+		case SmoothUniform, SmoothOffTarget:
+		default:
+			return c, newError(ErrInvalidArgument, fn, "unknown label_smoothing_mode %q (want uniform or off_target)", string(c.smoothingMode))
+		}
+	}
+	return c, nil
+}
+
+// checkNonNegFinite checks a weight-like vector: finite and >= 0.
+func checkNonNegFinite(fn, name string, w []float64) error {
+	for i, v := range w {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return newError(ErrInvalidArgument, fn, "%s[%d] = %v must be finite and >= 0", name, i, v)
+		}
+	}
+	return nil
+}
+
+// checkProbs checks that every value is in [0, 1] (NaN fails).
+func checkProbs(fn, name string, x []float64, shape []int) error {
+	for i, v := range x {
+		if !(v >= 0 && v <= 1) {
+			return newError(ErrInvalidProbability, fn, "%s%s = %v is not in [0, 1]", name, indexString(i, shape), v)
+		}
+	}
+	return nil
+}
+
+// indexString formats the multi-index of flat index i in shape, e.g. "[1, 2]".
+func indexString(i int, shape []int) string {
+	if len(shape) <= 1 {
+		return fmt.Sprintf("[%d]", i)
+	}
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = i % shape[d]
+			i /= shape[d]
+		}
+	}
+	parts := make([]string, len(idx))
+	for d, v := range idx {
+		parts[d] = fmt.Sprint(v)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}

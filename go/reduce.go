@@ -1,0 +1,63 @@
+package xent
+
+import "math"
+
+// divDD returns num / den following IEEE rules for zero and non-finite operands.
+func divDD(num, den dd) dd {
+	if !isFinite(num.hi) || !isFinite(den.hi) || den.hi == 0 {
+		return dd{num.hi / den.hi, 0}
+	}
+	return ddDiv(num, den)
+}
+
+// mulDD returns c * v where a zero coefficient c masks an infinite v (the specification's
+// "a term whose coefficient is exactly 0 contributes 0"); NaN is never masked.
+func mulDD(c, v dd) dd {
+	if c.hi == 0 && !math.IsNaN(v.hi) {
+		return dd{}
+	}
+	if !isFinite(c.hi) || !isFinite(v.hi) {
+		return dd{c.hi * v.hi, 0}
+	}
+	return ddMul(c, v)
+}
+
+// addDD adds two dd values following IEEE rules for non-finite operands.
+func addDD(a, b dd) dd {
+	if !isFinite(a.hi) || !isFinite(b.hi) {
+		return dd{a.hi + b.hi, 0}
+	}
+	return ddAdd(a, b)
+}
+
+// oneMinus returns 1 - y as an exact dd.
+func oneMinus(y float64) dd {
+	h, l := twoSum(1, -y)
+	return dd{h, l}
+}
+
+// reduce applies a reduction to per-element values of the given shape. The mean divides by den
+// (the number of elements when den is nil). It returns the output shape and values.
+func reduce(vals []dd, red Reduction, shape []int, den *dd) ([]int, []float64) {
+	switch red {
+	case ReductionNone:
+		out := make([]float64, len(vals))
+		for i, v := range vals {
+			out[i] = v.float()
+		}
+		return shape, out
+	}
+	var s acc
+	for _, v := range vals {
+		s.addDD(v)
+	}
+	sum := s.value()
+	if red == ReductionSum {
+		return []int{}, []float64{sum.float()}
+	}
+	d := ddF(float64(len(vals)))
+	if den != nil {
+		d = *den
+	}
+	return []int{}, []float64{divDD(sum, d).float()}
+}

@@ -1,0 +1,168 @@
+package xent
+
+import "math"
+
+// rowKind classifies a logits row by its special values.
+type rowKind int
+
+const (
+	rowFinite    rowKind = iota // a finite maximum exists (-inf entries allowed)
+	rowNaN                      // some entry is NaN
+	rowOneInf                   // exactly one +inf (at k), no NaN
+	rowManyInf                  // two or more +inf, no NaN
+	rowAllNegInf                // every entry is -inf
+)
+
+// lseRow holds the accurate log-sum-exp decomposition of one row x (Blanchard, Higham and Higham
+// 2021): a = max_i x_i attained first at k, d_i = x_i - a taken exactly as a double-double (TwoSum),
+// e_i = exp(d_i) in double-double (e_k = 1), s = sum_{i != k} e_i (compensated) and L = log1p(s).
+// Then lse = a + L, softmax_i = e_i / (1 + s), log_softmax_i = d_i - L and the per-class negative
+// log-likelihood nll_i = L - d_i >= 0: every sum formed has terms of one sign.
+type lseRow struct {
+	kind rowKind
+	k    int
+	a    float64
+	d    []dd // exact shift; d_i.hi = -inf for a -inf entry (or a shift that overflows)
+	e    []dd
+	s    dd
+	L    dd
+}
+
+// analyzeRow computes the decomposition of x[off + i*stride], i = 0..n-1.
+func analyzeRow(x []float64, off, stride, n int) lseRow {
+	r := lseRow{k: -1}
+	at := func(i int) float64 { return x[off+i*stride] }
+	infs := 0
+	for i := 0; i < n; i++ {
+		v := at(i)
+		if math.IsNaN(v) {
+			r.kind = rowNaN
+			return r
+		}
+		if math.IsInf(v, 1) {
+			infs++
+			if infs == 1 {
+				r.k = i
+			}
+		}
+	}
+	if infs == 1 {
+		r.kind = rowOneInf
+		return r
+	}
+	if infs > 1 {
+		r.kind = rowManyInf
+		return r
+	}
+	r.a = math.Inf(-1)
+	for i := 0; i < n; i++ {
+		if v := at(i); v > r.a {
+			r.a, r.k = v, i
+		}
+	}
+	if r.k < 0 {
+		r.kind = rowAllNegInf
+		return r
+	}
+	r.d = make([]dd, n)
+	r.e = make([]dd, n)
+	var s acc
+	for i := 0; i < n; i++ {
+		v := at(i)
+		if i == r.k {
+			r.e[i] = ddF(1)
+			continue
+		}
+		if math.IsInf(v, -1) {
+			r.d[i] = dd{math.Inf(-1), 0}
+			continue
+		}
+		h, l := twoSum(v, -r.a)
+		if math.IsInf(h, -1) {
+			r.d[i] = dd{math.Inf(-1), 0}
+			continue
+		}
+		r.d[i] = dd{h, l}
+		if h >= -746 {
+			r.e[i] = expDD(r.d[i])
+			s.addDD(r.e[i])
+		}
+	}
+	r.s = s.value()
+	r.L = log1pDD(r.s)
+	return r
+}
+
+// lse returns log(sum_i exp(x_i)) as dd (special rows give NaN, +inf or -inf).
+func (r *lseRow) lse() dd {
+	switch r.kind {
+	case rowNaN:
+		return dd{math.NaN(), 0}
+	case rowOneInf, rowManyInf:
+		return dd{math.Inf(1), 0}
+	case rowAllNegInf:
+		return dd{math.Inf(-1), 0}
+	}
+	return ddAddF(r.L, r.a)
+}
+
+// softmax returns softmax_i as dd.
+func (r *lseRow) softmax(i int) dd {
+	switch r.kind {
+	case rowNaN, rowManyInf, rowAllNegInf:
+		return dd{math.NaN(), 0}
+	case rowOneInf:
+		if i == r.k {
+			return ddF(1)
+		}
+		return dd{}
+	}
+	if i != r.k && r.e[i].hi == 0 {
+		return dd{}
+	}
+	return ddDiv(r.e[i], ddAddF(r.s, 1))
+}
+
+// logSoftmax returns log_softmax_i = d_i - L as dd.
+func (r *lseRow) logSoftmax(i int) dd {
+	switch r.kind {
+	case rowNaN, rowManyInf, rowAllNegInf:
+		return dd{math.NaN(), 0}
+	case rowOneInf:
+		if i == r.k {
+			return dd{}
+		}
+		return dd{math.Inf(-1), 0}
+	}
+	if i == r.k {
+		return r.L.neg()
+	}
+	if math.IsInf(r.d[i].hi, -1) {
+		return dd{math.Inf(-1), 0}
+	}
+	return ddSub(r.d[i], r.L)
+}
+
+// nll returns -log_softmax_i = L - d_i >= 0 as dd (+inf for a masked class).
+func (r *lseRow) nll(i int) dd {
+	return r.logSoftmax(i).neg()
+}
+
+// oneMinusSoftmax returns 1 - softmax_i = sum_{j != i} softmax_j as dd, without cancellation.
+func (r *lseRow) oneMinusSoftmax(i int) dd {
+	switch r.kind {
+	case rowNaN, rowManyInf, rowAllNegInf:
+		return dd{math.NaN(), 0}
+	case rowOneInf:
+		if i == r.k {
+			return dd{}
+		}
+		return ddF(1)
+	}
+	den := ddAddF(r.s, 1)
+	if i == r.k {
+		return ddDiv(r.s, den)
+	}
+	// (1 + s - e_i) / (1 + s); s - e_i = sum_{j != k, i} e_j >= 0.
+	return ddDiv(ddAddF(ddSub(r.s, r.e[i]), 1), den)
+}
