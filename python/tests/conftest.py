@@ -1,0 +1,26 @@
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+# Deterministic, fast by default (CI); HYPOTHESIS_PROFILE=dev explores more, with random seeds.
+settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Per function and dtype: worst ulp error and worst error / accurate bound seen by test_vectors.py.
+ACCURACY = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not ACCURACY:
+        return
+    tr = terminalreporter
+    tr.section("xent accuracy against the golden vectors (accurate level)")
+    tr.write_line(f"{'function':40s} {'dtype':8s} {'outputs':>8s} {'max ulp':>12s} {'max err/bound':>14s}")
+    for (fn, dt), (n, mu, ms) in sorted(ACCURACY.items()):
+        tr.write_line(f"{fn:40s} {dt:8s} {n:8d} {mu:12.4g} {ms:14.4g}")
