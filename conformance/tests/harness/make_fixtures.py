@@ -32,7 +32,11 @@ def rounded(x, dtype: str) -> float:
 def exact_text(x) -> str:
     if isinstance(x, float) and not math.isfinite(x):
         return format_hex(x)
-    return mpmath.nstr(mpmath.mpf(x), 40, strip_zeros=False, min_fixed=-4, max_fixed=1)
+    x = mpmath.mpf(x)
+    if x == 0:
+        return "0"
+    text = mpmath.nstr(x, 40, strip_zeros=False, min_fixed=1, max_fixed=0)
+    return text if "e" in text else text + "e+0"
 
 
 def tensor(dtype, shape, values):
@@ -99,7 +103,14 @@ def file(function, dtype, tests, notes):
     return {"function": function, "dtype": dtype, "specVersion": 1,
             "generator": {"tool": "tests/harness/make_fixtures.py", "mpmath": mpmath.__version__},
             "numberOfTests": len(tests), "notes": notes,
-            "testGroups": [{"params": {}, "tolerance": {}, "tests": tests}]}
+            "testGroups": [{"params": {}, "tolerance": tolerance(function, dtype), "tests": tests}]}
+
+
+def tolerance(function, dtype):
+    dt = dtype_named(dtype)
+    u, eta = format_hex(dt.u), format_hex(dt.eta)
+    return {"accurate": {"A": 2, "B": 4, "C": 1, "u": u, "eta": eta},
+            "compatible": {"c": 16 if function == "softmax" else 4, "C": 1, "u": u, "eta": eta}}
 
 
 NOTES = {"EdgeCase": {"category": "edge", "description": "fixture"},

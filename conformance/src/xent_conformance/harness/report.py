@@ -232,7 +232,7 @@ class Report:
         if r.events:
             console.print("[bold]adapter events[/bold]")
             for e in r.events[:20]:
-                console.print(f"  {e}", markup=False)
+                console.print(f"  {e}", markup=False, soft_wrap=True)
             if len(r.events) > 20:
                 console.print(f"  ... {len(r.events) - 20} more")
         if (self.counts[ERRORED] or r.start is None) and r.stderr.strip():
@@ -250,17 +250,17 @@ class Report:
         console.print(f"[bold]{'FAILED' if s == FAILED else 'ERRORED'}[/bold] {c.key}"
                       + (f" flags={','.join(c.flags)}" if c.flags else ""), highlight=False)
         if c.comment:
-            console.print(f"  comment:  {c.comment}", markup=False, highlight=False)
-        console.print(f"  inputs:   {_short(c.inputs)}", markup=False, highlight=False)
+            console.print(f"  comment:  {c.comment}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  inputs:   {_short(c.inputs)}", markup=False, highlight=False, soft_wrap=True)
         if c.params:
-            console.print(f"  params:   {_short(c.params)}", markup=False, highlight=False)
+            console.print(f"  params:   {_short(c.params)}", markup=False, highlight=False, soft_wrap=True)
         expected = f"error {c.error_kind}" if c.result == "error" else _short({"shape": c.expected_shape, "data": c.expected_text})
-        console.print(f"  expected: {expected}", markup=False, highlight=False)
-        console.print(f"  got:      {_short(o.got) if o.got is not None else '-'}", markup=False, highlight=False)
+        console.print(f"  expected: {expected}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  got:      {_short(o.got) if o.got is not None else '-'}", markup=False, highlight=False, soft_wrap=True)
         if o.max_ulp is not None:
-            console.print(f"  ulp error: max {_fmt(o.max_ulp)}", markup=False, highlight=False)
-        console.print(f"  why:      {o.detail}", markup=False, highlight=False)
-        console.print(f"  rerun:    {self.rerun_command(o)}", markup=False, highlight=False)
+            console.print(f"  ulp error: max {_fmt(o.max_ulp)}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  why:      {o.detail}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  rerun:    {self.rerun_command(o)}", markup=False, highlight=False, soft_wrap=True)
 
 
 def write_outputs(report: Report, json_path: str | None, junit_path: str | None, md_path: str | None) -> list[str]:

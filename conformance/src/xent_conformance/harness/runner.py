@@ -117,6 +117,9 @@ class Runner:
 
     def _stale(self, obj: Any) -> bool:
         """Handle a message that answers cases already answered (an answer sent twice). True if stale."""
+        if isinstance(obj, dict) and "capabilities" in obj and "id" not in obj and "results" not in obj:
+            self._event("the adapter answered start more than once; ignoring the repeated answer")
+            return True
         ids: list[str] = []
         single = protocol.answer_id(obj)
         if single is not None:
@@ -140,6 +143,22 @@ class Runner:
             obj = self.proc.read_message(deadline - time.monotonic(), what)
             if not self._stale(obj):
                 return obj
+
+    def _drain(self, wait: float) -> None:
+        """Read what the adapter wrote after its last answer (answers sent twice, stray output)."""
+        if self.proc is None or not self.proc.alive and not self.proc.pending():
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline or self.proc.pending():
+            try:
+                obj = self.proc.read_message(max(deadline - time.monotonic(), 0.0), "nothing (after the last answer)")
+            except AdapterFailure as exc:
+                if exc.kind == "garbage":
+                    self._event(f"stray output after the last answer: {exc.detail}")
+                    continue
+                return  # timeout: nothing more; crash: the stop below reports it
+            if not self._stale(obj):
+                self._event(f"stray output after the last answer: {protocol.excerpt(obj)}")
 
     # ------------------------------------------------------------------ requests
     def _run_batch(self, batch: list[VectorCase]) -> list[VectorCase]:
@@ -270,6 +289,7 @@ class Runner:
                     self._kill()
                     missing = batch
                 self._singly(missing)
+            self._drain(0.1)
             if self.proc is not None:
                 status = self.proc.stop(protocol.stop_request(), self.opt.stop_grace)
                 if status not in (0, None):
