@@ -1,0 +1,758 @@
+package org.xent;
+
+/**
+ * The computations behind {@link CrossEntropy}, in binary64 on flat row-major arrays. Inputs are
+ * validated here; every public entry point (double and float) ends up in one of these methods.
+ */
+final class Impl {
+    static final double LN2_HI = 0x1.62e42fefa39efp-1;
+    static final double LN2_LO = 0x1.abc9e3b39803fp-56;
+
+    private Impl() {
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** coef * value, where a zero coefficient masks any value except NaN (0 log 0 = 0). */
+    static DD term(DD coef, DD value) {
+        if (coef.isZero() && !Double.isNaN(value.hi)) {
+            return DD.of(0.0);
+        }
+        return coef.copy().mul(value);
+    }
+
+    static DD oneMinus(double x) {
+        return DD.of(1.0).add(-x);
+    }
+
+    static DD toBase(DD nats, LogBase base) {
+        if (base == LogBase.TWO) {
+            return nats.div(new DD(LN2_HI, LN2_LO));
+        }
+        return nats;
+    }
+
+    static Row row(double[] x, String name) {
+        Check.nonEmpty(x, name);
+        return new Row(x.length).load(x, 0, 1);
+    }
+
+    // ------------------------------------------------------------------ primitives over a vector
+
+    static double logsumexp(double[] x) {
+        Row r = row(x, "x");
+        switch (r.status) {
+            case Row.NAN:
+                return Double.NaN;
+            case Row.ONE_POSINF:
+            case Row.MULTI_POSINF:
+                return Double.POSITIVE_INFINITY;
+            case Row.ALL_NEGINF:
+                return Double.NEGATIVE_INFINITY;
+            default:
+                return DD.of(r.a).add(r.lse1p()).value();
+        }
+    }
+
+    static double[] softmax(double[] x) {
+        Row r = row(x, "x");
+        double[] out = new double[x.length];
+        if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
+            java.util.Arrays.fill(out, Double.NaN);
+            return out;
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = r.prob(i).value();
+        }
+        return out;
+    }
+
+    static double[] logSoftmax(double[] x) {
+        Row r = row(x, "x");
+        double[] out = new double[x.length];
+        if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
+            java.util.Arrays.fill(out, Double.NaN);
+            return out;
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = -r.nll(i).value();
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ elementwise logistic functions
+
+    /** softplus(z) = max(z, 0) + log1p(exp(-|z|)). */
+    static DD softplusDD(double z) {
+        if (Double.isNaN(z)) {
+            return DD.of(Double.NaN);
+        }
+        if (z == Double.POSITIVE_INFINITY) {
+            return DD.of(Double.POSITIVE_INFINITY);
+        }
+        if (z == Double.NEGATIVE_INFINITY) {
+            return DD.of(0.0);
+        }
+        double t = Fm.log1p(Fm.exp(-Math.abs(z)));
+        return z > 0 ? DD.of(z).add(t) : DD.of(t);
+    }
+
+    /** sigmoid(z) = 1 / (1 + exp(-z)) for z >= 0, exp(z) / (1 + exp(z)) for z < 0. */
+    static DD sigmoidDD(double z) {
+        if (Double.isNaN(z)) {
+            return DD.of(Double.NaN);
+        }
+        if (z >= 0) {
+            double e = Fm.exp(-z);
+            return DD.of(1.0).div(DD.of(1.0).add(e));
+        }
+        double e = Fm.exp(z);
+        return DD.of(e).div(DD.of(1.0).add(e));
+    }
+
+    static double sigmoid(double z) {
+        return sigmoidDD(z).value();
+    }
+
+    static double softplus(double z) {
+        return softplusDD(z).value();
+    }
+
+    static double logSigmoid(double z) {
+        return -softplusDD(-z).value();
+    }
+
+    // ------------------------------------------------------------------ information theory
+
+    static double entropy(double[] p, LogBase base) {
+        Check.nonEmpty(p, "p");
+        Check.notNull(base, "base");
+        Check.probabilities(p, "p");
+        DD acc = new DD();
+        for (double pi : p) {
+            if (pi > 0) {
+                acc.add(DD.of(pi).mul(-Fm.log(pi)));
+            }
+        }
+        return toBase(acc, base).value();
+    }
+
+    static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
+        Check.nonEmpty(p, "p");
+        Check.nonEmpty(q, "q");
+        Check.sameLength(p, "p", q, "q");
+        Check.notNull(base, "base");
+        Check.inClosedUnit(epsilon, "epsilon");
+        Check.probabilities(p, "p");
+        Check.probabilities(q, "q");
+        int n = p.length;
+        DD acc = new DD();
+        if (epsilon == 0.0) {
+            for (int i = 0; i < n; i++) {
+                if (p[i] > 0) {
+                    acc.add(DD.of(p[i]).mul(-Fm.log(q[i])));
+                }
+            }
+        } else {
+            // q'_i = a_i / S with a_i = q_i + eps, S = sum_j a_j; -log q'_i = log1p((S - a_i) / a_i).
+            DD[] ai = new DD[n];
+            DD total = new DD();
+            for (int i = 0; i < n; i++) {
+                ai[i] = DD.of(q[i]).add(epsilon);
+                total.add(ai[i]);
+            }
+            for (int i = 0; i < n; i++) {
+                if (p[i] > 0) {
+                    DD ratio = total.copy().sub(ai[i]).div(ai[i]).norm();
+                    double t = Fm.log1p(ratio.hi) + ratio.lo / (1.0 + ratio.hi);
+                    acc.add(DD.of(p[i]).mul(t));
+                }
+            }
+        }
+        return toBase(acc, base).value();
+    }
+
+    static double klDivergence(double[] p, double[] q, LogBase base) {
+        Check.nonEmpty(p, "p");
+        Check.nonEmpty(q, "q");
+        Check.sameLength(p, "p", q, "q");
+        Check.notNull(base, "base");
+        Check.probabilities(p, "p");
+        Check.probabilities(q, "q");
+        DD acc = new DD();
+        for (int i = 0; i < p.length; i++) {
+            double pi = p[i];
+            double qi = q[i];
+            if (!(pi > 0)) {
+                continue;
+            }
+            double lr;
+            if (qi == 0.0) {
+                lr = Double.POSITIVE_INFINITY;
+            } else if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
+                // p - q is exact (Sterbenz): log(p/q) = log1p((p - q)/q)
+                lr = Fm.log1p((pi - qi) / qi);
+            } else {
+                double r = pi / qi;
+                if (Double.isFinite(r) && r >= Double.MIN_NORMAL) {
+                    lr = Fm.log(r);
+                } else {
+                    lr = Fm.log(pi) - Fm.log(qi);
+                }
+            }
+            acc.add(DD.of(pi).mul(lr));
+        }
+        return toBase(acc, base).value();
+    }
+
+    // ------------------------------------------------------------------ losses from probabilities
+
+    static Losses nllFromProbs(double[] probs, int[] shape, int[] target, double epsilon) {
+        Check.notNull(shape, "probs shape");
+        Check.rank(shape, 2, 2, "probs");
+        Check.data(probs, shape, "probs");
+        int nRows = shape[0];
+        int c = shape[1];
+        if (c == 0) {
+            throw Check.err(ErrorKind.INVALID_SHAPE, "probs must have at least one class; got shape "
+                    + Check.shapeString(shape));
+        }
+        Check.notNull(target, "target");
+        if (target.length != nRows) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has length " + target.length
+                    + " but probs has " + nRows + " rows (shape " + Check.shapeString(shape) + ")");
+        }
+        Check.inClosedUnit(epsilon, "epsilon");
+        for (int n = 0; n < nRows; n++) {
+            if (target[n] < 0 || target[n] >= c) {
+                throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + n + "] = " + target[n]
+                        + " is outside [0, " + c + ")");
+            }
+        }
+        Check.probabilities(probs, "probs");
+        DD[] per = new DD[nRows];
+        for (int n = 0; n < nRows; n++) {
+            double p = Math.max(probs[n * c + target[n]], epsilon);
+            per[n] = DD.of(-Fm.log(p));
+        }
+        return new Losses(per, DD.of(nRows));
+    }
+
+    static Losses categoricalCrossEntropy(double[] t, int[] tShape, double[] p, int[] pShape) {
+        Check.notNull(tShape, "t shape");
+        Check.notNull(pShape, "p shape");
+        Check.rank(tShape, 2, 2, "t");
+        Check.rank(pShape, 2, 2, "p");
+        Check.data(t, tShape, "t");
+        Check.data(p, pShape, "p");
+        if (tShape[1] == 0 || pShape[1] == 0) {
+            throw Check.err(ErrorKind.INVALID_SHAPE, "t and p must have at least one class; got shapes "
+                    + Check.shapeString(tShape) + " and " + Check.shapeString(pShape));
+        }
+        Check.sameShape(tShape, "t", pShape, "p");
+        Check.probabilities(t, "t");
+        Check.probabilities(p, "p");
+        int nRows = tShape[0];
+        int c = tShape[1];
+        DD[] per = new DD[nRows];
+        for (int n = 0; n < nRows; n++) {
+            DD acc = new DD();
+            for (int j = 0; j < c; j++) {
+                double tj = t[n * c + j];
+                if (tj > 0) {
+                    acc.add(DD.of(tj).mul(-Fm.log(p[n * c + j])));
+                }
+            }
+            per[n] = acc;
+        }
+        return new Losses(per, DD.of(nRows));
+    }
+
+    static Losses binaryCrossEntropy(double[] y, double[] p, double epsilon) {
+        Check.notNull(y, "y");
+        Check.notNull(p, "p");
+        Check.sameLength(y, "y", p, "p");
+        if (!(epsilon >= 0.0 && epsilon < 0.5)) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "epsilon must be in [0, 0.5); got " + epsilon);
+        }
+        Check.probabilities(y, "y");
+        Check.probabilities(p, "p");
+        DD[] per = new DD[y.length];
+        double logEps = epsilon > 0 ? Fm.log(epsilon) : Double.NEGATIVE_INFINITY;
+        double log1mEps = Fm.log1p(-epsilon);
+        for (int i = 0; i < y.length; i++) {
+            double pi = p[i];
+            double lp;
+            double l1p;
+            if (pi < epsilon) {
+                lp = logEps;
+                l1p = log1mEps;
+            } else if (pi >= 0.5 && 1.0 - pi < epsilon) {
+                // p > 1 - epsilon exactly (1 - p is exact for p >= 1/2): 1 - p' = epsilon
+                lp = log1mEps;
+                l1p = logEps;
+            } else {
+                lp = Fm.log(pi);
+                l1p = pi < 0.5 ? Fm.log1p(-pi) : Fm.log(1.0 - pi);
+            }
+            per[i] = term(DD.of(y[i]), DD.of(-lp)).add(term(oneMinus(y[i]), DD.of(-l1p)));
+        }
+        return new Losses(per, DD.of(y.length));
+    }
+
+    // ------------------------------------------------------------------ losses from logits
+
+    static final class SceArgs {
+        double[] weight;
+        int ignoreIndex = -100;
+        double labelSmoothing;
+        LabelSmoothingMode mode = LabelSmoothingMode.UNIFORM;
+    }
+
+    /** Geometry and validated arguments of a softmax_cross_entropy call. */
+    static final class Sce {
+        final double[] logits;
+        final int nRows;
+        final int c;
+        final int spatial;
+        final int[] index;
+        final double[] prob;
+        final double[] w;
+        final int ignoreIndex;
+        final double eps;
+        final LabelSmoothingMode mode;
+
+        Sce(double[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, SceArgs args) {
+            Check.notNull(shape, "logits shape");
+            Check.rank(shape, 2, 5, "logits");
+            Check.data(logits, shape, "logits");
+            if (shape[1] == 0) {
+                throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
+                        + Check.shapeString(shape));
+            }
+            Check.notNull(args, "options");
+            this.logits = logits;
+            nRows = shape[0];
+            c = shape[1];
+            int s = 1;
+            for (int i = 2; i < shape.length; i++) {
+                s *= shape[i];
+            }
+            spatial = s;
+            int positions = nRows * spatial;
+            if (index != null) {
+                int[] expect = new int[shape.length - 1];
+                expect[0] = shape[0];
+                System.arraycopy(shape, 2, expect, 1, shape.length - 2);
+                if (targetShape != null) {
+                    Check.sameShape(targetShape, "target", expect, "logits without axis 1");
+                }
+                if (index.length != positions) {
+                    throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has " + index.length
+                            + " class indices but logits of shape " + Check.shapeString(shape) + " have "
+                            + positions + " positions (target shape must be " + Check.shapeString(expect) + ")");
+                }
+            } else {
+                Check.notNull(prob, "target");
+                if (targetShape != null) {
+                    Check.sameShape(targetShape, "target", shape, "logits");
+                }
+                if (prob.length != logits.length) {
+                    throw Check.err(ErrorKind.SHAPE_MISMATCH, "probability target has " + prob.length
+                            + " values but logits have " + logits.length + " (shape " + Check.shapeString(shape) + ")");
+                }
+            }
+            if (args.weight != null && args.weight.length != c) {
+                throw Check.err(ErrorKind.SHAPE_MISMATCH, "weight must have shape [" + c + "] (one per class); got length "
+                        + args.weight.length);
+            }
+            if (args.weight != null) {
+                Check.weights(args.weight, "weight");
+            }
+            Check.notNull(args.mode, "label_smoothing_mode");
+            if (!(args.labelSmoothing >= 0.0 && args.labelSmoothing <= 1.0)) {
+                throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + args.labelSmoothing);
+            }
+            if (args.mode == LabelSmoothingMode.OFF_TARGET && c == 1 && args.labelSmoothing > 0) {
+                throw Check.err(ErrorKind.INVALID_ARGUMENT,
+                        "label_smoothing_mode off_target needs at least 2 classes when label_smoothing > 0");
+            }
+            if (index != null) {
+                for (int p = 0; p < positions; p++) {
+                    int y = index[p];
+                    if (y != args.ignoreIndex && (y < 0 || y >= c)) {
+                        throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + p + "] = " + y + " is outside [0, "
+                                + c + ") and is not ignore_index (" + args.ignoreIndex + ")");
+                    }
+                }
+            } else {
+                Check.probabilities(prob, "target");
+            }
+            this.index = index;
+            this.prob = prob;
+            this.w = args.weight;
+            this.ignoreIndex = args.ignoreIndex;
+            this.eps = args.labelSmoothing;
+            this.mode = args.mode;
+        }
+
+        int positions() {
+            return nRows * spatial;
+        }
+
+        int offset(int pos) {
+            int n = pos / spatial;
+            int s = pos % spatial;
+            return n * c * spatial + s;
+        }
+
+        boolean ignored(int pos) {
+            return index != null && index[pos] == ignoreIndex;
+        }
+
+        double weight(int cls) {
+            return w == null ? 1.0 : w[cls];
+        }
+
+        /** m_c = w_c q_c (index targets) or w_c t'_c (probability targets). */
+        DD[] mass(int pos) {
+            DD[] m = new DD[c];
+            DD oneMinusEps = oneMinus(eps);
+            if (index != null) {
+                int y = index[pos];
+                DD share;
+                if (eps == 0.0) {
+                    share = DD.of(0.0);
+                } else if (mode == LabelSmoothingMode.UNIFORM) {
+                    share = DD.of(eps).div(c);
+                } else {
+                    share = DD.of(eps).div(c - 1);
+                }
+                for (int j = 0; j < c; j++) {
+                    DD q;
+                    if (j == y) {
+                        q = mode == LabelSmoothingMode.UNIFORM ? oneMinusEps.copy().add(share) : oneMinusEps.copy();
+                    } else {
+                        q = share.copy();
+                    }
+                    m[j] = q.mul(weight(j));
+                }
+            } else {
+                int off = offset(pos);
+                DD share = null;
+                if (eps != 0.0 && mode == LabelSmoothingMode.UNIFORM) {
+                    share = DD.of(eps).div(c);
+                }
+                for (int j = 0; j < c; j++) {
+                    double t = prob[off + j * spatial];
+                    DD q;
+                    if (eps == 0.0) {
+                        q = DD.of(t);
+                    } else if (mode == LabelSmoothingMode.UNIFORM) {
+                        q = oneMinusEps.copy().mul(t).add(share);
+                    } else {
+                        q = oneMinusEps.copy().mul(t).add(oneMinus(t).mul(eps).div(c - 1));
+                    }
+                    m[j] = q.mul(weight(j));
+                }
+            }
+            return m;
+        }
+
+        DD denominator() {
+            if (index == null) {
+                return DD.of(positions());
+            }
+            DD acc = new DD();
+            for (int p = 0; p < positions(); p++) {
+                if (!ignored(p)) {
+                    acc.add(weight(index[p]));
+                }
+            }
+            return acc;
+        }
+    }
+
+    static boolean usable(Row r) {
+        return r.status == Row.FINITE || r.status == Row.ONE_POSINF;
+    }
+
+    static Losses softmaxCrossEntropy(Sce g) {
+        int positions = g.positions();
+        DD[] per = new DD[positions];
+        Row r = new Row(g.c);
+        for (int p = 0; p < positions; p++) {
+            if (g.ignored(p)) {
+                per[p] = DD.of(0.0);
+                continue;
+            }
+            r.load(g.logits, g.offset(p), g.spatial);
+            if (!usable(r)) {
+                per[p] = DD.of(Double.NaN);
+                continue;
+            }
+            DD[] m = g.mass(p);
+            DD acc = new DD();
+            for (int j = 0; j < g.c; j++) {
+                if (!m[j].isZero()) {
+                    acc.add(m[j].copy().mul(r.nll(j)));
+                }
+            }
+            per[p] = acc;
+        }
+        return new Losses(per, g.denominator());
+    }
+
+    static double[] softmaxCrossEntropyGrad(Sce g, Reduction reduction) {
+        Check.notNull(reduction, "reduction");
+        int positions = g.positions();
+        double[] out = new double[g.logits.length];
+        DD denom = reduction == Reduction.MEAN ? g.denominator() : null;
+        if (denom != null && denom.isZero()) {
+            java.util.Arrays.fill(out, Double.NaN);
+            return out;
+        }
+        Row r = new Row(g.c);
+        for (int p = 0; p < positions; p++) {
+            int off = g.offset(p);
+            if (g.ignored(p)) {
+                continue;
+            }
+            r.load(g.logits, off, g.spatial);
+            if (!usable(r)) {
+                for (int j = 0; j < g.c; j++) {
+                    out[off + j * g.spatial] = Double.NaN;
+                }
+                continue;
+            }
+            DD[] m = g.mass(p);
+            DD total = new DD();
+            DD rest = new DD();
+            for (int j = 0; j < g.c; j++) {
+                total.add(m[j]);
+                if (j != r.k) {
+                    rest.add(m[j]);
+                }
+            }
+            for (int j = 0; j < g.c; j++) {
+                DD gj;
+                if (j == r.k) {
+                    if (r.status == Row.ONE_POSINF) {
+                        gj = rest.copy();
+                    } else {
+                        // g_k M - m_k = (sum_{i != k} m_i - m_k s) / (1 + s)
+                        gj = rest.copy().sub(m[j].copy().mul(new DD(r.sHi, r.sLo))).div(r.onePlusS());
+                    }
+                } else {
+                    gj = r.prob(j).mul(total).sub(m[j]);
+                }
+                if (denom != null) {
+                    gj.div(denom);
+                }
+                out[off + j * g.spatial] = gj.value();
+            }
+        }
+        return out;
+    }
+
+    /** Index into a weight of shape [numel] or [C] (C = last dimension). */
+    static double bcast(double[] w, int i, int last) {
+        if (w == null) {
+            return 1.0;
+        }
+        return w.length == last && w.length != 0 ? w[i % last] : w[i];
+    }
+
+    static int checkLogitPair(double[] z, int[] zShape, double[] y, int[] yShape) {
+        Check.notNull(zShape, "z shape");
+        Check.rank(zShape, 1, 5, "z");
+        int n = Check.data(z, zShape, "z");
+        if (yShape != null) {
+            Check.sameShape(zShape, "z", yShape, "y");
+        }
+        Check.notNull(y, "y");
+        if (y.length != n) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "y has " + y.length + " values but z of shape "
+                    + Check.shapeString(zShape) + " has " + n);
+        }
+        return n;
+    }
+
+    static void checkBroadcastWeight(double[] w, int n, int[] zShape, String name) {
+        if (w == null) {
+            return;
+        }
+        int last = zShape[zShape.length - 1];
+        if (w.length != n && w.length != last) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, name + " must have z's shape " + Check.shapeString(zShape)
+                    + " or [" + last + "]; got " + w.length + " values");
+        }
+        Check.weights(w, name);
+    }
+
+    static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
+        int n = checkLogitPair(z, zShape, y, yShape);
+        checkBroadcastWeight(weight, n, zShape, "weight");
+        checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
+        Check.probabilities(y, "y");
+        int last = zShape[zShape.length - 1];
+        DD[] per = new DD[n];
+        for (int i = 0; i < n; i++) {
+            double zi = z[i];
+            double yi = y[i];
+            DD pos = DD.of(yi).mul(bcast(posWeight, i, last));
+            DD l = term(pos, softplusDD(-zi)).add(term(oneMinus(yi), softplusDD(zi)));
+            per[i] = term(DD.of(bcast(weight, i, last)), l);
+        }
+        return new Losses(per, DD.of(n));
+    }
+
+    static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
+                                      double[] posWeight, Reduction reduction) {
+        int n = checkLogitPair(z, zShape, y, yShape);
+        checkBroadcastWeight(weight, n, zShape, "weight");
+        checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
+        Check.notNull(reduction, "reduction");
+        Check.probabilities(y, "y");
+        int last = zShape[zShape.length - 1];
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            double zi = z[i];
+            if (Double.isNaN(zi)) {
+                out[i] = Double.NaN;
+                continue;
+            }
+            double yi = y[i];
+            DD a = oneMinus(yi).mul(sigmoidDD(zi));
+            DD b = DD.of(yi).mul(bcast(posWeight, i, last)).mul(sigmoidDD(-zi));
+            DD gi = a.sub(b).mul(bcast(weight, i, last));
+            if (reduction == Reduction.MEAN) {
+                gi.div(n);
+            }
+            out[i] = gi.value();
+        }
+        return out;
+    }
+
+    static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+        Check.notNull(shape, "logits shape");
+        Check.rank(shape, 2, 2, "logits");
+        Check.data(logits, shape, "logits");
+        int nRows = shape[0];
+        int c = shape[1];
+        if (c == 0) {
+            throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class; got shape "
+                    + Check.shapeString(shape));
+        }
+        Check.notNull(target, "target");
+        if (target.length != nRows) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has length " + target.length + " but logits have "
+                    + nRows + " rows (shape " + Check.shapeString(shape) + ")");
+        }
+        if (alpha != null && alpha.length != c) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "alpha must have shape [" + c + "]; got length " + alpha.length);
+        }
+        Check.gamma(gamma);
+        if (alpha != null) {
+            Check.weights(alpha, "alpha");
+        }
+        for (int n = 0; n < nRows; n++) {
+            if (target[n] < 0 || target[n] >= c) {
+                throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + n + "] = " + target[n]
+                        + " is outside [0, " + c + ")");
+            }
+        }
+        DD[] per = new DD[nRows];
+        Row r = new Row(c);
+        for (int n = 0; n < nRows; n++) {
+            r.load(logits, n * c, 1);
+            if (!usable(r)) {
+                per[n] = DD.of(Double.NaN);
+                continue;
+            }
+            int y = target[n];
+            DD nll = r.nll(y);
+            DD omp; // 1 - p_t
+            if (r.status == Row.ONE_POSINF) {
+                omp = DD.of(y == r.k ? 0.0 : 1.0);
+            } else if (y == r.k) {
+                omp = r.oneMinusProbAtMax();
+            } else {
+                // 1 - e_y / (1 + s) = (1 + sum_{i != k, y} e_i) / (1 + s): no cancellation
+                DD num = DD.of(1.0);
+                for (int i = 0; i < c; i++) {
+                    if (i != r.k && i != y) {
+                        num.add(r.e[i]);
+                        num.lo += r.el[i];
+                    }
+                }
+                omp = num.div(r.onePlusS());
+            }
+            omp.norm();
+            DD factor;
+            if (omp.hi > 0 && gamma != 0.0) {
+                double ph = Fm.pow(omp.hi, gamma);
+                factor = DD.of(ph).add(ph * gamma * (omp.lo / omp.hi));
+            } else {
+                factor = DD.of(Fm.pow(omp.hi, gamma));
+            }
+            double a = alpha == null ? 1.0 : alpha[y];
+            per[n] = term(DD.of(a), term(factor, nll));
+        }
+        return new Losses(per, DD.of(nRows));
+    }
+
+    static Losses sigmoidFocalLoss(double[] z, int[] zShape, double[] y, int[] yShape, Double alpha, double gamma) {
+        int n = checkLogitPair(z, zShape, y, yShape);
+        if (alpha != null && !(alpha >= 0.0 && alpha <= 1.0)) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "alpha must be in [0, 1] or null; got " + alpha);
+        }
+        Check.gamma(gamma);
+        Check.probabilities(y, "y");
+        DD[] per = new DD[n];
+        for (int i = 0; i < n; i++) {
+            double zi = z[i];
+            double yi = y[i];
+            DD cy = DD.of(yi);
+            DD c1y = oneMinus(yi);
+            DD ce = term(cy, softplusDD(-zi)).add(term(c1y, softplusDD(zi)));
+            DD omp = term(cy, sigmoidDD(-zi)).add(term(c1y, sigmoidDD(zi))).norm();
+            DD factor;
+            if (omp.hi > 0 && gamma != 0.0 && Double.isFinite(omp.hi)) {
+                double ph = Fm.pow(omp.hi, gamma);
+                factor = DD.of(ph).add(ph * gamma * (omp.lo / omp.hi));
+            } else {
+                factor = DD.of(Fm.pow(omp.hi, gamma));
+            }
+            DD l = term(factor, ce);
+            if (alpha != null) {
+                DD wa = cy.copy().mul(alpha).add(c1y.copy().mul(oneMinus(alpha)));
+                l = term(wa, l);
+            }
+            per[i] = l;
+        }
+        return new Losses(per, DD.of(n));
+    }
+
+    static double[] sigmoidMseGrad(double[] z, double[] y) {
+        Check.notNull(z, "z");
+        Check.notNull(y, "y");
+        Check.sameLength(z, "z", y, "y");
+        Check.probabilities(y, "y");
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            double zi = z[i];
+            if (Double.isNaN(zi)) {
+                out[i] = Double.NaN;
+                continue;
+            }
+            double yi = y[i];
+            DD p = sigmoidDD(zi);
+            DD q = sigmoidDD(-zi);
+            // p - y = (1 - y) p - y (1 - p), exact for y in {0, 1}
+            DD diff = oneMinus(yi).mul(p).sub(DD.of(yi).mul(q));
+            out[i] = diff.mul(p).mul(q).value();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,171 @@
+package org.xent;
+
+/**
+ * The log-sum-exp kernel over one row of logits (Blanchard, Higham and Higham 2021, with an exact shift):
+ * a = max_i x_i attained first at k, d_i + dl_i = x_i - a exactly (TwoSum), e_i = exp(d_i)(1 + dl_i)
+ * kept as the pair (e_i, el_i), s = sum_{i != k} e_i accumulated in double-double, and
+ * L = log1p(s) corrected for the low part of s. Every sum it forms has terms of one sign.
+ */
+final class Row {
+    /** All x finite or -inf, at least one finite. */
+    static final int FINITE = 0;
+    /** Some x is NaN. */
+    static final int NAN = 1;
+    /** Exactly one +inf (at k) and no NaN. */
+    static final int ONE_POSINF = 2;
+    /** Two or more +inf and no NaN. */
+    static final int MULTI_POSINF = 3;
+    /** Every x is -inf. */
+    static final int ALL_NEGINF = 4;
+
+    final int n;
+    final double[] d;
+    final double[] dl;
+    final double[] e;
+    final double[] el;
+    int status;
+    int k;
+    double a;
+    /** s = sum_{i != k} e_i as a normalised double-double. */
+    double sHi;
+    double sLo;
+    /** log1p(s). */
+    double lHi;
+    double lLo;
+
+    Row(int n) {
+        this.n = n;
+        d = new double[n];
+        dl = new double[n];
+        e = new double[n];
+        el = new double[n];
+    }
+
+    /** Loads x[off + i * stride], i < n, and computes a, k, e, s and L. */
+    Row load(double[] x, int off, int stride) {
+        boolean nan = false;
+        int pinf = 0;
+        int kinf = -1;
+        int kmax = -1;
+        double amax = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            double v = x[off + i * stride];
+            if (v != v) {
+                nan = true;
+            } else if (v == Double.POSITIVE_INFINITY) {
+                if (pinf++ == 0) {
+                    kinf = i;
+                }
+            } else if (v > amax) {
+                amax = v;
+                kmax = i;
+            }
+        }
+        sHi = 0.0;
+        sLo = 0.0;
+        lHi = 0.0;
+        lLo = 0.0;
+        if (nan) {
+            status = NAN;
+            k = -1;
+            return this;
+        }
+        if (pinf >= 2) {
+            status = MULTI_POSINF;
+            k = kinf;
+            return this;
+        }
+        if (pinf == 1) {
+            status = ONE_POSINF;
+            k = kinf;
+            a = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                boolean isK = i == k;
+                d[i] = isK ? 0.0 : Double.NEGATIVE_INFINITY;
+                dl[i] = 0.0;
+                e[i] = isK ? 1.0 : 0.0;
+                el[i] = 0.0;
+            }
+            return this;
+        }
+        if (kmax < 0) {
+            status = ALL_NEGINF;
+            k = -1;
+            return this;
+        }
+        status = FINITE;
+        k = kmax;
+        a = amax;
+        DD s = new DD();
+        for (int i = 0; i < n; i++) {
+            if (i == k) {
+                d[i] = 0.0;
+                dl[i] = 0.0;
+                e[i] = 1.0;
+                el[i] = 0.0;
+                continue;
+            }
+            double v = x[off + i * stride];
+            double di = v - a;
+            if (di == Double.NEGATIVE_INFINITY) {
+                d[i] = Double.NEGATIVE_INFINITY;
+                dl[i] = 0.0;
+                e[i] = 0.0;
+                el[i] = 0.0;
+                continue;
+            }
+            double dli = DD.twoSumErr(v, -a, di);
+            double ei = Fm.exp(di);
+            d[i] = di;
+            dl[i] = dli;
+            e[i] = ei;
+            el[i] = ei * dli;
+            s.add(ei);
+            s.lo += el[i];
+        }
+        s.norm();
+        sHi = s.hi;
+        sLo = s.lo;
+        // log1p(sHi + sLo) = log1p(sHi) + sLo / (1 + sHi) + O(sLo^2)
+        lHi = Fm.log1p(sHi);
+        lLo = sLo / (1.0 + sHi);
+        return this;
+    }
+
+    /** L = log1p(s) as a double-double. */
+    DD lse1p() {
+        return new DD(lHi, lLo);
+    }
+
+    /** 1 + s as a double-double. */
+    DD onePlusS() {
+        return DD.of(1.0).add(sHi).add(sLo);
+    }
+
+    /** -log_softmax_i = (a - x_i) + log1p(s) >= 0, for a FINITE or ONE_POSINF row. */
+    DD nll(int i) {
+        if (i == k) {
+            return new DD(lHi, lLo);
+        }
+        if (d[i] == Double.NEGATIVE_INFINITY) {
+            return DD.of(Double.POSITIVE_INFINITY);
+        }
+        return new DD(lHi, lLo).add(-d[i]).add(-dl[i]);
+    }
+
+    /** softmax_i = e_i / (1 + s), for a FINITE or ONE_POSINF row. */
+    DD prob(int i) {
+        if (status == ONE_POSINF) {
+            return DD.of(i == k ? 1.0 : 0.0);
+        }
+        if (e[i] == 0.0) {
+            return DD.of(0.0);
+        }
+        return new DD(e[i], el[i]).div(onePlusS());
+    }
+
+    /** 1 - softmax_k = s / (1 + s) at the argmax k, for a FINITE row. */
+    DD oneMinusProbAtMax() {
+        return new DD(sHi, sLo).div(onePlusS());
+    }
+}

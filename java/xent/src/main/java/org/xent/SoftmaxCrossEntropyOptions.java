@@ -1,0 +1,124 @@
+package org.xent;
+
+/**
+ * Parameters of {@code softmax_cross_entropy} and its gradient, with the spec's defaults:
+ * no class weights, {@code ignore_index = -100}, {@code label_smoothing = 0},
+ * {@code label_smoothing_mode = uniform}. The reduction is passed to each call. Setters return
+ * {@code this}; an instance is not shared between threads while it is being changed.
+ */
+public final class SoftmaxCrossEntropyOptions {
+    private double[] weight;
+    private int ignoreIndex = -100;
+    private double labelSmoothing;
+    private LabelSmoothingMode labelSmoothingMode = LabelSmoothingMode.UNIFORM;
+
+    /** Creates options holding the spec's defaults. */
+    public SoftmaxCrossEntropyOptions() {
+    }
+
+    /**
+     * A new options object with the spec's defaults.
+     *
+     * @return fresh defaults
+     */
+    public static SoftmaxCrossEntropyOptions defaults() {
+        return new SoftmaxCrossEntropyOptions();
+    }
+
+    /**
+     * Per-class weights {@code w_c}, shape [C], finite and {@code >= 0}; null (the default) for none.
+     *
+     * @param weight the weights (copied), or null
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions weight(double[] weight) {
+        this.weight = weight == null ? null : weight.clone();
+        return this;
+    }
+
+    /**
+     * The class index whose positions are ignored (loss 0, out of the mean's denominator); default -100.
+     *
+     * @param ignoreIndex the ignored target value
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions ignoreIndex(int ignoreIndex) {
+        this.ignoreIndex = ignoreIndex;
+        return this;
+    }
+
+    /**
+     * Label smoothing {@code eps} in [0, 1]; default 0.
+     *
+     * @param labelSmoothing the smoothing
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions labelSmoothing(double labelSmoothing) {
+        this.labelSmoothing = labelSmoothing;
+        return this;
+    }
+
+    /**
+     * How the smoothing mass is spread; default {@link LabelSmoothingMode#UNIFORM}.
+     *
+     * @param mode the mode
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions labelSmoothingMode(LabelSmoothingMode mode) {
+        this.labelSmoothingMode = mode;
+        return this;
+    }
+
+    /**
+     * The class weights (a copy), or null.
+     *
+     * @return the weights
+     */
+    public double[] weight() {
+        return weight == null ? null : weight.clone();
+    }
+
+    /**
+     * The ignored class index.
+     *
+     * @return ignore_index
+     */
+    public int ignoreIndex() {
+        return ignoreIndex;
+    }
+
+    /**
+     * The label smoothing.
+     *
+     * @return eps
+     */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /**
+     * The label smoothing mode.
+     *
+     * @return the mode
+     */
+    public LabelSmoothingMode labelSmoothingMode() {
+        return labelSmoothingMode;
+    }
+
+    Impl.SceArgs toArgs(boolean float32) {
+        Impl.SceArgs a = new Impl.SceArgs();
+        a.weight = weight == null ? null : weight.clone();
+        a.ignoreIndex = ignoreIndex;
+        a.labelSmoothing = labelSmoothing;
+        a.mode = labelSmoothingMode;
+        if (float32) {
+            if (a.weight != null) {
+                for (int i = 0; i < a.weight.length; i++) {
+                    a.weight[i] = (float) a.weight[i];
+                }
+            }
+            a.labelSmoothing = (float) a.labelSmoothing;
+        }
+        return a;
+    }
+}
