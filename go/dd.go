@@ -254,6 +254,9 @@ func logDD(y dd) dd {
 
 // powDD returns x^g for x >= 0 (finite) and finite g >= 0, with 0^0 = 1.
 func powDD(x dd, g float64) dd {
+	if math.IsNaN(x.hi) {
+		return x
+	}
 	if g == 0 {
 		return ddF(1)
 	}

@@ -1,0 +1,286 @@
+package xent
+
+import "math"
+
+// bceProblem is a validated binary_cross_entropy_with_logits (or sigmoid focal) problem.
+type bceProblem struct {
+	z, y   []float64
+	shape  []int
+	w, pw  []float64 // nil, z's shape, or [C] broadcast along the last axis
+	lastC  int
+	config config
+}
+
+func (p *bceProblem) at(v []float64, i int) float64 {
+	switch {
+	case v == nil:
+		return 1
+	case len(v) == len(p.z):
+		return v[i]
+	default:
+		return v[i%p.lastC]
+	}
+}
+
+// broadcastWeight validates a weight tensor of z's shape or [C].
+func broadcastWeight[T Float](fn, name string, w []float64, wShape, zShape []int) ([]float64, error) {
+	if w == nil {
+		return nil, nil
+	}
+	c := zShape[len(zShape)-1]
+	if len(w) != numel(wShape) || !(sameShape(wShape, zShape) || sameShape(wShape, []int{c})) {
+		return nil, newError(ErrShapeMismatch, fn, "%s has shape %v; want z's shape %v or [%d]", name, wShape, zShape, c)
+	}
+	w = roundParams[T](w)
+	if err := checkNonNegFinite(fn, name, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func newBCE[T Float](fn string, z, y Tensor[T], allowed optBit, defaults config, opts []Option) (*bceProblem, error) {
+	c, err := newConfig(fn, allowed, defaults, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 1, 5); err != nil {
+		return nil, err
+	}
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, math.MaxInt); err != nil {
+		return nil, err
+	}
+	if !sameShape(z.Shape, y.Shape) {
+		return nil, newError(ErrShapeMismatch, fn, "y has shape %v but z has shape %v", y.Shape, z.Shape)
+	}
+	p := &bceProblem{shape: z.Shape, lastC: z.Shape[len(z.Shape)-1], config: c}
+	if c.set&optWeight != 0 {
+		if p.w, err = broadcastWeight[T](fn, "weight", c.weight, c.weightShape, z.Shape); err != nil {
+			return nil, err
+		}
+	}
+	if c.set&optPosWeight != 0 {
+		if p.pw, err = broadcastWeight[T](fn, "pos_weight", c.posWeight, c.posWeightShape, z.Shape); err != nil {
+			return nil, err
+		}
+	}
+	if allowed&optGamma != 0 {
+		if g := roundParam[T](c.gamma); !(g >= 0) || math.IsInf(g, 0) {
+			return nil, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
+		}
+		p.config.gamma = roundParam[T](c.gamma)
+	}
+	if allowed&optAlpha != 0 && c.alphaOn {
+		if a := roundParam[T](c.alpha); !(a >= 0 && a <= 1) {
+			return nil, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)
+		}
+		p.config.alpha = roundParam[T](c.alpha)
+	}
+	p.z, p.y = toF64(z.Data), toF64(y.Data)
+	if err := checkProbs(fn, "y", p.y, y.Shape); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ce returns y softplus(-z) pw + (1 - y) softplus(z) (zero coefficients mask infinities).
+func bceTerm(z, y, pw float64) dd {
+	a := ddMulF(ddF(y), pw)
+	return addDD(mulDD(a, softplusDD(-z)), mulDD(oneMinus(y), softplusDD(z)))
+}
+
+// BCEWithLogits returns the binary cross-entropy of sigmoid(z) against targets y (multi-label when z
+// is [N, C]), from logits:
+//
+//	l = w (pw y softplus(-z) + (1 - y) softplus(z)),   softplus(t) = max(t, 0) + log1p(exp(-|t|)),
+//
+// with w = 1 and pw = 1 when absent. Every term is non-negative, so this form has no cancellation.
+// The spec calls this binary_cross_entropy_with_logits.
+//
+// Options: WithWeight and WithPosWeight (z's shape or [C], C = z's last dimension, broadcast along
+// the last axis; finite, >= 0), WithReduction (default mean, dividing by the number of elements).
+// Errors: ErrInvalidShape (z of rank 0 or above 5), ErrShapeMismatch (y, weight or pos_weight
+// shape), ErrInvalidProbability (a target outside [0, 1] or NaN), ErrInvalidArgument (a negative or
+// non-finite weight, an unknown reduction).
+//
+// Limits: z = +inf gives 0 when y = 1 and +inf otherwise; z = -inf gives 0 when y = 0 and +inf
+// otherwise. Empty input: mean NaN, sum 0.
+func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
+	p, err := newBCE("binary_cross_entropy_with_logits", z, y, optWeight|optPosWeight|optReduction, config{reduction: ReductionMean}, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	vals := make([]dd, len(p.z))
+	for i := range vals {
+		vals[i] = mulDD(ddF(p.at(p.w, i)), bceTerm(p.z[i], p.y[i], p.at(p.pw, i)))
+	}
+	shape, out := reduce(vals, p.config.reduction, p.shape, nil)
+	return outTensor[T](shape, out), nil
+}
+
+// BCEWithLogitsGrad returns the gradient of BCEWithLogits (same inputs and options) with respect to
+// z, in z's shape:
+//
+//	d l / d z = w ((1 - y) sigmoid(z) - pw y sigmoid(-z))   (= w (sigmoid(z) - y) for pw = 1),
+//
+// divided by the number of elements for mean. z = +inf gives w (1 - y); z = -inf gives -w pw y;
+// NaN propagates.
+func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
+	p, err := newBCE("binary_cross_entropy_with_logits_grad", z, y, optWeight|optPosWeight|optReduction, config{reduction: ReductionMean}, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	out := make([]float64, len(p.z))
+	scale := ddF(1)
+	if p.config.reduction == ReductionMean {
+		scale = ddF(float64(len(p.z)))
+	}
+	for i := range out {
+		zi, yi := p.z[i], p.y[i]
+		a := ddMulF(ddF(yi), p.at(p.pw, i))
+		g := ddSub(ddMul(oneMinus(yi), sigmoidDD(zi)), ddMul(a, sigmoidDD(-zi)))
+		if math.IsNaN(zi) {
+			g = dd{math.NaN(), 0}
+		}
+		out[i] = divDD(ddMulF(g, p.at(p.w, i)), scale).float()
+	}
+	return outTensor[T](p.shape, out), nil
+}
+
+// SigmoidFocalLoss returns the RetinaNet sigmoid focal loss (torchvision.ops.sigmoid_focal_loss),
+// elementwise over z and targets y of the same shape:
+//
+//	ce      = y softplus(-z) + (1 - y) softplus(z)
+//	1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z)
+//	loss    = ce (1 - p_t)^gamma (alpha y + (1 - alpha)(1 - y)),
+//
+// the last factor only when alpha is given; 0^0 = 1.
+//
+// Options: WithAlpha (default 0.25, in [0, 1]) or WithoutAlpha, WithGamma (default 2, finite,
+// >= 0), WithReduction (default none; mean divides by the number of elements). Errors:
+// ErrInvalidShape (z of rank 0 or above 5), ErrShapeMismatch, ErrInvalidProbability (a target
+// outside [0, 1] or NaN), ErrInvalidArgument (alpha, gamma, reduction). Limits at z = +-inf are
+// those of BCEWithLogits (0 for the matching target).
+func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
+	defaults := config{alpha: 0.25, alphaOn: true, gamma: 2, reduction: ReductionNone}
+	p, err := newBCE("sigmoid_focal_loss", z, y, optAlpha|optGamma|optReduction, defaults, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	vals := make([]dd, len(p.z))
+	for i := range vals {
+		zi, yi := p.z[i], p.y[i]
+		if math.IsNaN(zi) {
+			vals[i] = dd{math.NaN(), 0}
+			continue
+		}
+		ce := bceTerm(zi, yi, 1)
+		omp := ddAdd(mulDD(ddF(yi), sigmoidDD(-zi)), mulDD(oneMinus(yi), sigmoidDD(zi)))
+		l := mulDD(powDD(omp, p.config.gamma), ce)
+		if p.config.alphaOn {
+			a := p.config.alpha
+			coef := ddAdd(ddMulF(ddF(yi), a), ddMul(oneMinus(a), oneMinus(yi)))
+			l = mulDD(coef, l)
+		}
+		vals[i] = l
+	}
+	shape, out := reduce(vals, p.config.reduction, p.shape, nil)
+	return outTensor[T](shape, out), nil
+}
+
+// SigmoidMSEGrad returns the gradient of the squared error (y - sigmoid(z))^2 / 2 with respect to
+// z, elementwise over tensors of the same (any) shape:
+//
+//	d/dz (y - p)^2 / 2 = (p - y) p (1 - p),   p = sigmoid(z), 1 - p = sigmoid(-z).
+//
+// Errors: ErrShapeMismatch, ErrInvalidProbability (a target outside [0, 1] or NaN). z = +-inf
+// gives 0; NaN propagates.
+func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
+	const fn = "sigmoid_mse_grad"
+	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 0, math.MaxInt); err != nil {
+		return Tensor[T]{}, err
+	}
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, math.MaxInt); err != nil {
+		return Tensor[T]{}, err
+	}
+	if !sameShape(z.Shape, y.Shape) {
+		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "y has shape %v but z has shape %v", y.Shape, z.Shape)
+	}
+	zs, ys := toF64(z.Data), toF64(y.Data)
+	if err := checkProbs(fn, "y", ys, y.Shape); err != nil {
+		return Tensor[T]{}, err
+	}
+	out := make([]float64, len(zs))
+	for i, zi := range zs {
+		if math.IsNaN(zi) {
+			out[i] = math.NaN()
+			continue
+		}
+		pv, q := sigmoidDD(zi), sigmoidDD(-zi)
+		out[i] = ddMul(ddMul(ddAddF(pv, -ys[i]), pv), q).float()
+	}
+	return outTensor[T](z.Shape, out), nil
+}
+
+// FocalLoss returns the softmax focal loss of the seed document 000, for logits [N, C] and class
+// targets [N]:
+//
+//	p_t = softmax(logits_n)_{y_n},  nll = -log p_t,  FL_n = alpha_{y_n} (1 - p_t)^gamma nll,
+//
+// with alpha_y = 1 when alpha is absent and 0^0 = 1; nll = (a - x_y) + log1p(s) and
+// 1 - p_t = sum_{j != y} softmax_j are evaluated without cancellation. The mean divides by N (not
+// by the sum of alpha).
+//
+// Options: WithGamma (default 2, finite, >= 0), WithClassAlpha ([C], finite, >= 0), WithReduction
+// (default mean). Errors: ErrInvalidShape (logits not rank 2 or C = 0), ErrShapeMismatch (target
+// length or alpha shape), ErrIndexOutOfRange (a target outside [0, C)), ErrInvalidArgument (gamma,
+// alpha, reduction). A -inf target logit gives +inf; NaN logits give NaN for that row.
+func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[T], error) {
+	const fn = "focal_loss"
+	c, err := newConfig(fn, optGamma|optClassAlpha|optReduction, config{gamma: 2, reduction: ReductionMean}, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	if err := checkRank2(fn, "logits", logits.Shape, len(logits.Data)); err != nil {
+		return Tensor[T]{}, err
+	}
+	n, k := logits.Shape[0], logits.Shape[1]
+	if len(target) != n {
+		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "target has length %d but logits have %d rows (shape %v)", len(target), n, logits.Shape)
+	}
+	var alpha []float64
+	if c.classAlpha != nil {
+		if len(c.classAlpha) != k {
+			return Tensor[T]{}, newError(ErrShapeMismatch, fn, "alpha has length %d but there are %d classes", len(c.classAlpha), k)
+		}
+		alpha = roundParams[T](c.classAlpha)
+		if err := checkNonNegFinite(fn, "alpha", alpha); err != nil {
+			return Tensor[T]{}, err
+		}
+	}
+	gamma := roundParam[T](c.gamma)
+	if !(gamma >= 0) || math.IsInf(gamma, 0) {
+		return Tensor[T]{}, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
+	}
+	for i, y := range target {
+		if y < 0 || y >= k {
+			return Tensor[T]{}, newError(ErrIndexOutOfRange, fn, "target[%d] = %d is outside [0, %d)", i, y, k)
+		}
+	}
+	xs := toF64(logits.Data)
+	vals := make([]dd, n)
+	for i, y := range target {
+		r := analyzeRow(xs, i*k, 1, k)
+		nll := r.nll(y)
+		if math.IsNaN(nll.hi) {
+			vals[i] = nll
+			continue
+		}
+		a := 1.0
+		if alpha != nil {
+			a = alpha[y]
+		}
+		vals[i] = mulDD(ddF(a), mulDD(powDD(r.oneMinusSoftmax(y), gamma), nll))
+	}
+	shape, out := reduce(vals, c.reduction, []int{n}, nil)
+	return outTensor[T](shape, out), nil
+}

@@ -1,0 +1,312 @@
+package xent
+
+import "math"
+
+// sceProblem is a validated softmax-cross-entropy problem: logits [N, C, d1..dk] with D = d1...dk
+// positions per sample; position p = (n, r) reads class c at n*C*D + c*D + r.
+type sceProblem struct {
+	fn       string
+	c        config
+	logits   []float64
+	shape    []int
+	n, k, d  int
+	posShape []int // [N, d1..dk]
+	w        []float64
+	eps      float64
+	oneMinus dd // 1 - eps
+	share    dd // eps / C (uniform) or eps / (C - 1) (off_target); 0 when eps = 0
+	idx      []int
+	probs    []float64
+}
+
+func (p *sceProblem) positions() int { return p.n * p.d }
+
+func (p *sceProblem) row(pos int) lseRow {
+	n, r := pos/p.d, pos%p.d
+	return analyzeRow(p.logits, n*p.k*p.d+r, p.d, p.k)
+}
+
+func (p *sceProblem) weight(c int) float64 {
+	if p.w == nil {
+		return 1
+	}
+	return p.w[c]
+}
+
+// masses returns m_c = w_c q_c for position pos (nil when the position is ignored).
+func (p *sceProblem) masses(pos int) []dd {
+	m := make([]dd, p.k)
+	if p.idx != nil {
+		y := p.idx[pos]
+		if y == p.c.ignoreIndex {
+			return nil
+		}
+		for c := range m {
+			var q dd
+			switch {
+			case c == y && p.c.smoothingMode == SmoothUniform:
+				q = ddAdd(p.oneMinus, p.share)
+			case c == y:
+				q = p.oneMinus
+			default:
+				q = p.share
+			}
+			m[c] = ddMulF(q, p.weight(c))
+		}
+		return m
+	}
+	n, r := pos/p.d, pos%p.d
+	for c := range m {
+		t := p.probs[n*p.k*p.d+c*p.d+r]
+		var q dd
+		if p.c.smoothingMode == SmoothUniform {
+			q = ddAdd(ddMulF(p.oneMinus, t), p.share)
+		} else {
+			q = ddAdd(ddMulF(p.oneMinus, t), ddMul(p.share, oneMinus(t)))
+		}
+		m[c] = ddMulF(q, p.weight(c))
+	}
+	return m
+}
+
+// newSCE validates the inputs of softmax_cross_entropy (and its gradient). One of idx and
+// probs is used, as index says (idxShape and probsShape are the targets' shapes).
+func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShape []int, probs []T, probsShape []int, opts []Option) (*sceProblem, error) {
+	defaults := config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean}
+	allowed := optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction
+	c, err := newConfig(fn, allowed, defaults, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTensor(fn, "logits", logits.Shape, len(logits.Data), 2, 5); err != nil {
+		return nil, err
+	}
+	p := &sceProblem{fn: fn, c: c, shape: logits.Shape, n: logits.Shape[0], k: logits.Shape[1], d: 1}
+	if p.k == 0 {
+		return nil, newError(ErrInvalidShape, fn, "logits has shape %v: the number of classes (axis 1) must be non-zero", logits.Shape)
+	}
+	for _, v := range logits.Shape[2:] {
+		p.d *= v
+	}
+	p.posShape = append([]int{p.n}, logits.Shape[2:]...)
+	if index {
+		if err := checkTensor(fn, "target", idxShape, len(idx), 0, math.MaxInt); err != nil {
+			return nil, err
+		}
+		if !sameShape(idxShape, p.posShape) {
+			return nil, newError(ErrShapeMismatch, fn, "index target has shape %v but logits %v need %v (logits' shape without axis 1)", idxShape, logits.Shape, p.posShape)
+		}
+	} else {
+		if err := checkTensor(fn, "target", probsShape, len(probs), 0, math.MaxInt); err != nil {
+			return nil, err
+		}
+		if !sameShape(probsShape, logits.Shape) {
+			return nil, newError(ErrShapeMismatch, fn, "probability target has shape %v but logits have shape %v", probsShape, logits.Shape)
+		}
+	}
+	if c.set&optWeight != 0 && c.weight != nil {
+		if !sameShape(c.weightShape, []int{p.k}) || len(c.weight) != p.k {
+			return nil, newError(ErrShapeMismatch, fn, "weight has shape %v but there are %d classes (want [%d])", c.weightShape, p.k, p.k)
+		}
+		p.w = roundParams[T](c.weight)
+		if err := checkNonNegFinite(fn, "weight", p.w); err != nil {
+			return nil, err
+		}
+	}
+	p.eps = roundParam[T](c.labelSmoothing)
+	if !(p.eps >= 0 && p.eps <= 1) {
+		return nil, newError(ErrInvalidArgument, fn, "label_smoothing = %v must be in [0, 1]", c.labelSmoothing)
+	}
+	if c.smoothingMode == SmoothOffTarget && p.k == 1 && p.eps > 0 {
+		return nil, newError(ErrInvalidArgument, fn, "off_target label smoothing needs at least 2 classes (C = 1, label_smoothing = %v)", c.labelSmoothing)
+	}
+	p.oneMinus = oneMinus(p.eps)
+	if p.eps > 0 {
+		div := float64(p.k)
+		if c.smoothingMode == SmoothOffTarget {
+			div = float64(p.k - 1)
+		}
+		p.share = ddDiv(ddF(p.eps), ddF(div))
+	}
+	if index {
+		p.idx = idx
+		if p.idx == nil {
+			p.idx = []int{}
+		}
+		for i, y := range p.idx {
+			if y != c.ignoreIndex && (y < 0 || y >= p.k) {
+				return nil, newError(ErrIndexOutOfRange, fn, "target%s = %d is outside [0, %d) and is not ignore_index (%d)", indexString(i, idxShape), y, p.k, c.ignoreIndex)
+			}
+		}
+	} else {
+		p.probs = toF64(probs)
+		if err := checkProbs(fn, "target", p.probs, probsShape); err != nil {
+			return nil, err
+		}
+	}
+	p.logits = toF64(logits.Data)
+	return p, nil
+}
+
+// denominator returns the mean's denominator: the sum of w_y over non-ignored positions for index
+// targets, the number of positions for probability targets.
+func (p *sceProblem) denominator() dd {
+	if p.idx == nil {
+		return ddF(float64(p.positions()))
+	}
+	var s acc
+	for _, y := range p.idx {
+		if y != p.c.ignoreIndex {
+			s.add(p.weight(y))
+		}
+	}
+	return s.value()
+}
+
+func (p *sceProblem) loss() ([]int, []float64) {
+	vals := make([]dd, p.positions())
+	for pos := range vals {
+		m := p.masses(pos)
+		if m == nil {
+			continue
+		}
+		r := p.row(pos)
+		var s acc
+		for c, mc := range m {
+			s.addDD(mulDD(mc, r.nll(c)))
+		}
+		vals[pos] = s.value()
+	}
+	den := p.denominator()
+	return reduce(vals, p.c.reduction, p.posShape, &den)
+}
+
+func (p *sceProblem) grad() []float64 {
+	out := make([]float64, len(p.logits))
+	scale := ddF(1)
+	if p.c.reduction == ReductionMean {
+		scale = p.denominator()
+		if scale.hi == 0 {
+			for i := range out {
+				out[i] = math.NaN()
+			}
+			return out
+		}
+	}
+	for pos := 0; pos < p.positions(); pos++ {
+		n, rr := pos/p.d, pos%p.d
+		at := func(c int) int { return n*p.k*p.d + c*p.d + rr }
+		m := p.masses(pos)
+		if m == nil {
+			continue // ignored: gradient 0
+		}
+		r := p.row(pos)
+		// grad_c = g_c M - m_c = g_c R_c - m_c (1 - g_c) with R_c = sum_{j != c} m_j.
+		var tot acc
+		big := 0
+		for c, mc := range m {
+			tot.addDD(mc)
+			if mc.hi > m[big].hi {
+				big = c
+			}
+		}
+		var rb acc
+		for c, mc := range m {
+			if c != big {
+				rb.addDD(mc)
+			}
+		}
+		M := tot.value()
+		for c, mc := range m {
+			R := rb.value()
+			if c != big {
+				R = ddSub(M, mc)
+			}
+			g := r.softmax(c)
+			var v dd
+			if math.IsNaN(g.hi) {
+				v = g
+			} else {
+				v = ddSub(ddMul(g, R), ddMul(mc, r.oneMinusSoftmax(c)))
+			}
+			out[at(c)] = divDD(v, scale).float()
+		}
+	}
+	return out
+}
+
+// SoftmaxCrossEntropy returns the cross-entropy of softmax(logits) over the class axis (axis 1)
+// against class-index targets, with PyTorch's documented semantics (F.cross_entropy).
+//
+// logits has shape [N, C, d1..dk] (rank 2 to 5) and target the shape [N, d1..dk] of the positions.
+// With lp = log_softmax over axis 1 (computed as (x_c - a) - log1p(s)) and, for a position whose
+// target y is not ignore_index, the smoothed target
+//
+//	uniform:    q_c = (1 - eps) [c = y] + eps / C
+//	off_target: q_c = (1 - eps) [c = y] + eps / (C - 1) [c != y]
+//
+// the loss is -sum_c w_c q_c lp_c (terms with q_c = 0 contribute 0); ignored positions have loss 0.
+// The mean is the sum of losses divided by the sum of w_y over non-ignored positions (IEEE division:
+// NaN when everything is ignored).
+//
+// Options: WithWeight ([C], finite, >= 0), WithIgnoreIndex (default -100), WithLabelSmoothing
+// (default 0, in [0, 1]), WithSmoothingMode (default SmoothUniform), WithReduction (default mean;
+// none gives shape [N, d1..dk]). Errors: ErrInvalidShape (logits rank, C = 0), ErrShapeMismatch
+// (target or weight shape), ErrIndexOutOfRange (a target outside [0, C) that is not ignore_index),
+// ErrInvalidArgument (bad smoothing, weight or enum; off_target with C = 1 and eps > 0).
+//
+// Special values: a NaN logit makes its position's loss NaN; a row with exactly one +inf at k has
+// the limit loss (0 when all the target mass is on k, +inf otherwise); two or more +inf, or all
+// -inf, give NaN for that position.
+func SoftmaxCrossEntropy[T Float](logits Tensor[T], target Tensor[int], opts ...Option) (Tensor[T], error) {
+	p, err := newSCE[T]("softmax_cross_entropy", logits, true, target.Data, target.Shape, nil, nil, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	shape, out := p.loss()
+	return outTensor[T](shape, out), nil
+}
+
+// SoftmaxCrossEntropyProbs is SoftmaxCrossEntropy with class-probability targets of the logits'
+// shape [N, C, d1..dk]: with t' = (1 - eps) t + eps / C (uniform) or
+// t' = (1 - eps) t + eps / (C - 1) (1 - t) (off_target), the loss of a position is
+// -sum_c w_c t'_c lp_c; the mean divides by the number of positions N d1...dk, weights or not;
+// WithIgnoreIndex has no effect. A target value outside [0, 1] or NaN is an ErrInvalidProbability
+// error; the other options and errors are those of SoftmaxCrossEntropy.
+func SoftmaxCrossEntropyProbs[T Float](logits, target Tensor[T], opts ...Option) (Tensor[T], error) {
+	p, err := newSCE[T]("softmax_cross_entropy", logits, false, nil, nil, target.Data, target.Shape, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	shape, out := p.loss()
+	return outTensor[T](shape, out), nil
+}
+
+// SoftmaxCrossEntropyGrad returns the gradient of SoftmaxCrossEntropy (same inputs and options)
+// with respect to the logits, in the logits' shape. For a position with target masses
+// m_c = w_c q_c and g = softmax over the class axis,
+//
+//	d loss / d x_c = g_c sum_j m_j - m_c,
+//
+// evaluated without cancellation as g_c sum_{j != c} m_j - m_c (1 - g_c). Ignored positions have
+// gradient 0. The result is the gradient of the reduced loss: divided by the mean's denominator for
+// mean (NaN everywhere when that denominator is 0). A single +inf logit at k gives g = onehot(k);
+// -inf logits give g_c = 0; NaN logits, two or more +inf, or all -inf give NaN for the position.
+func SoftmaxCrossEntropyGrad[T Float](logits Tensor[T], target Tensor[int], opts ...Option) (Tensor[T], error) {
+	p, err := newSCE[T]("softmax_cross_entropy_grad", logits, true, target.Data, target.Shape, nil, nil, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	return outTensor[T](logits.Shape, p.grad()), nil
+}
+
+// SoftmaxCrossEntropyProbsGrad is SoftmaxCrossEntropyGrad for probability targets (see
+// SoftmaxCrossEntropyProbs): d loss / d x_c = g_c sum_j m_j - m_c with m_c = w_c t'_c, divided by the
+// number of positions for mean.
+func SoftmaxCrossEntropyProbsGrad[T Float](logits, target Tensor[T], opts ...Option) (Tensor[T], error) {
+	p, err := newSCE[T]("softmax_cross_entropy_grad", logits, false, nil, nil, target.Data, target.Shape, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	return outTensor[T](logits.Shape, p.grad()), nil
+}
