@@ -46,13 +46,17 @@ def test_session():
     got = [float.fromhex(v) for v in a["output"]["data"]]
     assert got == [float(v) for v in xent.log_softmax([50.0, 0.0])]
     assert got[0] < 0  # the dominant entry keeps its tiny value
-    assert "error" in ans[2] and ans[2]["error"]["kind"] == "bad_request"
+    assert ans[2]["error"]["kind"] == "invalid_argument" and ans[2]["error"]["message"].startswith("bad request")
     assert ans[3] == {"id": "b", "error": {"kind": "invalid_shape", "message": ans[3]["error"]["message"]}}
     results = {r["id"]: r for r in ans[4]["results"]}
-    assert results["c"]["error"]["kind"] == "bad_request"
+    assert results["c"]["error"]["kind"] == "invalid_argument"
+    assert "unknown function" in results["c"]["error"]["message"]
     assert results["d"]["output"]["dtype"] == "float32" and results["d"]["output"]["shape"] == []
     assert float.fromhex(results["d"]["output"]["data"][0]) > 0
-    assert results["e"]["error"]["kind"] == "bad_request"
+    assert results["e"]["error"]["kind"] == "invalid_argument"
+    for a in ans[1:]:  # every run answer carries an id and exactly one of output / error
+        for r in a.get("results", [a]):
+            assert isinstance(r["id"], str) and (("output" in r) != ("error" in r))
     assert len(ans) == 5
 
 

@@ -2,8 +2,11 @@
 
 Run as ``python -m xent.adapter``. Requests: ``start``, ``run``, ``run_batch``, ``stop``. Every answer
 is one line, flushed at once. A bad request never crashes the adapter: it is answered with an error
-object (a spec error kind when the function rejected its input; ``bad_request`` when the request itself
-is malformed; ``internal_error`` for anything unexpected, with the exception in the message).
+object. The protocol schema allows only the spec's error kinds, so a function's own rejection carries its
+kind, and a malformed request (unknown function, bad tensor, unknown parameter) is answered as
+``invalid_argument`` with a message starting "bad request:"; an unexpected exception (a bug) is also
+answered, as ``invalid_argument`` with a message starting "internal error:", and its traceback goes to
+stderr.
 """
 from __future__ import annotations
 
@@ -24,6 +27,13 @@ FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha"})
 _SPECIALS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan,
              "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
 _HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+(\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)([pP][+-]?[0-9]+)?")
+
+
+BAD_REQUEST_KIND = "invalid_argument"  # the schema's error kinds are the spec's; see the module docstring
+
+
+def _bad(message, case_id=""):
+    return {"id": case_id, "error": {"kind": BAD_REQUEST_KIND, "message": f"bad request: {message}"}}
 
 
 class BadRequest(Exception):
@@ -96,7 +106,7 @@ def encode_tensor(value, dtype):
 
 def run_case(case):
     """Answer one run request (a dict); never raises."""
-    case_id = case.get("id") if isinstance(case, dict) else None
+    case_id = case.get("id", "") if isinstance(case, dict) else ""
     try:
         if not isinstance(case, dict):
             raise BadRequest("a case must be a JSON object")
@@ -131,10 +141,11 @@ def run_case(case):
     except XentError as exc:
         return {"id": case_id, "error": {"kind": exc.kind, "message": str(exc)}}
     except BadRequest as exc:
-        return {"id": case_id, "error": {"kind": "bad_request", "message": str(exc)}}
+        return {"id": case_id, "error": {"kind": BAD_REQUEST_KIND, "message": f"bad request: {exc}"}}
     except Exception as exc:  # never crash: report it
         traceback.print_exc(file=sys.stderr)
-        return {"id": case_id, "error": {"kind": "internal_error", "message": f"{type(exc).__name__}: {exc}"}}
+        return {"id": case_id, "error": {"kind": BAD_REQUEST_KIND,
+                                         "message": f"internal error: {type(exc).__name__}: {exc}"}}
 
 
 def capabilities():
@@ -144,7 +155,7 @@ def capabilities():
 def handle(request):
     """Answer one request; returns (answer or None, keep_running)."""
     if not isinstance(request, dict):
-        return {"error": {"kind": "bad_request", "message": "a request must be a JSON object"}}, True
+        return _bad("a request must be a JSON object"), True
     cmd = request.get("cmd")
     if cmd == "start":
         if request.get("version") != PROTOCOL_VERSION:
@@ -159,11 +170,11 @@ def handle(request):
     if cmd == "run_batch":
         cases = request.get("cases")
         if not isinstance(cases, list):
-            return {"error": {"kind": "bad_request", "message": "run_batch needs a list 'cases'"}}, True
+            return _bad("run_batch needs a list 'cases'"), True
         return {"results": [run_case(c) for c in cases]}, True
     if cmd == "stop":
         return None, False
-    return {"error": {"kind": "bad_request", "message": f"unknown cmd {cmd!r}"}}, True
+    return _bad(f"unknown cmd {cmd!r}", request.get("id", "")), True
 
 
 def main(stdin=None, stdout=None) -> int:
@@ -176,13 +187,14 @@ def main(stdin=None, stdout=None) -> int:
         try:
             request = json.loads(line)
         except ValueError as exc:
-            answer, keep = {"error": {"kind": "bad_request", "message": f"invalid JSON: {exc}"}}, True
+            answer, keep = _bad(f"invalid JSON: {exc}"), True
         else:
             try:
                 answer, keep = handle(request)
             except Exception as exc:  # pragma: no cover - handle() already guards each case
                 traceback.print_exc(file=sys.stderr)
-                answer, keep = {"error": {"kind": "internal_error", "message": repr(exc)}}, True
+                answer, keep = {"id": "", "error": {"kind": BAD_REQUEST_KIND,
+                                                    "message": f"internal error: {exc!r}"}}, True
         if answer is not None:
             stdout.write(json.dumps(answer, allow_nan=False) + "\n")
             stdout.flush()
