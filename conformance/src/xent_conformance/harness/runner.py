@@ -55,13 +55,18 @@ class Runner:
         self.start_info: StartInfo | None = None
         self.restarts = 0
         self.events: list[str] = []
+        self.events_total = 0
         self.outcomes: dict[str, Outcome] = {}
         self.cases: dict[str, VectorCase] = {}
 
     # ------------------------------------------------------------------ process handling
+    MAX_EVENTS = 200
+
     def _event(self, text: str) -> None:
-        self.events.append(text)
-        self.log(text)
+        self.events_total += 1
+        if len(self.events) < self.MAX_EVENTS:
+            self.events.append(text)
+            self.log(text)
 
     def _spawn(self) -> StartInfo:
         """Start a fresh adapter and do the handshake (start-up timeout). Raises AdapterFailure."""
@@ -149,7 +154,9 @@ class Runner:
         if self.proc is None or not self.proc.alive and not self.proc.pending():
             return
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline or self.proc.pending():
+        for _ in range(100):
+            if time.monotonic() >= deadline and not self.proc.pending():
+                return
             try:
                 obj = self.proc.read_message(max(deadline - time.monotonic(), 0.0), "nothing (after the last answer)")
             except AdapterFailure as exc:
@@ -159,6 +166,8 @@ class Runner:
                 return  # timeout: nothing more; crash: the stop below reports it
             if not self._stale(obj):
                 self._event(f"stray output after the last answer: {protocol.excerpt(obj)}")
+        self._event("the adapter keeps writing after its last answer; it is killed")
+        self._kill()
 
     # ------------------------------------------------------------------ requests
     def _run_batch(self, batch: list[VectorCase]) -> list[VectorCase]:
@@ -297,6 +306,8 @@ class Runner:
                 elif status is None:
                     self._event(f"the adapter did not exit within {self.opt.stop_grace:g} s of stop; killed")
                 self.proc = None
+        if self.events_total > len(self.events):
+            self.events.append(f"... and {self.events_total - len(self.events)} more events")
         outcomes = [self.outcomes[c.key] for c in cases]
         return RunResult(outcomes=outcomes, start=self.start_info, start_error=start_error, events=self.events,
                          stderr=self.stderr.text(), restarts=self.restarts, elapsed=time.monotonic() - began)
