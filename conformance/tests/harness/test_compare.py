@@ -1,0 +1,89 @@
+"""Central comparison: both levels, error kinds, acceptable outputs, wrong shapes and dtypes."""
+from __future__ import annotations
+
+import math
+
+from xent_conformance.harness.compare import compare
+from xent_conformance.harness.protocol import Answer
+from xent_conformance.harness.vectors import load_vectors
+
+from .helpers import FIXTURES
+
+CASES = {c.key: c for c in load_vectors(FIXTURES)}
+
+
+def out(case, data, dtype=None, shape=None):
+    return Answer(id=case.key, kind="output", dtype=dtype or case.dtype,
+                  shape=case.expected_shape if shape is None else shape, data=data)
+
+
+def err(case, kind):
+    return Answer(id=case.key, kind="error", error_kind=kind, message="m")
+
+
+def test_exact_answer_passes_both_levels():
+    c = CASES["sigmoid/float64/1"]
+    o = compare(c, out(c, ["0x1p-1"]))
+    assert o.status == {"accurate": "passed", "compatible": "passed"}
+    assert o.max_ulp == 0
+
+
+def test_levels_differ():
+    """3 ulps at 1/2: beyond the accurate bound (~1 ulp there), within compatible (4u(|y| + 1))."""
+    c = CASES["sigmoid/float64/1"]
+    o = compare(c, out(c, [(0.5 + 3 * math.ulp(0.5)).hex()]))
+    assert o.status == {"accurate": "failed", "compatible": "passed"}
+    assert o.max_ulp == 3
+    assert o.max_scaled["accurate"] > 1 >= o.max_scaled["compatible"]
+    assert "element 0" in o.detail and "3 ulp" in o.detail
+
+
+def test_special_values_compare_exactly():
+    c = CASES["sigmoid/float64/2"]  # [nan, inf, -inf, -0] -> [nan, 1, 0, 0.5]
+    assert compare(c, out(c, ["nan", "0x1p+0", "-0x0p+0", "0x1p-1"])).status["accurate"] == "passed"
+    assert compare(c, out(c, ["0x0p+0", "0x1p+0", "0x0p+0", "0x1p-1"])).status["accurate"] == "failed"
+    assert compare(c, out(c, ["nan", "nan", "0x0p+0", "0x1p-1"])).status["compatible"] == "failed"
+
+
+def test_java_and_go_hex_forms_accepted():
+    c = CASES["softplus/float64/1"]  # ln 2 = 0x1.62e42fefa39efp-1
+    for text in ("0x1.62e42fefa39efp-1", "0x1.62e42fefa39efp-01", "0X1.62E42FEFA39EFP-1"):
+        assert compare(c, out(c, [text])).status["accurate"] == "passed"
+
+
+def test_acceptable_output():
+    c = CASES["softmax/float64/3"]  # [inf, 0] -> [1, 0], NaNs acceptable
+    assert compare(c, out(c, ["nan", "nan"])).status == {"accurate": "acceptable", "compatible": "acceptable"}
+    assert compare(c, out(c, ["0x1p+0", "0x0p+0"])).status["accurate"] == "passed"
+    assert compare(c, out(c, ["nan", "0x0p+0"])).status["accurate"] == "failed"
+
+
+def test_error_kinds():
+    c = CASES["softmax/float64/2"]  # invalid_shape
+    assert compare(c, err(c, "invalid_shape")).status["accurate"] == "passed"
+    wrong = compare(c, err(c, "invalid_argument"))
+    assert wrong.status["accurate"] == "failed" and "expected error invalid_shape, got error invalid_argument" in wrong.detail
+    missing = compare(c, Answer(id=c.key, kind="output", dtype="float64", shape=[0], data=[]))
+    assert missing.status["accurate"] == "failed" and "got a value" in missing.detail
+    v = CASES["softmax/float64/1"]
+    unexpected = compare(v, err(v, "invalid_shape"))
+    assert unexpected.status["compatible"] == "failed" and "expected a value" in unexpected.detail
+
+
+def test_wrong_shape_dtype_and_float32_values():
+    c = CASES["sigmoid/float32/4"]
+    good = c.expected_text[0]
+    assert compare(c, out(c, [good])).status["accurate"] == "passed"
+    assert "shape" in compare(c, out(c, [good], shape=[])).detail
+    assert "dtype" in compare(c, out(c, [good], dtype="float64")).detail
+    # a float64 value that is not a float32 value: the implementation is wrong, not the protocol
+    o = compare(c, out(c, ["0x1.7634e8c3d7d8bp-1"]))
+    assert o.status["accurate"] == "failed" and "float32" in o.detail
+    # not a hex float at all: the adapter sent garbage
+    assert compare(c, out(c, ["0.73"])).status["accurate"] == "errored"
+
+
+def test_ulp_statistics_skip_non_finite():
+    c = CASES["sigmoid/float64/2"]
+    o = compare(c, out(c, ["nan", "0x1p+0", "0x0p+0", "0x1p-1"]))
+    assert o.ulp_errors == [0.0, 0.0, 0.0]  # three finite expected values, NaN skipped

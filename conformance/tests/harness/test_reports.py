@@ -1,0 +1,89 @@
+"""Reports: terminal summary, JSON, JUnit XML, Markdown; rerun commands; levels and exit codes."""
+from __future__ import annotations
+
+import json
+import shlex
+import xml.etree.ElementTree as ET
+
+from .helpers import FIXTURES, N_FIXTURE_VECTORS, fake
+
+V = ["--vectors", str(FIXTURES), "--timeout", "2", "--startup-timeout", "3"]
+
+
+def test_all_outputs_for_a_failing_run(run_cli, tmp_path):
+    paths = {k: tmp_path / f"r.{k}" for k in ("json", "xml", "md")}
+    code, out, err = run_cli("run", "--impl", fake("wrong_error"), *V, "--report-json", str(paths["json"]),
+                             "--junit", str(paths["xml"]), "--markdown", str(paths["md"]))
+    assert code == 1
+    # terminal: table rows per function and dtype, the balance line, the failure with its rerun command
+    assert "softmax" in out and "float32" in out
+    assert f"17 passed + 1 failed + 0 errored + 1 acceptable + 0 unsupported = {N_FIXTURE_VECTORS} vectors" in out
+    assert "FAILED softmax/float64/2 flags=InvalidInput" in out
+    assert "expected error invalid_shape, got error invalid_argument" in out
+    rerun = next(line for line in out.splitlines() if line.strip().startswith("rerun:"))
+    assert "--function softmax --dtype float64 --tcid 2" in rerun
+
+    data = json.loads(paths["json"].read_text())
+    assert data["exitCode"] == 1 and data["counts"]["failed"] == 1
+    failed = [r for r in data["results"] if r["status"] == "failed"]
+    assert failed[0]["expected"] == {"error": "invalid_shape"}
+    assert failed[0]["got"]["kind"] == "invalid_argument"
+    assert failed[0]["inputs"]["x"]["shape"] == [0]
+    groups = {(g["function"], g["dtype"]): g for g in data["groups"]}
+    assert groups[("sigmoid", "float64")]["maxUlp"] is not None
+
+    root = ET.parse(paths["xml"]).getroot()
+    assert root.tag == "testsuites" and root.get("tests") == str(N_FIXTURE_VECTORS) and root.get("failures") == "1"
+    cases = root.findall(".//testcase")
+    assert len(cases) == N_FIXTURE_VECTORS
+    assert len(root.findall(".//testcase/failure")) == 1
+
+    md = paths["md"].read_text()
+    assert "| softmax | float64 | 4 |" in md and "softmax/float64/2" in md and "--tcid 2" in md
+
+
+def test_rerun_command_reruns_just_that_vector(run_cli, tmp_path):
+    code, out, _ = run_cli("run", "--impl", fake("wrong_error"), *V)
+    rerun = next(line for line in out.splitlines() if line.strip().startswith("rerun:")).split("rerun:", 1)[1]
+    argv = shlex.split(rerun)
+    assert argv[:2] == ["xent-conformance", "run"]
+    code, out, _ = run_cli(*argv[1:], "--timeout", "2")
+    assert code == 1
+    assert "0 passed + 1 failed + 0 errored + 0 acceptable + 0 unsupported = 1 vectors" in out
+
+
+def test_levels_decide_the_exit_code(run_cli):
+    impl = fake("ulps", "3")
+    assert run_cli("run", "--impl", impl, *V)[0] == 0  # a foreign command: compatible by default
+    code, out, _ = run_cli("run", "--impl", impl, *V, "--level", "accurate")
+    assert code == 1 and "level accurate" in out
+
+
+def test_unsupported_and_require_all(run_cli, tmp_path):
+    code, out, _ = run_cli("run", "--impl", fake("sigmoid_only"), *V)
+    assert code == 0
+    assert f"12 passed + 0 failed + 0 errored + 0 acceptable + 7 unsupported = {N_FIXTURE_VECTORS} vectors" in out
+    assert run_cli("run", "--impl", fake("sigmoid_only"), *V, "--require-all")[0] == 1
+    junit = tmp_path / "j.xml"
+    run_cli("run", "--impl", fake("sigmoid_only"), *V, "--junit", str(junit))
+    assert len(ET.parse(junit).getroot().findall(".//skipped")) == 7
+
+
+def test_unwritable_report_path_is_a_message(run_cli, tmp_path):
+    code, out, err = run_cli("run", "--impl", fake("good"), *V, "--report-json", str(tmp_path / "no" / "dir" / "r.json"))
+    assert code == 0 and "cannot write" in err
+
+
+def test_usage_errors(run_cli):
+    assert run_cli("run", "--impl", fake("good"), *V, "--tcid", "x")[0] == 64
+    assert run_cli("run", "--impl", fake("good"), *V, "--batch-size", "0")[0] == 64
+
+
+def test_own_implementation_defaults_to_accurate(monkeypatch):
+    from xent_conformance.harness.impls import resolve
+    py = resolve("python")
+    assert py.own and py.argv[1:] == ["-m", "xent.adapter"]
+    go = resolve("go")
+    assert go.own and go.argv[0].endswith("go/bin/xent-adapter") and go.build[0] == "go"
+    other = resolve("java -jar my.jar")
+    assert not other.own and other.argv == ["java", "-jar", "my.jar"]
