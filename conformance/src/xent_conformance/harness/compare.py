@@ -8,7 +8,7 @@ from typing import Any
 
 from ..dtypes import dtype_named
 from ..hexfloat import HexFloatError, format_hex, parse_hex
-from ..tolerance import judge
+from ..tolerance import Verdict, judge
 from .protocol import ERROR_KINDS, Answer
 from .vectors import LEVELS, VectorCase
 
@@ -47,6 +47,24 @@ def errored(case: VectorCase, detail: str, got: Any = None) -> Outcome:
 
 def _exact_text(value: float) -> str:
     return str(Decimal(value))  # exact decimal expansion of a binary float
+
+
+def _judge_levels(got: float, expected: float, exact: str, bounds: dict[str, list[float]], i: int, dt) -> dict[str, Verdict]:
+    """judge() at the first level; the other levels reuse its measured error unless the rounded error
+    ties with their bound (then judge() decides). Exact, and half the high-precision work."""
+    first = judge(got, expected, exact, bounds[LEVELS[0]][i], dt)
+    out = {LEVELS[0]: first}
+    for lv in LEVELS[1:]:
+        bound = bounds[lv][i]
+        err = first.abs_error
+        if not math.isfinite(expected) or not math.isfinite(got) or err == bound or bound <= 0:
+            out[lv] = judge(got, expected, exact, bound, dt)
+        else:
+            # abs_error is the exact error rounded faithfully to a float and bound is a float, so
+            # abs_error < bound implies err < bound and abs_error > bound implies err > bound; the tie
+            # abs_error == bound is left to judge() above
+            out[lv] = Verdict(err < bound, err, first.ulp_error, err / bound)
+    return out
 
 
 def _elements_ok(got: list[float], targets: list[float], exact: list[str], bounds: list[float], dtype) -> bool:
@@ -92,7 +110,7 @@ def compare(case: VectorCase, answer: Answer) -> Outcome:
     worst_key: tuple | None = None
     for i, g in enumerate(values):
         exp, exact = case.expected[i], case.exact[i]
-        verdicts = {lv: judge(g, exp, exact, case.bounds[lv][i], dt) for lv in LEVELS}
+        verdicts = _judge_levels(g, exp, exact, case.bounds, i, dt)
         for lv, v in verdicts.items():
             if not v.ok:
                 ok[lv] = False
