@@ -1,0 +1,186 @@
+package org.xent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Library-mode conformance: every test of every vectors/*.json file, one JUnit test per tcId, judged at
+ * the spec's {@code accurate} level with the per-output bound stored in the vector:
+ * {@code |got - exact| <= bounds.accurate}, exact read as a BigDecimal; NaN and infinities compare
+ * exactly; error tests check the exception's kind. The measured error per function (max ulp, and max
+ * |err| / bound) is printed at the end and written to target/vector-errors.txt.
+ */
+class VectorsTest {
+    /** function/dtype -> {max ulp, max err/bound, outputs}. */
+    private static final Map<String, double[]> STATS = new TreeMap<>();
+
+    @TestFactory
+    Stream<DynamicNode> goldenVectors() throws IOException {
+        List<Path> files = Vectors.files();
+        if (files.isEmpty()) {
+            return Stream.of(DynamicTest.dynamicTest("no vector files in vectors/",
+                    () -> Assumptions.abort("vectors/ holds no *.json file yet")));
+        }
+        List<DynamicNode> containers = new ArrayList<>();
+        for (Path f : files) {
+            JsonNode root = Vectors.MAPPER.readTree(f.toFile());
+            String function = root.get("function").asText();
+            String dtype = root.get("dtype").asText();
+            List<DynamicNode> tests = new ArrayList<>();
+            for (JsonNode group : root.get("testGroups")) {
+                Map<String, Object> params = Vectors.params(group.get("params"));
+                for (JsonNode t : group.get("tests")) {
+                    int tcId = t.get("tcId").asInt();
+                    String comment = t.path("comment").asText("");
+                    String name = function + "/" + dtype + " tcId " + tcId + (comment.isEmpty() ? "" : ": " + comment);
+                    tests.add(DynamicTest.dynamicTest(name, () -> check(function, dtype, params, t)));
+                }
+            }
+            containers.add(DynamicContainer.dynamicContainer(f.getFileName().toString(), tests));
+        }
+        return containers.stream();
+    }
+
+    static void check(String function, String dtype, Map<String, Object> params, JsonNode t) {
+        Map<String, Tensor> inputs = Vectors.inputs(t.get("inputs"));
+        String result = t.get("result").asText();
+        if ("error".equals(result)) {
+            String kind = t.get("error").asText();
+            XentException e = assertThrows(XentException.class,
+                    () -> Catalogue.call(function, dtype, params, inputs),
+                    "expected error " + kind);
+            assertEquals(kind, e.kind().specName(), "error kind (message: " + e.getMessage() + ")");
+            return;
+        }
+        Tensor got = Catalogue.call(function, dtype, params, inputs);
+        Tensor expected = Vectors.tensor(t.get("expected"));
+        assertArrayEquals(expected.shape(), got.shape(), "output shape");
+        assertEquals(expected.values().length, got.values().length, "output size");
+        JsonNode exact = t.get("exact");
+        JsonNode bounds = t.get("bounds").get("accurate");
+        boolean f32 = "float32".equals(dtype);
+        StringBuilder failures = new StringBuilder();
+        double maxUlp = 0;
+        double maxRatio = 0;
+        for (int i = 0; i < got.values().length; i++) {
+            double g = got.values()[i];
+            double e = expected.values()[i];
+            if (f32 && g != (double) (float) g) {
+                failures.append(String.format("[%d] %s is not a float32 value%n", i, g));
+                continue;
+            }
+            if (Double.isNaN(e) || Double.isInfinite(e) && exactIsInfinite(exact, i)) {
+                boolean ok = Double.isNaN(e) ? Double.isNaN(g) : g == e;
+                if (!ok) {
+                    failures.append(String.format("[%d] got %s, expected %s%n", i, hex(g, f32), hex(e, f32)));
+                }
+                continue;
+            }
+            if (!Double.isFinite(g)) {
+                failures.append(String.format("[%d] got %s, expected %s (exact %s)%n", i, hex(g, f32), hex(e, f32),
+                        exact.get(i).asText()));
+                continue;
+            }
+            BigDecimal ex = new BigDecimal(exact.get(i).asText());
+            double bound = Catalogue.parseFloat(bounds.get(i).asText());
+            BigDecimal err = new BigDecimal(g).subtract(ex).abs();
+            double ulp = ulpOf(ex, e, f32);
+            double errUlp = err.divide(new BigDecimal(ulp), MathContext.DECIMAL64).doubleValue();
+            double ratio = bound > 0 ? err.doubleValue() / bound : (err.signum() == 0 ? 0 : Double.POSITIVE_INFINITY);
+            if (ex.signum() != 0) {
+                maxUlp = Math.max(maxUlp, errUlp);
+            }
+            maxRatio = Math.max(maxRatio, ratio);
+            if (err.compareTo(new BigDecimal(bound)) > 0) {
+                failures.append(String.format("[%d] got %s, expected %s, exact %s: error %.3g ulp, %.3g x the accurate bound %s%n",
+                        i, hex(g, f32), hex(e, f32), exact.get(i).asText(), errUlp, ratio, bounds.get(i).asText()));
+            }
+        }
+        record(function + " " + dtype, maxUlp, maxRatio, got.values().length);
+        if (failures.length() > 0) {
+            fail("outputs outside the accurate bound:\n" + failures);
+        }
+    }
+
+    private static boolean exactIsInfinite(JsonNode exact, int i) {
+        String s = exact.get(i).asText();
+        return s.equals("inf") || s.equals("-inf");
+    }
+
+    /** ulp of the exact value in the dtype (from the exponent of the exact value, not of its rounding). */
+    static double ulpOf(BigDecimal exact, double expected, boolean f32) {
+        double a = Math.abs(exact.doubleValue());
+        if (a == 0) {
+            return f32 ? Math.ulp(0f) : Math.ulp(0.0);
+        }
+        if (f32) {
+            float fa = (float) a;
+            if (new BigDecimal(fa).compareTo(exact.abs()) > 0 && Float.isFinite(fa)) {
+                fa = Math.nextDown(fa);
+            }
+            return Float.isInfinite(fa) ? Math.ulp(Float.MAX_VALUE) : Math.ulp(fa);
+        }
+        if (Double.isInfinite(a)) {
+            return Math.ulp(Double.MAX_VALUE);
+        }
+        if (new BigDecimal(a).compareTo(exact.abs()) > 0) {
+            a = Math.nextDown(a);
+        }
+        return Math.ulp(a);
+    }
+
+    static String hex(double v, boolean f32) {
+        return Catalogue.formatFloat(v, f32);
+    }
+
+    private static synchronized void record(String key, double ulp, double ratio, int n) {
+        double[] s = STATS.computeIfAbsent(key, k -> new double[3]);
+        s[0] = Math.max(s[0], ulp);
+        s[1] = Math.max(s[1], ratio);
+        s[2] += n;
+    }
+
+    @AfterAll
+    static void report() throws IOException {
+        if (STATS.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%-48s %14s %14s %9s%n", "function dtype", "max ulp", "max err/bound", "outputs"));
+        for (Map.Entry<String, double[]> e : STATS.entrySet()) {
+            double[] s = e.getValue();
+            sb.append(String.format("%-48s %14.4g %14.4g %9d%n", e.getKey(), s[0], s[1], (long) s[2]));
+        }
+        System.out.print("Measured error against the golden vectors (valid tests, finite outputs):\n" + sb);
+        Path target = Paths.get("target");
+        if (Files.isDirectory(target)) {
+            try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(target.resolve("vector-errors.txt"),
+                    StandardCharsets.UTF_8))) {
+                w.print(sb);
+            }
+        }
+    }
+}
