@@ -208,3 +208,41 @@ def test_restart_budget_zero(run_cli, tmp_path):
     assert code == 2
     assert data["restarts"] == 0
     assert counts["errored"] == N_FIXTURE_VECTORS
+
+
+def long_vector_file(tmp_path, n=12000):
+    """One sigmoid vector of n zeros (a request and an answer far larger than a pipe buffer)."""
+    doc = json.loads((FIXTURES / "sigmoid_float64.json").read_text())
+    test = doc["testGroups"][0]["tests"][0]  # sigmoid(0) = 1/2
+    for key in ("inputs",):
+        test[key]["z"]["shape"] = [n]
+        test[key]["z"]["data"] = test[key]["z"]["data"] * n
+    test["expected"]["shape"] = [n]
+    for field in ("data",):
+        test["expected"][field] = test["expected"][field] * n
+    test["exact"] = test["exact"] * n
+    test["kappa"] = test["kappa"] * n
+    test["bounds"] = {lv: b * n for lv, b in test["bounds"].items()}
+    doc["testGroups"][0]["tests"] = [test]
+    doc["numberOfTests"] = 1
+    folder = tmp_path / "long"
+    folder.mkdir()
+    (folder / "sigmoid_float64.json").write_text(json.dumps(doc))
+    return folder
+
+
+def test_long_vector_passes(run_cli, tmp_path):
+    folder = long_vector_file(tmp_path)
+    code, out, err = run_cli("run", "--impl", fake("good"), "--vectors", str(folder), "--timeout", "20")
+    assert code == 0, out + err
+    assert "1 passed + 0 failed + 0 errored + 0 acceptable + 0 unsupported = 1 vectors" in out
+
+
+def test_adapter_that_stops_reading_cannot_block_the_harness(run_cli, tmp_path):
+    folder = long_vector_file(tmp_path)
+    began = time.monotonic()
+    code, out, err = run_cli("run", "--impl", fake("deaf"), "--vectors", str(folder), "--timeout", "1",
+                             "--startup-timeout", "2", "--max-restarts", "1")
+    assert code == 2
+    assert "0 passed + 0 failed + 1 errored" in out
+    assert time.monotonic() - began < 8

@@ -133,6 +133,10 @@ class AdapterProcess:
         self._writes.put(None)
         for t in self._threads:
             t.join(timeout=1)
+        if any(t.is_alive() for t in self._threads):
+            # a descendant that left the process group still holds a pipe: leave the descriptors open
+            # (closing one under a blocked reader could hand its number to the next adapter's pipe)
+            return
         for pipe in (proc.stdout, proc.stderr):
             try:
                 if pipe is not None:

@@ -27,6 +27,7 @@ usage: fake.py MODE [ARG]
   no_error        answers softmax of an empty vector with an empty vector
   bad_hex         writes outputs in decimal
   no_stop         ignores stop and stdin EOF (keeps sleeping)
+  deaf            stops reading stdin after start (the harness must not block writing to it)
 """
 import json
 import math
@@ -140,6 +141,8 @@ def main():
             out({"version": 2 if MODE == "bad_version" else 1,
                  "implementation": {"name": "fake", "language": "python", "version": MODE},
                  "capabilities": caps})
+            if MODE == "deaf":
+                time.sleep(3600)
             if MODE == "flood_stderr":
                 chunk = "e" * 1023 + "\n"
                 for _ in range(8 * 1024):
