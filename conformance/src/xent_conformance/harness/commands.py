@@ -147,8 +147,12 @@ def handle_run(args) -> int:
         return EXIT_USAGE
     if not cases:
         where = args.vectors or "vectors/"
-        print(f"xent-conformance run: no vectors in {where} match the filters "
-              f"(function={functions}, dtype={dtypes}, tcid={tcids})", file=sys.stderr)
+        if functions or dtypes or tcids:
+            print(f"xent-conformance run: no vectors in {where} match the filters "
+                  f"(function={functions}, dtype={dtypes}, tcid={tcids})", file=sys.stderr)
+        else:
+            print(f"xent-conformance run: no vector files (*.json) in {where}; "
+                  f"write them with `xent-conformance generate`", file=sys.stderr)
         return EXIT_USAGE
 
     impl = _resolve(args, log)
