@@ -67,7 +67,8 @@ def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None,
 
 def sigmoid_mse_grad(z, y):
     r"""Gradient of the squared error :math:`(y - \sigma(z))^2 / 2` with respect to z:
-    :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`. Elementwise,
+    :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`, and
+    :math:`p - y` formed as :math:`(1 - y)\sigma(z) - y\,\sigma(-z)`. Elementwise,
     any shape; z = +-inf gives 0."""
     z = float_array("z", z)
     y = float_array("y", y)
@@ -79,5 +80,7 @@ def sigmoid_mse_grad(z, y):
     with np.errstate(invalid="ignore", over="ignore"):
         p = nm.sigmoid(zw)
         q = nm.sigmoid(-zw)
-        res = ((p - yw) * p * q).astype(out)
+        # p - y = (1 - y) p - y (1 - p): no cancellation for hard targets (p = 1 - 4e-18 at z = 40)
+        pmy = nm.mul0(1 - yw, p) - nm.mul0(yw, q)
+        res = (pmy * p * q).astype(out)
     return res[()] if res.ndim == 0 else res
