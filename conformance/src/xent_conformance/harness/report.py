@@ -224,7 +224,9 @@ class Report:
                           _styled(c[FAILED], "red"), _styled(c[ERRORED], "magenta"), str(c[UNSUPPORTED]),
                           _fmt(g.max_ulp), _fmt(g.mean_ulp), _fmt(g.max_scaled.get("accurate")))
         console.print(table)
-        problems = self.problems()
+        problems = self.problems() if r.start is not None else []
+        if r.start is None:
+            console.print(f"[bold]the adapter could not be started[/bold]: {r.start_error}", highlight=False)
         for o in problems[:max_problems]:
             self._print_problem(console, o)
         if len(problems) > max_problems:
@@ -240,6 +242,9 @@ class Report:
             console.print("[bold]adapter stderr (last lines)[/bold]")
             for line in tail:
                 console.print(f"  {line[:300]}", markup=False)
+        if self.exit_code == EXIT_ADAPTER:
+            console.print(f"to diagnose the adapter: {shlex.join(['xent-conformance', 'smoke', '--impl', self.impl_label])}",
+                          markup=False, highlight=False, soft_wrap=True)
         style = {EXIT_OK: "bold green", EXIT_FAILED: "bold red", EXIT_ADAPTER: "bold magenta"}[self.exit_code]
         console.print(f"[{style}]{self.verdict}[/{style}]: {self.balance_line()} "
                       f"(exit {self.exit_code}, {r.elapsed:.1f} s, {r.restarts} restarts)")
