@@ -32,8 +32,14 @@ final class Vectors {
         throw new IllegalStateException("no ancestor of " + Paths.get("").toAbsolutePath() + " holds spec/xent.yaml");
     }
 
+    /** The vector folder: the system property xent.vectors.dir if set (your own vectors), else vectors/. */
+    static Path dir() {
+        String own = System.getProperty("xent.vectors.dir");
+        return own != null && !own.isEmpty() ? Paths.get(own) : repoRoot().resolve("vectors");
+    }
+
     static List<Path> files() throws IOException {
-        Path dir = repoRoot().resolve("vectors");
+        Path dir = dir();
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;

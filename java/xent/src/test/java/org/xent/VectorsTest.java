@@ -21,10 +21,9 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.DynamicContainer;
-import org.junit.jupiter.api.DynamicNode;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Library-mode conformance: every test of every vectors/*.json file, one JUnit test per tcId, judged at
@@ -37,48 +36,52 @@ class VectorsTest {
     /** function/dtype -> {max ulp, max err/bound, outputs}. */
     private static final Map<String, double[]> STATS = new TreeMap<>();
 
-    @TestFactory
-    Stream<DynamicNode> goldenVectors() throws IOException {
+    /** One argument set per test of every vector file: (name, id, function, dtype, group params, test). */
+    static Stream<Arguments> vectors() throws IOException {
         List<Path> files = Vectors.files();
         if (files.isEmpty()) {
-            return Stream.of(DynamicTest.dynamicTest("no vector files in vectors/",
-                    () -> Assumptions.abort("vectors/ holds no *.json file yet")));
+            return Stream.of(Arguments.of("no vector files in " + Vectors.dir(), null, null, null, null, null));
         }
-        List<DynamicNode> containers = new ArrayList<>();
+        List<Arguments> out = new ArrayList<>();
         for (Path f : files) {
             JsonNode root = Vectors.MAPPER.readTree(f.toFile());
             String function = root.get("function").asText();
             String dtype = root.get("dtype").asText();
-            List<DynamicNode> tests = new ArrayList<>();
             for (JsonNode group : root.get("testGroups")) {
                 Map<String, Object> params = Vectors.params(group.get("params"));
                 for (JsonNode t : group.get("tests")) {
                     int tcId = t.get("tcId").asInt();
                     String comment = t.path("comment").asText("");
-                    String name = function + "/" + dtype + " tcId " + tcId + (comment.isEmpty() ? "" : ": " + comment);
-                    tests.add(DynamicTest.dynamicTest(name, () -> check(function, dtype, params, t)));
+                    String id = function + "/" + dtype + " tcId " + tcId;
+                    out.add(Arguments.of(id + (comment.isEmpty() ? "" : ": " + comment), id, function, dtype, params, t));
                 }
             }
-            containers.add(DynamicContainer.dynamicContainer(f.getFileName().toString(), tests));
         }
-        return containers.stream();
+        return out.stream();
     }
 
-    static void check(String function, String dtype, Map<String, Object> params, JsonNode t) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("vectors")
+    void goldenVector(String name, String id, String function, String dtype, Map<String, Object> params, JsonNode t) {
+        Assumptions.assumeTrue(id != null, name);
+        check(id, function, dtype, params, t);
+    }
+
+    static void check(String id, String function, String dtype, Map<String, Object> params, JsonNode t) {
         Map<String, Tensor> inputs = Vectors.inputs(t.get("inputs"));
         String result = t.get("result").asText();
         if ("error".equals(result)) {
             String kind = t.get("error").asText();
             XentException e = assertThrows(XentException.class,
                     () -> Catalogue.call(function, dtype, params, inputs),
-                    "expected error " + kind);
-            assertEquals(kind, e.kind().specName(), "error kind (message: " + e.getMessage() + ")");
+                    id + ": expected error " + kind);
+            assertEquals(kind, e.kind().specName(), id + ": error kind (message: " + e.getMessage() + ")");
             return;
         }
         Tensor got = Catalogue.call(function, dtype, params, inputs);
         Tensor expected = Vectors.tensor(t.get("expected"));
-        assertArrayEquals(expected.shape(), got.shape(), "output shape");
-        assertEquals(expected.values().length, got.values().length, "output size");
+        assertArrayEquals(expected.shape(), got.shape(), id + ": output shape");
+        assertEquals(expected.values().length, got.values().length, id + ": output size");
         JsonNode exact = t.get("exact");
         JsonNode bounds = t.get("bounds").get("accurate");
         boolean f32 = "float32".equals(dtype);
@@ -121,7 +124,7 @@ class VectorsTest {
         }
         record(function + " " + dtype, maxUlp, maxRatio, got.values().length);
         if (failures.length() > 0) {
-            fail("outputs outside the accurate bound:\n" + failures);
+            fail(id + ": outputs outside the accurate bound:\n" + failures);
         }
     }
 
