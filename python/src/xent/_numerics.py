@@ -14,11 +14,13 @@ Strategy (accuracy note, sections 0 and 5):
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
-#: True when numpy.longdouble carries more precision than float64 on this platform.
-EXTENDED_AVAILABLE = np.finfo(np.longdouble).nmant >= 63
+#: True when numpy.longdouble carries more precision than float64 on this platform (and the environment
+#: variable XENT_NO_EXTENDED is not set, which forces the pure float64 path, e.g. to test it).
+EXTENDED_AVAILABLE = np.finfo(np.longdouble).nmant >= 63 and not os.environ.get("XENT_NO_EXTENDED")
 
 _CHUNK = 64  # rows longer than this are summed blockwise (about 2 sqrt(n) vectorised steps)
 
