@@ -21,6 +21,9 @@ func twoSum(a, b float64) (s, e float64) {
 	s = a + b
 	bb := s - a
 	e = (a - (s - bb)) + (b - bb)
+	if e-e != 0 { // an intermediate overflowed near the top of the range: the error is negligible
+		e = 0
+	}
 	return s, e
 }
 
