@@ -88,7 +88,7 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 	if eps == 0 {
 		for i, v := range ps {
 			if v > 0 {
-				s.addDD(ddMulF(logDD(ddF(qs[i])), -v))
+				s.addDD(mulDD(ddF(-v), logDD(ddF(qs[i]))))
 			}
 		}
 		return T(toBase(s.value(), c.base).float()), nil
