@@ -150,7 +150,7 @@ public final class Catalogue {
                 Tensor probs = c.floats("probs");
                 Tensor target = c.indices("target", 1, 1);
                 Check.rank(probs.shape(), 2, 2, "probs");
-                int[] t = c.ints(target, null);
+                int[] t = c.ints(target);
                 double eps = c.real("epsilon", 1e-15);
                 Reduction r = c.reduction(Reduction.MEAN);
                 if (r == Reduction.NONE) {
@@ -203,7 +203,7 @@ public final class Catalogue {
                 Tensor logits = c.floats("logits");
                 Check.rank(logits.shape(), 2, 2, "logits");
                 Tensor target = c.indices("target", 1, 1);
-                int[] t = c.ints(target, null);
+                int[] t = c.ints(target);
                 double gamma = c.real("gamma", 2.0);
                 double[] alpha = c.classVector("alpha", logits.shape()[1]);
                 Reduction r = c.reduction(Reduction.MEAN);
@@ -263,7 +263,7 @@ public final class Catalogue {
         boolean f32 = c.f32;
         if (target.isInt()) {
             Check.sameShape(target.shape(), "target", posShape, "logits without axis 1");
-            int[] t = c.ints(target, o.ignoreIndex());
+            int[] t = c.ints(target);
             if (grad) {
                 return c.out(shape, f32 ? d(CrossEntropy.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
                         : CrossEntropy.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
@@ -367,8 +367,8 @@ public final class Catalogue {
             return t;
         }
 
-        /** Class indices as ints; a value outside int range is out of range (unless it is ignore_index). */
-        int[] ints(Tensor t, Integer ignoreIndex) {
+        /** Class indices as ints; a value outside the int range is out of range (ignore_index is an int). */
+        int[] ints(Tensor t) {
             long[] src = t.ints();
             if (src == null) {
                 double[] v = t.values();
