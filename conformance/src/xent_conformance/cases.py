@@ -14,7 +14,7 @@ from typing import Any
 from .dtypes import DType
 from .spec import Spec
 from .tensor import INT_DTYPE, Tensor
-from .values import to_dtype
+from .values import float_to_dtype, to_dtype
 
 
 @dataclass
@@ -215,7 +215,7 @@ def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dty
                 continue
         else:
             raise ValueError(f"no random generator for role {role!r}")
-        inputs[name] = Tensor(dtype.name, tuple(shape), tuple(to_dtype(v, dtype) for v in data))
+        inputs[name] = Tensor(dtype.name, tuple(shape), tuple(float_to_dtype(v, dtype) for v in data))
     return inputs
 
 

@@ -27,10 +27,15 @@ class Verdict:
     scaled_error: float  # abs_error / bound (<= 1 passes)
 
 
-def round_up_float64(x: mpmath.mpf) -> float:
-    """The smallest float64 >= x (x >= 0), so that a stored bound is never tighter than the model."""
-    f = float(x)
-    if mpmath.mpf(f) < x:
+STORED_BITS = 12  # significant bits kept in stored bounds and condition numbers
+
+
+def round_up_float64(x: mpmath.mpf, bits: int = STORED_BITS) -> float:
+    """The smallest float64 >= x (x >= 0) with at most `bits` significant bits: a stored bound is never
+    tighter than the model, and is at most 2^-11 looser, which keeps the vector files short."""
+    rounded = mpmath.mpf(mpmath.libmp.mpf_pos(mpmath.mpf(x)._mpf_, bits, "c"))  # towards +inf
+    f = float(rounded)
+    if mpmath.mpf(f) < x:  # only below the float64 subnormal range
         f = math.nextafter(f, math.inf)
     return f
 

@@ -7,6 +7,7 @@ straight into the dtype (never through float64 for float32).
 from __future__ import annotations
 
 import math
+import struct
 
 import mpmath
 
@@ -25,6 +26,16 @@ def _constant(name: str, dtype: DType) -> float | None:
         "nan": math.nan,
     }
     return constants.get(name)
+
+
+def float_to_dtype(value: float, dtype: DType) -> float:
+    """A float64 value rounded once into the dtype (the identity for float64)."""
+    if dtype.precision == 53 or not math.isfinite(value):
+        return value
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]  # IEEE round-to-nearest-even
+    except OverflowError:  # beyond the float32 range after rounding
+        return math.copysign(math.inf, value)
 
 
 def to_dtype(value: object, dtype: DType) -> float:

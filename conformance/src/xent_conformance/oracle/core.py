@@ -74,8 +74,8 @@ class Certified:
 
 def upper(x) -> mpmath.mpf:
     """An upper bound of |x| for an enclosure or number (for condition numbers)."""
-    if isinstance(x, (int, float)):
-        return mpmath.mpf(abs(x))
+    if isinstance(x, (int, float, mpmath.mpf)):
+        return abs(mpmath.mpf(x))
     a, b = x._mpi_
     return max(abs(mpmath.mpf(a)), abs(mpmath.mpf(b)))
 
@@ -86,6 +86,16 @@ def lo(x) -> mpmath.mpf:
 
 def hi(x) -> mpmath.mpf:
     return mpmath.mpf(x._mpi_[1])
+
+
+def log1p(x):
+    """iv.log1p, with a closed enclosure for tiny |x|: mpmath raises the working precision by the
+    exponent of x, which never ends for x = exp(-1e308). For |x| <= 1/2, x - x^2 <= log1p(x) <= x."""
+    a, b = lo(x), hi(x)
+    tiny = mpmath.ldexp(1, -2 * iv.prec - 64)
+    if -tiny < a and b < tiny:
+        return iv.mpf([a - max(a * a, b * b), b])
+    return iv.log1p(x)
 
 
 def iv_sum(terms):
@@ -163,6 +173,8 @@ def exact_text(x) -> str:
     sign, man, exp, _ = mid._mpf_
     if man == 0:
         return "0"
+    if abs(exp) > 5000:  # astronomically small or large: let mpmath find the decimal exponent
+        return mpmath.libmp.to_str(mid._mpf_, EXACT_DIGITS, min_fixed=1, max_fixed=0)
     # man * 2**exp == (man * 5**-exp) * 10**exp; Decimal(str) is exact whatever the context.
     exact = Decimal(str(man << exp)) if exp >= 0 else Decimal(f"{man * 5 ** (-exp)}E{exp}")
     rounded = _DIGITS_CONTEXT.plus(exact)

@@ -7,7 +7,7 @@ from mpmath import iv
 
 from ..tensor import Tensor
 from . import checks
-from .core import Evaluation, Out, X
+from .core import Evaluation, Out, X, log1p
 from .row import Row
 
 
@@ -61,7 +61,7 @@ def log_softmax(inputs, params) -> Evaluation:
 
 def softplus_iv(z: float):
     """log(1 + e^z) = max(z, 0) + log1p(e^-|z|) for finite z."""
-    tail = iv.log1p(iv.exp(X(-abs(z))))
+    tail = log1p(iv.exp(X(-abs(z))))
     return X(z) + tail if z > 0 else tail
 
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 from mpmath import iv
 
 from . import checks
-from .core import Evaluation, Out, X, iv_sum
+from .core import Evaluation, Out, X, iv_sum, log1p
 from .reduce import reduce_outputs
 
 
@@ -73,7 +73,7 @@ def _bce_element(y: float, p: float, eps: float) -> Out:
     log_p = log_q = None
     if y > 0:
         if high_clip:
-            log_p = iv.log1p(-X(eps))
+            log_p = log1p(-X(eps))
         else:
             log_p = iv.log(X(p_clipped)) if p_clipped > 0 else -math.inf
     if y < 1:
@@ -82,7 +82,7 @@ def _bce_element(y: float, p: float, eps: float) -> Out:
         elif p_clipped == 1:
             log_q = -math.inf
         elif p_clipped < 0.5:
-            log_q = iv.log1p(-X(p_clipped))
+            log_q = log1p(-X(p_clipped))
         else:
             log_q = iv.log(1 - X(p_clipped))  # 1 - p is exact here (Sterbenz)
     for coef, lg in ((y, log_p), (1 - y, log_q)):

@@ -26,6 +26,10 @@ def round_raw(raw: Raw, dtype: DType) -> float:
             return math.nan
         return -math.inf if sign else math.inf
     top = exp + bc - 1  # |value| is in [2**top, 2**(top+1))
+    if top < dtype.emin - dtype.precision:  # below half the smallest subnormal: rounds to zero
+        return -0.0 if sign else 0.0
+    if top > dtype.emax + 1:
+        return -math.inf if sign else math.inf
     quantum = max(top - dtype.precision + 1, dtype.emin - dtype.precision + 1)
     if exp >= quantum:
         m, q = man, exp

@@ -11,7 +11,7 @@ import math
 import mpmath
 from mpmath import iv
 
-from .core import X, hi, iv_sum, lo
+from .core import X, hi, iv_sum, lo, log1p
 
 
 class Row:
@@ -43,7 +43,7 @@ class Row:
         self.e = {i: (iv.mpf(1) if i == self.k else iv.exp(self.d[i])) for i in self.live}
         self.s = iv_sum(self.e[i] for i in self.live if i != self.k)
         self.den = 1 + self.s
-        self.L = iv.log1p(self.s)
+        self.L = log1p(self.s)
 
     @property
     def is_finite(self) -> bool:

@@ -1,0 +1,194 @@
+"""Vector generation: spec + cases -> oracle -> Wycheproof-style vector documents.
+
+Each case is evaluated by the oracle in a worker process; results are assembled in tcId order, so
+the output does not depend on scheduling. Nothing is cached: --check recomputes everything.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import mpmath
+
+from . import __version__, jsonfmt, tolerance
+from .cases import Case, materialize
+from .dtypes import DTYPES, DType
+from .hexfloat import format_hex
+from .oracle import DomainError, OracleError, evaluate
+from .oracle.core import INITIAL_PRECISION, MAX_PRECISION
+from .spec import Spec, case_files, load_case_file, load_spec
+from .tensor import Tensor
+
+
+class GenerationError(RuntimeError):
+    """A case whose declared result disagrees with the oracle, or that the oracle cannot certify."""
+
+
+@dataclass(frozen=True)
+class Job:
+    function: str
+    dtype: str
+    case: Case
+    constants: dict
+
+
+def _bounds(cert, dtype: DType, constants: dict) -> tuple[str, str]:
+    if not math.isfinite(cert.rounded):
+        return "0x0p+0", "0x0p+0"
+    with mpmath.workprec(256):
+        exact = mpmath.mpf(cert.exact)
+    acc, comp = constants["accurate"], constants["compatible"]
+    accurate = tolerance.accurate_bound(exact, cert.kappa, dtype, acc["A"], acc["B"], acc["C"])
+    compatible = tolerance.compatible_bound(exact, cert.kappa, cert.nu, dtype, comp["c"], comp["C"])
+    return format_hex(accurate), format_hex(compatible)
+
+
+def run_job(job: Job) -> dict:
+    """The vector test object of one case (runs in a worker process)."""
+    case, dtype = job.case, DTYPES[job.dtype]
+    where = f"{job.function} {job.dtype} tcId {case.tc_id}"
+    test = {"tcId": case.tc_id, "comment": case.comment, "flags": list(case.flags),
+            "inputs": {name: t.to_json() for name, t in case.inputs.items()}}
+    try:
+        shape, certified, _ = evaluate(job.function, case.inputs, case.params, dtype)
+    except DomainError as exc:
+        if case.error != exc.kind:
+            wanted = f"error {case.error}" if case.error else "a value"
+            raise GenerationError(f"{where}: the case expects {wanted} but the oracle says {exc.kind}: {exc}") from None
+        test.update(result="error", error=exc.kind)
+        if "InvalidInput" not in test["flags"]:
+            test["flags"].append("InvalidInput")
+        return test
+    except OracleError as exc:
+        raise GenerationError(f"{where}: {exc}") from None
+    except Exception as exc:  # a kernel bug: name the case, keep the cause
+        raise GenerationError(f"{where}: oracle failed: {type(exc).__name__}: {exc}") from exc
+    if case.error:
+        raise GenerationError(f"{where}: the case expects error {case.error} but the oracle computed a value")
+    bounds = [_bounds(c, dtype, job.constants) for c in certified]
+    test.update(
+        result="valid",
+        expected=Tensor(dtype.name, shape, tuple(c.rounded for c in certified)).to_json(),
+        exact=[c.exact for c in certified],
+        kappa=[format_hex(tolerance.round_up_float64(c.kappa)) for c in certified],
+        bounds={"accurate": [b[0] for b in bounds], "compatible": [b[1] for b in bounds]},
+    )
+    if any(c.limit for c in certified):
+        alternative = tuple(math.nan if c.limit else c.rounded for c in certified)
+        test["acceptable"] = [{"flags": ["LimitValue"], "output": Tensor(dtype.name, shape, alternative).to_json()}]
+        if "LimitValue" not in test["flags"]:
+            test["flags"].append("LimitValue")
+    return test
+
+
+def _params_json(params: dict) -> dict:
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, Tensor):
+            out[name] = value.to_json()
+        elif isinstance(value, float):
+            out[name] = format_hex(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _tolerance_json(constants: dict, dtype: DType) -> dict:
+    extra = {"u": format_hex(dtype.u), "eta": format_hex(dtype.eta)}
+    return {level: {**values, **extra} for level, values in constants.items()}
+
+
+def assemble(function: str, dtype: DType, spec: Spec, cases: list[Case], tests: list[dict]) -> dict:
+    """The vector document: header, flag notes, and tests grouped by identical parameters."""
+    groups: dict[str, dict] = {}
+    constants = spec.tolerance(function)
+    for case, test in zip(cases, tests):
+        params = _params_json(case.params)
+        key = json.dumps(params, sort_keys=True)
+        group = groups.setdefault(key, {"params": params, "tolerance": _tolerance_json(constants, dtype), "tests": []})
+        group["tests"].append(test)
+    used = sorted({flag for test in tests for flag in test["flags"]}
+                  | {flag for test in tests for alt in test.get("acceptable", []) for flag in alt["flags"]})
+    return {
+        "function": function,
+        "dtype": dtype.name,
+        "specVersion": spec.document["specVersion"],
+        "generator": {
+            "tool": f"xent-conformance {__version__}",
+            "mpmath": mpmath.__version__,
+            "method": "mpmath interval arithmetic; Ziv rounding test (both ends of the enclosure round to the same value)",
+            "initialPrecisionBits": INITIAL_PRECISION,
+            "maxPrecisionBits": MAX_PRECISION,
+        },
+        "numberOfTests": len(tests),
+        "notes": {flag: spec.flags[flag] for flag in used},
+        "testGroups": list(groups.values()),
+    }
+
+
+def render(document: dict) -> str:
+    return jsonfmt.dumps(document) + "\n"
+
+
+@dataclass
+class Plan:
+    """Everything to generate: (function, dtype) -> cases."""
+    spec: Spec
+    files: dict[tuple[str, str], list[Case]]
+
+    def jobs(self) -> list[Job]:
+        return [Job(f, d, c, self.spec.tolerance(f)) for (f, d), cases in self.files.items() for c in cases]
+
+
+def plan(spec: Spec | None = None, case_paths: Iterable[Path] | None = None, functions: set[str] | None = None) -> Plan:
+    spec = spec or load_spec()
+    files: dict[tuple[str, str], list[Case]] = {}
+    for path in (case_paths if case_paths is not None else case_files()):
+        document = load_case_file(Path(path), spec)
+        if functions and document["function"] not in functions:
+            continue
+        for dtype in DTYPES.values():
+            try:
+                cases = materialize(document, spec, dtype, str(path))
+            except ValueError as exc:
+                raise GenerationError(str(exc)) from None
+            if cases:
+                files.setdefault((document["function"], dtype.name), []).extend(cases)
+    return Plan(spec, files)
+
+
+def _cost(job: Job) -> int:
+    return sum(t.size for t in job.case.inputs.values())
+
+
+def generate(the_plan: Plan, workers: int | None = None,
+             progress: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Render every vector file of the plan: {file name: text}."""
+    jobs = the_plan.jobs()
+    order = sorted(range(len(jobs)), key=lambda i: -_cost(jobs[i]))  # big cases first balance the pool
+    results: list[dict | None] = [None] * len(jobs)
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        for i in order:
+            results[i] = run_job(jobs[i])
+            if progress:
+                progress(1)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, test in zip(order, pool.map(run_job, [jobs[i] for i in order], chunksize=1)):
+                results[i] = test
+                if progress:
+                    progress(1)
+    texts: dict[str, str] = {}
+    position = 0
+    for (function, dtype_name), cases in the_plan.files.items():
+        tests = results[position:position + len(cases)]
+        position += len(cases)
+        document = assemble(function, DTYPES[dtype_name], the_plan.spec, cases, tests)
+        texts[f"{function}_{dtype_name}.json"] = render(document)
+    return texts
