@@ -138,12 +138,17 @@ def ulp(exact: Fraction, dtype: str) -> Fraction:
     return Fraction(2) ** (max(e - 1, emin) - prec + 1)
 
 
-def judge(got: float, exact_text: str, bound_text: str, dtype: str):
-    """(ok, ulp_error, scaled_error) for one element, as vectors/README.md describes."""
-    ex = exact_value(exact_text)
-    if isinstance(ex, float):  # nan / inf: exact comparison
-        ok = (math.isnan(ex) and math.isnan(got)) or got == ex
+def judge(got: float, expected_text: str, exact_text: str, bound_text: str, dtype: str):
+    """(ok, ulp_error, scaled_error) for one element, as vectors/README.md describes: a NaN or infinite
+    expected value (the exact value rounded into the dtype, so an overflow too) must be matched exactly;
+    otherwise |got - exact| <= bound."""
+    expected = parse_float(expected_text)
+    if not math.isfinite(expected):
+        ok = (math.isnan(expected) and math.isnan(got)) or got == expected
         return ok, (0.0 if ok else math.inf), (0.0 if ok else math.inf)
+    ex = exact_value(exact_text)
+    if isinstance(ex, float):
+        raise ValueError(f"finite expected value {expected_text} with non-finite exact {exact_text}")
     if math.isnan(got) or math.isinf(got):
         return False, math.inf, math.inf
     err = abs(Fraction(got) - ex)
