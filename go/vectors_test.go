@@ -19,7 +19,7 @@ import (
 // The golden-vector tests (library mode): every vectors/<function>_<dtype>.json file is read
 // directly and each test runs as the subtest TestVectors/<file>/<tcId>, so that
 //
-//	go test -run 'TestVectors/softmax_float64/17$'
+//	go test -run 'TestVectors/^softmax_float64$/^17$'
 //
 // selects one vector. A valid result passes when every element is within the vector's
 // bounds.accurate of the exact value (NaN and infinities compare exactly, +0 and -0 are equal); an
