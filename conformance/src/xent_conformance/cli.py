@@ -5,18 +5,23 @@ import argparse
 import sys
 
 
+USAGE_ERROR = 64  # EX_USAGE; 2 is reserved for "the adapter could not be started or spoke the protocol wrong"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xent-conformance", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="xent-conformance", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     from . import generate_cli, validate_cli
     generate_cli.register(commands)
     validate_cli.register(commands)
-    try:
-        from .harness import commands as harness_commands
-    except ImportError:  # the harness is optional while it is being built
-        harness_commands = None
-    if harness_commands is not None:
-        harness_commands.register(commands)
+    from .harness import commands as harness_commands
+    harness_commands.register(commands)
     return parser
 
 

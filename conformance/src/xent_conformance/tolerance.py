@@ -75,3 +75,18 @@ def judge(got: float, expected: float, exact_text: str, bound: float, dtype: DTy
         ulps = float(err / ulp(exact, dtype))
         scaled = float(err / bound) if bound > 0 else (0.0 if err == 0 else math.inf)
         return Verdict(err <= bound, float(err), ulps, scaled)
+
+
+def judge_levels(got: float, expected: float, exact_text: str, bounds: dict[str, float], dtype: DType) -> dict[str, Verdict]:
+    """judge() for several levels at once, reading the exact decimal once."""
+    if math.isnan(expected) or math.isinf(expected) or math.isnan(got) or math.isinf(got):
+        return {level: judge(got, expected, exact_text, bound, dtype) for level, bound in bounds.items()}
+    with mpmath.workprec(_PREC):
+        exact = mpmath.mpf(exact_text)
+        err = abs(mpmath.mpf(got) - exact)
+        ulps = float(err / ulp(exact, dtype))
+        verdicts = {}
+        for level, bound in bounds.items():
+            scaled = float(err / bound) if bound > 0 else (0.0 if err == 0 else math.inf)
+            verdicts[level] = Verdict(err <= bound, float(err), ulps, scaled)
+        return verdicts
