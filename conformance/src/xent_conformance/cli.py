@@ -20,8 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import generate_cli, validate_cli
     generate_cli.register(commands)
     validate_cli.register(commands)
-    from .harness import commands as harness_commands
+    from .harness import combined, commands as harness_commands
     harness_commands.register(commands)
+    combined.register(commands)
     return parser
 
 

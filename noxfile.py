@@ -1,0 +1,96 @@
+"""Everything xent runs, locally and in CI.
+
+    nox -s conformance     the main job: build Python, Java and Go, run every vector, print the combined report
+    nox -t tests           every test: vectors check, oracle and harness tests, Python, Java and Go test suites
+
+Sessions use uv to create their virtualenvs when it is installed (falling back to virtualenv); nothing
+relies on reusing an environment.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+REPORTS = ROOT / "reports"
+IMPLEMENTATIONS = ("python", "java", "go")
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["conformance"]
+nox.options.error_on_missing_interpreters = True
+
+
+def install_conformance(session: nox.Session, *extras: str) -> None:
+    target = "./conformance" + (f"[{','.join(extras)}]" if extras else "")
+    session.install(target, "./python")
+
+
+@nox.session(tags=["tests"])
+def vectors(session: nox.Session) -> None:
+    """The spec and vectors validate, and regenerating vectors/ gives the same bytes."""
+    install_conformance(session)
+    session.run("xent-conformance", "validate")
+    session.run("xent-conformance", "generate", "--check", "--quiet")
+
+
+@nox.session(tags=["tests"])
+def conformance_tests(session: nox.Session) -> None:
+    """Tests of the oracle, the spec loader and the harness (broken adapters included)."""
+    install_conformance(session, "test")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "conformance/tests", *session.posargs)
+
+
+@nox.session(tags=["tests"])
+def python(session: nox.Session) -> None:
+    """The Python reference's own tests: every vector in library mode, and hypothesis properties."""
+    session.install("./python[test]")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "python/tests", *session.posargs)
+
+
+@nox.session(tags=["tests"], python=False)
+def java(session: nox.Session) -> None:
+    """The Java reference's own tests (JUnit 5 over every vector), through Maven."""
+    session.run("mvn", "-q", "-B", "-f", "java/pom.xml", "verify", external=True)
+
+
+@nox.session(tags=["tests"], python=False)
+def go(session: nox.Session) -> None:
+    """The Go reference's own tests (every vector, examples, fuzz seed corpora) and go vet."""
+    session.chdir(ROOT / "go")
+    session.run("go", "vet", "./...", external=True)
+    session.run("go", "test", "-count=1", "./...", external=True)
+
+
+def run_impl(session: nox.Session, impl: str) -> Path:
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / f"{impl}.json"
+    session.run("xent-conformance", "run", "--impl", impl, "--report-json", str(report),
+                "--junit", str(REPORTS / f"{impl}.junit.xml"), "--markdown", str(REPORTS / f"{impl}.md"),
+                success_codes=[0, 1, 2])
+    return report
+
+
+@nox.session(tags=["tests"])
+@nox.parametrize("impl", IMPLEMENTATIONS)
+def conformance_run(session: nox.Session, impl: str) -> None:
+    """One implementation through the harness (builds the Java jar or Go binary when needed)."""
+    install_conformance(session)
+    session.run("xent-conformance", "smoke", "--impl", impl)
+    report = run_impl(session, impl)
+    session.run("xent-conformance", "combine", str(report))
+
+
+@nox.session(tags=["main"])
+def conformance(session: nox.Session) -> None:
+    """The main job: all three implementations over every vector, one combined report."""
+    install_conformance(session)
+    reports = [str(run_impl(session, impl)) for impl in IMPLEMENTATIONS]
+    session.run("xent-conformance", "combine", *reports, "--markdown", str(REPORTS / "conformance.md"))
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate vectors/ from spec/ (pass --cases FILE --out DIR for your own cases)."""
+    install_conformance(session)
+    session.run("xent-conformance", "generate", *session.posargs)
