@@ -35,6 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class VectorsTest {
     /** function/dtype -> {max ulp, max err/bound, outputs}. */
     private static final Map<String, double[]> STATS = new TreeMap<>();
+    /** function/dtype -> the tcId with the largest err/bound. */
+    private static final Map<String, String> WORST = new TreeMap<>();
 
     /** One argument set per test of every vector file: (name, id, function, dtype, group params, test). */
     static Stream<Arguments> vectors() throws IOException {
@@ -122,7 +124,7 @@ class VectorsTest {
                         i, hex(g, f32), hex(e, f32), exact.get(i).asText(), errUlp, ratio, bounds.get(i).asText()));
             }
         }
-        record(function + " " + dtype, maxUlp, maxRatio, got.values().length);
+        record(function + " " + dtype, maxUlp, maxRatio, got.values().length, id);
         if (failures.length() > 0) {
             fail(id + ": outputs outside the accurate bound:\n" + failures);
         }
@@ -175,8 +177,11 @@ class VectorsTest {
         return Catalogue.formatFloat(v, f32);
     }
 
-    private static synchronized void record(String key, double ulp, double ratio, int n) {
+    private static synchronized void record(String key, double ulp, double ratio, int n, String id) {
         double[] s = STATS.computeIfAbsent(key, k -> new double[3]);
+        if (ratio > s[1] || !WORST.containsKey(key)) {
+            WORST.put(key, id.substring(id.indexOf(" tcId ") + 1));
+        }
         s[0] = Math.max(s[0], ulp);
         s[1] = Math.max(s[1], ratio);
         s[2] += n;
@@ -188,10 +193,12 @@ class VectorsTest {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-48s %14s %14s %9s%n", "function dtype", "max ulp", "max err/bound", "outputs"));
+        sb.append(String.format("%-48s %14s %14s %9s  %s%n", "function dtype", "max ulp", "max err/bound", "outputs",
+                "worst err/bound at"));
         for (Map.Entry<String, double[]> e : STATS.entrySet()) {
             double[] s = e.getValue();
-            sb.append(String.format("%-48s %14.4g %14.4g %9d%n", e.getKey(), s[0], s[1], (long) s[2]));
+            sb.append(String.format("%-48s %14.4g %14.4g %9d  %s%n", e.getKey(), s[0], s[1], (long) s[2],
+                    WORST.get(e.getKey())));
         }
         System.out.print("Measured error against the golden vectors (valid tests, finite outputs):\n" + sb);
         Path target = Paths.get("target");
