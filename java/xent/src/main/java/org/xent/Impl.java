@@ -93,8 +93,8 @@ final class Impl {
         if (z == Double.NEGATIVE_INFINITY) {
             return DD.of(0.0);
         }
-        double t = Fm.log1p(Fm.exp(-Math.abs(z)));
-        return z > 0 ? DD.of(z).add(t) : DD.of(t);
+        DD t = Fdd.log1p(Fdd.exp(-Math.abs(z)));
+        return z > 0 ? DD.of(z).add(t) : t;
     }
 
     /** sigmoid(z) = 1 / (1 + exp(-z)) for z >= 0, exp(z) / (1 + exp(z)) for z < 0. */
@@ -103,11 +103,11 @@ final class Impl {
             return DD.of(Double.NaN);
         }
         if (z >= 0) {
-            double e = Fm.exp(-z);
+            DD e = Fdd.exp(-z);
             return DD.of(1.0).div(DD.of(1.0).add(e));
         }
-        double e = Fm.exp(z);
-        return DD.of(e).div(DD.of(1.0).add(e));
+        DD e = Fdd.exp(z);
+        return e.copy().div(DD.of(1.0).add(e));
     }
 
     static double sigmoid(double z) {
