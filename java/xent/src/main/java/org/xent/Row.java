@@ -115,20 +115,21 @@ final class Row {
                 continue;
             }
             double dli = DD.twoSumErr(v, -a, di);
-            double ei = Fm.exp(di);
+            DD ed = Fdd.exp(di);
+            double ei = ed.hi;
             d[i] = di;
             dl[i] = dli;
             e[i] = ei;
-            el[i] = ei * dli;
+            el[i] = ed.lo + ei * dli;
             s.add(ei);
             s.lo += el[i];
         }
         s.norm();
         sHi = s.hi;
         sLo = s.lo;
-        // log1p(sHi + sLo) = log1p(sHi) + sLo / (1 + sHi) + O(sLo^2)
-        lHi = Fm.log1p(sHi);
-        lLo = sLo / (1.0 + sHi);
+        DD l = Fdd.log1p(new DD(sHi, sLo));
+        lHi = l.hi;
+        lLo = l.lo;
         return this;
     }
 
