@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,13 @@ def run_job(job: Job) -> dict:
         if "LimitValue" not in test["flags"]:
             test["flags"].append("LimitValue")
     return test
+
+
+def timed_job(job: Job) -> tuple[dict, float]:
+    """run_job with the seconds it took (for the generation benchmark)."""
+    started = time.perf_counter()
+    test = run_job(job)
+    return test, time.perf_counter() - started
 
 
 def _params_json(params: dict) -> dict:
@@ -166,24 +174,39 @@ def _cost(job: Job) -> int:
     return sum(t.size for t in job.case.inputs.values())
 
 
+@dataclass
+class Timing:
+    """Oracle seconds (summed over workers) for all cases and for the LongVector ones."""
+    total: float = 0.0
+    long: float = 0.0
+    long_count: int = 0
+
+
 def generate(the_plan: Plan, workers: int | None = None,
-             progress: Callable[[int], None] | None = None) -> dict[str, str]:
+             progress: Callable[[int], None] | None = None, timing: Timing | None = None) -> dict[str, str]:
     """Render every vector file of the plan: {file name: text}."""
     jobs = the_plan.jobs()
     order = sorted(range(len(jobs)), key=lambda i: -_cost(jobs[i]))  # big cases first balance the pool
     results: list[dict | None] = [None] * len(jobs)
+    timing = timing if timing is not None else Timing()
     workers = workers or os.cpu_count() or 1
+
+    def record(i: int, test: dict, seconds: float) -> None:
+        results[i] = test
+        timing.total += seconds
+        if "LongVector" in jobs[i].case.flags:
+            timing.long += seconds
+            timing.long_count += 1
+        if progress:
+            progress(1)
+
     if workers == 1:
         for i in order:
-            results[i] = run_job(jobs[i])
-            if progress:
-                progress(1)
+            record(i, *timed_job(jobs[i]))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, test in zip(order, pool.map(run_job, [jobs[i] for i in order], chunksize=1)):
-                results[i] = test
-                if progress:
-                    progress(1)
+            for i, (test, seconds) in zip(order, pool.map(timed_job, [jobs[i] for i in order], chunksize=1)):
+                record(i, test, seconds)
     texts: dict[str, str] = {}
     position = 0
     for (function, dtype_name), cases in the_plan.files.items():

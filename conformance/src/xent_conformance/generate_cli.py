@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import paths
-from .generate import GenerationError, generate, plan
+from .generate import GenerationError, Timing, generate, plan
 from .spec import SpecError
 
 
@@ -42,12 +42,17 @@ def run(args: argparse.Namespace) -> int:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=args.quiet) as progress:
             task = progress.add_task("oracle", total=jobs)
-            texts = generate(the_plan, args.workers, lambda n: progress.advance(task, n))
+            timing = Timing()
+            texts = generate(the_plan, args.workers, lambda n: progress.advance(task, n), timing)
     except GenerationError as exc:
         console.print(f"generation failed, nothing written:\n{exc}", highlight=False, markup=False)
         return 2
     elapsed = time.perf_counter() - started
     summary = f"{jobs} vectors in {len(texts)} files, {elapsed:.1f} s ({jobs / elapsed:.0f} vectors/s)"
+    if timing.total > 0:
+        console.print(f"oracle time {timing.total:.1f} s over {args.workers or 'all'} worker(s); "
+                      f"{timing.long_count} long vectors took {timing.long:.1f} s "
+                      f"({100 * timing.long / timing.total:.0f}%)", highlight=False)
     if args.check:
         return _check(texts, out_dir, summary, console, full=not args.cases and not args.function)
     out_dir.mkdir(parents=True, exist_ok=True)
