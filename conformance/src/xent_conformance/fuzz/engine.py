@@ -114,7 +114,8 @@ def fuzz_function(session: Session, spec: Spec, impl_label: str, function: str, 
     @given(examples(spec, function, supported))
     def probe(example: Example) -> None:
         now = time.monotonic()
-        if (state["failure"] is None and now >= deadline) or now >= state["shrink_until"]:
+        over = now >= deadline and (stats.examples > 0 or now >= deadline + 5)   # every function gets one example
+        if (state["failure"] is None and over) or now >= state["shrink_until"]:
             raise _Stop()
         counter[0] += 1
         try:
@@ -176,8 +177,8 @@ def fuzz_impl(session: Session, spec: Spec, impl_label: str, functions: list[str
               budget: float, seed: int, shrink_time: float, rerun: Callable[[str, int], str],
               log: Callable[[str], None] = lambda m: None) -> ImplResult:
     result = ImplResult(impl=impl_label, seed=seed, budget=budget)
-    began = time.monotonic()
     session.open()
+    began = time.monotonic()   # the budget is fuzzing time: a slow start-up (JVM) does not eat it
     result.name = session.start_info.name if session.start_info else impl_label
     counter = [0]
     try:
@@ -185,7 +186,7 @@ def fuzz_impl(session: Session, spec: Spec, impl_label: str, functions: list[str
             deadline = began + budget * (i + 1) / len(functions)
             stats = result.functions.setdefault(function, FunctionStats())
             attempt = 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline or not (stats.examples or stats.unsupported or attempt):
                 # a run ends early only when hypothesis has exhausted the strategy; then a new seed goes on
                 try:
                     failure = fuzz_function(session, spec, impl_label, function, dtypes, level, deadline,
