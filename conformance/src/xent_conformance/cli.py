@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .harness import combined, commands as harness_commands
     harness_commands.register(commands)
     combined.register(commands)
+    from .mutants import register as register_mutants; register_mutants(commands)  # noqa: E702
     from .fuzz import register as register_fuzz; register_fuzz(commands)  # noqa: E702
     return parser
 

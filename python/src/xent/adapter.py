@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 import traceback
@@ -30,6 +31,21 @@ _HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+(\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)([pP
 
 
 BAD_REQUEST_KIND = "invalid_argument"  # the schema's error kinds are the spec's; see the module docstring
+
+#: Set by enable_mutant() when XENT_MUTANT names no known mutant: `start` is then refused with this text.
+_START_REFUSAL = None
+
+
+def enable_mutant(name):
+    """Switch on the mutant ``name`` (XENT_MUTANT; conformance/MUTANTS.md). An unknown name makes the
+    adapter refuse `start`. The mutant registry is imported only here, never by the shipped path."""
+    global _START_REFUSAL
+    from . import _mutants
+    try:
+        _mutants.activate(name)
+    except _mutants.UnknownMutant:
+        _START_REFUSAL = (f"XENT_MUTANT={name!r} is not a known mutant of xent-python "
+                          f"({len(_mutants.MUTANTS)} known; `python -m xent.adapter --list-mutants` lists them)")
 
 
 def _bad(message, case_id=""):
@@ -158,6 +174,9 @@ def handle(request):
         return _bad("a request must be a JSON object"), True
     cmd = request.get("cmd")
     if cmd == "start":
+        if _START_REFUSAL is not None:
+            # the protocol schema allows only this kind for a refused start; the message says why
+            return {"error": {"kind": "unsupported_version", "message": _START_REFUSAL}}, False
         if request.get("version") != PROTOCOL_VERSION:
             return {"error": {"kind": "unsupported_version",
                               "message": f"this adapter speaks protocol version {PROTOCOL_VERSION}, "
@@ -181,6 +200,8 @@ def main(stdin=None, stdout=None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     np.seterr(all="ignore")
+    if os.environ.get("XENT_MUTANT"):
+        enable_mutant(os.environ["XENT_MUTANT"])
     for line in stdin:
         if not line.strip():
             continue
@@ -203,5 +224,16 @@ def main(stdin=None, stdout=None) -> int:
     return 0
 
 
+def _cli(argv) -> int:
+    if argv == ["--list-mutants"]:  # the catalogue as JSON, for `xent-conformance mutants`
+        from ._mutants import catalogue
+        print(json.dumps({"mutants": catalogue()}, indent=1))
+        return 0
+    if argv:
+        print(f"usage: python -m xent.adapter [--list-mutants] (got {' '.join(argv)})", file=sys.stderr)
+        return 64
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_cli(sys.argv[1:]))

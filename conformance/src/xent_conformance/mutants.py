@@ -1,0 +1,253 @@
+"""`xent-conformance mutants`: run every mutant of an implementation through the harness; report kills.
+
+A mutant is a named, deliberately wrong variant of an implementation (conformance/MUTANTS.md), switched
+on by XENT_MUTANT=<name> in the adapter's environment. The catalogue comes from the adapter itself:
+`<adapter command> --list-mutants` prints {"mutants": [{"name", "description", "functions"}, ...]}.
+Each mutant runs through the same harness path as a real port (harness.runner.Runner, judged by
+harness.compare), over the vectors of the functions it declares (all vectors with --all-functions). A
+mutant is *killed* when at least one vector fails or errors at the chosen level (default accurate).
+
+Before the mutants, the unmutated implementation runs over the same vectors (the baseline): a kill means
+something only if the shipped implementation passes them.
+
+Exit codes: 0 every mutant killed (and the baseline passes); 1 some mutant survived; 2 the adapter could
+not be started, the catalogue could not be read, a mutant's adapter could not start, or the baseline
+fails; 64 usage errors; 65 malformed vector files.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .harness.compare import ERRORED, FAILED
+from .harness.report import EXIT_ADAPTER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_VECTORS
+
+LEVELS = ("accurate", "compatible")
+
+
+@dataclass
+class MutantInfo:
+    name: str
+    description: str
+    functions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MutantResult:
+    mutant: MutantInfo
+    vectors: int
+    failing: list[str]            # keys function/dtype/tcId of failed or errored vectors, in vector order
+    start_error: str | None
+    elapsed: float
+
+    @property
+    def killed(self) -> bool:
+        return self.start_error is None and bool(self.failing)
+
+
+class CatalogueError(Exception):
+    pass
+
+
+def read_catalogue(argv: list[str], cwd: str | None, timeout: float = 60.0) -> list[MutantInfo]:
+    """The adapter's mutant catalogue (`<argv> --list-mutants`)."""
+    try:
+        proc = subprocess.run(argv + ["--list-mutants"], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout, text=True)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CatalogueError(f"cannot run {argv + ['--list-mutants']}: {exc}") from None
+    if proc.returncode != 0:
+        raise CatalogueError(f"{' '.join(argv)} --list-mutants exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    try:
+        data = json.loads(proc.stdout)
+        items = data["mutants"]
+        out = [MutantInfo(str(m["name"]), str(m.get("description", "")), [str(f) for f in m.get("functions", [])])
+               for m in items]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CatalogueError(f"{' '.join(argv)} --list-mutants printed no valid catalogue ({exc}): "
+                             f"{proc.stdout[:300]!r}") from None
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise CatalogueError("the catalogue lists a mutant name twice")
+    return out
+
+
+def _failing(result, level: str) -> list[str]:
+    return [o.case.key for o in result.outcomes if o.at(level) in (FAILED, ERRORED)]
+
+
+def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str = "accurate",
+                all_functions: bool = False, log=lambda m: None, runner_cls=None):
+    """Run the baseline and each mutant. Returns (baseline_failing, baseline_start_error, results)."""
+    from .harness.runner import Runner
+    runner_cls = runner_cls or Runner
+
+    def functions_of(m: MutantInfo):
+        return None if all_functions or not m.functions else set(m.functions)  # None: every vector
+
+    def subset(fs):
+        return cases if fs is None else [c for c in cases if c.function in fs]
+
+    sets = [functions_of(m) for m in mutants]
+    union = None if any(fs is None for fs in sets) else set().union(*sets)
+    base_cases = subset(union)
+    log(f"baseline: the unmutated implementation over {len(base_cases)} vectors")
+    base = runner_cls(impl.argv, impl.cwd, options_for(None), log=lambda m: None).run(base_cases)
+    base_failing = _failing(base, level)
+    results = []
+    for i, m in enumerate(mutants, 1):
+        mc = subset(functions_of(m))
+        began = time.monotonic()
+        res = runner_cls(impl.argv, impl.cwd, options_for(m.name), log=lambda msg: None).run(mc)
+        failing = _failing(res, level) if res.start is not None else []
+        r = MutantResult(m, len(mc), failing, res.start_error, time.monotonic() - began)
+        results.append(r)
+        state = "killed" if r.killed else ("START ERROR" if r.start_error else "SURVIVED")
+        log(f"[{i}/{len(mutants)}] {m.name}: {state} ({len(failing)} of {len(mc)} vectors fail, {r.elapsed:.1f} s)")
+    return base_failing, base.start_error, results
+
+
+def _kill_examples(r: MutantResult, n: int) -> str:
+    if r.start_error:
+        return r.start_error[:120]
+    # one example per function first, so the table shows the variety of killers
+    seen, picks = set(), []
+    for key in r.failing:
+        f = key.split("/")[0]
+        if f not in seen:
+            seen.add(f)
+            picks.append(key)
+    for key in r.failing:
+        if len(picks) >= n:
+            break
+        if key not in picks:
+            picks.append(key)
+    return ", ".join(picks[:n])
+
+
+def print_table(results: list[MutantResult], console, examples: int = 3) -> None:
+    from rich.table import Table
+    table = Table(title="mutants", show_lines=False)
+    table.add_column("mutant", no_wrap=True)
+    table.add_column("description")
+    table.add_column("killed?")
+    table.add_column("failing", justify="right")
+    table.add_column("killed by (function/dtype/tcId)")
+    for r in results:
+        killed = "[green]killed[/]" if r.killed else ("[red]START ERROR[/]" if r.start_error else "[red]SURVIVED[/]")
+        table.add_row(r.mutant.name, r.mutant.description, killed, f"{len(r.failing)}/{r.vectors}",
+                      _kill_examples(r, examples))
+    console.print(table)
+
+
+def summary_line(results: list[MutantResult]) -> str:
+    killed = sum(r.killed for r in results)
+    total = len(results)
+    rate = 100.0 * killed / total if total else 0.0
+    return f"kill rate: {killed}/{total} mutants killed ({rate:.1f}%)"
+
+
+def to_json(results: list[MutantResult], level: str, baseline_failing: list[str]) -> dict:
+    return {"level": level, "baseline_failing": baseline_failing,
+            "killed": sum(r.killed for r in results), "total": len(results),
+            "mutants": [{"name": r.mutant.name, "description": r.mutant.description,
+                         "functions": r.mutant.functions, "killed": r.killed, "vectors": r.vectors,
+                         "failing": len(r.failing), "killers": r.failing[:50], "start_error": r.start_error,
+                         "seconds": round(r.elapsed, 2)} for r in results]}
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def register(subparsers) -> None:
+    from .harness.commands import LEVEL_CHOICES, _add_common, _guard
+    p = subparsers.add_parser(
+        "mutants", help="run every mutant of an implementation and report which vectors kill it",
+        description="Read the adapter's mutant catalogue (--list-mutants), run the unmutated implementation and "
+                    "then each mutant (XENT_MUTANT=name) over the vectors of the functions it declares, and print "
+                    "which mutants the vectors kill. Exit 0: every mutant killed; 1: some mutant survived; 2: the "
+                    "adapter, the catalogue or the baseline failed; 64: usage error; 65: malformed vector file.")
+    _add_common(p)
+    p.add_argument("--level", choices=LEVEL_CHOICES, default="accurate",
+                   help="the tolerance level at which a failure kills a mutant (default accurate)")
+    p.add_argument("--vectors", metavar="DIR", help="vector folder (default: the checkout's vectors/)")
+    p.add_argument("--only", action="append", metavar="NAME", help="only this mutant (repeatable, or comma-separated)")
+    p.add_argument("--all-functions", action="store_true",
+                   help="run every mutant over every vector, not only its declared functions")
+    p.add_argument("--examples", type=int, default=3, metavar="N", help="killing tcIds shown per mutant (default 3)")
+    p.add_argument("--report-json", metavar="PATH", help="write the results as JSON")
+    p.set_defaults(handler=_guard(handle_mutants))
+
+
+def handle_mutants(args) -> int:
+    from .harness.commands import _console, _resolve, _split
+    from .harness.runner import Options, default_env
+    from .harness.vectors import VectorFileError, load_vectors
+
+    err = _console(stderr=True)
+
+    def log(msg: str) -> None:
+        err.print(msg, markup=False, style="dim")
+
+    impl = _resolve(args, log)
+    if impl is None:
+        return EXIT_ADAPTER
+    try:
+        mutants = read_catalogue(impl.argv, impl.cwd, args.startup_timeout)
+    except CatalogueError as exc:
+        print(f"xent-conformance mutants: {exc}", file=sys.stderr)
+        return EXIT_ADAPTER
+    only = _split(args.only)
+    if only:
+        unknown = sorted(set(only) - {m.name for m in mutants})
+        if unknown:
+            print(f"xent-conformance mutants: unknown mutant(s) {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_USAGE
+        mutants = [m for m in mutants if m.name in only]
+    if not mutants:
+        print(f"xent-conformance mutants: {args.impl} declares no mutants", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        cases = load_vectors(args.vectors)
+    except VectorFileError as exc:
+        print(f"xent-conformance mutants: malformed vector file: {exc}", file=sys.stderr)
+        return EXIT_VECTORS
+    except FileNotFoundError as exc:
+        print(f"xent-conformance mutants: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def options_for(name):
+        return Options(startup_timeout=args.startup_timeout, timeout=args.timeout, env=_env(name))
+
+    def _env(name):
+        env = default_env(name)
+        if name is None:
+            env.pop("XENT_MUTANT", None)
+        return env
+
+    log(f"{len(mutants)} mutants of {args.impl}, {len(cases)} vectors, level {args.level}")
+    began = time.monotonic()
+    base_failing, base_error, results = run_mutants(impl, cases, mutants, options_for, args.level,
+                                                    args.all_functions, log)
+    console = _console()
+    print_table(results, console, max(args.examples, 0))
+    console.print(summary_line(results) + f" at level {args.level} in {time.monotonic() - began:.1f} s", markup=False)
+    if args.report_json:
+        try:
+            with open(args.report_json, "w", encoding="utf-8") as fh:
+                json.dump(to_json(results, args.level, base_failing), fh, indent=1)
+        except OSError as exc:
+            print(f"xent-conformance mutants: cannot write {args.report_json}: {exc}", file=sys.stderr)
+    if base_error or base_failing:
+        why = base_error or f"{len(base_failing)} vectors fail, e.g. {', '.join(base_failing[:5])}"
+        print(f"xent-conformance mutants: the unmutated implementation does not pass ({why}); kills are "
+              f"meaningless", file=sys.stderr)
+        return EXIT_ADAPTER
+    if any(r.start_error for r in results):
+        return EXIT_ADAPTER
+    survivors = [r.mutant.name for r in results if not r.killed]
+    if survivors:
+        print(f"xent-conformance mutants: survived: {', '.join(survivors)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

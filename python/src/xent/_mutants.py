@@ -1,0 +1,1021 @@
+"""The mutant catalogue: named, deliberately wrong variants of this implementation (not public API).
+
+Each mutant models one mistake that people make when they port a softmax / cross-entropy loss, and is
+a small change to one internal function of the package (a monkeypatch), switched on in the protocol
+adapter by the environment variable ``XENT_MUTANT=<name>`` (``xent-conformance run --impl python
+--mutant NAME``). ``xent-conformance mutants --impl python`` runs every mutant through the harness and
+reports which golden vectors kill it; conformance/MUTANTS.md documents the catalogue.
+
+This module is imported only when XENT_MUTANT is set (or by the tests): the shipped implementation never
+loads it. ``activate(name)`` applies a mutant and returns a function that undoes it.
+
+Every mutant declares the spec functions whose results it can change (``functions``); the runner sends
+it only those vectors. Mutants that compute "like a porter would" work in the data's own dtype (float64
+for float64 data), not in the extended working precision of the shipped code.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import FUNCTIONS, _ce, information, logit_losses, primitives, prob_losses
+from . import _numerics as nm
+from ._validate import (check_base, float_array, float_param, index_array, out_dtype, reduce,
+                        weight_array)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    description: str
+    functions: tuple[str, ...]
+    apply: Callable[[], None]
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+_UNDO: list[Callable[[], None]] = []
+
+
+class UnknownMutant(KeyError):
+    pass
+
+
+def mutant(name: str, functions, description: str):
+    def register(fn):
+        if name in MUTANTS:
+            raise ValueError(f"duplicate mutant {name!r}")
+        unknown = set(functions) - set(FUNCTIONS)
+        if unknown:
+            raise ValueError(f"mutant {name!r} names unknown functions {sorted(unknown)}")
+        MUTANTS[name] = Mutant(name, " ".join(description.split()), tuple(functions), fn)
+        return fn
+    return register
+
+
+def activate(name: str) -> Callable[[], None]:
+    """Apply the mutant ``name``; returns a function that restores the shipped implementation."""
+    if name not in MUTANTS:
+        raise UnknownMutant(name)
+    start = len(_UNDO)
+    MUTANTS[name].apply()
+    mine = _UNDO[start:]
+    del _UNDO[start:]
+
+    def undo():
+        for restore in reversed(mine):
+            restore()
+    return undo
+
+
+def catalogue() -> list[dict]:
+    return [{"name": m.name, "description": m.description, "functions": list(m.functions)}
+            for m in MUTANTS.values()]
+
+
+# ---------------------------------------------------------------------------------------- patching
+def _set(obj, attr, value):
+    old = getattr(obj, attr)
+    setattr(obj, attr, value)
+    _UNDO.append(lambda: setattr(obj, attr, old))
+
+
+def _replace(fname, make):
+    """Replace the public function ``fname`` (as the adapter sees it) by make(shipped)."""
+    old = FUNCTIONS[fname]
+    new = make(old)
+    new.__name__ = old.__name__
+    FUNCTIONS[fname] = new
+    _UNDO.append(lambda: FUNCTIONS.__setitem__(fname, old))
+
+
+def _proxy(module, **overrides):
+    """A stand-in for ``module`` whose listed attributes are replaced (a module-local patch)."""
+    p = types.SimpleNamespace(**overrides)
+    return _Proxy(module, p)
+
+
+class _Proxy:
+    def __init__(self, module, over):
+        self._module = module
+        self._over = over
+
+    def __getattr__(self, name):
+        if hasattr(self._over, name):
+            return getattr(self._over, name)
+        return getattr(self._module, name)
+
+
+def _like(ref, value):
+    """``value`` with the dtype of the shipped result ``ref`` (a numpy scalar stays a scalar)."""
+    arr = np.asarray(value).astype(np.asarray(ref).dtype)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _plain_mul(coef, value):
+    with np.errstate(invalid="ignore", over="ignore"):
+        return coef * value
+
+
+ROW = ("logsumexp", "softmax", "log_softmax")
+SCE = ("softmax_cross_entropy", "softmax_cross_entropy_grad")
+REDUCED = ("nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy", "softmax_cross_entropy",
+           "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss")
+SUMMING = ROW + ("entropy", "cross_entropy", "kl_divergence") + REDUCED + ("softmax_cross_entropy_grad",)
+
+# ============================================================================ primitives over a row
+
+
+@mutant("softmax_no_max_shift", ["softmax"], """
+    softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows
+    for large logits (inf / inf = NaN).""")
+def _():
+    def make(old):
+        def softmax(x, *, axis=None):
+            ref = old(x, axis=axis)
+            x = np.asarray(x)
+            with np.errstate(all="ignore"):
+                e = np.exp(x)
+                return _like(ref, e / e.sum())
+        return softmax
+    _replace("softmax", make)
+
+
+@mutant("logsumexp_no_max_shift", ["logsumexp"], """
+    logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for
+    large logits and underflows to -inf for very negative ones.""")
+def _():
+    def make(old):
+        def logsumexp(x, *, axis=None):
+            ref = old(x, axis=axis)
+            x = np.asarray(x)
+            with np.errstate(all="ignore"):
+                return _like(ref, np.log(np.exp(x).sum()))
+        return logsumexp
+    _replace("logsumexp", make)
+
+
+@mutant("lse_log_not_log1p", ["logsumexp", "log_softmax", "softmax_cross_entropy", "focal_loss"], """
+    log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit
+    1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.""")
+def _():
+    old_init = nm.LseParts.__init__
+
+    def __init__(self, x):
+        old_init(self, x)
+        with np.errstate(all="ignore"):
+            self.L = np.log(1 + self.s_hi)
+    _set(nm.LseParts, "__init__", __init__)
+
+
+@mutant("log_softmax_log_of_softmax", ["log_softmax"], """
+    log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny
+    negative value, and -inf where softmax underflows.""")
+def _():
+    def make(old):
+        def log_softmax(x, *, axis=None):
+            ref = old(x, axis=axis)
+            with np.errstate(all="ignore"):
+                return _like(ref, np.log(np.asarray(FUNCTIONS_SHIPPED["softmax"](x, axis=axis))))
+        return log_softmax
+    _replace("log_softmax", make)
+
+
+@mutant("log_softmax_x_minus_lse", ["log_softmax"], """
+    log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant
+    entry's tiny negative value rounds away to 0.""")
+def _():
+    def make(old):
+        def log_softmax(x, *, axis=None):
+            ref = old(x, axis=axis)
+            x = np.asarray(x)
+            with np.errstate(all="ignore"):
+                return _like(ref, x - FUNCTIONS_SHIPPED["logsumexp"](x, axis=axis))
+        return log_softmax
+    _replace("log_softmax", make)
+
+
+@mutant("logsumexp_all_neginf_nan", ["logsumexp"], """
+    a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.""")
+def _():
+    def make(old):
+        def logsumexp(x, *, axis=None):
+            ref = old(x, axis=axis)
+            if np.all(np.asarray(x) == -np.inf):
+                return _like(ref, np.nan)
+            return ref
+        return logsumexp
+    _replace("logsumexp", make)
+
+
+@mutant("neginf_logit_nan", ROW + SCE + ("focal_loss",), """
+    a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift
+    computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.""")
+def _():
+    old_init = nm.LseParts.__init__
+
+    def __init__(self, x):
+        x = np.asarray(x)
+        old_init(self, np.where(x == -np.inf, np.nan, x).astype(x.dtype))
+    _set(nm.LseParts, "__init__", __init__)
+
+
+@mutant("empty_vector_accepted", ROW, """
+    an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector)
+    instead of raising invalid_shape.""")
+def _():
+    _set(primitives, "check_nonempty_axis", lambda *a, **k: None)
+
+
+# ============================================================================ elementwise logistic functions
+
+
+@mutant("sigmoid_naive", ["sigmoid"], """
+    sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z
+    and the result is 0 where the exact value is a small (subnormal) number.""")
+def _():
+    def make(old):
+        def sigmoid(z):
+            ref = old(z)
+            z = np.asarray(z)
+            with np.errstate(all="ignore"):
+                return _like(ref, 1 / (1 + np.exp(-z)))
+        return sigmoid
+    _replace("sigmoid", make)
+
+
+@mutant("sigmoid_negative_branch_everywhere", ["sigmoid"], """
+    sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for
+    large positive z.""")
+def _():
+    def make(old):
+        def sigmoid(z):
+            ref = old(z)
+            z = np.asarray(z)
+            with np.errstate(all="ignore"):
+                e = np.exp(z)
+                return _like(ref, e / (1 + e))
+        return sigmoid
+    _replace("sigmoid", make)
+
+
+@mutant("softplus_overflow", ["softplus"], """
+    softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.""")
+def _():
+    def make(old):
+        def softplus(z):
+            ref = old(z)
+            z = np.asarray(z)
+            with np.errstate(all="ignore"):
+                return _like(ref, np.log1p(np.exp(z)))
+        return softplus
+    _replace("softplus", make)
+
+
+@mutant("softplus_log_not_log1p",
+        ["softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"], """
+    the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x):
+    the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).""")
+def _():
+    def softplus(z):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.maximum(z, 0) + np.log(1 + np.exp(-np.abs(z)))
+    _set(nm, "softplus", softplus)
+
+
+@mutant("log_sigmoid_log_of_sigmoid", ["log_sigmoid"], """
+    log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.""")
+def _():
+    def make(old):
+        def log_sigmoid(z):
+            ref = old(z)
+            with np.errstate(all="ignore"):
+                return _like(ref, np.log(np.asarray(FUNCTIONS_SHIPPED["sigmoid"](z))))
+        return log_sigmoid
+    _replace("log_sigmoid", make)
+
+
+# ============================================================================ information theory
+
+
+@mutant("entropy_bits_for_nats", ["entropy"], """
+    entropy always in bits (log2), whatever the base: log2 where ln is asked for.""")
+def _():
+    def make(old):
+        def entropy(p, *, base="e", axis=None):
+            old(p, base=base, axis=axis)
+            return old(p, base="2", axis=axis)
+        return entropy
+    _replace("entropy", make)
+
+
+@mutant("kl_base_ignored", ["kl_divergence"], """
+    kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).""")
+def _():
+    def make(old):
+        def kl_divergence(p, q, *, base="e", axis=None):
+            old(p, q, base=base, axis=axis)
+            return old(p, q, base="e", axis=axis)
+        return kl_divergence
+    _replace("kl_divergence", make)
+
+
+@mutant("info_zero_log_zero_nan", ["entropy", "cross_entropy", "kl_divergence"], """
+    0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero
+    probabilities).""")
+def _():
+    _set(information, "nm", _proxy(nm, mul0=_plain_mul))
+
+
+@mutant("cross_entropy_args_swapped", ["cross_entropy"], """
+    cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted
+    distributions swapped).""")
+def _():
+    def make(old):
+        def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
+            old(p, q, base=base, epsilon=epsilon, axis=axis)
+            return old(q, p, base=base, epsilon=epsilon, axis=axis)
+        return cross_entropy
+    _replace("cross_entropy", make)
+
+
+@mutant("kl_reversed", ["kl_divergence"], """
+    KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their
+    arguments differently).""")
+def _():
+    def make(old):
+        def kl_divergence(p, q, *, base="e", axis=None):
+            old(p, q, base=base, axis=axis)
+            return old(q, p, base=base, axis=axis)
+        return kl_divergence
+    _replace("kl_divergence", make)
+
+
+@mutant("cross_entropy_eps_not_renormalised", ["cross_entropy"], """
+    the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of
+    q' = (q + eps) / sum(q + eps).""")
+def _():
+    def make(old):
+        def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
+            ref = old(p, q, base=base, epsilon=epsilon, axis=axis)
+            pa, qa = float_array("p", p), float_array("q", q)
+            out = out_dtype(pa, qa)
+            eps = float_param("epsilon", epsilon, out, lo=0.0, hi=1.0)
+            if eps == 0:
+                return ref
+            work = nm.work_dtype(out)
+            pw, qw = pa.astype(work), qa.astype(work)
+            with np.errstate(all="ignore"):
+                terms = nm.mul0(pw, -np.log(qw + np.asarray(eps, dtype=work)))
+            hi, lo = nm.compensated_sum(terms)
+            return information._finish(hi, lo, check_base(base), work, out)
+        return cross_entropy
+    _replace("cross_entropy", make)
+
+
+# ============================================================================ losses from probabilities
+
+
+@mutant("nll_clamp_1e-7", ["nll_from_probs"], """
+    the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).""")
+def _():
+    def make(old):
+        def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
+            old(probs, target, epsilon=epsilon, reduction=reduction)
+            return old(probs, target, epsilon=1e-7 if epsilon != 0 else 0.0, reduction=reduction)
+        return nll_from_probs
+    _replace("nll_from_probs", make)
+
+
+@mutant("nll_no_clamp", ["nll_from_probs"], """
+    no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.""")
+def _():
+    def make(old):
+        def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
+            old(probs, target, epsilon=epsilon, reduction=reduction)
+            return old(probs, target, epsilon=0.0, reduction=reduction)
+        return nll_from_probs
+    _replace("nll_from_probs", make)
+
+
+@mutant("nll_negative_index_wraps", ["nll_from_probs"], """
+    negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last
+    class) instead of raising index_out_of_range.""")
+def _():
+    old = prob_losses.check_indices
+
+    def check_indices(name, target, n_classes, ignore_index=None):
+        old(name, np.where(target < 0, 0, target), n_classes, ignore_index)
+    _set(prob_losses, "check_indices", check_indices)
+
+
+@mutant("cce_args_swapped", ["categorical_cross_entropy"], """
+    categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of
+    another library).""")
+def _():
+    def make(old):
+        def categorical_cross_entropy(t, p, *, reduction="mean"):
+            old(t, p, reduction=reduction)
+            return old(p, t, reduction=reduction)
+        return categorical_cross_entropy
+    _replace("categorical_cross_entropy", make)
+
+
+@mutant("prob_zero_log_zero_nan", ["categorical_cross_entropy", "binary_cross_entropy"], """
+    0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability
+    (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.""")
+def _():
+    _set(prob_losses, "nm", _proxy(nm, mul0=_plain_mul))
+
+
+@mutant("probabilities_not_checked", ["nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"], """
+    probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN)
+    instead of invalid_probability.""")
+def _():
+    _set(prob_losses, "check_probability", lambda *a, **k: None)
+
+
+def _bce_mutated(old, *, low=True, high=True, rounded_upper=False, use_log1p=True):
+    def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
+        old(y, p, epsilon=epsilon, reduction=reduction)  # the shipped validation and errors
+        ya, pa = float_array("y", y), float_array("p", p)
+        out = out_dtype(ya, pa)
+        eps = float_param("epsilon", epsilon, out, lo=0.0, hi=0.5, hi_open=True)
+        work = nm.work_dtype(out)
+        yw, pw = ya.astype(work), pa.astype(work)
+        e = np.asarray(eps, dtype=work)
+        with np.errstate(all="ignore"):
+            if rounded_upper:
+                upper = np.asarray(out.type(1) - out.type(eps), dtype=work)  # 1 - eps rounded in the dtype
+                pc = np.minimum(np.maximum(pw, e), upper)
+                log_p = np.log(pc)
+                log_1mp = np.where(pc < 0.5, np.log1p(-pc), np.log(1 - pc))
+            else:
+                hi_mask = ((pw >= 0.5) & ((1 - pw) < e)) if high else np.zeros(pw.shape, dtype=bool)
+                pc = np.maximum(pw, e) if low else pw
+                log_p = np.where(hi_mask, np.log1p(-e), np.log(pc))
+                small = np.log1p(-pc) if use_log1p else np.log(1 - pc)
+                log_1mp = np.where(hi_mask, np.log(e), np.where(pc < 0.5, small, np.log(1 - pc)))
+            losses = nm.mul0(yw, -log_p) + nm.mul0(1 - yw, -log_1mp)
+        res = reduce(losses, reduction, out)
+        return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+    return binary_cross_entropy
+
+
+@mutant("bce_args_swapped", ["binary_cross_entropy"], """
+    binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes
+    (input, target), scikit-learn's log_loss (y_true, y_pred).""")
+def _():
+    def make(old):
+        def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
+            old(y, p, epsilon=epsilon, reduction=reduction)
+            return old(p, y, epsilon=epsilon, reduction=reduction)
+        return binary_cross_entropy
+    _replace("binary_cross_entropy", make)
+
+
+@mutant("bce_clip_low_only", ["binary_cross_entropy"], """
+    the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).""")
+def _():
+    _replace("binary_cross_entropy", lambda old: _bce_mutated(old, high=False))
+
+
+@mutant("bce_clip_high_only", ["binary_cross_entropy"], """
+    the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).""")
+def _():
+    _replace("binary_cross_entropy", lambda old: _bce_mutated(old, low=False))
+
+
+@mutant("bce_one_minus_eps_rounded", ["binary_cross_entropy"], """
+    the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1,
+    so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.""")
+def _():
+    _replace("binary_cross_entropy", lambda old: _bce_mutated(old, rounded_upper=True))
+
+
+@mutant("bce_log_not_log1p", ["binary_cross_entropy"], """
+    log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0
+    loses its relative accuracy (0 for p below the unit roundoff).""")
+def _():
+    _replace("binary_cross_entropy", lambda old: _bce_mutated(old, use_log1p=False))
+
+
+# ============================================================================ reductions
+
+
+def _patch_reduce(make):
+    for module in (prob_losses, logit_losses):
+        _set(module, "reduce", make(module.reduce))
+
+
+@mutant("mean_returns_sum", REDUCED, """
+    reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).""")
+def _():
+    def make(old):
+        def reduce_(values, reduction, out, denominator=None):
+            return old(values, "sum" if reduction == "mean" else reduction, out, denominator)
+        return reduce_
+    _patch_reduce(make)
+
+
+@mutant("empty_mean_zero", REDUCED, """
+    the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).""")
+def _():
+    def make(old):
+        def reduce_(values, reduction, out, denominator=None):
+            if reduction == "mean" and np.asarray(values).size == 0:
+                return out.type(0)
+            return old(values, reduction, out, denominator)
+        return reduce_
+    _patch_reduce(make)
+
+
+@mutant("mean_divides_by_batch", ["binary_cross_entropy_with_logits", "sigmoid_focal_loss"], """
+    the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels,
+    mean over samples) instead of by the number of elements.""")
+def _():
+    old = logit_losses.reduce
+
+    def reduce_(values, reduction, out, denominator=None):
+        values = np.asarray(values)
+        if reduction == "mean" and denominator is None and values.ndim >= 1:
+            denominator = values.shape[0]
+        return old(values, reduction, out, denominator)
+    _set(logit_losses, "reduce", reduce_)
+
+
+# ============================================================================ softmax cross-entropy
+
+
+def _patch_setup(transform):
+    """transform(st, redo, args) -> CESetup, where redo(**changes) reruns the shipped setup."""
+    old = _ce.setup
+    names = ("logits", "target", "weight", "ignore_index", "label_smoothing", "label_smoothing_mode", "reduction")
+
+    def setup(*args):
+        a = dict(zip(names, args))
+        st = old(*args)
+
+        def redo(**changes):
+            b = dict(a, **changes)
+            return old(*(b[n] for n in names))
+        return transform(st, redo, a)
+    _set(_ce, "setup", setup)
+
+
+def _index_target(a):
+    """(y, ignored) for an index target, None for a probability target."""
+    tgt = np.asarray(a["target"])
+    if tgt.dtype.kind == "f":
+        return None
+    tgt = tgt.astype(np.int64)
+    ignored = tgt == int(a["ignore_index"])
+    return np.where(ignored, 0, tgt), ignored
+
+
+def _onehot(y, C):
+    oh = np.zeros(y.shape + (C,), dtype=bool)
+    if oh.size:
+        np.put_along_axis(oh, y[..., None], True, axis=-1)
+    return oh
+
+
+@mutant("sce_uniform_as_off_target", SCE, """
+    label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's
+    uniform eps / C on every class is asked for.""")
+def _():
+    def t(st, redo, a):
+        if a["label_smoothing_mode"] == "uniform" and np.asarray(a["logits"]).shape[1] > 1:
+            return redo(label_smoothing_mode="off_target")
+        return st
+    _patch_setup(t)
+
+
+@mutant("sce_off_target_as_uniform", SCE, """
+    the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.""")
+def _():
+    _patch_setup(lambda st, redo, a: redo(label_smoothing_mode="uniform")
+                 if a["label_smoothing_mode"] == "off_target" else st)
+
+
+@mutant("sce_smoothing_target_only", SCE, """
+    label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get
+    nothing): the smoothed target no longer sums to 1.""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None:
+            return st
+        y, _ = it
+        oh = _onehot(y, st.mass.shape[-1])
+        return dataclasses.replace(st, mass=np.where(oh, st.mass, 0).astype(st.work))
+    _patch_setup(t)
+
+
+@mutant("sce_prob_targets_not_smoothed", SCE, """
+    label smoothing applied to index targets only; probability targets are used unsmoothed.""")
+def _():
+    _patch_setup(lambda st, redo, a: redo(label_smoothing=0.0) if _index_target(a) is None else st)
+
+
+@mutant("sce_weights_ignored", SCE, """
+    class weights not applied at all (neither to the loss nor to the mean's denominator).""")
+def _():
+    _patch_setup(lambda st, redo, a: redo(weight=None) if a["weight"] is not None else st)
+
+
+@mutant("sce_weights_twice", SCE, """
+    class weights applied twice: each class term multiplied by w_c again after the weighted loss
+    (w_c^2 in the numerator, sum of w_y in the denominator).""")
+def _():
+    def t(st, redo, a):
+        if a["weight"] is None:
+            return st
+        w = np.asarray(a["weight"]).astype(st.work)
+        return dataclasses.replace(st, mass=(st.mass * w).astype(st.work))
+    _patch_setup(t)
+
+
+@mutant("sce_weight_by_target_class", SCE, """
+    the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each
+    class term carrying its own w_c: differs as soon as label smoothing and weights are combined.""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None or a["weight"] is None:
+            return st
+        y, ignored = it
+        w = np.asarray(a["weight"]).astype(st.work)
+        q = redo(weight=None).mass
+        mass = np.where(ignored[..., None], 0, q * w[y][..., None]).astype(st.work)
+        return dataclasses.replace(st, mass=mass)
+    _patch_setup(t)
+
+
+@mutant("sce_weighted_mean_by_count", SCE, """
+    the weighted mean divides by the number of non-ignored positions instead of the sum of their target
+    weights.""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None:
+            return st
+        _, ignored = it
+        return dataclasses.replace(st, denominator=np.asarray((~ignored).sum(), dtype=st.work))
+    _patch_setup(t)
+
+
+@mutant("sce_ignored_in_denominator", SCE, """
+    ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position
+    still counts with weight 1).""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None:
+            return st
+        _, ignored = it
+        return dataclasses.replace(st, denominator=np.asarray(st.denominator + ignored.sum(), dtype=st.work))
+    _patch_setup(t)
+
+
+@mutant("sce_ignore_index_gathered", SCE, """
+    ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as
+    negative indexing does) and counted in the mean.""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None or not it[1].any():
+            return st
+        tgt = np.asarray(a["target"]).astype(np.int64)
+        C = np.asarray(a["logits"]).shape[1]
+        gathered = np.where(it[1], int(a["ignore_index"]) % C, tgt)
+        return redo(target=gathered, ignore_index=-1)
+    _patch_setup(t)
+
+
+@mutant("sce_all_ignored_zero", SCE, """
+    a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead
+    of NaN; the gradient is 0 instead of NaN.""")
+def _():
+    def t(st, redo, a):
+        if st.denominator == 0:
+            return dataclasses.replace(st, denominator=np.asarray(1, dtype=st.work))
+        return st
+    _patch_setup(t)
+
+
+@mutant("sce_target_off_by_one", SCE, """
+    class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from
+    Lua, R or Julia.""")
+def _():
+    def t(st, redo, a):
+        it = _index_target(a)
+        if it is None:
+            return st
+        tgt = np.asarray(a["target"]).astype(np.int64)
+        C = np.asarray(a["logits"]).shape[1]
+        shifted = np.where(it[1], tgt, (tgt - 1) % C)
+        return redo(target=shifted)
+    _patch_setup(t)
+
+
+# ============================================================================ gradients
+
+
+@mutant("sce_grad_wrong_sign", ["softmax_cross_entropy_grad"], """
+    the gradient with the wrong sign, y - softmax instead of softmax - y.""")
+def _():
+    def make(old):
+        def softmax_cross_entropy_grad(logits, target, **kw):
+            return -old(logits, target, **kw)
+        return softmax_cross_entropy_grad
+    _replace("softmax_cross_entropy_grad", make)
+
+
+@mutant("sce_grad_not_divided", ["softmax_cross_entropy_grad"], """
+    the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).""")
+def _():
+    def make(old):
+        def softmax_cross_entropy_grad(logits, target, **kw):
+            ref = old(logits, target, **kw)
+            if kw.get("reduction", "mean") == "mean":
+                return old(logits, target, **dict(kw, reduction="sum"))
+            return ref
+        return softmax_cross_entropy_grad
+    _replace("softmax_cross_entropy_grad", make)
+
+
+@mutant("sce_grad_ignores_smoothing", ["softmax_cross_entropy_grad"], """
+    the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is
+    forgotten in the backward pass).""")
+def _():
+    def make(old):
+        def softmax_cross_entropy_grad(logits, target, **kw):
+            old(logits, target, **kw)
+            return old(logits, target, **dict(kw, label_smoothing=0.0))
+        return softmax_cross_entropy_grad
+    _replace("softmax_cross_entropy_grad", make)
+
+
+@mutant("one_minus_softmax_by_subtraction", ["focal_loss", "softmax_cross_entropy_grad"], """
+    1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction,
+    so the focal modulating factor and the gradient at the target lose all relative accuracy.""")
+def _():
+    def one_minus_softmax(self):
+        with np.errstate(all="ignore"):
+            return (1 - self.softmax()).astype(self.x.dtype)
+    _set(nm.LseParts, "one_minus_softmax", one_minus_softmax)
+
+
+@mutant("bce_logits_grad_not_divided", ["binary_cross_entropy_with_logits_grad"], """
+    the gradient of the mean not divided by the number of elements.""")
+def _():
+    def make(old):
+        def binary_cross_entropy_with_logits_grad(z, y, **kw):
+            ref = old(z, y, **kw)
+            if kw.get("reduction", "mean") == "mean":
+                return old(z, y, **dict(kw, reduction="sum"))
+            return ref
+        return binary_cross_entropy_with_logits_grad
+    _replace("binary_cross_entropy_with_logits_grad", make)
+
+
+@mutant("bce_logits_grad_wrong_sign", ["binary_cross_entropy_with_logits_grad"], """
+    the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.""")
+def _():
+    def make(old):
+        def binary_cross_entropy_with_logits_grad(z, y, **kw):
+            return -old(z, y, **kw)
+        return binary_cross_entropy_with_logits_grad
+    _replace("binary_cross_entropy_with_logits_grad", make)
+
+
+@mutant("bce_logits_grad_pos_weight_ignored", ["binary_cross_entropy_with_logits_grad"], """
+    the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).""")
+def _():
+    def make(old):
+        def binary_cross_entropy_with_logits_grad(z, y, **kw):
+            old(z, y, **kw)
+            return old(z, y, **dict(kw, pos_weight=None))
+        return binary_cross_entropy_with_logits_grad
+    _replace("binary_cross_entropy_with_logits_grad", make)
+
+
+@mutant("sigmoid_mse_grad_missing_derivative", ["sigmoid_mse_grad"], """
+    the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the
+    cross-entropy gradient (the comparison the seed makes).""")
+def _():
+    def make(old):
+        def sigmoid_mse_grad(z, y):
+            ref = old(z, y)
+            za, ya = np.asarray(z), np.asarray(y)
+            g = FUNCTIONS_SHIPPED["binary_cross_entropy_with_logits_grad"](
+                za.reshape(-1), ya.reshape(-1), reduction="none")
+            return _like(ref, np.asarray(g).reshape(za.shape))
+        return sigmoid_mse_grad
+    _replace("sigmoid_mse_grad", make)
+
+
+@mutant("sigmoid_mse_grad_naive", ["sigmoid_mse_grad"], """
+    (p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype:
+    0 for a saturated sigmoid, where the exact gradient is tiny but not 0.""")
+def _():
+    def make(old):
+        def sigmoid_mse_grad(z, y):
+            ref = old(z, y)
+            p = np.asarray(FUNCTIONS_SHIPPED["sigmoid"](z))
+            ya = np.asarray(y).astype(p.dtype)
+            with np.errstate(all="ignore"):
+                return _like(ref, (p - ya) * p * (1 - p))
+        return sigmoid_mse_grad
+    _replace("sigmoid_mse_grad", make)
+
+
+# ============================================================================ BCE with logits
+
+
+@mutant("bce_logits_naive", ["binary_cross_entropy_with_logits"], """
+    BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the
+    data's dtype: inf once sigmoid saturates, and inaccurate well before.""")
+def _():
+    def make(old):
+        def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, reduction="mean"):
+            old(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction)
+            za = float_array("z", z)
+            ya = float_array("y", y)
+            out = out_dtype(za, ya)
+            za, ya = za.astype(out), ya.astype(out)
+            with np.errstate(all="ignore"):
+                s = 1 / (1 + np.exp(-za))
+                pos = ya if pos_weight is None else np.asarray(pos_weight).astype(out) * ya
+                l = -(nm.mul0(pos, np.log(s)) + nm.mul0(1 - ya, np.log(1 - s)))
+                if weight is not None:
+                    l = np.asarray(weight).astype(out) * l
+            res = reduce(np.asarray(l, dtype=out), reduction, out)
+            return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+        return binary_cross_entropy_with_logits
+    _replace("binary_cross_entropy_with_logits", make)
+
+
+@mutant("bce_logits_pos_weight_on_negative", ["binary_cross_entropy_with_logits"], """
+    pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.""")
+def _():
+    def terms(zw, yw, w, pw, work):
+        with np.errstate(invalid="ignore", over="ignore"):
+            neg = (1 - yw) if pw is None else pw.astype(work) * (1 - yw)
+            l = nm.mul0(yw, nm.softplus(-zw)) + nm.mul0(neg, nm.softplus(zw))
+            if w is not None:
+                l = nm.mul0(np.broadcast_to(w.astype(work), l.shape), l)
+        return l
+    _set(logit_losses, "_bce_logits_terms", terms)
+
+
+@mutant("bce_logits_pos_weight_on_both", ["binary_cross_entropy_with_logits"], """
+    pos_weight applied like weight, to both terms, instead of to the positive term only.""")
+def _():
+    old = logit_losses._bce_logits_terms
+
+    def terms(zw, yw, w, pw, work):
+        l = old(zw, yw, w, None, work)
+        if pw is not None:
+            l = nm.mul0(np.broadcast_to(pw.astype(work), l.shape), l)
+        return l
+    _set(logit_losses, "_bce_logits_terms", terms)
+
+
+# ============================================================================ focal losses
+
+
+def _focal_mutated(old, *, alpha_by_prediction=False, gamma_on_p=False, mean_by_alpha=False):
+    def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+        old(logits, target, gamma=gamma, alpha=alpha, reduction=reduction)  # shipped validation
+        la = float_array("logits", logits)
+        tg = index_array("target", target)
+        out = out_dtype(la)
+        g = float_param("gamma", gamma, out, lo=0.0)
+        a = None if alpha is None else weight_array("alpha", alpha)
+        work = nm.work_dtype(out)
+        parts = nm.LseParts(la.astype(work))
+        idx = tg[:, None]
+        nll = np.take_along_axis(parts.nll(), idx, axis=1)[:, 0]
+        base = parts.softmax() if gamma_on_p else parts.one_minus_softmax()
+        base = np.take_along_axis(base, idx, axis=1)[:, 0]
+        with np.errstate(all="ignore"):
+            fl = nm.mul0(np.power(base, np.asarray(g, dtype=work)), nll)
+            if a is not None:
+                ai = np.argmax(np.where(np.isnan(la), -np.inf, la), axis=1) if alpha_by_prediction else tg
+                fl = nm.mul0(a.astype(work)[ai], fl)
+        den = None
+        if mean_by_alpha and a is not None:
+            den = nm.fsum(a.astype(work)[tg].reshape(1, -1))[0]
+        res = reduce(np.asarray(fl, dtype=work), reduction, out, den)
+        return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+    return focal_loss
+
+
+@mutant("focal_alpha_by_prediction", ["focal_loss"], """
+    alpha indexed by the predicted class (argmax of the logits) instead of the target class.""")
+def _():
+    _replace("focal_loss", lambda old: _focal_mutated(old, alpha_by_prediction=True))
+
+
+@mutant("focal_gamma_on_p", ["focal_loss"], """
+    the modulating factor p_t^gamma instead of (1 - p_t)^gamma.""")
+def _():
+    _replace("focal_loss", lambda old: _focal_mutated(old, gamma_on_p=True))
+
+
+@mutant("focal_mean_by_alpha_sum", ["focal_loss"], """
+    the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.""")
+def _():
+    _replace("focal_loss", lambda old: _focal_mutated(old, mean_by_alpha=True))
+
+
+@mutant("sigmoid_focal_alpha_swapped", ["sigmoid_focal_loss"], """
+    alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).""")
+def _():
+    def make(old):
+        def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
+            ref = old(z, y, alpha=alpha, gamma=gamma, reduction=reduction)
+            if alpha is None:
+                return ref
+            return old(z, y, alpha=1 - float(alpha), gamma=gamma, reduction=reduction)
+        return sigmoid_focal_loss
+    _replace("sigmoid_focal_loss", make)
+
+
+@mutant("sigmoid_focal_alpha_null_applied", ["sigmoid_focal_loss"], """
+    alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).""")
+def _():
+    def make(old):
+        def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
+            old(z, y, alpha=alpha, gamma=gamma, reduction=reduction)
+            return old(z, y, alpha=0.25 if alpha is None else alpha, gamma=gamma, reduction=reduction)
+        return sigmoid_focal_loss
+    _replace("sigmoid_focal_loss", make)
+
+
+@mutant("sigmoid_focal_gamma_on_p", ["sigmoid_focal_loss"], """
+    the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.""")
+def _():
+    def make(old):
+        def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
+            old(z, y, alpha=alpha, gamma=gamma, reduction=reduction)
+            za, ya = float_array("z", z), float_array("y", y)
+            out = out_dtype(za, ya)
+            al = None if alpha is None else float_param("alpha", alpha, out, lo=0.0, hi=1.0)
+            g = float_param("gamma", gamma, out, lo=0.0)
+            work = nm.work_dtype(out)
+            zw, yw = za.astype(work), ya.astype(work)
+            with np.errstate(all="ignore"):
+                omy = 1 - yw
+                ce = nm.mul0(yw, nm.softplus(-zw)) + nm.mul0(omy, nm.softplus(zw))
+                pt = nm.mul0(yw, nm.sigmoid(zw)) + nm.mul0(omy, nm.sigmoid(-zw))
+                loss = nm.mul0(np.power(pt, np.asarray(g, dtype=work)), ce)
+                if al is not None:
+                    aw = np.asarray(al, dtype=work)
+                    loss = nm.mul0(aw * yw + (1 - aw) * omy, loss)
+            res = reduce(np.asarray(loss, dtype=work), reduction, out)
+            return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+        return sigmoid_focal_loss
+    _replace("sigmoid_focal_loss", make)
+
+
+# ============================================================================ accumulation
+
+
+def _plain_sum(cast):
+    def compensated_sum(t, axis=-1):
+        t = np.moveaxis(np.asarray(t), axis, -1)
+        with np.errstate(all="ignore"):
+            s = cast(t)
+        hi = np.asarray(s).astype(t.dtype)
+        return hi, np.zeros_like(hi)
+    return compensated_sum
+
+
+@mutant("float32_accumulation", SUMMING, """
+    sums accumulated in float32 (a float32 accumulator left in the float64 path).""")
+def _():
+    _set(nm, "compensated_sum", _plain_sum(lambda t: t.astype(np.float32).sum(axis=-1)))
+
+
+@mutant("naive_sequential_sum", SUMMING, """
+    sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation):
+    the error grows with the length of long vectors.""")
+def _():
+    def seq(t):
+        t64 = t.astype(np.float64)
+        if t64.shape[-1] == 0:
+            return np.zeros(t64.shape[:-1])
+        return np.cumsum(t64, axis=-1)[..., -1]
+    _set(nm, "compensated_sum", _plain_sum(seq))
+
+
+#: The shipped public functions, captured before any mutant is applied (mutants that call another
+#: function use the shipped one).
+FUNCTIONS_SHIPPED = dict(FUNCTIONS)
