@@ -1,7 +1,7 @@
 """The fuzz loop: per implementation, per function, hypothesis generates, the oracle judges, the adapter answers.
 
-The time budget is per implementation and is shared equally by the selected functions (time a function
-leaves unused passes to the next). Each function is one hypothesis run with the given seed; the first
+The time budget is per implementation and is shared equally by the selected functions (each function gets an
+equal share of the time left, so time one leaves unused, or overruns, is spread over the rest). Each function is one hypothesis run with the given seed; the first
 discrepancy ends that function's run after shrinking (bounded by `shrink_time`), so one bug is reported once
 per function and the other functions still get their share. Rerunning with `--function F --seed S` replays
 the same sequence of examples.
@@ -183,7 +183,10 @@ def fuzz_impl(session: Session, spec: Spec, impl_label: str, functions: list[str
     counter = [0]
     try:
         for i, function in enumerate(functions):
-            deadline = began + budget * (i + 1) / len(functions)
+            # an equal share of what is left, so a function that overran (one slow oracle case) does not starve the rest
+            now = time.monotonic()
+            share = (began + budget - now) / (len(functions) - i)
+            deadline = now + max(share, min(1.0, budget / len(functions)))
             stats = result.functions.setdefault(function, FunctionStats())
             attempt = 0
             while time.monotonic() < deadline or not (stats.examples or stats.unsupported or attempt):
