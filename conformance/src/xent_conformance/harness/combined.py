@@ -20,8 +20,11 @@ def _cell(group: dict | None) -> str:
     if group is None:
         return "-"
     counts, ulp = group["counts"], group.get("maxUlp")
+    scaled = (group.get("maxScaledError") or {}).get("accurate")
     ok = counts["passed"] + counts["acceptable"]
-    return f"{ok}/{group['total']}" + (f" ({ulp:.3g} ulp)" if ulp is not None else "")
+    detail = [f"{ulp:.3g} ulp"] if ulp is not None else []
+    detail += [f"eC {scaled:.2g}"] if scaled is not None else []
+    return f"{ok}/{group['total']}" + (f" ({', '.join(detail)})" if detail else "")
 
 
 def load(reports: list[Path]) -> tuple[list[str], dict[tuple[str, str], dict[str, dict]], list[dict]]:
@@ -43,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         console.print(f"cannot read the reports: {exc}", markup=False)
         return 2
-    view = Table(title="xent conformance: passed/total (max ulp error) per function, dtype and implementation")
+    view = Table(title="xent conformance: passed/total (max ulp error, max error / accurate bound) "
+                       "per function, dtype and implementation")
     for column in ("function", "dtype", *names):
         view.add_column(column)
     rows = []
