@@ -55,6 +55,9 @@ func (x dd) neg() dd { return dd{-x.hi, -x.lo} }
 
 func ddAdd(x, y dd) dd {
 	s, e := twoSum(x.hi, y.hi)
+	if math.IsInf(s, 0) { // overflow: the error term would be inf - inf
+		return dd{s, 0}
+	}
 	t, f := twoSum(x.lo, y.lo)
 	e += t
 	s, e = fastTwoSum(s, e)
@@ -67,6 +70,9 @@ func ddSub(x, y dd) dd { return ddAdd(x, y.neg()) }
 
 func ddAddF(x dd, b float64) dd {
 	s, e := twoSum(x.hi, b)
+	if math.IsInf(s, 0) {
+		return dd{s, 0}
+	}
 	e += x.lo
 	s, e = fastTwoSum(s, e)
 	return dd{s, e}
@@ -74,6 +80,9 @@ func ddAddF(x dd, b float64) dd {
 
 func ddMul(x, y dd) dd {
 	p, e := twoProd(x.hi, y.hi)
+	if math.IsInf(p, 0) { // overflow: FMA(a, b, -inf) is NaN
+		return dd{p, 0}
+	}
 	e += x.hi*y.lo + x.lo*y.hi
 	p, e = fastTwoSum(p, e)
 	return dd{p, e}
@@ -81,12 +90,18 @@ func ddMul(x, y dd) dd {
 
 func ddMulF(x dd, b float64) dd {
 	p, e := twoProd(x.hi, b)
+	if math.IsInf(p, 0) {
+		return dd{p, 0}
+	}
 	e += x.lo * b
 	p, e = fastTwoSum(p, e)
 	return dd{p, e}
 }
 
 func ddDiv(x, y dd) dd {
+	if math.Abs(x.hi) > 0x1p1000 { // y * q1 could round past the largest float: divide a scaled copy
+		return ddScale(ddDiv(ddScale(x, -128), y), 128)
+	}
 	q1 := x.hi / y.hi
 	r := ddSub(x, ddMulF(y, q1))
 	q2 := r.hi / y.hi
