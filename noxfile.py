@@ -90,6 +90,15 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """Differential fuzzing against the oracle: nox -s fuzz -- 600 [fuzz options] (seconds per implementation)."""
+    install_conformance(session, "test")
+    budget = session.posargs[0] if session.posargs else "60"
+    session.run("xent-conformance", "fuzz", "--impl", "python", "--impl", "go", "--impl", "java",
+                "--budget", budget, *session.posargs[1:])
+
+
+@nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate vectors/ from spec/ (pass --cases FILE --out DIR for your own cases)."""
     install_conformance(session)
