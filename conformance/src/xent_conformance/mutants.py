@@ -208,8 +208,11 @@ def handle_mutants(args) -> int:
     if not mutants:
         print(f"xent-conformance mutants: {args.impl} declares no mutants", file=sys.stderr)
         return EXIT_USAGE
+    functions = None  # read only the vector files the mutants can affect
+    if not args.all_functions and all(m.functions for m in mutants):
+        functions = sorted({f for m in mutants for f in m.functions})
     try:
-        cases = load_vectors(args.vectors)
+        cases = load_vectors(args.vectors, functions)
     except VectorFileError as exc:
         print(f"xent-conformance mutants: malformed vector file: {exc}", file=sys.stderr)
         return EXIT_VECTORS

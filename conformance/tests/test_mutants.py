@@ -1,0 +1,102 @@
+"""The mutant catalogue (python/src/xent/_mutants.py) and `xent-conformance mutants`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from xent_conformance.cli import main
+from xent_conformance.mutants import MutantInfo, read_catalogue
+
+xent_mutants = pytest.importorskip("xent._mutants", reason="the Python implementation (xent) is not installed")
+
+ADAPTER = [sys.executable, "-m", "xent.adapter"]
+
+
+def test_registry_has_at_least_40_named_documented_mutants():
+    import xent
+    reg = xent_mutants.MUTANTS
+    assert len(reg) >= 40
+    for name, m in reg.items():
+        assert m.name == name and name.replace("_", "").replace("-", "").isalnum(), name
+        assert len(m.description) >= 30, name          # a real sentence, not a placeholder
+        assert m.functions and set(m.functions) <= set(xent.FUNCTIONS), name
+        assert len(set(m.functions)) == len(m.functions), name
+    descriptions = [m.description for m in reg.values()]
+    assert len(set(descriptions)) == len(descriptions)
+
+
+def test_adapter_lists_the_same_catalogue():
+    listed = read_catalogue(ADAPTER, cwd=None)
+    assert [m.name for m in listed] == list(xent_mutants.MUTANTS)
+    assert all(isinstance(m, MutantInfo) and m.description and m.functions for m in listed)
+
+
+def _start(env_mutant: str | None):
+    env = dict(os.environ)
+    env.pop("XENT_MUTANT", None)
+    if env_mutant is not None:
+        env["XENT_MUTANT"] = env_mutant
+    req = json.dumps({"cmd": "start", "version": 1}) + "\n" + json.dumps({"cmd": "stop"}) + "\n"
+    proc = subprocess.run(ADAPTER, input=req, capture_output=True, text=True, env=env, timeout=60)
+    return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_adapter_refuses_an_unknown_mutant_at_start():
+    code, answers = _start("no_such_mutant")
+    assert code == 0 and len(answers) == 1
+    err = answers[0]["error"]
+    assert "capabilities" not in answers[0]
+    assert "no_such_mutant" in err["message"] and "not a known mutant" in err["message"]
+
+
+def test_adapter_accepts_a_known_mutant_and_none():
+    for value in (None, "sigmoid_naive"):
+        code, answers = _start(value)
+        assert code == 0 and "capabilities" in answers[0], value
+
+
+def test_harness_run_with_an_unknown_mutant_exits_2(capsys):
+    code = main(["run", "--impl", "python", "--mutant", "no_such_mutant", "--function", "sigmoid",
+                 "--dtype", "float64", "--tcid", "1"])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "no_such_mutant" in out.out + out.err
+
+
+def test_three_mutants_are_killed_end_to_end(capsys, tmp_path):
+    report = tmp_path / "m.json"
+    code = main(["mutants", "--impl", "python", "--only", "sigmoid_naive,nll_no_clamp,bce_clip_low_only",
+                 "--report-json", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "3/3 mutants killed" in out
+    data = json.loads(report.read_text())
+    assert data["total"] == 3 and data["killed"] == 3 and data["baseline_failing"] == []
+    by_name = {m["name"]: m for m in data["mutants"]}
+    assert by_name["nll_no_clamp"]["functions"] == ["nll_from_probs"]
+    for m in data["mutants"]:
+        assert m["killed"] and m["failing"] >= 1
+        assert all(k.split("/")[0] in m["functions"] for k in m["killers"])
+    # nll_no_clamp is killed by the clamp cases: -log(max(0, 1e-15)) = 34.54, not inf
+    assert any(k.startswith("nll_from_probs/") for k in by_name["nll_no_clamp"]["killers"])
+
+
+def test_a_mutant_with_no_vectors_survives_and_fails_the_run(capsys, tmp_path):
+    # a vector folder without the mutant's function: nothing can kill it, the command must say so
+    import shutil
+    from xent_conformance import paths
+    shutil.copy(paths.vectors_dir() / "softplus_float64.json", tmp_path / "softplus_float64.json")
+    code = main(["mutants", "--impl", "python", "--only", "sigmoid_naive", "--vectors", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "SURVIVED" in captured.out and "0/1 mutants killed" in captured.out
+    assert "survived: sigmoid_naive" in captured.err
+
+
+def test_unknown_only_name_is_a_usage_error(capsys):
+    assert main(["mutants", "--impl", "python", "--only", "nope"]) == 64
+    assert "nope" in capsys.readouterr().err

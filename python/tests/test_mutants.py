@@ -1,0 +1,68 @@
+"""The mutant registry (xent._mutants) leaves the shipped implementation untouched unless activated."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import xent
+from xent import _mutants
+
+
+def test_activate_and_undo_restore_the_shipped_functions():
+    before = dict(xent.FUNCTIONS)
+    x = np.array([1000.0, 0.0])
+    assert xent.FUNCTIONS["softmax"](x=x)[0] == 1.0
+    undo = _mutants.activate("softmax_no_max_shift")
+    try:
+        assert np.isnan(xent.FUNCTIONS["softmax"](x=x)[0])  # exp(1000) overflows: the mutant is live
+    finally:
+        undo()
+    assert xent.FUNCTIONS == before
+    assert xent.FUNCTIONS["softmax"](x=x)[0] == 1.0
+
+
+@pytest.mark.parametrize("name", list(_mutants.MUTANTS))
+def test_every_mutant_applies_and_undoes_cleanly(name):
+    import xent._numerics as nm
+    state = (dict(xent.FUNCTIONS), nm.LseParts.__init__, nm.compensated_sum, nm.softplus)
+    undo = _mutants.activate(name)
+    undo()
+    assert (dict(xent.FUNCTIONS), nm.LseParts.__init__, nm.compensated_sum, nm.softplus) == state
+
+
+def test_unknown_mutant_raises():
+    with pytest.raises(_mutants.UnknownMutant):
+        _mutants.activate("no_such_mutant")
+
+
+def test_reimplementation_helpers_match_the_shipped_code_when_unswitched():
+    # the BCE and focal mutants are switches on a copy of the shipped code: with no switch the copy must
+    # reproduce the shipped results bit for bit, so that each mutant differs by its one change only
+    rng = np.random.default_rng(7)
+    bce = _mutants._bce_mutated(xent.binary_cross_entropy)
+    focal = _mutants._focal_mutated(xent.focal_loss)
+    for dt in (np.float64, np.float32):
+        y = rng.integers(0, 2, 64).astype(dt)
+        p = np.concatenate([rng.random(60), [0.0, 1.0, 1e-30, 1 - 2.0 ** -40]]).astype(dt)
+        for eps in (1e-15, 0.0, 0.25):
+            for red in ("none", "sum", "mean"):
+                np.testing.assert_array_equal(bce(y, p, epsilon=eps, reduction=red),
+                                              xent.binary_cross_entropy(y, p, epsilon=eps, reduction=red))
+        logits = (rng.standard_normal((16, 5)) * 20).astype(dt)
+        target = rng.integers(0, 5, 16)
+        for kw in ({}, {"alpha": rng.random(5), "reduction": "none"}, {"gamma": 0.5, "reduction": "sum"}):
+            np.testing.assert_array_equal(focal(logits, target, **kw), xent.focal_loss(logits, target, **kw))
+
+
+def test_the_shipped_adapter_never_imports_the_registry():
+    env = {k: v for k, v in os.environ.items() if k != "XENT_MUTANT"}
+    code = ("import sys, io, xent.adapter as a; a.main(io.StringIO('{\"cmd\": \"stop\"}\\n'), io.StringIO()); "
+            "print(json.dumps('xent._mutants' in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True,
+                         env=env, timeout=60, check=True).stdout
+    assert json.loads(out) is False
