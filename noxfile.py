@@ -1,7 +1,8 @@
 """Everything xent runs, locally and in CI.
 
     nox -s conformance     the main job: build Python, Java and Go, run every vector, print the combined report
-    nox -t tests           every test: vectors check, oracle and harness tests, Python, Java and Go test suites
+    nox -t tests           every test: vectors check, oracle and harness tests, Python, Java and Go test suites,
+                           each implementation through the harness, and the mutant catalogue (all must be killed)
 
 Sessions use uv to create their virtualenvs when it is installed (falling back to virtualenv); nothing
 relies on reusing an environment.
@@ -87,6 +88,14 @@ def conformance(session: nox.Session) -> None:
     install_conformance(session)
     reports = [str(run_impl(session, impl)) for impl in IMPLEMENTATIONS]
     session.run("xent-conformance", "combine", *reports, "--markdown", str(REPORTS / "conformance.md"))
+
+
+@nox.session(tags=["tests"])
+def mutants(session: nox.Session) -> None:
+    """Every mutant of the Python implementation (conformance/MUTANTS.md) must be killed by the vectors."""
+    install_conformance(session, "test")
+    REPORTS.mkdir(exist_ok=True)
+    session.run("xent-conformance", "mutants", "--impl", "python", "--report-json", str(REPORTS / "mutants.json"))
 
 
 @nox.session
