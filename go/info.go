@@ -98,11 +98,12 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 		z.add(v)
 	}
 	z.addDD(ddMulF(ddF(eps), float64(len(qs))))
-	zv := z.value()
+	// log(q'_i) = log(q_i + eps) - log(z): the quotient itself may be subnormal and lose its bits.
+	logZ := logDD(z.value())
 	for i, v := range ps {
 		if v > 0 {
 			h, l := twoSum(qs[i], eps)
-			s.addDD(ddMulF(logDD(ddDiv(dd{h, l}, zv)), -v))
+			s.addDD(ddMulF(ddSub(logDD(dd{h, l}), logZ), -v))
 		}
 	}
 	return T(toBase(s.value(), c.base).float()), nil

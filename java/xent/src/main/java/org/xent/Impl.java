@@ -163,8 +163,16 @@ final class Impl {
             }
             for (int i = 0; i < n; i++) {
                 if (p[i] > 0) {
-                    DD ratio = total.copy().sub(ai[i]).div(ai[i]).norm();
-                    double t = Fm.log1p(ratio.hi) + ratio.lo / (1.0 + ratio.hi);
+                    DD rest = total.copy().sub(ai[i]);
+                    DD ratio = rest.copy().div(ai[i]).norm();
+                    double t;
+                    if (ratio.hi > 0x1p1000) {
+                        // a_i is tiny (a subnormal epsilon): the ratio would overflow, and
+                        // log(S - a_i) - log(a_i) has no cancellation at this size.
+                        t = Fm.log(rest.value()) - Fm.log(ai[i].value());
+                    } else {
+                        t = Fm.log1p(ratio.hi) + ratio.lo / (1.0 + ratio.hi);
+                    }
                     acc.add(DD.of(p[i]).mul(t));
                 }
             }
