@@ -11,19 +11,11 @@ import random
 import shlex
 import sys
 
+from ..harness.commands import positive_number
+
 EXIT_FOUND = 1
 EXIT_ADAPTER = 2
 EXIT_USAGE = 64
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -36,19 +28,19 @@ def register(subparsers) -> None:
     p.add_argument("--impl", action="append", required=True, metavar="IMPL",
                    help="python, java or go (conformance/implementations.yaml), or an adapter command line in quotes; "
                         "repeatable")
-    p.add_argument("--budget", type=_positive, default=60.0, metavar="S",
+    p.add_argument("--budget", type=positive_number, default=60.0, metavar="S",
                    help="seconds of fuzzing PER IMPLEMENTATION, shared equally by the functions (default 60)")
     p.add_argument("--seed", type=int, metavar="N", help="hypothesis seed (default: random, printed)")
     p.add_argument("--function", action="append", metavar="NAME", help="only this function (repeatable, or comma-separated)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="only this dtype (repeatable, or comma-separated)")
     p.add_argument("--level", choices=("accurate", "compatible"),
                    help="tolerance level (default: accurate for the project's implementations, compatible otherwise)")
-    p.add_argument("--shrink-time", type=_positive, default=60.0, metavar="S",
+    p.add_argument("--shrink-time", type=positive_number, default=60.0, metavar="S",
                    help="seconds allowed to shrink one failure, beyond the budget (default 60)")
-    p.add_argument("--timeout", type=_positive, default=30.0, metavar="S", help="seconds for one answer (default 30)")
-    p.add_argument("--startup-timeout", type=_positive, default=60.0, metavar="S", help="seconds to start (default 60)")
+    p.add_argument("--timeout", type=positive_number, default=30.0, metavar="S", help="seconds for one answer (default 30)")
+    p.add_argument("--startup-timeout", type=positive_number, default=60.0, metavar="S", help="seconds to start (default 60)")
     p.add_argument("--no-build", action="store_true", help="never run the implementation's build step")
-    p.add_argument("--build-timeout", type=_positive, default=900.0, metavar="S", help="seconds for the build (default 900)")
+    p.add_argument("--build-timeout", type=positive_number, default=900.0, metavar="S", help="seconds for the build (default 900)")
     p.add_argument("--report-json", metavar="PATH", help="write the results (counts and failures) as JSON")
     p.set_defaults(handler=handle)
 

@@ -30,7 +30,7 @@ def _split(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
-def _positive(text: str) -> float:
+def positive_number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -43,13 +43,13 @@ def _positive(text: str) -> float:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--impl", required=True,
                    help="python, java or go (conformance/implementations.yaml), or any adapter command line in quotes")
-    p.add_argument("--startup-timeout", type=_positive, default=60.0, metavar="S",
+    p.add_argument("--startup-timeout", type=positive_number, default=60.0, metavar="S",
                    help="seconds for the adapter to start and answer `start` (default 60)")
-    p.add_argument("--timeout", type=_positive, default=30.0, metavar="S",
+    p.add_argument("--timeout", type=positive_number, default=30.0, metavar="S",
                    help="seconds for the answer to one request, a run_batch included (default 30)")
     p.add_argument("--mutant", metavar="NAME", help="set XENT_MUTANT=NAME for the adapter")
     p.add_argument("--no-build", action="store_true", help="never run the implementation's build step")
-    p.add_argument("--build-timeout", type=_positive, default=900.0, metavar="S", help="seconds for the build (default 900)")
+    p.add_argument("--build-timeout", type=positive_number, default=900.0, metavar="S", help="seconds for the build (default 900)")
 
 
 def register(subparsers) -> None:
@@ -70,7 +70,7 @@ def register(subparsers) -> None:
     run.add_argument("--batch-size", type=int, default=64, metavar="N", help="cases per run_batch (default 64; 1 sends run)")
     run.add_argument("--batch-elements", type=int, default=100_000, metavar="N",
                      help="at most this many tensor elements per run_batch (default 100000)")
-    run.add_argument("--max-line-mib", type=_positive, default=64.0, metavar="MIB",
+    run.add_argument("--max-line-mib", type=positive_number, default=64.0, metavar="MIB",
                      help="longest stdout line accepted from the adapter (default 64 MiB)")
     run.add_argument("--require-all", action="store_true", help="unsupported vectors fail the run (exit 1)")
     run.add_argument("--report-json", metavar="PATH", help="write the full report as JSON")
