@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,7 +183,7 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 	if tc.Expected == nil {
 		t.Fatalf("tc %d: valid test without expected", tc.TcID)
 	}
-	if !equalShape(res.Shape, tc.Expected.Shape) {
+	if !slices.Equal(res.Shape, tc.Expected.Shape) {
 		t.Fatalf("tc %d (%s): shape %v, want %v", tc.TcID, tc.Comment, res.Shape, tc.Expected.Shape)
 	}
 	if len(res.Data) != len(tc.Expected.Data) {
@@ -268,18 +269,6 @@ func ulpOf(x float64, prec uint, emin int) float64 {
 		exp = emin
 	}
 	return math.Ldexp(1, exp-int(prec)+1)
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func isFiniteF(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
