@@ -82,10 +82,13 @@ func newBCE[T Float](fn string, z, y Tensor[T], allowed optBit, defaults config,
 	return p, nil
 }
 
-// ce returns y softplus(-z) pw + (1 - y) softplus(z) (zero coefficients mask infinities).
-func bceTerm(z, y, pw float64) dd {
-	a := ddMulF(ddF(y), pw)
-	return addDD(mulDD(a, softplusDD(-z)), mulDD(oneMinus(y), softplusDD(z)))
+// bceTerm returns y softplus(-z) pw + (1 - y) softplus(z) (zero coefficients mask infinities),
+// extended-range: pw y softplus(-z) may exceed the largest float64.
+func bceTerm(z, y, pw float64) xdd {
+	var s xacc
+	s.addProd(ddMulF(ddF(y), pw), softplusDD(-z))
+	s.addProd(oneMinus(y), softplusDD(z))
+	return s.value()
 }
 
 // BCEWithLogits returns the binary cross-entropy of sigmoid(z) against targets y (multi-label when z
@@ -109,9 +112,9 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	vals := make([]dd, len(p.z))
+	vals := make([]xdd, len(p.z))
 	for i := range vals {
-		vals[i] = mulDD(ddF(p.at(p.w, i)), bceTerm(p.z[i], p.y[i], p.at(p.pw, i)))
+		vals[i] = xMul(xOf(ddF(p.at(p.w, i))), bceTerm(p.z[i], p.y[i], p.at(p.pw, i)))
 	}
 	shape, out := reduce(vals, p.config.reduction, p.shape, nil)
 	return outTensor[T](shape, out), nil
@@ -166,20 +169,20 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	vals := make([]dd, len(p.z))
+	vals := make([]xdd, len(p.z))
 	for i := range vals {
 		zi, yi := p.z[i], p.y[i]
 		if math.IsNaN(zi) {
-			vals[i] = dd{math.NaN(), 0}
+			vals[i] = xOf(dd{math.NaN(), 0})
 			continue
 		}
 		ce := bceTerm(zi, yi, 1)
 		omp := ddAdd(mulDD(ddF(yi), sigmoidDD(-zi)), mulDD(oneMinus(yi), sigmoidDD(zi)))
-		l := mulDD(powDD(omp, p.config.gamma), ce)
+		l := xMul(xOf(powDD(omp, p.config.gamma)), ce)
 		if p.config.alphaOn {
 			a := p.config.alpha
 			coef := ddAdd(ddMulF(ddF(yi), a), ddMul(oneMinus(a), oneMinus(yi)))
-			l = mulDD(coef, l)
+			l = xMul(xOf(coef), l)
 		}
 		vals[i] = l
 	}
@@ -267,19 +270,19 @@ func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[
 		}
 	}
 	xs := toF64(logits.Data)
-	vals := make([]dd, n)
+	vals := make([]xdd, n)
 	for i, y := range target {
 		r := analyzeRow(xs, i*k, 1, k)
 		nll := r.nll(y)
 		if math.IsNaN(nll.hi) {
-			vals[i] = nll
+			vals[i] = xOf(nll)
 			continue
 		}
 		a := 1.0
 		if alpha != nil {
 			a = alpha[y]
 		}
-		vals[i] = mulDD(ddF(a), mulDD(powDD(r.oneMinusSoftmax(y), gamma), nll))
+		vals[i] = xMul(xOf(ddF(a)), xOf(mulDD(powDD(r.oneMinusSoftmax(y), gamma), nll)))
 	}
 	shape, out := reduce(vals, c.reduction, []int{n}, nil)
 	return outTensor[T](shape, out), nil

@@ -78,9 +78,9 @@ func NLLFromProbs[T Float](probs Tensor[T], target []int, opts ...Option) (Tenso
 	if err := checkProbs(fn, "probs", ps, probs.Shape); err != nil {
 		return Tensor[T]{}, err
 	}
-	vals := make([]dd, n)
+	vals := make([]xdd, n)
 	for i, t := range target {
-		vals[i] = nllClamped(ps[i*k+t], eps)
+		vals[i] = xOf(nllClamped(ps[i*k+t], eps))
 	}
 	shape, out := reduce(vals, c.reduction, []int{n}, nil)
 	return outTensor[T](shape, out), nil
@@ -120,7 +120,7 @@ func CategoricalCrossEntropy[T Float](t, p Tensor[T], opts ...Option) (Tensor[T]
 		return Tensor[T]{}, err
 	}
 	n, k := t.Shape[0], t.Shape[1]
-	vals := make([]dd, n)
+	vals := make([]xdd, n)
 	for i := 0; i < n; i++ {
 		var s acc
 		for j := 0; j < k; j++ {
@@ -128,7 +128,7 @@ func CategoricalCrossEntropy[T Float](t, p Tensor[T], opts ...Option) (Tensor[T]
 				s.addDD(mulDD(ddF(-tv), logDD(ddF(ps[i*k+j]))))
 			}
 		}
-		vals[i] = s.value()
+		vals[i] = xOf(s.value())
 	}
 	shape, out := reduce(vals, c.reduction, []int{n}, nil)
 	return outTensor[T](shape, out), nil
@@ -193,9 +193,9 @@ func BinaryCrossEntropy[T Float](y, p Tensor[T], opts ...Option) (Tensor[T], err
 	if err := checkProbs(fn, "p", ps, p.Shape); err != nil {
 		return Tensor[T]{}, err
 	}
-	vals := make([]dd, len(ys))
+	vals := make([]xdd, len(ys))
 	for i := range ys {
-		vals[i] = bceElem(ys[i], ps[i], eps)
+		vals[i] = xOf(bceElem(ys[i], ps[i], eps))
 	}
 	shape, out := reduce(vals, c.reduction, y.Shape, nil)
 	return outTensor[T](shape, out), nil

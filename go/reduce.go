@@ -37,8 +37,10 @@ func oneMinus(y float64) dd {
 }
 
 // reduce applies a reduction to per-element values of the given shape. The mean divides by den
-// (the number of elements when den is nil). It returns the output shape and values.
-func reduce(vals []dd, red Reduction, shape []int, den *dd) ([]int, []float64) {
+// (the number of elements when den is nil). It returns the output shape and values. The values
+// are extended-range (xdd): a sum or mean whose intermediate sum exceeds float64's range is still
+// formed without overflow when the result is finite.
+func reduce(vals []xdd, red Reduction, shape []int, den *xdd) ([]int, []float64) {
 	switch red {
 	case ReductionNone:
 		out := make([]float64, len(vals))
@@ -47,17 +49,17 @@ func reduce(vals []dd, red Reduction, shape []int, den *dd) ([]int, []float64) {
 		}
 		return shape, out
 	}
-	var s acc
+	var s xacc
 	for _, v := range vals {
-		s.addDD(v)
+		s.add(v)
 	}
 	sum := s.value()
 	if red == ReductionSum {
 		return []int{}, []float64{sum.float()}
 	}
-	d := ddF(float64(len(vals)))
+	d := xOf(ddF(float64(len(vals))))
 	if den != nil {
 		d = *den
 	}
-	return []int{}, []float64{divDD(sum, d).float()}
+	return []int{}, []float64{xDiv(sum, d).float()}
 }

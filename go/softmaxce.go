@@ -150,30 +150,30 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 
 // denominator returns the mean's denominator: the sum of w_y over non-ignored positions for index
 // targets, the number of positions for probability targets.
-func (p *sceProblem) denominator() dd {
+func (p *sceProblem) denominator() xdd {
 	if p.idx == nil {
-		return ddF(float64(p.positions()))
+		return xOf(ddF(float64(p.positions())))
 	}
-	var s acc
+	var s xacc
 	for _, y := range p.idx {
 		if y != p.c.ignoreIndex {
-			s.add(p.weight(y))
+			s.addDD(ddF(p.weight(y)))
 		}
 	}
 	return s.value()
 }
 
 func (p *sceProblem) loss() ([]int, []float64) {
-	vals := make([]dd, p.positions())
+	vals := make([]xdd, p.positions())
 	for pos := range vals {
 		m := p.masses(pos)
 		if m == nil {
 			continue
 		}
 		r := p.row(pos)
-		var s acc
+		var s xacc
 		for c, mc := range m {
-			s.addDD(mulDD(mc, r.nll(c)))
+			s.addProd(mc, r.nll(c))
 		}
 		vals[pos] = s.value()
 	}
@@ -183,10 +183,10 @@ func (p *sceProblem) loss() ([]int, []float64) {
 
 func (p *sceProblem) grad() []float64 {
 	out := make([]float64, len(p.logits))
-	scale := ddF(1)
+	scale := xOf(ddF(1))
 	if p.c.reduction == ReductionMean {
 		scale = p.denominator()
-		if scale.hi == 0 {
+		if scale.m.hi == 0 {
 			for i := range out {
 				out[i] = math.NaN()
 			}
@@ -229,7 +229,7 @@ func (p *sceProblem) grad() []float64 {
 			} else {
 				v = ddSub(ddMul(g, R), ddMul(mc, r.oneMinusSoftmax(c)))
 			}
-			out[at(c)] = divDD(v, scale).float()
+			out[at(c)] = xDiv(xOf(v), scale).float()
 		}
 	}
 	return out

@@ -1,0 +1,72 @@
+package xent
+
+import (
+	"math"
+	"testing"
+)
+
+// Means whose intermediate sums exceed float64's range while the result is finite (fuzz finding
+// `xent-conformance fuzz --impl go --budget 600 --seed 11`). The expected values are the oracle's,
+// computed with mpmath at 2000 bits and rounded once to float64:
+//
+//	python3 -c "from mpmath import mp, mpf, log, exp, log1p; mp.prec = 2000;
+//	  M = mpf(float.fromhex('0x1.fffffffffffffp+1023'));
+//	  lse = lambda xs: max(xs) + log(sum(exp(x - max(xs)) for x in xs));
+//	  sp = lambda z: log1p(exp(z)) if z < 0 else z + log1p(exp(-z));
+//	  print(float((2 * lse([M, 0]) + mpf('0.5') * lse([0, 0])) / mpf('2.5')).hex(),  # sce
+//	        float((2 * sp(M) + sp(mpf(1))) / 2).hex(),                             # bce_logits
+//	        float((sp(M) + sp(M)) / 2).hex(),                                      # sigmoid_focal
+//	        float((2 * M + 2 * log(2)) / 2).hex(),                                 # focal (alpha 2)
+//	        float(log(2)).hex())"                                                  # weights near max
+func TestMeanNearFloat64Max(t *testing.T) {
+	const big = math.MaxFloat64
+	cases := []struct {
+		name string
+		run  func() (Tensor[float64], error)
+		want float64
+	}{
+		{"softmax_cross_entropy weight 2", func() (Tensor[float64], error) {
+			return SoftmaxCrossEntropy(NewTensor([]float64{big, 0, 0, 0}, 2, 2), NewTensor([]int{1, 0}),
+				WithWeight([]float64{0.5, 2}))
+		}, 0x1.9999999999999p+1023},
+		{"softmax_cross_entropy weights near max", func() (Tensor[float64], error) {
+			return SoftmaxCrossEntropy(NewTensor([]float64{0, 0, 0, 0}, 2, 2), NewTensor([]int{0, 1}),
+				WithWeight([]float64{big, big}))
+		}, 0x1.62e42fefa39efp-1},
+		{"binary_cross_entropy_with_logits pos_weight 2", func() (Tensor[float64], error) {
+			return BCEWithLogits(NewTensor([]float64{-big, 1}, 1, 2), NewTensor([]float64{1, 0}, 1, 2),
+				WithPosWeight([]float64{2, 2}))
+		}, 0x1.fffffffffffffp+1023},
+		{"sigmoid_focal_loss mean", func() (Tensor[float64], error) {
+			return SigmoidFocalLoss(NewTensor([]float64{-big, -big}), NewTensor([]float64{1, 1}),
+				WithoutAlpha(), WithGamma(0), WithReduction(ReductionMean))
+		}, 0x1.fffffffffffffp+1023},
+		{"focal_loss alpha 2", func() (Tensor[float64], error) {
+			return FocalLoss(NewTensor([]float64{0, big, 0, 0}, 2, 2), []int{0, 0},
+				WithGamma(0), WithClassAlpha([]float64{2, 1}))
+		}, 0x1.fffffffffffffp+1023},
+	}
+	for _, c := range cases {
+		got, err := c.run()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if v, _ := got.Item(); v != c.want {
+			t.Errorf("%s = %x, want %x", c.name, v, c.want)
+		}
+	}
+}
+
+// The extended-range path must leave ordinary values bit-identical to the plain dd path.
+func TestXDDMatchesDDInRange(t *testing.T) {
+	var a acc
+	var x xacc
+	for i := 1; i <= 100; i++ {
+		c, v := ddF(1/float64(i)), ddF(float64(i*i)+0.1)
+		a.addDD(mulDD(c, v))
+		x.addProd(c, v)
+	}
+	if got, want := x.value(), a.value(); got.e != 0 || got.m != want {
+		t.Errorf("xacc = %v, acc = %v", got, want)
+	}
+}

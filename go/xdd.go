@@ -1,0 +1,120 @@
+package xent
+
+import "math"
+
+// Extended-range double-double values. A weighted loss w_i l_i, a class-weighted sum over classes
+// or the sum of a mean's numerator can overflow float64 while the reduced result (divided by the
+// sum of the weights, or by the count) is finite: a mean of losses near the largest float64 with a
+// class weight of 2, say. xdd carries a separate binary exponent so that such intermediates never
+// overflow; values within float64's comfortable range keep e = 0 and go through exactly the plain
+// dd operations, so the common path is unchanged.
+
+// xdd is the value m * 2^e. A non-finite m (inf or NaN) has e = 0.
+type xdd struct {
+	m dd
+	e int
+}
+
+// bigExp bounds the exponent of a dd operand handled by the plain dd path: products and sums of
+// values below 2^bigExp cannot overflow.
+const bigExp = 500
+
+func xOf(x dd) xdd { return xdd{m: x} }
+
+// expOf returns the binary exponent of x (x = f 2^expOf(x) with f in [0.5, 1)); 0 for 0.
+func expOf(x float64) int {
+	_, e := math.Frexp(x)
+	return e
+}
+
+// split returns x as a dd mantissa in [0.5, 1) in magnitude and its exponent (finite, non-zero x).
+func (x xdd) split() (dd, int) {
+	k := expOf(x.m.hi)
+	return ddScale(x.m, -k), x.e + k
+}
+
+// float rounds x to float64 (+-inf when it overflows).
+func (x xdd) float() float64 {
+	if x.e == 0 || !isFinite(x.m.hi) {
+		return x.m.float()
+	}
+	return math.Ldexp(x.m.hi+x.m.lo, x.e)
+}
+
+// small reports whether x is finite, has no extra exponent and is below 2^bigExp in magnitude.
+func (x xdd) small() bool {
+	return x.e == 0 && math.Abs(x.m.hi) < 0x1p500
+}
+
+// xMul returns c * v with mulDD's rule that a zero coefficient c masks an infinite v.
+func xMul(c, v xdd) xdd {
+	if c.m.hi == 0 || !isFinite(c.m.hi) || !isFinite(v.m.hi) || v.m.hi == 0 || (c.small() && v.small()) {
+		return xOf(mulDD(c.m, v.m))
+	}
+	cm, ce := c.split()
+	vm, ve := v.split()
+	return xdd{ddMul(cm, vm), ce + ve}
+}
+
+// xDiv returns num / den following divDD's IEEE rules for zeros and non-finite operands.
+func xDiv(num, den xdd) xdd {
+	if (num.e == 0 && den.e == 0) || num.m.hi == 0 || den.m.hi == 0 || !isFinite(num.m.hi) || !isFinite(den.m.hi) {
+		if num.e == 0 && den.e == 0 {
+			return xOf(divDD(num.m, den.m))
+		}
+		return xOf(divDD(dd{num.m.hi, 0}, dd{den.m.hi, 0}))
+	}
+	nm, ne := num.split()
+	dm, de := den.split()
+	return xdd{ddDiv(nm, dm), ne - de}
+}
+
+// xacc is acc with an extended exponent: its finite part is s * 2^e. e stays 0 until the running
+// sum or a term reaches 2^1000; it then grows so that the scaled sum stays below about 2^900
+// (terms below 2^-1074 of the largest are lost, far beneath double-double precision).
+type xacc struct {
+	s       dd
+	e       int
+	special float64
+	spec    bool
+}
+
+func (a *xacc) add(x xdd) {
+	if !isFinite(x.m.hi) {
+		if a.spec {
+			a.special += x.m.hi
+		} else {
+			a.special, a.spec = x.m.hi, true
+		}
+		return
+	}
+	if x.m.hi == 0 {
+		return
+	}
+	if a.e == 0 && x.e == 0 && math.Abs(x.m.hi) < 0x1p1000 && math.Abs(a.s.hi) < 0x1p1000 {
+		a.s = ddAdd(a.s, x.m)
+		return
+	}
+	top := expOf(x.m.hi) + x.e
+	if a.s.hi != 0 {
+		top = max(top, expOf(a.s.hi)+a.e)
+	}
+	if e := top - 900; e > a.e {
+		a.s = ddScale(a.s, a.e-e)
+		a.e = e
+	}
+	a.s = ddAdd(a.s, ddScale(x.m, x.e-a.e))
+}
+
+func (a *xacc) addDD(x dd) { a.add(xOf(x)) }
+
+// addProd adds c * v (see xMul).
+func (a *xacc) addProd(c, v dd) { a.add(xMul(xOf(c), xOf(v))) }
+
+// value returns the sum (a non-finite sum has e = 0).
+func (a *xacc) value() xdd {
+	if a.spec {
+		return xOf(dd{a.special, 0})
+	}
+	return xdd{a.s, a.e}
+}
