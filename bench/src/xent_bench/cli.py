@@ -1,0 +1,73 @@
+"""`xent-bench`: run every benchmark part, print one report, write reports/bench.md and bench.json.
+
+    xent-bench                 everything (about five minutes on two cores)
+    xent-bench --quick         generation of one function only, fewer timing rounds
+    xent-bench --skip generation --skip java
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from xent_conformance import paths
+
+from . import gobench, harness, jmh, machine, workload
+from . import generation as gen
+from .report import BenchRun, dumps, markdown, print_rich
+
+PARTS = ("generation", "harness", "python", "go", "java")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xent-bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"generate only {', '.join(gen.QUICK_FUNCTIONS)}; fewer timing rounds (a smoke run)")
+    parser.add_argument("--skip", action="append", choices=PARTS, default=[], help="leave a part out (repeatable)")
+    parser.add_argument("--repeats", type=int, help="timeit rounds for the Python workload (default 5, --quick 3)")
+    parser.add_argument("--out", type=Path, help="folder for bench.md and bench.json (default: reports/)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    root = paths.repo_root()
+    out = args.out or root / "reports"
+    status = Console(stderr=True)
+    began = time.monotonic()
+    run = BenchRun(machine=machine.describe(), quick=args.quick, skipped=list(args.skip))
+    wanted = [p for p in PARTS if p not in args.skip]
+    for part in wanted:
+        status.print(f"[dim]bench: {part} ...[/dim]")
+        _run_part(part, run, root, args)
+    run.seconds = time.monotonic() - began
+    # piped (nox, CI logs) rich assumes 80 columns, too narrow for the workload table
+    print_rich(run, Console() if sys.stdout.isatty() else Console(width=140))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.md").write_text(markdown(run), encoding="utf-8")
+    (out / "bench.json").write_text(dumps(run), encoding="utf-8")
+    status.print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", highlight=False)
+    return 0
+
+
+def _run_part(part: str, run: BenchRun, root: Path, args: argparse.Namespace) -> None:
+    if part == "generation":
+        run.generation = gen.both(root, args.quick)
+    elif part == "harness":
+        for impl in harness.IMPLEMENTATIONS:
+            run.throughput[impl] = harness.throughput(impl, root)
+            run.startup[impl] = harness.startup(impl)
+    elif part == "python":
+        run.workload[:0] = workload.measure(args.repeats or (3 if args.quick else 5))
+    elif part == "go":
+        run.workload.append(gobench.run(root))
+    elif part == "java":
+        run.workload.append(jmh.run(root, quick=args.quick))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
