@@ -40,6 +40,27 @@ def two_sum(a, b):
     return s, e
 
 
+def two_prod(a, b):
+    """Dekker's TwoProduct: p + e == a * b exactly, p = fl(a * b) (no overflow or underflow).
+
+    Veltkamp's split with 2^ceil(t/2) + 1 cuts each factor into halves whose products are exact in the
+    dtype's t-bit significand (float64, or the extended longdouble).
+    """
+    dtype = np.result_type(a, b)
+    factor = dtype.type(2.0 ** ((np.finfo(dtype).nmant + 2) // 2) + 1)
+
+    def split(v):
+        c = factor * v
+        hi = c - (c - v)
+        return hi, v - hi
+
+    p = a * b
+    ah, al = split(a)
+    bh, bl = split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
 def _neumaier_columns(t):
     """Compensated sum over the last axis of a 2-D array, one vectorised step per column."""
     rows, n = t.shape

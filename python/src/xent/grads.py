@@ -33,12 +33,48 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
         r_hi, r_lo = nm.two_sum(M_hi[..., None], -m)
         rest = r_hi + (r_lo + M_lo[..., None])  # sum_{j != c} m_j
         grad = nm.mul0(rest, g) - nm.mul0(m, omg)
+        grad = np.where(parts.ok[..., None], _cancellation_free_grad(parts, m, M_hi, M_lo), grad)
         grad = np.where(st.ignored[..., None], 0, grad)
         if st.reduction == "mean":
             den = np.asarray(st.denominator, dtype=st.work)
             grad = grad / den if den != 0 else np.full_like(grad, np.nan)
     res = np.moveaxis(grad.astype(st.out), -1, 1)
     return res
+
+
+#: Logits within this distance of their row's maximum count as "near" it in _cancellation_free_grad.
+_NEAR = -0.5
+
+
+def _cancellation_free_grad(parts, m, M_hi, M_lo):
+    r"""g_c M - m_c for rows with a finite maximum, without cancelling g_c M against m_c.
+
+    When g_c is close to m_c / M (nearly equal logits with a nearly uniform target, as label smoothing
+    near 1 gives), even the rounding of exp(x_c - a) exceeds the spec's bound, which scales with |x|.
+    So each e_k = exp(x_k - a) is held as a_k + f_k: near the maximum a_k = 1 and f_k = expm1(x_k - a)
+    (accurate relative to the small shift); elsewhere a_k = 0 and f_k = e_k. With A = sum a (an integer),
+    F = sum f and S = A + F:
+
+        g_c M - m_c = (e_c M - m_c S) / S = ((a_c M - A m_c) + (f_c M - m_c F)) / S,
+
+    where a_c M - A m_c comes from a compensated M and an exact product. Every rounding error is then
+    proportional to |f| (the logits' spread) or to the exact difference of the masses.
+    """
+    near = parts.ok[..., None] & (parts.d >= _NEAR)
+    f_near = np.expm1(np.where(near, parts.d, 0))
+    f_near = f_near + (1 + f_near) * parts.delta  # expm1(d + delta); delta is below ulp(d)
+    f = np.where(near, f_near, parts.e)
+    a = near.astype(m.dtype)
+    A = a.sum(axis=-1)[..., None]
+    F_hi, F_lo = nm.compensated_sum(f)
+    am, am_lo = nm.two_prod(A, m)
+    D_hi, D_lo = nm.two_sum(a * M_hi[..., None], -am)
+    D = D_hi + ((D_lo - am_lo) + a * M_lo[..., None])  # a_c M - A m_c
+    M = (M_hi + M_lo)[..., None]
+    F = (F_hi + F_lo)[..., None]
+    S_hi, S_lo = nm.two_sum(A[..., 0], F_hi)
+    S = (S_hi + (S_lo + F_lo))[..., None]
+    return (D + (f * M - m * F)) / S
 
 
 def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None, reduction="mean"):
