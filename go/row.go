@@ -166,3 +166,17 @@ func (r *lseRow) oneMinusSoftmax(i int) dd {
 	// (1 + s - e_i) / (1 + s); s - e_i = sum_{j != k, i} e_j >= 0.
 	return ddDiv(ddAddF(ddSub(r.s, r.e[i]), 1), den)
 }
+
+// nearUniform reports whether the row is finite with every logit within 1/2 of the maximum
+// (d_i >= -1/2 for all i).
+func (r *lseRow) nearUniform() bool {
+	if r.kind != rowFinite {
+		return false
+	}
+	for _, d := range r.d {
+		if !(d.hi >= -0.5) {
+			return false
+		}
+	}
+	return true
+}

@@ -195,44 +195,82 @@ func (p *sceProblem) grad() []float64 {
 	}
 	for pos := 0; pos < p.positions(); pos++ {
 		n, rr := pos/p.d, pos%p.d
-		at := func(c int) int { return n*p.k*p.d + c*p.d + rr }
 		m := p.masses(pos)
 		if m == nil {
 			continue // ignored: gradient 0
 		}
 		r := p.row(pos)
-		// grad_c = g_c M - m_c = g_c R_c - m_c (1 - g_c) with R_c = sum_{j != c} m_j.
-		var tot acc
-		big := 0
-		for c, mc := range m {
-			tot.addDD(mc)
-			if mc.hi > m[big].hi {
-				big = c
-			}
-		}
-		var rb acc
-		for c, mc := range m {
-			if c != big {
-				rb.addDD(mc)
-			}
-		}
-		M := tot.value()
-		for c, mc := range m {
-			R := rb.value()
-			if c != big {
-				R = ddSub(M, mc)
-			}
-			g := r.softmax(c)
-			var v dd
-			if math.IsNaN(g.hi) {
-				v = g
-			} else {
-				v = ddSub(ddMul(g, R), ddMul(mc, r.oneMinusSoftmax(c)))
-			}
-			out[at(c)] = xDiv(xOf(v), scale).float()
+		set := func(c int, v dd) { out[n*p.k*p.d+c*p.d+rr] = xDiv(xOf(v), scale).float() }
+		if r.nearUniform() {
+			gradNearUniform(&r, m, set)
+		} else {
+			gradSpread(&r, m, set)
 		}
 	}
 	return out
+}
+
+// gradSpread sets grad_c = g_c M - m_c as g_c R_c - m_c (1 - g_c) with R_c = sum_{j != c} m_j: two
+// terms of one sign each, accurate unless they nearly cancel, which needs g_c close to m_c / M.
+func gradSpread(r *lseRow, m []dd, set func(int, dd)) {
+	var tot acc
+	big := 0
+	for c, mc := range m {
+		tot.addDD(mc)
+		if mc.hi > m[big].hi {
+			big = c
+		}
+	}
+	var rb acc
+	for c, mc := range m {
+		if c != big {
+			rb.addDD(mc)
+		}
+	}
+	M := tot.value()
+	for c, mc := range m {
+		R := rb.value()
+		if c != big {
+			R = ddSub(M, mc)
+		}
+		g := r.softmax(c)
+		if math.IsNaN(g.hi) {
+			set(c, g)
+			continue
+		}
+		set(c, ddSub(ddMul(g, R), ddMul(mc, r.oneMinusSoftmax(c))))
+	}
+}
+
+// gradNearUniform is the gradient of a row whose logits all lie within 1/2 of the maximum, where
+// g_c M - m_c cancels when the target is close to uniform (label smoothing 1) and even the rounding
+// of exp(d_k) is too large for the spec's bound (which shrinks with |x_k|). With e_k = 1 + f_k,
+// f_k = expm1(d_k), F = sum f_k, S = C + F and M = sum m_j:
+//
+//	grad_c = N_c / S,   N_c = (M - C m_c) + f_c M - m_c F,
+//
+// where M - C m_c = sum_j (m_j - m_c) is formed from the differences to a reference mass, so that
+// equal masses cancel exactly and unequal ones with an error relative to their differences.
+func gradNearUniform(r *lseRow, m []dd, set func(int, dd)) {
+	nc := float64(len(m))
+	ref := m[0]
+	f := make([]dd, len(m))
+	var fs, ms, ds acc
+	for c, mc := range m {
+		if c != r.k {
+			f[c] = expm1DD(r.d[c])
+		}
+		fs.addDD(f[c])
+		ms.addDD(mc)
+		ds.addDD(ddSub(mc, ref))
+	}
+	F, M, delta := fs.value(), ms.value(), ds.value()
+	S := ddAddF(F, nc)
+	for c, mc := range m {
+		d := ddSub(delta, ddMulF(ddSub(mc, ref), nc)) // M - C m_c
+		n := ddAdd(d, ddSub(ddMul(f[c], M), ddMul(mc, F)))
+		set(c, ddDiv(n, S))
+	}
 }
 
 // SoftmaxCrossEntropy returns the cross-entropy of softmax(logits) over the class axis (axis 1)
