@@ -112,3 +112,16 @@ def generate(session: nox.Session) -> None:
     """Regenerate vectors/ from spec/ (pass --cases FILE --out DIR for your own cases)."""
     install_conformance(session)
     session.run("xent-conformance", "generate", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, printed as one report and written to reports/bench.{md,json} (bench/README.md):
+    vector generation with and without gmpy2, harness throughput and adapter start-up, and the loss
+    workload per implementation against PyTorch CPU (one thread) and plain NumPy. Figures are never
+    asserted. nox -s bench -- --quick for a short smoke run; --skip PART to leave a part out."""
+    install_conformance(session, "fast")  # fast: gmpy2, for the generation comparison
+    # from PyPI this is the CUDA build of torch; the benchmark runs it on the CPU with one thread
+    session.install("./bench[test]", "torch==2.13.0")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "bench/tests")
+    session.run("xent-bench", *session.posargs)
