@@ -21,6 +21,14 @@ final class Impl {
         return coef.copy().mul(value);
     }
 
+    /** {@link #term(DD, DD)} with extended exponent range: the product cannot overflow. */
+    static XD term(XD coef, XD value) {
+        if (coef.isZero() && !Double.isNaN(value.hi)) {
+            return XD.ZERO;
+        }
+        return coef.mul(value);
+    }
+
     static DD oneMinus(double x) {
         return DD.of(1.0).add(-x);
     }
@@ -424,57 +432,87 @@ final class Impl {
 
         /** m_c = w_c q_c (index targets) or w_c t'_c (probability targets). */
         DD[] mass(int pos) {
-            DD[] m = new DD[c];
-            DD oneMinusEps = oneMinus(eps);
+            DD[] q = smoothedTarget(pos, 0);
+            for (int j = 0; j < c; j++) {
+                q[j].mul(weight(j));
+            }
+            return q;
+        }
+
+        /**
+         * Below this label smoothing, eps / C can underflow: the loss then forms the smoothed target
+         * scaled by 2^{@value #TINY_EPS_SCALE} and the masses with their own exponent ({@link #massX}).
+         */
+        static final double TINY_EPS = 0x1p-900;
+        static final int TINY_EPS_SCALE = 1000;
+
+        /** m_c as {@link XD}: exact even when eps / C underflows or w_c q_c overflows. */
+        XD[] massX(int pos) {
+            int k = eps > 0 && eps < TINY_EPS ? TINY_EPS_SCALE : 0;
+            DD[] q = smoothedTarget(pos, k);
+            XD[] m = new XD[c];
+            for (int j = 0; j < c; j++) {
+                XD qj = XD.of(q[j].hi, q[j].lo, -k);
+                m[j] = w == null ? qj : qj.mul(XD.of(w[j]));
+            }
+            return m;
+        }
+
+        /** The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k. */
+        private DD[] smoothedTarget(int pos, int k) {
+            DD[] q = new DD[c];
+            DD oneMinusEps = scaled(oneMinus(eps), k);
+            double epsK = Math.scalb(eps, k);
             if (index != null) {
                 int y = index[pos];
                 DD share;
                 if (eps == 0.0) {
                     share = DD.of(0.0);
                 } else if (mode == LabelSmoothingMode.UNIFORM) {
-                    share = DD.of(eps).div(c);
+                    share = DD.of(epsK).div(c);
                 } else {
-                    share = DD.of(eps).div(c - 1);
+                    share = DD.of(epsK).div(c - 1);
                 }
                 for (int j = 0; j < c; j++) {
-                    DD q;
                     if (j == y) {
-                        q = mode == LabelSmoothingMode.UNIFORM ? oneMinusEps.copy().add(share) : oneMinusEps.copy();
+                        q[j] = mode == LabelSmoothingMode.UNIFORM ? oneMinusEps.copy().add(share) : oneMinusEps.copy();
                     } else {
-                        q = share.copy();
+                        q[j] = share.copy();
                     }
-                    m[j] = q.mul(weight(j));
                 }
             } else {
                 int off = offset(pos);
                 DD share = null;
                 if (eps != 0.0 && mode == LabelSmoothingMode.UNIFORM) {
-                    share = DD.of(eps).div(c);
+                    share = DD.of(epsK).div(c);
                 }
                 for (int j = 0; j < c; j++) {
                     double t = prob[off + j * spatial];
-                    DD q;
                     if (eps == 0.0) {
-                        q = DD.of(t);
+                        q[j] = scaled(DD.of(t), k);
                     } else if (mode == LabelSmoothingMode.UNIFORM) {
-                        q = oneMinusEps.copy().mul(t).add(share);
+                        q[j] = oneMinusEps.copy().mul(t).add(share);
                     } else {
-                        q = oneMinusEps.copy().mul(t).add(oneMinus(t).mul(eps).div(c - 1));
+                        q[j] = oneMinusEps.copy().mul(t).add(oneMinus(t).mul(epsK).div(c - 1));
                     }
-                    m[j] = q.mul(weight(j));
                 }
             }
-            return m;
+            return q;
         }
 
-        DD denominator() {
+        private static DD scaled(DD x, int k) {
+            return k == 0 ? x : new DD(Math.scalb(x.hi, k), Math.scalb(x.lo, k));
+        }
+
+        /** N positions, or the sum of w_y over the non-ignored positions (which may exceed the double range). */
+        XD denominator() {
             if (index == null) {
-                return DD.of(positions());
+                return XD.of(positions());
             }
-            DD acc = new DD();
+            XD acc = XD.ZERO;
             for (int p = 0; p < positions(); p++) {
                 if (!ignored(p)) {
-                    acc.add(weight(index[p]));
+                    acc = acc.add(XD.of(weight(index[p])));
                 }
             }
             return acc;
@@ -487,23 +525,23 @@ final class Impl {
 
     static Losses softmaxCrossEntropy(Sce g) {
         int positions = g.positions();
-        DD[] per = new DD[positions];
+        XD[] per = new XD[positions];
         Row r = new Row(g.c);
         for (int p = 0; p < positions; p++) {
             if (g.ignored(p)) {
-                per[p] = DD.of(0.0);
+                per[p] = XD.ZERO;
                 continue;
             }
             r.load(g.logits, g.offset(p), g.spatial);
             if (!usable(r)) {
-                per[p] = DD.of(Double.NaN);
+                per[p] = XD.of(Double.NaN);
                 continue;
             }
-            DD[] m = g.mass(p);
-            DD acc = new DD();
+            XD[] m = g.massX(p);
+            XD acc = XD.ZERO;
             for (int j = 0; j < g.c; j++) {
                 if (!m[j].isZero()) {
-                    acc.add(m[j].copy().mul(r.nll(j)));
+                    acc = acc.add(m[j].mul(r.nllX(j)));
                 }
             }
             per[p] = acc;
@@ -511,11 +549,59 @@ final class Impl {
         return new Losses(per, g.denominator());
     }
 
+    /**
+     * g_c M - m_c for a row whose logits all lie within 1/2 of the maximum, where the usual form cancels
+     * (label smoothing 1 on nearly uniform logits): with e_k = 1 + f_k, f_k = expm1(d_k), F = sum f_k and
+     * S = C + F, g_c M - m_c = ((M - C m_c) + f_c M - m_c F) / S. The small terms f_c M and m_c F carry
+     * their own relative accuracy, so the error scales with the logits' spread rather than with u.
+     * M - C m_c is formed without cancellation error: the high and low parts of the masses are summed
+     * apart (each compensated), and C hi_c is an exact FMA product, so equal masses give exactly 0.
+     */
+    static final class NearlyUniform {
+        private final DD[] f;
+        private final DD mTotal;
+        private final DD mHi = new DD();
+        private final DD mLo = new DD();
+        private final DD fSum = new DD();
+        private final DD s;
+        private final int c;
+
+        NearlyUniform(Row r, DD[] m, DD mTotal) {
+            c = r.n;
+            f = new DD[c];
+            for (int i = 0; i < c; i++) {
+                f[i] = r.expm1(i);
+                fSum.add(f[i]);
+                mHi.add(m[i].hi);
+                mLo.add(m[i].lo);
+            }
+            this.mTotal = mTotal;
+            s = DD.of(c).add(fSum);
+        }
+
+        /**
+         * acc - C v, with C v split exactly into its rounded value and the FMA residual, renormalised by
+         * TwoSum (its parts may cancel, and an unnormalised pair would round later additions too early).
+         */
+        private DD minusExactProduct(DD acc, double v) {
+            double p = c * v;
+            acc.add(-p).add(-Math.fma(c, v, -p));
+            return DD.of(acc.hi).add(acc.lo);
+        }
+
+        DD grad(int j, DD mj) {
+            DD num = minusExactProduct(mHi.copy(), mj.hi).add(minusExactProduct(mLo.copy(), mj.lo));
+            num = DD.of(num.hi).add(num.lo);
+            num.add(f[j].copy().mul(mTotal)).sub(mj.copy().mul(fSum));
+            return num.div(s);
+        }
+    }
+
     static double[] softmaxCrossEntropyGrad(Sce g, Reduction reduction) {
         Check.notNull(reduction, "reduction");
         int positions = g.positions();
         double[] out = new double[g.logits.length];
-        DD denom = reduction == Reduction.MEAN ? g.denominator() : null;
+        XD denom = reduction == Reduction.MEAN ? g.denominator() : null;
         if (denom != null && denom.isZero()) {
             java.util.Arrays.fill(out, Double.NaN);
             return out;
@@ -542,9 +628,12 @@ final class Impl {
                     rest.add(m[j]);
                 }
             }
+            NearlyUniform nu = r.nearlyUniform() ? new NearlyUniform(r, m, total) : null;
             for (int j = 0; j < g.c; j++) {
                 DD gj;
-                if (j == r.k) {
+                if (nu != null) {
+                    gj = nu.grad(j, m[j]);
+                } else if (j == r.k) {
                     if (r.status == Row.ONE_POSINF) {
                         gj = rest.copy();
                     } else {
@@ -554,10 +643,7 @@ final class Impl {
                 } else {
                     gj = r.prob(j).mul(total).sub(m[j]);
                 }
-                if (denom != null) {
-                    gj.div(denom);
-                }
-                out[off + j * g.spatial] = gj.value();
+                out[off + j * g.spatial] = denom == null ? gj.value() : XD.of(gj).div(denom).value();
             }
         }
         return out;
@@ -604,15 +690,15 @@ final class Impl {
         checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
         Check.probabilities(y, "y");
         int last = zShape[zShape.length - 1];
-        DD[] per = new DD[n];
+        XD[] per = new XD[n];
         for (int i = 0; i < n; i++) {
             double zi = z[i];
             double yi = y[i];
-            DD pos = DD.of(yi).mul(bcast(posWeight, i, last));
-            DD l = term(pos, softplusDD(-zi)).add(term(oneMinus(yi), softplusDD(zi)));
-            per[i] = term(DD.of(bcast(weight, i, last)), l);
+            XD pos = XD.of(yi).mul(XD.of(bcast(posWeight, i, last)));
+            XD l = term(pos, XD.of(softplusDD(-zi))).add(term(XD.of(oneMinus(yi)), XD.of(softplusDD(zi))));
+            per[i] = term(XD.of(bcast(weight, i, last)), l);
         }
-        return new Losses(per, DD.of(n));
+        return new Losses(per, XD.of(n));
     }
 
     static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
@@ -670,16 +756,16 @@ final class Impl {
                         + " is outside [0, " + c + ")");
             }
         }
-        DD[] per = new DD[nRows];
+        XD[] per = new XD[nRows];
         Row r = new Row(c);
         for (int n = 0; n < nRows; n++) {
             r.load(logits, n * c, 1);
             if (!usable(r)) {
-                per[n] = DD.of(Double.NaN);
+                per[n] = XD.of(Double.NaN);
                 continue;
             }
             int y = target[n];
-            DD nll = r.nll(y);
+            XD nll = r.nllX(y);
             DD omp; // 1 - p_t
             if (r.status == Row.ONE_POSINF) {
                 omp = DD.of(y == r.k ? 0.0 : 1.0);
@@ -705,9 +791,9 @@ final class Impl {
                 factor = DD.of(Fm.pow(omp.hi, gamma));
             }
             double a = alpha == null ? 1.0 : alpha[y];
-            per[n] = term(DD.of(a), term(factor, nll));
+            per[n] = term(XD.of(a), term(XD.of(factor), nll));
         }
-        return new Losses(per, DD.of(nRows));
+        return new Losses(per, XD.of(nRows));
     }
 
     static Losses sigmoidFocalLoss(double[] z, int[] zShape, double[] y, int[] yShape, Double alpha, double gamma) {

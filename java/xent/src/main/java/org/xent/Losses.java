@@ -1,13 +1,29 @@
 package org.xent;
 
-/** Per-element losses kept unrounded (double-double) plus the mean's denominator. */
+/**
+ * Per-element losses kept unrounded plus the mean's denominator. Both carry their own exponent
+ * ({@link XD}), so a mean whose intermediate sums exceed the double range (weighted losses near
+ * 0x1.fp+1023) is still formed exactly and rounded once.
+ */
 final class Losses {
-    final DD[] per;
-    final DD denominator;
+    final XD[] per;
+    final XD denominator;
 
-    Losses(DD[] per, DD denominator) {
+    Losses(XD[] per, XD denominator) {
         this.per = per;
         this.denominator = denominator;
+    }
+
+    Losses(DD[] per, DD denominator) {
+        this(extend(per), XD.of(denominator));
+    }
+
+    private static XD[] extend(DD[] per) {
+        XD[] out = new XD[per.length];
+        for (int i = 0; i < per.length; i++) {
+            out[i] = XD.of(per[i]);
+        }
+        return out;
     }
 
     double[] values() {
@@ -18,10 +34,10 @@ final class Losses {
         return out;
     }
 
-    DD sum() {
-        DD acc = new DD();
-        for (DD l : per) {
-            acc.add(l);
+    XD sum() {
+        XD acc = XD.ZERO;
+        for (XD l : per) {
+            acc = acc.add(l);
         }
         return acc;
     }

@@ -32,6 +32,10 @@ final class Row {
     /** log1p(s). */
     double lHi;
     double lLo;
+    /** Where the row was loaded from (for -log_softmax when a - x_i exceeds the double range). */
+    private double[] src;
+    private int srcOff;
+    private int srcStride;
 
     Row(int n) {
         this.n = n;
@@ -43,6 +47,9 @@ final class Row {
 
     /** Loads x[off + i * stride], i < n, and computes a, k, e, s and L. */
     Row load(double[] x, int off, int stride) {
+        src = x;
+        srcOff = off;
+        srcStride = stride;
         boolean nan = false;
         int pinf = 0;
         int kinf = -1;
@@ -152,6 +159,42 @@ final class Row {
             return DD.of(Double.POSITIVE_INFINITY);
         }
         return new DD(lHi, lLo).add(-d[i]).add(-dl[i]);
+    }
+
+    /**
+     * -log_softmax_i with its own exponent: equal to {@link #nll(int)} except where a - x_i overflows
+     * (logits spanning more than the double range), where it is the finite a - x_i + log1p(s).
+     */
+    XD nllX(int i) {
+        double x = src[srcOff + i * srcStride];
+        if (d[i] == Double.NEGATIVE_INFINITY && status == FINITE && Double.isFinite(x)) {
+            // a - x_i > 0x1.fp+1023: halve both (exact for such magnitudes) and keep the factor 2 in the exponent
+            DD half = DD.of(0.5 * a).add(-0.5 * x).add(0.5 * lHi).add(0.5 * lLo);
+            return XD.of(half.hi, half.lo, 1);
+        }
+        return XD.of(nll(i));
+    }
+
+    /** True for a FINITE row whose logits all lie within 1/2 of the maximum (every d_i &gt;= -1/2). */
+    boolean nearlyUniform() {
+        if (status != FINITE) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!(d[i] >= -0.5)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * f_i = e_i - 1 = expm1(d_i + dl_i) without the cancellation of forming e_i first: expm1(d_i) plus
+     * the first-order term (1 + expm1(d_i)) dl_i of the exact shift's low part.
+     */
+    DD expm1(int i) {
+        double f = Fm.expm1(d[i]);
+        return DD.of(f).add(dl[i]).add(f * dl[i]);
     }
 
     /** softmax_i = e_i / (1 + s), for a FINITE or ONE_POSINF row. */

@@ -1,0 +1,91 @@
+package org.xent;
+
+/**
+ * A double-double with its own binary exponent: value = (hi + lo) * 2^e with hi in [1, 2) (or hi zero,
+ * infinite or NaN and e = 0). Used where a product or a sum of finite losses can exceed the double
+ * range although the quantity finally returned (a mean) does not: a weighted loss of 2 * 0x1.fp+1023
+ * summed over a batch, or a - x_i for logits spanning more than the double range. Immutable.
+ */
+final class XD {
+    static final XD ZERO = new XD(0.0, 0.0, 0);
+
+    final double hi;
+    final double lo;
+    final int e;
+
+    private XD(double hi, double lo, int e) {
+        this.hi = hi;
+        this.lo = lo;
+        this.e = e;
+    }
+
+    /** (hi + lo) * 2^e, normalised so that the high part lies in [1, 2). */
+    static XD of(double hi, double lo, int e) {
+        if (hi == 0.0 || !Double.isFinite(hi)) {
+            return hi == 0.0 && lo == 0.0 ? ZERO : new XD(Double.isFinite(hi) ? hi + lo : hi, 0.0, 0);
+        }
+        if (Math.abs(hi) < Double.MIN_NORMAL) {
+            return of(Math.scalb(hi, 128), Math.scalb(lo, 128), e - 128);
+        }
+        int x = Math.getExponent(hi);
+        return new XD(Math.scalb(hi, -x), Math.scalb(lo, -x), e + x);
+    }
+
+    static XD of(DD d) {
+        return of(d.hi, d.lo, 0);
+    }
+
+    static XD of(double x) {
+        return of(x, 0.0, 0);
+    }
+
+    boolean isZero() {
+        return hi == 0.0;
+    }
+
+    DD mantissa() {
+        return new DD(hi, lo);
+    }
+
+    XD mul(XD b) {
+        DD p = mantissa().mul(b.mantissa());
+        return Double.isFinite(p.hi) && p.hi != 0.0 ? of(p.hi, p.lo, e + b.e) : of(p.hi, p.lo, 0);
+    }
+
+    XD div(XD b) {
+        DD q = mantissa().div(b.mantissa());
+        return Double.isFinite(q.hi) && q.hi != 0.0 ? of(q.hi, q.lo, e - b.e) : of(q.hi, q.lo, 0);
+    }
+
+    /** The sum; the smaller operand is scaled to the larger one's exponent (its lost bits are below 2^-1000 of the sum). */
+    XD add(XD b) {
+        if (b.isZero()) {
+            return this;
+        }
+        if (isZero()) {
+            return b;
+        }
+        if (!Double.isFinite(hi) || !Double.isFinite(b.hi)) {
+            return of(hi + b.hi);
+        }
+        int top = Math.max(e, b.e);
+        DD s = new DD(Math.scalb(hi, e - top), Math.scalb(lo, e - top));
+        s.add(new DD(Math.scalb(b.hi, b.e - top), Math.scalb(b.lo, b.e - top)));
+        return of(s.hi, s.lo, top);
+    }
+
+    /** Rounded once to double: +-inf when the magnitude exceeds the double range. */
+    double value() {
+        if (!Double.isFinite(hi) || hi == 0.0) {
+            return hi;
+        }
+        if (e > Double.MAX_EXPONENT) {
+            return Math.copySign(Double.POSITIVE_INFINITY, hi);
+        }
+        if (e < Double.MIN_EXPONENT) {
+            // subnormal or zero result: round the double-double first, then scale (a single rounding step)
+            return Math.scalb(hi + lo, e);
+        }
+        return new DD(Math.scalb(hi, e), Math.scalb(lo, e)).value();
+    }
+}

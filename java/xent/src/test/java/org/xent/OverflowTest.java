@@ -1,0 +1,52 @@
+package org.xent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Means whose intermediate sums exceed the double range although the mean does not (fuzz finding,
+ * seed 11: the sum-then-divide gave +inf). Expected values are the mpmath oracle's, computed at 400 bits
+ * with {@code python3 -c "import mpmath as mp; mp.mp.prec = 400; ..."} from the definitions
+ * (softplus(z) = max(z, 0) + log1p(exp(-|z|)), -log_softmax = a - x_i + log1p(s)); the first two equal
+ * the expected values printed by {@code xent-conformance fuzz --impl java --seed 11}.
+ */
+class OverflowTest {
+    private static final double MAX = Double.MAX_VALUE;
+
+    @Test
+    void weightedSoftmaxCrossEntropyMeanNearMax() {
+        double[] logits = new double[24];
+        logits[12] = MAX;
+        SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults().weight(new double[] {1, 2, 1, 1, 1, 1});
+        double got = CrossEntropy.softmaxCrossEntropy(logits, new int[] {4, 6}, new int[] {0, 0, 1, 0}, o, Reduction.MEAN);
+        // (3 log 6 + 2 * MAX) / 5
+        assertEquals(0x1.9999999999999p+1022, got);
+    }
+
+    @Test
+    void logitsSpanningMoreThanTheDoubleRange() {
+        double[] logits = {MAX, -MAX, 0, 0, 0, 0, 0, 0};
+        double got = CrossEntropy.softmaxCrossEntropy(logits, new int[] {4, 2}, new int[] {1, 0, 0, 0},
+                SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN);
+        // (2 MAX + 3 log 2) / 4: the per-position loss 2 MAX itself is beyond the double range
+        assertEquals(0x1.fffffffffffffp+1022, got);
+        assertEquals(Double.POSITIVE_INFINITY, CrossEntropy.softmaxCrossEntropyUnreduced(logits, new int[] {4, 2},
+                new int[] {1, 0, 0, 0}, SoftmaxCrossEntropyOptions.defaults())[0]);
+    }
+
+    @Test
+    void bceWithLogitsPosWeightNearMax() {
+        double got = CrossEntropy.binaryCrossEntropyWithLogits(new double[] {0, -MAX}, new int[] {2},
+                new double[] {0, 0.5}, null, new double[] {1, 3}, Reduction.MEAN);
+        // (log 2 + 1.5 MAX) / 2
+        assertEquals(0x1.7ffffffffffffp+1023, got);
+    }
+
+    @Test
+    void sigmoidFocalLossSumOfTwoMaxima() {
+        double got = CrossEntropy.sigmoidFocalLoss(new double[] {-MAX, -MAX}, new int[] {2}, new double[] {1, 1},
+                null, 2.0, Reduction.MEAN);
+        assertEquals(0x1.fffffffffffffp+1023, got);
+    }
+}
