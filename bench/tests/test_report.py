@@ -21,7 +21,7 @@ def timings(impl, seconds):
 
 def sample_run():
     return BenchRun(
-        machine=MACHINE, quick=False, seconds=42.0,
+        machine=MACHINE, quick=False, seconds=42.0, part_seconds={"generation": 30.0, "harness": 12.0},
         generation={"gmpy2": Generation("gmpy", 9323, 38, 50.0, True, []),
                     "pure python": Generation("python", 9323, 38, 75.0, False, ["softmax_float32.json"])},
         throughput={"python": Throughput("python", "xent-python", 9323, 12.5, "CONFORMS"),
@@ -106,4 +106,4 @@ def test_rich_rendering_prints_every_section(capsys):
     out = capsys.readouterr().out
     for title in ("Vector generation", "Harness throughput", "Workload"):
         assert title in out
-    assert "whole run: 42 s" in out
+    assert "whole run: 42 s; generation 30 s; harness 12 s" in out

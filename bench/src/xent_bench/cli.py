@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [p for p in PARTS if p not in args.skip]
     for part in wanted:
         status.print(f"[dim]bench: {part} ...[/dim]")
+        part_began = time.monotonic()
         _run_part(part, run, root, args)
+        run.part_seconds[part] = time.monotonic() - part_began
     run.seconds = time.monotonic() - began
     # piped (nox, CI logs) rich assumes 80 columns, too narrow for the workload table
     print_rich(run, Console() if sys.stdout.isatty() else Console(width=140))

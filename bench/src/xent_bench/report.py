@@ -26,6 +26,7 @@ class BenchRun:
     startup: dict[str, Startup | Unavailable] = field(default_factory=dict)
     workload: list[ImplTimings] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    part_seconds: dict[str, float] = field(default_factory=dict)   # wall time of each part, builds included
     seconds: float = 0.0
 
 
@@ -141,7 +142,8 @@ def header(run: BenchRun) -> list[str]:
     tools = ", ".join(f"{k} {v}" for k, v in {**m["packages"], **m["tools"]}.items())
     lines = [f"{m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}",
              f"versions: {tools}",
-             f"whole run: {run.seconds:.0f} s" + (" (--quick)" if run.quick else "")]
+             f"whole run: {run.seconds:.0f} s" + (" (--quick)" if run.quick else "")
+             + "".join(f"; {part} {s:.0f} s" for part, s in run.part_seconds.items())]
     if run.skipped:
         lines.append(f"skipped: {', '.join(run.skipped)}")
     return lines
