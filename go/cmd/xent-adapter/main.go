@@ -27,7 +27,22 @@ import (
 
 const protocolVersion = 1
 
+// startRefusal, when set, is the message with which start is refused (an unknown XENT_MUTANT).
+var startRefusal string
+
 func main() {
+	if len(os.Args) > 1 {
+		if len(os.Args) != 2 || os.Args[1] != "--list-mutants" {
+			fmt.Fprintf(os.Stderr, "usage: xent-adapter [--list-mutants] (got %v)\n", os.Args[1:])
+			os.Exit(64)
+		}
+		b, _ := json.MarshalIndent(catalogue(), "", " ")
+		fmt.Println(string(b))
+		return
+	}
+	if name := os.Getenv("XENT_MUTANT"); name != "" && !activate(name) {
+		startRefusal = unknownMutant(name)
+	}
 	os.Exit(serve(os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -87,6 +102,11 @@ func handleLine(line []byte, send func(any), logw io.Writer) (stop bool) {
 	}
 	switch req.Cmd {
 	case "start":
+		if startRefusal != "" {
+			// the protocol schema allows only this kind for a refused start; the message says why
+			send(map[string]any{"error": map[string]any{"kind": "unsupported_version", "message": startRefusal}})
+			return true
+		}
 		if req.Version == nil || *req.Version != protocolVersion {
 			v := "none"
 			if req.Version != nil {

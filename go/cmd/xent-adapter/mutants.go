@@ -1,0 +1,797 @@
+package main
+
+// The mutant catalogue of the Go adapter: named, deliberately wrong variants of the implementation
+// (conformance/MUTANTS.md), switched on by the environment variable XENT_MUTANT=<name> at start-up
+// and listed by `xent-adapter --list-mutants`. Each mutant models one porting mistake, with the name
+// and description of the Python catalogue's mutant for the same mistake (python/src/xent/_mutants.py),
+// as an alternative answer for some functions of the adapter's dispatch (adapter.Override). A mutant
+// first runs the shipped function so that its errors stay identical and only values differ (except
+// the mutants that model a missing check); mutants that model "what a porter writes" compute in the
+// data's own dtype. None of this is part of package xent, and with XENT_MUTANT unset nothing here runs.
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	xent "github.com/xent-conformance/xent/go"
+	"github.com/xent-conformance/xent/go/internal/adapter"
+)
+
+// mutant is one catalogue entry; answer handles a case of one of its functions.
+type mutant struct {
+	name, description string
+	functions         []string
+	answer            func(c *adapter.Case) adapter.Result
+}
+
+var (
+	row     = []string{"logsumexp", "softmax", "log_softmax"}
+	sce     = []string{"softmax_cross_entropy", "softmax_cross_entropy_grad"}
+	reduced = []string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy", "softmax_cross_entropy",
+		"binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss"}
+	summing = []string{"logsumexp", "entropy", "nll_from_probs"}
+)
+
+// mutants is the catalogue, in the Python catalogue's order.
+var mutants = []mutant{
+	{"softmax_no_max_shift", "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).",
+		[]string{"softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			x, _, _ := c.Floats("x", false)
+			rd := rounding(c)
+			e := mapf(x, func(v float64) float64 { return rd(math.Exp(v)) })
+			s := plainSum(e, rd)
+			return mapf(e, func(v float64) float64 { return rd(v / s) })
+		})},
+	{"logsumexp_no_max_shift", "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.",
+		[]string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			x, _, _ := c.Floats("x", false)
+			rd := rounding(c)
+			return []float64{rd(math.Log(plainSum(mapf(x, func(v float64) float64 { return rd(math.Exp(v)) }), rd)))}
+		})},
+	{"lse_log_not_log1p", "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
+		[]string{"logsumexp", "log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			x, _, _ := c.Floats("x", false)
+			rd := rounding(c)
+			a, s := shiftedSum(x, rd, compensated)
+			if math.IsInf(a, 0) || math.IsNaN(a) {
+				return nil
+			}
+			l := rd(math.Log(rd(1 + s)))
+			if c.Function == "logsumexp" {
+				return []float64{rd(a + l)}
+			}
+			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - l) })
+		})},
+	{"log_softmax_log_of_softmax", "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.",
+		[]string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			return mapf(other(c, "softmax").Data, func(v float64) float64 { return rounding(c)(math.Log(v)) })
+		})},
+	{"log_softmax_x_minus_lse", "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.",
+		[]string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			x, _, _ := c.Floats("x", false)
+			lse := other(c, "logsumexp").Data[0]
+			return mapf(x, func(v float64) float64 { return rounding(c)(v - lse) })
+		})},
+	{"logsumexp_all_neginf_nan", "a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.",
+		[]string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			if x, _, _ := c.Floats("x", false); len(x) > 0 && !slices.ContainsFunc(x, func(v float64) bool { return !math.IsInf(v, -1) }) {
+				return []float64{math.NaN()}
+			}
+			return nil
+		})},
+	{"neginf_logit_nan", "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.",
+		row, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			if x, _, _ := c.Floats("x", false); slices.Contains(x, math.Inf(-1)) {
+				return mapf(r.Data, func(float64) float64 { return math.NaN() })
+			}
+			return nil
+		})},
+	{"empty_vector_accepted", "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.",
+		row, func(c *adapter.Case) adapter.Result {
+			if x, shape, ok := c.Floats("x", false); ok && len(shape) == 1 && len(x) == 0 {
+				if c.Function == "logsumexp" {
+					return adapter.Result{Shape: []int{}, Data: []float64{math.Inf(-1)}}
+				}
+				return adapter.Result{Shape: []int{0}, Data: []float64{}}
+			}
+			return adapter.Shipped(c)
+		}},
+	{"sigmoid_naive", "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.",
+		[]string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+			return rd(1 / rd(1+rd(math.Exp(-z))))
+		})},
+	{"softplus_overflow", "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.",
+		[]string{"softplus"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+			return rd(math.Log1p(rd(math.Exp(z))))
+		})},
+	{"log_sigmoid_log_of_sigmoid", "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.",
+		[]string{"log_sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+			return rd(math.Log(rd(xent.Sigmoid(z))))
+		})},
+	{"entropy_bits_for_nats", "entropy always in bits (log2), whatever the base: log2 where ln is asked for.",
+		[]string{"entropy"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": "2"}, nil) })},
+	{"kl_base_ignored", "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).",
+		[]string{"kl_divergence"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": nil}, nil) })},
+	{"cross_entropy_args_swapped", "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).",
+		[]string{"cross_entropy"}, rewrite(swap("p", "q"))},
+	{"kl_reversed", "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).",
+		[]string{"kl_divergence"}, rewrite(swap("p", "q"))},
+	{"nll_clamp_1e-7", "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).",
+		[]string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			return c.With(map[string]any{"epsilon": adapter.FormatHex(1e-7, c.Bits())}, nil)
+		})},
+	{"nll_no_clamp", "no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.",
+		[]string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"epsilon": "0x0p+0"}, nil) })},
+	{"nll_negative_index_wraps", "negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last class) instead of raising index_out_of_range.",
+		[]string{"nll_from_probs"}, func(c *adapter.Case) adapter.Result {
+			t, tshape, ok := c.Ints("target")
+			_, pshape, pok := c.Floats("probs", false)
+			if !ok || !pok || len(pshape) != 2 {
+				return adapter.Shipped(c)
+			}
+			k := pshape[1]
+			return adapter.Shipped(c.With(nil, map[string]any{"target": adapter.IntTensor(mapi(t, func(y int) int {
+				if y < 0 && y >= -k {
+					return y + k
+				}
+				return y
+			}), tshape)}))
+		}},
+	{"cce_args_swapped", "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).",
+		[]string{"categorical_cross_entropy"}, rewrite(swap("t", "p"))},
+	{"bce_args_swapped", "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).",
+		[]string{"binary_cross_entropy"}, rewrite(swap("y", "p"))},
+	{"bce_clip_low_only", "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
+		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Max(p, eps) }))},
+	{"bce_clip_high_only", "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
+		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(p, 1-eps) }))},
+	{"mean_returns_sum", "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).",
+		reduced, rewrite(func(c *adapter.Case) *adapter.Case {
+			if reduction(c) != "mean" {
+				return nil
+			}
+			return c.With(map[string]any{"reduction": "sum"}, nil)
+		})},
+	{"empty_mean_zero", "the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).",
+		reduced, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			for name := range c.Inputs {
+				if x, _, ok := c.Floats(name, false); ok && len(x) == 0 && reduction(c) == "mean" {
+					return []float64{0}
+				}
+			}
+			return nil
+		})},
+	{"mean_divides_by_batch", "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
+		[]string{"binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			_, shape, _ := c.Floats("z", false)
+			if reduction(c) != "mean" || len(shape) == 0 {
+				return nil
+			}
+			return []float64{compensated(perElement(c)) / float64(shape[0])}
+		})},
+	{"sce_uniform_as_off_target", "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+			if s := readSCE(c); s.mode != "uniform" || s.k < 2 {
+				return nil
+			}
+			return c.With(map[string]any{"label_smoothing_mode": "off_target"}, nil)
+		})},
+	{"sce_off_target_as_uniform", "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"label_smoothing_mode": "uniform"}, nil) })},
+	{"sce_smoothing_target_only", "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.",
+		sce, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			if s.idx == nil {
+				return adapter.Shipped(c)
+			}
+			qy := 1 - s.eps
+			if s.mode == "uniform" {
+				qy += s.eps / float64(s.k)
+			}
+			return s.rescaled(c, c.With(map[string]any{"label_smoothing": nil}, nil), func(int) float64 { return qy }, s.weightSum())
+		}},
+	{"sce_prob_targets_not_smoothed", "label smoothing applied to index targets only; probability targets are used unsmoothed.",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+			if readSCE(c).idx != nil {
+				return nil
+			}
+			return c.With(map[string]any{"label_smoothing": nil}, nil)
+		})},
+	{"sce_weights_ignored", "class weights not applied at all (neither to the loss nor to the mean's denominator).",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"weight": nil}, nil) })},
+	{"sce_weights_twice", "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).",
+		sce, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			if s.w == nil {
+				return adapter.Shipped(c)
+			}
+			w2 := mapf(s.w, func(v float64) float64 { return rounding(c)(v * v) })
+			d := c.With(map[string]any{"weight": c.FloatTensor(w2, []int{len(w2)})}, nil)
+			return s.rescaled(c, d, func(int) float64 { return 1 }, s.weightSum())
+		}},
+	{"sce_weight_by_target_class", "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.",
+		sce, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			if s.idx == nil || s.w == nil {
+				return adapter.Shipped(c)
+			}
+			return s.rescaled(c, c.With(map[string]any{"weight": nil}, nil), s.wy, s.weightSum())
+		}},
+	{"sce_weighted_mean_by_count", "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.",
+		sce, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			return s.rescaled(c, c, func(int) float64 { return 1 }, s.count(false))
+		}},
+	{"sce_ignored_in_denominator", "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).",
+		sce, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			return s.rescaled(c, c, func(int) float64 { return 1 }, s.weightSum()+s.count(true))
+		}},
+	{"sce_ignore_index_gathered", "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+			s := readSCE(c)
+			if s.idx == nil || s.k == 0 {
+				return nil
+			}
+			t := mapi(s.idx, func(y int) int {
+				if y == s.ignore {
+					return ((y % s.k) + s.k) % s.k
+				}
+				return y
+			})
+			return c.With(map[string]any{"ignore_index": math.MinInt32},
+				map[string]any{"target": adapter.IntTensor(t, s.tshape)})
+		})},
+	{"sce_all_ignored_zero", "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.",
+		sce, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			if s := readSCE(c); s.red == "mean" && s.denominator() == 0 {
+				return make([]float64, len(r.Data))
+			}
+			return nil
+		})},
+	{"sce_target_off_by_one", "class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from Lua, R or Julia.",
+		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+			s := readSCE(c)
+			if s.idx == nil {
+				return nil
+			}
+			t := mapi(s.idx, func(y int) int {
+				switch {
+				case y == s.ignore:
+					return y
+				case y == 0:
+					return s.k - 1
+				}
+				return y - 1
+			})
+			return c.With(nil, map[string]any{"target": adapter.IntTensor(t, s.tshape)})
+		})},
+	{"sce_grad_wrong_sign", "the gradient with the wrong sign, y - softmax instead of softmax - y.",
+		[]string{"softmax_cross_entropy_grad"}, negated},
+	{"sce_grad_not_divided", "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).",
+		[]string{"softmax_cross_entropy_grad"}, func(c *adapter.Case) adapter.Result {
+			s := readSCE(c)
+			return s.rescaled(c, c, func(int) float64 { return 1 }, 1)
+		}},
+	{"sce_grad_ignores_smoothing", "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).",
+		[]string{"softmax_cross_entropy_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			return c.With(map[string]any{"label_smoothing": nil}, nil)
+		})},
+	{"bce_logits_grad_not_divided", "the gradient of the mean not divided by the number of elements.",
+		[]string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			return c.With(map[string]any{"reduction": "sum"}, nil)
+		})},
+	{"bce_logits_grad_wrong_sign", "the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.",
+		[]string{"binary_cross_entropy_with_logits_grad"}, negated},
+	{"bce_logits_grad_pos_weight_ignored", "the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).",
+		[]string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			return c.With(map[string]any{"pos_weight": nil}, nil)
+		})},
+	{"sigmoid_mse_grad_missing_derivative", "the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the cross-entropy gradient (the comparison the seed makes).",
+		[]string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			z, _, _ := c.Floats("z", false)
+			y, _, _ := c.Floats("y", false)
+			rd := rounding(c)
+			return mapIdx(z, func(i int, v float64) float64 { return rd(rd(xent.Sigmoid(v)) - y[i]) })
+		})},
+	{"bce_logits_naive", "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
+		[]string{"binary_cross_entropy_with_logits"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			z, shape, _ := c.Floats("z", false)
+			y, _, _ := c.Floats("y", false)
+			w, pw := broadcast(c, "weight", shape), broadcast(c, "pos_weight", shape)
+			rd := rounding(c)
+			l := mapIdx(z, func(i int, v float64) float64 {
+				p := rd(1 / rd(1+rd(math.Exp(-v))))
+				pos := rd(rd(pw[i]*y[i]) * rd(math.Log(p)))
+				neg := rd(rd(1-y[i]) * rd(math.Log(rd(1-p))))
+				return rd(-w[i] * rd(pos+neg))
+			})
+			return reduceVals(l, reduction(c), float64(len(l)))
+		})},
+	{"bce_logits_pos_weight_on_negative", "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
+		[]string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			// w (y sp(-z) + pw (1 - y) sp(z)) is the shipped loss of -z against 1 - y.
+			z, shape, _ := c.Floats("z", false)
+			y, _, _ := c.Floats("y", false)
+			neg := func(v float64) float64 { return -v }
+			return c.With(nil, map[string]any{"z": c.FloatTensor(mapf(z, neg), shape),
+				"y": c.FloatTensor(mapf(y, func(v float64) float64 { return 1 - v }), shape)})
+		})},
+	{"bce_logits_pos_weight_on_both", "pos_weight applied like weight, to both terms, instead of to the positive term only.",
+		[]string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			_, shape, _ := c.Floats("z", false)
+			if !c.Has("pos_weight") {
+				return nil
+			}
+			w, pw := broadcast(c, "weight", shape), broadcast(c, "pos_weight", shape)
+			ww := mapIdx(w, func(i int, v float64) float64 { return rounding(c)(v * pw[i]) })
+			return c.With(map[string]any{"weight": c.FloatTensor(ww, shape), "pos_weight": nil}, nil)
+		})},
+	{"focal_alpha_by_prediction", "alpha indexed by the predicted class (argmax of the logits) instead of the target class.",
+		[]string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			alpha, _, ok := c.Floats("alpha", true)
+			x, shape, _ := c.Floats("logits", false)
+			if !ok {
+				return nil
+			}
+			l := perElement(c.With(map[string]any{"alpha": nil}, nil))
+			k := shape[1]
+			l = mapIdx(l, func(n int, v float64) float64 {
+				row := x[n*k : (n+1)*k]
+				best := 0
+				for j, xv := range row {
+					if xv > row[best] {
+						best = j
+					}
+				}
+				return rounding(c)(v * alpha[best])
+			})
+			return reduceVals(l, reduction(c), float64(len(l)))
+		})},
+	{"focal_gamma_on_p", "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
+		[]string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			gamma := floatParamOr(c, "gamma", 2)
+			nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
+			alpha, _, ok := c.Floats("alpha", true)
+			t, _, _ := c.Ints("target")
+			l := mapIdx(nll, func(n int, v float64) float64 {
+				a := 1.0
+				if ok {
+					a = alpha[t[n]]
+				}
+				return rounding(c)(a * math.Pow(math.Exp(-v), gamma) * v)
+			})
+			return reduceVals(l, reduction(c), float64(len(l)))
+		})},
+	{"sigmoid_focal_alpha_swapped", "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).",
+		[]string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			if c.Has("alpha") && !c.Param("alpha", new(any)) {
+				return nil // alpha = null: no weighting to swap
+			}
+			a := floatParamOr(c, "alpha", 0.25)
+			return c.With(map[string]any{"alpha": adapter.FormatHex(1-a, c.Bits())}, nil)
+		})},
+	{"sigmoid_focal_alpha_null_applied", "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).",
+		[]string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
+			if !c.Has("alpha") || c.Param("alpha", new(any)) {
+				return nil
+			}
+			return c.With(map[string]any{"alpha": "0x1p-2"}, nil)
+		})},
+	{"sigmoid_focal_gamma_on_p", "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.",
+		[]string{"sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			// ce (1 - p_t)^gamma with p_t = exp(-ce) replaced by ce p_t^gamma: rebuild from gamma = 0.
+			gamma := floatParamOr(c, "gamma", 2)
+			weighted := perElement(c.With(map[string]any{"gamma": "0x0p+0"}, nil))
+			ce := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
+			l := mapIdx(weighted, func(i int, v float64) float64 { return rounding(c)(v * math.Pow(math.Exp(-ce[i]), gamma)) })
+			return reduceVals(l, reduction(c), float64(len(l)))
+		})},
+	{"float32_accumulation", "sums accumulated in float32 (a float32 accumulator left in the float64 path).",
+		summing, float64Only(summed(func(t []float64) float64 {
+			var s float32
+			for _, v := range t {
+				s += float32(v)
+			}
+			return float64(s)
+		}))},
+	{"naive_sequential_sum", "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.",
+		summing, float64Only(summed(func(t []float64) float64 { return plainSum(t, func(v float64) float64 { return v }) }))},
+}
+
+// activate installs the mutant name as the adapter's override; false for an unknown name.
+func activate(name string) bool {
+	i := slices.IndexFunc(mutants, func(m mutant) bool { return m.name == name })
+	if i < 0 {
+		return false
+	}
+	m := mutants[i]
+	adapter.Override = func(c *adapter.Case) (adapter.Result, bool) {
+		if !slices.Contains(m.functions, c.Function) {
+			return adapter.Result{}, false
+		}
+		return m.answer(c), true
+	}
+	return true
+}
+
+// catalogue is the --list-mutants answer.
+func catalogue() map[string]any {
+	list := make([]map[string]any, len(mutants))
+	for i, m := range mutants {
+		list[i] = map[string]any{"name": m.name, "description": m.description, "functions": m.functions}
+	}
+	return map[string]any{"mutants": list}
+}
+
+// unknownMutant is the start refusal for an unknown XENT_MUTANT (worded as the Python adapter's).
+func unknownMutant(name string) string {
+	return fmt.Sprintf("XENT_MUTANT=%s is not a known mutant of xent-go (%d known; `xent-adapter --list-mutants` lists them)",
+		pyRepr(name), len(mutants))
+}
+
+// pyRepr quotes s as Python's repr does for plain text.
+func pyRepr(s string) string {
+	q := strconv.Quote(s)
+	return "'" + q[1:len(q)-1] + "'"
+}
+
+// ------------------------------------------------------------------ building blocks
+
+// values answers with f's values in the shipped result's shape (shipped errors pass through; a nil
+// slice keeps the shipped values).
+func values(f func(c *adapter.Case, r adapter.Result) []float64) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		r := adapter.Shipped(c)
+		if r.ErrKind != "" {
+			return r
+		}
+		if d := f(c, r); d != nil {
+			r.Data = d
+		}
+		return r
+	}
+}
+
+// rewrite answers with the shipped function on the case f makes (nil: the case unchanged), after the
+// shipped function accepted the original; a rewritten case that is rejected gives NaN values.
+func rewrite(f func(c *adapter.Case) *adapter.Case) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		r := adapter.Shipped(c)
+		if r.ErrKind != "" {
+			return r
+		}
+		d := f(c)
+		if d == nil {
+			return r
+		}
+		if m := adapter.Shipped(d); m.ErrKind == "" {
+			return m
+		}
+		r.Data = mapf(r.Data, func(float64) float64 { return math.NaN() })
+		return r
+	}
+}
+
+func negated(c *adapter.Case) adapter.Result {
+	return values(func(c *adapter.Case, r adapter.Result) []float64 {
+		return mapf(r.Data, func(v float64) float64 { return -v })
+	})(c)
+}
+
+// elementwise answers with f applied to every element of z.
+func elementwise(f func(rd func(float64) float64, z float64) float64) func(*adapter.Case) adapter.Result {
+	return values(func(c *adapter.Case, r adapter.Result) []float64 {
+		z, _, _ := c.Floats("z", false)
+		return mapf(z, func(v float64) float64 { return f(rounding(c), v) })
+	})
+}
+
+// float64Only applies f to float64 cases; float32 cases get the shipped answer.
+func float64Only(f func(*adapter.Case) adapter.Result) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		if c.Bits() == 32 {
+			return adapter.Shipped(c)
+		}
+		return f(c)
+	}
+}
+
+// summed answers logsumexp, entropy and nll_from_probs with their sums formed by sum.
+func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
+	return values(func(c *adapter.Case, r adapter.Result) []float64 {
+		switch c.Function {
+		case "logsumexp":
+			x, _, _ := c.Floats("x", false)
+			a, s := shiftedSum(x, func(v float64) float64 { return v }, sum)
+			if math.IsInf(a, 0) || math.IsNaN(a) {
+				return nil
+			}
+			return []float64{a + math.Log1p(s)}
+		case "entropy":
+			p, _, _ := c.Floats("p", false)
+			h := -sum(mapf(p, func(v float64) float64 {
+				if v == 0 {
+					return 0
+				}
+				return v * math.Log(v)
+			}))
+			if s := ""; c.Param("base", &s) && s == "2" {
+				h /= math.Ln2
+			}
+			return []float64{h}
+		}
+		if red := reduction(c); red != "none" {
+			l := perElement(c)
+			s := sum(l)
+			if red == "mean" {
+				s /= float64(len(l))
+			}
+			return []float64{s}
+		}
+		return nil
+	})
+}
+
+// bceClip clips p with clip and disables the shipped clip (epsilon 0).
+func bceClip(clip func(p, eps float64) float64) func(*adapter.Case) *adapter.Case {
+	return func(c *adapter.Case) *adapter.Case {
+		p, shape, _ := c.Floats("p", false)
+		eps := floatParamOr(c, "epsilon", 1e-15)
+		q := mapf(p, func(v float64) float64 { return rounding(c)(clip(v, eps)) })
+		return c.With(map[string]any{"epsilon": "0x0p+0"}, map[string]any{"p": c.FloatTensor(q, shape)})
+	}
+}
+
+func swap(a, b string) func(*adapter.Case) *adapter.Case {
+	return func(c *adapter.Case) *adapter.Case {
+		return c.With(nil, map[string]any{a: c.Inputs[b], b: c.Inputs[a]})
+	}
+}
+
+// other runs the shipped function fn on the case's inputs (softmax or logsumexp of x).
+func other(c *adapter.Case, fn string) adapter.Result {
+	d := *c
+	d.Function = fn
+	return adapter.Shipped(&d)
+}
+
+// perElement returns the shipped unreduced losses of the case.
+func perElement(c *adapter.Case) []float64 {
+	return adapter.Shipped(c.With(map[string]any{"reduction": "none"}, nil)).Data
+}
+
+// reduction returns the case's effective reduction.
+func reduction(c *adapter.Case) string {
+	var s string
+	if c.Param("reduction", &s) {
+		return s
+	}
+	if c.Function == "sigmoid_focal_loss" {
+		return "none"
+	}
+	return "mean"
+}
+
+func reduceVals(l []float64, red string, den float64) []float64 {
+	switch red {
+	case "sum":
+		return []float64{compensated(l)}
+	case "mean":
+		return []float64{compensated(l) / den}
+	}
+	return l
+}
+
+func floatParamOr(c *adapter.Case, name string, def float64) float64 {
+	if v, ok := c.FloatParam(name); ok {
+		return v
+	}
+	return rounding(c)(def)
+}
+
+// broadcast returns the [C] or full-shape parameter name as a full-shape slice (ones when absent).
+func broadcast(c *adapter.Case, name string, shape []int) []float64 {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	w, _, ok := c.Floats(name, true)
+	out := make([]float64, n)
+	for i := range out {
+		switch {
+		case !ok:
+			out[i] = 1
+		case len(w) == n:
+			out[i] = w[i]
+		default:
+			out[i] = w[i%len(w)]
+		}
+	}
+	return out
+}
+
+// rounding returns rounding to the case's dtype.
+func rounding(c *adapter.Case) func(float64) float64 {
+	if c.Bits() == 32 {
+		return func(v float64) float64 { return float64(float32(v)) }
+	}
+	return func(v float64) float64 { return v }
+}
+
+// shiftedSum returns the maximum a of x and sum of exp(x_i - a) over i other than the first maximum.
+func shiftedSum(x []float64, rd func(float64) float64, sum func([]float64) float64) (float64, float64) {
+	if len(x) == 0 {
+		return math.NaN(), 0
+	}
+	k := 0
+	for i, v := range x {
+		if v > x[k] {
+			k = i
+		}
+	}
+	var e []float64
+	for i, v := range x {
+		if i != k {
+			e = append(e, rd(math.Exp(rd(v-x[k]))))
+		}
+	}
+	return x[k], rd(sum(e))
+}
+
+func plainSum(t []float64, rd func(float64) float64) float64 {
+	s := 0.0
+	for _, v := range t {
+		s = rd(s + v)
+	}
+	return s
+}
+
+// compensated is Neumaier's sum (the mutants' own reductions are accurate: only the modelled
+// mistake should differ).
+func compensated(t []float64) float64 {
+	var s, comp float64
+	for _, v := range t {
+		u := s + v
+		if math.Abs(s) >= math.Abs(v) {
+			comp += (s - u) + v
+		} else {
+			comp += (v - u) + s
+		}
+		s = u
+	}
+	return s + comp
+}
+
+func mapf(x []float64, f func(float64) float64) []float64 {
+	return mapIdx(x, func(_ int, v float64) float64 { return f(v) })
+}
+
+func mapIdx(x []float64, f func(int, float64) float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = f(i, v)
+	}
+	return out
+}
+
+func mapi(x []int, f func(int) int) []int {
+	out := make([]int, len(x))
+	for i, v := range x {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// ------------------------------------------------------------------ softmax cross-entropy
+
+// sceCase is a softmax_cross_entropy(_grad) case as the mutants read it.
+type sceCase struct {
+	idx     []int // nil for probability targets
+	tshape  []int
+	lshape  []int
+	w       []float64 // nil when absent
+	ignore  int
+	eps     float64
+	mode    string
+	red     string
+	k, d    int // classes, positions per sample
+	gradFor bool
+}
+
+func readSCE(c *adapter.Case) sceCase {
+	s := sceCase{ignore: -100, mode: "uniform", red: reduction(c), d: 1, gradFor: c.Function == "softmax_cross_entropy_grad"}
+	_, s.lshape, _ = c.Floats("logits", false)
+	if len(s.lshape) >= 2 {
+		s.k = s.lshape[1]
+		for _, v := range s.lshape[2:] {
+			s.d *= v
+		}
+	}
+	s.idx, s.tshape, _ = c.Ints("target")
+	s.w, _, _ = c.Floats("weight", true)
+	c.Param("ignore_index", &s.ignore)
+	c.Param("label_smoothing_mode", &s.mode)
+	s.eps, _ = c.FloatParam("label_smoothing")
+	return s
+}
+
+// wy returns the weight of position pos's target (0 when ignored).
+func (s sceCase) wy(pos int) float64 {
+	y := s.idx[pos]
+	switch {
+	case y == s.ignore:
+		return 0
+	case s.w == nil:
+		return 1
+	}
+	return s.w[y]
+}
+
+// weightSum is the shipped mean's denominator for index targets (positions for probabilities).
+func (s sceCase) weightSum() float64 {
+	if s.idx == nil {
+		return s.count(false)
+	}
+	var t []float64
+	for pos := range s.idx {
+		t = append(t, s.wy(pos))
+	}
+	return compensated(t)
+}
+
+func (s sceCase) denominator() float64 { return s.weightSum() }
+
+// count returns the number of non-ignored positions (ignored ones with ignored true).
+func (s sceCase) count(ignored bool) float64 {
+	if s.idx == nil {
+		if ignored {
+			return 0
+		}
+		return float64(positions(s.lshape))
+	}
+	n := 0
+	for _, y := range s.idx {
+		if (y == s.ignore) == ignored {
+			n++
+		}
+	}
+	return float64(n)
+}
+
+func positions(shape []int) int {
+	n := 1
+	for i, v := range shape {
+		if i != 1 {
+			n *= v
+		}
+	}
+	return n
+}
+
+// rescaled answers c from the shipped unreduced result of d (per-position losses, or the gradient
+// of the sum), position pos multiplied by f(pos), then reduced with den as the mean's denominator.
+func (s sceCase) rescaled(c, d *adapter.Case, f func(pos int) float64, den float64) adapter.Result {
+	r := adapter.Shipped(c)
+	if r.ErrKind != "" || s.k == 0 {
+		return r
+	}
+	vals := adapter.Shipped(d.With(map[string]any{"reduction": "none"}, nil)).Data
+	if s.gradFor {
+		vals = mapIdx(vals, func(i int, v float64) float64 {
+			pos := i/(s.k*s.d)*s.d + i%s.d
+			v *= f(pos)
+			if s.red == "mean" {
+				v /= den
+			}
+			return rounding(c)(v)
+		})
+		r.Data = vals
+		return r
+	}
+	vals = mapIdx(vals, func(pos int, v float64) float64 { return v * f(pos) })
+	r.Data = mapf(reduceVals(vals, s.red, den), rounding(c))
+	return r
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xent-conformance/xent/go/internal/adapter"
+)
+
+func TestCatalogueNamesAreUniqueAndFunctionsKnown(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range mutants {
+		if seen[m.name] {
+			t.Errorf("duplicate mutant %q", m.name)
+		}
+		seen[m.name] = true
+		if m.description == "" || len(m.functions) == 0 {
+			t.Errorf("mutant %q has no description or no functions", m.name)
+		}
+		for _, f := range m.functions {
+			if !slices.Contains(adapter.Functions, f) {
+				t.Errorf("mutant %q names unknown function %q", m.name, f)
+			}
+		}
+	}
+	b, err := json.Marshal(catalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Mutants []struct {
+			Name      string   `json:"name"`
+			Functions []string `json:"functions"`
+		} `json:"mutants"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Mutants) != len(mutants) {
+		t.Fatalf("catalogue JSON %s does not list the %d mutants (%v)", b, len(mutants), err)
+	}
+}
+
+func TestUnknownMutantRefusesStart(t *testing.T) {
+	if activate("no_such_mutant") {
+		t.Fatal("an unknown mutant was activated")
+	}
+	startRefusal = unknownMutant("no_such_mutant")
+	defer func() { startRefusal = "" }()
+	var out, logs bytes.Buffer
+	serve(strings.NewReader(`{"cmd":"start","version":1}`+"\n"), &out, &logs)
+	var ans struct {
+		Error struct{ Kind, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ans); err != nil {
+		t.Fatalf("answer %q: %v", out.String(), err)
+	}
+	if ans.Error.Kind != "unsupported_version" || !strings.HasPrefix(ans.Error.Message, "XENT_MUTANT='no_such_mutant' is not a known mutant") {
+		t.Errorf("start answered %+v", ans.Error)
+	}
+}
+
+// A gradient case that sce_grad_wrong_sign changes, and an invalid one whose error it must keep.
+const (
+	gradCase    = `{"id":"g","function":"softmax_cross_entropy_grad","dtype":"float64","params":{},"inputs":{"logits":{"dtype":"float64","shape":[1,2],"data":["0x0p+0","0x1p+0"]},"target":{"dtype":"int64","shape":[1],"data":[0]}}}`
+	badGradCase = `{"id":"b","function":"softmax_cross_entropy_grad","dtype":"float64","params":{},"inputs":{"logits":{"dtype":"float64","shape":[1,2],"data":["0x0p+0","0x1p+0"]},"target":{"dtype":"int64","shape":[1],"data":[5]}}}`
+)
+
+func runCase(t *testing.T, raw string) adapter.Result {
+	t.Helper()
+	var c adapter.Case
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	return adapter.Run(&c)
+}
+
+func TestMutantOnlyChangesValues(t *testing.T) {
+	if adapter.Override != nil {
+		t.Fatal("an override is installed without XENT_MUTANT")
+	}
+	shipped, bad := runCase(t, gradCase), runCase(t, badGradCase)
+	if !activate("sce_grad_wrong_sign") {
+		t.Fatal("sce_grad_wrong_sign is not in the catalogue")
+	}
+	defer func() { adapter.Override = nil }()
+	mutated := runCase(t, gradCase)
+	for i, v := range shipped.Data {
+		if v == 0 || mutated.Data[i] != -v {
+			t.Errorf("grad[%d]: shipped %v, mutant %v (want the negation of a non-zero value)", i, v, mutated.Data[i])
+		}
+	}
+	if got := runCase(t, badGradCase); got.ErrKind != bad.ErrKind || bad.ErrKind != "index_out_of_range" {
+		t.Errorf("mutant error %q, shipped %q (want index_out_of_range for both)", got.ErrKind, bad.ErrKind)
+	}
+	adapter.Override = nil
+	if again := runCase(t, gradCase); !slices.Equal(again.Data, shipped.Data) {
+		t.Errorf("without the override: %v, shipped %v", again.Data, shipped.Data)
+	}
+}
