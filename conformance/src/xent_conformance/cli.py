@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     combined.register(commands)
     from .mutants import register as register_mutants; register_mutants(commands)  # noqa: E702
     from .fuzz import register as register_fuzz; register_fuzz(commands)  # noqa: E702
+    from .leaderboard import register as register_leaderboard; register_leaderboard(commands)  # noqa: E702
     return parser
 
 

@@ -1,0 +1,150 @@
+"""Harness JSON reports (`xent-conformance run --report-json`) read into leaderboard cells.
+
+One cell is function x implementation x dtype. Statuses are taken at one tolerance level for every
+implementation alike (`statusByLevel`, default `accurate`), whatever level decided each run's exit code.
+An error answer of kind ``unsupported`` (a framework adapter saying its library cannot express that
+case; the protocol has no per-case kind for it, so the harness counts it as failed) is re-counted here
+as unsupported.
+"""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("passed", "acceptable", "failed", "errored", "unsupported")
+UNSUPPORTED_KIND = "unsupported"
+
+
+class ReportError(ValueError):
+    """A file that is not a harness JSON report."""
+
+
+@dataclass
+class Vector:
+    """What the leaderboard keeps of one judged vector."""
+    tc_id: int
+    status: str
+    ulp: float | None           # the vector's max ulp error (finite expected and result only)
+    scaled: float | None        # the vector's max error / bound at the level
+    flags: tuple[str, ...] = ()
+    missed_error: bool = False  # failed although an error was expected (a value or another kind came back)
+
+
+@dataclass
+class Cell:
+    impl: str
+    function: str
+    dtype: str
+    vectors: dict[int, Vector] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = {s: 0 for s in STATUSES}
+        for v in self.vectors.values():
+            c[v.status] += 1
+        return c
+
+    @property
+    def missed_errors(self) -> int:
+        return sum(v.missed_error for v in self.vectors.values())
+
+    @property
+    def supported(self) -> int:
+        return len(self.vectors) - self.counts["unsupported"]
+
+    def ulps(self) -> list[float]:
+        return [v.ulp for v in self.vectors.values() if v.ulp is not None]
+
+    @property
+    def max_ulp(self) -> float | None:
+        u = self.ulps()
+        return max(u) if u else None
+
+    @property
+    def median_ulp(self) -> float | None:
+        u = self.ulps()
+        return statistics.median(u) if u else None
+
+    @property
+    def max_scaled(self) -> float | None:
+        s = [v.scaled for v in self.vectors.values() if v.scaled is not None]
+        return max(s) if s else None
+
+    @property
+    def worst(self) -> Vector | None:
+        """The worst vector: a failed one first (one with no measurable error, such as NaN for a value,
+        counts as infinitely bad), then the largest error relative to its bound, then the larger ulp."""
+        def badness(v: Vector) -> tuple:
+            failed = v.status in ("failed", "errored")
+            scaled = v.scaled if v.scaled is not None else (math.inf if failed else -1.0)
+            return (failed, scaled, v.ulp or 0.0, -v.tc_id)
+        judged = [v for v in self.vectors.values() if v.status != "unsupported"]
+        return max(judged, key=badness) if judged else None
+
+
+@dataclass
+class Run:
+    """One implementation's report."""
+    label: str
+    name: str
+    version: str
+    elapsed: float | None
+    verdict: str
+    start_error: str | None
+    cells: dict[tuple[str, str], Cell]
+
+
+def _float(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)  # the report writes inf and nan as strings
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def _vector(result: dict[str, Any], level: str) -> Vector:
+    status = (result.get("statusByLevel") or {}).get(level, result.get("status"))
+    got = result.get("got")
+    if status == "failed" and isinstance(got, dict) and got.get("kind") == UNSUPPORTED_KIND:
+        status = "unsupported"
+    if status not in STATUSES:
+        raise ReportError(f"unknown status {status!r}")
+    expected = result.get("expected")
+    missed = status == "failed" and isinstance(expected, dict) and "error" in expected
+    return Vector(tc_id=int(result["tcId"]), status=status, ulp=_float(result.get("maxUlp")),
+                  scaled=_float((result.get("maxScaledError") or {}).get(level)),
+                  flags=tuple(result.get("flags") or ()), missed_error=missed)
+
+
+def parse_report(data: dict[str, Any], label: str | None = None, level: str = "accurate") -> Run:
+    """A harness report (the dict `--report-json` writes) as a Run."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ReportError("not a harness JSON report (no 'results' list)")
+    impl = data.get("implementation") or {}
+    label = label or impl.get("name") or impl.get("impl") or "?"
+    cells: dict[tuple[str, str], Cell] = {}
+    for r in data["results"]:
+        key = (r["function"], r["dtype"])
+        cell = cells.setdefault(key, Cell(label, *key))
+        v = _vector(r, level)
+        cell.vectors[v.tc_id] = v
+    return Run(label=label, name=str(impl.get("name") or label), version=str(impl.get("version") or ""),
+               elapsed=_float(data.get("elapsedSeconds")), verdict=str(data.get("verdict", "")),
+               start_error=data.get("startError"), cells=cells)
+
+
+def load_report(path: str | Path, label: str | None = None, level: str = "accurate") -> Run:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: {exc}") from None
+    try:
+        return parse_report(data, label, level)
+    except (KeyError, TypeError, ReportError) as exc:
+        raise ReportError(f"{path}: {exc}") from None

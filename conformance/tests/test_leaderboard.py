@@ -1,0 +1,139 @@
+"""The leaderboard's table, comparison and outputs, on small synthetic harness reports (no framework needed)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from xent_conformance.cli import main
+from xent_conformance.leaderboard import Board, write
+from xent_conformance.leaderboard.data import ReportError, load_report, parse_report
+from xent_conformance.leaderboard.render import matrix_rows, to_markdown
+
+
+def result(tc, status="passed", ulp=None, scaled=None, function="softmax", dtype="float64", **extra):
+    r = {"id": f"{function}/{dtype}/{tc}", "function": function, "dtype": dtype, "tcId": tc, "status": status,
+         "statusByLevel": {"accurate": status, "compatible": extra.pop("compatible", status)}}
+    if ulp is not None:
+        r["maxUlp"] = ulp
+    if scaled is not None:
+        r["maxScaledError"] = {"accurate": scaled, "compatible": scaled}
+    r.update(extra)
+    return r
+
+
+def report(name, results, elapsed=1.5):
+    return {"implementation": {"impl": name, "name": name, "version": "1"}, "verdict": "X",
+            "elapsedSeconds": elapsed, "results": results}
+
+
+OURS = report("ours", [result(1, ulp=0.5, scaled=0.25), result(2, ulp=1.0, scaled=0.5),
+                       result(3, ulp=0.0, scaled=0.0),
+                       result(4, status="passed"),  # an expected error kind came back: no ulp
+                       result(1, ulp=0.4, scaled=0.2, function="sigmoid")])
+THEIRS = report("theirs", [
+    result(1, ulp=3.0, scaled=1.5, status="failed"), result(2, ulp=0.5, scaled=0.25),
+    result(3, status="failed", got={"kind": "unsupported", "message": "unsupported: no such option"}),
+    result(4, status="failed", expected={"error": "invalid_shape"}, got={"dtype": "float64"})])
+
+
+def runs():
+    return parse_report(OURS, "ours"), parse_report(THEIRS, "theirs")
+
+
+def test_cell_counts_recount_unsupported_answers_and_missed_errors():
+    _, theirs = runs()
+    cell = theirs.cells[("softmax", "float64")]
+    assert cell.counts == {"passed": 1, "acceptable": 0, "failed": 2, "errored": 0, "unsupported": 1}
+    assert cell.missed_errors == 1
+    assert cell.max_ulp == 3.0 and cell.median_ulp == 1.75
+    assert cell.worst.tc_id == 4  # a failure with no measurable error is the worst
+
+
+def test_worst_is_the_vector_nearest_its_bound_when_nothing_fails():
+    ours, _ = runs()
+    cell = ours.cells[("softmax", "float64")]
+    assert cell.worst.tc_id == 2 and cell.max_scaled == 0.5 and cell.median_ulp == 0.5
+
+
+def test_statuses_are_taken_at_the_chosen_level():
+    data = report("x", [result(1, status="failed", compatible="passed", ulp=9.0, scaled=3.0)])
+    assert parse_report(data, level="accurate").cells[("softmax", "float64")].counts["failed"] == 1
+    assert parse_report(data, level="compatible").cells[("softmax", "float64")].counts["passed"] == 1
+
+
+def test_ours_above_a_framework_is_listed_with_both_numbers():
+    ours, theirs = runs()
+    board = Board([ours], [theirs])
+    # common vectors with ulps: tcId 1 (0.5 vs 3.0) and 2 (1.0 vs 0.5): ours max 1.0 <= 3.0 -> at or below
+    assert board.shortfalls == [] and board.compared == 1
+    worse = parse_report(report("theirs", [result(1, ulp=0.1, scaled=0.05), result(2, ulp=0.2, scaled=0.1)]))
+    board = Board([ours], [worse])
+    (s,) = board.shortfalls
+    assert (s.function, s.ours_max_ulp, s.framework_max_ulp, s.ours_worst_tc, s.common) == ("softmax", 1.0, 0.2, 2, 2)
+    assert "No, not everywhere" in board.verdict() and "max ulp 1 vs 0.2 on 2 common" in s.describe()
+
+
+def test_a_failure_where_the_framework_passes_is_a_shortfall():
+    ours = parse_report(report("ours", [result(1, status="failed", ulp=0.1, scaled=2.0)]))
+    theirs = parse_report(report("theirs", [result(1, ulp=0.3, scaled=0.5)]))
+    (s,) = Board([ours], [theirs]).shortfalls
+    assert s.regressions == [1]
+
+
+def test_far_from_rounding_skips_cancellation_vectors():
+    ours = parse_report(report("ours", [result(1, ulp=50.0, scaled=0.1, flags=["Cancellation"]),
+                                        result(2, ulp=3.0, scaled=0.5)]))
+    assert Board([ours], []).far == []
+    ours = parse_report(report("ours", [result(1, ulp=5.0, scaled=0.9)]))
+    (n,) = Board([ours], []).far
+    assert (n.impl, n.max_ulp, n.tc_id) == ("ours", 5.0, 1)
+
+
+def test_markdown_has_summary_matrix_and_full_table():
+    ours, theirs = runs()
+    md = to_markdown(Board([ours], [theirs], skipped={"jax": "jax not installed"}))
+    assert "**Yes**" in md and "jax**" in md and "not run: jax not installed" in md
+    assert "| softmax | float64 | theirs | 1 | 0 | 2 (1) | 0 | 1 | 3 | 1.75 | 1.5 | 4 |" in md
+    header, rows = matrix_rows(Board([ours], [theirs]))
+    assert header == ["function", "dtype", "ours", "theirs"]
+    assert rows == [["sigmoid", "float64", "0.4", ""], ["softmax", "float64", "1", "3 (2 failed)"]]
+
+
+def test_infinite_and_nan_ulps_from_the_json_strings_are_read():
+    data = report("x", [result(1, ulp="inf", scaled="inf", status="failed"), result(2, ulp="nan", scaled=0.5)])
+    cell = parse_report(data).cells[("softmax", "float64")]
+    assert cell.max_ulp == float("inf") and cell.max_scaled == float("inf") and cell.worst.tc_id == 1
+
+
+def test_not_a_report_is_rejected(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(ReportError):
+        load_report(bad)
+
+
+def test_cli_writes_markdown_and_html_from_reports(tmp_path):
+    for name, data in (("ours", OURS), ("theirs", THEIRS)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    code = main(["leaderboard", "--ours", str(tmp_path / "ours.json"), "--framework", str(tmp_path / "theirs.json"),
+                 "--out", str(out)])
+    assert code == 0
+    assert "| softmax | float64 | ours |" in (out / "leaderboard.md").read_text()
+    page = (out / "leaderboard.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<table>" in page and 'src="http' not in page
+
+
+def test_cli_without_reports_is_a_usage_error(tmp_path):
+    assert main(["leaderboard", "--out", str(tmp_path)]) == 64
+
+
+def test_pictures_are_written_and_inlined(tmp_path):
+    pytest.importorskip("matplotlib")
+    ours, theirs = runs()
+    written = {p.name for p in write(Board([ours], [theirs]), tmp_path)}
+    assert {"heatmap.png", "heatmap.svg", "histograms.png", "histograms.svg", "leaderboard.html"} <= written
+    page = (tmp_path / "leaderboard.html").read_text()
+    assert page.count("<svg") == 2 and "<?xml" not in page
+    assert "![max ulp error heatmap](heatmap.png)" in (tmp_path / "leaderboard.md").read_text()

@@ -1,0 +1,174 @@
+"""JAX and optax on CPU as a reference point. Run as ``python -m xent_frameworks.jax``.
+
+64-bit mode is on, so float64 vectors run in float64 and float32 vectors in float32. Mappings:
+
+* logsumexp, softmax, log_softmax, sigmoid, log_sigmoid, softplus: ``jax.nn``.
+* entropy, cross_entropy: ``jax.scipy.special.entr`` / ``xlogy`` summed (base e, epsilon 0 only).
+* kl_divergence: ``optax.losses.kl_divergence(log q, p)``.
+* softmax_cross_entropy(_grad): ``optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=1)``
+  for class indices, ``optax.softmax_cross_entropy(logits, labels, axis=1)`` for probabilities, and
+  ``optax.smooth_labels`` for uniform label smoothing (on the one-hot labels for class indices). optax
+  returns per-example losses: the reduction is ``jnp.mean`` / ``jnp.sum``, as an optax user writes it.
+  optax has no class weights, no ignore_index and no off_target smoothing: unsupported when used.
+* binary_cross_entropy_with_logits(_grad): ``optax.sigmoid_binary_cross_entropy`` (no weight, no
+  pos_weight: unsupported when given).
+* sigmoid_focal_loss: ``optax.sigmoid_focal_loss(alpha=, gamma=)``.
+
+Gradients are ``jax.grad`` of the reduced loss (of its sum for reduction 'none'). Every case runs
+under ``jax.jit`` (see ``_jitted``).
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import jax.scipy.special as jsp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+from .protocol import Library, Unsupported, natural_log_only, reduce, serve_and_exit  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+NAME = "jax-optax"
+
+
+def _reduce(loss, reduction):
+    return reduce(loss, reduction, jnp.mean, jnp.sum)
+
+
+def entropy(p, base="e"):
+    natural_log_only(base)
+    return jnp.sum(jsp.entr(p))
+
+
+def cross_entropy(p, q, base="e", epsilon=0.0):
+    natural_log_only(base)
+    if epsilon != 0:
+        raise Unsupported("epsilon > 0: no clipped cross-entropy between distributions in JAX/optax")
+    return -jnp.sum(jsp.xlogy(p, q))
+
+
+def kl_divergence(p, q, base="e"):
+    natural_log_only(base)
+    return optax.losses.kl_divergence(jnp.log(q), p)
+
+
+def _ce_loss(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
+    """The optax cross-entropy for these options, reduced; raises Unsupported for what optax lacks."""
+    if weight is not None:
+        raise Unsupported("class weights: optax has none")
+    if label_smoothing > 0 and label_smoothing_mode != "uniform":
+        raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: optax.smooth_labels is uniform")
+    if np.issubdtype(target.dtype, np.integer):
+        if np.any(target == ignore_index):
+            raise Unsupported("ignore_index: optax has none")
+        if label_smoothing > 0:
+            labels = jax.nn.one_hot(target, logits.shape[1], axis=1, dtype=logits.dtype)
+            loss = optax.softmax_cross_entropy(logits, optax.smooth_labels(labels, label_smoothing, axis=1), axis=1)
+        else:
+            loss = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(target), axis=1)
+    else:
+        labels = optax.smooth_labels(target, label_smoothing, axis=1) if label_smoothing > 0 else target
+        loss = optax.softmax_cross_entropy(logits, labels, axis=1)
+    return _reduce(loss, reduction)
+
+
+def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                          label_smoothing_mode="uniform", reduction="mean"):
+    return _ce_loss(jnp.asarray(logits), target, weight, ignore_index, label_smoothing, label_smoothing_mode,
+                    reduction)
+
+
+def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                               label_smoothing_mode="uniform", reduction="mean"):
+    return jax.grad(lambda x: jnp.sum(_ce_loss(x, target, weight, ignore_index, label_smoothing,
+                                               label_smoothing_mode, reduction)))(jnp.asarray(logits))
+
+
+def _bce_logits(z, y, weight, pos_weight, reduction):
+    if weight is not None or pos_weight is not None:
+        raise Unsupported("weight / pos_weight: optax.sigmoid_binary_cross_entropy has neither")
+    return _reduce(optax.sigmoid_binary_cross_entropy(z, y), reduction)
+
+
+def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
+    return _bce_logits(jnp.asarray(z), y, weight, pos_weight, reduction)
+
+
+def binary_cross_entropy_with_logits_grad(z, y, weight=None, pos_weight=None, reduction="mean"):
+    return jax.grad(lambda x: jnp.sum(_bce_logits(x, y, weight, pos_weight, reduction)))(jnp.asarray(z))
+
+
+def sigmoid_focal_loss(z, y, alpha=0.25, gamma=2.0, reduction="none"):
+    return _reduce(optax.sigmoid_focal_loss(jnp.asarray(z), y, alpha=alpha, gamma=gamma), reduction)
+
+
+FUNCTIONS = {
+    "logsumexp": lambda x: jax.nn.logsumexp(x),
+    "softmax": lambda x: jax.nn.softmax(x),
+    "log_softmax": lambda x: jax.nn.log_softmax(x),
+    "sigmoid": lambda z: jax.nn.sigmoid(z),
+    "log_sigmoid": lambda z: jax.nn.log_sigmoid(z),
+    "softplus": lambda z: jax.nn.softplus(z),
+    "entropy": entropy,
+    "cross_entropy": cross_entropy,
+    "kl_divergence": kl_divergence,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
+    "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+    "binary_cross_entropy_with_logits_grad": binary_cross_entropy_with_logits_grad,
+    "sigmoid_focal_loss": sigmoid_focal_loss,
+}
+
+
+def library() -> Library:
+    return Library(NAME, f"jax {jax.__version__}, optax {optax.__version__}",
+                   {name: _jitted(name) for name in FUNCTIONS})
+
+
+def _jitted(name):
+    """The function under ``jax.jit``, as JAX code runs in practice, with the float tensors traced.
+
+    Integer targets and scalar parameters stay concrete (the checks for what optax cannot express look at
+    them) and select a compiled function from a cache; jit's own cache then reuses it for equal shapes.
+    Compiling one graph per new shape is several times faster than eager dispatch of each operation.
+    """
+    def call(**kwargs):
+        traced = {k: v for k, v in kwargs.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}
+        fixed = tuple(sorted((k, _Frozen(v) if isinstance(v, np.ndarray) else v)
+                             for k, v in kwargs.items() if k not in traced))
+        return np.asarray(_compiled(name, fixed)(traced))
+    return call
+
+
+class _Frozen:
+    """A hashable integer array (a cache key part); `array` is the array itself."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+        self._key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and self._key == other._key
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(name, fixed):
+    params = {k: v.array if isinstance(v, _Frozen) else v for k, v in fixed}
+    return jax.jit(lambda arrays: FUNCTIONS[name](**arrays, **params))
+
+
+def main() -> None:
+    serve_and_exit(library())
+
+
+if __name__ == "__main__":
+    main()

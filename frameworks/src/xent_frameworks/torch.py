@@ -1,0 +1,142 @@
+"""PyTorch (CPU, one thread) as a reference point. Run as ``python -m xent_frameworks.torch``.
+
+Each function is one PyTorch call on tensors of the vector's dtype (float64 or float32), gradients by
+autograd on that same call:
+
+* softmax_cross_entropy(_grad): ``F.cross_entropy(logits, target, weight=, ignore_index=,
+  label_smoothing=, reduction=)``; probability targets are passed as float tensors, as PyTorch takes them.
+  PyTorch has no ``off_target`` smoothing: unsupported when label_smoothing > 0.
+* binary_cross_entropy_with_logits(_grad): ``F.binary_cross_entropy_with_logits(weight=, pos_weight=)``.
+* binary_cross_entropy: ``F.binary_cross_entropy``, which clamps log at -100 instead of clipping p at
+  epsilon; the spec's epsilon is not applied (the vectors show the difference).
+* kl_divergence: ``F.kl_div(log q, p, reduction='sum')`` (log_target False, input the log of q).
+* entropy / cross_entropy: ``torch.special.entr`` and ``torch.special.xlogy`` summed (epsilon 0 only).
+* sigmoid_mse_grad: autograd of ``F.mse_loss(sigmoid(z), y, reduction='sum') / 2``.
+
+Not declared: nll_from_probs, categorical_cross_entropy (PyTorch's losses take log-probabilities or
+logits, not probabilities), focal_loss (no softmax focal loss in PyTorch), sigmoid_focal_loss (it is in
+torchvision, not torch).
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .protocol import Library, Unsupported, natural_log_only, serve_and_exit
+
+NAME = "pytorch"
+
+
+def _t(a, grad=False):
+    t = torch.from_numpy(np.array(a, order="C"))  # a copy; keeps rank 0 (ascontiguousarray would not)
+    return t.requires_grad_(True) if grad else t
+
+
+def _opt(a):
+    return None if a is None else _t(a)
+
+
+def _grad_of(loss, x):
+    """d(sum of the loss's elements)/dx: the gradient of the reduced loss (of the sum for 'none')."""
+    loss.backward(torch.ones_like(loss))
+    return x.grad
+
+
+def _entr_sum(p, base="e"):
+    natural_log_only(base)
+    return torch.special.entr(_t(p)).sum()
+
+
+def cross_entropy(p, q, base="e", epsilon=0.0):
+    natural_log_only(base)
+    if epsilon != 0:
+        raise Unsupported("epsilon > 0: PyTorch has no clipped cross-entropy between distributions")
+    return -torch.special.xlogy(_t(p), _t(q)).sum()
+
+
+def kl_divergence(p, q, base="e"):
+    natural_log_only(base)
+    return F.kl_div(torch.log(_t(q)), _t(p), reduction="sum", log_target=False)
+
+
+def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
+    if label_smoothing_mode != "uniform" and label_smoothing > 0:
+        raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: PyTorch smooths uniformly (eps/C)")
+    return F.cross_entropy(logits, _t(target), weight=_opt(weight), ignore_index=ignore_index,
+                           label_smoothing=label_smoothing, reduction=reduction)
+
+
+def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                          label_smoothing_mode="uniform", reduction="mean"):
+    return _cross_entropy_call(_t(logits), target, weight, ignore_index, label_smoothing,
+                               label_smoothing_mode, reduction).detach()
+
+
+def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                               label_smoothing_mode="uniform", reduction="mean"):
+    x = _t(logits, grad=True)
+    return _grad_of(_cross_entropy_call(x, target, weight, ignore_index, label_smoothing,
+                                        label_smoothing_mode, reduction), x)
+
+
+def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
+    return F.binary_cross_entropy_with_logits(_t(z), _t(y), weight=_opt(weight), pos_weight=_opt(pos_weight),
+                                              reduction=reduction)
+
+
+def binary_cross_entropy_with_logits_grad(z, y, weight=None, pos_weight=None, reduction="mean"):
+    x = _t(z, grad=True)
+    return _grad_of(F.binary_cross_entropy_with_logits(x, _t(y), weight=_opt(weight), pos_weight=_opt(pos_weight),
+                                                       reduction=reduction), x)
+
+
+def binary_cross_entropy(y, p, epsilon=1e-15, reduction="mean"):
+    del epsilon  # PyTorch's own clamp (log >= -100) applies instead; see the module docstring
+    return F.binary_cross_entropy(_t(p), _t(y), reduction=reduction)
+
+
+def sigmoid_mse_grad(z, y):
+    x = _t(z, grad=True)
+    return _grad_of(F.mse_loss(torch.sigmoid(x), _t(y), reduction="sum") / 2, x)
+
+
+FUNCTIONS = {
+    "logsumexp": lambda x: torch.logsumexp(_t(x), dim=0),
+    "softmax": lambda x: F.softmax(_t(x), dim=0),
+    "log_softmax": lambda x: F.log_softmax(_t(x), dim=0),
+    "sigmoid": lambda z: torch.sigmoid(_t(z)),
+    "log_sigmoid": lambda z: F.logsigmoid(_t(z)),
+    "softplus": lambda z: F.softplus(_t(z)),
+    "entropy": _entr_sum,
+    "cross_entropy": cross_entropy,
+    "kl_divergence": kl_divergence,
+    "binary_cross_entropy": binary_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
+    "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+    "binary_cross_entropy_with_logits_grad": binary_cross_entropy_with_logits_grad,
+    "sigmoid_mse_grad": sigmoid_mse_grad,
+}
+
+
+def library() -> Library:
+    return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()})
+
+
+def _numpy_result(fn):
+    """Hand NumPy the tensor fn returns (detached: gradients are results here, not graph nodes)."""
+    def call(**kwargs):
+        out = fn(**kwargs)
+        return out.detach().numpy()
+    return call
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    serve_and_exit(library())
+
+
+if __name__ == "__main__":
+    main()
