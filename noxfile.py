@@ -125,3 +125,17 @@ def bench(session: nox.Session) -> None:
     session.install("./bench[test]", "torch==2.13.0")
     session.run("pytest", "-q", "-p", "no:cacheprovider", "bench/tests")
     session.run("xent-bench", *session.posargs)
+
+
+@nox.session
+def leaderboard(session: nox.Session) -> None:
+    """Accuracy leaderboard: our three implementations and the framework adapters of frameworks/ (NumPy as
+    the seeds teach it, SciPy, PyTorch CPU, JAX/optax when it installs) over every vector. Writes
+    reports/leaderboard/: leaderboard.md, heatmap and histograms (PNG, SVG), leaderboard.html."""
+    session.install("./conformance[leaderboard]", "./python", "./frameworks[scipy,torch,test]")
+    try:
+        session.install("./conformance", "./frameworks[jax]")
+    except nox.command.CommandFailed:
+        session.warn("JAX/optax did not install: the leaderboard lists jax-optax as not run")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "frameworks/tests")
+    session.run("xent-conformance", "leaderboard", "--run", *session.posargs)
