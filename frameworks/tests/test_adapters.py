@@ -1,0 +1,122 @@
+"""Each framework adapter that can import its library: protocol behaviour and a few golden vectors.
+
+Expected values come from the vector files (the oracle), compared loosely: these tests check the
+mapping (right call, right parameters, right shape and dtype), not the library's accuracy, which is
+what the leaderboard measures.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from xent_frameworks.protocol import UNSUPPORTED_KIND, Library
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+ADAPTERS = {"numpy_stable": "numpy", "scipy": "scipy", "torch": "torch", "jax": "optax"}
+
+
+def adapter(module: str) -> Library:
+    pytest.importorskip(ADAPTERS[module])
+    return importlib.import_module(f"xent_frameworks.{module}").library()
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def lib(request) -> Library:
+    return adapter(request.param)
+
+
+def vector(function: str, dtype: str, tc_id: int) -> tuple[dict, dict]:
+    """(the run request for a vector, the vector's test object)."""
+    data = json.loads((VECTORS / f"{function}_{dtype}.json").read_text())
+    for group in data["testGroups"]:
+        for test in group["tests"]:
+            if test["tcId"] == tc_id:
+                return ({"id": f"{function}/{dtype}/{tc_id}", "function": function, "dtype": dtype,
+                         "params": group["params"], "inputs": test["inputs"]}, test)
+    raise LookupError(tc_id)
+
+
+def assert_close(answer: dict, test: dict, rel: float) -> None:
+    assert "output" in answer, answer
+    out, exp = answer["output"], test["expected"]
+    assert (out["dtype"], out["shape"]) == (exp["dtype"], exp["shape"])
+    for got, want in zip(out["data"], exp["data"]):
+        assert math.isclose(float.fromhex(got), float.fromhex(want), rel_tol=rel, abs_tol=1e-300)
+
+
+def test_start_declares_only_spec_functions_and_dtypes(lib):
+    spec_functions = {p.name.rsplit("_float", 1)[0] for p in VECTORS.glob("*_float64.json")}
+    answer, keep = lib.handle({"cmd": "start", "version": 1})
+    assert keep and answer["version"] == 1
+    assert set(answer["capabilities"]) <= spec_functions
+    assert all(set(d) <= {"float64", "float32"} for d in answer["capabilities"].values())
+
+
+def test_serve_answers_each_line_and_stops(lib):
+    out = io.StringIO()
+    lines = [json.dumps({"cmd": "start", "version": 1}), "not json", json.dumps({"cmd": "stop"}), "ignored"]
+    assert lib.serve(lines, out) == 0
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(answers) == 2 and answers[1]["error"]["message"].startswith("bad request:")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_softmax_seed_vector(lib, dtype):
+    request, test = vector("softmax", dtype, 1)
+    if "softmax" not in lib.functions:
+        pytest.skip("not declared")
+    assert_close(lib.run_case(request), test, 1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_rank_zero_outputs_keep_their_shape(lib):
+    request, test = vector("sigmoid", "float64", 11)
+    if "sigmoid" not in lib.functions:
+        pytest.skip("not declared")
+    assert_close(lib.run_case(request), test, 1e-12)
+
+
+def test_cross_entropy_seed_example_or_unsupported(lib):
+    request, test = vector("softmax_cross_entropy", "float64", 1)
+    if "softmax_cross_entropy" not in lib.functions:
+        pytest.skip("not declared")
+    assert_close(lib.run_case(request), test, 1e-12)
+
+
+def test_torch_off_target_smoothing_is_unsupported_not_wrong():
+    lib = adapter("torch")
+    request, _ = vector("softmax_cross_entropy", "float64", 1)
+    request["params"] = {**request["params"], "label_smoothing": "0x1.999999999999ap-4",
+                         "label_smoothing_mode": "off_target"}
+    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+
+
+def test_torch_gradient_is_autograd_of_the_same_call():
+    lib = adapter("torch")
+    request, test = vector("softmax_cross_entropy_grad", "float64", 1)
+    assert_close(lib.run_case(request), test, 1e-12)
+
+
+def test_jax_has_no_class_weights():
+    lib = adapter("jax")
+    request, _ = vector("softmax_cross_entropy", "float64", 1)
+    request["params"] = {**request["params"], "weight": {"dtype": "float64", "shape": [3],
+                                                         "data": ["0x1p+0", "0x1p+0", "0x1p+1"]}}
+    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+
+
+def test_scipy_has_no_base_2():
+    lib = adapter("scipy")
+    request, _ = vector("entropy", "float64", 1)  # seed 000 prints bits
+    assert request["params"]["base"] == "2"
+    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+
+
+def test_numpy_stable_prints_the_seed_bits():
+    lib = adapter("numpy_stable")
+    request, test = vector("entropy", "float64", 1)
+    assert_close(lib.run_case(request), test, 1e-12)
