@@ -1,7 +1,7 @@
 """`xent-bench`: run every benchmark part, print one report, write reports/bench.md and bench.json.
 
     xent-bench                 everything (about five minutes on two cores)
-    xent-bench --quick         generation of one function only, fewer timing rounds
+    xent-bench --quick         generation of one function only, fewer timing rounds everywhere
     xent-bench --skip generation --skip java
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _run_part(part: str, run: BenchRun, root: Path, args: argparse.Namespace) ->
     elif part == "python":
         run.workload[:0] = workload.measure(args.repeats or (3 if args.quick else 5))
     elif part == "go":
-        run.workload.append(gobench.run(root))
+        run.workload.append(gobench.run(root, benchtime="2x" if args.quick else "10x"))
     elif part == "java":
         run.workload.append(jmh.run(root, quick=args.quick))
 
