@@ -34,7 +34,8 @@ def test_tail_keeps_the_last_non_empty_lines():
 
 
 def test_the_generator_summary_line_is_parsed():
-    text = "oracle time 90.1 s over all worker(s); ...\nwrote 9323 vectors in 38 files, 61.2 s (152 vectors/s) to /tmp/x\n"
+    text = ("oracle time 90.1 s over all worker(s); ...\n"
+            "wrote 9323 vectors in 38 files, 61.2 s (152 vectors/s) to /tmp/x\n")
     assert generation.parse_summary(text) == (9323, 38, 61.2)
     assert generation.parse_summary("generation failed, nothing written") is None
 
@@ -63,7 +64,8 @@ def test_an_unknown_adapter_has_no_start_up_time():
 
 
 def test_cpu_model_comes_from_cpuinfo():
-    text = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
+    text = ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"
+            "processor\t: 1\nmodel name\t: AMD EPYC 7B13\n")
     assert machine.cpu_model(text) == "AMD EPYC 7B13"
     assert machine.cpu_model("") != ""
 

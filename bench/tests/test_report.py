@@ -27,7 +27,8 @@ def sample_run():
         throughput={"python": Throughput("python", "xent-python", 9323, 12.5, "CONFORMS"),
                     "java": Unavailable("java is not installed")},
         startup={"python": Startup("python", 0.4, 0.5, 5), "java": Unavailable("java is not installed")},
-        workload=[timings("ours", 0.04), timings(TORCH, 0.01), ImplTimings("java", "jmh", unavailable=Unavailable("no jar"))])
+        workload=[timings("ours", 0.04), timings(TORCH, 0.01),
+                  ImplTimings("java", "jmh", unavailable=Unavailable("no jar"))])
 
 
 def test_figures_are_per_call_rates_and_ratios_to_torch():

@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-
 from xent_conformance import paths
 
-from . import gobench, harness, jmh, machine, workload
 from . import generation as gen
+from . import gobench, harness, jmh, machine, workload
 from .report import BenchRun, dumps, markdown, print_rich
 
 PARTS = ("generation", "harness", "python", "go", "java")

@@ -32,7 +32,7 @@ def parse(text: str) -> dict[Key, dict[str, float]]:
         if len(parts) != 3 or f"Benchmark{parts[0]}" != BENCH:
             continue
         fields = m["rest"].split()
-        metrics = {unit: float(value) for value, unit in zip(fields[::2], fields[1::2])}
+        metrics = {unit: float(value) for value, unit in zip(fields[::2], fields[1::2], strict=False)}
         metrics["iterations"] = float(m["n"])
         found[(parts[1], parts[2])] = metrics
     return found

@@ -40,13 +40,15 @@ def tail(text: str, lines: int = 3, width: int = 300) -> str:
 def run_tool(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None,
              ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str] | Unavailable:
     """Run a command to completion with its output captured; Unavailable if it cannot start, times out
-    or exits with a code not in `ok_codes` (the reason quotes the end of its output). The command runs in its own process
-    group, killed as a whole on time-out, so that a build's or a test binary's children do not linger."""
+    or exits with a code not in `ok_codes` (the reason quotes the end of its output). The command runs in
+    its own process group, killed as a whole on time-out, so that a build's or a test binary's children
+    do not linger."""
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
     except OSError as exc:
-        return Unavailable(f"{argv[0]} is not installed" if isinstance(exc, FileNotFoundError) else str(exc))
+        missing = isinstance(exc, FileNotFoundError)
+        return Unavailable(f"{argv[0]} is not installed" if missing else str(exc))
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
