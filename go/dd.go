@@ -188,14 +188,63 @@ func expm1Reduced(r dd) dd {
 	return m
 }
 
-// expReduce splits x = k ln2 + r with |r| <= ln2/2 + tiny and returns k and expm1(r).
-func expReduce(x dd) (int, dd) {
-	k := math.RoundToEven(x.hi / ddLn2.hi)
-	r := ddSub(x, ddMulF(ddLn2, k))
-	return int(k), expm1Reduced(r)
+// expm1Tab[j] = 2^(j/2^expTabBits) - 1 as dd, to a relative accuracy (so that expm1DD built on it
+// keeps its relative accuracy near 0), computed at start-up with the series of expm1Reduced.
+// expm1NegTab[j] = 2^(-j/2^expTabBits) - 1 likewise, for j up to 0.35 * 256 / ln2 (expm1DD).
+var (
+	expm1Tab    [1 << expTabBits]dd
+	expm1NegTab [130]dd
+)
+
+const expTabBits = 8
+
+func init() {
+	for j := range expm1Tab {
+		r := ddScale(ddMulF(ddLn2, float64(j)), -expTabBits) // j ln2 / 256 <= ln2
+		h := expm1Reduced(ddScale(r, -1))                    // exp(r) = (1 + h)^2, |r/2| <= 0.35
+		e := ddAdd(ddMulF(h, 2), ddMul(h, h))
+		expm1Tab[j] = e
+		if j < len(expm1NegTab) {
+			expm1NegTab[j] = ddDiv(e, ddAddF(e, 1)).neg() // 1/(1 + e) - 1 = -e / (1 + e)
+		}
+	}
 }
 
-// expDD returns exp(x) for finite x as dd (0 on underflow, +inf on overflow).
+// expm1Small returns expm1(r) for |r| <= about ln2/512 to about 2^-104 relative:
+// r + r^2/2 + ... + r^5/120 by Horner in dd; the terms from r^6/720 (below 2^-56 |r|) on are
+// formed in float64, which is exact enough for them; the series is cut after r^10/10!, whose
+// successor is below 2^-120 |r|.
+func expm1Small(r dd) dd {
+	x := r.hi
+	x3 := x * x * x
+	tail := x3 * x3 * (1.0/720 + x*(1.0/5040+x*(1.0/40320+x*(1.0/362880+x*(1.0/3628800)))))
+	q := ddAdd(invFact[4], ddMul(r, invFact[5]))
+	q = ddAdd(invFact[3], ddMul(r, q))
+	q = ddAdd(invFact[2], ddMul(r, q))
+	q = ddAddF(ddMul(r, q), 1)
+	return ddAddF(ddMul(r, q), tail)
+}
+
+// ln2 in three parts (Cody and Waite): ln2Hi has 32 significant bits, so n ln2Hi / 256 is exact
+// for |n| < 2^21; ln2Hi + ln2Mid + ln2Lo = ln2 to 2^-143.
+const (
+	ln2Hi  = 0x1.62e42ffp-1
+	ln2Mid = -0x1.718432a1b0e26p-35
+	ln2Lo  = -0x1.9ff0342542fc3p-90
+)
+
+// expReduceTab returns r = x - n ln2/256 as dd, to about 2^-106 |r| plus 2^-120 for |n| < 2^21.
+func expReduceTab(x dd, n float64) dd {
+	const s = 1.0 / (1 << expTabBits)
+	r := ddAddF(x, -n*(ln2Hi*s)) // exact product; x.hi - n ln2Hi/256 exact (Sterbenz)
+	p, e := twoProd(n, ln2Mid*s)
+	r = ddSub(r, dd{p, e})
+	return ddAddF(r, -n*(ln2Lo*s))
+}
+
+// expDD returns exp(x) for finite x as dd (0 on underflow, +inf on overflow): x = (256 k + j)
+// ln2/256 + r with |r| <= ln2/512, exp(x) = 2^k 2^(j/256) (1 + expm1(r)). The table keeps the
+// series short (a third of the operations of squaring a series on r/2^10 up).
 func expDD(x dd) dd {
 	if x.hi > 709.8 {
 		return dd{math.Inf(1), 0}
@@ -203,8 +252,12 @@ func expDD(x dd) dd {
 	if x.hi < -746 {
 		return dd{}
 	}
-	k, m := expReduce(x)
-	y := ddAddF(m, 1)
+	n := math.RoundToEven(x.hi * (1 << expTabBits / math.Ln2))
+	r := expReduceTab(x, n)
+	ni := int(n)
+	t := ddAddF(expm1Tab[ni&(1<<expTabBits-1)], 1)
+	y := ddAdd(t, ddMul(t, expm1Small(r)))
+	k := ni >> expTabBits
 	if k > 1000 { // scale in two steps so that the intermediate stays finite
 		y = ddScale(y, 1000)
 		k -= 1000
@@ -212,17 +265,21 @@ func expDD(x dd) dd {
 	return ddScale(y, k)
 }
 
-// expDDParts returns exp(x) = y * 2^k with y in about [0.7, 1.42], avoiding under- and overflow of
-// the mantissa for any finite x; x.hi must be finite and >= -1e6.
-func expDDParts(x dd) (dd, int) {
-	k, m := expReduce(x)
-	return ddAddF(m, 1), k
-}
-
 // expm1DD returns exp(x) - 1 for finite x.
 func expm1DD(x dd) dd {
 	if math.Abs(x.hi) <= 0.34 {
-		return expm1Reduced(x)
+		// with T = 2^(n/256): T (1 + expm1(r)) - 1 = (T - 1) + T expm1(r), T - 1 from the tables:
+		// both terms are formed to about 2^-104 of their size, at most about twice the result's.
+		n := math.RoundToEven(x.hi * (1 << expTabBits / math.Ln2))
+		m := expm1Small(expReduceTab(x, n))
+		if n == 0 {
+			return m
+		}
+		e := expm1Tab[int(max(n, 0))]
+		if n < 0 {
+			e = expm1NegTab[int(-n)]
+		}
+		return ddAdd(e, ddMul(ddAddF(e, 1), m))
 	}
 	return ddAddF(expDD(x), -1)
 }

@@ -21,6 +21,19 @@ func sigmoidDD(z float64) dd {
 	return ddDiv(e, ddAddF(e, 1))
 }
 
+// softplusPair returns softplus(z) and softplus(-z), which share log1p(exp(-|z|)): one exponential
+// and one logarithm for both.
+func softplusPair(z float64) (dd, dd) {
+	if !isFinite(z) {
+		return softplusDD(z), softplusDD(-z)
+	}
+	t := log1pDD(expDD(ddF(-math.Abs(z))))
+	if z > 0 {
+		return ddAddF(t, z), t
+	}
+	return t, ddAddF(t, -z)
+}
+
 // softplusDD returns softplus(z) = max(z, 0) + log1p(exp(-|z|)) for any z.
 func softplusDD(z float64) dd {
 	switch {

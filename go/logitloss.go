@@ -85,9 +85,10 @@ func newBCE[T Float](fn string, z, y Tensor[T], allowed optBit, defaults config,
 // bceTerm returns y softplus(-z) pw + (1 - y) softplus(z) (zero coefficients mask infinities),
 // extended-range: pw y softplus(-z) may exceed the largest float64.
 func bceTerm(z, y, pw float64) xdd {
+	pos, neg := softplusPair(z)
 	var s xacc
-	s.addProd(ddMulF(ddF(y), pw), softplusDD(-z))
-	s.addProd(oneMinus(y), softplusDD(z))
+	s.addProd(ddMulF(ddF(y), pw), neg)
+	s.addProd(oneMinus(y), pos)
 	return s.value()
 }
 
@@ -111,6 +112,11 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 	p, err := newBCE("binary_cross_entropy_with_logits", z, y, optWeight|optPosWeight|optReduction, config{reduction: ReductionMean}, opts)
 	if err != nil {
 		return Tensor[T]{}, err
+	}
+	if isFloat32[T]() {
+		if shape, out, ok := p.bceFast(); ok {
+			return outTensor[T](shape, out), nil
+		}
 	}
 	vals := make([]xdd, len(p.z))
 	for i := range vals {

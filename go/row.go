@@ -30,14 +30,22 @@ type lseRow struct {
 
 // analyzeRow computes the decomposition of x[off + i*stride], i = 0..n-1.
 func analyzeRow(x []float64, off, stride, n int) lseRow {
-	r := lseRow{k: -1}
+	var r lseRow
+	r.analyze(x, off, stride, n)
+	return r
+}
+
+// analyze is analyzeRow into r, reusing r's slices (a loop over rows allocates once).
+func (r *lseRow) analyze(x []float64, off, stride, n int) {
+	d, e := r.d, r.e
+	*r = lseRow{k: -1}
 	at := func(i int) float64 { return x[off+i*stride] }
 	infs := 0
 	for i := 0; i < n; i++ {
 		v := at(i)
 		if math.IsNaN(v) {
 			r.kind = rowNaN
-			return r
+			return
 		}
 		if math.IsInf(v, 1) {
 			infs++
@@ -48,11 +56,11 @@ func analyzeRow(x []float64, off, stride, n int) lseRow {
 	}
 	if infs == 1 {
 		r.kind = rowOneInf
-		return r
+		return
 	}
 	if infs > 1 {
 		r.kind = rowManyInf
-		return r
+		return
 	}
 	r.a = math.Inf(-1)
 	for i := 0; i < n; i++ {
@@ -62,10 +70,9 @@ func analyzeRow(x []float64, off, stride, n int) lseRow {
 	}
 	if r.k < 0 {
 		r.kind = rowAllNegInf
-		return r
+		return
 	}
-	r.d = make([]dd, n)
-	r.e = make([]dd, n)
+	r.d, r.e = reuse(d, n), reuse(e, n)
 	var s acc
 	for i := 0; i < n; i++ {
 		v := at(i)
@@ -90,7 +97,6 @@ func analyzeRow(x []float64, off, stride, n int) lseRow {
 	}
 	r.s = s.value()
 	r.L = log1pDD(r.s)
-	return r
 }
 
 // lse returns log(sum_i exp(x_i)) as dd (special rows give NaN, +inf or -inf).
@@ -179,4 +185,14 @@ func (r *lseRow) nearUniform() bool {
 		}
 	}
 	return true
+}
+
+// reuse returns buf[:n] cleared, or a new slice when buf is too short.
+func reuse(buf []dd, n int) []dd {
+	if cap(buf) < n {
+		return make([]dd, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }

@@ -7,7 +7,10 @@ import "math"
 type sceProblem struct {
 	fn       string
 	c        config
-	logits   []float64
+	logits   []float64 // the logits as float64, converted on first use (see values)
+	convert  func() []float64
+	scratch  lseRow // row's buffer
+	massBuf  []dd   // masses' buffer
 	shape    []int
 	n, k, d  int
 	posShape []int // [N, d1..dk]
@@ -19,11 +22,22 @@ type sceProblem struct {
 	probs    []float64
 }
 
+// values returns the logits as float64 (a float32 fast path reads the caller's data instead).
+func (p *sceProblem) values() []float64 {
+	if p.logits == nil {
+		p.logits = p.convert()
+	}
+	return p.logits
+}
+
 func (p *sceProblem) positions() int { return p.n * p.d }
 
-func (p *sceProblem) row(pos int) lseRow {
+// row analyses position pos's logits into a buffer reused from call to call (valid until the next
+// call).
+func (p *sceProblem) row(pos int) *lseRow {
 	n, r := pos/p.d, pos%p.d
-	return analyzeRow(p.logits, n*p.k*p.d+r, p.d, p.k)
+	p.scratch.analyze(p.values(), n*p.k*p.d+r, p.d, p.k)
+	return &p.scratch
 }
 
 func (p *sceProblem) weight(c int) float64 {
@@ -34,8 +48,10 @@ func (p *sceProblem) weight(c int) float64 {
 }
 
 // masses returns m_c = w_c q_c for position pos (nil when the position is ignored).
+// The slice is a buffer reused from call to call (valid until the next call).
 func (p *sceProblem) masses(pos int) []dd {
-	m := make([]dd, p.k)
+	p.massBuf = reuse(p.massBuf, p.k)
+	m := p.massBuf
 	if p.idx != nil {
 		y := p.idx[pos]
 		if y == p.c.ignoreIndex {
@@ -144,7 +160,7 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			return nil, err
 		}
 	}
-	p.logits = toF64(logits.Data)
+	p.convert = func() []float64 { return toF64(logits.Data) }
 	return p, nil
 }
 
@@ -173,6 +189,9 @@ func (p *sceProblem) loss() ([]int, []float64) {
 		r := p.row(pos)
 		var s xacc
 		for c, mc := range m {
+			if mc.hi == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
+				continue // a zero mass masks the class, even an infinite nll (mulDD)
+			}
 			s.addProd(mc, r.nll(c))
 		}
 		vals[pos] = s.value()
@@ -182,7 +201,7 @@ func (p *sceProblem) loss() ([]int, []float64) {
 }
 
 func (p *sceProblem) grad() []float64 {
-	out := make([]float64, len(p.logits))
+	out := make([]float64, len(p.values()))
 	scale := xOf(ddF(1))
 	if p.c.reduction == ReductionMean {
 		scale = p.denominator()
@@ -202,9 +221,9 @@ func (p *sceProblem) grad() []float64 {
 		r := p.row(pos)
 		set := func(c int, v dd) { out[n*p.k*p.d+c*p.d+rr] = xDiv(xOf(v), scale).float() }
 		if r.nearUniform() {
-			gradNearUniform(&r, m, set)
+			gradNearUniform(r, m, set)
 		} else {
-			gradSpread(&r, m, set)
+			gradSpread(r, m, set)
 		}
 	}
 	return out
@@ -300,6 +319,11 @@ func SoftmaxCrossEntropy[T Float](logits Tensor[T], target Tensor[int], opts ...
 	p, err := newSCE[T]("softmax_cross_entropy", logits, true, target.Data, target.Shape, nil, nil, opts)
 	if err != nil {
 		return Tensor[T]{}, err
+	}
+	if isFloat32[T]() {
+		if shape, out, ok := lossFast(p, logits.Data); ok {
+			return outTensor[T](shape, out), nil
+		}
 	}
 	shape, out := p.loss()
 	return outTensor[T](shape, out), nil
