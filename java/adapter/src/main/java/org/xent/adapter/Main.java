@@ -34,32 +34,75 @@ public final class Main {
     private final ObjectMapper mapper = new ObjectMapper();
     private final PrintStream out;
     private final PrintStream log;
+    /** The mutant in effect (XENT_MUTANT), or null for the shipped implementation. */
+    private final Mutants.Mutant mutant;
+    /** Why {@code start} is refused (an unknown XENT_MUTANT), or null. */
+    private final String startRefusal;
 
     /**
-     * An adapter writing answers to {@code out} and logs to {@code log}.
+     * An adapter writing answers to {@code out} and logs to {@code log}, running the shipped implementation.
      *
      * @param out where answers go (one JSON object per line)
      * @param log where diagnostics go
      */
     public Main(OutputStream out, PrintStream log) {
-        this.out = new PrintStream(out, false, StandardCharsets.UTF_8);
-        this.log = log;
+        this(out, log, null);
     }
 
     /**
-     * Runs the adapter on standard input and output.
+     * An adapter running the mutant named {@code mutantName} (conformance/MUTANTS.md); null or empty
+     * means the shipped implementation, an unknown name makes it refuse {@code start}.
      *
-     * @param args ignored
+     * @param out        where answers go (one JSON object per line)
+     * @param log        where diagnostics go
+     * @param mutantName the value of XENT_MUTANT
+     */
+    public Main(OutputStream out, PrintStream log, String mutantName) {
+        this.out = new PrintStream(out, false, StandardCharsets.UTF_8);
+        this.log = log;
+        boolean wanted = mutantName != null && !mutantName.isEmpty();
+        this.mutant = wanted ? Mutants.find(mutantName) : null;
+        this.startRefusal = wanted && mutant == null
+                ? "XENT_MUTANT='" + mutantName + "' is not a known mutant of xent-java (" + Mutants.all().size()
+                        + " known; `java -jar xent-adapter.jar --list-mutants` lists them)"
+                : null;
+    }
+
+    /**
+     * Runs the adapter on standard input and output; {@code --list-mutants} prints the mutant catalogue
+     * as JSON instead.
+     *
+     * @param args none, or {@code --list-mutants}
      * @throws IOException when standard input cannot be read
      */
     public static void main(String[] args) throws IOException {
-        String mutant = System.getenv("XENT_MUTANT");
-        if (mutant != null && !mutant.isEmpty()) {
-            System.err.println("xent-java adapter: XENT_MUTANT=" + mutant + " is not supported; running the shipped implementation");
+        if (args.length == 1 && "--list-mutants".equals(args[0])) {
+            System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(catalogue()));
+            System.exit(0);
+        }
+        if (args.length != 0) {
+            System.err.println("usage: java -jar xent-adapter.jar [--list-mutants] (got " + String.join(" ", args) + ")");
+            System.exit(64);
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        new Main(System.out, System.err).serve(in);
+        new Main(System.out, System.err, System.getenv("XENT_MUTANT")).serve(in);
         System.exit(0);
+    }
+
+    /**
+     * The mutant catalogue as {@code --list-mutants} prints it.
+     *
+     * @return {@code {"mutants": [{"name", "description", "functions"}, ...]}}
+     */
+    public static ObjectNode catalogue() {
+        ObjectNode root = new ObjectMapper().createObjectNode();
+        ArrayNode list = root.putArray("mutants");
+        for (Mutants.Mutant m : Mutants.all()) {
+            ObjectNode o = list.addObject().put("name", m.name()).put("description", m.description());
+            ArrayNode fs = o.putArray("functions");
+            m.functions().forEach(fs::add);
+        }
+        return root;
     }
 
     /**
@@ -116,6 +159,12 @@ public final class Main {
         String cmd = req.path("cmd").asText("");
         switch (cmd) {
             case "start": {
+                if (startRefusal != null) {
+                    // the protocol schema allows only this kind for a refused start; the message says why
+                    ObjectNode e = mapper.createObjectNode();
+                    e.putObject("error").put("kind", "unsupported_version").put("message", startRefusal);
+                    return new Handled(e, false);
+                }
                 JsonNode v = req.get("version");
                 if (v == null || !v.isIntegralNumber() || v.asInt() != PROTOCOL_VERSION) {
                     ObjectNode e = mapper.createObjectNode();
@@ -189,7 +238,8 @@ public final class Main {
                 Map.Entry<String, JsonNode> e = it.next();
                 inputs.put(e.getKey(), tensor(e.getValue(), e.getKey(), dtype));
             }
-            Tensor result = Catalogue.call(function, dtype, params, inputs);
+            Tensor result = mutant == null ? Catalogue.call(function, dtype, params, inputs)
+                    : Mutants.call(mutant, function, dtype, params, inputs);
             ObjectNode ans = mapper.createObjectNode();
             ans.put("id", id);
             ObjectNode o = ans.putObject("output");

@@ -1,0 +1,899 @@
+package org.xent.adapter;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+import org.xent.Catalogue;
+import org.xent.Tensor;
+
+/**
+ * The mutant catalogue of the Java adapter (conformance/MUTANTS.md): named, deliberately wrong variants
+ * of public functions, each modelling one porting mistake, with the names and descriptions of the Python
+ * catalogue where the mistake is the same. The adapter applies the one named by {@code XENT_MUTANT};
+ * the library never sees them. A mutant first calls the shipped function (so that its errors are the
+ * shipped ones) and then computes its wrong value, in binary64 with plain {@link Math}, from the shipped
+ * building blocks or from a naive formula.
+ */
+final class Mutants {
+    /** One mutated call: the request, answered the wrong way. */
+    @FunctionalInterface
+    interface Body {
+        Tensor call(Req r);
+    }
+
+    /** A named mutant: the functions it changes and how. */
+    record Mutant(String name, String description, List<String> functions, Body body) {
+    }
+
+    private static final Map<String, Mutant> CATALOGUE = new LinkedHashMap<>();
+
+    private static final List<String> ROW = List.of("logsumexp", "softmax", "log_softmax");
+    private static final List<String> SCE = List.of("softmax_cross_entropy", "softmax_cross_entropy_grad");
+    /** Reduced functions whose mean divides by the number of losses. */
+    private static final List<String> COUNTED = List.of("nll_from_probs", "categorical_cross_entropy",
+            "binary_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss");
+    private static final List<String> REDUCED = concat(COUNTED, List.of("softmax_cross_entropy"));
+
+    private Mutants() {
+    }
+
+    /**
+     * The mutant of that name.
+     *
+     * @param name a catalogue name
+     * @return the mutant, or null when there is none of that name
+     */
+    static Mutant find(String name) {
+        return CATALOGUE.get(name);
+    }
+
+    /** Every mutant, in catalogue order. */
+    static List<Mutant> all() {
+        return List.copyOf(CATALOGUE.values());
+    }
+
+    /** Runs one function, through the mutant when it changes that function. */
+    static Tensor call(Mutant m, String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
+        Req r = new Req(function, dtype, params == null ? Map.of() : params, inputs == null ? Map.of() : inputs);
+        if (m == null || !m.functions().contains(function)) {
+            return r.shipped();
+        }
+        return m.body().call(r);
+    }
+
+    private static void add(String name, List<String> functions, String description, Body body) {
+        if (CATALOGUE.containsKey(name)) {
+            throw new IllegalStateException("duplicate mutant " + name);
+        }
+        for (String f : functions) {
+            if (!Catalogue.FUNCTIONS.contains(f)) {
+                throw new IllegalStateException("mutant " + name + " names unknown function " + f);
+            }
+        }
+        CATALOGUE.put(name, new Mutant(name, description, List.copyOf(functions), body));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return Collections.unmodifiableList(out);
+    }
+
+    // ================================================================== the request and its helpers
+
+    /** A request (function, dtype, params, inputs) that can be re-run with changes. */
+    static final class Req {
+        final String function;
+        final String dtype;
+        final Map<String, Object> params;
+        final Map<String, Tensor> inputs;
+
+        Req(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
+            this.function = function;
+            this.dtype = dtype;
+            this.params = params;
+            this.inputs = inputs;
+        }
+
+        Tensor shipped() {
+            return Catalogue.call(function, dtype, params, inputs);
+        }
+
+        Req param(String name, Object value) {
+            Map<String, Object> p = new HashMap<>(params);
+            p.put(name, value);
+            return new Req(function, dtype, p, inputs);
+        }
+
+        Req input(String name, Tensor value) {
+            Map<String, Tensor> in = new HashMap<>(inputs);
+            in.put(name, value);
+            return new Req(function, dtype, params, in);
+        }
+
+        Req swap(String a, String b) {
+            return input(a, inputs.get(b)).input(b, inputs.get(a));
+        }
+
+        boolean has(String name) {
+            return params.get(name) != null;
+        }
+
+        double real(String name, double dflt) {
+            Object v = params.get(name);
+            if (v == null) {
+                return dflt;
+            }
+            return v instanceof Number ? ((Number) v).doubleValue() : Catalogue.parseFloat(v.toString());
+        }
+
+        String text(String name, String dflt) {
+            Object v = params.get(name);
+            return v == null ? dflt : v.toString();
+        }
+
+        /** The reduction asked for (sigmoid_focal_loss defaults to none, everything else to mean). */
+        String reduction() {
+            return text("reduction", "sigmoid_focal_loss".equals(function) ? "none" : "mean");
+        }
+
+        boolean mean() {
+            return "mean".equals(reduction());
+        }
+
+        /** Values of an input, or of a tensor param (null when absent). */
+        double[] values(String name) {
+            Tensor t = inputs.containsKey(name) ? inputs.get(name) : (Tensor) params.get(name);
+            if (t == null) {
+                return null;
+            }
+            if (t.isInt()) {
+                return Arrays.stream(t.ints()).asDoubleStream().toArray();
+            }
+            return t.values();
+        }
+
+        int[] ints(String name) {
+            return Arrays.stream(inputs.get(name).ints()).mapToInt(v -> (int) v).toArray();
+        }
+
+        int[] shape(String name) {
+            return inputs.get(name).shape();
+        }
+
+        /** A float tensor of this request's dtype (float32 values rounded once). */
+        Tensor floats(int[] shape, double[] v) {
+            boolean f32 = "float32".equals(dtype);
+            double[] out = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                out[i] = f32 ? (double) (float) v[i] : v[i];
+            }
+            return Tensor.ofFloats(dtype, shape.clone(), out);
+        }
+
+        /** A float tensor param of this request's dtype. */
+        Tensor tensorParam(int[] shape, double[] v) {
+            return floats(shape, v);
+        }
+
+        Tensor scalar(double v) {
+            return floats(new int[0], new double[] {v});
+        }
+    }
+
+    private static Tensor map(Tensor t, DoubleUnaryOperator f) {
+        double[] v = t.values().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = f.applyAsDouble(v[i]);
+        }
+        return Tensor.ofFloats(t.dtype(), t.shape(), v);
+    }
+
+    /** The elementwise losses reduced as the request asks (mean over their number). */
+    private static Tensor reduce(Req r, int[] shape, double[] per) {
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(shape, per);
+            case "sum":
+                return r.scalar(Sum.COMPENSATED.of(per));
+            default:
+                return r.scalar(Sum.COMPENSATED.of(per) / per.length);
+        }
+    }
+
+    /** The shipped losses of r with reduction none, reduced by r's reduction with the given summation. */
+    private static Tensor reduceShipped(Req r, Sum sum, double denominator) {
+        if ("none".equals(r.reduction())) {
+            return r.shipped();
+        }
+        r.shipped();
+        double[] per = r.param("reduction", "none").shipped().values();
+        double s = sum.of(per);
+        return r.scalar(r.mean() ? s / denominator : s);
+    }
+
+    private static double count(Req r) {
+        return r.param("reduction", "none").shipped().values().length;
+    }
+
+    /** How a porter might sum. */
+    enum Sum {
+        /** Neumaier's compensated summation (not a mistake). */
+        COMPENSATED,
+        /** A float32 accumulator. */
+        FLOAT32,
+        /** A plain left-to-right loop in binary64. */
+        SEQUENTIAL;
+
+        double of(double[] v) {
+            switch (this) {
+                case FLOAT32: {
+                    float acc = 0f;
+                    for (double x : v) {
+                        acc += (float) x;
+                    }
+                    return acc;
+                }
+                case SEQUENTIAL: {
+                    double acc = 0.0;
+                    for (double x : v) {
+                        acc += x;
+                    }
+                    return acc;
+                }
+                default: {
+                    double s = 0.0;
+                    double c = 0.0;
+                    for (double x : v) {
+                        double t = s + x;
+                        c += Math.abs(s) >= Math.abs(x) ? (s - t) + x : (x - t) + s;
+                        s = t;
+                    }
+                    return Double.isFinite(s) ? s + c : s;
+                }
+            }
+        }
+    }
+
+    static double sigmoidNaive(double z) {
+        return 1.0 / (1.0 + Math.exp(-z));
+    }
+
+    static double softplus(double z) {
+        return Math.max(z, 0.0) + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+
+    // ================================================================== row primitives
+
+    /** a + log(1 + s) or its log_softmax, s summed as given: the max-shifted logsumexp with one mistake. */
+    private static Tensor lse(Req r, boolean useLog1p, Sum sum) {
+        Tensor shipped = r.shipped();
+        double[] x = r.values("x");
+        int k = 0;
+        for (int i = 1; i < x.length; i++) {
+            if (x[i] > x[k]) {
+                k = i;
+            }
+        }
+        double a = x[k];
+        if (!Double.isFinite(a)) {
+            return shipped;
+        }
+        double[] e = new double[x.length - 1];
+        for (int i = 0, j = 0; i < x.length; i++) {
+            if (i != k) {
+                e[j++] = Math.exp(x[i] - a);
+            }
+        }
+        double s = sum.of(e);
+        double l = useLog1p ? Math.log1p(s) : Math.log(1 + s);
+        if ("logsumexp".equals(r.function)) {
+            return r.scalar(a + l);
+        }
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = (x[i] - a) - l;
+        }
+        return r.floats(shipped.shape(), out);
+    }
+
+    private static Tensor naiveEntropy(Req r, Sum sum) {
+        r.shipped();
+        double[] p = r.values("p");
+        double[] t = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            t[i] = p[i] > 0 ? -p[i] * Math.log(p[i]) : 0.0;
+        }
+        double h = sum.of(t);
+        return r.scalar("2".equals(r.text("base", "e")) ? h / Math.log(2) : h);
+    }
+
+    /** The summation mutants: rows, entropy and the batch reductions summed the wrong way. */
+    private static Tensor summed(Req r, Sum sum) {
+        if (sum == Sum.FLOAT32 && !"float64".equals(r.dtype)) {
+            return r.shipped();
+        }
+        if (ROW.contains(r.function)) {
+            return lse(r, true, sum);
+        }
+        if ("entropy".equals(r.function)) {
+            return naiveEntropy(r, sum);
+        }
+        return reduceShipped(r, sum, count(r));
+    }
+
+    // ================================================================== softmax cross-entropy helpers
+
+    /** Geometry of a softmax_cross_entropy request with class-index targets. */
+    private static final class SceInfo {
+        final int c;
+        final int spatial;
+        final int[] y;
+        final boolean[] ignored;
+        final double[] w;
+
+        SceInfo(Req r) {
+            int[] shape = r.shape("logits");
+            c = shape[1];
+            int s = 1;
+            for (int i = 2; i < shape.length; i++) {
+                s *= shape[i];
+            }
+            spatial = s;
+            y = r.ints("target");
+            int ii = (int) r.real("ignore_index", -100);
+            ignored = new boolean[y.length];
+            for (int p = 0; p < y.length; p++) {
+                ignored[p] = y[p] == ii;
+            }
+            w = r.values("weight");
+        }
+
+        double weight(int cls) {
+            return w == null ? 1.0 : w[cls];
+        }
+
+        double weightSum() {
+            double[] t = new double[y.length];
+            for (int p = 0; p < y.length; p++) {
+                t[p] = ignored[p] ? 0.0 : weight(y[p]);
+            }
+            return Sum.COMPENSATED.of(t);
+        }
+
+        int kept() {
+            int n = 0;
+            for (boolean b : ignored) {
+                n += b ? 0 : 1;
+            }
+            return n;
+        }
+
+        /** Index of logit (class cls) of position p in the row-major [N, C, d...] array. */
+        int element(int p, int cls) {
+            return (p / spatial) * c * spatial + cls * spatial + p % spatial;
+        }
+    }
+
+    private static boolean indexTarget(Req r) {
+        return r.inputs.get("target").isInt();
+    }
+
+    /** r's loss or gradient with a mean over the given denominator instead of the shipped one. */
+    private static Tensor sceMean(Req r, double denominator) {
+        Tensor shipped = r.shipped();
+        if (!r.mean()) {
+            return shipped;
+        }
+        return map(r.param("reduction", "sum").shipped(), v -> v / denominator);
+    }
+
+    /** Per-position scale factors applied to the summed loss or gradient, then the shipped mean's denominator. */
+    private static Tensor sceScaled(Req r, Req unweighted, double[] factor, double denominator) {
+        Tensor shipped = r.shipped();
+        SceInfo g = new SceInfo(r);
+        boolean grad = r.function.endsWith("_grad");
+        Req base = unweighted.param("reduction", grad ? "sum" : "none");
+        double[] v = base.shipped().values().clone();
+        for (int p = 0; p < g.y.length; p++) {
+            if (grad) {
+                for (int j = 0; j < g.c; j++) {
+                    v[g.element(p, j)] *= factor[p];
+                }
+            } else {
+                v[p] *= factor[p];
+            }
+        }
+        if (grad) {
+            double d = r.mean() ? denominator : 1.0;
+            return r.floats(shipped.shape(), Arrays.stream(v).map(x -> x / d).toArray());
+        }
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(shipped.shape(), v);
+            case "sum":
+                return r.scalar(Sum.COMPENSATED.of(v));
+            default:
+                return r.scalar(Sum.COMPENSATED.of(v) / denominator);
+        }
+    }
+
+    // ================================================================== binary cross-entropy
+
+    /** binary_cross_entropy with one of the clip mistakes (as python/src/xent/_mutants.py's _bce_mutated). */
+    private static Tensor bce(Req r, boolean low, boolean high, boolean roundedUpper, boolean useLog1p) {
+        r.shipped();
+        double[] y = r.values("y");
+        double[] p = r.values("p");
+        double eps = r.real("epsilon", 1e-15);
+        double[] per = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            double lp;
+            double l1p;
+            if (roundedUpper) {
+                double upper = "float32".equals(r.dtype) ? (double) (1f - (float) eps) : 1.0 - eps;
+                double pc = Math.min(Math.max(p[i], eps), upper);
+                lp = Math.log(pc);
+                l1p = pc < 0.5 ? Math.log1p(-pc) : Math.log(1 - pc);
+            } else {
+                boolean hiMask = high && p[i] >= 0.5 && (1 - p[i]) < eps;
+                double pc = low ? Math.max(p[i], eps) : p[i];
+                lp = hiMask ? Math.log1p(-eps) : Math.log(pc);
+                double small = useLog1p ? Math.log1p(-pc) : Math.log(1 - pc);
+                l1p = hiMask ? Math.log(eps) : (pc < 0.5 ? small : Math.log(1 - pc));
+            }
+            per[i] = mul0(y[i], -lp) + mul0(1 - y[i], -l1p);
+        }
+        return reduce(r, r.shape("y"), per);
+    }
+
+    private static double mul0(double coef, double value) {
+        return coef == 0.0 && !Double.isNaN(value) ? 0.0 : coef * value;
+    }
+
+    /** Elementwise BCE-with-logits losses from a per-element formula l(z, y, w, pw). */
+    private interface LogitLoss {
+        double of(double z, double y, double w, double pw);
+    }
+
+    private static Tensor bceLogits(Req r, LogitLoss loss) {
+        r.shipped();
+        double[] z = r.values("z");
+        double[] y = r.values("y");
+        double[] w = broadcast(r, "weight");
+        double[] pw = broadcast(r, "pos_weight");
+        double[] per = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            per[i] = loss.of(z[i], y[i], w[i], pw[i]);
+        }
+        return reduce(r, r.shape("z"), per);
+    }
+
+    /** A weight of z's shape or [last], expanded to z's shape (ones when absent). */
+    private static double[] broadcast(Req r, String name) {
+        int n = r.values("z").length;
+        double[] v = r.values(name);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = v == null ? 1.0 : v[v.length == n ? i : i % v.length];
+        }
+        return out;
+    }
+
+    // ================================================================== focal losses
+
+    /** focal_loss from the shipped cross-entropy per row: loss_n = f(ce_n, row n, target y_n). */
+    private interface FocalRow {
+        double of(double ce, double[] logits, int row, int y);
+    }
+
+    private static Tensor focal(Req r, FocalRow f) {
+        r.shipped();
+        double[] ce = r.param("gamma", 0.0).param("alpha", null).param("reduction", "none").shipped().values();
+        double[] logits = r.values("logits");
+        int[] y = r.ints("target");
+        double[] per = new double[ce.length];
+        for (int n = 0; n < ce.length; n++) {
+            per[n] = f.of(ce[n], logits, n, y[n]);
+        }
+        return reduce(r, new int[] {ce.length}, per);
+    }
+
+    private static double alphaAt(Req r, int cls) {
+        double[] a = r.values("alpha");
+        return a == null ? 1.0 : a[cls];
+    }
+
+    // ================================================================== the catalogue
+
+    static {
+        add("softmax_no_max_shift", List.of("softmax"), "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).", r -> {
+            Tensor ref = r.shipped();
+            double[] e = Arrays.stream(r.values("x")).map(Math::exp).toArray();
+            double s = Sum.COMPENSATED.of(e);
+            return r.floats(ref.shape(), Arrays.stream(e).map(v -> v / s).toArray());
+        });
+        add("logsumexp_no_max_shift", List.of("logsumexp"), "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.", r -> {
+            r.shipped();
+            return r.scalar(Math.log(Sum.COMPENSATED.of(Arrays.stream(r.values("x")).map(Math::exp).toArray())));
+        });
+        add("lse_log_not_log1p", List.of("logsumexp", "log_softmax"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
+                r -> lse(r, false, Sum.COMPENSATED));
+        add("log_softmax_log_of_softmax", List.of("log_softmax"), "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.", r -> {
+            r.shipped();
+            return map(new Req("softmax", r.dtype, r.params, r.inputs).shipped(), Math::log);
+        });
+        add("log_softmax_x_minus_lse", List.of("log_softmax"), "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.", r -> {
+            Tensor ref = r.shipped();
+            double lse = new Req("logsumexp", r.dtype, r.params, r.inputs).shipped().values()[0];
+            return r.floats(ref.shape(), Arrays.stream(r.values("x")).map(v -> v - lse).toArray());
+        });
+        add("logsumexp_all_neginf_nan", List.of("logsumexp"), "a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.", r -> {
+            Tensor ref = r.shipped();
+            return Arrays.stream(r.values("x")).allMatch(v -> v == Double.NEGATIVE_INFINITY) ? r.scalar(Double.NaN) : ref;
+        });
+        add("neginf_logit_nan", concat(ROW, concat(SCE, List.of("focal_loss"))), "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.", r -> {
+            String name = ROW.contains(r.function) ? "x" : "logits";
+            Tensor x = r.inputs.get(name);
+            return r.input(name, map(x, v -> v == Double.NEGATIVE_INFINITY ? Double.NaN : v)).shipped();
+        });
+        add("empty_vector_accepted", ROW, "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.", r -> {
+            Tensor x = r.inputs.get("x");
+            if (x != null && x.shape().length == 1 && x.shape()[0] == 0) {
+                return "logsumexp".equals(r.function) ? r.scalar(Double.NEGATIVE_INFINITY) : r.floats(new int[] {0}, new double[0]);
+            }
+            return r.shipped();
+        });
+
+        add("sigmoid_naive", List.of("sigmoid"), "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.", r -> {
+            r.shipped();
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(Mutants::sigmoidNaive).toArray());
+        });
+        add("sigmoid_negative_branch_everywhere", List.of("sigmoid"), "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.", r -> {
+            r.shipped();
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.exp(z) / (1 + Math.exp(z))).toArray());
+        });
+        add("softplus_overflow", List.of("softplus"), "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.", r -> {
+            r.shipped();
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.log1p(Math.exp(z))).toArray());
+        });
+        add("softplus_log_not_log1p", List.of("softplus", "log_sigmoid"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
+            r.shipped();
+            double sign = "softplus".equals(r.function) ? 1 : -1;
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z"))
+                    .map(z -> sign * (Math.max(sign * z, 0) + Math.log(1 + Math.exp(-Math.abs(z))))).toArray());
+        });
+        add("log_sigmoid_log_of_sigmoid", List.of("log_sigmoid"), "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.", r -> {
+            r.shipped();
+            return map(new Req("sigmoid", r.dtype, r.params, r.inputs).shipped(), Math::log);
+        });
+
+        add("entropy_bits_for_nats", List.of("entropy"), "entropy always in bits (log2), whatever the base: log2 where ln is asked for.", r -> {
+            r.shipped();
+            return r.param("base", "2").shipped();
+        });
+        add("kl_base_ignored", List.of("kl_divergence"), "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).", r -> {
+            r.shipped();
+            return r.param("base", "e").shipped();
+        });
+        add("info_zero_log_zero_nan", List.of("entropy", "cross_entropy", "kl_divergence"), "0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero probabilities).", r -> {
+            Tensor ref = r.shipped();
+            double[] p = r.values("p");
+            double[] q = r.values("q");
+            boolean eps = r.real("epsilon", 0.0) != 0.0;
+            for (int i = 0; i < p.length; i++) {
+                boolean nan = switch (r.function) {
+                    case "entropy" -> p[i] == 0;
+                    case "cross_entropy" -> p[i] == 0 && q[i] == 0 && !eps;
+                    default -> p[i] == 0;
+                };
+                if (nan) {
+                    return r.scalar(Double.NaN);
+                }
+            }
+            return ref;
+        });
+        add("cross_entropy_args_swapped", List.of("cross_entropy"), "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).", r -> {
+            r.shipped();
+            return r.swap("p", "q").shipped();
+        });
+        add("kl_reversed", List.of("kl_divergence"), "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).", r -> {
+            r.shipped();
+            return r.swap("p", "q").shipped();
+        });
+        add("cross_entropy_eps_not_renormalised", List.of("cross_entropy"), "the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of q' = (q + eps) / sum(q + eps).", r -> {
+            Tensor ref = r.shipped();
+            double eps = r.real("epsilon", 0.0);
+            if (eps == 0.0) {
+                return ref;
+            }
+            double[] p = r.values("p");
+            double[] q = r.values("q");
+            double[] t = new double[p.length];
+            for (int i = 0; i < p.length; i++) {
+                t[i] = mul0(p[i], -Math.log(q[i] + eps));
+            }
+            double h = Sum.COMPENSATED.of(t);
+            return r.scalar("2".equals(r.text("base", "e")) ? h / Math.log(2) : h);
+        });
+
+        add("nll_clamp_1e-7", List.of("nll_from_probs"), "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).", r -> {
+            r.shipped();
+            return r.real("epsilon", 1e-15) != 0.0 ? r.param("epsilon", 1e-7).shipped() : r.shipped();
+        });
+        add("nll_no_clamp", List.of("nll_from_probs"), "no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.", r -> {
+            r.shipped();
+            return r.param("epsilon", 0.0).shipped();
+        });
+        add("nll_negative_index_wraps", List.of("nll_from_probs"), "negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last class) instead of raising index_out_of_range.", r -> {
+            Tensor t = r.inputs.get("target");
+            int[] shape = r.shape("probs");
+            if (t == null || !t.isInt() || shape.length != 2) {
+                return r.shipped();
+            }
+            long c = shape[1];
+            long[] wrapped = Arrays.stream(t.ints()).map(v -> v < 0 && v >= -c ? v + c : v).toArray();
+            return r.input("target", Tensor.ofInts(t.shape(), wrapped)).shipped();
+        });
+        add("cce_args_swapped", List.of("categorical_cross_entropy"), "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).", r -> {
+            r.shipped();
+            return r.swap("t", "p").shipped();
+        });
+        add("prob_zero_log_zero_nan", List.of("categorical_cross_entropy", "binary_cross_entropy"), "0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.", r -> {
+            Tensor ref = r.shipped();
+            if ("binary_cross_entropy".equals(r.function)) {
+                if (r.real("epsilon", 1e-15) != 0.0) {
+                    return ref;
+                }
+                double[] y = r.values("y");
+                double[] p = r.values("p");
+                double[] per = r.param("reduction", "none").shipped().values().clone();
+                for (int i = 0; i < y.length; i++) {
+                    if ((y[i] == 0 && p[i] == 0) || (y[i] == 1 && p[i] == 1)) {
+                        per[i] = Double.NaN;
+                    }
+                }
+                return reduce(r, r.shape("y"), per);
+            }
+            double[] t = r.values("t");
+            double[] p = r.values("p");
+            int c = r.shape("t")[1];
+            double[] per = r.param("reduction", "none").shipped().values().clone();
+            for (int i = 0; i < t.length; i++) {
+                if (t[i] == 0 && p[i] == 0) {
+                    per[i / c] = Double.NaN;
+                }
+            }
+            return reduce(r, new int[] {per.length}, per);
+        });
+        add("bce_args_swapped", List.of("binary_cross_entropy"), "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).", r -> {
+            r.shipped();
+            return r.swap("y", "p").shipped();
+        });
+        add("bce_clip_low_only", List.of("binary_cross_entropy"), "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
+                r -> bce(r, true, false, false, true));
+        add("bce_clip_high_only", List.of("binary_cross_entropy"), "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
+                r -> bce(r, false, true, false, true));
+        add("bce_one_minus_eps_rounded", List.of("binary_cross_entropy"), "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
+                r -> bce(r, true, true, true, true));
+        add("bce_log_not_log1p", List.of("binary_cross_entropy"), "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
+                r -> bce(r, true, true, false, false));
+
+        add("mean_returns_sum", REDUCED, "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).", r -> {
+            Tensor ref = r.shipped();
+            return r.mean() ? r.param("reduction", "sum").shipped() : ref;
+        });
+        add("empty_mean_zero", REDUCED, "the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).", r -> {
+            Tensor ref = r.shipped();
+            Tensor first = r.inputs.get(r.inputs.containsKey("logits") ? "logits" : r.inputs.containsKey("z") ? "z"
+                    : r.inputs.containsKey("probs") ? "probs" : r.inputs.containsKey("t") ? "t" : "y");
+            boolean empty = first != null && first.shape().length > 0 && first.shape()[0] == 0;
+            return r.mean() && empty ? r.scalar(0.0) : ref;
+        });
+        add("mean_divides_by_batch", List.of("binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
+                r -> reduceShipped(r, Sum.COMPENSATED, r.shape("z")[0]));
+
+        add("sce_uniform_as_off_target", SCE, "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.", r -> {
+            Tensor ref = r.shipped();
+            boolean uniform = "uniform".equals(r.text("label_smoothing_mode", "uniform"));
+            return uniform && r.shape("logits")[1] > 1 ? r.param("label_smoothing_mode", "off_target").shipped() : ref;
+        });
+        add("sce_off_target_as_uniform", SCE, "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.", r -> {
+            r.shipped();
+            return r.param("label_smoothing_mode", "uniform").shipped();
+        });
+        add("sce_smoothing_target_only", SCE, "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.", r -> {
+            Tensor ref = r.shipped();
+            if (!indexTarget(r)) {
+                return ref;
+            }
+            double eps = r.real("label_smoothing", 0.0);
+            int c = r.shape("logits")[1];
+            double q = "uniform".equals(r.text("label_smoothing_mode", "uniform")) ? 1 - eps + eps / c : 1 - eps;
+            return map(r.param("label_smoothing", 0.0).shipped(), v -> q * v);
+        });
+        add("sce_prob_targets_not_smoothed", SCE, "label smoothing applied to index targets only; probability targets are used unsmoothed.", r -> {
+            Tensor ref = r.shipped();
+            return indexTarget(r) ? ref : r.param("label_smoothing", 0.0).shipped();
+        });
+        add("sce_weights_ignored", SCE, "class weights not applied at all (neither to the loss nor to the mean's denominator).", r -> {
+            r.shipped();
+            return r.param("weight", null).shipped();
+        });
+        add("sce_weights_twice", SCE, "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).", r -> {
+            Tensor ref = r.shipped();
+            double[] w = r.values("weight");
+            if (w == null) {
+                return ref;
+            }
+            Req squared = r.param("weight", r.tensorParam(new int[] {w.length}, Arrays.stream(w).map(v -> v * v).toArray()));
+            return indexTarget(r) ? sceMean(squared, new SceInfo(r).weightSum()) : squared.shipped();
+        });
+        add("sce_weight_by_target_class", SCE, "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.", r -> {
+            Tensor ref = r.shipped();
+            if (!indexTarget(r) || r.values("weight") == null) {
+                return ref;
+            }
+            SceInfo g = new SceInfo(r);
+            double[] factor = new double[g.y.length];
+            for (int p = 0; p < factor.length; p++) {
+                factor[p] = g.ignored[p] ? 0.0 : g.weight(g.y[p]);
+            }
+            return sceScaled(r, r.param("weight", null), factor, g.weightSum());
+        });
+        add("sce_weighted_mean_by_count", SCE, "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.", r -> {
+            Tensor ref = r.shipped();
+            return indexTarget(r) ? sceMean(r, new SceInfo(r).kept()) : ref;
+        });
+        add("sce_ignored_in_denominator", SCE, "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).", r -> {
+            Tensor ref = r.shipped();
+            if (!indexTarget(r)) {
+                return ref;
+            }
+            SceInfo g = new SceInfo(r);
+            return sceMean(r, g.weightSum() + (g.y.length - g.kept()));
+        });
+        add("sce_ignore_index_gathered", SCE, "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.", r -> {
+            Tensor ref = r.shipped();
+            if (!indexTarget(r)) {
+                return ref;
+            }
+            SceInfo g = new SceInfo(r);
+            int ii = (int) r.real("ignore_index", -100);
+            long[] t = new long[g.y.length];
+            for (int p = 0; p < t.length; p++) {
+                t[p] = g.ignored[p] ? Math.floorMod(ii, g.c) : g.y[p];
+            }
+            return r.input("target", Tensor.ofInts(r.shape("target"), t)).param("ignore_index", -1L).shipped();
+        });
+        add("sce_all_ignored_zero", SCE, "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.", r -> {
+            Tensor ref = r.shipped();
+            double denominator = indexTarget(r) ? new SceInfo(r).weightSum() : r.shape("logits")[0];
+            return denominator == 0 ? sceMean(r, 1.0) : ref;
+        });
+        add("sce_target_off_by_one", SCE, "class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from Lua, R or Julia.", r -> {
+            Tensor ref = r.shipped();
+            if (!indexTarget(r)) {
+                return ref;
+            }
+            SceInfo g = new SceInfo(r);
+            long[] t = new long[g.y.length];
+            for (int p = 0; p < t.length; p++) {
+                t[p] = g.ignored[p] ? g.y[p] : Math.floorMod(g.y[p] - 1, g.c);
+            }
+            return r.input("target", Tensor.ofInts(r.shape("target"), t)).shipped();
+        });
+
+        add("sce_grad_wrong_sign", List.of("softmax_cross_entropy_grad"), "the gradient with the wrong sign, y - softmax instead of softmax - y.",
+                r -> map(r.shipped(), v -> -v));
+        add("sce_grad_not_divided", List.of("softmax_cross_entropy_grad"), "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).", r -> {
+            Tensor ref = r.shipped();
+            return r.mean() ? r.param("reduction", "sum").shipped() : ref;
+        });
+        add("sce_grad_ignores_smoothing", List.of("softmax_cross_entropy_grad"), "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).", r -> {
+            r.shipped();
+            return r.param("label_smoothing", 0.0).shipped();
+        });
+        add("one_minus_softmax_by_subtraction", List.of("focal_loss"), "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor and the gradient at the target lose all relative accuracy.",
+                r -> focal(r, (ce, x, n, y) -> alphaAt(r, y) * Math.pow(1 - Math.exp(-ce), r.real("gamma", 2.0)) * ce));
+        add("bce_logits_grad_not_divided", List.of("binary_cross_entropy_with_logits_grad"), "the gradient of the mean not divided by the number of elements.", r -> {
+            Tensor ref = r.shipped();
+            return r.mean() ? r.param("reduction", "sum").shipped() : ref;
+        });
+        add("bce_logits_grad_wrong_sign", List.of("binary_cross_entropy_with_logits_grad"), "the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.",
+                r -> map(r.shipped(), v -> -v));
+        add("bce_logits_grad_pos_weight_ignored", List.of("binary_cross_entropy_with_logits_grad"), "the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).", r -> {
+            r.shipped();
+            return r.param("pos_weight", null).shipped();
+        });
+        add("sigmoid_mse_grad_missing_derivative", List.of("sigmoid_mse_grad"), "the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the cross-entropy gradient (the comparison the seed makes).", r -> {
+            r.shipped();
+            double[] p = new Req("sigmoid", r.dtype, Map.of(), Map.of("z", r.inputs.get("z"))).shipped().values();
+            double[] y = r.values("y");
+            return r.floats(r.shape("z"), java.util.stream.IntStream.range(0, p.length).mapToDouble(i -> p[i] - y[i]).toArray());
+        });
+        add("sigmoid_mse_grad_naive", List.of("sigmoid_mse_grad"), "(p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype: 0 for a saturated sigmoid, where the exact gradient is tiny but not 0.", r -> {
+            r.shipped();
+            double[] z = r.values("z");
+            double[] y = r.values("y");
+            boolean f32 = "float32".equals(r.dtype);
+            double[] out = new double[z.length];
+            for (int i = 0; i < z.length; i++) {
+                double p = sigmoidNaive(z[i]);
+                p = f32 ? (float) p : p;
+                double omp = f32 ? (float) (1 - p) : 1 - p;
+                out[i] = (p - y[i]) * p * omp;
+            }
+            return r.floats(r.shape("z"), out);
+        });
+
+        add("bce_logits_naive", List.of("binary_cross_entropy_with_logits"), "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
+                r -> bceLogits(r, (z, y, w, pw) -> {
+                    double s = sigmoidNaive(z);
+                    return -w * (mul0(pw * y, Math.log(s)) + mul0(1 - y, Math.log(1 - s)));
+                }));
+        add("bce_logits_pos_weight_on_negative", List.of("binary_cross_entropy_with_logits"), "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
+                r -> bceLogits(r, (z, y, w, pw) -> w * (mul0(y, softplus(-z)) + mul0(pw * (1 - y), softplus(z)))));
+        add("bce_logits_pos_weight_on_both", List.of("binary_cross_entropy_with_logits"), "pos_weight applied like weight, to both terms, instead of to the positive term only.",
+                r -> bceLogits(r, (z, y, w, pw) -> w * pw * (mul0(y, softplus(-z)) + mul0(1 - y, softplus(z)))));
+        add("focal_alpha_by_prediction", List.of("focal_loss"), "alpha indexed by the predicted class (argmax of the logits) instead of the target class.", r -> {
+            int c = r.shape("logits")[1];
+            return focal(r, (ce, x, n, y) -> {
+                int k = 0;
+                for (int j = 1; j < c; j++) {
+                    k = x[n * c + j] > x[n * c + k] ? j : k;
+                }
+                double omp = -Math.expm1(-ce);
+                return alphaAt(r, k) * Math.pow(omp, r.real("gamma", 2.0)) * ce;
+            });
+        });
+        add("focal_gamma_on_p", List.of("focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
+                r -> focal(r, (ce, x, n, y) -> alphaAt(r, y) * Math.pow(Math.exp(-ce), r.real("gamma", 2.0)) * ce));
+        add("focal_mean_by_alpha_sum", List.of("focal_loss"), "the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.", r -> {
+            Tensor ref = r.shipped();
+            if (!r.mean() || r.values("alpha") == null) {
+                return ref;
+            }
+            int[] y = r.ints("target");
+            double s = Sum.COMPENSATED.of(Arrays.stream(y).mapToDouble(v -> alphaAt(r, v)).toArray());
+            return r.scalar(r.param("reduction", "sum").shipped().values()[0] / s);
+        });
+        add("sigmoid_focal_alpha_swapped", List.of("sigmoid_focal_loss"), "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).", r -> {
+            Tensor ref = r.shipped();
+            boolean given = r.params.containsKey("alpha");
+            if (given && !r.has("alpha")) {
+                return ref;
+            }
+            return r.param("alpha", 1.0 - r.real("alpha", 0.25)).shipped();
+        });
+        add("sigmoid_focal_alpha_null_applied", List.of("sigmoid_focal_loss"), "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).", r -> {
+            r.shipped();
+            return r.param("alpha", 0.25).shipped();
+        });
+        add("sigmoid_focal_gamma_on_p", List.of("sigmoid_focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.", r -> {
+            r.shipped();
+            double[] ce = r.param("gamma", 0.0).param("alpha", null).param("reduction", "none").shipped().values();
+            double[] z = r.values("z");
+            double[] y = r.values("y");
+            boolean alpha = !r.params.containsKey("alpha") || r.has("alpha");
+            double a = r.real("alpha", 0.25);
+            double gamma = r.real("gamma", 2.0);
+            double[] per = new double[z.length];
+            for (int i = 0; i < z.length; i++) {
+                double pt = mul0(y[i], sigmoidNaive(z[i])) + mul0(1 - y[i], sigmoidNaive(-z[i]));
+                double at = alpha ? y[i] * a + (1 - y[i]) * (1 - a) : 1.0;
+                per[i] = at * Math.pow(pt, gamma) * ce[i];
+            }
+            return reduce(r, r.shape("z"), per);
+        });
+
+        List<String> summing = concat(List.of("logsumexp", "entropy"), COUNTED);
+        add("float32_accumulation", summing, "sums accumulated in float32 (a float32 accumulator left in the float64 path).", r -> summed(r, Sum.FLOAT32));
+        add("naive_sequential_sum", summing, "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.", r -> summed(r, Sum.SEQUENTIAL));
+    }
+}
