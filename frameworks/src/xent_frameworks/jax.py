@@ -13,6 +13,8 @@
 * binary_cross_entropy_with_logits(_grad): ``optax.sigmoid_binary_cross_entropy`` (no weight, no
   pos_weight: unsupported when given).
 * sigmoid_focal_loss: ``optax.sigmoid_focal_loss(alpha=, gamma=)``.
+* unsupported (checked on the concrete case first): class weights, a target equal to ignore_index,
+  off_target smoothing, weight or pos_weight for binary cross-entropy.
 
 Gradients are ``jax.grad`` of the reduced loss (of its sum for reduction 'none'). Every case runs
 under ``jax.jit`` (see ``_jitted``).
@@ -58,20 +60,30 @@ def kl_divergence(p, q, base="e"):
     return optax.losses.kl_divergence(jnp.log(q), p)
 
 
-def _ce_loss(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
-    """The optax cross-entropy for these options, reduced; raises Unsupported for what optax lacks."""
+def _ce_unsupported(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                    label_smoothing_mode="uniform", reduction="mean"):
+    """What optax cannot express, checked on the concrete case before tracing."""
     if weight is not None:
         raise Unsupported("class weights: optax has none")
     if label_smoothing > 0 and label_smoothing_mode != "uniform":
         raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: optax.smooth_labels is uniform")
+    if np.issubdtype(target.dtype, np.integer) and np.any(target == ignore_index):
+        raise Unsupported("ignore_index: optax has none")
+
+
+def _bce_unsupported(z, y, weight=None, pos_weight=None, reduction="mean"):
+    if weight is not None or pos_weight is not None:
+        raise Unsupported("weight / pos_weight: optax.sigmoid_binary_cross_entropy has neither")
+
+
+def _ce_loss(logits, target, label_smoothing, reduction):
+    """The optax cross-entropy with these options, reduced."""
     if np.issubdtype(target.dtype, np.integer):
-        if np.any(target == ignore_index):
-            raise Unsupported("ignore_index: optax has none")
         if label_smoothing > 0:
             labels = jax.nn.one_hot(target, logits.shape[1], axis=1, dtype=logits.dtype)
             loss = optax.softmax_cross_entropy(logits, optax.smooth_labels(labels, label_smoothing, axis=1), axis=1)
         else:
-            loss = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(target), axis=1)
+            loss = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=1)
     else:
         labels = optax.smooth_labels(target, label_smoothing, axis=1) if label_smoothing > 0 else target
         loss = optax.softmax_cross_entropy(logits, labels, axis=1)
@@ -80,33 +92,33 @@ def _ce_loss(logits, target, weight, ignore_index, label_smoothing, label_smooth
 
 def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                           label_smoothing_mode="uniform", reduction="mean"):
-    return _ce_loss(jnp.asarray(logits), target, weight, ignore_index, label_smoothing, label_smoothing_mode,
-                    reduction)
+    return _ce_loss(logits, target, label_smoothing, reduction)
 
 
 def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                                label_smoothing_mode="uniform", reduction="mean"):
-    return jax.grad(lambda x: jnp.sum(_ce_loss(x, target, weight, ignore_index, label_smoothing,
-                                               label_smoothing_mode, reduction)))(jnp.asarray(logits))
-
-
-def _bce_logits(z, y, weight, pos_weight, reduction):
-    if weight is not None or pos_weight is not None:
-        raise Unsupported("weight / pos_weight: optax.sigmoid_binary_cross_entropy has neither")
-    return _reduce(optax.sigmoid_binary_cross_entropy(z, y), reduction)
+    return jax.grad(lambda x: jnp.sum(_ce_loss(x, target, label_smoothing, reduction)))(logits)
 
 
 def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
-    return _bce_logits(jnp.asarray(z), y, weight, pos_weight, reduction)
+    return _reduce(optax.sigmoid_binary_cross_entropy(z, y), reduction)
 
 
 def binary_cross_entropy_with_logits_grad(z, y, weight=None, pos_weight=None, reduction="mean"):
-    return jax.grad(lambda x: jnp.sum(_bce_logits(x, y, weight, pos_weight, reduction)))(jnp.asarray(z))
+    return jax.grad(lambda x: jnp.sum(_reduce(optax.sigmoid_binary_cross_entropy(x, y), reduction)))(z)
 
 
 def sigmoid_focal_loss(z, y, alpha=0.25, gamma=2.0, reduction="none"):
-    return _reduce(optax.sigmoid_focal_loss(jnp.asarray(z), y, alpha=alpha, gamma=gamma), reduction)
+    return _reduce(optax.sigmoid_focal_loss(z, y, alpha=alpha, gamma=gamma), reduction)
 
+
+#: Checks on the concrete case, before tracing, for what the library cannot express.
+UNSUPPORTED_CHECKS = {
+    "softmax_cross_entropy": _ce_unsupported,
+    "softmax_cross_entropy_grad": _ce_unsupported,
+    "binary_cross_entropy_with_logits": _bce_unsupported,
+    "binary_cross_entropy_with_logits_grad": _bce_unsupported,
+}
 
 FUNCTIONS = {
     "logsumexp": lambda x: jax.nn.logsumexp(x),
@@ -132,38 +144,30 @@ def library() -> Library:
 
 
 def _jitted(name):
-    """The function under ``jax.jit``, as JAX code runs in practice, with the float tensors traced.
+    """The function under ``jax.jit``, as JAX code runs in practice, with every tensor traced.
 
-    Integer targets and scalar parameters stay concrete (the checks for what optax cannot express look at
-    them) and select a compiled function from a cache; jit's own cache then reuses it for equal shapes.
-    Compiling one graph per new shape is several times faster than eager dispatch of each operation.
+    Scalar and enum parameters are static: they select a compiled function from a cache, and jit's own
+    cache reuses it for equal shapes and dtypes, so a shape seen before costs no compilation (compiling
+    per case, or eager dispatch of each operation, is many times slower over the vectors).
     """
+    check = UNSUPPORTED_CHECKS.get(name)
+
     def call(**kwargs):
-        traced = {k: v for k, v in kwargs.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}
-        fixed = tuple(sorted((k, _Frozen(v) if isinstance(v, np.ndarray) else v)
-                             for k, v in kwargs.items() if k not in traced))
-        return np.asarray(_compiled(name, fixed)(traced))
+        if check:
+            check(**kwargs)
+        traced = {k: v for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+        static = tuple(sorted((k, v) for k, v in kwargs.items() if k not in traced))
+        return np.asarray(_compiled(name, static)(traced))
     return call
 
 
-class _Frozen:
-    """A hashable integer array (a cache key part); `array` is the array itself."""
-
-    def __init__(self, array: np.ndarray):
-        self.array = array
-        self._key = (array.dtype.str, array.shape, array.tobytes())
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Frozen) and self._key == other._key
+@functools.lru_cache(maxsize=None)
+def _compiled(name, static):
+    return jax.jit(functools.partial(_apply, FUNCTIONS[name], dict(static)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _compiled(name, fixed):
-    params = {k: v.array if isinstance(v, _Frozen) else v for k, v in fixed}
-    return jax.jit(lambda arrays: FUNCTIONS[name](**arrays, **params))
+def _apply(fn, static, arrays):
+    return fn(**arrays, **static)
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 * heatmap: function/dtype x implementation, colour = max ulp error on a log scale, each cell annotated
   (grey: not provided; a red frame: some vector failed).
 * histograms: one panel per function, the distribution of per-vector max ulp errors of each
-  implementation (both dtypes), on log-spaced bins; exact results (0 ulp) fall in the first bin.
+  implementation (both dtypes), on log-spaced bins (two per decade); exact results (0 ulp) fall in the
+  first bin, anything beyond the ceiling in the last.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from .render import Board, fmt
 
 FLOOR = 0.01  # ulp errors below this (exact results included) are drawn at this value on the log axes
+CEILING = 1e17  # the heatmap's colour scale stops here (a float64 result of the wrong magnitude is ~1e16 ulp)
 
 
 def available() -> bool:
@@ -48,19 +50,20 @@ def heatmap(board: Board, stem: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(1.3 * len(runs) + 4, 0.28 * len(keys) + 2))
     top = np.nanmax(data) if np.isfinite(data).any() else 1.0
     cmap = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
-    im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap, norm=LogNorm(vmin=FLOOR, vmax=max(top, 1.0)))
+    im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap, norm=LogNorm(vmin=FLOOR, vmax=min(max(top, 1.0), CEILING), clip=True))
     for i, key in enumerate(keys):
         for j, run in enumerate(runs):
             cell = run.cells.get(key)
             if cell is None or not cell.supported:
                 continue
             ax.text(j, i, fmt(cell.max_ulp), ha="center", va="center", fontsize=6,
-                    color="white" if not np.isnan(data[i, j]) and data[i, j] < math.sqrt(top) else "black")
+                    color="white" if not np.isnan(data[i, j]) and data[i, j] < math.sqrt(min(top, CEILING)) else "black")
             if cell.counts["failed"] + cell.counts["errored"]:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.2))
     ax.set_xticks(range(len(runs)), [r.label for r in runs], rotation=30, ha="right")
     ax.set_yticks(range(len(keys)), [f"{f} {d}" for f, d in keys], fontsize=7)
-    ax.set_title(f"max ulp error per vector set (log scale; grey: not provided; red frame: failures at {board.level})")
+    ax.set_title(f"max ulp error per function and dtype (log scale, colours capped at {CEILING:.0e}; grey: not "
+                 f"provided; red frame: failures at {board.level})", fontsize=9)
     fig.colorbar(im, ax=ax, label="max ulp error")
     fig.tight_layout()
     return _save(plt, fig, stem)
@@ -74,28 +77,28 @@ def histograms(board: Board, stem: Path) -> list[Path]:
     nrows = max(1, math.ceil(len(functions) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.6 * nrows), squeeze=False)
     top = max((u for r in board.runs for c in r.cells.values() for u in c.ulps() if math.isfinite(u)), default=1.0)
-    bins = np.logspace(math.log10(FLOOR), math.log10(max(top, 10.0)) + 0.5, 40)
+    top = min(max(top, 10.0), CEILING)
+    bins = np.logspace(math.log10(FLOOR), math.log10(top) + 0.5, 2 * round(math.log10(top / FLOOR)) + 2)
+    colours = {run.label: plt.get_cmap("tab10")(i % 10) for i, run in enumerate(board.runs)}
     for ax, function in zip(axes.flat, functions):
         for run in board.runs:
-            ulps = [max(u, FLOOR) for (f, _), c in run.cells.items() if f == function
-                    for u in c.ulps() if math.isfinite(u)]
+            ulps = [min(max(u, FLOOR), top) for (f, _), c in run.cells.items() if f == function
+                    for u in c.ulps() if not math.isnan(u)]
             if ulps:
-                ax.hist(ulps, bins=bins, histtype="step", label=run.label,
-                        linewidth=1.8 if run in board.ours else 1.0)
+                ax.hist(ulps, bins=bins, histtype="step", label=run.label, color=colours[run.label],
+                        linewidth=2.0 if run in board.ours else 1.0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_ylim(bottom=0.7)
         ax.set_title(function, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(functions):]:
         ax.axis("off")
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower right", fontsize=9)
-    fig.suptitle(f"per-vector max ulp error (0 drawn at {FLOOR}); vectors per bin, log scale")
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=colours[r.label], linewidth=2.0 if r in board.ours else 1.0) for r in board.runs]
+    fig.legend(handles, [r.label for r in board.runs], loc="lower right", fontsize=9)
+    fig.suptitle(f"per-vector max ulp error, both dtypes (below {FLOOR} drawn at {FLOOR}, above {top:.0e} at "
+                 f"{top:.0e}); vectors per bin, log scale; ours drawn thick")
     fig.tight_layout()
     return _save(plt, fig, stem)
 
