@@ -69,8 +69,8 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
         check_indices("target", tgt, C, ignore_index)
 
     work = nm.work_dtype(out)
-    x = np.moveaxis(logits, 1, -1).astype(work)
-    parts = nm.LseParts(x)
+    x = np.moveaxis(logits, 1, -1).astype(work, copy=False)
+    parts = nm.LseParts(x, compensated=nm.compensation_needed(out))
     w = np.ones(C, dtype=work) if w_arr is None else w_arr.astype(work)
     e = np.asarray(eps, dtype=work)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -95,8 +95,8 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
                 q_on, q_off = (1 - e) + e / C, e / C
             else:
                 q_on, q_off = 1 - e, (e / (C - 1) if C > 1 else np.asarray(0, dtype=work))
-            q = np.where(onehot, q_on, q_off).astype(work)
-            mass = np.where(ignored[..., None], 0, w * q).astype(work)
+            q = np.where(onehot, q_on, q_off).astype(work, copy=False)
+            mass = np.where(ignored[..., None], 0, w * q).astype(work, copy=False)
             wy = np.where(ignored, 0, w[y]).astype(work)
             denominator = nm.fsum(wy.reshape(1, -1))[0]
     return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim)

@@ -32,6 +32,16 @@ def work_dtype(out_dtype) -> np.dtype:
     return np.dtype(np.longdouble) if EXTENDED_AVAILABLE else np.dtype(np.float64)
 
 
+def compensation_needed(out_dtype) -> bool:
+    """Whether sums for results of ``out_dtype`` need compensation and exact shifts.
+
+    float32 results are computed in float64, whose 29 extra bits keep a plain (pairwise) sum of
+    non-negative terms and a rounded shift x - a far inside float32's bound; only float64 results need
+    the error-free transformations (and pay their cost).
+    """
+    return np.dtype(out_dtype) != np.float32
+
+
 def two_sum(a, b):
     """Knuth's TwoSum: s + e == a + b exactly, s = fl(a + b) (finite inputs)."""
     s = a + b
@@ -72,12 +82,16 @@ def _neumaier_columns(t):
     return s, c
 
 
-def compensated_sum(t, axis=-1):
+def compensated_sum(t, axis=-1, compensated=True):
     """Compensated sum of ``t`` along ``axis`` as a pair ``(hi, lo)`` with hi + lo ~= the exact sum.
 
     The error is about u |sum| + n u^2 sum |t_i| (Neumaier / Ogita-Rump-Oishi Sum2). Non-finite sums
-    (an inf or NaN term, or overflow) come back in ``hi`` with ``lo = 0``.
+    (an inf or NaN term, or overflow) come back in ``hi`` with ``lo = 0``. With ``compensated=False``
+    (see :func:`compensation_needed`) it is numpy's pairwise sum with ``lo = 0``.
     """
+    if not compensated:
+        hi = np.sum(t, axis=axis)
+        return hi, np.zeros_like(hi)
     t = np.moveaxis(np.asarray(t), axis, -1)
     lead = t.shape[:-1]
     n = t.shape[-1]
@@ -127,6 +141,13 @@ def softplus(z):
         return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
+def softplus_pair(z):
+    """(softplus(-z), softplus(z)), sharing one exp and one log1p per element."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.log1p(np.exp(-np.abs(z)))
+        return np.maximum(-z, 0) + t, np.maximum(z, 0) + t
+
+
 def sigmoid(z):
     """1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for z < 0, with a double-word
     denominator (t = exp(-|z|) <= 1, so 1 + t is a Fast2Sum)."""
@@ -154,7 +175,7 @@ class LseParts:
     have no limit (NaN), except that lse is +inf / -inf there.
     """
 
-    def __init__(self, x):
+    def __init__(self, x, compensated=True):
         x = np.asarray(x)
         self.x = x
         n = x.shape[-1]
@@ -167,23 +188,26 @@ class LseParts:
             self.single_inf = (~self.nan_row) & (self.pinf_count == 1)
             self.bad = ~self.ok & ~self.single_inf  # rows whose vector outputs are NaN
             self.all_neginf = (~self.nan_row) & (a == -np.inf)
-            a_safe = np.where(self.ok, a, 0).astype(x.dtype)
+            a_safe = np.where(self.ok, a, 0).astype(x.dtype, copy=False)
             self.a = a
             self.k = np.argmax(np.where(np.isnan(x), -np.inf, x), axis=-1) if n else np.zeros(x.shape[:-1], int)
-            xs = np.where(self.ok[..., None], x, 0).astype(x.dtype)
-            d, delta = two_sum(xs, -a_safe[..., None])
-            finite_d = np.isfinite(d)
-            delta = np.where(finite_d, delta, 0)
+            xs = np.where(self.ok[..., None], x, 0).astype(x.dtype, copy=False)
+            if compensated:
+                d, delta = two_sum(xs, -a_safe[..., None])
+                delta = np.where(np.isfinite(d), delta, 0)
+            else:
+                d = xs - a_safe[..., None]
+                delta = np.zeros_like(d)
             self.d = d
             self.delta = delta
             ed = np.exp(d)
-            e = ed + ed * delta
+            e = ed + ed * delta if compensated else ed
             self.kmask = np.zeros(x.shape, dtype=bool)
             if n:
                 np.put_along_axis(self.kmask, self.k[..., None], True, axis=-1)
-            e = np.where(self.kmask, 1, e).astype(x.dtype)
+            e = np.where(self.kmask, 1, e).astype(x.dtype, copy=False)
             self.e = e
-            self.s_hi, self.s_lo = compensated_sum(np.where(self.kmask, 0, e).astype(x.dtype))
+            self.s_hi, self.s_lo = compensated_sum(np.where(self.kmask, 0, e).astype(x.dtype, copy=False), compensated=compensated)
             self.L = np.log1p(self.s_hi) + self.s_lo / (1 + self.s_hi)
 
     # ---- scalar per row
@@ -196,6 +220,8 @@ class LseParts:
     # ---- vectors per row
     def _special(self, value, inf_at_k, inf_elsewhere):
         """Overwrite the non-finite rows: one +inf -> limit; bad rows -> NaN."""
+        if self.ok.all():
+            return value.astype(self.x.dtype, copy=False)
         pinf = self.x == np.inf
         lim = np.where(pinf, inf_at_k, inf_elsewhere).astype(value.dtype)
         value = np.where(self.single_inf[..., None], lim, value)

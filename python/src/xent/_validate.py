@@ -158,11 +158,11 @@ def normalise_axis(name, arr, axis):
 
 def reduce(values, reduction, out, denominator=None):
     """Apply a reduction to per-element values (work dtype); round once to ``out``."""
-    from ._numerics import compensated_sum
+    from ._numerics import compensated_sum, compensation_needed
     if reduction == "none":
         return values.astype(out)
     flat = values.reshape(1, -1)
-    hi, lo = compensated_sum(flat)
+    hi, lo = compensated_sum(flat, compensated=compensation_needed(out))
     total = hi[0] + lo[0]
     if reduction == "sum":
         return out.type(total)

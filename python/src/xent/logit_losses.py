@@ -42,8 +42,8 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     nll = st.parts.nll()
     with np.errstate(invalid="ignore", over="ignore"):
         terms = nm.mul0(st.mass, nll)
-    hi, lo = nm.compensated_sum(terms)
-    losses = np.where(st.ignored, 0, hi + lo).astype(st.work)
+    hi, lo = nm.compensated_sum(terms, compensated=nm.compensation_needed(st.out))
+    losses = np.where(st.ignored, 0, hi + lo).astype(st.work, copy=False)
     return _result(reduce(losses, st.reduction, st.out, st.denominator))
 
 
@@ -89,7 +89,8 @@ def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, redu
 def _bce_logits_terms(zw, yw, w, pw, work):
     with np.errstate(invalid="ignore", over="ignore"):
         pos = yw if pw is None else mul_exact(pw.astype(work), yw)
-        l = nm.mul0(pos, nm.softplus(-zw)) + nm.mul0(1 - yw, nm.softplus(zw))
+        sp_neg, sp_pos = nm.softplus_pair(zw)
+        l = nm.mul0(pos, sp_neg) + nm.mul0(1 - yw, sp_pos)
         if w is not None:
             l = nm.mul0(np.broadcast_to(w.astype(work), l.shape), l)
     return l
@@ -133,7 +134,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     reduction = check_reduction(reduction)
     check_indices("target", target, C)
     work = nm.work_dtype(out)
-    parts = nm.LseParts(logits.astype(work))
+    parts = nm.LseParts(logits.astype(work), compensated=nm.compensation_needed(out))
     idx = target[:, None]
     nll = np.take_along_axis(parts.nll(), idx, axis=1)[:, 0]
     omp = np.take_along_axis(parts.one_minus_softmax(), idx, axis=1)[:, 0]

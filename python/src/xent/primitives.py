@@ -20,7 +20,7 @@ def _parts(x, axis):
     out = out_dtype(x)
     work = nm.work_dtype(out)
     xw = np.moveaxis(x, ax, -1).astype(work)
-    return nm.LseParts(xw), ax, out
+    return nm.LseParts(xw, compensated=nm.compensation_needed(out)), ax, out
 
 
 def logsumexp(x, *, axis=None):
