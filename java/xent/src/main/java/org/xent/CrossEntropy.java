@@ -880,7 +880,7 @@ public final class CrossEntropy {
     public static double binaryCrossEntropyWithLogits(double[] z, int[] shape, double[] y, double[] weight,
                                                       double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
-        return Impl.bceWithLogits(z, shape, y, null, weight, posWeight).reduce(reduction);
+        return Impl.bceWithLogitsReduced(z, shape, y, null, weight, posWeight, reduction);
     }
 
     /**
@@ -913,8 +913,8 @@ public final class CrossEntropy {
     public static float binaryCrossEntropyWithLogits(float[] z, int[] shape, float[] y, double[] weight,
                                                      double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
-        return f(Impl.bceWithLogits(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
-                roundWeights(posWeight)).reduce(reduction));
+        return f(Impl.bceWithLogitsReduced(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+                roundWeights(posWeight), reduction));
     }
 
     /**

@@ -527,14 +527,25 @@ final class Impl {
         int positions = g.positions();
         XD[] per = new XD[positions];
         Row r = new Row(g.c);
+        // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
+        boolean lean = g.index != null && g.eps == 0.0;
         for (int p = 0; p < positions; p++) {
             if (g.ignored(p)) {
                 per[p] = XD.ZERO;
                 continue;
             }
-            r.load(g.logits, g.offset(p), g.spatial);
+            if (lean) {
+                r.loadLean(g.logits, g.offset(p), g.spatial);
+            } else {
+                r.load(g.logits, g.offset(p), g.spatial);
+            }
             if (!usable(r)) {
                 per[p] = XD.of(Double.NaN);
+                continue;
+            }
+            if (lean) {
+                double w = g.weight(g.index[p]);
+                per[p] = w == 0.0 ? XD.ZERO : XD.of(w).mul(r.nllX(g.index[p]));
                 continue;
             }
             XD[] m = g.massX(p);
@@ -684,11 +695,71 @@ final class Impl {
         Check.weights(w, name);
     }
 
-    static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
+    private static int checkBceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
+                                          double[] posWeight) {
         int n = checkLogitPair(z, zShape, y, yShape);
         checkBroadcastWeight(weight, n, zShape, "weight");
         checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
         Check.probabilities(y, "y");
+        return n;
+    }
+
+    /**
+     * binary_cross_entropy_with_logits reduced (SUM or MEAN). Without weights it takes the one-pass
+     * path {@link #bceWithLogitsSum}; with weights, or when that path meets a non-finite value, the
+     * general per-element path.
+     */
+    static double bceWithLogitsReduced(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
+                                       double[] posWeight, Reduction reduction) {
+        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
+        if (weight == null && posWeight == null) {
+            DD sum = bceWithLogitsSum(z, y);
+            if (sum != null) {
+                return (reduction == Reduction.MEAN ? sum.div(n) : sum).value();
+            }
+        }
+        return bceWithLogits(z, zShape, y, yShape, weight, posWeight).reduce(reduction);
+    }
+
+    /**
+     * sum_i l_i with l_i = y_i softplus(-z_i) + (1 - y_i) softplus(z_i) = m_i + log1p(exp(-|z_i|)), where
+     * m_i = (1 - y_i) z_i for z_i &gt;= 0 and y_i (-z_i) otherwise: two non-negative terms, each formed
+     * as a double-double ({@link Log1pExp}), summed in double-double. Null when some z_i is not finite or
+     * the sum overflows.
+     */
+    static DD bceWithLogitsSum(double[] z, double[] y) {
+        Log1pExp t = new Log1pExp();
+        double hi = 0.0;
+        double lo = 0.0;
+        for (int i = 0; i < z.length; i++) {
+            double zi = z[i];
+            if (!Double.isFinite(zi)) {
+                return null;
+            }
+            double yi = y[i];
+            double mh;
+            double ml;
+            if (zi >= 0) {
+                double c = 1.0 - yi;
+                double cl = DD.twoSumErr(1.0, -yi, c);
+                mh = c * zi;
+                ml = Math.fma(c, zi, -mh) + cl * zi;
+            } else {
+                mh = yi * -zi;
+                ml = Math.fma(yi, -zi, -mh);
+            }
+            t.set(-Math.abs(zi));
+            double s1 = hi + mh;
+            lo += DD.twoSumErr(hi, mh, s1) + ml;
+            double s2 = s1 + t.hi;
+            lo += DD.twoSumErr(s1, t.hi, s2) + t.lo;
+            hi = s2;
+        }
+        return Double.isFinite(hi) ? new DD(hi, lo) : null;
+    }
+
+    static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
+        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
         int last = zShape[zShape.length - 1];
         XD[] per = new XD[n];
         for (int i = 0; i < n; i++) {

@@ -36,6 +36,7 @@ final class Row {
     private double[] src;
     private int srcOff;
     private int srcStride;
+    private final ExpDD ex = new ExpDD();
 
     Row(int n) {
         this.n = n;
@@ -45,8 +46,11 @@ final class Row {
         el = new double[n];
     }
 
-    /** Loads x[off + i * stride], i < n, and computes a, k, e, s and L. */
-    Row load(double[] x, int off, int stride) {
+    /**
+     * Finds the status, k and a of x[off + i * stride] and resets s and L; true when the row is not
+     * FINITE or ONE_POSINF (nothing more to compute).
+     */
+    private boolean scan(double[] x, int off, int stride) {
         src = x;
         srcOff = off;
         srcStride = stride;
@@ -75,17 +79,77 @@ final class Row {
         if (nan) {
             status = NAN;
             k = -1;
-            return this;
+            return true;
         }
         if (pinf >= 2) {
             status = MULTI_POSINF;
             k = kinf;
-            return this;
+            return true;
         }
         if (pinf == 1) {
             status = ONE_POSINF;
             k = kinf;
             a = Double.POSITIVE_INFINITY;
+            return false;
+        }
+        if (kmax < 0) {
+            status = ALL_NEGINF;
+            k = -1;
+            return true;
+        }
+        status = FINITE;
+        k = kmax;
+        a = amax;
+        return false;
+    }
+
+    /**
+     * Loads a row for {@link #nllX(int)} only: a, k, s and L without the per-class arrays, in one pass
+     * over the row after the scan, with exp by {@link ExpDD} (relative error below 2^-59 per term, far
+     * below what the rounded loss can show) and s summed in double-double.
+     */
+    Row loadLean(double[] x, int off, int stride) {
+        if (scan(x, off, stride) || status == ONE_POSINF) {
+            return this;
+        }
+        double hi = 0.0;
+        double lo = 0.0;
+        for (int i = 0; i < n; i++) {
+            double v = x[off + i * stride];
+            double di = v - a;
+            if (i == k || di == Double.NEGATIVE_INFINITY) {
+                continue;
+            }
+            double dli = DD.twoSumErr(v, -a, di);
+            double eh;
+            double elo;
+            if (di >= ExpDD.MIN_ARG) {
+                ex.set(di);
+                eh = ex.hi;
+                elo = ex.lo + eh * dli;
+            } else {
+                eh = Fm.exp(di);
+                elo = 0.0;
+            }
+            double t = hi + eh;
+            lo += DD.twoSumErr(hi, eh, t) + elo;
+            hi = t;
+        }
+        DD s = new DD(hi, lo).norm();
+        sHi = s.hi;
+        sLo = s.lo;
+        DD l = Fdd.log1p(s);
+        lHi = l.hi;
+        lLo = l.lo;
+        return this;
+    }
+
+    /** Loads x[off + i * stride], i < n, and computes a, k, e, s and L. */
+    Row load(double[] x, int off, int stride) {
+        if (scan(x, off, stride)) {
+            return this;
+        }
+        if (status == ONE_POSINF) {
             for (int i = 0; i < n; i++) {
                 boolean isK = i == k;
                 d[i] = isK ? 0.0 : Double.NEGATIVE_INFINITY;
@@ -95,14 +159,6 @@ final class Row {
             }
             return this;
         }
-        if (kmax < 0) {
-            status = ALL_NEGINF;
-            k = -1;
-            return this;
-        }
-        status = FINITE;
-        k = kmax;
-        a = amax;
         DD s = new DD();
         for (int i = 0; i < n; i++) {
             if (i == k) {
@@ -166,13 +222,20 @@ final class Row {
      * (logits spanning more than the double range), where it is the finite a - x_i + log1p(s).
      */
     XD nllX(int i) {
+        if (i == k) {
+            return XD.of(lHi, lLo, 0);
+        }
         double x = src[srcOff + i * srcStride];
-        if (d[i] == Double.NEGATIVE_INFINITY && status == FINITE && Double.isFinite(x)) {
+        if (status != FINITE || x == Double.NEGATIVE_INFINITY) {
+            return XD.of(Double.POSITIVE_INFINITY);
+        }
+        double di = x - a;
+        if (di == Double.NEGATIVE_INFINITY) {
             // a - x_i > 0x1.fp+1023: halve both (exact for such magnitudes) and keep the factor 2 in the exponent
             DD half = DD.of(0.5 * a).add(-0.5 * x).add(0.5 * lHi).add(0.5 * lLo);
             return XD.of(half.hi, half.lo, 1);
         }
-        return XD.of(nll(i));
+        return XD.of(new DD(lHi, lLo).add(-di).add(-DD.twoSumErr(x, -a, di)));
     }
 
     /** True for a FINITE row whose logits all lie within 1/2 of the maximum (every d_i &gt;= -1/2). */
