@@ -22,16 +22,28 @@ func sigmoidDD(z float64) dd {
 }
 
 // softplusPair returns softplus(z) and softplus(-z), which share log1p(exp(-|z|)): one exponential
-// and one logarithm for both.
-func softplusPair(z float64) (dd, dd) {
+// and one logarithm for both. The small one is extended-range: for |z| > 700, where it is exp(-|z|)
+// to far beyond double-double precision and would lose bits in (or below) float64's subnormal
+// range, it is returned as exp(-|z| + 512 ln2) 2^-512, so that a sum of many such terms is formed
+// before it is rounded.
+func softplusPair(z float64) (xdd, xdd) {
 	if !isFinite(z) {
-		return softplusDD(z), softplusDD(-z)
+		return xOf(softplusDD(z)), xOf(softplusDD(-z))
 	}
-	t := log1pDD(expDD(ddF(-math.Abs(z))))
+	a := math.Abs(z)
+	var big, small xdd
+	if a > 700 {
+		const s = 512 // -a + 512 ln2, with ln2 in three parts (the sum is exact to 2^-100)
+		x := ddAddF(ddAddF(ddAddF(ddF(-a), s*ln2Hi), s*ln2Mid), s*ln2Lo)
+		big, small = xOf(ddF(a)), xdd{expDD(x), -s}
+	} else {
+		t := log1pDD(expDD(ddF(-a)))
+		big, small = xOf(ddAddF(t, a)), xOf(t)
+	}
 	if z > 0 {
-		return ddAddF(t, z), t
+		return big, small
 	}
-	return t, ddAddF(t, -z)
+	return small, big
 }
 
 // softplusDD returns softplus(z) = max(z, 0) + log1p(exp(-|z|)) for any z.

@@ -87,8 +87,8 @@ func newBCE[T Float](fn string, z, y Tensor[T], allowed optBit, defaults config,
 func bceTerm(z, y, pw float64) xdd {
 	pos, neg := softplusPair(z)
 	var s xacc
-	s.addProd(ddMulF(ddF(y), pw), neg)
-	s.addProd(oneMinus(y), pos)
+	s.add(xMul(xOf(ddMulF(ddF(y), pw)), neg))
+	s.add(xMul(xOf(oneMinus(y)), pos))
 	return s.value()
 }
 

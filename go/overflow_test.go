@@ -70,3 +70,24 @@ func TestXDDMatchesDDInRange(t *testing.T) {
 		t.Errorf("xacc = %v, acc = %v", got, want)
 	}
 }
+
+// A sum of per-element losses in float64's subnormal range is formed before it is rounded (fuzz
+// finding, `xent-conformance fuzz --impl go --function binary_cross_entropy_with_logits --seed 11`):
+// 36 elements softplus(-745) = 0.571... * 2^-1074 each sum to 20.565 * 2^-1074, not 36 * 2^-1074.
+// Oracle: python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec = 200;
+// print(float(36 * log1p(exp(mpf(-745)))).hex(), float(log1p(exp(mpf(-745)))).hex())"
+func TestSubnormalSum(t *testing.T) {
+	z, y := make([]float64, 36), make([]float64, 36)
+	for i := range z {
+		z[i] = -745
+	}
+	for red, want := range map[Reduction]float64{ReductionSum: 0x0.0000000000015p-1022, ReductionNone: 0x0.0000000000001p-1022} {
+		got, err := BCEWithLogits(NewTensor(z, 1, 1, 3, 3, 4), NewTensor(y, 1, 1, 3, 3, 4), WithReduction(red))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Data[0] != want {
+			t.Errorf("reduction %s: got %x, want %x", red, got.Data[0], want)
+		}
+	}
+}

@@ -38,7 +38,22 @@ func (x xdd) float() float64 {
 	if x.e == 0 || !isFinite(x.m.hi) {
 		return x.m.float()
 	}
-	return math.Ldexp(x.m.hi+x.m.lo, x.e)
+	r := math.Ldexp(x.m.hi+x.m.lo, x.e)
+	if x.e > 0 || math.Abs(r) >= 0x1p-1022 {
+		return r
+	}
+	// A subnormal result: round hi + lo once to the subnormal grid (Ldexp of their rounded sum
+	// could round twice), correcting by a step where the remainder exceeds half a step.
+	r = math.Ldexp(x.m.hi, x.e)
+	rem := (x.m.hi - math.Ldexp(r, -x.e)) + x.m.lo
+	half := math.Ldexp(1, -1075-x.e) // half a subnormal step, in the units of hi
+	switch {
+	case rem > half:
+		r = math.Nextafter(r, math.Inf(1))
+	case rem < -half:
+		r = math.Nextafter(r, math.Inf(-1))
+	}
+	return r
 }
 
 // small reports whether x is finite, has no extra exponent and is below 2^bigExp in magnitude.
@@ -71,7 +86,9 @@ func xDiv(num, den xdd) xdd {
 
 // xacc is acc with an extended exponent: its finite part is s * 2^e. e stays 0 until the running
 // sum or a term reaches 2^1000; it then grows so that the scaled sum stays below about 2^900
-// (terms below 2^-1074 of the largest are lost, far beneath double-double precision).
+// (terms below 2^-1074 of the largest are lost, far beneath double-double precision). A sum whose
+// first term is scaled down (e < 0: a value in or below float64's subnormal range) starts at that
+// scale, so that tiny terms add up before the result is rounded.
 type xacc struct {
 	s       dd
 	e       int
@@ -96,8 +113,11 @@ func (a *xacc) add(x xdd) {
 		return
 	}
 	top := expOf(x.m.hi) + x.e
-	if a.s.hi != 0 {
+	switch {
+	case a.s.hi != 0:
 		top = max(top, expOf(a.s.hi)+a.e)
+	case a.e == 0 && x.e < 0:
+		a.e = x.e // a sum that starts with a scaled (tiny) term keeps its scale
 	}
 	if e := top - 900; e > a.e {
 		a.s = ddScale(a.s, a.e-e)
