@@ -11,7 +11,7 @@ from xent_bench.report import BenchRun
 from xent_bench.results import ImplTimings, Unavailable
 from xent_bench.workload import ELEMENTS, KEYS, TORCH
 
-MACHINE = {"date": "2026-01-02 03:04 UTC", "cpu": "Test CPU", "cores": 2, "memory": "24 GiB", "os": "Linux",
+MACHINE = {"date": "2026-01-02 03:04 UTC", "commit": "0123456789ab", "cpu": "Test CPU", "cores": 2, "memory": "24 GiB", "os": "Linux",
            "python": "3.11", "packages": {"numpy": "2.0", "torch": "2.13.0"}, "tools": {"go": "go1.26"}}
 
 
@@ -85,7 +85,7 @@ def test_harness_section_keeps_unavailable_parts_with_their_reason():
 def test_markdown_has_the_header_and_a_table_per_part():
     md = report.markdown(sample_run())
     assert md.startswith("# xent benchmarks\n")
-    assert "2026-01-02 03:04 UTC on Test CPU, 2 cores" in md
+    assert "2026-01-02 03:04 UTC, commit 0123456789ab, on Test CPU, 2 cores" in md
     assert md.count("\n## ") == 3
     assert "| workload | dtype | ours | pytorch 1 thread | java |" in md
     assert "|---|---|---:|---:|---:|" in md

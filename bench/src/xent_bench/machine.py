@@ -43,9 +43,16 @@ def _tool(argv: list[str]) -> str:
     return text.splitlines()[0] if text else "?"
 
 
+def commit() -> str:
+    """The checkout's commit, `-dirty` when the work tree differs from it: which code the figures are for."""
+    ran = run_tool(["git", "describe", "--always", "--dirty", "--abbrev=12"], Path.cwd(), 60)
+    return ran.stdout.strip() if not isinstance(ran, Unavailable) else str(ran)
+
+
 def describe() -> dict[str, object]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit(),
         "cpu": cpu_model(_read("/proc/cpuinfo")),
         "cores": os.cpu_count(),
         "memory": _memory(_read("/proc/meminfo")),

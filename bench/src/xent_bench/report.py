@@ -140,7 +140,8 @@ def sections(run: BenchRun) -> list[Section]:
 def header(run: BenchRun) -> list[str]:
     m = run.machine
     tools = ", ".join(f"{k} {v}" for k, v in {**m["packages"], **m["tools"]}.items())
-    lines = [f"{m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}",
+    lines = [f"{m['date']}, commit {m.get('commit', '?')}, on {m['cpu']}, {m['cores']} cores, {m['memory']}, "
+             f"{m['os']}, Python {m['python']}",
              f"versions: {tools}",
              f"whole run: {run.seconds:.0f} s" + (" (--quick)" if run.quick else "")
              + "".join(f"; {part} {s:.0f} s" for part, s in run.part_seconds.items())]
