@@ -91,3 +91,23 @@ func TestSubnormalSum(t *testing.T) {
 		}
 	}
 }
+
+// Label smoothing with a subnormal epsilon: eps / C underflows in double-double, but the smoothed
+// masses are positive (fuzz finding, `xent-conformance fuzz --impl go --function
+// softmax_cross_entropy --seed 11`): with zero total target weight the mean is +inf (positive / 0),
+// not NaN (0 / 0). Oracle: python3 -c "from mpmath import mp, mpf, log; mp.prec = 200;
+// print(float(4 * 3 * mpf(2)**-1076 * log(4)).hex())" for the sum; the mean is that over 0.
+func TestSubnormalLabelSmoothing(t *testing.T) {
+	logits := NewTensor(make([]float64, 16), 4, 4)
+	target := NewTensor([]int{0, 0, 0, 0})
+	for red, want := range map[Reduction]float64{ReductionMean: math.Inf(1), ReductionSum: 0x0.0000000000004p-1022} {
+		got, err := SoftmaxCrossEntropy(logits, target, WithWeight([]float64{0, 1, 1, 1}),
+			WithLabelSmoothing(0x1p-1074), WithReduction(red))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := got.Item(); v != want {
+			t.Errorf("reduction %s: got %x, want %x", red, v, want)
+		}
+	}
+}

@@ -16,8 +16,9 @@ type sceProblem struct {
 	posShape []int // [N, d1..dk]
 	w        []float64
 	eps      float64
-	oneMinus dd // 1 - eps
-	share    dd // eps / C (uniform) or eps / (C - 1) (off_target); 0 when eps = 0
+	oneMinus dd  // 1 - eps
+	share    dd  // eps / C (uniform) or eps / (C - 1) (off_target); 0 when eps = 0
+	shareX   xdd // share, extended-range: e < 0 when eps is so small that share underflows
 	idx      []int
 	probs    []float64
 }
@@ -85,6 +86,32 @@ func (p *sceProblem) masses(pos int) []dd {
 	return m
 }
 
+// massX returns the mass m_c of position pos (mc, as masses computed it) extended-range: when the
+// smoothing share underflows (shareX.e < 0), the share's part of m_c is formed from shareX; the loss
+// then keeps a positive value where the masses' dd would round it to 0.
+func (p *sceProblem) massX(pos, c int, mc dd) xdd {
+	if p.shareX.e == 0 {
+		return xOf(mc)
+	}
+	w := xOf(ddF(p.weight(c)))
+	if p.idx != nil {
+		if c == p.idx[pos] {
+			return xOf(mc) // 1 - eps (+ share): the share is far below its precision
+		}
+		return xMul(w, p.shareX)
+	}
+	n, r := pos/p.d, pos%p.d
+	t := p.probs[n*p.k*p.d+c*p.d+r]
+	var q xacc
+	q.add(xOf(ddMulF(p.oneMinus, t)))
+	if p.c.smoothingMode == SmoothUniform {
+		q.add(p.shareX)
+	} else {
+		q.add(xMul(p.shareX, xOf(oneMinus(t))))
+	}
+	return xMul(w, q.value())
+}
+
 // newSCE validates the inputs of softmax_cross_entropy (and its gradient). One of idx and
 // probs is used, as index says (idxShape and probsShape are the targets' shapes).
 func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShape []int, probs []T, probsShape []int, opts []Option) (*sceProblem, error) {
@@ -143,6 +170,10 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			div = float64(p.k - 1)
 		}
 		p.share = ddDiv(ddF(p.eps), ddF(div))
+		p.shareX = xOf(p.share)
+		if p.eps < 0x1p-900 { // eps / C would lose bits in (or below) the subnormal range
+			p.shareX = xdd{ddDiv(ddF(math.Ldexp(p.eps, 600)), ddF(div)), -600}
+		}
 	}
 	if index {
 		p.idx = idx
@@ -189,10 +220,11 @@ func (p *sceProblem) loss() ([]int, []float64) {
 		r := p.row(pos)
 		var s xacc
 		for c, mc := range m {
-			if mc.hi == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
+			mx := p.massX(pos, c, mc)
+			if mx.m.hi == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
 				continue // a zero mass masks the class, even an infinite nll (mulDD)
 			}
-			s.addProd(mc, r.nll(c))
+			s.add(xMul(mx, xOf(r.nll(c))))
 		}
 		vals[pos] = s.value()
 	}

@@ -179,7 +179,9 @@ var mutants = []mutant{
 			return c.With(map[string]any{"label_smoothing_mode": "off_target"}, nil)
 		})},
 	{"sce_off_target_as_uniform", "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"label_smoothing_mode": "uniform"}, nil) })},
+		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+			return c.With(map[string]any{"label_smoothing_mode": "uniform"}, nil)
+		})},
 	{"sce_smoothing_target_only", "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.",
 		sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
