@@ -2,14 +2,30 @@ package org.xent;
 
 /**
  * log1p(exp(x)) for finite x &lt;= 0 (the softplus tail) as an unevaluated pair hi + lo with a relative
- * error near 2^-60, without allocation. e = exp(x) comes from {@link ExpDD}; for e &lt; 2^-8 the series
- * e - e^2/2 + e^3/3 - ... - e^8/8 (next term below 2^-64 relative); otherwise t0 = log(1 + e) is corrected
- * by one exact Newton step t = t0 + log1p(delta), delta = (1 + e) exp(-t0) - 1, whose cancellation
- * (exp(-t0) - 1 against e exp(-t0)) is exact by Sterbenz's lemma. Because delta carries all of t0's
- * error, t0 may come from the {@link Math#log(double)} intrinsic: its last bits never reach the result.
+ * error near 2^-60, without allocation. e = exp(x) comes from {@link ExpDD}; then v = 1 + e is formed
+ * exactly as a pair and log(v) by a table (Tang's method for log): v = c_j (1 + f) with
+ * c_j = 1 + j/64 nearest to v, ln(c_j) stored as a double-double, f = (v - c_j) / c_j with
+ * |f| &lt;= 1/128 (v - c_j exact by Sterbenz's lemma) and log1p(f) by its degree-10 Taylor polynomial
+ * (truncation below 2^-70 relative). For j = 0 this is log1p(e) itself, so small results keep their
+ * relative accuracy.
  */
 final class Log1pExp {
-    private static final double SERIES_MAX = 0x1p-8;
+    private static final int N = 64;
+    private static final double[] LN_HI = new double[N + 1];
+    private static final double[] LN_LO = new double[N + 1];
+    /** 1 / c_j rounded: f's high part need not be the rounded quotient, the FMA residual corrects it. */
+    private static final double[] INV = new double[N + 1];
+
+    static {
+        for (int j = 0; j <= N; j++) {
+            INV[j] = 1.0 / (1.0 + j / (double) N);
+        }
+        for (int j = 1; j <= N; j++) {
+            DD l = Fdd.log1p(DD.of(j / (double) N)).norm();
+            LN_HI[j] = l.hi;
+            LN_LO[j] = l.lo;
+        }
+    }
 
     private final ExpDD ex = new ExpDD();
     /** The high part of the last result. */
@@ -33,23 +49,18 @@ final class Log1pExp {
             eh = Fm.exp(x);
             el = 0.0;
         }
-        if (eh < SERIES_MAX) {
-            // e - e^2/2 with e^2 exact, then e^3 (1/3 - e/4 + ... - e^5/8): the first omitted term is below 2^-64 e
-            double e2 = eh * eh;
-            double e2l = Math.fma(eh, eh, -e2);
-            double rest = e2 * eh * (1.0 / 3 - eh * (0.25 - eh * (0.2 - eh * (1.0 / 6 - eh * (1.0 / 7 - eh * 0.125)))));
-            hi = eh;
-            lo = el * (1.0 - eh) - 0.5 * e2 - 0.5 * e2l + rest;
-            return;
-        }
-        double t0 = Math.log(1.0 + eh);
-        ex.set(-t0);
-        double wh = ex.hi;
-        double wl = ex.lo;
-        double p = eh * wh;
-        double pe = Math.fma(eh, wh, -p);
-        double delta = ((wh - 1.0) + p) + (pe + wl + eh * wl + el * wh);
-        hi = t0;
-        lo = delta - 0.5 * delta * delta;
+        double vh = 1.0 + eh;
+        double vl = (1.0 - vh) + eh; // exact (Fast2Sum: 1 >= e); v = vh + vl + el
+        int j = (int) Math.rint((vh - 1.0) * N);
+        double c = 1.0 + j / (double) N;
+        double d = vh - c; // exact: |vh - c| <= 1/128 and both in [1, 2]
+        double fh = (d + vl) * INV[j];
+        double fl = ((Math.fma(-fh, c, d) + vl) + el) * INV[j];
+        double tail = fh * fh * (-0.5 + fh * (1.0 / 3 + fh * (-0.25 + fh * (0.2 + fh * (-1.0 / 6
+                + fh * (1.0 / 7 + fh * (-0.125 + fh * (1.0 / 9 + fh * -0.1))))))));
+        double s = LN_HI[j] + fh;
+        double se = DD.twoSumErr(LN_HI[j], fh, s);
+        hi = s;
+        lo = se + LN_LO[j] + fl * (1.0 - fh) + tail;
     }
 }

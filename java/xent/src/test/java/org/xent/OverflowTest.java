@@ -44,6 +44,16 @@ class OverflowTest {
     }
 
     @Test
+    void sigmoidFocalFactorBelowTheNormalRange() {
+        // (1 - p_t)^2 = (1.6e-161)^2 is subnormal as a double; the oracle's value is from the fuzz run
+        // (xent-conformance fuzz --impl java --function sigmoid_focal_loss --seed 11, element 37)
+        double got = CrossEntropy.sigmoidFocalLossUnreduced(new double[] {-0x1.8e5ce4b9a0167p+889}, new int[] {1},
+                new double[] {0x1.a530ea7c69747p-535}, 0.25, 2.0)[0];
+        double want = 0x1.4ca865a6011dbp-714;
+        assertEquals(want, got, 2 * Math.ulp(want));
+    }
+
+    @Test
     void sigmoidFocalLossSumOfTwoMaxima() {
         double got = CrossEntropy.sigmoidFocalLoss(new double[] {-MAX, -MAX}, new int[] {2}, new double[] {1, 1},
                 null, 2.0, Reduction.MEAN);
