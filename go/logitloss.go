@@ -288,7 +288,7 @@ func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[
 		if alpha != nil {
 			a = alpha[y]
 		}
-		vals[i] = xMul(xOf(ddF(a)), xOf(mulDD(powDD(r.oneMinusSoftmax(y), gamma), nll)))
+		vals[i] = xMul(xOf(ddF(a)), xMul(xOf(powDD(r.oneMinusSoftmax(y), gamma)), r.nllX(y, xs[i*k+y])))
 	}
 	shape, out := reduce(vals, c.reduction, []int{n}, nil)
 	return outTensor[T](shape, out), nil

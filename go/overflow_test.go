@@ -111,3 +111,29 @@ func TestSubnormalLabelSmoothing(t *testing.T) {
 		}
 	}
 }
+
+// A logit shift x_y - a that overflows (logits +-max in one row) leaves nll finite (about 2 max), and
+// the mean over two rows is finite (fuzz finding, `xent-conformance fuzz --impl go --function
+// softmax_cross_entropy --seed 11`). Oracle (mpmath, 3000 bits):
+//
+//	python3 -c "from mpmath import mp, mpf, log, exp
+//	mp.prec = 3000; M = mpf(float.fromhex('0x1.fffffffffffffp+1023'))
+//	lse = lambda xs: max(xs) + log(sum(exp(x - max(xs)) for x in xs)); n0 = lse([M, -M, 0, 0]) + M
+//	print(float((n0 + log(4)) / 2).hex(), float(((1 - exp(-n0))**2 * n0 + mpf(9) / 16 * log(4)) / 2).hex())"
+func TestOverflowingShift(t *testing.T) {
+	const big = math.MaxFloat64
+	logits := NewTensor([]float64{big, -big, 0, 0, 0, 0, 0, 0}, 2, 4)
+	sce, err := SoftmaxCrossEntropy(logits, NewTensor([]int{1, 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	focal, err := FocalLoss(logits, []int{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]Tensor[float64]{"softmax_cross_entropy": sce, "focal_loss": focal} {
+		if v, _ := got.Item(); v != 0x1.fffffffffffffp+1023 {
+			t.Errorf("%s = %x, want %x", name, v, 0x1.fffffffffffffp+1023)
+		}
+	}
+}

@@ -196,3 +196,15 @@ func reuse(buf []dd, n int) []dd {
 	clear(buf)
 	return buf
 }
+
+// nllX returns nll_i extended-range, given the logit x_i: a finite logit whose shift x_i - a
+// overflows (d_i = -inf, from logits of both signs near the largest float64) has the finite
+// nll_i = L - (x_i - a), formed halved so that it does not overflow.
+func (r *lseRow) nllX(i int, xi float64) xdd {
+	n := r.nll(i)
+	if r.kind != rowFinite || !math.IsInf(n.hi, 1) || !isFinite(xi) {
+		return xOf(n)
+	}
+	h, l := twoSum(r.a/2, -xi/2) // exact halves: both are far from the subnormal range here
+	return xdd{ddAdd(dd{h, l}, ddScale(r.L, -1)), 1}
+}

@@ -23,6 +23,12 @@ type sceProblem struct {
 	probs    []float64
 }
 
+// logitAt returns the logit of class c at position pos.
+func (p *sceProblem) logitAt(pos, c int) float64 {
+	n, r := pos/p.d, pos%p.d
+	return p.values()[n*p.k*p.d+c*p.d+r]
+}
+
 // values returns the logits as float64 (a float32 fast path reads the caller's data instead).
 func (p *sceProblem) values() []float64 {
 	if p.logits == nil {
@@ -224,7 +230,7 @@ func (p *sceProblem) loss() ([]int, []float64) {
 			if mx.m.hi == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
 				continue // a zero mass masks the class, even an infinite nll (mulDD)
 			}
-			s.add(xMul(mx, xOf(r.nll(c))))
+			s.add(xMul(mx, r.nllX(c, p.logitAt(pos, c))))
 		}
 		vals[pos] = s.value()
 	}
