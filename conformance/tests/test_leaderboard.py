@@ -137,3 +137,20 @@ def test_pictures_are_written_and_inlined(tmp_path):
     page = (tmp_path / "leaderboard.html").read_text()
     assert page.count("<svg") == 2 and "<?xml" not in page
     assert "![max ulp error heatmap](heatmap.png)" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_run_writes_a_harness_report_the_board_reads(tmp_path):
+    from xent_conformance.harness.vectors import load_vectors
+    from xent_conformance.leaderboard.runner import _run
+    cases = load_vectors(functions=["softmax"], dtypes=["float32"])
+    report = tmp_path / "python.json"
+    assert _run("python", "python", cases, report, None)
+    cell = load_report(report, "python").cells[("softmax", "float32")]
+    assert cell.counts["passed"] == len(cases) and cell.max_ulp is not None
+
+
+def test_frameworks_whose_library_is_missing_are_named(tmp_path):
+    from xent_conformance.leaderboard.runner import load_frameworks, missing_modules
+    listing = tmp_path / "frameworks.yaml"
+    listing.write_text("a:\n  command: [x]\n  requires: [json, no_such_module_xyz]\n")
+    assert missing_modules(load_frameworks(listing)["a"]) == ["no_such_module_xyz"]
