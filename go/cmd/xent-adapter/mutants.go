@@ -248,7 +248,7 @@ var mutants = []mutant{
 		})},
 	{"sce_all_ignored_zero", "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.",
 		sce, values(func(c *adapter.Case, r adapter.Result) []float64 {
-			if s := readSCE(c); s.red == "mean" && s.denominator() == 0 {
+			if s := readSCE(c); s.red == "mean" && s.weightSum() == 0 {
 				return make([]float64, len(r.Data))
 			}
 			return nil
@@ -691,20 +691,20 @@ func mapi(x []int, f func(int) int) []int {
 
 // sceCase is a softmax_cross_entropy(_grad) case as the mutants read it.
 type sceCase struct {
-	idx     []int // nil for probability targets
-	tshape  []int
-	lshape  []int
-	w       []float64 // nil when absent
-	ignore  int
-	eps     float64
-	mode    string
-	red     string
-	k, d    int // classes, positions per sample
-	gradFor bool
+	idx    []int // nil for probability targets
+	tshape []int
+	lshape []int
+	w      []float64 // nil when absent
+	ignore int
+	eps    float64
+	mode   string
+	red    string
+	k, d   int // classes, positions per sample
+	grad   bool
 }
 
 func readSCE(c *adapter.Case) sceCase {
-	s := sceCase{ignore: -100, mode: "uniform", red: reduction(c), d: 1, gradFor: c.Function == "softmax_cross_entropy_grad"}
+	s := sceCase{ignore: -100, mode: "uniform", red: reduction(c), d: 1, grad: c.Function == "softmax_cross_entropy_grad"}
 	_, s.lshape, _ = c.Floats("logits", false)
 	if len(s.lshape) >= 2 {
 		s.k = s.lshape[1]
@@ -744,8 +744,6 @@ func (s sceCase) weightSum() float64 {
 	return compensated(t)
 }
 
-func (s sceCase) denominator() float64 { return s.weightSum() }
-
 // count returns the number of non-ignored positions (ignored ones with ignored true).
 func (s sceCase) count(ignored bool) float64 {
 	if s.idx == nil {
@@ -781,7 +779,7 @@ func (s sceCase) rescaled(c, d *adapter.Case, f func(pos int) float64, den float
 		return r
 	}
 	vals := adapter.Shipped(d.With(map[string]any{"reduction": "none"}, nil)).Data
-	if s.gradFor {
+	if s.grad {
 		vals = mapIdx(vals, func(i int, v float64) float64 {
 			pos := i/(s.k*s.d)*s.d + i%s.d
 			v *= f(pos)
