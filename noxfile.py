@@ -2,7 +2,7 @@
 
     nox -s conformance     the main job: build Python, Java and Go, run every vector, print the combined report
     nox -t tests           every test: vectors check, oracle and harness tests, Python, Java and Go test suites,
-                           each implementation through the harness, and the mutant catalogue (all must be killed)
+                           each implementation through the harness, and each implementation's mutant catalogue (all must be killed)
 
 Sessions use uv to create their virtualenvs when it is installed (falling back to virtualenv); nothing
 relies on reusing an environment.
@@ -91,11 +91,12 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(tags=["tests"])
-def mutants(session: nox.Session) -> None:
-    """Every mutant of the Python implementation (conformance/MUTANTS.md) must be killed by the vectors."""
+@nox.parametrize("impl", IMPLEMENTATIONS)
+def mutants(session: nox.Session, impl: str) -> None:
+    """Every mutant of one implementation (conformance/MUTANTS.md) must be killed by the vectors."""
     install_conformance(session, "test")
     REPORTS.mkdir(exist_ok=True)
-    session.run("xent-conformance", "mutants", "--impl", "python", "--report-json", str(REPORTS / "mutants.json"))
+    session.run("xent-conformance", "mutants", "--impl", impl, "--report-json", str(REPORTS / f"mutants-{impl}.json"))
 
 
 @nox.session

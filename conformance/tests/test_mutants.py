@@ -100,3 +100,17 @@ def test_a_mutant_with_no_vectors_survives_and_fails_the_run(capsys, tmp_path):
 def test_unknown_only_name_is_a_usage_error(capsys):
     assert main(["mutants", "--impl", "python", "--only", "nope"]) == 64
     assert "nope" in capsys.readouterr().err
+
+
+def test_a_mutant_that_only_crashes_is_broken_not_killed():
+    from xent_conformance.mutants import MutantResult, _is_internal_error, summary_line
+    info = MutantInfo("typo", "raises TypeError", ["softmax"])
+    crash = MutantResult(info, 3, ["softmax/float64/1"], None, 0.1, crashed=["softmax/float64/1"])
+    real = MutantResult(info, 3, ["softmax/float64/1", "softmax/float64/2"], None, 0.1, crashed=["softmax/float64/1"])
+    assert crash.broken and not crash.killed
+    assert real.killed and not real.broken
+    assert summary_line([crash, real]).startswith("kill rate: 1/2")
+    assert _is_internal_error({"kind": "internal_error", "message": "NullPointerException"})
+    assert _is_internal_error({"kind": "invalid_argument", "message": "internal error: TypeError: x"})
+    assert not _is_internal_error({"kind": "invalid_argument", "message": "gamma must be >= 0"})
+    assert not _is_internal_error(None)

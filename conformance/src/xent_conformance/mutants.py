@@ -42,10 +42,17 @@ class MutantResult:
     failing: list[str]            # keys function/dtype/tcId of failed or errored vectors, in vector order
     start_error: str | None
     elapsed: float
+    crashed: list[str] = field(default_factory=list)   # the failing keys answered with an internal error
+
+    @property
+    def broken(self) -> bool:
+        """Every failure is a crash of the mutated code: the mutant is a bug of the catalogue, and a
+        crash says nothing about the vectors' power, so it does not count as a kill."""
+        return self.start_error is None and bool(self.failing) and len(self.crashed) == len(self.failing)
 
     @property
     def killed(self) -> bool:
-        return self.start_error is None and bool(self.failing)
+        return self.start_error is None and bool(self.failing) and not self.broken
 
 
 class CatalogueError(Exception):
@@ -79,6 +86,18 @@ def _failing(result, level: str) -> list[str]:
     return [o.case.key for o in result.outcomes if o.at(level) in (FAILED, ERRORED)]
 
 
+def _is_internal_error(got) -> bool:
+    """An error answer that reports a bug rather than a spec error: kind internal_error (Java), or a
+    message starting "internal error" (the Python and Go adapters' convention)."""
+    if not isinstance(got, dict) or "kind" not in got:
+        return False
+    return got.get("kind") == "internal_error" or str(got.get("message", "")).startswith("internal error")
+
+
+def _crashed(result, level: str) -> list[str]:
+    return [o.case.key for o in result.outcomes if o.at(level) in (FAILED, ERRORED) and _is_internal_error(o.got)]
+
+
 def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str = "accurate",
                 all_functions: bool = False, log=lambda m: None, runner_cls=None):
     """Run the baseline and each mutant. Returns (baseline_failing, baseline_start_error, results)."""
@@ -103,11 +122,20 @@ def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str 
         began = time.monotonic()
         res = runner_cls(impl.argv, impl.cwd, options_for(m.name), log=lambda msg: None).run(mc)
         failing = _failing(res, level) if res.start is not None else []
-        r = MutantResult(m, len(mc), failing, res.start_error, time.monotonic() - began)
+        crashed = _crashed(res, level) if res.start is not None else []
+        r = MutantResult(m, len(mc), failing, res.start_error, time.monotonic() - began, crashed)
         results.append(r)
-        state = "killed" if r.killed else ("START ERROR" if r.start_error else "SURVIVED")
+        state = _state(r)
         log(f"[{i}/{len(mutants)}] {m.name}: {state} ({len(failing)} of {len(mc)} vectors fail, {r.elapsed:.1f} s)")
     return base_failing, base.start_error, results
+
+
+def _state(r: MutantResult) -> str:
+    if r.start_error:
+        return "START ERROR"
+    if r.broken:
+        return "BROKEN (only internal errors)"
+    return "killed" if r.killed else "SURVIVED"
 
 
 def _kill_examples(r: MutantResult, n: int) -> str:
@@ -137,7 +165,7 @@ def print_table(results: list[MutantResult], console, examples: int = 3) -> None
     table.add_column("failing", justify="right")
     table.add_column("killed by (function/dtype/tcId)")
     for r in results:
-        killed = "[green]killed[/]" if r.killed else ("[red]START ERROR[/]" if r.start_error else "[red]SURVIVED[/]")
+        killed = "[green]killed[/]" if r.killed else f"[red]{_state(r)}[/]"
         table.add_row(r.mutant.name, r.mutant.description, killed, f"{len(r.failing)}/{r.vectors}",
                       _kill_examples(r, examples))
     console.print(table)
@@ -155,7 +183,8 @@ def to_json(results: list[MutantResult], level: str, baseline_failing: list[str]
             "killed": sum(r.killed for r in results), "total": len(results),
             "mutants": [{"name": r.mutant.name, "description": r.mutant.description,
                          "functions": r.mutant.functions, "killed": r.killed, "vectors": r.vectors,
-                         "failing": len(r.failing), "killers": r.failing[:50], "start_error": r.start_error,
+                         "failing": len(r.failing), "crashed": len(r.crashed), "broken": r.broken,
+                         "killers": r.failing[:50], "start_error": r.start_error,
                          "seconds": round(r.elapsed, 2)} for r in results]}
 
 

@@ -165,8 +165,8 @@ def _():
 def _():
     old_init = nm.LseParts.__init__
 
-    def __init__(self, x):
-        old_init(self, x)
+    def __init__(self, x, **kw):
+        old_init(self, x, **kw)
         with np.errstate(all="ignore"):
             self.L = np.log(1 + self.s_hi)
     _set(nm.LseParts, "__init__", __init__)
@@ -218,9 +218,9 @@ def _():
 def _():
     old_init = nm.LseParts.__init__
 
-    def __init__(self, x):
+    def __init__(self, x, **kw):
         x = np.asarray(x)
-        old_init(self, np.where(x == -np.inf, np.nan, x).astype(x.dtype))
+        old_init(self, np.where(x == -np.inf, np.nan, x).astype(x.dtype), **kw)
     _set(nm.LseParts, "__init__", __init__)
 
 
@@ -281,10 +281,18 @@ def _():
     the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x):
     the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).""")
 def _():
-    def softplus(z):
+    def tail(z):
         with np.errstate(over="ignore", invalid="ignore"):
-            return np.maximum(z, 0) + np.log(1 + np.exp(-np.abs(z)))
+            return np.log(1 + np.exp(-np.abs(z)))
+
+    def softplus(z):
+        return np.maximum(z, 0) + tail(z)
+
+    def softplus_pair(z):
+        t = tail(z)
+        return np.maximum(-z, 0) + t, np.maximum(z, 0) + t
     _set(nm, "softplus", softplus)
+    _set(nm, "softplus_pair", softplus_pair)
 
 
 @mutant("log_sigmoid_log_of_sigmoid", ["log_sigmoid"], """
@@ -989,7 +997,7 @@ def _():
 
 
 def _plain_sum(cast):
-    def compensated_sum(t, axis=-1):
+    def compensated_sum(t, axis=-1, compensated=True):  # every sum goes through the mutant's accumulator
         t = np.moveaxis(np.asarray(t), axis, -1)
         with np.errstate(all="ignore"):
             s = cast(t)
