@@ -98,13 +98,27 @@ final class Check {
 
     /** Checks a flat array against a shape; returns the element count. */
     static int data(double[] data, int[] shape, String name) {
-        notNull(data, name);
+        return dataLength(notNullLength(data, name), shape, name);
+    }
+
+    /** Checks that {@code length} values fill {@code shape}; returns numel. */
+    static int dataLength(int length, int[] shape, String name) {
         int n = numel(shape, name);
-        if (data.length != n) {
-            throw err(ErrorKind.SHAPE_MISMATCH, name + " has " + data.length + " values but shape "
+        if (length != n) {
+            throw err(ErrorKind.SHAPE_MISMATCH, name + " has " + length + " values but shape "
                     + shapeString(shape) + " needs " + n);
         }
         return n;
+    }
+
+    static int notNullLength(double[] data, String name) {
+        notNull(data, name);
+        return data.length;
+    }
+
+    static int notNullLength(float[] data, String name) {
+        notNull(data, name);
+        return data.length;
     }
 
     static void rank(int[] shape, int min, int max, String name) {

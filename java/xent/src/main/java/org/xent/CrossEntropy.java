@@ -713,7 +713,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return Check.toFloat(Impl.softmaxCrossEntropy(
-                new Impl.Sce(d(logits, "logits"), shape, target, null, null, options.toArgs(true))).values());
+                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true))).values());
     }
 
     /**
@@ -732,7 +732,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return f(Impl.softmaxCrossEntropy(
-                new Impl.Sce(d(logits, "logits"), shape, target, null, null, options.toArgs(true))).reduce(reduction));
+                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
     }
 
     /**
@@ -748,7 +748,7 @@ public final class CrossEntropy {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropy(
-                new Impl.Sce(d(logits, "logits"), shape, null, d(target, "target"), null, options.toArgs(true))).values());
+                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true))).values());
     }
 
     /**
@@ -766,7 +766,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         return f(Impl.softmaxCrossEntropy(
-                new Impl.Sce(d(logits, "logits"), shape, null, d(target, "target"), null, options.toArgs(true)))
+                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true)))
                 .reduce(reduction));
     }
 
@@ -826,7 +826,7 @@ public final class CrossEntropy {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropyGrad(
-                new Impl.Sce(d(logits, "logits"), shape, target, null, null, options.toArgs(true)), reduction));
+                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true)), reduction));
     }
 
     /**
@@ -843,7 +843,7 @@ public final class CrossEntropy {
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropyGrad(
-                new Impl.Sce(d(logits, "logits"), shape, null, d(target, "target"), null, options.toArgs(true)),
+                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true)),
                 reduction));
     }
 

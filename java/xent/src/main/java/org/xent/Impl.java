@@ -327,7 +327,11 @@ final class Impl {
 
     /** Geometry and validated arguments of a softmax_cross_entropy call. */
     static final class Sce {
+        /** float64 logits, or null when {@link #logits32} holds float32 ones. */
         final double[] logits;
+        final float[] logits32;
+        /** One row of float32 logits widened to double (reused: no copy of the whole tensor). */
+        private final double[] rowBuf;
         final int nRows;
         final int c;
         final int spatial;
@@ -339,17 +343,29 @@ final class Impl {
         final LabelSmoothingMode mode;
 
         Sce(double[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, SceArgs args) {
+            this(Check.notNullLength(logits, "logits"), logits, null, shape, index, prob, targetShape, args);
+        }
+
+        /** float32 logits, widened one row at a time as the rows are loaded. */
+        Sce(float[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, SceArgs args) {
+            this(Check.notNullLength(logits, "logits"), null, logits, shape, index, prob, targetShape, args);
+        }
+
+        private Sce(int length, double[] logits, float[] logits32, int[] shape, int[] index, double[] prob,
+                    int[] targetShape, SceArgs args) {
             Check.notNull(shape, "logits shape");
             Check.rank(shape, 2, 5, "logits");
-            Check.data(logits, shape, "logits");
+            Check.dataLength(length, shape, "logits");
             if (shape[1] == 0) {
                 throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
                         + Check.shapeString(shape));
             }
             Check.notNull(args, "options");
             this.logits = logits;
+            this.logits32 = logits32;
             nRows = shape[0];
             c = shape[1];
+            rowBuf = logits32 == null ? null : new double[c];
             int s = 1;
             for (int i = 2; i < shape.length; i++) {
                 s *= shape[i];
@@ -373,9 +389,9 @@ final class Impl {
                 if (targetShape != null) {
                     Check.sameShape(targetShape, "target", shape, "logits");
                 }
-                if (prob.length != logits.length) {
+                if (prob.length != length) {
                     throw Check.err(ErrorKind.SHAPE_MISMATCH, "probability target has " + prob.length
-                            + " values but logits have " + logits.length + " (shape " + Check.shapeString(shape) + ")");
+                            + " values but logits have " + length + " (shape " + Check.shapeString(shape) + ")");
                 }
             }
             if (args.weight != null && args.weight.length != c) {
@@ -416,6 +432,18 @@ final class Impl {
             return nRows * spatial;
         }
 
+        /** Loads position pos's row into r: fully, or lean ({@link Row#loadLean}) when only nll is needed. */
+        Row load(Row r, int pos, boolean lean) {
+            int off = offset(pos);
+            if (logits32 == null) {
+                return lean ? r.loadLean(logits, off, spatial) : r.load(logits, off, spatial);
+            }
+            for (int j = 0; j < c; j++) {
+                rowBuf[j] = logits32[off + j * spatial];
+            }
+            return lean ? r.loadLean(rowBuf, 0, 1) : r.load(rowBuf, 0, 1);
+        }
+
         int offset(int pos) {
             int n = pos / spatial;
             int s = pos % spatial;
@@ -432,11 +460,32 @@ final class Impl {
 
         /** m_c = w_c q_c (index targets) or w_c t'_c (probability targets). */
         DD[] mass(int pos) {
-            DD[] q = smoothedTarget(pos, 0);
+            return mass(pos, 0);
+        }
+
+        /** m_c times 2^k. */
+        DD[] mass(int pos, int k) {
+            DD[] q = smoothedTarget(pos, k);
             for (int j = 0; j < c; j++) {
                 q[j].mul(weight(j));
             }
             return q;
+        }
+
+        /**
+         * The power of two k by which the gradient scales the masses so that eps / C does not underflow
+         * (0 unless eps &lt; {@link #TINY_EPS}; 0 too when a weight above 2^20 could make 2^k m_c overflow).
+         */
+        int gradScale() {
+            if (!(eps > 0 && eps < TINY_EPS)) {
+                return 0;
+            }
+            for (int j = 0; j < c; j++) {
+                if (weight(j) > 0x1p20) {
+                    return 0;
+                }
+            }
+            return TINY_EPS_SCALE;
         }
 
         /**
@@ -534,11 +583,7 @@ final class Impl {
                 per[p] = XD.ZERO;
                 continue;
             }
-            if (lean) {
-                r.loadLean(g.logits, g.offset(p), g.spatial);
-            } else {
-                r.load(g.logits, g.offset(p), g.spatial);
-            }
+            g.load(r, p, lean);
             if (!usable(r)) {
                 per[p] = XD.of(Double.NaN);
                 continue;
@@ -611,8 +656,9 @@ final class Impl {
     static double[] softmaxCrossEntropyGrad(Sce g, Reduction reduction) {
         Check.notNull(reduction, "reduction");
         int positions = g.positions();
-        double[] out = new double[g.logits.length];
+        double[] out = new double[g.positions() * g.c];
         XD denom = reduction == Reduction.MEAN ? g.denominator() : null;
+        int scale = g.gradScale();
         if (denom != null && denom.isZero()) {
             java.util.Arrays.fill(out, Double.NaN);
             return out;
@@ -623,14 +669,14 @@ final class Impl {
             if (g.ignored(p)) {
                 continue;
             }
-            r.load(g.logits, off, g.spatial);
+            g.load(r, p, false);
             if (!usable(r)) {
                 for (int j = 0; j < g.c; j++) {
                     out[off + j * g.spatial] = Double.NaN;
                 }
                 continue;
             }
-            DD[] m = g.mass(p);
+            DD[] m = g.mass(p, scale);
             DD total = new DD();
             DD rest = new DD();
             for (int j = 0; j < g.c; j++) {
@@ -654,7 +700,8 @@ final class Impl {
                 } else {
                     gj = r.prob(j).mul(total).sub(m[j]);
                 }
-                out[off + j * g.spatial] = denom == null ? gj.value() : XD.of(gj).div(denom).value();
+                XD gx = XD.of(gj.hi, gj.lo, -scale);
+                out[off + j * g.spatial] = (denom == null ? gx : gx.div(denom)).value();
             }
         }
         return out;

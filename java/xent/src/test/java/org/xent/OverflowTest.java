@@ -54,6 +54,17 @@ class OverflowTest {
     }
 
     @Test
+    void gradientWithSubnormalLabelSmoothing() {
+        // eps / C underflows unless the masses are scaled; the oracle's value is from
+        // xent-conformance fuzz --impl java --function softmax_cross_entropy_grad --seed 12 (element 39)
+        SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults()
+                .weight(new double[] {1, 1, 1, 0, 0x1.9p+6}).labelSmoothing(Double.MIN_VALUE);
+        double[] g = CrossEntropy.softmaxCrossEntropyGrad(new double[40], new int[] {4, 5, 2},
+                new int[] {0, 0, 0, 0, 0, 0, 0, 3}, o, Reduction.MEAN);
+        assertEquals(-0x0.0000000000002p-1022, g[39]);
+    }
+
+    @Test
     void sigmoidFocalLossSumOfTwoMaxima() {
         double got = CrossEntropy.sigmoidFocalLoss(new double[] {-MAX, -MAX}, new int[] {2}, new double[] {1, 1},
                 null, 2.0, Reduction.MEAN);

@@ -176,11 +176,6 @@ final class Mutants {
             return Tensor.ofFloats(dtype, shape.clone(), out);
         }
 
-        /** A float tensor param of this request's dtype. */
-        Tensor tensorParam(int[] shape, double[] v) {
-            return floats(shape, v);
-        }
-
         Tensor scalar(double v) {
             return floats(new int[0], new double[] {v});
         }
@@ -731,7 +726,7 @@ final class Mutants {
             if (w == null) {
                 return ref;
             }
-            Req squared = r.param("weight", r.tensorParam(new int[] {w.length}, Arrays.stream(w).map(v -> v * v).toArray()));
+            Req squared = r.param("weight", r.floats(new int[] {w.length}, Arrays.stream(w).map(v -> v * v).toArray()));
             return indexTarget(r) ? sceMean(squared, new SceInfo(r).weightSum()) : squared.shipped();
         });
         add("sce_weight_by_target_class", SCE, "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.", r -> {
