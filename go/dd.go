@@ -210,19 +210,25 @@ func init() {
 	}
 }
 
-// expm1Small returns expm1(r) for |r| <= about ln2/512 to about 2^-104 relative:
-// r + r^2/2 + ... + r^5/120 by Horner in dd; the terms from r^6/720 (below 2^-56 |r|) on are
-// formed in float64, which is exact enough for them; the series is cut after r^10/10!, whose
-// successor is below 2^-120 |r|.
-func expm1Small(r dd) dd {
+// expm1Series returns expm1(r) for |r| <= about ln2/512: the Taylor series to r^9/9! (the next term
+// is below 2^-107 |r|), its terms up to r^ddDeg/ddDeg! by Horner in dd and the smaller ones in
+// float64. ddDeg = 5 keeps about 2^-104 relative to r (the float64 part is below 2^-56 |r|), for
+// expm1; ddDeg = 4 keeps 2^-106 relative to 1 + r (the float64 part is below 2^-54), for exp.
+func expm1Series(r dd, ddDeg int) dd {
 	x := r.hi
-	x3 := x * x * x
-	tail := x3 * x3 * (1.0/720 + x*(1.0/5040+x*(1.0/40320+x*(1.0/362880+x*(1.0/3628800)))))
-	q := ddAdd(invFact[4], ddMul(r, invFact[5]))
-	q = ddAdd(invFact[3], ddMul(r, q))
-	q = ddAdd(invFact[2], ddMul(r, q))
+	t := 0.0
+	for n := expm1Terms; n > ddDeg; n-- {
+		t = t*x + invFact[n].hi
+	}
+	for n := 0; n <= ddDeg; n++ {
+		t *= x
+	}
+	q := invFact[ddDeg]
+	for n := ddDeg - 1; n >= 2; n-- {
+		q = ddAdd(invFact[n], ddMul(r, q))
+	}
 	q = ddAddF(ddMul(r, q), 1)
-	return ddAddF(ddMul(r, q), tail)
+	return ddAddF(ddMul(r, q), t)
 }
 
 // ln2 in three parts (Cody and Waite): ln2Hi has 32 significant bits, so n ln2Hi / 256 is exact
@@ -256,7 +262,7 @@ func expDD(x dd) dd {
 	r := expReduceTab(x, n)
 	ni := int(n)
 	t := ddAddF(expm1Tab[ni&(1<<expTabBits-1)], 1)
-	y := ddAdd(t, ddMul(t, expm1Small(r)))
+	y := ddAdd(t, ddMul(t, expm1Series(r, 4)))
 	k := ni >> expTabBits
 	if k > 1000 { // scale in two steps so that the intermediate stays finite
 		y = ddScale(y, 1000)
@@ -271,7 +277,7 @@ func expm1DD(x dd) dd {
 		// with T = 2^(n/256): T (1 + expm1(r)) - 1 = (T - 1) + T expm1(r), T - 1 from the tables:
 		// both terms are formed to about 2^-104 of their size, at most about twice the result's.
 		n := math.RoundToEven(x.hi * (1 << expTabBits / math.Ln2))
-		m := expm1Small(expReduceTab(x, n))
+		m := expm1Series(expReduceTab(x, n), 5)
 		if n == 0 {
 			return m
 		}
