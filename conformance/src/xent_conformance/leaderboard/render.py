@@ -103,7 +103,8 @@ def summary_lines(board: Board) -> list[str]:
     if board.shortfalls:
         lines += _shortfall_lines(board.shortfalls) + [""]
     lines.append(f"Near correct rounding (max ulp <= {NEAR_ROUNDING_ULPS:g} on vectors not flagged Cancellation): "
-                 + ("every function of ours." if not board.far else f"{len(board.far)} exceptions:"))
+                 + ("every function of ours." if not board.far
+                    else f"{len(board.far)} exception{'s' if len(board.far) > 1 else ''}:"))
     lines += _far_lines(board.far)
     return lines
 
