@@ -173,14 +173,14 @@ func (r *lseRow) oneMinusSoftmax(i int) dd {
 	return ddDiv(ddAddF(ddSub(r.s, r.e[i]), 1), den)
 }
 
-// nearUniform reports whether the row is finite with every logit within 1/2 of the maximum
-// (d_i >= -1/2 for all i).
+// nearUniform reports whether the row is finite with every logit within 1/2 of the maximum or
+// -inf (d_i >= -1/2 or d_i = -inf for all i): a masked class has e_i = 0 exactly, f_i = -1.
 func (r *lseRow) nearUniform() bool {
 	if r.kind != rowFinite {
 		return false
 	}
 	for _, d := range r.d {
-		if !(d.hi >= -0.5) {
+		if !(d.hi >= -0.5) && !math.IsInf(d.hi, -1) {
 			return false
 		}
 	}

@@ -299,35 +299,55 @@ func gradSpread(r *lseRow, m []dd, set func(int, dd)) {
 	}
 }
 
-// gradNearUniform is the gradient of a row whose logits all lie within 1/2 of the maximum, where
-// g_c M - m_c cancels when the target is close to uniform (label smoothing 1) and even the rounding
-// of exp(d_k) is too large for the spec's bound (which shrinks with |x_k|). With e_k = 1 + f_k,
-// f_k = expm1(d_k), F = sum f_k, S = C + F and M = sum m_j:
+// gradNearUniform is the gradient of a row whose logits all lie within 1/2 of the maximum (or are
+// -inf), where g_c M - m_c cancels when the target is close to uniform (label smoothing 1) and even
+// the rounding of exp(d_k) is too large for the spec's bound (which shrinks with |x_k|). With
+// e_k = 1 + f_k, f_k = expm1(d_k) for the A finite logits, e_k = 0 for the masked (-inf) ones,
+// F = sum f_k, S = A + F and M = sum m_j:
 //
-//	grad_c = N_c / S,   N_c = (M - C m_c) + f_c M - m_c F,
+//	grad_c = N_c / S,   N_c = (M - A m_c) + f_c M - m_c F   (finite c),   N_c = -m_c S   (masked c),
 //
-// where M - C m_c = sum_j (m_j - m_c) is formed from the differences to a reference mass, so that
-// equal masses cancel exactly and unequal ones with an error relative to their differences.
+// where M - A m_c = sum_{finite j} (m_j - r) - A (m_c - r) + sum_{masked j} m_j is formed from the
+// differences to a reference mass r, the most common one, so that equal masses cancel exactly.
 func gradNearUniform(r *lseRow, m []dd, set func(int, dd)) {
-	nc := float64(len(m))
-	ref := m[0]
+	ref := commonMass(m)
 	f := make([]dd, len(m))
+	masked := make([]bool, len(m))
 	var fs, ms, ds acc
+	finite := 0.0
 	for c, mc := range m {
+		ms.addDD(mc)
+		if masked[c] = math.IsInf(r.d[c].hi, -1); masked[c] {
+			ds.addDD(mc)
+			continue
+		}
+		finite++
 		if c != r.k {
 			f[c] = expm1DD(r.d[c])
 		}
 		fs.addDD(f[c])
-		ms.addDD(mc)
 		ds.addDD(ddSub(mc, ref))
 	}
 	F, M, delta := fs.value(), ms.value(), ds.value()
-	S := ddAddF(F, nc)
+	S := ddAddF(F, finite)
 	for c, mc := range m {
-		d := ddSub(delta, ddMulF(ddSub(mc, ref), nc)) // M - C m_c
+		if masked[c] {
+			set(c, dd{-mc.hi, -mc.lo}) // g_c = 0
+			continue
+		}
+		d := ddSub(delta, ddMulF(ddSub(mc, ref), finite)) // M - A m_c
 		n := ddAdd(d, ddSub(ddMul(f[c], M), ddMul(mc, F)))
 		set(c, ddDiv(n, S))
 	}
+}
+
+// commonMass returns a mass that at least two of the first three classes share when there is one
+// (index targets give every class but the target the same mass), else m[0].
+func commonMass(m []dd) dd {
+	if len(m) >= 3 && m[0] != m[1] && m[1] == m[2] {
+		return m[1]
+	}
+	return m[0]
 }
 
 // SoftmaxCrossEntropy returns the cross-entropy of softmax(logits) over the class axis (axis 1)
