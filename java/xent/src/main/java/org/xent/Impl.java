@@ -606,47 +606,68 @@ final class Impl {
     }
 
     /**
-     * g_c M - m_c for a row whose logits all lie within 1/2 of the maximum, where the usual form cancels
-     * (label smoothing 1 on nearly uniform logits): with e_k = 1 + f_k, f_k = expm1(d_k), F = sum f_k and
-     * S = C + F, g_c M - m_c = ((M - C m_c) + f_c M - m_c F) / S. The small terms f_c M and m_c F carry
-     * their own relative accuracy, so the error scales with the logits' spread rather than with u.
-     * M - C m_c is formed without cancellation error: the high and low parts of the masses are summed
-     * apart (each compensated), and C hi_c is an exact FMA product, so equal masses give exactly 0.
+     * g_c M - m_c for a row whose logits all lie within 1/2 of the maximum or are -inf, where the usual
+     * form cancels (label smoothing 1 on nearly uniform logits). With e_k = 1 + f_k, f_k = expm1(d_k) for
+     * the A finite logits, e_k = 0 for the masked (-inf) ones (not 1 + (-1), which would cancel),
+     * F = sum f_k, S = A + F and M = sum m_j:
+     * g_c M - m_c = ((M - A m_c) + f_c M - m_c F) / S for a finite c, and -m_c for a masked c.
+     * The small terms f_c M and m_c F carry their own relative accuracy, so the error scales with the
+     * logits' spread rather than with u. M - A m_c = sum_{finite j} (m_j - r) - A (m_c - r)
+     * + sum_{masked j} m_j is formed from the differences to a reference mass r, one the classes share
+     * (index targets give every class but the target the same mass), so equal masses cancel exactly.
      */
     static final class NearlyUniform {
         private final DD[] f;
+        private final boolean[] masked;
         private final DD mTotal;
-        private final DD mHi = new DD();
-        private final DD mLo = new DD();
+        private final DD ref;
+        private final DD delta = new DD();
         private final DD fSum = new DD();
         private final DD s;
-        private final int c;
+        private final double finite;
 
         NearlyUniform(Row r, DD[] m, DD mTotal) {
-            c = r.n;
+            int c = r.n;
             f = new DD[c];
+            masked = new boolean[c];
+            ref = commonMass(m);
+            int a = 0;
             for (int i = 0; i < c; i++) {
-                f[i] = r.expm1(i);
+                if (r.d[i] == Double.NEGATIVE_INFINITY) {
+                    masked[i] = true;
+                    delta.add(m[i]);
+                    continue;
+                }
+                a++;
+                f[i] = i == r.k ? DD.of(0.0) : r.expm1(i);
                 fSum.add(f[i]);
-                mHi.add(m[i].hi);
-                mLo.add(m[i].lo);
+                delta.add(m[i].copy().sub(ref));
             }
+            finite = a;
             this.mTotal = mTotal;
-            s = DD.of(c).add(fSum);
+            s = DD.of(finite).add(fSum);
         }
 
         /**
-         * acc - C v, with C v split exactly into its rounded value and the FMA residual, renormalised by
-         * TwoSum (its parts may cancel, and an unnormalised pair would round later additions too early).
+         * A mass that at least two of the first three classes share when there is one (index targets
+         * give every class but the target the same mass), else m_0.
          */
-        private DD minusExactProduct(DD acc, double v) {
-            double p = c * v;
-            acc.add(-p).add(-Math.fma(c, v, -p));
-            return DD.of(acc.hi).add(acc.lo);
+        static DD commonMass(DD[] m) {
+            if (m.length >= 3 && !sameMass(m[0], m[1]) && sameMass(m[1], m[2])) {
+                return m[1];
+            }
+            return m[0];
+        }
+
+        private static boolean sameMass(DD x, DD y) {
+            return x.hi == y.hi && x.lo == y.lo;
         }
 
         DD grad(int j, DD mj) {
-            DD num = minusExactProduct(mHi.copy(), mj.hi).add(minusExactProduct(mLo.copy(), mj.lo));
+            if (masked[j]) {
+                return mj.copy().neg(); // g_j = 0
+            }
+            DD num = delta.copy().sub(mj.copy().sub(ref).mul(finite)); // M - A m_j
             num = DD.of(num.hi).add(num.lo);
             num.add(f[j].copy().mul(mTotal)).sub(mj.copy().mul(fSum));
             return num.div(s);

@@ -238,13 +238,16 @@ final class Row {
         return XD.of(new DD(lHi, lLo).add(-di).add(-DD.twoSumErr(x, -a, di)));
     }
 
-    /** True for a FINITE row whose logits all lie within 1/2 of the maximum (every d_i &gt;= -1/2). */
+    /**
+     * True for a FINITE row whose logits all lie within 1/2 of the maximum or are -inf (every d_i &gt;= -1/2
+     * or d_i = -inf): a masked class has e_i = 0 exactly.
+     */
     boolean nearlyUniform() {
         if (status != FINITE) {
             return false;
         }
         for (int i = 0; i < n; i++) {
-            if (!(d[i] >= -0.5)) {
+            if (!(d[i] >= -0.5) && d[i] != Double.NEGATIVE_INFINITY) {
                 return false;
             }
         }

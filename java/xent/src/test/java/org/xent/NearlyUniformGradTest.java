@@ -42,4 +42,22 @@ class NearlyUniformGradTest {
         assertUlps(0x1.74d0fc6543c7fp-106, g[5], 2);
         assertUlps(0x1.fa986981c6845p-5, g[11], 2);
     }
+
+    /**
+     * Spec case softmax_cross_entropy_grad float64 tcId 83 (fuzz finding, Python seed 11): off_target
+     * smoothing 1 with a masked class. The masked class counts as e = 0 (not 1 + (-1)) and the equal
+     * masses of the classes other than the target cancel exactly, so the tiny gradients survive.
+     * Expected values from vectors/softmax_cross_entropy_grad_float64.json.
+     */
+    @Test
+    void offTargetSmoothingWithAMaskedClass() {
+        double[] g = CrossEntropy.softmaxCrossEntropyGrad(
+                new double[] {0, 0, 0x1.f348e0f36905cp-670, Double.NEGATIVE_INFINITY}, new int[] {1, 4},
+                new int[] {0}, SoftmaxCrossEntropyOptions.defaults().labelSmoothing(1.0)
+                        .labelSmoothingMode(LabelSmoothingMode.OFF_TARGET), Reduction.MEAN);
+        assertUlps(0x1.5555555555555p-2, g[0], 1);
+        assertUlps(-0x1.bbcf00d85d5a7p-673, g[1], 1);
+        assertUlps(0x1.bbcf00d85d5a7p-672, g[2], 1);
+        assertUlps(-0x1.5555555555555p-2, g[3], 1);
+    }
 }
