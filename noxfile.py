@@ -140,3 +140,13 @@ def leaderboard(session: nox.Session) -> None:
         session.warn("JAX/optax did not install: the leaderboard lists jax-optax as not run")
     session.run("pytest", "-q", "-p", "no:cacheprovider", "frameworks/tests")
     session.run("xent-conformance", "leaderboard", "--run", *session.posargs)
+
+
+@nox.session(tags=["tests"])
+def tools(session: nox.Session) -> None:
+    """Tests of the leaderboard (with its pictures), of the framework adapters whose library installs
+    cheaply (NumPy, SciPy; the PyTorch and JAX tests skip here and run in the leaderboard session) and
+    of the benchmark collector (parsers and tables; no figure is measured or asserted)."""
+    session.install("./conformance[test,leaderboard]", "./python", "./frameworks[scipy,test]", "./bench[test]")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "conformance/tests/test_leaderboard.py",
+                "frameworks/tests", "bench/tests")
