@@ -184,7 +184,7 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 		}
 		ce := bceTerm(zi, yi, 1)
 		omp := ddAdd(mulDD(ddF(yi), sigmoidDD(-zi)), mulDD(oneMinus(yi), sigmoidDD(zi)))
-		l := xMul(xOf(powDD(omp, p.config.gamma)), ce)
+		l := xMul(focalFactor(omp, p.config.gamma), ce)
 		if p.config.alphaOn {
 			a := p.config.alpha
 			coef := ddAdd(ddMulF(ddF(yi), a), ddMul(oneMinus(a), oneMinus(yi)))
@@ -288,7 +288,7 @@ func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[
 		if alpha != nil {
 			a = alpha[y]
 		}
-		vals[i] = xMul(xOf(ddF(a)), xMul(xOf(powDD(r.oneMinusSoftmax(y), gamma)), r.nllX(y, xs[i*k+y])))
+		vals[i] = xMul(xOf(ddF(a)), xMul(focalFactor(r.oneMinusSoftmax(y), gamma), r.nllX(y, xs[i*k+y])))
 	}
 	shape, out := reduce(vals, c.reduction, []int{n}, nil)
 	return outTensor[T](shape, out), nil

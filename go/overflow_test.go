@@ -137,3 +137,57 @@ func TestOverflowingShift(t *testing.T) {
 		}
 	}
 }
+
+// A focal factor (1 - p_t)^gamma below float64's normal range keeps its digits: here
+// 1 - p_t = y sigmoid(-z) = 1.6e-161 and its square is subnormal (fuzz finding of the Java
+// implementation). Expected value: /tmp/newvec2/sigmoid_focal_loss_float64.json, tcId 54 (the
+// oracle's vector for the new spec case in spec/cases/sigmoid_focal_loss).
+func TestSigmoidFocalFactorBelowNormalRange(t *testing.T) {
+	got, err := SigmoidFocalLoss(NewTensor([]float64{-0x1.8e5ce4b9a0167p+889}),
+		NewTensor([]float64{0x1.a530ea7c69747p-535}), WithAlpha(0.25), WithGamma(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0x1.4ca865a6011dbp-714; got.Data[0] != want {
+		t.Errorf("got %x, want %x", got.Data[0], want)
+	}
+	// gamma 2.5 takes the exp/log form (factor about 2^-1336, loss normal). Oracle:
+	//	python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec = 3000
+	//	z = mpf(float.fromhex('-0x1.8e5ce4b9a0167p+889')); y = mpf(float.fromhex('0x1.a530ea7c69747p-535'))
+	//	sp = lambda t: log1p(exp(t)) if t < 0 else t + log1p(exp(-t)); sg = lambda t: 1 / (1 + exp(-t))
+	//	ce = y * sp(-z) + (1 - y) * sp(z); omp = y * sg(-z) + (1 - y) * sg(z)
+	//	print(float(ce * omp**mpf(2.5) * (mpf(0.25) * y + mpf(0.75) * (1 - y))).hex())"
+	got, err = SigmoidFocalLoss(NewTensor([]float64{-0x1.8e5ce4b9a0167p+889}),
+		NewTensor([]float64{0x1.a530ea7c69747p-535}), WithAlpha(0.25), WithGamma(2.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0x1.2db8009e891ecp-981; math.Abs(got.Data[0]-want) > 2*(math.Nextafter(want, 1)-want) {
+		t.Errorf("gamma 2.5: got %x, want %x", got.Data[0], want)
+	}
+}
+
+// The gradient with a subnormal label smoothing: eps / C underflows unless the masses are scaled
+// (fuzz finding of the Java implementation); position (3, 1) has target weight 0, so its gradient
+// is the smoothing's alone, a few subnormal steps. Expected values:
+// /tmp/newvec2/softmax_cross_entropy_grad_float64.json, tcId 84.
+func TestSubnormalLabelSmoothingGrad(t *testing.T) {
+	got, err := SoftmaxCrossEntropyGrad(NewTensor(make([]float64, 40), 4, 5, 2),
+		NewTensor([]int{0, 0, 0, 0, 0, 0, 0, 3}, 4, 2), WithWeight([]float64{1, 1, 1, 0, 100}),
+		WithLabelSmoothing(0x1p-1074), WithReduction(ReductionMean))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const a, b, s = -0x1.d41d41d41d41dp-4, 0x1.d41d41d41d41dp-6, 0x0.0000000000001p-1022
+	row := []float64{a, a, b, b, b, b, b, b, b, b}
+	var want []float64
+	for range 3 {
+		want = append(want, row...)
+	}
+	want = append(want, a, s, b, s, b, s, b, s, b, -2*s)
+	for i, w := range want {
+		if got.Data[i] != w {
+			t.Errorf("element %d: got %x, want %x", i, got.Data[i], w)
+		}
+	}
+}

@@ -56,7 +56,11 @@ func (p *sceProblem) weight(c int) float64 {
 
 // masses returns m_c = w_c q_c for position pos (nil when the position is ignored).
 // The slice is a buffer reused from call to call (valid until the next call).
-func (p *sceProblem) masses(pos int) []dd {
+func (p *sceProblem) masses(pos int) []dd { return p.massesWith(pos, p.oneMinus, p.share) }
+
+// massesWith is masses with 1 - eps and the share given: both scaled by 2^k, it returns the masses
+// scaled by 2^k (see gradScale).
+func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
 	p.massBuf = reuse(p.massBuf, p.k)
 	m := p.massBuf
 	if p.idx != nil {
@@ -68,11 +72,11 @@ func (p *sceProblem) masses(pos int) []dd {
 			var q dd
 			switch {
 			case c == y && p.c.smoothingMode == SmoothUniform:
-				q = ddAdd(p.oneMinus, p.share)
+				q = ddAdd(oneMinusEps, share)
 			case c == y:
-				q = p.oneMinus
+				q = oneMinusEps
 			default:
-				q = p.share
+				q = share
 			}
 			m[c] = ddMulF(q, p.weight(c))
 		}
@@ -83,9 +87,9 @@ func (p *sceProblem) masses(pos int) []dd {
 		t := p.probs[n*p.k*p.d+c*p.d+r]
 		var q dd
 		if p.c.smoothingMode == SmoothUniform {
-			q = ddAdd(ddMulF(p.oneMinus, t), p.share)
+			q = ddAdd(ddMulF(oneMinusEps, t), share)
 		} else {
-			q = ddAdd(ddMulF(p.oneMinus, t), ddMul(p.share, oneMinus(t)))
+			q = ddAdd(ddMulF(oneMinusEps, t), ddMul(share, oneMinus(t)))
 		}
 		m[c] = ddMulF(q, p.weight(c))
 	}
@@ -238,6 +242,29 @@ func (p *sceProblem) loss() ([]int, []float64) {
 	return reduce(vals, p.c.reduction, p.posShape, &den)
 }
 
+// gradScale returns the power of two k by which the gradient scales the masses, with 1 - eps and
+// eps / C scaled by 2^k, so that eps / C does not underflow when label smoothing is tiny (or
+// subnormal): 0 unless the share underflows (shareX.e < 0), and small enough that no scaled mass
+// w_c 2^k exceeds 2^620 (fuzz finding of the Java implementation, softmax_cross_entropy_grad).
+func (p *sceProblem) gradScale() (k int, oneMinusEps, share dd) {
+	if p.shareX.e == 0 {
+		return 0, p.oneMinus, p.share
+	}
+	maxW := 1.0
+	for c := 0; c < p.k; c++ {
+		maxW = max(maxW, p.weight(c))
+	}
+	k = min(-p.shareX.e, 620-expOf(maxW))
+	if k <= 0 {
+		return 0, p.oneMinus, p.share
+	}
+	div := float64(p.k)
+	if p.c.smoothingMode == SmoothOffTarget {
+		div = float64(p.k - 1)
+	}
+	return k, ddScale(p.oneMinus, k), ddDiv(ddF(math.Ldexp(p.eps, k)), ddF(div))
+}
+
 func (p *sceProblem) grad() []float64 {
 	out := make([]float64, len(p.values()))
 	scale := xOf(ddF(1))
@@ -250,14 +277,15 @@ func (p *sceProblem) grad() []float64 {
 			return out
 		}
 	}
+	k, oneMinusEps, share := p.gradScale()
 	for pos := 0; pos < p.positions(); pos++ {
 		n, rr := pos/p.d, pos%p.d
-		m := p.masses(pos)
+		m := p.massesWith(pos, oneMinusEps, share)
 		if m == nil {
 			continue // ignored: gradient 0
 		}
 		r := p.row(pos)
-		set := func(c int, v dd) { out[n*p.k*p.d+c*p.d+rr] = xDiv(xOf(v), scale).float() }
+		set := func(c int, v dd) { out[n*p.k*p.d+c*p.d+rr] = xDiv(xdd{v, -k}, scale).float() }
 		if r.nearUniform() {
 			gradNearUniform(r, m, set)
 		} else {

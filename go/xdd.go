@@ -138,3 +138,32 @@ func (a *xacc) value() xdd {
 	}
 	return xdd{a.s, a.e}
 }
+
+// focalTiny: below this, a focal factor (1 - p_t)^gamma is formed with its own exponent.
+const focalTiny = -960 // log2 of the threshold
+
+// focalFactor returns the focal modulating factor x^g (x = 1 - p_t >= 0, g finite >= 0, 0^0 = 1)
+// extended-range: where x^g falls below 2^focalTiny (a subnormal or underflowing power loses its
+// digits: (1.6e-161)^2, say) it is formed as m^g 2^(k g) from x = m 2^k for g = 1 or 2, and
+// otherwise as exp(r) 2^n with g log(x) = n ln2 + r, so that it is rounded once, at the end
+// (fuzz finding of the Java implementation, sigmoid_focal_loss).
+func focalFactor(x dd, g float64) xdd {
+	if !(x.hi > 0) || g == 0 || !isFinite(x.hi) || g*math.Log2(x.hi) >= focalTiny {
+		return xOf(powDD(x, g))
+	}
+	k := expOf(x.hi)
+	m := ddScale(x, -k) // in [0.5, 1) in magnitude: scaling up is exact
+	switch g {
+	case 1:
+		return xdd{m, k}
+	case 2:
+		return xdd{ddMul(m, m), 2 * k}
+	}
+	l := ddMulF(ddAdd(logDD(m), ddMulF(ddLn2, float64(k))), g) // g log(x) < -960 ln2
+	n := math.Floor(l.hi / math.Ln2)
+	if !(math.Abs(n) < 0x1p30) {
+		return xOf(powDD(x, g)) // far below any float64
+	}
+	r := ddSub(l, ddMulF(ddLn2, n)) // about [0, ln2)
+	return xdd{expDD(r), int(n)}
+}
