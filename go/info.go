@@ -93,18 +93,37 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 		}
 		return T(toBase(s.value(), c.base).float()), nil
 	}
-	var z acc
-	for _, v := range qs {
-		z.add(v)
+	// -log(q'_i) = log(z) - log(q_i + eps) with z = sum q + n eps: the quotient itself may be subnormal
+	// and lose its bits. At the largest q_k the difference may be far below ulp(z) (a subnormal eps on
+	// q that sums to 1 - 2^-53), so there it is log1p(r_k / (q_k + eps)) with the rest
+	// r_k = sum_{j != k} q_j + (n - 1) eps summed directly; elsewhere q_i + eps <= z / 2 + eps.
+	k := 0
+	for i, v := range qs {
+		if v > qs[k] {
+			k = i
+		}
 	}
-	z.addDD(ddMulF(ddF(eps), float64(len(qs))))
-	// log(q'_i) = log(q_i + eps) - log(z): the quotient itself may be subnormal and lose its bits.
+	var z, rest acc
+	for i, v := range qs {
+		z.add(v)
+		if i != k {
+			rest.add(v)
+		}
+	}
+	n := float64(len(qs))
+	z.addDD(ddMulF(ddF(eps), n))
+	rest.addDD(ddMulF(ddF(eps), n-1))
 	logZ := logDD(z.value())
 	for i, v := range ps {
-		if v > 0 {
-			h, l := twoSum(qs[i], eps)
-			s.addDD(ddMulF(ddSub(logDD(dd{h, l}), logZ), -v))
+		if v <= 0 {
+			continue
 		}
+		h, l := twoSum(qs[i], eps)
+		nlq := ddSub(logZ, logDD(dd{h, l}))
+		if i == k {
+			nlq = log1pDD(ddDiv(rest.value(), dd{h, l}))
+		}
+		s.addDD(ddMulF(nlq, v))
 	}
 	return T(toBase(s.value(), c.base).float()), nil
 }
