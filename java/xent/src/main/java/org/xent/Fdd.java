@@ -30,6 +30,13 @@ final class Fdd {
         double p = k * LN2_HI;
         double pe = Math.fma(k, LN2_HI, -p);
         DD r = DD.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
+        DD e = DD.of(1.0).add(expm1Reduced(r)).norm();
+        int ki = (int) k;
+        return new DD(Math.scalb(e.hi, ki), Math.scalb(e.lo, ki));
+    }
+
+    /** expm1(r) for |r| &lt;= ln2/2 (a normalised double-double), with relative accuracy. */
+    private static DD expm1Reduced(DD r) {
         // s = r / 2^SQUARINGS (exact), expm1(s) by its Taylor series
         DD s = new DD(Math.scalb(r.hi, -SQUARINGS), Math.scalb(r.lo, -SQUARINGS));
         DD term = s.copy();
@@ -48,26 +55,67 @@ final class Fdd {
             sum.lo *= 2;
             sum.add(sq);
         }
-        DD e = DD.of(1.0).add(sum).norm();
-        int ki = (int) k;
-        return new DD(Math.scalb(e.hi, ki), Math.scalb(e.lo, ki));
+        return sum;
     }
 
-    /** log1p(t) for t &gt;= 0 given as a double-double: log1p, then one Newton step on exp. */
+    /**
+     * log1p(t) for t &gt; -1 given as a double-double: log1p, then one Newton step on exp. (The callers on
+     * the hot paths pass t &gt;= 0; t &lt; 0 serves {@link #log}.)
+     */
     static DD log1p(DD t) {
         DD tt = t.copy().norm();
         double x = tt.hi;
-        if (!(x > 0) || !Double.isFinite(x)) {
+        if (!(x > -1.0) || x == 0.0 || !Double.isFinite(x)) {
             return DD.of(Fm.log1p(x));
         }
-        if (x < 0x1p-60) {
-            // log1p(t) = t - t^2/2 + ..., t^2/2 below 2^-60 t
+        if (Math.abs(x) < 0x1p-60) {
+            // log1p(t) = t - t^2/2 + ..., t^2/2 below 2^-60 |t|
             return new DD(x, tt.lo - 0.5 * x * x);
         }
         double y0 = Fm.log1p(x);
+        if (Math.abs(x) < 0.25) {
+            // y = y0 + (t - expm1(y0)) / exp(y0), with expm1(y0) kept to its own relative accuracy: formed
+            // as (1 + t) - exp(y0), the difference would carry an absolute error near 2^-106, which is
+            // a whole ulp of y when t is near 2^-53
+            DD em = expm1Reduced(DD.of(y0));
+            DD num = tt.copy().sub(em).norm();
+            return new DD(y0, num.hi / (1.0 + em.hi)).norm();
+        }
         DD e = exp(y0);
         // y = y0 + ((1 + t) - exp(y0)) / exp(y0)
         DD num = DD.of(1.0).add(tt).sub(e).norm();
         return new DD(y0, num.hi / e.hi).norm();
+    }
+
+    /**
+     * log(y) for finite y &gt; 0 given as a double-double (relative error about 2^-100, also near y = 1):
+     * log1p(y - 1) near 1, else y = m 2^k with m in [1/sqrt 2, sqrt 2), log1p(m - 1) + k ln 2, where
+     * m - 1 is exact (Sterbenz).
+     */
+    static DD log(DD y) {
+        DD yy = y.copy().norm();
+        double h = yy.hi;
+        if (!(h > 0) || !Double.isFinite(h)) {
+            return DD.of(Fm.log(h));
+        }
+        if (h >= 0.7 && h <= 1.42) {
+            return log1p(DD.of(h - 1.0).add(yy.lo));
+        }
+        int k = 0;
+        if (h < 0x1p-1000) {
+            // subnormal or nearly so: bring into the normal range first (exact)
+            h = Math.scalb(h, 128);
+            yy.lo = Math.scalb(yy.lo, 128);
+            k = -128;
+        }
+        int e = Math.getExponent(h);
+        double m = Math.scalb(h, -e);
+        if (m > 1.4142135623730951) {
+            m *= 0.5;
+            e++;
+        }
+        k += e;
+        DD l = log1p(DD.of(m - 1.0).add(Math.scalb(yy.lo, -e)));
+        return l.add(new DD(LN2_HI, LN2_LO).mul(k));
     }
 }

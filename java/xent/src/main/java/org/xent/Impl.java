@@ -158,7 +158,7 @@ final class Impl {
         if (epsilon == 0.0) {
             for (int i = 0; i < n; i++) {
                 if (p[i] > 0) {
-                    acc.add(DD.of(p[i]).mul(-Fm.log(q[i])));
+                    acc.add(Fdd.log(DD.of(q[i])).mul(-p[i]));
                 }
             }
         } else {
@@ -173,15 +173,15 @@ final class Impl {
                 if (p[i] > 0) {
                     DD rest = total.copy().sub(ai[i]);
                     DD ratio = rest.copy().div(ai[i]).norm();
-                    double t;
+                    DD t;
                     if (ratio.hi > 0x1p1000) {
                         // a_i is tiny (a subnormal epsilon): the ratio would overflow, and
                         // log(S - a_i) - log(a_i) has no cancellation at this size.
-                        t = Fm.log(rest.value()) - Fm.log(ai[i].value());
+                        t = Fdd.log(rest).sub(Fdd.log(ai[i]));
                     } else {
-                        t = Fm.log1p(ratio.hi) + ratio.lo / (1.0 + ratio.hi);
+                        t = Fdd.log1p(ratio);
                     }
-                    acc.add(DD.of(p[i]).mul(t));
+                    acc.add(t.mul(p[i]));
                 }
             }
         }
@@ -202,21 +202,28 @@ final class Impl {
             if (!(pi > 0)) {
                 continue;
             }
-            double lr;
             if (qi == 0.0) {
-                lr = Double.POSITIVE_INFINITY;
-            } else if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
+                acc.add(Double.POSITIVE_INFINITY);
+                continue;
+            }
+            if (pi == qi) {
+                continue;
+            }
+            // The terms p log(p/q) have both signs and their sum may cancel, so each log ratio is formed
+            // as a double-double (a rounded quotient or log would be amplified by that cancellation).
+            DD lr;
+            if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
                 // p - q is exact (Sterbenz): log(p/q) = log1p((p - q)/q)
-                lr = Fm.log1p((pi - qi) / qi);
+                lr = Fdd.log1p(DD.of(pi - qi).div(qi));
             } else {
-                double r = pi / qi;
-                if (Double.isFinite(r) && r >= Double.MIN_NORMAL) {
-                    lr = Fm.log(r);
+                DD r = DD.of(pi).div(qi);
+                if (Double.isFinite(r.hi) && r.hi >= 0x1p-1000 && r.hi <= 0x1p1000) {
+                    lr = Fdd.log(r);
                 } else {
-                    lr = Fm.log(pi) - Fm.log(qi);
+                    lr = Fdd.log(DD.of(pi)).sub(Fdd.log(DD.of(qi)));
                 }
             }
-            acc.add(DD.of(pi).mul(lr));
+            acc.add(lr.mul(pi));
         }
         return toBase(acc, base).value();
     }
@@ -294,12 +301,13 @@ final class Impl {
         Check.probabilities(y, "y");
         Check.probabilities(p, "p");
         DD[] per = new DD[y.length];
-        double logEps = epsilon > 0 ? Fm.log(epsilon) : Double.NEGATIVE_INFINITY;
-        double log1mEps = Fm.log1p(-epsilon);
+        // the logs as double-doubles: a rounded log's half-ulp would be a good part of the final error
+        DD logEps = epsilon > 0 ? Fdd.log(DD.of(epsilon)) : DD.of(Double.NEGATIVE_INFINITY);
+        DD log1mEps = Fdd.log1p(DD.of(-epsilon));
         for (int i = 0; i < y.length; i++) {
             double pi = p[i];
-            double lp;
-            double l1p;
+            DD lp;
+            DD l1p;
             if (pi < epsilon) {
                 lp = logEps;
                 l1p = log1mEps;
@@ -308,10 +316,10 @@ final class Impl {
                 lp = log1mEps;
                 l1p = logEps;
             } else {
-                lp = Fm.log(pi);
-                l1p = pi < 0.5 ? Fm.log1p(-pi) : Fm.log(1.0 - pi);
+                lp = Fdd.log(DD.of(pi));
+                l1p = pi < 0.5 ? Fdd.log1p(DD.of(-pi)) : Fdd.log(DD.of(1.0 - pi));
             }
-            per[i] = term(DD.of(y[i]), DD.of(-lp)).add(term(oneMinus(y[i]), DD.of(-l1p)));
+            per[i] = term(DD.of(y[i]), lp.copy().neg()).add(term(oneMinus(y[i]), l1p.copy().neg()));
         }
         return new Losses(per, DD.of(y.length));
     }
@@ -875,6 +883,23 @@ final class Impl {
      * first order for omp's low part. When the power falls below {@link #FOCAL_TINY} it is formed as
      * m^gamma 2^(e gamma) from omp = m 2^e, so that e.g. (1e-161)^2 keeps 53 bits (fuzz, seed 11).
      */
+    /**
+     * x^gamma as a double-double for x &gt; 0 (a double-double) whose power is normal: exact products for
+     * gamma 1 and 2, else exp(gamma log x) with both functions in double-double (a rounded pow's
+     * half-ulp or more would otherwise be a good part of the loss's error).
+     */
+    static DD powDD(DD x, double gamma) {
+        if (gamma == 1.0) {
+            return x.copy();
+        }
+        if (gamma == 2.0) {
+            return x.copy().mul(x);
+        }
+        DD l = Fdd.log(x).mul(gamma);
+        DD e = Fdd.exp(l.hi);
+        return e.add(e.hi * l.lo);
+    }
+
     static XD focalFactor(DD omp, double gamma) {
         if (!(omp.hi > 0) || gamma == 0.0 || !Double.isFinite(omp.hi)) {
             return XD.of(Fm.pow(omp.hi, gamma));
@@ -882,7 +907,7 @@ final class Impl {
         double ph = Fm.pow(omp.hi, gamma);
         double rel = gamma * (omp.lo / omp.hi);
         if (ph >= FOCAL_TINY) {
-            return XD.of(DD.of(ph).add(ph * rel));
+            return XD.of(powDD(omp, gamma));
         }
         XD o = XD.of(omp.hi, 0.0, 0);
         double eg = o.e * gamma;
