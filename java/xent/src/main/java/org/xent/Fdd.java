@@ -35,6 +35,29 @@ final class Fdd {
         return new DD(Math.scalb(e.hi, ki), Math.scalb(e.lo, ki));
     }
 
+    /** Below this argument {@link #expX} returns zero: exp(x) &lt; 2^-144000, no sum of weighted losses reaches the double range. */
+    private static final double EXPX_MIN_ARG = -1e5;
+
+    /**
+     * exp(x) for finite x &lt;= 0 with an extended exponent ({@link XD}): 2^k exp(r), x = k ln2 + r, the
+     * power of two kept apart, so that a result in or below the subnormal range keeps its digits
+     * (relative error about 2^-88 for x &gt;= -1e5; below that, zero).
+     */
+    static XD expX(double x) {
+        if (x < EXPX_MIN_ARG) {
+            return XD.ZERO;
+        }
+        if (x == 0.0) {
+            return XD.of(1.0);
+        }
+        double k = Math.rint(x / LN2_HI);
+        double p = k * LN2_HI;
+        double pe = Math.fma(k, LN2_HI, -p);
+        DD r = DD.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
+        DD e = DD.of(1.0).add(expm1Reduced(r)).norm();
+        return XD.of(e.hi, e.lo, (int) k);
+    }
+
     /** expm1(r) for |r| &lt;= ln2/2 (a normalised double-double), with relative accuracy. */
     private static DD expm1Reduced(DD r) {
         // s = r / 2^SQUARINGS (exact), expm1(s) by its Taylor series

@@ -118,6 +118,22 @@ final class Impl {
         return e.copy().div(DD.of(1.0).add(e));
     }
 
+    /** Beyond this |z|, softplus(-|z|) = exp(-|z|) &lt; 2^-1009 is formed with its own exponent ({@link #softplusX}). */
+    static final double SOFTPLUS_TINY_ARG = 700.0;
+
+    /**
+     * softplus(z) with an extended exponent: for z &lt; -{@link #SOFTPLUS_TINY_ARG} it is exp(z) (log1p(e) = e
+     * to 2^-1009 relative), formed as 2^k exp(r) ({@link Fdd#expX}) so that losses in or below the
+     * subnormal range add up before the result is rounded; for z &gt; 700 it is z (the tail exp(-z) is
+     * below 2^-1018 of it); otherwise {@link #softplusDD}.
+     */
+    static XD softplusX(double z) {
+        if (Double.isFinite(z) && Math.abs(z) > SOFTPLUS_TINY_ARG) {
+            return z > 0 ? XD.of(z) : Fdd.expX(z);
+        }
+        return XD.of(softplusDD(z));
+    }
+
     static double sigmoid(double z) {
         return sigmoidDD(z).value();
     }
@@ -782,8 +798,8 @@ final class Impl {
 
     /**
      * binary_cross_entropy_with_logits reduced (SUM or MEAN). Without weights it takes the one-pass
-     * path {@link #bceWithLogitsSum}; with weights, or when that path meets a non-finite value, the
-     * general per-element path.
+     * path {@link #bceWithLogitsSum}; with weights, or when that path meets a non-finite value or some
+     * |z_i| &gt; {@link #SOFTPLUS_TINY_ARG}, the general per-element path (extended exponents, one rounding).
      */
     static double bceWithLogitsReduced(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
                                        double[] posWeight, Reduction reduction) {
@@ -800,8 +816,9 @@ final class Impl {
     /**
      * sum_i l_i with l_i = y_i softplus(-z_i) + (1 - y_i) softplus(z_i) = m_i + log1p(exp(-|z_i|)), where
      * m_i = (1 - y_i) z_i for z_i &gt;= 0 and y_i (-z_i) otherwise: two non-negative terms, each formed
-     * as a double-double ({@link Log1pExp}), summed in double-double. Null when some z_i is not finite or
-     * the sum overflows.
+     * as a double-double ({@link Log1pExp}), summed in double-double. Null when some z_i is not finite,
+     * some |z_i| exceeds {@link #SOFTPLUS_TINY_ARG} (the general path then forms exp(-|z_i|) with its own
+     * exponent, so that subnormal-range losses are summed before they are rounded), or the sum overflows.
      */
     static DD bceWithLogitsSum(double[] z, double[] y) {
         Log1pExp t = new Log1pExp();
@@ -809,8 +826,8 @@ final class Impl {
         double lo = 0.0;
         for (int i = 0; i < z.length; i++) {
             double zi = z[i];
-            if (!Double.isFinite(zi)) {
-                return null;
+            if (!(Math.abs(zi) <= SOFTPLUS_TINY_ARG)) {
+                return null; // not finite, or a loss term exp(-|z_i|) that may fall below the normal range
             }
             double yi = y[i];
             double mh;
@@ -842,7 +859,7 @@ final class Impl {
             double zi = z[i];
             double yi = y[i];
             XD pos = XD.of(yi).mul(XD.of(bcast(posWeight, i, last)));
-            XD l = term(pos, XD.of(softplusDD(-zi))).add(term(XD.of(oneMinus(yi)), XD.of(softplusDD(zi))));
+            XD l = term(pos, softplusX(-zi)).add(term(XD.of(oneMinus(yi)), softplusX(zi)));
             per[i] = term(XD.of(bcast(weight, i, last)), l);
         }
         return new Losses(per, XD.of(n));

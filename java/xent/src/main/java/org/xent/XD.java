@@ -83,8 +83,18 @@ final class XD {
             return Math.copySign(Double.POSITIVE_INFINITY, hi);
         }
         if (e < Double.MIN_EXPONENT) {
-            // subnormal or zero result: round the double-double first, then scale (a single rounding step)
-            return Math.scalb(hi + lo, e);
+            // subnormal or zero result: round hi to the subnormal grid, then correct by one step where
+            // the remainder (hi's rounding error plus lo, exact up to lo's rounding) exceeds half a step
+            // (scaling the rounded hi + lo could round twice)
+            double r = Math.scalb(hi, e);
+            double rem = (hi - Math.scalb(r, -e)) + lo;
+            double half = Math.scalb(1.0, -1075 - e); // half a subnormal step, in hi's units
+            if (rem > half) {
+                r = Math.nextUp(r);
+            } else if (rem < -half) {
+                r = Math.nextDown(r);
+            }
+            return r;
         }
         return new DD(Math.scalb(hi, e), Math.scalb(lo, e)).value();
     }

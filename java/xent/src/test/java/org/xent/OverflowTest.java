@@ -70,4 +70,25 @@ class OverflowTest {
                 null, 2.0, Reduction.MEAN);
         assertEquals(0x1.fffffffffffffp+1023, got);
     }
+
+    @Test
+    void bceWithLogitsSumOfSubnormalLosses() {
+        // /tmp/newvec2/binary_cross_entropy_with_logits_float64.json tcId 82 (Go fuzz finding, seed 11): 36 losses
+        // softplus(-745) = 0.571... * 2^-1074 each sum to 20.57 * 2^-1074, rounded once to 21 * 2^-1074 (not
+        // 36 * 2^-1074 from rounding each loss first). Oracle:
+        // python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec = 200; print(float(36 * log1p(exp(mpf(-745)))).hex())"
+        double[] z = new double[36];
+        double[] y = new double[36];
+        java.util.Arrays.fill(z, -745.0);
+        int[] shape = {36};
+        assertEquals(0x0.0000000000015p-1022, CrossEntropy.binaryCrossEntropyWithLogits(z, shape, y, null, null,
+                Reduction.SUM));
+        // each element rounds once: 0.571 * 2^-1074 -> 2^-1074; the mean 0.571 * 2^-1074 likewise
+        double[] none = CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(z, shape, y, null, null);
+        for (double l : none) {
+            assertEquals(0x0.0000000000001p-1022, l);
+        }
+        assertEquals(0x0.0000000000001p-1022, CrossEntropy.binaryCrossEntropyWithLogits(z, shape, y, null, null,
+                Reduction.MEAN));
+    }
 }
