@@ -191,3 +191,32 @@ func TestSubnormalLabelSmoothingGrad(t *testing.T) {
 		}
 	}
 }
+
+// logsumexp of [0, -745 x5] sums the five terms exp(-745) = 0.57... * 2^-1074 before rounding
+// (fuzz finding, Java seed 16, Go likewise; vector /tmp/newvec4/logsumexp_float64.json tcId 53):
+// lse = log1p(5 exp(-745)) = 2.86 * 2^-1074 rounds to 3 * 2^-1074, not 5 * 2^-1074; log_softmax
+// at the maximum is -lse. Oracle: python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec=200;
+// print(float(log1p(5*exp(mpf(-745)))).hex())"
+func TestLogSumExpSubnormalTerms(t *testing.T) {
+	const want = 0x0.0000000000003p-1022
+	x := []float64{0, -745, -745, -745, -745, -745}
+	got, err := LogSumExp(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("LogSumExp: got %x, want %x", got, want)
+	}
+	ls, err := LogSoftmax(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls[0] != -want {
+		t.Errorf("LogSoftmax[0]: got %x, want %x", ls[0], -want)
+	}
+	// A subnormal maximum: a + L rounded once (2^-1074 + 2.86 * 2^-1074 -> 4 * 2^-1074).
+	y := []float64{0x1p-1074, -745, -745, -745, -745, -745}
+	if got, _ := LogSumExp(y); got != 0x0.0000000000004p-1022 {
+		t.Errorf("LogSumExp(subnormal max): got %x, want %x", got, 0x0.0000000000004p-1022)
+	}
+}

@@ -26,6 +26,26 @@ type lseRow struct {
 	e    []dd
 	s    dd
 	L    dd
+	// lx is L extended-range when the row has terms e_i below float64's normal range (some
+	// d_i < -tinyShift) and L < 2^-1000, where L = s to far beyond double-double precision: the sum
+	// of such terms is formed before it is rounded once (L itself holds lx rounded to float64).
+	lx   xdd
+	useX bool
+}
+
+// tinyShift: a shift d_i below -tinyShift has e_i near or below float64's subnormal range; such
+// terms are summed extended-range (exp(d_i + 512 ln2) 2^-512), so that they keep their digits.
+// Shifts below -tinyFloor (e_i < 2^-1442) are dropped.
+const (
+	tinyShift = 700
+	tinyFloor = 1000
+)
+
+// expScaled returns exp(d) as exp(d + 512 ln2) 2^-512 (d in [-tinyFloor, -tinyShift)).
+func expScaled(d dd) xdd {
+	const s = 512 // d + 512 ln2, with ln2 in three parts (the sum is exact to 2^-100)
+	x := ddAddF(ddAddF(ddAddF(d, s*ln2Hi), s*ln2Mid), s*ln2Lo)
+	return xdd{expDD(x), -s}
 }
 
 // analyzeRow computes the decomposition of x[off + i*stride], i = 0..n-1.
@@ -74,6 +94,8 @@ func (r *lseRow) analyze(x []float64, off, stride, n int) {
 	}
 	r.d, r.e = reuse(d, n), reuse(e, n)
 	var s acc
+	var tx xacc
+	tiny := false
 	for i := 0; i < n; i++ {
 		v := at(i)
 		if i == r.k {
@@ -92,10 +114,36 @@ func (r *lseRow) analyze(x []float64, off, stride, n int) {
 		r.d[i] = dd{h, l}
 		if h >= -746 {
 			r.e[i] = expDD(r.d[i])
+		}
+		if h >= -tinyShift {
 			s.addDD(r.e[i])
+		} else if h >= -tinyFloor {
+			tx.add(expScaled(r.d[i]))
+			tiny = true
 		}
 	}
 	r.s = s.value()
+	if tiny {
+		r.tinySum(&tx)
+		return
+	}
+	r.L = log1pDD(r.s)
+}
+
+// tinySum completes s and L from the ordinary part r.s and the extended-range sum tx of the terms
+// below the normal range (rounded once).
+func (r *lseRow) tinySum(tx *xacc) {
+	tx.add(xOf(r.s))
+	t := tx.value()
+	m, e := t.split()
+	if e < -1000 {
+		// log1p(s) = s - s^2/2 + ...: s^2 is below 2^-2000, far beneath any float64 step.
+		r.lx, r.useX = t, true
+		f := t.float()
+		r.s, r.L = dd{f, 0}, dd{f, 0}
+		return
+	}
+	r.s = ddScale(m, e) // at least 2^-1001: hi and lo lose at most 2^-1075 (relatively 2^-74)
 	r.L = log1pDD(r.s)
 }
 
@@ -110,6 +158,17 @@ func (r *lseRow) lse() dd {
 		return dd{math.Inf(-1), 0}
 	}
 	return ddAddF(r.L, r.a)
+}
+
+// lseX returns lse extended-range: a + L rounded once where L is tiny (see lx).
+func (r *lseRow) lseX() xdd {
+	if r.kind != rowFinite || !r.useX {
+		return xOf(r.lse())
+	}
+	var s xacc
+	s.add(r.lx)
+	s.add(xOf(ddF(r.a)))
+	return s.value()
 }
 
 // softmax returns softmax_i as dd.
@@ -201,6 +260,9 @@ func reuse(buf []dd, n int) []dd {
 // overflows (d_i = -inf, from logits of both signs near the largest float64) has the finite
 // nll_i = L - (x_i - a), formed halved so that it does not overflow.
 func (r *lseRow) nllX(i int, xi float64) xdd {
+	if r.kind == rowFinite && r.useX && i == r.k {
+		return r.lx // nll_k = L - 0
+	}
 	n := r.nll(i)
 	if r.kind != rowFinite || !math.IsInf(n.hi, 1) || !isFinite(xi) {
 		return xOf(n)

@@ -13,7 +13,7 @@ func LogSumExp[T Float](x []T) (T, error) {
 	}
 	xs := toF64(x)
 	r := analyzeRow(xs, 0, 1, len(xs))
-	return T(r.lse().float()), nil
+	return T(r.lseX().float()), nil
 }
 
 // Softmax returns softmax(logits)_j = exp(logits_j) / sum_i exp(logits_i), computed as
