@@ -58,7 +58,8 @@ final class Impl {
             case Row.ALL_NEGINF:
                 return Double.NEGATIVE_INFINITY;
             default:
-                return DD.of(r.a).add(r.lse1p()).value();
+                // a tiny L (all terms below the normal range) is added to a with its own exponent, rounded once
+                return r.lx != null ? XD.of(r.a).add(r.lx).value() : DD.of(r.a).add(r.lse1p()).value();
         }
     }
 
@@ -83,7 +84,7 @@ final class Impl {
             return out;
         }
         for (int i = 0; i < out.length; i++) {
-            out[i] = -r.nll(i).value();
+            out[i] = i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value();
         }
         return out;
     }

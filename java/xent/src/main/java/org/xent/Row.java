@@ -32,6 +32,17 @@ final class Row {
     /** log1p(s). */
     double lHi;
     double lLo;
+    /**
+     * log1p(s) with its own exponent when it lies far below the normal range (s &lt; 2^-900, so log1p(s) = s
+     * to 2^-900 relative) and some term e_i was formed below the normal range: the terms are then summed
+     * before the result is rounded once (rounding each exp(d_i) to the subnormal grid first could be off by
+     * several units). Null otherwise (lHi + lLo is then L).
+     */
+    XD lx;
+    /** Sum of the terms with d_i &lt; {@link #TINY_ARG}, with its own exponent; null when there is none. */
+    private XD tiny;
+    /** Below this d_i, exp(d_i) may fall below the normal range (exp(-708.4) = 2^-1022): formed by {@link Fdd#expX}. */
+    static final double TINY_ARG = -708.0;
     /** Where the row was loaded from (for -log_softmax when a - x_i exceeds the double range). */
     private double[] src;
     private int srcOff;
@@ -76,6 +87,8 @@ final class Row {
         sLo = 0.0;
         lHi = 0.0;
         lLo = 0.0;
+        lx = null;
+        tiny = null;
         if (nan) {
             status = NAN;
             k = -1;
@@ -121,6 +134,10 @@ final class Row {
                 continue;
             }
             double dli = DD.twoSumErr(v, -a, di);
+            if (di < TINY_ARG) {
+                addTiny(di, dli);
+                continue;
+            }
             double eh;
             double elo;
             if (di >= ExpDD.MIN_ARG) {
@@ -135,12 +152,7 @@ final class Row {
             lo += DD.twoSumErr(hi, eh, t) + elo;
             hi = t;
         }
-        DD s = new DD(hi, lo).norm();
-        sHi = s.hi;
-        sLo = s.lo;
-        DD l = Fdd.log1p(s);
-        lHi = l.hi;
-        lLo = l.lo;
+        finish(new DD(hi, lo).norm());
         return this;
     }
 
@@ -184,16 +196,49 @@ final class Row {
             dl[i] = dli;
             e[i] = ei;
             el[i] = ed.lo + ei * dli;
+            if (di < TINY_ARG) {
+                addTiny(di, dli);
+                continue;
+            }
             s.add(ei);
             s.lo += el[i];
         }
-        s.norm();
+        finish(s.norm());
+        return this;
+    }
+
+    /** Adds exp(d + dl) = 2^k exp(r) (1 + dl), d &lt; {@link #TINY_ARG}, with its own exponent to {@link #tiny}. */
+    private void addTiny(double d, double dl) {
+        XD t = Fdd.expX(d);
+        if (dl != 0.0) {
+            t = t.mul(XD.of(DD.of(1.0).add(dl)));
+        }
+        tiny = tiny == null ? t : tiny.add(t);
+    }
+
+    /**
+     * Sets s and L from the sum s of the ordinary terms (a normalised double-double) and {@link #tiny}: when
+     * the whole s is below 2^-900, L = s is kept with its own exponent ({@link #lx}); otherwise the tiny
+     * terms (each below 2^-1021, their rounding errors below 2^-170 of s) are added to s.
+     */
+    private void finish(DD s) {
+        if (tiny != null) {
+            XD sx = tiny.add(XD.of(s.hi, s.lo, 0));
+            if (sx.e < -900) {
+                lx = sx;
+                sHi = sx.value();
+                sLo = 0.0;
+                lHi = sHi;
+                lLo = 0.0;
+                return;
+            }
+            s = new DD(Math.scalb(sx.hi, sx.e), Math.scalb(sx.lo, sx.e)).norm();
+        }
         sHi = s.hi;
         sLo = s.lo;
-        DD l = Fdd.log1p(new DD(sHi, sLo));
+        DD l = Fdd.log1p(s);
         lHi = l.hi;
         lLo = l.lo;
-        return this;
     }
 
     /** L = log1p(s) as a double-double. */
@@ -223,7 +268,7 @@ final class Row {
      */
     XD nllX(int i) {
         if (i == k) {
-            return XD.of(lHi, lLo, 0);
+            return lx != null ? lx : XD.of(lHi, lLo, 0);
         }
         double x = src[srcOff + i * srcStride];
         if (status != FINITE || x == Double.NEGATIVE_INFINITY) {

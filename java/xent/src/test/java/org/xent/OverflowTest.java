@@ -91,4 +91,16 @@ class OverflowTest {
         assertEquals(0x0.0000000000001p-1022, CrossEntropy.binaryCrossEntropyWithLogits(z, shape, y, null, null,
                 Reduction.MEAN));
     }
+
+    @Test
+    void logsumexpOfSubnormalTerms() {
+        // /tmp/newvec4/logsumexp_float64.json tcId 53 (Java fuzz finding, seed 16): x = [0, -745 (five times)];
+        // s = 5 exp(-745) = 2.86 * 2^-1074 summed before rounding, lse = log1p(s) = s rounded once to 3 * 2^-1074
+        // (not 5 * 2^-1074 from rounding each exp(-745) to the subnormal grid first). Oracle:
+        // python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec=200; print(float(log1p(5*exp(mpf(-745)))).hex())"
+        double[] x = {0.0, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9};
+        assertEquals(0x0.0000000000003p-1022, CrossEntropy.logsumexp(x));
+        // log_softmax at the maximum is -log1p(s), rounded once as well
+        assertEquals(-0x0.0000000000003p-1022, CrossEntropy.logSoftmax(x)[0]);
+    }
 }
