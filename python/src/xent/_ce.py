@@ -22,6 +22,12 @@ class CESetup:
     out: np.dtype
     work: np.dtype
     ndim: int
+    # m_c = w_c (alpha t_c + k): the target t (probabilities or one-hot) and the smoothing's constant
+    # part kept apart, so that differences of masses can be formed without rounding t away
+    wt: np.ndarray           # w_c t_c per position, 0 at ignored positions
+    w_pos: np.ndarray        # w_c per position, 0 at ignored positions
+    alpha: object
+    k: object
 
 
 def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
@@ -74,6 +80,14 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
     w = np.ones(C, dtype=work) if w_arr is None else w_arr.astype(work)
     e = np.asarray(eps, dtype=work)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # smoothed target = alpha t + k: uniform (1 - e) t + e / C; off_target (1 - e) t + e (1 - t) / (C - 1)
+        if eps == 0:
+            alpha, k = np.asarray(1, dtype=work), np.asarray(0, dtype=work)
+        elif mode == "uniform":
+            alpha, k = 1 - e, e / C
+        else:
+            k = e / (C - 1) if C > 1 else np.asarray(0, dtype=work)
+            alpha = (1 - e) - k
         if prob_target:
             t = np.moveaxis(tgt, 1, -1).astype(work)
             if eps == 0:
@@ -99,4 +113,8 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
             mass = np.where(ignored[..., None], 0, w * q).astype(work, copy=False)
             wy = np.where(ignored, 0, w[y]).astype(work)
             denominator = nm.fsum(wy.reshape(1, -1))[0]
-    return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim)
+            t = onehot.astype(work)
+        keep = ~ignored[..., None]
+        wt = np.where(keep, w * t, 0).astype(work, copy=False)
+        w_pos = np.where(keep, w, 0).astype(work, copy=False)
+    return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim, wt, w_pos, alpha, k)

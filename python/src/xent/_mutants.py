@@ -620,7 +620,8 @@ def _():
             return st
         y, _ = it
         oh = _onehot(y, st.mass.shape[-1])
-        return dataclasses.replace(st, mass=np.where(oh, st.mass, 0).astype(st.work))
+        return dataclasses.replace(st, mass=np.where(oh, st.mass, 0).astype(st.work),
+                                   w_pos=np.where(oh, st.w_pos, 0).astype(st.work))
     _patch_setup(t)
 
 
@@ -644,7 +645,8 @@ def _():
         if a["weight"] is None:
             return st
         w = np.asarray(a["weight"]).astype(st.work)
-        return dataclasses.replace(st, mass=(st.mass * w).astype(st.work))
+        return dataclasses.replace(st, mass=(st.mass * w).astype(st.work), wt=(st.wt * w).astype(st.work),
+                                   w_pos=(st.w_pos * w).astype(st.work))
     _patch_setup(t)
 
 
@@ -658,9 +660,10 @@ def _():
             return st
         y, ignored = it
         w = np.asarray(a["weight"]).astype(st.work)
-        q = redo(weight=None).mass
-        mass = np.where(ignored[..., None], 0, q * w[y][..., None]).astype(st.work)
-        return dataclasses.replace(st, mass=mass)
+        plain = redo(weight=None)
+        wy = np.where(ignored, 0, w[y])[..., None]
+        return dataclasses.replace(st, mass=(plain.mass * wy).astype(st.work), wt=(plain.wt * wy).astype(st.work),
+                                   w_pos=(plain.w_pos * wy).astype(st.work))
     _patch_setup(t)
 
 

@@ -33,7 +33,7 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
         r_hi, r_lo = nm.two_sum(M_hi[..., None], -m)
         rest = r_hi + (r_lo + M_lo[..., None])  # sum_{j != c} m_j
         grad = nm.mul0(rest, g) - nm.mul0(m, omg)
-        grad = np.where(parts.ok[..., None], _cancellation_free_grad(parts, m, M_hi, M_lo), grad)
+        grad = np.where(parts.ok[..., None], _cancellation_free_grad(st, M_hi, M_lo), grad)
         grad = np.where(st.ignored[..., None], 0, grad)
         if st.reduction == "mean":
             den = np.asarray(st.denominator, dtype=st.work)
@@ -42,11 +42,19 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
     return res
 
 
+def _scaled_difference(a, A, v):
+    """a_c sum_j v_j - A v_c along the class axis, from a compensated sum and an exact product."""
+    V_hi, V_lo = nm.compensated_sum(v)
+    av, av_lo = nm.two_prod(A, v)
+    hi, lo = nm.two_sum(a * V_hi[..., None], -av)
+    return hi + ((lo - av_lo) + a * V_lo[..., None])
+
+
 #: Logits within this distance of their row's maximum count as "near" it in _cancellation_free_grad.
 _NEAR = -0.5
 
 
-def _cancellation_free_grad(parts, m, M_hi, M_lo):
+def _cancellation_free_grad(st, M_hi, M_lo):
     r"""g_c M - m_c for rows with a finite maximum, without cancelling g_c M against m_c.
 
     When g_c is close to m_c / M (nearly equal logits with a nearly uniform target, as label smoothing
@@ -57,9 +65,12 @@ def _cancellation_free_grad(parts, m, M_hi, M_lo):
 
         g_c M - m_c = (e_c M - m_c S) / S = ((a_c M - A m_c) + (f_c M - m_c F)) / S,
 
-    where a_c M - A m_c comes from a compensated M and an exact product. Every rounding error is then
+    where a_c M - A m_c = alpha (a_c P - A w_c t_c) + k (a_c W - A w_c) with m_c = w_c (alpha t_c + k),
+    P = sum w t and W = sum w, each from a compensated sum and an exact product: a small target
+    probability is not rounded away inside its smoothed mass. Every rounding error is then
     proportional to |f| (the logits' spread) or to the exact difference of the masses.
     """
+    parts, m = st.parts, st.mass
     near = parts.ok[..., None] & (parts.d >= _NEAR)
     f_near = np.expm1(np.where(near, parts.d, 0))
     f_near = f_near + (1 + f_near) * parts.delta  # expm1(d + delta); delta is below ulp(d)
@@ -67,9 +78,7 @@ def _cancellation_free_grad(parts, m, M_hi, M_lo):
     a = near.astype(m.dtype)
     A = a.sum(axis=-1)[..., None]
     F_hi, F_lo = nm.compensated_sum(f)
-    am, am_lo = nm.two_prod(A, m)
-    D_hi, D_lo = nm.two_sum(a * M_hi[..., None], -am)
-    D = D_hi + ((D_lo - am_lo) + a * M_lo[..., None])  # a_c M - A m_c
+    D = st.alpha * _scaled_difference(a, A, st.wt) + st.k * _scaled_difference(a, A, st.w_pos)  # a_c M - A m_c
     M = (M_hi + M_lo)[..., None]
     F = (F_hi + F_lo)[..., None]
     S_hi, S_lo = nm.two_sum(A[..., 0], F_hi)
