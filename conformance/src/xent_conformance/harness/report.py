@@ -193,8 +193,8 @@ class Report:
         for g in self.groups.values():
             c = g.counts
             lines.append(f"| {g.function} | {g.dtype} | {g.total} | {c[PASSED]} | {c[ACCEPTABLE]} | {c[FAILED]} | "
-                         f"{c[ERRORED]} | {c[UNSUPPORTED]} | {_fmt(g.max_ulp)} | {_fmt(g.mean_ulp)} | "
-                         f"{_fmt(g.max_scaled.get('accurate'))} |")
+                         f"{c[ERRORED]} | {c[UNSUPPORTED]} | {format_figure(g.max_ulp)} | {format_figure(g.mean_ulp)} | "
+                         f"{format_figure(g.max_scaled.get('accurate'))} |")
         problems = self.problems()
         if problems:
             lines += ["", f"## Failures and errors ({len(problems)})", ""]
@@ -222,7 +222,7 @@ class Report:
             c = g.counts
             table.add_row(g.function, g.dtype, str(g.total), _styled(c[PASSED], "green"), _styled(c[ACCEPTABLE], "yellow"),
                           _styled(c[FAILED], "red"), _styled(c[ERRORED], "magenta"), str(c[UNSUPPORTED]),
-                          _fmt(g.max_ulp), _fmt(g.mean_ulp), _fmt(g.max_scaled.get("accurate")))
+                          format_figure(g.max_ulp), format_figure(g.mean_ulp), format_figure(g.max_scaled.get("accurate")))
         console.print(table)
         problems = self.problems() if r.start is not None else []
         if r.start is None:
@@ -263,7 +263,7 @@ class Report:
         console.print(f"  expected: {expected}", markup=False, highlight=False, soft_wrap=True)
         console.print(f"  got:      {_short(o.got) if o.got is not None else '-'}", markup=False, highlight=False, soft_wrap=True)
         if o.max_ulp is not None:
-            console.print(f"  ulp error: max {_fmt(o.max_ulp)}", markup=False, highlight=False, soft_wrap=True)
+            console.print(f"  ulp error: max {format_figure(o.max_ulp)}", markup=False, highlight=False, soft_wrap=True)
         console.print(f"  why:      {o.detail}", markup=False, highlight=False, soft_wrap=True)
         console.print(f"  rerun:    {self.rerun_command(o)}", markup=False, highlight=False, soft_wrap=True)
 
@@ -294,7 +294,8 @@ def _num(x: float | None) -> float | str | None:
     return x
 
 
-def _fmt(x: float | None) -> str:
+def format_figure(x: float | None) -> str:
+    """A figure for tables: 3 significant digits, "-" for none, "inf", "0"."""
     if x is None:
         return "-"
     if math.isinf(x):

@@ -6,9 +6,9 @@ matrix of max ulp errors, and the full table function x implementation x dtype.
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 
+from ..harness.report import format_figure as fmt
 from .compare import NEAR_ROUNDING_ULPS, NearRounding, Shortfall, exceptions, far_from_rounding
 from .data import Cell, Run
 
@@ -52,16 +52,6 @@ class Board:
                     f"framework ({self.compared} comparisons).")
         return (f"**No, not everywhere**: {len(self.shortfalls)} of {self.compared} comparisons "
                 f"(ours x framework x function x dtype) have ours above the framework; listed below.")
-
-
-def fmt(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    if x == 0:
-        return "0"
-    return f"{x:.3g}"
 
 
 def matrix_rows(board: Board) -> tuple[list[str], list[list[str]]]:
