@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from .harness.compare import ERRORED, FAILED
-from .harness.report import EXIT_ADAPTER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_VECTORS
+from .harness.report import EXIT_ADAPTER, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 LEVELS = ("accurate", "compatible")
 
@@ -210,9 +210,8 @@ def register(subparsers) -> None:
 
 
 def handle_mutants(args) -> int:
-    from .harness.commands import _console, _resolve, _split
+    from .harness.commands import _console, _resolve, _split, load_cases
     from .harness.runner import Options, default_env
-    from .harness.vectors import VectorFileError, load_vectors
 
     err = _console(stderr=True)
 
@@ -240,14 +239,9 @@ def handle_mutants(args) -> int:
     functions = None  # read only the vector files the mutants can affect
     if not args.all_functions and all(m.functions for m in mutants):
         functions = sorted({f for m in mutants for f in m.functions})
-    try:
-        cases = load_vectors(args.vectors, functions)
-    except VectorFileError as exc:
-        print(f"xent-conformance mutants: malformed vector file: {exc}", file=sys.stderr)
-        return EXIT_VECTORS
-    except FileNotFoundError as exc:
-        print(f"xent-conformance mutants: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    cases, code = load_cases("mutants", args.vectors, functions)
+    if cases is None:
+        return code
 
     def options_for(name):
         return Options(startup_timeout=args.startup_timeout, timeout=args.timeout, env=_env(name))

@@ -747,17 +747,23 @@ def _():
     _replace("softmax_cross_entropy_grad", make)
 
 
+def _mean_as_sum(name):
+    """The shipped function `name` with reduction 'mean' answered by 'sum' (validated first, so that
+    errors stay the shipped ones)."""
+    def make(old):
+        def fn(*args, **kw):
+            ref = old(*args, **kw)
+            if kw.get("reduction", "mean") == "mean":
+                return old(*args, **dict(kw, reduction="sum"))
+            return ref
+        return fn
+    _replace(name, make)
+
+
 @mutant("sce_grad_not_divided", ["softmax_cross_entropy_grad"], """
     the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).""")
 def _():
-    def make(old):
-        def softmax_cross_entropy_grad(logits, target, **kw):
-            ref = old(logits, target, **kw)
-            if kw.get("reduction", "mean") == "mean":
-                return old(logits, target, **dict(kw, reduction="sum"))
-            return ref
-        return softmax_cross_entropy_grad
-    _replace("softmax_cross_entropy_grad", make)
+    _mean_as_sum("softmax_cross_entropy_grad")
 
 
 @mutant("sce_grad_ignores_smoothing", ["softmax_cross_entropy_grad"], """
@@ -772,9 +778,9 @@ def _():
     _replace("softmax_cross_entropy_grad", make)
 
 
-@mutant("one_minus_softmax_by_subtraction", ["focal_loss", "softmax_cross_entropy_grad"], """
+@mutant("one_minus_softmax_by_subtraction", ["focal_loss"], """
     1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction,
-    so the focal modulating factor and the gradient at the target lose all relative accuracy.""")
+    so the focal modulating factor loses all relative accuracy.""")
 def _():
     def one_minus_softmax(self):
         with np.errstate(all="ignore"):
@@ -785,14 +791,7 @@ def _():
 @mutant("bce_logits_grad_not_divided", ["binary_cross_entropy_with_logits_grad"], """
     the gradient of the mean not divided by the number of elements.""")
 def _():
-    def make(old):
-        def binary_cross_entropy_with_logits_grad(z, y, **kw):
-            ref = old(z, y, **kw)
-            if kw.get("reduction", "mean") == "mean":
-                return old(z, y, **dict(kw, reduction="sum"))
-            return ref
-        return binary_cross_entropy_with_logits_grad
-    _replace("binary_cross_entropy_with_logits_grad", make)
+    _mean_as_sum("binary_cross_entropy_with_logits_grad")
 
 
 @mutant("bce_logits_grad_wrong_sign", ["binary_cross_entropy_with_logits_grad"], """

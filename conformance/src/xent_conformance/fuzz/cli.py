@@ -12,10 +12,8 @@ import shlex
 import sys
 
 from ..harness.commands import positive_number
-
-EXIT_FOUND = 1
-EXIT_ADAPTER = 2
-EXIT_USAGE = 64
+from ..harness.report import EXIT_ADAPTER, EXIT_USAGE
+from ..harness.report import EXIT_FAILED as EXIT_FOUND
 
 
 def register(subparsers) -> None:

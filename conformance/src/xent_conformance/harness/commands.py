@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from .report import EXIT_ADAPTER, EXIT_USAGE, EXIT_VECTORS
+from .report import EXIT_ADAPTER, EXIT_OK, EXIT_USAGE, EXIT_VECTORS
 
 LEVEL_CHOICES = ("accurate", "compatible")
 
@@ -28,6 +28,20 @@ def _split(values: list[str] | None) -> list[str] | None:
     for v in values:
         out.extend(x.strip() for x in v.split(",") if x.strip())
     return out or None
+
+
+def load_cases(command: str, folder, functions=None, dtypes=None, tcids=None):
+    """The vectors, or (None, exit code) after printing why they cannot be read: 65 for a malformed
+    vector file, 64 for a missing folder."""
+    from .vectors import VectorFileError, load_vectors
+    try:
+        return load_vectors(folder, functions, dtypes, tcids), EXIT_OK
+    except VectorFileError as exc:
+        print(f"xent-conformance {command}: malformed vector file: {exc}", file=sys.stderr)
+        return None, EXIT_VECTORS
+    except FileNotFoundError as exc:
+        print(f"xent-conformance {command}: {exc}", file=sys.stderr)
+        return None, EXIT_USAGE
 
 
 def positive_number(text: str) -> float:
@@ -119,7 +133,6 @@ def _resolve(args, log):
 def handle_run(args) -> int:
     from .report import Report, write_outputs
     from .runner import Options, Runner, default_env
-    from .vectors import VectorFileError, load_vectors
 
     err = _console(stderr=True)
 
@@ -137,14 +150,9 @@ def handle_run(args) -> int:
             print(f"xent-conformance run: --tcid takes integers, got {args.tcid}", file=sys.stderr)
             return EXIT_USAGE
     functions, dtypes = _split(args.function), _split(args.dtype)
-    try:
-        cases = load_vectors(args.vectors, functions, dtypes, tcids)
-    except VectorFileError as exc:
-        print(f"xent-conformance run: malformed vector file: {exc}", file=sys.stderr)
-        return EXIT_VECTORS
-    except FileNotFoundError as exc:
-        print(f"xent-conformance run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    cases, code = load_cases("run", args.vectors, functions, dtypes, tcids)
+    if cases is None:
+        return code
     if not cases:
         where = args.vectors or "vectors/"
         if functions or dtypes or tcids:
