@@ -102,10 +102,17 @@ var mutants = []mutant{
 		[]string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(1 / rd(1+rd(math.Exp(-z))))
 		})},
+	{"sigmoid_negative_branch_everywhere", "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.",
+		[]string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+			e := rd(math.Exp(z))
+			return rd(e / rd(1+e))
+		})},
 	{"softplus_overflow", "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.",
 		[]string{"softplus"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(math.Log1p(rd(math.Exp(z))))
 		})},
+	{"softplus_log_not_log1p", "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).",
+		[]string{"softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(softplusLogNotLog1p)},
 	{"log_sigmoid_log_of_sigmoid", "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.",
 		[]string{"log_sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(math.Log(rd(xent.Sigmoid(z))))
@@ -114,10 +121,37 @@ var mutants = []mutant{
 		[]string{"entropy"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": "2"}, nil) })},
 	{"kl_base_ignored", "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).",
 		[]string{"kl_divergence"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": nil}, nil) })},
+	{"info_zero_log_zero_nan", "0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero probabilities).",
+		[]string{"entropy", "cross_entropy", "kl_divergence"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			p, _, _ := c.Floats("p", false)
+			q, _, _ := c.Floats("q", false)
+			eps, _ := c.FloatParam("epsilon")
+			for i, v := range p {
+				// cross_entropy's log q is -inf only at q = 0 without epsilon; entropy and KL take log p
+				if v == 0 && (c.Function != "cross_entropy" || (q[i] == 0 && eps == 0)) {
+					return []float64{math.NaN()}
+				}
+			}
+			return nil
+		})},
 	{"cross_entropy_args_swapped", "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).",
 		[]string{"cross_entropy"}, rewrite(swap("p", "q"))},
 	{"kl_reversed", "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).",
 		[]string{"kl_divergence"}, rewrite(swap("p", "q"))},
+	{"cross_entropy_eps_not_renormalised", "the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of q' = (q + eps) / sum(q + eps).",
+		[]string{"cross_entropy"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			eps, ok := c.FloatParam("epsilon")
+			if !ok || eps == 0 {
+				return nil
+			}
+			p, _, _ := c.Floats("p", false)
+			q, _, _ := c.Floats("q", false)
+			h := compensated(mapIdx(p, func(i int, v float64) float64 { return mul0(v, -math.Log(q[i]+eps)) }))
+			if inBits(c) {
+				h /= math.Ln2
+			}
+			return []float64{rounding(c)(h)}
+		})},
 	{"nll_clamp_1e-7", "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).",
 		[]string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"epsilon": adapter.FormatHex(1e-7, c.Bits())}, nil)
@@ -141,12 +175,20 @@ var mutants = []mutant{
 		}},
 	{"cce_args_swapped", "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).",
 		[]string{"categorical_cross_entropy"}, rewrite(swap("t", "p"))},
+	{"prob_zero_log_zero_nan", "0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.",
+		[]string{"categorical_cross_entropy", "binary_cross_entropy"}, values(probZeroLogZeroNaN)},
+	{"probabilities_not_checked", "probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN) instead of invalid_probability.",
+		[]string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"}, probabilitiesNotChecked},
 	{"bce_args_swapped", "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).",
 		[]string{"binary_cross_entropy"}, rewrite(swap("y", "p"))},
 	{"bce_clip_low_only", "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
 		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Max(p, eps) }))},
 	{"bce_clip_high_only", "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
 		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(p, 1-eps) }))},
+	{"bce_one_minus_eps_rounded", "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
+		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(math.Max(p, eps), 1-eps) }))},
+	{"bce_log_not_log1p", "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
+		[]string{"binary_cross_entropy"}, values(bceLogNotLog1p)},
 	{"mean_returns_sum", "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).",
 		reduced, rewrite(func(c *adapter.Case) *adapter.Case {
 			if reduction(c) != "mean" {
@@ -281,6 +323,8 @@ var mutants = []mutant{
 		[]string{"softmax_cross_entropy_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"label_smoothing": nil}, nil)
 		})},
+	{"one_minus_softmax_by_subtraction", "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor loses all relative accuracy.",
+		[]string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return 1 - math.Exp(-nll) }))},
 	{"bce_logits_grad_not_divided", "the gradient of the mean not divided by the number of elements.",
 		[]string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"reduction": "sum"}, nil)
@@ -297,6 +341,16 @@ var mutants = []mutant{
 			y, _, _ := c.Floats("y", false)
 			rd := rounding(c)
 			return mapIdx(z, func(i int, v float64) float64 { return rd(rd(xent.Sigmoid(v)) - y[i]) })
+		})},
+	{"sigmoid_mse_grad_naive", "(p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype: 0 for a saturated sigmoid, where the exact gradient is tiny but not 0.",
+		[]string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			z, _, _ := c.Floats("z", false)
+			y, _, _ := c.Floats("y", false)
+			rd := rounding(c)
+			return mapIdx(z, func(i int, v float64) float64 {
+				p := rd(xent.Sigmoid(v))
+				return rd(rd(rd(p-y[i])*p) * rd(1-p))
+			})
 		})},
 	{"bce_logits_naive", "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
 		[]string{"binary_cross_entropy_with_logits"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
@@ -353,19 +407,16 @@ var mutants = []mutant{
 			return reduceVals(l, reduction(c), float64(len(l)))
 		})},
 	{"focal_gamma_on_p", "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
+		[]string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return math.Exp(-nll) }))},
+	{"focal_mean_by_alpha_sum", "the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.",
 		[]string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
-			gamma := floatParamOr(c, "gamma", 2)
-			nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
 			alpha, _, ok := c.Floats("alpha", true)
+			if !ok || reduction(c) != "mean" {
+				return nil
+			}
 			t, _, _ := c.Ints("target")
-			l := mapIdx(nll, func(n int, v float64) float64 {
-				a := 1.0
-				if ok {
-					a = alpha[t[n]]
-				}
-				return rounding(c)(a * math.Pow(math.Exp(-v), gamma) * v)
-			})
-			return reduceVals(l, reduction(c), float64(len(l)))
+			den := compensated(mapIdx(make([]float64, len(t)), func(n int, _ float64) float64 { return alpha[t[n]] }))
+			return []float64{rounding(c)(compensated(perElement(c)) / den)}
 		})},
 	{"sigmoid_focal_alpha_swapped", "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).",
 		[]string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
@@ -520,7 +571,7 @@ func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 				}
 				return v * math.Log(v)
 			}))
-			if s := ""; c.Param("base", &s) && s == "2" {
+			if inBits(c) {
 				h /= math.Ln2
 			}
 			return []float64{h}
@@ -535,6 +586,165 @@ func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 		}
 		return nil
 	})
+}
+
+// inBits reports whether the case asks for base 2.
+func inBits(c *adapter.Case) bool {
+	s := ""
+	return c.Param("base", &s) && s == "2"
+}
+
+// mul0 is coef * v where a zero coefficient contributes 0, even times an infinite v (NaN stays NaN).
+func mul0(coef, v float64) float64 {
+	if coef == 0 && !math.IsNaN(v) {
+		return 0
+	}
+	return coef * v
+}
+
+// softplusLog is the stable softplus with log(1 + x) for log1p(x) (softplus_log_not_log1p).
+func softplusLog(z float64) float64 { return math.Max(z, 0) + math.Log(1+math.Exp(-math.Abs(z))) }
+
+// softplusLogNotLog1p answers the functions built on softplus with softplusLog in its place; the
+// sigmoid focal loss keeps its accurate modulating factor, so only the softplus differs.
+func softplusLogNotLog1p(c *adapter.Case, r adapter.Result) []float64 {
+	z, shape, _ := c.Floats("z", false)
+	rd := rounding(c)
+	switch c.Function {
+	case "softplus":
+		return mapf(z, func(v float64) float64 { return rd(softplusLog(v)) })
+	case "log_sigmoid":
+		return mapf(z, func(v float64) float64 { return rd(-softplusLog(-v)) })
+	}
+	y, _, _ := c.Floats("y", false)
+	ce := func(i int, pw float64) float64 {
+		return mul0(pw*y[i], softplusLog(-z[i])) + mul0(1-y[i], softplusLog(z[i]))
+	}
+	var l []float64
+	if c.Function == "binary_cross_entropy_with_logits" {
+		w, pw := broadcast(c, "weight", shape), broadcast(c, "pos_weight", shape)
+		l = mapIdx(z, func(i int, _ float64) float64 { return mul0(w[i], ce(i, pw[i])) })
+	} else { // sigmoid_focal_loss: alpha_t (1 - p_t)^gamma ce, 1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z)
+		gamma := floatParamOr(c, "gamma", 2)
+		weighted := !c.Has("alpha") || c.Param("alpha", new(any))
+		a := floatParamOr(c, "alpha", 0.25)
+		l = mapIdx(z, func(i int, v float64) float64 {
+			at := 1.0
+			if weighted {
+				at = a*y[i] + (1-a)*(1-y[i])
+			}
+			omp := mul0(y[i], xent.Sigmoid(-v)) + mul0(1-y[i], xent.Sigmoid(v))
+			return mul0(at, math.Pow(omp, gamma)*ce(i, 1))
+		})
+	}
+	return mapf(reduceVals(l, reduction(c), float64(len(l))), rd)
+}
+
+// probZeroLogZeroNaN makes NaN of every loss where a zero coefficient meets log 0.
+func probZeroLogZeroNaN(c *adapter.Case, r adapter.Result) []float64 {
+	per := perElement(c)
+	changed := false
+	if c.Function == "binary_cross_entropy" {
+		if eps, ok := c.FloatParam("epsilon"); !ok || eps != 0 {
+			return nil // the clip keeps both logs finite
+		}
+		y, _, _ := c.Floats("y", false)
+		p, _, _ := c.Floats("p", false)
+		for i := range per {
+			if (y[i] == 0 && p[i] == 0) || (y[i] == 1 && p[i] == 1) {
+				per[i], changed = math.NaN(), true
+			}
+		}
+	} else {
+		t, shape, _ := c.Floats("t", false)
+		p, _, _ := c.Floats("p", false)
+		for i := range t {
+			if t[i] == 0 && p[i] == 0 {
+				per[i/shape[1]], changed = math.NaN(), true
+			}
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return mapf(reduceVals(per, reduction(c), float64(len(per))), rounding(c))
+}
+
+// probabilitiesNotChecked answers a case the shipped function rejects with invalid_probability
+// with the plain formula's values (every other check stays).
+func probabilitiesNotChecked(c *adapter.Case) adapter.Result {
+	r := adapter.Shipped(c)
+	if r.ErrKind != "invalid_probability" {
+		return r
+	}
+	var l []float64
+	eps := floatParamOr(c, "epsilon", 1e-15)
+	var outShape []int
+	switch c.Function {
+	case "nll_from_probs":
+		p, ps, _ := c.Floats("probs", false)
+		t, _, _ := c.Ints("target")
+		for n, y := range t {
+			if y < 0 || y >= ps[1] {
+				return r // an index error the library reported after the probabilities
+			}
+			l = append(l, -math.Log(math.Max(p[n*ps[1]+y], eps)))
+		}
+		outShape = []int{len(t)}
+	case "categorical_cross_entropy":
+		t, ts, _ := c.Floats("t", false)
+		p, _, _ := c.Floats("p", false)
+		l = make([]float64, ts[0])
+		for i := range t {
+			l[i/ts[1]] += mul0(t[i], -math.Log(p[i]))
+		}
+		outShape = []int{ts[0]}
+	default:
+		y, ys, _ := c.Floats("y", false)
+		p, _, _ := c.Floats("p", false)
+		l = mapIdx(p, func(i int, v float64) float64 {
+			pc := math.Min(math.Max(v, eps), 1-eps)
+			return mul0(y[i], -math.Log(pc)) + mul0(1-y[i], -math.Log(1-pc))
+		})
+		outShape = ys
+	}
+	if reduction(c) != "none" {
+		outShape = []int{}
+	}
+	return adapter.Result{Shape: outShape, Data: mapf(reduceVals(l, reduction(c), float64(len(l))), rounding(c))}
+}
+
+// bceLogNotLog1p recomputes the losses whose clipped p is below 1/2 with log(1 - p) for log1p(-p).
+func bceLogNotLog1p(c *adapter.Case, r adapter.Result) []float64 {
+	y, _, _ := c.Floats("y", false)
+	p, _, _ := c.Floats("p", false)
+	eps := floatParamOr(c, "epsilon", 1e-15)
+	per := perElement(c)
+	for i, v := range p {
+		if pc := math.Max(v, eps); pc < 0.5 {
+			per[i] = mul0(y[i], -math.Log(pc)) + mul0(1-y[i], -math.Log(1-pc))
+		}
+	}
+	return mapf(reduceVals(per, reduction(c), float64(len(per))), rounding(c))
+}
+
+// focalFactor answers focal_loss as alpha_y base(nll)^gamma nll, where nll is the shipped
+// cross-entropy of the target and base replaces the shipped 1 - p_t.
+func focalFactor(base func(nll float64) float64) func(c *adapter.Case, r adapter.Result) []float64 {
+	return func(c *adapter.Case, r adapter.Result) []float64 {
+		gamma := floatParamOr(c, "gamma", 2)
+		nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
+		alpha, _, ok := c.Floats("alpha", true)
+		t, _, _ := c.Ints("target")
+		l := mapIdx(nll, func(n int, v float64) float64 {
+			a := 1.0
+			if ok {
+				a = alpha[t[n]]
+			}
+			return mul0(a, math.Pow(base(v), gamma)*v)
+		})
+		return mapf(reduceVals(l, reduction(c), float64(len(l))), rounding(c))
+	}
 }
 
 // bceClip clips p with clip and disables the shipped clip (epsilon 0).

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -96,5 +98,42 @@ func TestMutantOnlyChangesValues(t *testing.T) {
 	adapter.Override = nil
 	if again := runCase(t, gradCase); !slices.Equal(again.Data, shipped.Data) {
 		t.Errorf("without the override: %v, shipped %v", again.Data, shipped.Data)
+	}
+}
+
+// pythonCatalogue reads the names and descriptions of the Python catalogue from its source
+// (python/src/xent/_mutants.py: @mutant("name", functions, """description""")), normalising the
+// description's white space as the registry does.
+func pythonCatalogue(t *testing.T) (names []string, descriptions map[string]string) {
+	t.Helper()
+	src, err := os.ReadFile("../../../python/src/xent/_mutants.py")
+	if err != nil {
+		t.Fatalf("the Python catalogue is the reference: %v", err)
+	}
+	entry := regexp.MustCompile(`(?s)@mutant\(\s*"([^"]+)",.*?"""(.*?)"""`)
+	descriptions = map[string]string{}
+	for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
+		names = append(names, m[1])
+		descriptions[m[1]] = strings.Join(strings.Fields(m[2]), " ")
+	}
+	if len(names) < 30 {
+		t.Fatalf("read only %d mutants from the Python catalogue", len(names))
+	}
+	return names, descriptions
+}
+
+// The tables of `xent-conformance mutants` line up across languages: same names, same order, same
+// descriptions as the Python catalogue.
+func TestCatalogueMatchesPython(t *testing.T) {
+	names, descriptions := pythonCatalogue(t)
+	var ours []string
+	for _, m := range mutants {
+		ours = append(ours, m.name)
+		if want, ok := descriptions[m.name]; ok && m.description != want {
+			t.Errorf("%s: description\n  %q\nwant (Python)\n  %q", m.name, m.description, want)
+		}
+	}
+	if !slices.Equal(ours, names) {
+		t.Errorf("mutant names differ from the Python catalogue:\n go:     %v\n python: %v", ours, names)
 	}
 }
