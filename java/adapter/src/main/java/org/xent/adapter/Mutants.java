@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 import org.xent.Catalogue;
+import org.xent.ErrorKind;
 import org.xent.Tensor;
+import org.xent.XentException;
 
 /**
  * The mutant catalogue of the Java adapter (conformance/MUTANTS.md): named, deliberately wrong variants
@@ -447,6 +449,50 @@ final class Mutants {
         return reduce(r, r.shape("y"), per);
     }
 
+    /**
+     * The plain formula's losses of a request the shipped function rejected with invalid_probability
+     * (probabilities_not_checked): every other check stays, so an index error found after the
+     * probabilities is still thrown.
+     */
+    private static Tensor uncheckedProbabilities(Req r, XentException rejected) {
+        double eps = r.real("epsilon", 1e-15);
+        switch (r.function) {
+            case "nll_from_probs": {
+                double[] p = r.values("probs");
+                int c = r.shape("probs")[1];
+                long[] t = r.inputs.get("target").ints();
+                double[] per = new double[t.length];
+                for (int n = 0; n < t.length; n++) {
+                    if (t[n] < 0 || t[n] >= c) {
+                        throw rejected;
+                    }
+                    per[n] = -Math.log(Math.max(p[n * c + (int) t[n]], eps));
+                }
+                return reduce(r, new int[] {t.length}, per);
+            }
+            case "categorical_cross_entropy": {
+                double[] t = r.values("t");
+                double[] p = r.values("p");
+                int[] shape = r.shape("t");
+                double[] per = new double[shape[0]];
+                for (int i = 0; i < t.length; i++) {
+                    per[i / shape[1]] += mul0(t[i], -Math.log(p[i]));
+                }
+                return reduce(r, new int[] {shape[0]}, per);
+            }
+            default: {
+                double[] y = r.values("y");
+                double[] p = r.values("p");
+                double[] per = new double[y.length];
+                for (int i = 0; i < y.length; i++) {
+                    double pc = Math.min(Math.max(p[i], eps), 1 - eps);
+                    per[i] = mul0(y[i], -Math.log(pc)) + mul0(1 - y[i], -Math.log(1 - pc));
+                }
+                return reduce(r, r.shape("y"), per);
+            }
+        }
+    }
+
     private static double mul0(double coef, double value) {
         return coef == 0.0 && !Double.isNaN(value) ? 0.0 : coef * value;
     }
@@ -666,6 +712,16 @@ final class Mutants {
             }
             return reduce(r, new int[] {per.length}, per);
         });
+        add("probabilities_not_checked", List.of("nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"), "probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN) instead of invalid_probability.", r -> {
+            try {
+                return r.shipped();
+            } catch (XentException e) {
+                if (e.kind() != ErrorKind.INVALID_PROBABILITY) {
+                    throw e;
+                }
+                return uncheckedProbabilities(r, e);
+            }
+        });
         add("bce_args_swapped", List.of("binary_cross_entropy"), "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).", r -> {
             r.shipped();
             return r.swap("y", "p").shipped();
@@ -794,7 +850,7 @@ final class Mutants {
             r.shipped();
             return r.param("label_smoothing", 0.0).shipped();
         });
-        add("one_minus_softmax_by_subtraction", List.of("focal_loss"), "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor and the gradient at the target lose all relative accuracy.",
+        add("one_minus_softmax_by_subtraction", List.of("focal_loss"), "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor loses all relative accuracy.",
                 r -> focal(r, (ce, x, n, y) -> alphaAt(r, y) * Math.pow(1 - Math.exp(-ce), r.real("gamma", 2.0)) * ce));
         add("bce_logits_grad_not_divided", List.of("binary_cross_entropy_with_logits_grad"), "the gradient of the mean not divided by the number of elements.", r -> {
             Tensor ref = r.shipped();

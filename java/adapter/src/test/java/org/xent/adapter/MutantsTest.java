@@ -2,6 +2,7 @@ package org.xent.adapter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,10 +13,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.xent.Catalogue;
 
@@ -78,5 +85,54 @@ class MutantsTest {
         // a mutant of other functions leaves this one alone; a mutant of this one changes its value
         assertEquals(shipped, sceAnswer("sigmoid_naive"));
         assertNotEquals(shipped.get("output"), sceAnswer("mean_returns_sum").get("output"));
+    }
+
+    /**
+     * The Python catalogue's names and descriptions in its order, read from its source
+     * (python/src/xent/_mutants.py: {@code @mutant("name", functions, """description""")}), with the
+     * description's white space normalised as the registry does.
+     */
+    private static Map<String, String> pythonCatalogue() throws Exception {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("python/src/xent/_mutants.py"))) {
+            dir = dir.getParent();
+        }
+        assertNotNull(dir, "python/src/xent/_mutants.py not found above the working directory");
+        String src = Files.readString(dir.resolve("python/src/xent/_mutants.py"));
+        Matcher m = Pattern.compile("@mutant\\(\\s*\"([^\"]+)\",.*?\"\"\"(.*?)\"\"\"", Pattern.DOTALL).matcher(src);
+        Map<String, String> out = new LinkedHashMap<>();
+        while (m.find()) {
+            out.put(m.group(1), m.group(2).trim().replaceAll("\\s+", " "));
+        }
+        assertTrue(out.size() >= 30, "read only " + out.size() + " mutants from the Python catalogue");
+        return out;
+    }
+
+    /** The tables of `xent-conformance mutants` line up across languages: same names, order and descriptions. */
+    @Test
+    void catalogueMatchesPython() throws Exception {
+        Map<String, String> python = pythonCatalogue();
+        List<String> ours = new ArrayList<>();
+        for (Mutants.Mutant m : Mutants.all()) {
+            ours.add(m.name());
+            if (python.containsKey(m.name())) {
+                assertEquals(python.get(m.name()), m.description(), m.name());
+            }
+        }
+        assertEquals(List.copyOf(python.keySet()), ours);
+    }
+
+    /** probabilities_not_checked answers a number where the shipped function rejects the probabilities. */
+    @Test
+    void probabilitiesNotCheckedAnswersAValue() throws Exception {
+        String run = "{\"cmd\":\"run\",\"id\":\"n\",\"function\":\"nll_from_probs\",\"dtype\":\"float64\","
+                + "\"params\":{\"reduction\":\"none\"},\"inputs\":{"
+                + "\"probs\":{\"dtype\":\"float64\",\"shape\":[1,2],\"data\":[\"0x1p+1\",\"0x0p+0\"]},"
+                + "\"target\":{\"dtype\":\"int64\",\"shape\":[1],\"data\":[0]}}}";
+        String start = "{\"cmd\":\"start\",\"version\":1}";
+        assertEquals("invalid_probability", session(null, start, run).get(1).get("error").get("kind").asText());
+        JsonNode out = session("probabilities_not_checked", start, run).get(1).get("output");
+        assertNotNull(out);
+        assertEquals(-Math.log(2), Catalogue.parseFloat(out.get("data").get(0).asText()));
     }
 }
