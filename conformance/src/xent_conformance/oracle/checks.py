@@ -54,16 +54,18 @@ def non_negative_finite(params: dict, name: str) -> float:
     return value
 
 
-def weights(t: Tensor | None, name: str, allowed_shapes: list[tuple[int, ...]]) -> Tensor | None:
-    if t is None:
-        return None
-    if t.shape not in allowed_shapes:
+def weight_shape(t: Tensor | None, name: str, allowed_shapes: list[tuple[int, ...]]) -> None:
+    """Step 3 of the spec's errorPrecedence: a tensor parameter's shape, before any value is read."""
+    if t is not None and t.shape not in allowed_shapes:
         want = " or ".join(str(list(s)) for s in allowed_shapes)
         raise DomainError("shape_mismatch", f"{name} has shape {list(t.shape)}, expected {want}")
-    for i, v in enumerate(t.data):
+
+
+def weight_values(t: Tensor | None, name: str) -> None:
+    """Step 4 (first part): a tensor parameter's entries are finite and >= 0."""
+    for i, v in enumerate(t.data if t is not None else ()):
         if not (math.isfinite(v) and v >= 0):
             raise DomainError("invalid_argument", f"{name}[{i}] = {v!r} must be finite and >= 0")
-    return t
 
 
 def class_targets(target: Tensor, classes: int, ignore_index: int | None = None) -> None:

@@ -5,6 +5,7 @@ import math
 
 from mpmath import iv
 
+from . import checks
 from .core import Evaluation, Out, X, iv_sum, upper
 from .logit_losses import read_logistic
 from .primitives import sigmoid_iv
@@ -100,8 +101,8 @@ def _sigmoid_mse_grad_element(z: float, y: float) -> Out:
 
 def sigmoid_mse_grad(inputs, params) -> Evaluation:
     z, y = inputs["z"], inputs["y"]
-    from . import checks
     checks.rank(z, "z", 0, 5)
+    checks.rank(y, "y", 0, 5)
     checks.same_shape(y, z, "y", "z")
     checks.probabilities(y, "y")
     return Evaluation(z.shape, [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)])

@@ -26,8 +26,10 @@ def _position_loss(pos: Position) -> Out:
         return Out(math.nan)
     if any(not row.live_mask(c) for c in pos.mass):
         return Out(math.inf)
+    # spec D4: a zero mass times lp_c = -inf contributes 0; frameworks that multiply compute NaN
+    masked_zero = any(not row.live_mask(c) and c not in pos.mass for c in pos.touched)
     if not pos.mass:
-        return Out(0.0)
+        return Out(0.0, limit=masked_zero)
     value = iv_sum(m * row.neg_log_softmax(c) for c, m in pos.mass.items())
     mass = total_mass(pos)
     if len(pos.mass) == 1:
@@ -36,7 +38,7 @@ def _position_loss(pos: Position) -> Out:
     else:
         kappa = iv_sum(abs(row.g(i) * mass - pos.mass.get(i, 0)) * X(abs(row.xs[i])) for i in row.live)
     kappa += iv_sum(f * row.neg_log_softmax(c) for c, f in pos.soft.items())
-    return Out(value, kappa, float(upper(mass)) * row.nu_logits())
+    return Out(value, kappa, float(upper(mass)) * row.nu_logits(), limit=masked_zero)
 
 
 def softmax_cross_entropy(inputs, params) -> Evaluation:
@@ -54,37 +56,41 @@ def broadcast_last(t: Tensor | None, shape: tuple[int, ...], name: str) -> list[
     size = math.prod(shape)
     if t is None:
         return [1.0] * size
-    checks.weights(t, name, [shape, shape[-1:]])
     if t.shape == shape:
         return list(t.data)
     return [t.data[i % shape[-1]] for i in range(size)]
 
 
 def read_logistic(inputs, params, weighted: bool = True):
+    """The checks in the spec's errorPrecedence order (scalar parameters are checked by the caller first)."""
     z, y = inputs["z"], inputs["y"]
-    checks.rank(z, "z", 1, 5)
-    checks.same_shape(y, z, "y", "z")
-    checks.probabilities(y, "y")
     checks.enum(params, "reduction", checks.REDUCTIONS)
+    checks.rank(z, "z", 1, 5)
+    checks.rank(y, "y", 1, 5)
+    checks.same_shape(y, z, "y", "z")
+    tensors = [(params[name], name) for name in ("weight", "pos_weight")] if weighted else []
+    for t, name in tensors:
+        checks.weight_shape(t, name, [z.shape, z.shape[-1:]])
+    for t, name in tensors:
+        checks.weight_values(t, name)
+    checks.probabilities(y, "y")
     if not weighted:
         return z, y
-    w = broadcast_last(params["weight"], z.shape, "weight")
-    pw = broadcast_last(params["pos_weight"], z.shape, "pos_weight")
-    return z, y, w, pw
+    return z, y, *(broadcast_last(t, z.shape, name) for t, name in tensors)
 
 
 def _bce_logits_element(z: float, y: float, w: float, pw: float) -> Out:
-    pos_coef, neg_coef = w * pw * y, w * (1 - y)  # exact enough to test for zero
+    pos_zero, neg_zero = w == 0 or pw == 0 or y == 0, w == 0 or y == 1  # exact zero tests (no underflow)
     if math.isnan(z):
         return Out(math.nan)
     if z == math.inf:
-        return Out(math.inf if neg_coef != 0 else 0.0, limit=(y == 1))
+        return Out(math.inf if not neg_zero else 0.0, limit=(y == 1 or w == 0))  # frameworks: NaN (0 * inf)
     if z == -math.inf:
-        return Out(math.inf if pos_coef != 0 else 0.0, limit=True)
+        return Out(math.inf if not pos_zero else 0.0, limit=True)
     terms = []
-    if pos_coef != 0:
+    if not pos_zero:
         terms.append(X(w) * X(pw) * X(y) * softplus_iv(-z))
-    if neg_coef != 0:
+    if not neg_zero:
         terms.append(X(w) * (1 - X(y)) * softplus_iv(z))
     value = iv_sum(terms)
     slope = X(w) * ((1 - X(y)) * sigmoid_iv(z) - X(pw) * X(y) * sigmoid_iv(-z))
@@ -107,8 +113,8 @@ def _focal_row(row: Row, y: int, alpha_y: float, gamma: float) -> Out:
         return Out(0.0 if row.k == y or alpha_y == 0 else math.inf, limit=True)
     if not row.is_finite:
         return Out(math.nan)
-    if alpha_y == 0:
-        return Out(0.0)
+    if alpha_y == 0:  # spec D4: 0 even times an infinite nll; frameworks give 0 * inf = NaN there
+        return Out(0.0, limit=not row.live_mask(y))
     if not row.live_mask(y):
         return Out(math.inf)
     nll = row.neg_log_softmax(y)
@@ -125,7 +131,9 @@ def _focal_row(row: Row, y: int, alpha_y: float, gamma: float) -> Out:
 
 
 def focal_loss(inputs, params) -> Evaluation:
-    logits, target = inputs["logits"], inputs["target"]
+    logits, target, alpha = inputs["logits"], inputs["target"], params["alpha"]
+    gamma = checks.non_negative_finite(params, "gamma")
+    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     checks.rank(logits, "logits", 2, 2)
     checks.rank(target, "target", 1, 1)
     n, c = logits.shape
@@ -133,10 +141,9 @@ def focal_loss(inputs, params) -> Evaluation:
         raise DomainError("invalid_shape", "logits must have at least one class (C = 0)")
     if target.shape[0] != n:
         raise DomainError("shape_mismatch", f"target has length {target.shape[0]} but logits has N = {n}")
+    checks.weight_shape(alpha, "alpha", [(c,)])
+    checks.weight_values(alpha, "alpha")
     checks.class_targets(target, c)
-    gamma = checks.non_negative_finite(params, "gamma")
-    alpha = checks.weights(params["alpha"], "alpha", [(c,)])
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     outs = []
     for i, y in enumerate(target.data):
         row = Row(list(logits.data[i * c:(i + 1) * c]))
@@ -151,8 +158,8 @@ def _sigmoid_focal_element(z: float, y: float, alpha: float | None, gamma: float
     zero_weight = alpha is not None and ((alpha == 0 and y == 1) or (alpha == 1 and y == 0))
     if math.isnan(z):
         return Out(math.nan)
-    if zero_weight:
-        return Out(0.0)
+    if zero_weight:  # spec D4: 0 even at an infinite z; frameworks give 0 * inf = NaN there
+        return Out(0.0, limit=math.isinf(z))
     if math.isinf(z):
         matching = (z > 0 and y == 1) or (z < 0 and y == 0)
         return Out(0.0 if matching else math.inf, limit=(z < 0 or y == 1))
@@ -178,10 +185,10 @@ def _sigmoid_focal_element(z: float, y: float, alpha: float | None, gamma: float
 
 
 def sigmoid_focal_loss(inputs, params) -> Evaluation:
-    z, y = read_logistic(inputs, params, weighted=False)
     alpha = params["alpha"]
     if alpha is not None:
         alpha = checks.float_param(params, "alpha", 0.0, 1.0)
     gamma = checks.non_negative_finite(params, "gamma")
+    z, y = read_logistic(inputs, params, weighted=False)
     outs = [_sigmoid_focal_element(zv, yv, alpha, gamma) for zv, yv in zip(z.data, y.data)]
     return Evaluation(*reduce_outputs(outs, params["reduction"], z.shape))

@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import mpmath
 from mpmath import iv
 
 from . import checks
-from .core import Evaluation, Out, X, iv_sum, log1p
+from .core import Evaluation, Out, X, iv_sum, log1p, upper
 from .reduce import reduce_outputs
 
 
@@ -18,6 +19,8 @@ def _soft(v: float) -> bool:
 
 def nll_from_probs(inputs, params) -> Evaluation:
     probs, target = inputs["probs"], inputs["target"]
+    eps = checks.float_param(params, "epsilon", 0.0, 1.0)
+    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     checks.rank(probs, "probs", 2, 2)
     checks.rank(target, "target", 1, 1)
     n, c = probs.shape
@@ -26,9 +29,7 @@ def nll_from_probs(inputs, params) -> Evaluation:
     if target.shape[0] != n:
         raise checks.DomainError("shape_mismatch", f"target has length {target.shape[0]} but probs has N = {n}")
     checks.class_targets(target, c)
-    checks.probabilities(probs, "probs")
-    eps = checks.float_param(params, "epsilon", 0.0, 1.0)
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
+    checks.probabilities(probs, "probs")  # every entry, not only the targets' (spec D5)
     outs = []
     for row, y in enumerate(target.data):
         p = probs.data[row * c + y]
@@ -42,15 +43,15 @@ def nll_from_probs(inputs, params) -> Evaluation:
 
 def categorical_cross_entropy(inputs, params) -> Evaluation:
     t, p = inputs["t"], inputs["p"]
-    checks.rank(t, "t", 2, 2)
-    checks.rank(p, "p", 2, 2)
+    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
+    for tensor, name in ((t, "t"), (p, "p")):
+        checks.rank(tensor, name, 2, 2)
+        if tensor.shape[1] == 0:
+            raise checks.DomainError("invalid_shape", f"{name} must have at least one class (C = 0)")
     checks.same_shape(t, p, "t", "p")
     n, c = p.shape
-    if c == 0:
-        raise checks.DomainError("invalid_shape", "t and p must have at least one class (C = 0)")
     checks.probabilities(t, "t")
     checks.probabilities(p, "p")
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     outs = []
     for row in range(n):
         pairs = [(t.data[row * c + j], p.data[row * c + j]) for j in range(c) if t.data[row * c + j] > 0]
@@ -60,7 +61,7 @@ def categorical_cross_entropy(inputs, params) -> Evaluation:
         logs = [iv.log(X(pv)) for _, pv in pairs]
         value = -iv_sum(X(tv) * lg for (tv, _), lg in zip(pairs, logs))
         kappa = iv_sum(X(tv) * (1 + (abs(lg) if _soft(tv) else 0)) for (tv, _), lg in zip(pairs, logs))
-        outs.append(Out(value, kappa, 1.0))
+        outs.append(Out(value, kappa, 1 + mpmath.sqrt(len(pairs)) * upper(value)))  # terms of one sign
     return Evaluation(*reduce_outputs(outs, reduction, (n,)))
 
 
@@ -85,12 +86,13 @@ def _bce_element(y: float, p: float, eps: float) -> Out:
             log_q = log1p(-X(p_clipped))
         else:
             log_q = iv.log(1 - X(p_clipped))  # 1 - p is exact here (Sterbenz)
-    for coef, lg in ((y, log_p), (1 - y, log_q)):
+    # coefficients y and 1 - y as exact enclosures: 1 - y rounded to the dtype first is wrong for soft y
+    for coef, lg in ((X(y), log_p), (1 - X(y), log_q)):
         if lg is None:
             continue
         if isinstance(lg, float):  # -inf
             return Out(math.inf)
-        terms.append(X(coef) * lg if coef != 1 else lg)
+        terms.append(coef * lg)
     value = -iv_sum(terms)
     clipped = low_clip or high_clip
     if clipped or y == p:
@@ -104,12 +106,12 @@ def _bce_element(y: float, p: float, eps: float) -> Out:
 
 def binary_cross_entropy(inputs, params) -> Evaluation:
     y, p = inputs["y"], inputs["p"]
+    eps = checks.float_param(params, "epsilon", 0.0, 0.5, high_open=True)
+    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     checks.rank(y, "y", 0, 5)
     checks.rank(p, "p", 0, 5)
     checks.same_shape(y, p, "y", "p")
     checks.probabilities(y, "y")
     checks.probabilities(p, "p")
-    eps = checks.float_param(params, "epsilon", 0.0, 0.5, high_open=True)
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
     outs = [_bce_element(yv, pv, eps) for yv, pv in zip(y.data, p.data)]
     return Evaluation(*reduce_outputs(outs, reduction, p.shape))

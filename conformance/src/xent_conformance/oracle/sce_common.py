@@ -20,6 +20,7 @@ class Position:
     mass: dict          # class -> enclosure of w_c * q_c, only the classes with a non-zero mass
     soft: dict          # class -> |d loss / d t_c| * |t_c| factor pieces for perturbable soft targets
     weight_of_target: object  # enclosure of w_y (index targets), for the mean's denominator
+    touched: tuple = ()       # classes whose log-probability a framework multiplies by its mass (D4 LimitValue)
 
 
 @dataclass
@@ -33,7 +34,11 @@ class Problem:
 
 
 def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
-    logits, target = inputs["logits"], inputs["target"]
+    """The checks in the spec's errorPrecedence order: scalars, ranks, shapes, then values."""
+    logits, target, weight = inputs["logits"], inputs["target"], params["weight"]
+    eps = checks.float_param(params, "label_smoothing", 0.0, 1.0)
+    mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
+    checks.enum(params, "reduction", checks.REDUCTIONS)
     checks.rank(logits, "logits", 2, 5)
     classes = logits.shape[1]
     if classes == 0:
@@ -43,16 +48,16 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
         want = logits.shape[:1] + logits.shape[2:]
         if target.shape != want:
             raise DomainError("shape_mismatch", f"index target has shape {list(target.shape)}, expected {list(want)}")
-        checks.class_targets(target, classes, params["ignore_index"])
     else:
         checks.same_shape(target, logits, "target", "logits")
-        checks.probabilities(target, "target")
-    weight = checks.weights(params["weight"], "weight", [(classes,)])
-    eps = checks.float_param(params, "label_smoothing", 0.0, 1.0)
-    mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
-    checks.enum(params, "reduction", checks.REDUCTIONS)
+    checks.weight_shape(weight, "weight", [(classes,)])
+    checks.weight_values(weight, "weight")
     if mode == "off_target" and classes == 1 and eps > 0:
         raise DomainError("invalid_argument", "off_target label smoothing needs C >= 2 when label_smoothing > 0")
+    if index_targets:
+        checks.class_targets(target, classes, params["ignore_index"])
+    else:
+        checks.probabilities(target, "target")
     return logits, target, weight, index_targets
 
 
@@ -97,7 +102,9 @@ def read_problem(inputs, params) -> Problem:
                     mass[c] = _enclosure(m)
                 if not index_targets and 0 < t[c] < 1 and w[c] * slope != 0:
                     soft[c] = _enclosure(abs(w[c] * slope) * t[c])
-            positions.append(Position(Row(xs), False, mass, soft, None))
+            # PyTorch reads only lp_y for plain index targets; smoothing or soft targets read every class
+            touched = (y,) if index_targets and eps == 0 else tuple(range(classes))
+            positions.append(Position(Row(xs), False, mass, soft, None, touched))
     if index_targets:
         denominator = _enclosure(sum(weight_sum, Fraction(0)))
         is_zero = all_zero
