@@ -26,7 +26,7 @@ func checkVector(fn, name string, n int) error {
 func Entropy[T Float](p []T, opts ...Option) (T, error) {
 	const fn = "entropy"
 	nan := T(math.NaN())
-	c, err := newConfig(fn, optBase, config{base: BaseE}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nan, err
 	}
@@ -60,7 +60,7 @@ func Entropy[T Float](p []T, opts ...Option) (T, error) {
 func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 	const fn = "cross_entropy"
 	nan := T(math.NaN())
-	c, err := newConfig(fn, optBase|optEpsilon, config{base: BaseE}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nan, err
 	}
@@ -73,10 +73,7 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 	if len(p) != len(q) {
 		return nan, newError(ErrShapeMismatch, fn, "p has length %d but q has length %d", len(p), len(q))
 	}
-	eps := roundParam[T](c.epsilon)
-	if !(eps >= 0 && eps <= 1) {
-		return nan, newError(ErrInvalidArgument, fn, "epsilon = %v must be in [0, 1]", c.epsilon)
-	}
+	eps := c.epsilon
 	ps, qs := toF64(p), toF64(q)
 	if err := checkProbs(fn, "p", ps, nil); err != nil {
 		return nan, err
@@ -139,7 +136,7 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 func KLDivergence[T Float](p, q []T, opts ...Option) (T, error) {
 	const fn = "kl_divergence"
 	nan := T(math.NaN())
-	c, err := newConfig(fn, optBase, config{base: BaseE}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nan, err
 	}

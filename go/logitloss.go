@@ -22,59 +22,45 @@ func (p *bceProblem) at(v []float64, i int) float64 {
 	}
 }
 
-// broadcastWeight validates a weight tensor of z's shape or [C].
-func broadcastWeight[T Float](fn, name string, w []float64, wShape, zShape []int) ([]float64, error) {
-	if w == nil {
-		return nil, nil
-	}
+// weightShapeOK reports whether a weight tensor (nil: absent) has z's shape or [C].
+func weightShapeOK(w []float64, wShape, zShape []int) bool {
 	c := zShape[len(zShape)-1]
-	if len(w) != numel(wShape) || !(sameShape(wShape, zShape) || sameShape(wShape, []int{c})) {
-		return nil, newError(ErrShapeMismatch, fn, "%s has shape %v; want z's shape %v or [%d]", name, wShape, zShape, c)
-	}
-	w = roundParams[T](w)
-	if err := checkNonNegFinite(fn, name, w); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return w == nil || len(w) == numel(wShape) && (sameShape(wShape, zShape) || sameShape(wShape, []int{c}))
 }
 
-func newBCE[T Float](fn string, z, y Tensor[T], allowed optBit, defaults config, opts []Option) (*bceProblem, error) {
-	c, err := newConfig(fn, allowed, defaults, opts)
+// newBCE validates the inputs in the spec's order (D1): options, ranks, shapes (y, weight,
+// pos_weight), weight values, target values.
+func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, error) {
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 1, 5); err != nil {
+	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 1, maxRank); err != nil {
 		return nil, err
 	}
-	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, math.MaxInt); err != nil {
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 1, maxRank); err != nil {
 		return nil, err
 	}
 	if !sameShape(z.Shape, y.Shape) {
 		return nil, newError(ErrShapeMismatch, fn, "y has shape %v but z has shape %v", y.Shape, z.Shape)
 	}
-	p := &bceProblem{shape: z.Shape, lastC: z.Shape[len(z.Shape)-1], config: c}
-	if c.set&optWeight != 0 {
-		if p.w, err = broadcastWeight[T](fn, "weight", c.weight, c.weightShape, z.Shape); err != nil {
+	c.weight, c.posWeight = roundParams[T](c.weight), roundParams[T](c.posWeight)
+	weights := []struct {
+		name  string
+		w     []float64
+		shape []int
+	}{{"weight", c.weight, c.weightShape}, {"pos_weight", c.posWeight, c.posWeightShape}}
+	for _, w := range weights {
+		if !weightShapeOK(w.w, w.shape, z.Shape) {
+			return nil, newError(ErrShapeMismatch, fn, "%s has shape %v; want z's shape %v or [%d]", w.name, w.shape, z.Shape, z.Shape[len(z.Shape)-1])
+		}
+	}
+	for _, w := range weights {
+		if err := checkNonNegFinite(fn, w.name, w.w); err != nil {
 			return nil, err
 		}
 	}
-	if c.set&optPosWeight != 0 {
-		if p.pw, err = broadcastWeight[T](fn, "pos_weight", c.posWeight, c.posWeightShape, z.Shape); err != nil {
-			return nil, err
-		}
-	}
-	if allowed&optGamma != 0 {
-		if g := roundParam[T](c.gamma); !(g >= 0) || math.IsInf(g, 0) {
-			return nil, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
-		}
-		p.config.gamma = roundParam[T](c.gamma)
-	}
-	if allowed&optAlpha != 0 && c.alphaOn {
-		if a := roundParam[T](c.alpha); !(a >= 0 && a <= 1) {
-			return nil, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)
-		}
-		p.config.alpha = roundParam[T](c.alpha)
-	}
+	p := &bceProblem{shape: z.Shape, lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
 	p.z, p.y = toF64(z.Data), toF64(y.Data)
 	if err := checkProbs(fn, "y", p.y, y.Shape); err != nil {
 		return nil, err
@@ -102,14 +88,16 @@ func bceTerm(z, y, pw float64) xdd {
 //
 // Options: WithWeight and WithPosWeight (z's shape or [C], C = z's last dimension, broadcast along
 // the last axis; finite, >= 0), WithReduction (default mean, dividing by the number of elements).
-// Errors: ErrInvalidShape (z of rank 0 or above 5), ErrShapeMismatch (y, weight or pos_weight
-// shape), ErrInvalidProbability (a target outside [0, 1] or NaN), ErrInvalidArgument (a negative or
-// non-finite weight, an unknown reduction).
+// Errors, in the order they are checked (the spec's precedence, D1): ErrInvalidArgument (an unknown
+// reduction), ErrInvalidShape (z or y of rank 0 or above 5), ErrShapeMismatch (y, weight or
+// pos_weight shape), ErrInvalidArgument (a negative or non-finite weight or pos_weight),
+// ErrInvalidProbability (a target outside [0, 1] or NaN).
 //
 // Limits: z = +inf gives 0 when y = 1 and +inf otherwise; z = -inf gives 0 when y = 0 and +inf
-// otherwise. Empty input: mean NaN, sum 0.
+// otherwise. A zero weight or pos_weight times an infinite term contributes 0 (D4). Empty input:
+// mean NaN, sum 0.
 func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
-	p, err := newBCE("binary_cross_entropy_with_logits", z, y, optWeight|optPosWeight|optReduction, config{reduction: ReductionMean}, opts)
+	p, err := newBCE("binary_cross_entropy_with_logits", z, y, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -134,7 +122,7 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 // divided by the number of elements for mean. z = +inf gives w (1 - y); z = -inf gives -w pw y;
 // NaN propagates.
 func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
-	p, err := newBCE("binary_cross_entropy_with_logits_grad", z, y, optWeight|optPosWeight|optReduction, config{reduction: ReductionMean}, opts)
+	p, err := newBCE("binary_cross_entropy_with_logits_grad", z, y, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -170,8 +158,7 @@ func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], erro
 // outside [0, 1] or NaN), ErrInvalidArgument (alpha, gamma, reduction). Limits at z = +-inf are
 // those of BCEWithLogits (0 for the matching target).
 func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
-	defaults := config{alpha: 0.25, alphaOn: true, gamma: 2, reduction: ReductionNone}
-	p, err := newBCE("sigmoid_focal_loss", z, y, optAlpha|optGamma|optReduction, defaults, opts)
+	p, err := newBCE("sigmoid_focal_loss", z, y, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -201,14 +188,14 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 //
 //	d/dz (y - p)^2 / 2 = (p - y) p (1 - p),   p = sigmoid(z), 1 - p = sigmoid(-z).
 //
-// Errors: ErrShapeMismatch, ErrInvalidProbability (a target outside [0, 1] or NaN). z = +-inf
-// gives 0; NaN propagates.
+// Errors: ErrInvalidShape (rank above 5), ErrShapeMismatch, ErrInvalidProbability (a target outside
+// [0, 1] or NaN). z = +-inf gives 0; NaN propagates.
 func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 	const fn = "sigmoid_mse_grad"
-	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 0, math.MaxInt); err != nil {
+	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 0, maxRank); err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, math.MaxInt); err != nil {
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, maxRank); err != nil {
 		return Tensor[T]{}, err
 	}
 	if !sameShape(z.Shape, y.Shape) {
@@ -245,7 +232,7 @@ func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 // alpha, reduction). A -inf target logit gives +inf; NaN logits give NaN for that row.
 func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[T], error) {
 	const fn = "focal_loss"
-	c, err := newConfig(fn, optGamma|optClassAlpha|optReduction, config{gamma: 2, reduction: ReductionMean}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -258,18 +245,15 @@ func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[
 	}
 	var alpha []float64
 	if c.classAlpha != nil {
-		if len(c.classAlpha) != k {
-			return Tensor[T]{}, newError(ErrShapeMismatch, fn, "alpha has length %d but there are %d classes", len(c.classAlpha), k)
+		if !sameShape(c.classAlphaShape, []int{k}) || len(c.classAlpha) != k {
+			return Tensor[T]{}, newError(ErrShapeMismatch, fn, "alpha has shape %v but there are %d classes (want [%d])", c.classAlphaShape, k, k)
 		}
 		alpha = roundParams[T](c.classAlpha)
 		if err := checkNonNegFinite(fn, "alpha", alpha); err != nil {
 			return Tensor[T]{}, err
 		}
 	}
-	gamma := roundParam[T](c.gamma)
-	if !(gamma >= 0) || math.IsInf(gamma, 0) {
-		return Tensor[T]{}, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
-	}
+	gamma := c.gamma
 	for i, y := range target {
 		if y < 0 || y >= k {
 			return Tensor[T]{}, newError(ErrIndexOutOfRange, fn, "target[%d] = %d is outside [0, %d)", i, y, k)

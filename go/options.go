@@ -67,21 +67,22 @@ var optNames = map[optBit]string{
 type Option func(*config)
 
 type config struct {
-	set            optBit
-	reduction      Reduction
-	base           Base
-	epsilon        float64
-	weight         []float64
-	weightShape    []int
-	posWeight      []float64
-	posWeightShape []int
-	ignoreIndex    int
-	labelSmoothing float64
-	smoothingMode  SmoothingMode
-	gamma          float64
-	alpha          float64
-	alphaOn        bool
-	classAlpha     []float64
+	set             optBit
+	reduction       Reduction
+	base            Base
+	epsilon         float64
+	weight          []float64
+	weightShape     []int
+	posWeight       []float64
+	posWeightShape  []int
+	ignoreIndex     int
+	labelSmoothing  float64
+	smoothingMode   SmoothingMode
+	gamma           float64
+	alpha           float64
+	alphaOn         bool
+	classAlpha      []float64
+	classAlphaShape []int
 }
 
 // WithReduction sets the reduction (none, sum or mean).
@@ -139,9 +140,10 @@ func WithoutAlpha() Option {
 	return func(c *config) { c.set |= optAlpha; c.alphaOn = false }
 }
 
-// WithClassAlpha sets FocalLoss' per-class weights alpha[C] (default: none, alpha_y = 1).
-func WithClassAlpha(a []float64) Option {
-	return func(c *config) { c.set |= optClassAlpha; c.classAlpha = a }
+// WithClassAlpha sets FocalLoss' per-class weights alpha[C] (default: none, alpha_y = 1). With no
+// shape arguments the shape is [len(a)]; any other shape is an ErrShapeMismatch error.
+func WithClassAlpha(a []float64, shape ...int) Option {
+	return func(c *config) { c.set |= optClassAlpha; c.classAlpha = a; c.classAlphaShape = shapeOr(a, shape) }
 }
 
 func shapeOr(w []float64, shape []int) []int {
@@ -190,6 +192,89 @@ func newConfig(fn string, allowed optBit, defaults config, opts []Option) (confi
 		}
 	}
 	return c, nil
+}
+
+// fnOptions describes a function's options: those it takes, their defaults and the domain of its
+// epsilon (0 <= epsilon <= epsHigh, or < epsHigh when epsOpen).
+type fnOptions struct {
+	allowed  optBit
+	defaults config
+	epsHigh  float64
+	epsOpen  bool
+}
+
+// functionOptions maps every function of the specification (by its spec name) to its options.
+var functionOptions = func() map[string]fnOptions {
+	info := fnOptions{allowed: optBase, defaults: config{base: BaseE}}
+	sce := fnOptions{allowed: optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction,
+		defaults: config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean}}
+	bce := fnOptions{allowed: optWeight | optPosWeight | optReduction, defaults: config{reduction: ReductionMean}}
+	m := map[string]fnOptions{
+		"entropy": info, "kl_divergence": info,
+		"cross_entropy": {allowed: optBase | optEpsilon, defaults: config{base: BaseE}, epsHigh: 1},
+		"nll_from_probs": {allowed: optEpsilon | optReduction,
+			defaults: config{epsilon: seedEpsilon, reduction: ReductionMean}, epsHigh: 1},
+		"categorical_cross_entropy": {allowed: optReduction, defaults: config{reduction: ReductionMean}},
+		"binary_cross_entropy": {allowed: optEpsilon | optReduction,
+			defaults: config{epsilon: seedEpsilon, reduction: ReductionMean}, epsHigh: 0.5, epsOpen: true},
+		"softmax_cross_entropy": sce, "softmax_cross_entropy_grad": sce,
+		"binary_cross_entropy_with_logits": bce, "binary_cross_entropy_with_logits_grad": bce,
+		"focal_loss": {allowed: optGamma | optClassAlpha | optReduction,
+			defaults: config{gamma: 2, reduction: ReductionMean}},
+		"sigmoid_focal_loss": {allowed: optAlpha | optGamma | optReduction,
+			defaults: config{alpha: 0.25, alphaOn: true, gamma: 2, reduction: ReductionNone}},
+	}
+	for _, fn := range []string{"logsumexp", "softmax", "log_softmax", "sigmoid", "log_sigmoid", "softplus", "sigmoid_mse_grad"} {
+		m[fn] = fnOptions{}
+	}
+	return m
+}()
+
+// configure applies opts for function fn and checks every option on its own, before any tensor is
+// looked at (the first step of the spec's error precedence, D1): options fn does not take, enum
+// values, and the domains of the scalar parameters, which are rounded to T first (a parameter has
+// the dtype of the inputs).
+func configure[T Float](fn string, opts []Option) (config, error) {
+	f, ok := functionOptions[fn]
+	if !ok {
+		return config{}, newError(ErrInvalidArgument, fn, "not a function of the specification")
+	}
+	c, err := newConfig(fn, f.allowed, f.defaults, opts)
+	if err != nil {
+		return c, err
+	}
+	c.epsilon, c.labelSmoothing = roundParam[T](c.epsilon), roundParam[T](c.labelSmoothing)
+	c.gamma, c.alpha = roundParam[T](c.gamma), roundParam[T](c.alpha)
+	if f.allowed&optEpsilon != 0 {
+		if e := c.epsilon; !(e >= 0 && e <= f.epsHigh) || (f.epsOpen && e == f.epsHigh) {
+			interval := fmt.Sprintf("[0, %v]", f.epsHigh)
+			if f.epsOpen {
+				interval = fmt.Sprintf("[0, %v)", f.epsHigh)
+			}
+			return c, newError(ErrInvalidArgument, fn, "epsilon = %v must be in %s", e, interval)
+		}
+	}
+	if f.allowed&optLabelSmoothing != 0 && !(c.labelSmoothing >= 0 && c.labelSmoothing <= 1) {
+		return c, newError(ErrInvalidArgument, fn, "label_smoothing = %v must be in [0, 1]", c.labelSmoothing)
+	}
+	if f.allowed&optGamma != 0 && (!(c.gamma >= 0) || math.IsInf(c.gamma, 0)) {
+		return c, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
+	}
+	if f.allowed&optAlpha != 0 && c.alphaOn && !(c.alpha >= 0 && c.alpha <= 1) {
+		return c, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)
+	}
+	return c, nil
+}
+
+// CheckOptions returns the error that the function named fn (its name in the specification, such
+// as "softmax_cross_entropy" or "binary_cross_entropy_with_logits_grad") reports for opts on
+// element type T before it looks at any tensor: an option it does not take, an unknown enum value,
+// or a scalar parameter outside its domain, all ErrInvalidArgument. A caller that checks ranks
+// itself (the conformance adapter, for inputs passed as slices) calls it first to keep the spec's
+// error precedence: parameters are checked before shapes.
+func CheckOptions[T Float](fn string, opts ...Option) error {
+	_, err := configure[T](fn, opts)
+	return err
 }
 
 // checkNonNegFinite checks a weight-like vector: finite and >= 0.

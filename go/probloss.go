@@ -45,16 +45,19 @@ func checkRank2(fn, name string, t []int, n int) error {
 //	l_n = -log(max(probs[n, target[n]], epsilon)),
 //
 // reduced over n (none: shape [N]; sum; mean: divided by N, NaN for N = 0). Only the target
-// probabilities enter the loss; rows are not checked to sum to 1.
+// probabilities enter the loss, but every entry of probs is validated (D5); rows are not checked to
+// sum to 1.
 //
 // Options: WithEpsilon (default 1e-15, domain [0, 1]), WithReduction (default mean). Errors:
 // ErrInvalidShape when probs is not rank 2 or C = 0, ErrShapeMismatch when len(target) != N,
-// ErrIndexOutOfRange for a target outside [0, C), ErrInvalidProbability for a probability outside
-// [0, 1] or NaN, ErrInvalidArgument for a bad epsilon or reduction. With epsilon 0 a zero target
-// probability gives +inf.
+// ErrIndexOutOfRange for a target outside [0, C), ErrInvalidProbability for any entry of probs
+// outside [0, 1] or NaN (the target's or not), ErrInvalidArgument for a bad epsilon or reduction;
+// when several apply, the first in the order ErrInvalidArgument, ErrInvalidShape, ErrShapeMismatch,
+// ErrIndexOutOfRange, ErrInvalidProbability (the spec's precedence, D1). With epsilon 0 a zero
+// target probability gives +inf.
 func NLLFromProbs[T Float](probs Tensor[T], target []int, opts ...Option) (Tensor[T], error) {
 	const fn = "nll_from_probs"
-	c, err := newConfig(fn, optEpsilon|optReduction, config{epsilon: seedEpsilon, reduction: ReductionMean}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -65,10 +68,7 @@ func NLLFromProbs[T Float](probs Tensor[T], target []int, opts ...Option) (Tenso
 	if len(target) != n {
 		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "target has length %d but probs has %d rows (shape %v)", len(target), n, probs.Shape)
 	}
-	eps := roundParam[T](c.epsilon)
-	if !(eps >= 0 && eps <= 1) {
-		return Tensor[T]{}, newError(ErrInvalidArgument, fn, "epsilon = %v must be in [0, 1]", c.epsilon)
-	}
+	eps := c.epsilon
 	for i, t := range target {
 		if t < 0 || t >= k {
 			return Tensor[T]{}, newError(ErrIndexOutOfRange, fn, "target[%d] = %d is outside [0, %d)", i, t, k)
@@ -99,7 +99,7 @@ func NLLFromProbs[T Float](probs Tensor[T], target []int, opts ...Option) (Tenso
 // contributes 0.
 func CategoricalCrossEntropy[T Float](t, p Tensor[T], opts ...Option) (Tensor[T], error) {
 	const fn = "categorical_cross_entropy"
-	c, err := newConfig(fn, optReduction, config{reduction: ReductionMean}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
@@ -164,28 +164,25 @@ func bceElem(y, p, eps float64) dd {
 // number of elements, NaN when there are none). epsilon = 0 disables the clip.
 //
 // Options: WithEpsilon (default 1e-15, domain [0, 0.5)), WithReduction (default mean). Errors:
+// ErrInvalidShape for a rank above 5 (or a Tensor whose data does not match its shape),
 // ErrShapeMismatch when the shapes differ, ErrInvalidProbability for a y or p outside [0, 1] or NaN,
-// ErrInvalidArgument for a bad epsilon or reduction (ErrInvalidShape when a Tensor's data does not
-// match its shape). With epsilon 0: y = 1, p = 0 gives +inf; y = 0, p = 0 gives 0.
+// ErrInvalidArgument for a bad epsilon or reduction (checked first). With epsilon 0: y = 1, p = 0 gives +inf; y = 0, p = 0 gives 0.
 func BinaryCrossEntropy[T Float](y, p Tensor[T], opts ...Option) (Tensor[T], error) {
 	const fn = "binary_cross_entropy"
-	c, err := newConfig(fn, optEpsilon|optReduction, config{epsilon: seedEpsilon, reduction: ReductionMean}, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, math.MaxInt); err != nil {
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, maxRank); err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkTensor(fn, "p", p.Shape, len(p.Data), 0, math.MaxInt); err != nil {
+	if err := checkTensor(fn, "p", p.Shape, len(p.Data), 0, maxRank); err != nil {
 		return Tensor[T]{}, err
 	}
 	if !sameShape(y.Shape, p.Shape) {
 		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "y has shape %v but p has shape %v", y.Shape, p.Shape)
 	}
-	eps := roundParam[T](c.epsilon)
-	if !(eps >= 0 && eps < 0.5) {
-		return Tensor[T]{}, newError(ErrInvalidArgument, fn, "epsilon = %v must be in [0, 0.5)", c.epsilon)
-	}
+	eps := c.epsilon
 	ys, ps := toF64(y.Data), toF64(p.Data)
 	if err := checkProbs(fn, "y", ys, y.Shape); err != nil {
 		return Tensor[T]{}, err

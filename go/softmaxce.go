@@ -125,13 +125,11 @@ func (p *sceProblem) massX(pos, c int, mc dd) xdd {
 // newSCE validates the inputs of softmax_cross_entropy (and its gradient). One of idx and
 // probs is used, as index says (idxShape and probsShape are the targets' shapes).
 func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShape []int, probs []T, probsShape []int, opts []Option) (*sceProblem, error) {
-	defaults := config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean}
-	allowed := optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction
-	c, err := newConfig(fn, allowed, defaults, opts)
+	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTensor(fn, "logits", logits.Shape, len(logits.Data), 2, 5); err != nil {
+	if err := checkTensor(fn, "logits", logits.Shape, len(logits.Data), 2, maxRank); err != nil {
 		return nil, err
 	}
 	p := &sceProblem{fn: fn, c: c, shape: logits.Shape, n: logits.Shape[0], k: logits.Shape[1], d: 1}
@@ -166,10 +164,7 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			return nil, err
 		}
 	}
-	p.eps = roundParam[T](c.labelSmoothing)
-	if !(p.eps >= 0 && p.eps <= 1) {
-		return nil, newError(ErrInvalidArgument, fn, "label_smoothing = %v must be in [0, 1]", c.labelSmoothing)
-	}
+	p.eps = c.labelSmoothing
 	if c.smoothingMode == SmoothOffTarget && p.k == 1 && p.eps > 0 {
 		return nil, newError(ErrInvalidArgument, fn, "off_target label smoothing needs at least 2 classes (C = 1, label_smoothing = %v)", c.labelSmoothing)
 	}
@@ -388,7 +383,8 @@ func commonMass(m []dd) dd {
 //	uniform:    q_c = (1 - eps) [c = y] + eps / C
 //	off_target: q_c = (1 - eps) [c = y] + eps / (C - 1) [c != y]
 //
-// the loss is -sum_c w_c q_c lp_c (terms with q_c = 0 contribute 0); ignored positions have loss 0.
+// the loss is -sum_c w_c q_c lp_c (terms with q_c = 0 contribute 0, even an infinite -lp_c);
+// ignored positions have loss 0 whatever their logits hold, NaN and infinities included (D2).
 // The mean is the sum of losses divided by the sum of w_y over non-ignored positions (IEEE division:
 // NaN when everything is ignored).
 //
@@ -437,8 +433,9 @@ func SoftmaxCrossEntropyProbs[T Float](logits, target Tensor[T], opts ...Option)
 //	d loss / d x_c = g_c sum_j m_j - m_c,
 //
 // evaluated without cancellation as g_c sum_{j != c} m_j - m_c (1 - g_c). Ignored positions have
-// gradient 0. The result is the gradient of the reduced loss: divided by the mean's denominator for
-// mean (NaN everywhere when that denominator is 0). A single +inf logit at k gives g = onehot(k);
+// gradient 0, whatever their logits hold (D2). The result is the gradient of the reduced loss:
+// divided by the mean's denominator for mean; when that denominator is 0 every element is NaN,
+// ignored positions included (D3: each is its gradient times 1/0). A single +inf logit at k gives g = onehot(k);
 // -inf logits give g_c = 0; NaN logits, two or more +inf, or all -inf give NaN for the position.
 func SoftmaxCrossEntropyGrad[T Float](logits Tensor[T], target Tensor[int], opts ...Option) (Tensor[T], error) {
 	p, err := newSCE[T]("softmax_cross_entropy_grad", logits, true, target.Data, target.Shape, nil, nil, opts)

@@ -45,6 +45,10 @@ func (t Tensor[T]) Item() (T, bool) {
 	return t.Data[0], true
 }
 
+// maxRank is the largest rank of the specification's tensors (rank [0, 5] or [1, 5] for the
+// elementwise functions, [2, 5] for softmax_cross_entropy's logits); a larger rank is invalid_shape.
+const maxRank = 5
+
 // numel returns the product of shape, or -1 if a dimension is negative or the product overflows.
 func numel(shape []int) int {
 	n := 1
