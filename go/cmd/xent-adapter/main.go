@@ -2,11 +2,13 @@
 // (conformance/PROTOCOL.md, version 1): it reads JSON Lines requests (start, run, run_batch, stop)
 // on standard input and writes one JSON answer per line on standard output, flushed at once.
 //
-// A bad request never crashes the adapter. A function's own rejection is answered with its
-// specification error kind; a malformed request (unknown function, bad tensor, missing input,
-// unknown parameter) is answered as invalid_argument with a message starting "bad request:", and an
-// unexpected panic (a bug) as invalid_argument with a message starting "internal error:" (the stack
-// goes to standard error).
+// A bad request never crashes the adapter (DECISIONS D7). A function's own rejection is answered
+// with its specification error kind; a request that cannot be read or does not follow the protocol
+// (invalid JSON, a missing or unknown cmd, an unknown function, input or parameter, a value of the
+// wrong JSON type, a data length that differs from the shape's product, a hex float not exact in
+// its dtype, an integer outside int64) with the kind bad_request, its id null when the line has no
+// readable id; a dtype it does not support with the per-case answer {"id", "unsupported"}; an
+// unexpected panic (a bug) with the kind internal_error (the stack goes to standard error).
 //
 // Build and run it from the repository root as the harness does:
 //
@@ -54,7 +56,7 @@ func serve(in io.Reader, out, logw io.Writer) int {
 		b, err := json.Marshal(v)
 		if err != nil {
 			fmt.Fprintf(logw, "xent-adapter: cannot encode answer: %v\n", err)
-			b = []byte(`{"error":{"kind":"invalid_argument","message":"internal error: cannot encode answer"}}`)
+			b = []byte(`{"id":null,"error":{"kind":"internal_error","message":"internal error: cannot encode answer"}}`)
 		}
 		w.Write(b)
 		w.WriteByte('\n')
@@ -87,81 +89,124 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-type request struct {
-	Cmd     string            `json:"cmd"`
-	Version *int              `json:"version"`
-	Cases   []json.RawMessage `json:"cases"`
-}
-
 // handleLine answers one request line; it reports whether the adapter should stop.
 func handleLine(line []byte, send func(any), logw io.Writer) (stop bool) {
-	var req request
-	if err := json.Unmarshal(line, &req); err != nil {
-		send(badRequest("", "the line is not a JSON request object: %v", err))
+	var req map[string]json.RawMessage
+	if err := json.Unmarshal(line, &req); err != nil || req == nil {
+		send(badRequest(nil, "the line is not a JSON object: %s", errText(err)))
 		return false
 	}
-	switch req.Cmd {
+	id := readID(req["id"])
+	var cmd string
+	if raw, ok := req["cmd"]; !ok || json.Unmarshal(raw, &cmd) != nil {
+		send(badRequest(id, "the request has no cmd string (want start, run, run_batch or stop)"))
+		return false
+	}
+	switch cmd {
 	case "start":
-		if startRefusal != "" {
-			// the protocol schema allows only this kind for a refused start; the message says why
-			send(map[string]any{"error": map[string]any{"kind": "unsupported_version", "message": startRefusal}})
-			return true
-		}
-		if req.Version == nil || *req.Version != protocolVersion {
-			v := "none"
-			if req.Version != nil {
-				v = fmt.Sprint(*req.Version)
-			}
-			send(map[string]any{"error": map[string]any{"kind": "unsupported_version",
-				"message": fmt.Sprintf("this adapter speaks protocol version %d, not %s", protocolVersion, v)}})
-			return true
-		}
-		send(map[string]any{
-			"version": protocolVersion,
-			"implementation": map[string]any{
-				"name": "xent-go", "language": "go", "version": adapter.Version,
-			},
-			"capabilities": adapter.Capabilities(),
-		})
+		return start(req["version"], send)
 	case "run":
 		send(runCaseSafely(line, logw))
 	case "run_batch":
-		results := make([]any, 0, len(req.Cases))
-		for _, c := range req.Cases {
+		var cases []json.RawMessage
+		if err := json.Unmarshal(req["cases"], &cases); err != nil || cases == nil {
+			send(badRequest(id, "run_batch needs a list cases"))
+			return false
+		}
+		results := make([]any, 0, len(cases))
+		for _, c := range cases {
 			results = append(results, runCaseSafely(c, logw))
 		}
 		send(map[string]any{"results": results})
 	case "stop":
 		return true
 	default:
-		send(badRequest("", "unknown cmd %q (want start, run, run_batch or stop)", req.Cmd))
+		send(badRequest(id, "unknown cmd %q (want start, run, run_batch or stop)", cmd))
 	}
 	return false
 }
 
-// runCaseSafely answers one case, turning a panic into an error answer.
-func runCaseSafely(raw json.RawMessage, logw io.Writer) (answer any) {
-	var c adapter.Case
-	if err := json.Unmarshal(raw, &c); err != nil {
-		var id struct {
-			ID string `json:"id"`
-		}
-		_ = json.Unmarshal(raw, &id)
-		return badRequest(id.ID, "the case is not a valid object: %v", err)
+// start answers the start request; a refused start stops the adapter.
+func start(version json.RawMessage, send func(any)) (stop bool) {
+	refuse := func(message string) bool {
+		// the protocol schema allows only this kind for a refused start; the message says why
+		send(map[string]any{"error": adapter.ErrorObject("unsupported_version", message)})
+		return true
 	}
+	if startRefusal != "" {
+		return refuse(startRefusal)
+	}
+	var v int
+	if err := json.Unmarshal(version, &v); err != nil || v != protocolVersion {
+		got := "none"
+		if version != nil {
+			got = string(version)
+		}
+		return refuse(fmt.Sprintf("this adapter speaks protocol version %d, not %s", protocolVersion, got))
+	}
+	send(map[string]any{
+		"version": protocolVersion,
+		"implementation": map[string]any{
+			"name": "xent-go", "language": "go", "version": adapter.Version,
+		},
+		"capabilities": adapter.Capabilities(),
+	})
+	return false
+}
+
+// readID returns the id of a request or case when it is a JSON string, nil otherwise.
+func readID(raw json.RawMessage) *string {
+	var id string
+	if raw == nil || json.Unmarshal(raw, &id) != nil {
+		return nil
+	}
+	return &id
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "null"
+	}
+	return err.Error()
+}
+
+// wireCase is a case as read from a line: its id may be absent or not a string.
+type wireCase struct {
+	ID *string `json:"id"` // shallower than Case.ID, so it takes the member
+	adapter.Case
+}
+
+// runCaseSafely answers one case, turning a panic into an internal_error answer.
+func runCaseSafely(raw json.RawMessage, logw io.Writer) (answer any) {
+	var w wireCase
+	if err := json.Unmarshal(raw, &w); err != nil {
+		var obj map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &obj)
+		return badRequest(readID(obj["id"]), "the case is not a valid object: %v", err)
+	}
+	if w.ID == nil {
+		return badRequest(nil, "the case has no id string")
+	}
+	c := w.Case
+	c.ID = *w.ID
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(logw, "xent-adapter: panic in case %s: %v\n%s\n", c.ID, p, debug.Stack())
-			answer = errorAnswer(c.ID, "invalid_argument", fmt.Sprintf("internal error: %v", p))
+			answer = errorAnswer(w.ID, adapter.KindInternalError, fmt.Sprintf("internal error: %v", p))
 		}
 	}()
 	return adapter.Answer(&c)
 }
 
-func badRequest(id, format string, args ...any) map[string]any {
-	return errorAnswer(id, "invalid_argument", "bad request: "+fmt.Sprintf(format, args...))
+func badRequest(id *string, format string, args ...any) map[string]any {
+	return errorAnswer(id, adapter.KindBadRequest, "bad request: "+fmt.Sprintf(format, args...))
 }
 
-func errorAnswer(id, kind, message string) map[string]any {
-	return adapter.ErrorAnswer(id, kind, message)
+// errorAnswer is an error answer whose id is null when id is nil.
+func errorAnswer(id *string, kind, message string) map[string]any {
+	a := map[string]any{"id": nil, "error": adapter.ErrorObject(kind, message)}
+	if id != nil {
+		a["id"] = *id
+	}
+	return a
 }

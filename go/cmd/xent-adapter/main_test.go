@@ -44,7 +44,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("start answer: %v", answers[0])
 	}
 	out0 := answers[1]["output"].(map[string]any)
-	if d := out0["data"].([]any); d[0] != "0x1p+00" || d[1] != "0x0p+00" || out0["dtype"] != "float32" {
+	if d := out0["data"].([]any); d[0] != "0x1p+0" || d[1] != "0x0p+0" || out0["dtype"] != "float32" {
 		t.Fatalf("softmax([inf, 1]) answer: %v", answers[1])
 	}
 	kind := func(m map[string]any) string {
@@ -52,7 +52,7 @@ func TestServe(t *testing.T) {
 		k, _ := e["kind"].(string)
 		return k
 	}
-	if kind(answers[2]) != "invalid_argument" || kind(answers[3]) != "invalid_argument" {
+	if kind(answers[2]) != "bad_request" || answers[2]["id"] != nil || kind(answers[3]) != "bad_request" || answers[3]["id"] != "b" {
 		t.Fatalf("bad requests: %v / %v", answers[2], answers[3])
 	}
 	if kind(answers[4]) != "invalid_shape" || answers[4]["id"] != "c" {
@@ -62,13 +62,13 @@ func TestServe(t *testing.T) {
 	if len(results) != 3 || kind(results[0].(map[string]any)) != "index_out_of_range" {
 		t.Fatalf("batch: %v", answers[5])
 	}
-	if d := results[1].(map[string]any)["output"].(map[string]any)["data"].([]any); d[0] != "0x0p+00" {
+	if d := results[1].(map[string]any)["output"].(map[string]any)["data"].([]any); d[0] != "0x0p+0" {
 		t.Fatalf("sigmoid(-inf): %v", results[1])
 	}
-	if kind(results[2].(map[string]any)) != "invalid_argument" {
+	if kind(results[2].(map[string]any)) != "bad_request" {
 		t.Fatalf("malformed tensor: %v", results[2])
 	}
-	if kind(answers[6]) != "invalid_argument" {
+	if kind(answers[6]) != "bad_request" {
 		t.Fatalf("unknown cmd: %v", answers[6])
 	}
 }

@@ -1,16 +1,20 @@
 // Package adapter runs one xent conformance case (conformance/PROTOCOL.md): it decodes the case's
 // hex-float tensors and parameters, calls the matching function of package xent and encodes the
 // answer. The command xent-adapter and the library's vector tests share it.
+//
+// Answers follow DECISIONS D7: a case that cannot be read or does not follow the protocol (unknown
+// function or parameter, a value of the wrong JSON type, a data length that differs from the
+// shape's product, a hex float not exact in its dtype, an integer outside int64) is answered with
+// the kind bad_request before the function looks at it; a dtype the adapter does not support gets
+// the per-case answer {"id", "unsupported": reason}; the function's own rejections keep the spec's
+// five kinds.
 package adapter
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	xent "github.com/xent-conformance/xent/go"
@@ -18,6 +22,12 @@ import (
 
 // Version is the implementation version reported by the adapter.
 const Version = "0.1.0"
+
+// Protocol-level error kinds (D7), besides the spec's five.
+const (
+	KindBadRequest    = "bad_request"
+	KindInternalError = "internal_error"
+)
 
 // Functions lists every function of the catalogue (spec/xent.yaml); all support both dtypes.
 var Functions = []string{
@@ -29,11 +39,14 @@ var Functions = []string{
 	"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
 }
 
+// dtypes are the dtypes the adapter supports, for every function.
+var dtypes = []string{"float64", "float32"}
+
 // Capabilities maps every function to the dtypes it supports (float64 and float32).
 func Capabilities() map[string][]string {
 	caps := make(map[string][]string, len(Functions))
 	for _, f := range Functions {
-		caps[f] = []string{"float64", "float32"}
+		caps[f] = dtypes
 	}
 	return caps
 }
@@ -63,7 +76,8 @@ type result struct {
 }
 
 // Result is the outcome of a case: an output tensor (Shape, Data widened to float64) or an error
-// with its kind. BadRequest marks a malformed request rather than a function's own error.
+// with its kind. BadRequest marks a request that could not be read (kind bad_request) or an
+// internal error, rather than a function's own error.
 type Result struct {
 	Shape      []int
 	Data       []float64
@@ -72,8 +86,15 @@ type Result struct {
 	BadRequest bool
 }
 
-// Answer runs the case and returns its protocol answer (an object with id and output or error).
+// Answer runs the case and returns its protocol answer: an object with id and output, error, or
+// (for a dtype the adapter does not support) unsupported.
 func Answer(c *Case) map[string]any {
+	if !knownFunction(c.Function) {
+		return ErrorAnswer(c.ID, KindBadRequest, fmt.Sprintf("bad request: unknown function %q", c.Function))
+	}
+	if !supportedDtype(c.Dtype) {
+		return map[string]any{"id": c.ID, "unsupported": fmt.Sprintf("dtype %q is not supported (xent-go: float64, float32)", c.Dtype)}
+	}
 	r := Run(c)
 	if r.ErrKind != "" {
 		return ErrorAnswer(c.ID, r.ErrKind, r.ErrMessage)
@@ -89,9 +110,22 @@ func Answer(c *Case) map[string]any {
 	return map[string]any{"id": c.ID, "output": map[string]any{"dtype": c.Dtype, "shape": r.Shape, "data": data}}
 }
 
-// ErrorAnswer is the protocol's error answer.
+func knownFunction(fn string) bool { _, ok := signatures[fn]; return ok }
+
+func supportedDtype(d string) bool { return d == "float64" || d == "float32" }
+
+// ErrorAnswer is the protocol's error answer; the message is kept on one line.
 func ErrorAnswer(id, kind, message string) map[string]any {
-	return map[string]any{"id": id, "error": map[string]any{"kind": kind, "message": message}}
+	return map[string]any{"id": id, "error": ErrorObject(kind, message)}
+}
+
+// ErrorObject is the error member of an answer, its message on one line.
+func ErrorObject(kind, message string) map[string]any {
+	message = strings.Join(strings.Fields(message), " ")
+	if message == "" {
+		message = kind
+	}
+	return map[string]any{"kind": kind, "message": message}
 }
 
 // Override, when set, is consulted first by Run: a mutant of the adapter (XENT_MUTANT, see
@@ -126,11 +160,11 @@ func Shipped(c *Case) Result {
 	if err != nil {
 		var br *badRequestError
 		if errors.As(err, &br) {
-			return Result{ErrKind: "invalid_argument", ErrMessage: "bad request: " + br.msg, BadRequest: true}
+			return Result{ErrKind: KindBadRequest, ErrMessage: "bad request: " + br.msg, BadRequest: true}
 		}
 		kind := xent.ErrorKind(err)
 		if kind == "" {
-			return Result{ErrKind: "invalid_argument", ErrMessage: "internal error: " + err.Error(), BadRequest: true}
+			return Result{ErrKind: KindInternalError, ErrMessage: "internal error: " + err.Error(), BadRequest: true}
 		}
 		return Result{ErrKind: kind, ErrMessage: err.Error()}
 	}
@@ -141,271 +175,363 @@ func Shipped(c *Case) Result {
 	return Result{Shape: shape, Data: res.data}
 }
 
-// FormatHex writes a hex float of the given bit size, or inf, -inf, nan.
-func FormatHex(v float64, bits int) string {
-	switch {
-	case math.IsNaN(v):
-		return "nan"
-	case math.IsInf(v, 1):
-		return "inf"
-	case math.IsInf(v, -1):
-		return "-inf"
-	}
-	return strconv.FormatFloat(v, 'x', -1, bits)
-}
-
-// ParseFloat reads a hex float (or inf, -inf, nan; a plain JSON number is also accepted).
-func ParseFloat(raw json.RawMessage, bits int) (float64, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, err
-		}
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "inf", "+inf", "infinity", "+infinity":
-			return math.Inf(1), nil
-		case "-inf", "-infinity":
-			return math.Inf(-1), nil
-		case "nan":
-			return math.NaN(), nil
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), bits)
-		if err != nil {
-			return 0, fmt.Errorf("not a hex float: %q", s)
-		}
-		return v, nil
-	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, fmt.Errorf("not a number or hex-float string: %s", raw)
-	}
-	if bits == 32 {
-		v = float64(float32(v))
-	}
-	return v, nil
-}
-
-type rawTensor struct {
-	Dtype string            `json:"dtype"`
-	Shape []int             `json:"shape"`
-	Data  []json.RawMessage `json:"data"`
-}
-
-func decodeTensor(name string, raw json.RawMessage) (*rawTensor, error) {
-	var t rawTensor
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, bad("%s: a tensor must be an object with dtype, shape and data: %v", name, err)
-	}
-	if t.Shape == nil {
-		return nil, bad("%s: missing shape", name)
-	}
-	n := 1
-	for _, d := range t.Shape {
-		if d < 0 {
-			return nil, bad("%s: negative dimension in shape %v", name, t.Shape)
-		}
-		n *= d
-	}
-	if len(t.Data) != n {
-		return nil, bad("%s: data has %d elements but shape %v needs %d", name, len(t.Data), t.Shape, n)
-	}
-	return &t, nil
-}
-
-func floatTensor[T xent.Float](name string, t *rawTensor) (xent.Tensor[T], error) {
-	bits := 64
-	if _, ok := any(T(0)).(float32); ok {
-		bits = 32
-	}
-	data := make([]T, len(t.Data))
-	for i, r := range t.Data {
-		v, err := ParseFloat(r, bits)
-		if err != nil {
-			return xent.Tensor[T]{}, bad("%s.data[%d]: %v", name, i, err)
-		}
-		data[i] = T(v)
-	}
-	return xent.Tensor[T]{Shape: t.Shape, Data: data}, nil
-}
-
-func intTensor(name string, t *rawTensor) (xent.Tensor[int], error) {
-	data := make([]int, len(t.Data))
-	for i, r := range t.Data {
-		var v int64
-		if err := json.Unmarshal(r, &v); err != nil {
-			// Integral values written as floats are accepted.
-			f, ferr := ParseFloat(r, 64)
-			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				return xent.Tensor[int]{}, bad("%s.data[%d]: not an integer: %s", name, i, r)
-			}
-			v = int64(f)
-		}
-		data[i] = int(v)
-	}
-	return xent.Tensor[int]{Shape: t.Shape, Data: data}, nil
-}
-
-// args gives typed access to a case's inputs and params and rejects unknown or missing names.
-type args struct {
-	c         *Case
-	usedIn    map[string]bool
-	usedParam map[string]bool
-}
-
-func (a *args) input(name string) (*rawTensor, error) {
-	raw, ok := a.c.Inputs[name]
+// call decodes the whole case first (any bad_request before any spec error), then checks the
+// options on their own (the spec's first step, D1), then the ranks of the inputs the library takes
+// as slices, and calls the function, which checks the rest in the spec's order.
+func call[T xent.Float](c *Case) (result, error) {
+	sig, ok := signatures[c.Function]
 	if !ok {
-		return nil, bad("missing input %q", name)
+		return result{}, bad("unknown function %q", c.Function)
 	}
-	a.usedIn[name] = true
-	return decodeTensor(name, raw)
+	opts, err := sig.options(c)
+	if err != nil {
+		return result{}, err
+	}
+	in, err := decodeInputs[T](c, sig)
+	if err != nil {
+		return result{}, err
+	}
+	if err := xent.CheckOptions[T](c.Function, opts...); err != nil {
+		return result{}, err
+	}
+	for _, s := range sig.inputs {
+		if err := in.checkRank(c.Function, s); err != nil {
+			return result{}, err
+		}
+	}
+	return compute(c.Function, in, opts)
 }
 
-func inputFloat[T xent.Float](a *args, name string) (xent.Tensor[T], error) {
-	t, err := a.input(name)
-	if err != nil {
-		return xent.Tensor[T]{}, err
+// compute calls the library function fn on decoded inputs.
+func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result, error) {
+	switch fn {
+	case "logsumexp":
+		return scalar(xent.LogSumExp(in.f["x"].Data))
+	case "softmax":
+		return vectorResult(xent.SoftmaxChecked(in.f["x"].Data))
+	case "log_softmax":
+		return vectorResult(xent.LogSoftmax(in.f["x"].Data))
+	case "sigmoid":
+		return elementwise(in.f["z"], xent.Sigmoid[T])
+	case "log_sigmoid":
+		return elementwise(in.f["z"], xent.LogSigmoid[T])
+	case "softplus":
+		return elementwise(in.f["z"], xent.Softplus[T])
+	case "entropy":
+		return scalar(xent.Entropy(in.f["p"].Data, opts...))
+	case "cross_entropy":
+		return scalar(xent.CrossEntropy(in.f["p"].Data, in.f["q"].Data, opts...))
+	case "kl_divergence":
+		return scalar(xent.KLDivergence(in.f["p"].Data, in.f["q"].Data, opts...))
+	case "nll_from_probs":
+		return tensorResult(xent.NLLFromProbs(in.f["probs"], in.i["target"].Data, opts...))
+	case "focal_loss":
+		return tensorResult(xent.FocalLoss(in.f["logits"], in.i["target"].Data, opts...))
+	case "categorical_cross_entropy":
+		return tensorResult(xent.CategoricalCrossEntropy(in.f["t"], in.f["p"], opts...))
+	case "binary_cross_entropy":
+		return tensorResult(xent.BinaryCrossEntropy(in.f["y"], in.f["p"], opts...))
+	case "softmax_cross_entropy", "softmax_cross_entropy_grad":
+		return softmaxCE(fn == "softmax_cross_entropy_grad", in, opts)
+	case "binary_cross_entropy_with_logits":
+		return tensorResult(xent.BCEWithLogits(in.f["z"], in.f["y"], opts...))
+	case "binary_cross_entropy_with_logits_grad":
+		return tensorResult(xent.BCEWithLogitsGrad(in.f["z"], in.f["y"], opts...))
+	case "sigmoid_focal_loss":
+		return tensorResult(xent.SigmoidFocalLoss(in.f["z"], in.f["y"], opts...))
+	case "sigmoid_mse_grad":
+		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"]))
 	}
-	if t.Dtype == "int64" {
-		// An integer tensor where floats are expected: convert (exact for |v| <= 2^53).
-		it, err := intTensor(name, t)
+	return result{}, bad("unknown function %q", fn)
+}
+
+// softmaxCE calls softmax_cross_entropy or its gradient with index or probability targets.
+func softmaxCE[T xent.Float](grad bool, in *inputs[T], opts []xent.Option) (result, error) {
+	logits := in.f["logits"]
+	if t, ok := in.i["target"]; ok {
+		if grad {
+			return tensorResult(xent.SoftmaxCrossEntropyGrad(logits, t, opts...))
+		}
+		return tensorResult(xent.SoftmaxCrossEntropy(logits, t, opts...))
+	}
+	t := in.f["target"]
+	if grad {
+		return tensorResult(xent.SoftmaxCrossEntropyProbsGrad(logits, t, opts...))
+	}
+	return tensorResult(xent.SoftmaxCrossEntropyProbs(logits, t, opts...))
+}
+
+// ------------------------------------------------------------------ signatures
+
+// inKind is the tensor type of an input.
+type inKind int
+
+const (
+	floatIn  inKind = iota // a float tensor of the case's dtype
+	intIn                  // an int64 tensor
+	targetIn               // an int64 tensor (class indices) or a float tensor of the case's dtype
+)
+
+// inputSpec is one input of a function. The adapter checks the rank (minRank..maxRank) itself where
+// the library takes the input as a slice (rankHere); the library checks the others.
+type inputSpec struct {
+	name             string
+	kind             inKind
+	rankHere         bool
+	minRank, maxRank int
+}
+
+type signature struct {
+	inputs []inputSpec
+	params map[string]paramDecoder
+}
+
+func plain(name string) inputSpec { return inputSpec{name: name, kind: floatIn} }
+func ranked(name string, kind inKind, lo, hi int) inputSpec {
+	return inputSpec{name: name, kind: kind, rankHere: true, minRank: lo, maxRank: hi}
+}
+
+// paramDecoder reads one parameter's JSON value as an option (nil: the parameter's null, which
+// leaves the default); bits is the case's float width, dtype its dtype.
+type paramDecoder func(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error)
+
+var (
+	reductionP = enumParam(func(s string) xent.Option { return xent.WithReduction(xent.Reduction(s)) })
+	baseP      = enumParam(func(s string) xent.Option { return xent.WithBase(xent.Base(s)) })
+	modeP      = enumParam(func(s string) xent.Option { return xent.WithSmoothingMode(xent.SmoothingMode(s)) })
+	epsilonP   = floatParam(xent.WithEpsilon)
+	gammaP     = floatParam(xent.WithGamma)
+	smoothingP = floatParam(xent.WithLabelSmoothing)
+	weightP    = tensorParam(xent.WithWeight)
+)
+
+var signatures = map[string]signature{
+	"logsumexp":   {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
+	"softmax":     {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
+	"log_softmax": {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
+	"sigmoid":     {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
+	"log_sigmoid": {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
+	"softplus":    {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
+	"entropy":     {inputs: []inputSpec{ranked("p", floatIn, 1, 1)}, params: map[string]paramDecoder{"base": baseP}},
+	"cross_entropy": {inputs: []inputSpec{ranked("p", floatIn, 1, 1), ranked("q", floatIn, 1, 1)},
+		params: map[string]paramDecoder{"base": baseP, "epsilon": epsilonP}},
+	"kl_divergence": {inputs: []inputSpec{ranked("p", floatIn, 1, 1), ranked("q", floatIn, 1, 1)},
+		params: map[string]paramDecoder{"base": baseP}},
+	"nll_from_probs": {inputs: []inputSpec{ranked("probs", floatIn, 2, 2), ranked("target", intIn, 1, 1)},
+		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP}},
+	"categorical_cross_entropy": {inputs: []inputSpec{plain("t"), plain("p")},
+		params: map[string]paramDecoder{"reduction": reductionP}},
+	"binary_cross_entropy": {inputs: []inputSpec{plain("y"), plain("p")},
+		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP}},
+	"softmax_cross_entropy":                 softmaxCESignature,
+	"softmax_cross_entropy_grad":            softmaxCESignature,
+	"binary_cross_entropy_with_logits":      bceSignature,
+	"binary_cross_entropy_with_logits_grad": bceSignature,
+	"focal_loss": {inputs: []inputSpec{ranked("logits", floatIn, 2, 2), ranked("target", intIn, 1, 1)},
+		params: map[string]paramDecoder{"gamma": gammaP, "alpha": tensorParam(xent.WithClassAlpha), "reduction": reductionP}},
+	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
+		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
+	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}},
+}
+
+var softmaxCESignature = signature{
+	inputs: []inputSpec{plain("logits"), {name: "target", kind: targetIn}},
+	params: map[string]paramDecoder{"weight": weightP, "ignore_index": intParam(xent.WithIgnoreIndex),
+		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP},
+}
+
+var bceSignature = signature{
+	inputs: []inputSpec{plain("z"), plain("y")},
+	params: map[string]paramDecoder{"weight": weightP, "pos_weight": tensorParam(xent.WithPosWeight), "reduction": reductionP},
+}
+
+// options decodes the case's parameters in name order (an unknown name is a bad request).
+func (s signature) options(c *Case) ([]xent.Option, error) {
+	names := make([]string, 0, len(c.Params))
+	for k := range c.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var opts []xent.Option
+	for _, k := range names {
+		dec, ok := s.params[k]
+		if !ok {
+			return nil, bad("%s has no parameter %q", c.Function, k)
+		}
+		o, err := dec(k, c.Params[k], c.Bits(), c.Dtype)
 		if err != nil {
-			return xent.Tensor[T]{}, err
+			return nil, err
 		}
-		data := make([]T, len(it.Data))
-		for i, v := range it.Data {
-			data[i] = T(v)
+		if o != nil {
+			opts = append(opts, o)
 		}
-		return xent.Tensor[T]{Shape: t.Shape, Data: data}, nil
 	}
-	return floatTensor[T](name, t)
+	return opts, nil
 }
 
-func (a *args) inputInt(name string) (xent.Tensor[int], error) {
-	t, err := a.input(name)
-	if err != nil {
-		return xent.Tensor[int]{}, err
-	}
-	return intTensor(name, t)
-}
+func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
-// param returns the raw value of a parameter, or nil when absent or null.
-func (a *args) param(name string) json.RawMessage {
-	raw, ok := a.c.Params[name]
-	a.usedParam[name] = true
-	if !ok || string(bytes.TrimSpace(raw)) == "null" {
-		return nil
-	}
-	return raw
-}
-
-// floatParam appends opt(v) when the parameter is present.
-func (a *args) floatParam(name string, bits int, opt func(float64) xent.Option, opts *[]xent.Option) error {
-	raw := a.param(name)
-	if raw == nil {
-		return nil
-	}
-	v, err := ParseFloat(raw, bits)
-	if err != nil {
-		return bad("param %s: %v", name, err)
-	}
-	*opts = append(*opts, opt(v))
-	return nil
-}
-
-func (a *args) stringParam(name string) (string, bool, error) {
-	raw := a.param(name)
-	if raw == nil {
-		return "", false, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		// A number (for example base 2 written as a JSON number) is read as its text.
-		var f json.Number
-		if err2 := json.Unmarshal(raw, &f); err2 != nil {
-			return "", false, bad("param %s: want a string: %v", name, err)
+// enumParam: a JSON string; its value is the function's to judge.
+func enumParam(opt func(string) xent.Option) paramDecoder {
+	return func(name string, raw json.RawMessage, _ int, _ string) (xent.Option, error) {
+		s, ok := jsonString(raw)
+		if !ok {
+			return nil, bad("param %s: want a string, got %s", name, brief(raw))
 		}
-		s = f.String()
+		return opt(s), nil
 	}
-	return s, true, nil
 }
 
-func (a *args) enumParam(name string, opt func(string) xent.Option, opts *[]xent.Option) error {
-	s, ok, err := a.stringParam(name)
-	if err != nil || !ok {
-		return err
-	}
-	*opts = append(*opts, opt(s))
-	return nil
-}
-
-func (a *args) intParam(name string, opt func(int) xent.Option, opts *[]xent.Option) error {
-	raw := a.param(name)
-	if raw == nil {
-		return nil
-	}
-	var v int64
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return bad("param %s: want an integer: %v", name, err)
-	}
-	*opts = append(*opts, opt(int(v)))
-	return nil
-}
-
-// tensorParam appends opt(data, shape) when the parameter is a tensor (absent or null: nothing).
-func (a *args) tensorParam(name string, bits int, opt func([]float64, ...int) xent.Option, opts *[]xent.Option) error {
-	raw := a.param(name)
-	if raw == nil {
-		return nil
-	}
-	t, err := decodeTensor("param "+name, raw)
-	if err != nil {
-		return err
-	}
-	data := make([]float64, len(t.Data))
-	for i, r := range t.Data {
-		v, err := ParseFloat(r, bits)
+// floatParam: a hex-float string exact in the case's dtype.
+func floatParam(opt func(float64) xent.Option) paramDecoder {
+	return func(name string, raw json.RawMessage, bits int, _ string) (xent.Option, error) {
+		v, err := ParseFloat(raw, bits)
 		if err != nil {
-			return bad("param %s.data[%d]: %v", name, i, err)
+			return nil, bad("param %s: %v", name, err)
 		}
-		data[i] = v
+		return opt(v), nil
 	}
-	shape := t.Shape
-	if len(shape) == 0 {
-		shape = []int{}
-	}
-	*opts = append(*opts, opt(data, shape...))
-	return nil
 }
 
-// finish rejects inputs and params that the function does not read.
-func (a *args) finish() error {
-	var extra []string
-	for k := range a.c.Inputs {
-		if !a.usedIn[k] {
-			extra = append(extra, "input "+k)
+// alphaParam is sigmoid_focal_loss' alpha: a hex float, or null to disable the weighting.
+func alphaParam(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error) {
+	if isNull(raw) {
+		return xent.WithoutAlpha(), nil
+	}
+	return floatParam(xent.WithAlpha)(name, raw, bits, dtype)
+}
+
+// intParam: a JSON integer within int64.
+func intParam(opt func(int) xent.Option) paramDecoder {
+	return func(name string, raw json.RawMessage, _ int, _ string) (xent.Option, error) {
+		v, err := parseInt(raw)
+		if err != nil {
+			return nil, bad("param %s: %v", name, err)
+		}
+		return opt(v), nil
+	}
+}
+
+// tensorParam: a float tensor of the case's dtype, or null (absent).
+func tensorParam(opt func([]float64, ...int) xent.Option) paramDecoder {
+	return func(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error) {
+		if isNull(raw) {
+			return nil, nil
+		}
+		t, err := decodeTensor("param "+name, raw)
+		if err != nil {
+			return nil, err
+		}
+		if t.Dtype != dtype {
+			return nil, bad("param %s: a %s tensor in a %s request", name, t.Dtype, dtype)
+		}
+		data, err := t.floats("param "+name, bits)
+		if err != nil {
+			return nil, err
+		}
+		return opt(data, t.Shape...), nil
+	}
+}
+
+// ------------------------------------------------------------------ inputs
+
+// inputs holds a case's decoded tensors: float tensors of the case's dtype in f, int64 ones in i.
+type inputs[T xent.Float] struct {
+	f map[string]xent.Tensor[T]
+	i map[string]xent.Tensor[int]
+}
+
+// decodeInputs decodes every input of sig (a missing or unknown input is a bad request).
+func decodeInputs[T xent.Float](c *Case, sig signature) (*inputs[T], error) {
+	in := &inputs[T]{f: map[string]xent.Tensor[T]{}, i: map[string]xent.Tensor[int]{}}
+	for _, s := range sig.inputs {
+		raw, ok := c.Inputs[s.name]
+		if !ok {
+			return nil, bad("missing input %q", s.name)
+		}
+		t, err := decodeTensor(s.name, raw)
+		if err != nil {
+			return nil, err
+		}
+		isInt := t.Dtype == "int64" && s.kind != floatIn
+		switch {
+		case isInt:
+			data, err := t.ints(s.name)
+			if err != nil {
+				return nil, err
+			}
+			in.i[s.name] = xent.Tensor[int]{Shape: t.Shape, Data: data}
+		case t.Dtype == c.Dtype && s.kind != intIn:
+			data, err := t.floats(s.name, c.Bits())
+			if err != nil {
+				return nil, err
+			}
+			in.f[s.name] = xent.Tensor[T]{Shape: t.Shape, Data: toT[T](data)}
+		default:
+			return nil, bad("input %s: a %s tensor where %s wants %s", s.name, t.Dtype, c.Function, s.kind.want(c.Dtype))
 		}
 	}
-	for k := range a.c.Params {
-		if !a.usedParam[k] {
-			extra = append(extra, "param "+k)
+	if len(c.Inputs) > len(sig.inputs) {
+		var extra []string
+		for k := range c.Inputs {
+			if !slicesContains(sig.inputs, k) {
+				extra = append(extra, k)
+			}
 		}
-	}
-	if len(extra) > 0 {
 		sort.Strings(extra)
-		return bad("%s does not take %s", a.c.Function, strings.Join(extra, ", "))
+		return nil, bad("%s has no input %s", c.Function, strings.Join(extra, ", "))
+	}
+	return in, nil
+}
+
+func slicesContains(specs []inputSpec, name string) bool {
+	for _, s := range specs {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (k inKind) want(dtype string) string {
+	switch k {
+	case intIn:
+		return "an int64 tensor"
+	case targetIn:
+		return "an int64 tensor or a " + dtype + " tensor"
+	}
+	return "a " + dtype + " tensor"
+}
+
+// checkRank reports an input's rank outside the spec's range as invalid_shape (for the inputs the
+// library takes as slices).
+func (in *inputs[T]) checkRank(fn string, s inputSpec) error {
+	if !s.rankHere {
+		return nil
+	}
+	shape := in.f[s.name].Shape
+	if s.kind == intIn {
+		shape = in.i[s.name].Shape
+	}
+	if r := len(shape); r < s.minRank || r > s.maxRank {
+		want := fmt.Sprintf("rank %d to %d", s.minRank, s.maxRank)
+		if s.minRank == s.maxRank {
+			want = fmt.Sprintf("rank %d", s.minRank)
+		}
+		return fmt.Errorf("%w: %s: %s must have %s, got shape %v", xent.ErrInvalidShape, fn, s.name, want, shape)
 	}
 	return nil
 }
 
-// vector checks that a tensor has rank 1 (the spec's rank [1, 1]) and returns its data.
-func vector[T any](fn, name string, t xent.Tensor[T]) ([]T, error) {
-	if len(t.Shape) != 1 {
-		return nil, fmt.Errorf("%w: %s: %s must have rank 1, got shape %v", xent.ErrInvalidShape, fn, name, t.Shape)
+func toT[T xent.Float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
 	}
-	return t.Data, nil
+	return out
 }
+
+// ------------------------------------------------------------------ results
 
 func scalar[T xent.Float](v T, err error) (result, error) {
 	if err != nil {
@@ -438,261 +564,4 @@ func elementwise[T xent.Float](z xent.Tensor[T], f func(T) T) (result, error) {
 		out[i] = f(v)
 	}
 	return tensorResult(xent.Tensor[T]{Shape: z.Shape, Data: out}, nil)
-}
-
-func reductionOpt(s string) xent.Option { return xent.WithReduction(xent.Reduction(s)) }
-func baseOpt(s string) xent.Option      { return xent.WithBase(xent.Base(s)) }
-func modeOpt(s string) xent.Option      { return xent.WithSmoothingMode(xent.SmoothingMode(s)) }
-func weightOpt(w []float64, shape ...int) xent.Option {
-	return xent.WithWeight(w, shape...)
-}
-func posWeightOpt(w []float64, shape ...int) xent.Option {
-	return xent.WithPosWeight(w, shape...)
-}
-
-// call runs the case's function on dtype T.
-func call[T xent.Float](c *Case) (result, error) {
-	a := &args{c: c, usedIn: map[string]bool{}, usedParam: map[string]bool{}}
-	bits := 64
-	if _, ok := any(T(0)).(float32); ok {
-		bits = 32
-	}
-	var opts []xent.Option
-	fn := c.Function
-	// Collect params first.
-	var perr error
-	collect := func(err error) {
-		if perr == nil {
-			perr = err
-		}
-	}
-	switch fn {
-	case "entropy", "kl_divergence":
-		collect(a.enumParam("base", baseOpt, &opts))
-	case "cross_entropy":
-		collect(a.enumParam("base", baseOpt, &opts))
-		collect(a.floatParam("epsilon", bits, xent.WithEpsilon, &opts))
-	case "nll_from_probs", "binary_cross_entropy":
-		collect(a.floatParam("epsilon", bits, xent.WithEpsilon, &opts))
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "categorical_cross_entropy":
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "softmax_cross_entropy", "softmax_cross_entropy_grad":
-		collect(a.tensorParam("weight", bits, weightOpt, &opts))
-		collect(a.intParam("ignore_index", xent.WithIgnoreIndex, &opts))
-		collect(a.floatParam("label_smoothing", bits, xent.WithLabelSmoothing, &opts))
-		collect(a.enumParam("label_smoothing_mode", modeOpt, &opts))
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad":
-		collect(a.tensorParam("weight", bits, weightOpt, &opts))
-		collect(a.tensorParam("pos_weight", bits, posWeightOpt, &opts))
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "focal_loss":
-		collect(a.floatParam("gamma", bits, xent.WithGamma, &opts))
-		collect(a.tensorParam("alpha", bits, func(w []float64, shape ...int) xent.Option {
-			if len(shape) != 1 {
-				perr = fmt.Errorf("%w: focal_loss: alpha must have shape [C], got %v", xent.ErrShapeMismatch, shape)
-			}
-			return xent.WithClassAlpha(w)
-		}, &opts))
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "sigmoid_focal_loss":
-		if _, ok := c.Params["alpha"]; ok && a.param("alpha") == nil {
-			opts = append(opts, xent.WithoutAlpha())
-		}
-		collect(a.floatParam("alpha", bits, xent.WithAlpha, &opts))
-		collect(a.floatParam("gamma", bits, xent.WithGamma, &opts))
-		collect(a.enumParam("reduction", reductionOpt, &opts))
-	case "logsumexp", "softmax", "log_softmax", "sigmoid", "log_sigmoid", "softplus", "sigmoid_mse_grad":
-	default:
-		return result{}, bad("unknown function %q", fn)
-	}
-	if perr != nil {
-		return result{}, perr
-	}
-
-	switch fn {
-	case "logsumexp", "softmax", "log_softmax":
-		x, err := inputFloat[T](a, "x")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		v, err := vector(fn, "x", x)
-		if err != nil {
-			return result{}, err
-		}
-		switch fn {
-		case "logsumexp":
-			return scalar(xent.LogSumExp(v))
-		case "softmax":
-			return vectorResult(xent.SoftmaxChecked(v))
-		default:
-			return vectorResult(xent.LogSoftmax(v))
-		}
-
-	case "sigmoid", "log_sigmoid", "softplus":
-		z, err := inputFloat[T](a, "z")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		f := map[string]func(T) T{"sigmoid": xent.Sigmoid[T], "log_sigmoid": xent.LogSigmoid[T], "softplus": xent.Softplus[T]}[fn]
-		return elementwise(z, f)
-
-	case "entropy":
-		p, err := inputFloat[T](a, "p")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		v, err := vector(fn, "p", p)
-		if err != nil {
-			return result{}, err
-		}
-		return scalar(xent.Entropy(v, opts...))
-
-	case "cross_entropy", "kl_divergence":
-		p, err := inputFloat[T](a, "p")
-		if err != nil {
-			return result{}, err
-		}
-		q, err := inputFloat[T](a, "q")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		pv, err := vector(fn, "p", p)
-		if err != nil {
-			return result{}, err
-		}
-		qv, err := vector(fn, "q", q)
-		if err != nil {
-			return result{}, err
-		}
-		if fn == "cross_entropy" {
-			return scalar(xent.CrossEntropy(pv, qv, opts...))
-		}
-		return scalar(xent.KLDivergence(pv, qv, opts...))
-
-	case "nll_from_probs", "focal_loss":
-		name := "probs"
-		if fn == "focal_loss" {
-			name = "logits"
-		}
-		x, err := inputFloat[T](a, name)
-		if err != nil {
-			return result{}, err
-		}
-		t, err := a.inputInt("target")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		if len(x.Shape) != 2 {
-			return result{}, fmt.Errorf("%w: %s: %s must have rank 2, got shape %v", xent.ErrInvalidShape, fn, name, x.Shape)
-		}
-		tv, err := vector(fn, "target", t)
-		if err != nil {
-			return result{}, err
-		}
-		if fn == "focal_loss" {
-			return tensorResult(xent.FocalLoss(x, tv, opts...))
-		}
-		return tensorResult(xent.NLLFromProbs(x, tv, opts...))
-
-	case "categorical_cross_entropy":
-		t, err := inputFloat[T](a, "t")
-		if err != nil {
-			return result{}, err
-		}
-		p, err := inputFloat[T](a, "p")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		return tensorResult(xent.CategoricalCrossEntropy(t, p, opts...))
-
-	case "binary_cross_entropy":
-		y, err := inputFloat[T](a, "y")
-		if err != nil {
-			return result{}, err
-		}
-		p, err := inputFloat[T](a, "p")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		return tensorResult(xent.BinaryCrossEntropy(y, p, opts...))
-
-	case "softmax_cross_entropy", "softmax_cross_entropy_grad":
-		logits, err := inputFloat[T](a, "logits")
-		if err != nil {
-			return result{}, err
-		}
-		traw, err := a.input("target")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		grad := fn == "softmax_cross_entropy_grad"
-		if traw.Dtype == "int64" {
-			t, err := intTensor("target", traw)
-			if err != nil {
-				return result{}, err
-			}
-			if grad {
-				return tensorResult(xent.SoftmaxCrossEntropyGrad(logits, t, opts...))
-			}
-			return tensorResult(xent.SoftmaxCrossEntropy(logits, t, opts...))
-		}
-		t, err := floatTensor[T]("target", traw)
-		if err != nil {
-			return result{}, err
-		}
-		if grad {
-			return tensorResult(xent.SoftmaxCrossEntropyProbsGrad(logits, t, opts...))
-		}
-		return tensorResult(xent.SoftmaxCrossEntropyProbs(logits, t, opts...))
-
-	case "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad", "sigmoid_focal_loss", "sigmoid_mse_grad":
-		z, err := inputFloat[T](a, "z")
-		if err != nil {
-			return result{}, err
-		}
-		y, err := inputFloat[T](a, "y")
-		if err != nil {
-			return result{}, err
-		}
-		if err := a.finish(); err != nil {
-			return result{}, err
-		}
-		switch fn {
-		case "binary_cross_entropy_with_logits":
-			return tensorResult(xent.BCEWithLogits(z, y, opts...))
-		case "binary_cross_entropy_with_logits_grad":
-			return tensorResult(xent.BCEWithLogitsGrad(z, y, opts...))
-		case "sigmoid_focal_loss":
-			return tensorResult(xent.SigmoidFocalLoss(z, y, opts...))
-		default:
-			return tensorResult(xent.SigmoidMSEGrad(z, y))
-		}
-	}
-	return result{}, bad("unknown function %q", fn)
 }

@@ -27,11 +27,8 @@ func (c *Case) Floats(name string, param bool) (data []float64, shape []int, ok 
 	if err != nil {
 		return nil, nil, false
 	}
-	data = make([]float64, len(t.Data))
-	for i, r := range t.Data {
-		if data[i], err = ParseFloat(r, c.Bits()); err != nil {
-			return nil, nil, false
-		}
+	if data, err = t.floats(name, c.Bits()); err != nil {
+		return nil, nil, false
 	}
 	return data, t.Shape, true
 }
@@ -46,11 +43,10 @@ func (c *Case) Ints(name string) (data []int, shape []int, ok bool) {
 	if err != nil || t.Dtype != "int64" {
 		return nil, nil, false
 	}
-	it, err := intTensor(name, t)
-	if err != nil {
+	if data, err = t.ints(name); err != nil {
 		return nil, nil, false
 	}
-	return it.Data, t.Shape, true
+	return data, t.Shape, true
 }
 
 // Param decodes a scalar parameter into v; it reports false when it is absent, null or malformed.
