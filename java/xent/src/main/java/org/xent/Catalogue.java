@@ -2,29 +2,64 @@ package org.xent;
 
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Calls any function of the catalogue by its spec name with the params and inputs of a golden vector
- * (or of an adapter request), and checks the shapes that the typed API cannot see. Used by the
- * library's vector tests and by the conformance adapter.
+ * (or of an adapter request), and checks what the typed API cannot see: the request's names, dtypes
+ * and data lengths, the ranks, and the order in which the spec's errors are reported (D1).
  *
- * <p>Params are given as the vectors write them: float parameters as hex-float strings (or numbers),
- * enums as strings, {@code ignore_index} as an integer, optional tensors as {@link Tensor} or null.
- * A missing param takes the spec's default. Problems with the request itself (unknown function or
- * dtype, missing input, malformed number) raise {@link IllegalArgumentException}; rejections of the
- * spec raise {@link XentException}.
+ * <p>Params are given as the vectors write them: float parameters as hex-float strings (or Java
+ * numbers), enums as strings, {@code ignore_index} as an integer, optional tensors as {@link Tensor} or
+ * null. A missing param takes the spec's default. Problems with the request itself (unknown function,
+ * dtype, input or parameter; a missing input; a param of the wrong type; a tensor whose dtype or data
+ * length is wrong; a malformed number) raise {@link IllegalArgumentException} before anything is
+ * computed; rejections of the spec raise {@link XentException}, in the spec's error precedence:
+ * scalar parameters, then ranks and empty class axes, then shape agreement, then values.
  */
 public final class Catalogue {
-    /** Every function of spec/xent.yaml version 1, in the spec's order. */
-    public static final List<String> FUNCTIONS = Collections.unmodifiableList(Arrays.asList(
-            "logsumexp", "softmax", "log_softmax",
-            "sigmoid", "log_sigmoid", "softplus",
-            "entropy", "cross_entropy", "kl_divergence",
-            "nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy",
-            "softmax_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss",
-            "softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad"));
+    /** How a parameter is given: the Java types {@link #call} accepts for it. */
+    public enum ParamKind {
+        /** A float: a hex-float string or a {@link Number}; never null. */
+        FLOAT,
+        /** A float or null (sigmoid_focal_loss's alpha). */
+        FLOAT_OR_NULL,
+        /** An integer ({@link Long} or {@link Integer}), any int64 value. */
+        INT,
+        /** A string naming one of the spec's values (an unknown value is {@code invalid_argument}). */
+        ENUM,
+        /** A float {@link Tensor} of the request's dtype, or null. */
+        TENSOR_OR_NULL
+    }
+
+    /** What an input tensor holds. */
+    public enum InputKind {
+        /** Floats of the request's dtype. */
+        FLOAT,
+        /** Class indices: an int64 tensor. */
+        INDEX,
+        /** Class indices (int64) or probabilities of the request's dtype. */
+        INDEX_OR_FLOAT
+    }
+
+    /**
+     * The names a function takes, in the spec's signature order.
+     *
+     * @param inputs the input tensors and what they hold
+     * @param params the parameters and how they are given
+     */
+    public record Signature(Map<String, InputKind> inputs, Map<String, ParamKind> params) {
+    }
+
+    /** Every function of spec/xent.yaml with its inputs and params, in the spec's order. */
+    public static final Map<String, Signature> SIGNATURES = signatures();
+
+    /** Every function of spec/xent.yaml, in the spec's order. */
+    public static final List<String> FUNCTIONS = List.copyOf(SIGNATURES.keySet());
 
     /** The dtypes every function supports. */
     public static final List<String> DTYPES = Collections.unmodifiableList(Arrays.asList("float64", "float32"));
@@ -34,34 +69,66 @@ public final class Catalogue {
     private Catalogue() {
     }
 
+    private static Map<String, Signature> signatures() {
+        Map<String, Signature> s = new LinkedHashMap<>();
+        Map<String, InputKind> x = Map.of("x", InputKind.FLOAT);
+        Map<String, InputKind> z = Map.of("z", InputKind.FLOAT);
+        Map<String, InputKind> zy = ordered("z", InputKind.FLOAT, "y", InputKind.FLOAT);
+        Map<String, ParamKind> none = Map.of();
+        Map<String, ParamKind> reduction = Map.of("reduction", ParamKind.ENUM);
+        for (String f : List.of("logsumexp", "softmax", "log_softmax")) {
+            s.put(f, new Signature(x, none));
+        }
+        for (String f : List.of("sigmoid", "log_sigmoid", "softplus")) {
+            s.put(f, new Signature(z, none));
+        }
+        Map<String, InputKind> pq = ordered("p", InputKind.FLOAT, "q", InputKind.FLOAT);
+        s.put("entropy", new Signature(Map.of("p", InputKind.FLOAT), Map.of("base", ParamKind.ENUM)));
+        s.put("cross_entropy", new Signature(pq, ordered("base", ParamKind.ENUM, "epsilon", ParamKind.FLOAT)));
+        s.put("kl_divergence", new Signature(pq, Map.of("base", ParamKind.ENUM)));
+        s.put("nll_from_probs", new Signature(ordered("probs", InputKind.FLOAT, "target", InputKind.INDEX),
+                ordered("epsilon", ParamKind.FLOAT, "reduction", ParamKind.ENUM)));
+        s.put("categorical_cross_entropy", new Signature(ordered("t", InputKind.FLOAT, "p", InputKind.FLOAT), reduction));
+        s.put("binary_cross_entropy", new Signature(ordered("y", InputKind.FLOAT, "p", InputKind.FLOAT),
+                ordered("epsilon", ParamKind.FLOAT, "reduction", ParamKind.ENUM)));
+        Signature sce = new Signature(ordered("logits", InputKind.FLOAT, "target", InputKind.INDEX_OR_FLOAT),
+                ordered("weight", ParamKind.TENSOR_OR_NULL, "ignore_index", ParamKind.INT,
+                        "label_smoothing", ParamKind.FLOAT, "label_smoothing_mode", ParamKind.ENUM,
+                        "reduction", ParamKind.ENUM));
+        Signature bce = new Signature(zy, ordered("weight", ParamKind.TENSOR_OR_NULL, "pos_weight",
+                ParamKind.TENSOR_OR_NULL, "reduction", ParamKind.ENUM));
+        s.put("softmax_cross_entropy", sce);
+        s.put("binary_cross_entropy_with_logits", bce);
+        s.put("focal_loss", new Signature(ordered("logits", InputKind.FLOAT, "target", InputKind.INDEX),
+                ordered("gamma", ParamKind.FLOAT, "alpha", ParamKind.TENSOR_OR_NULL, "reduction", ParamKind.ENUM)));
+        s.put("sigmoid_focal_loss", new Signature(zy, ordered("alpha", ParamKind.FLOAT_OR_NULL,
+                "gamma", ParamKind.FLOAT, "reduction", ParamKind.ENUM)));
+        s.put("softmax_cross_entropy_grad", sce);
+        s.put("binary_cross_entropy_with_logits_grad", bce);
+        s.put("sigmoid_mse_grad", new Signature(zy, none));
+        return Collections.unmodifiableMap(s);
+    }
+
+    /** An unmodifiable map keeping the order of its (name, value) pairs. */
+    @SuppressWarnings("unchecked")
+    private static <V> Map<String, V> ordered(Object... pairs) {
+        Map<String, V> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put((String) pairs[i], (V) pairs[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
     /**
-     * Parses a float as the vectors write it: a hex float ({@code 0x1.8p+1}), a decimal, or one of
-     * {@code inf}, {@code -inf}, {@code nan}.
+     * Parses a float64 as the vectors write it: a hex float ({@code 0x1.8p+1}) or one of {@code inf},
+     * {@code -inf}, {@code nan}, exactly ({@link HexFloat}).
      *
      * @param s the text
      * @return the value
-     * @throws IllegalArgumentException when s is not a number
+     * @throws IllegalArgumentException when s is not a hex float or not exactly a float64
      */
     public static double parseFloat(String s) {
-        switch (s) {
-            case "inf":
-            case "+inf":
-            case "Infinity":
-                return Double.POSITIVE_INFINITY;
-            case "-inf":
-            case "-Infinity":
-                return Double.NEGATIVE_INFINITY;
-            case "nan":
-            case "-nan":
-            case "NaN":
-                return Double.NaN;
-            default:
-                try {
-                    return Double.parseDouble(s);
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("not a float: '" + s + "'");
-                }
-        }
+        return HexFloat.parse(s, "float64");
     }
 
     /**
@@ -82,7 +149,112 @@ public final class Catalogue {
     }
 
     /**
-     * Runs one function.
+     * Checks the request itself, before anything is computed: a known function and dtype, known input
+     * and param names, every input present, param values of the right Java type, tensors of the right
+     * dtype whose data fill their shape. {@link #call} does this first; an adapter that computes a
+     * function another way calls it to reject the same requests.
+     *
+     * @param function the spec name
+     * @param dtype    {@code "float64"} or {@code "float32"}
+     * @param params   the params
+     * @param inputs   the input tensors
+     * @throws IllegalArgumentException when the request is malformed
+     */
+    public static void validate(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
+        Signature sig = function == null ? null : SIGNATURES.get(function);
+        if (sig == null) {
+            throw new IllegalArgumentException("unknown function " + Check.quote(function));
+        }
+        if (!DTYPES.contains(dtype)) {
+            throw new IllegalArgumentException("unsupported dtype " + Check.quote(dtype));
+        }
+        Map<String, Object> ps = params == null ? Map.of() : params;
+        Map<String, Tensor> ins = inputs == null ? Map.of() : inputs;
+        for (Map.Entry<String, Object> e : ps.entrySet()) {
+            ParamKind kind = sig.params().get(e.getKey());
+            if (kind == null) {
+                throw new IllegalArgumentException(function + " has no parameter " + Check.quote(e.getKey())
+                        + " (its parameters: " + sig.params().keySet() + ")");
+            }
+            checkParamType(e.getKey(), kind, e.getValue(), dtype);
+        }
+        for (String name : ins.keySet()) {
+            if (!sig.inputs().containsKey(name)) {
+                throw new IllegalArgumentException(function + " has no input " + Check.quote(name)
+                        + " (its inputs: " + sig.inputs().keySet() + ")");
+            }
+        }
+        for (Map.Entry<String, InputKind> e : sig.inputs().entrySet()) {
+            Tensor t = ins.get(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException("missing input " + Check.quote(e.getKey()));
+            }
+            boolean dtypeOk = switch (e.getValue()) {
+                case FLOAT -> dtype.equals(t.dtype());
+                case INDEX -> "int64".equals(t.dtype());
+                case INDEX_OR_FLOAT -> "int64".equals(t.dtype()) || dtype.equals(t.dtype());
+            };
+            if (!dtypeOk) {
+                throw new IllegalArgumentException("input " + Check.quote(e.getKey()) + " has dtype " + Check.quote(t.dtype())
+                        + "; a " + dtype + " call needs " + (e.getValue() == InputKind.FLOAT ? dtype
+                        : e.getValue() == InputKind.INDEX ? "int64" : "int64 or " + dtype));
+            }
+            checkData(t, "input " + Check.quote(e.getKey()));
+        }
+    }
+
+    private static void checkParamType(String name, ParamKind kind, Object v, String dtype) {
+        boolean ok = switch (kind) {
+            case FLOAT -> v instanceof Number || v instanceof String;
+            case FLOAT_OR_NULL -> v == null || v instanceof Number || v instanceof String;
+            case INT -> v instanceof Long || v instanceof Integer;
+            case ENUM -> v instanceof String;
+            case TENSOR_OR_NULL -> v == null || v instanceof Tensor;
+        };
+        if (!ok) {
+            throw new IllegalArgumentException("parameter " + Check.quote(name) + " must be " + switch (kind) {
+                case FLOAT -> "a float (hex-float string)";
+                case FLOAT_OR_NULL -> "a float (hex-float string) or null";
+                case INT -> "an integer";
+                case ENUM -> "a string";
+                case TENSOR_OR_NULL -> "a tensor or null";
+            } + "; got " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
+        }
+        if (v instanceof String && kind != ParamKind.ENUM) {
+            HexFloat.parse((String) v, "float64");
+        }
+        if (v instanceof Tensor) {
+            Tensor t = (Tensor) v;
+            if (!dtype.equals(t.dtype())) {
+                throw new IllegalArgumentException("parameter " + Check.quote(name) + " has dtype " + Check.quote(t.dtype())
+                        + "; a " + dtype + " call needs " + dtype);
+            }
+            checkData(t, "parameter " + Check.quote(name));
+        }
+    }
+
+    /** The data fill the shape exactly (the shape's dimensions are non-negative). */
+    private static void checkData(Tensor t, String what) {
+        if (t.shape() == null || (t.isInt() ? t.ints() == null : t.values() == null)) {
+            throw new IllegalArgumentException(what + " lacks a shape or data");
+        }
+        long n = 1;
+        for (int d : t.shape()) {
+            if (d < 0) {
+                throw new IllegalArgumentException(what + " has a negative dimension: " + Arrays.toString(t.shape()));
+            }
+            n = Math.min(n * d, Integer.MAX_VALUE + 1L); // saturate: more than any array holds
+        }
+        int len = t.isInt() ? t.ints().length : t.values().length;
+        if (n != len) {
+            throw new IllegalArgumentException(what + " has " + len + " values but shape " + Arrays.toString(t.shape())
+                    + " needs " + (n > Integer.MAX_VALUE ? "more than " + Integer.MAX_VALUE : n));
+        }
+    }
+
+    /**
+     * Runs one function: {@link #validate} first, then the spec's checks in the order of its error
+     * precedence (D1), then the computation.
      *
      * @param function the spec name, one of {@link #FUNCTIONS}
      * @param dtype    {@code "float64"} or {@code "float32"}
@@ -93,14 +265,9 @@ public final class Catalogue {
      * @throws IllegalArgumentException when the request itself is malformed
      */
     public static Tensor call(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
-        if (!DTYPES.contains(dtype)) {
-            throw new IllegalArgumentException("unsupported dtype: " + dtype);
-        }
-        boolean f32 = "float32".equals(dtype);
-        Call c = new Call(f32, params == null ? Map.of() : params, inputs == null ? Map.of() : inputs);
-        if (function == null) {
-            throw new IllegalArgumentException("missing function");
-        }
+        validate(function, dtype, params, inputs);
+        Call c = new Call("float32".equals(dtype), params == null ? Map.of() : params, inputs);
+        boolean f32 = c.f32;
         switch (function) {
             case "logsumexp": {
                 Tensor x = c.vector("x");
@@ -115,44 +282,45 @@ public final class Catalogue {
                 return c.out(x.shape(), f32 ? d(CrossEntropy.logSoftmax(c.f(x))) : CrossEntropy.logSoftmax(x.values()));
             }
             case "sigmoid": {
-                Tensor z = c.floats("z");
+                Tensor z = c.elementwise("z");
                 return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoid(c.f(z))) : CrossEntropy.sigmoid(z.values()));
             }
             case "log_sigmoid": {
-                Tensor z = c.floats("z");
+                Tensor z = c.elementwise("z");
                 return c.out(z.shape(), f32 ? d(CrossEntropy.logSigmoid(c.f(z))) : CrossEntropy.logSigmoid(z.values()));
             }
             case "softplus": {
-                Tensor z = c.floats("z");
+                Tensor z = c.elementwise("z");
                 return c.out(z.shape(), f32 ? d(CrossEntropy.softplus(c.f(z))) : CrossEntropy.softplus(z.values()));
             }
             case "entropy": {
-                Tensor p = c.vector("p");
                 LogBase base = c.base();
+                Tensor p = c.vector("p");
                 return c.scalar(f32 ? CrossEntropy.entropy(c.f(p), base) : CrossEntropy.entropy(p.values(), base));
             }
             case "cross_entropy": {
-                Tensor p = c.vector("p");
-                Tensor q = c.vector("q");
                 LogBase base = c.base();
                 double eps = c.real("epsilon", 0.0);
+                Check.inClosedUnit(eps, "epsilon");
+                Tensor p = c.vector("p");
+                Tensor q = c.vector("q");
                 return c.scalar(f32 ? CrossEntropy.crossEntropy(c.f(p), c.f(q), base, eps)
                         : CrossEntropy.crossEntropy(p.values(), q.values(), base, eps));
             }
             case "kl_divergence": {
+                LogBase base = c.base();
                 Tensor p = c.vector("p");
                 Tensor q = c.vector("q");
-                LogBase base = c.base();
                 return c.scalar(f32 ? CrossEntropy.klDivergence(c.f(p), c.f(q), base)
                         : CrossEntropy.klDivergence(p.values(), q.values(), base));
             }
             case "nll_from_probs": {
-                Tensor probs = c.floats("probs");
-                Tensor target = c.indices("target", 1, 1);
-                Check.rank(probs.shape(), 2, 2, "probs");
-                int[] t = c.ints(target);
                 double eps = c.real("epsilon", 1e-15);
+                Check.inClosedUnit(eps, "epsilon");
                 Reduction r = c.reduction(Reduction.MEAN);
+                Tensor probs = c.ranked("probs", 2, 2);
+                Tensor target = c.ranked("target", 1, 1);
+                int[] t = c.indices(target, null);
                 if (r == Reduction.NONE) {
                     double[] out = f32 ? d(CrossEntropy.nllFromProbsUnreduced(c.f(probs), probs.shape(), t, eps))
                             : CrossEntropy.nllFromProbsUnreduced(probs.values(), probs.shape(), t, eps);
@@ -162,16 +330,14 @@ public final class Catalogue {
                         : CrossEntropy.nllFromProbs(probs.values(), probs.shape(), t, eps, r));
             }
             case "categorical_cross_entropy": {
-                Tensor t = c.floats("t");
-                Tensor p = c.floats("p");
-                Check.rank(t.shape(), 2, 2, "t");
-                Check.rank(p.shape(), 2, 2, "p");
+                Reduction r = c.reduction(Reduction.MEAN);
+                Tensor t = c.ranked("t", 2, 2);
+                Tensor p = c.ranked("p", 2, 2);
                 if (t.shape()[1] == 0 || p.shape()[1] == 0) {
                     throw new XentException(ErrorKind.INVALID_SHAPE, "t and p must have at least one class; got "
                             + Arrays.toString(t.shape()) + " and " + Arrays.toString(p.shape()));
                 }
                 Check.sameShape(t.shape(), "t", p.shape(), "p");
-                Reduction r = c.reduction(Reduction.MEAN);
                 if (r == Reduction.NONE) {
                     double[] out = f32 ? d(CrossEntropy.categoricalCrossEntropyUnreduced(c.f(t), c.f(p), t.shape()))
                             : CrossEntropy.categoricalCrossEntropyUnreduced(t.values(), p.values(), t.shape());
@@ -181,11 +347,12 @@ public final class Catalogue {
                         : CrossEntropy.categoricalCrossEntropy(t.values(), p.values(), t.shape(), r));
             }
             case "binary_cross_entropy": {
-                Tensor y = c.floats("y");
-                Tensor p = c.floats("p");
-                Check.sameShape(y.shape(), "y", p.shape(), "p");
                 double eps = c.real("epsilon", 1e-15);
+                Impl.checkBceEpsilon(eps);
                 Reduction r = c.reduction(Reduction.MEAN);
+                Tensor y = c.elementwise("y");
+                Tensor p = c.elementwise("p");
+                Check.sameShape(y.shape(), "y", p.shape(), "p");
                 if (r == Reduction.NONE) {
                     return c.out(y.shape(), f32 ? d(CrossEntropy.binaryCrossEntropyUnreduced(c.f(y), c.f(p), eps))
                             : CrossEntropy.binaryCrossEntropyUnreduced(y.values(), p.values(), eps));
@@ -199,30 +366,16 @@ public final class Catalogue {
             case "binary_cross_entropy_with_logits":
             case "binary_cross_entropy_with_logits_grad":
                 return bceWithLogits(c, function.endsWith("_grad"));
-            case "focal_loss": {
-                Tensor logits = c.floats("logits");
-                Check.rank(logits.shape(), 2, 2, "logits");
-                Tensor target = c.indices("target", 1, 1);
-                int[] t = c.ints(target);
-                double gamma = c.real("gamma", 2.0);
-                double[] alpha = c.classVector("alpha", logits.shape()[1]);
-                Reduction r = c.reduction(Reduction.MEAN);
-                if (r == Reduction.NONE) {
-                    double[] out = f32 ? d(CrossEntropy.focalLossUnreduced(c.f(logits), logits.shape(), t, gamma, alpha))
-                            : CrossEntropy.focalLossUnreduced(logits.values(), logits.shape(), t, gamma, alpha);
-                    return c.out(new int[] {logits.shape()[0]}, out);
-                }
-                return c.scalar(f32 ? CrossEntropy.focalLoss(c.f(logits), logits.shape(), t, gamma, alpha, r)
-                        : CrossEntropy.focalLoss(logits.values(), logits.shape(), t, gamma, alpha, r));
-            }
+            case "focal_loss":
+                return focalLoss(c);
             case "sigmoid_focal_loss": {
-                Tensor z = c.floats("z");
-                Tensor y = c.floats("y");
-                Check.rank(z.shape(), 1, 5, "z");
-                Check.sameShape(z.shape(), "z", y.shape(), "y");
-                Double alpha = c.params.containsKey("alpha") ? c.optionalReal("alpha") : Double.valueOf(0.25);
+                Double alpha = c.params.containsKey("alpha") ? c.optionalReal("alpha") : Double.valueOf(c.round(0.25));
                 double gamma = c.real("gamma", 2.0);
+                Impl.checkSigmoidFocalScalars(alpha, gamma);
                 Reduction r = c.reduction(Reduction.NONE);
+                Tensor z = c.ranked("z", 1, 5);
+                Tensor y = c.ranked("y", 1, 5);
+                Check.sameShape(z.shape(), "z", y.shape(), "y");
                 if (r == Reduction.NONE) {
                     return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoidFocalLossUnreduced(c.f(z), z.shape(), c.f(y), alpha, gamma))
                             : CrossEntropy.sigmoidFocalLossUnreduced(z.values(), z.shape(), y.values(), alpha, gamma));
@@ -231,39 +384,44 @@ public final class Catalogue {
                         : CrossEntropy.sigmoidFocalLoss(z.values(), z.shape(), y.values(), alpha, gamma, r));
             }
             case "sigmoid_mse_grad": {
-                Tensor z = c.floats("z");
-                Tensor y = c.floats("y");
+                Tensor z = c.elementwise("z");
+                Tensor y = c.elementwise("y");
                 Check.sameShape(z.shape(), "z", y.shape(), "y");
                 return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoidMseGrad(c.f(z), c.f(y)))
                         : CrossEntropy.sigmoidMseGrad(z.values(), y.values()));
             }
             default:
-                throw new IllegalArgumentException("unknown function: " + function);
+                throw new IllegalStateException("function " + function + " is in SIGNATURES but has no call");
         }
     }
 
     private static Tensor softmaxCrossEntropy(Call c, boolean grad) {
-        Tensor logits = c.floats("logits");
+        double eps = c.real("label_smoothing", 0.0);
+        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
+        Reduction r = c.reduction(Reduction.MEAN);
+        Impl.checkLabelSmoothing(eps);
+        long ignoreIndex = c.integer("ignore_index", -100);
+        Tensor logits = c.ranked("logits", 2, 5);
         int[] shape = logits.shape();
-        Check.rank(shape, 2, 5, "logits");
         if (shape[1] == 0) {
             throw new XentException(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
                     + Arrays.toString(shape));
         }
-        Tensor target = c.tensor("target");
-        SoftmaxCrossEntropyOptions o = new SoftmaxCrossEntropyOptions()
-                .weight(c.classVector("weight", shape[1]))
-                .ignoreIndex(c.integer("ignore_index", -100))
-                .labelSmoothing(c.real("label_smoothing", 0.0))
-                .labelSmoothingMode(LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform")));
-        Reduction r = c.reduction(Reduction.MEAN);
+        Tensor target = c.inputs.get("target");
         int[] posShape = new int[shape.length - 1];
         posShape[0] = shape[0];
         System.arraycopy(shape, 2, posShape, 1, shape.length - 2);
-        boolean f32 = c.f32;
         if (target.isInt()) {
             Check.sameShape(target.shape(), "target", posShape, "logits without axis 1");
-            int[] t = c.ints(target);
+        } else {
+            Check.sameShape(target.shape(), "target", shape, "logits");
+        }
+        double[] weight = c.classVector("weight", shape[1]);
+        boolean f32 = c.f32;
+        int[] ignore = new int[1];
+        if (target.isInt()) {
+            int[] t = c.indices(target, ignoreIndex, ignore);
+            SoftmaxCrossEntropyOptions o = options(weight, ignore[0], eps, mode);
             if (grad) {
                 return c.out(shape, f32 ? d(CrossEntropy.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
                         : CrossEntropy.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
@@ -275,7 +433,8 @@ public final class Catalogue {
             return c.scalar(f32 ? CrossEntropy.softmaxCrossEntropy(c.f(logits), shape, t, o, r)
                     : CrossEntropy.softmaxCrossEntropy(logits.values(), shape, t, o, r));
         }
-        Check.sameShape(target.shape(), "target", shape, "logits");
+        // probability targets: ignore_index plays no part (any int fits the options)
+        SoftmaxCrossEntropyOptions o = options(weight, -100, eps, mode);
         if (grad) {
             return c.out(shape, f32 ? d(CrossEntropy.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
                     : CrossEntropy.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
@@ -288,15 +447,19 @@ public final class Catalogue {
                 : CrossEntropy.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
     }
 
+    private static SoftmaxCrossEntropyOptions options(double[] weight, int ignoreIndex, double eps, LabelSmoothingMode mode) {
+        return new SoftmaxCrossEntropyOptions().weight(weight).ignoreIndex(ignoreIndex).labelSmoothing(eps)
+                .labelSmoothingMode(mode);
+    }
+
     private static Tensor bceWithLogits(Call c, boolean grad) {
-        Tensor z = c.floats("z");
-        Tensor y = c.floats("y");
+        Reduction r = c.reduction(Reduction.MEAN);
+        Tensor z = c.ranked("z", 1, 5);
+        Tensor y = c.ranked("y", 1, 5);
         int[] shape = z.shape();
-        Check.rank(shape, 1, 5, "z");
         Check.sameShape(shape, "z", y.shape(), "y");
         double[] w = c.broadcastVector("weight", shape);
         double[] pw = c.broadcastVector("pos_weight", shape);
-        Reduction r = c.reduction(Reduction.MEAN);
         boolean f32 = c.f32;
         if (grad) {
             return c.out(shape, f32 ? d(CrossEntropy.binaryCrossEntropyWithLogitsGrad(c.f(z), shape, c.f(y), w, pw, r))
@@ -310,11 +473,35 @@ public final class Catalogue {
                 : CrossEntropy.binaryCrossEntropyWithLogits(z.values(), shape, y.values(), w, pw, r));
     }
 
+    private static Tensor focalLoss(Call c) {
+        double gamma = c.real("gamma", 2.0);
+        Check.gamma(gamma);
+        Reduction r = c.reduction(Reduction.MEAN);
+        Tensor logits = c.ranked("logits", 2, 2);
+        Tensor target = c.ranked("target", 1, 1);
+        int[] shape = logits.shape();
+        if (shape[1] == 0) {
+            throw new XentException(ErrorKind.INVALID_SHAPE, "logits must have at least one class; got shape "
+                    + Arrays.toString(shape));
+        }
+        Check.sameShape(target.shape(), "target", new int[] {shape[0]}, "logits' rows");
+        double[] alpha = c.classVector("alpha", shape[1]);
+        int[] t = c.indices(target, null);
+        boolean f32 = c.f32;
+        if (r == Reduction.NONE) {
+            double[] out = f32 ? d(CrossEntropy.focalLossUnreduced(c.f(logits), shape, t, gamma, alpha))
+                    : CrossEntropy.focalLossUnreduced(logits.values(), shape, t, gamma, alpha);
+            return c.out(new int[] {shape[0]}, out);
+        }
+        return c.scalar(f32 ? CrossEntropy.focalLoss(c.f(logits), shape, t, gamma, alpha, r)
+                : CrossEntropy.focalLoss(logits.values(), shape, t, gamma, alpha, r));
+    }
+
     private static double[] d(float[] x) {
         return Check.toDouble(x);
     }
 
-    /** One request: its params and inputs, with typed accessors. */
+    /** One validated request: its params and inputs, with typed accessors that apply the spec's checks. */
     private static final class Call {
         final boolean f32;
         final Map<String, Object> params;
@@ -326,70 +513,55 @@ public final class Catalogue {
             this.inputs = inputs;
         }
 
-        Tensor tensor(String name) {
+        /** An input of the given rank range (invalid_shape otherwise). */
+        Tensor ranked(String name, int minRank, int maxRank) {
             Tensor t = inputs.get(name);
-            if (t == null) {
-                throw new IllegalArgumentException("missing input '" + name + "'");
-            }
-            if (t.shape() == null || (t.values() == null && t.ints() == null)) {
-                throw new IllegalArgumentException("input '" + name + "' lacks a shape or data");
-            }
-            int n = Check.numel(t.shape(), name);
-            int len = t.isInt() ? t.ints().length : t.values().length;
-            if (n != len) {
-                throw new IllegalArgumentException("input '" + name + "' has " + len + " values but shape "
-                        + Arrays.toString(t.shape()));
-            }
-            return t;
-        }
-
-        Tensor floats(String name) {
-            Tensor t = tensor(name);
-            if (t.isInt()) {
-                Tensor copy = Tensor.ofFloats(f32 ? "float32" : "float64", t.shape(), new double[t.ints().length]);
-                for (int i = 0; i < t.ints().length; i++) {
-                    copy.values()[i] = t.ints()[i];
-                }
-                return copy;
-            }
-            return t;
-        }
-
-        Tensor vector(String name) {
-            Tensor t = floats(name);
-            Check.rank(t.shape(), 1, 1, name);
-            return t;
-        }
-
-        Tensor indices(String name, int minRank, int maxRank) {
-            Tensor t = tensor(name);
             Check.rank(t.shape(), minRank, maxRank, name);
             return t;
         }
 
-        /** Class indices as ints; a value outside the int range is out of range (ignore_index is an int). */
-        int[] ints(Tensor t) {
+        Tensor vector(String name) {
+            return ranked(name, 1, 1);
+        }
+
+        /** An input of an elementwise function: rank 0 to 5 (D6). */
+        Tensor elementwise(String name) {
+            return ranked(name, 0, 5);
+        }
+
+        /**
+         * Class indices as the typed API's ints, never wrapped (D8). A target equal to ignoreIndex
+         * (null: none) becomes the int written to ignoreOut[0]: ignoreIndex itself when it fits an int,
+         * else a negative int no target holds. A target outside the int range otherwise becomes an int
+         * that is no class either (so index_out_of_range is raised at its step of the precedence).
+         */
+        int[] indices(Tensor t, Long ignoreIndex, int[] ignoreOut) {
             long[] src = t.ints();
-            if (src == null) {
-                double[] v = t.values();
-                src = new long[v.length];
-                for (int i = 0; i < v.length; i++) {
-                    if (v[i] != Math.rint(v[i]) || Double.isInfinite(v[i])) {
-                        throw new IllegalArgumentException("class index " + v[i] + " is not an integer");
-                    }
-                    src[i] = (long) v[i];
+            boolean ignoreFits = ignoreIndex != null && ignoreIndex == (int) (long) ignoreIndex;
+            Set<Integer> held = new HashSet<>();
+            for (long v : src) {
+                if (v == (int) v) {
+                    held.add((int) v);
                 }
             }
+            int ignore = ignoreFits ? (int) (long) ignoreIndex : Integer.MIN_VALUE;
+            while (!ignoreFits && held.contains(ignore)) {
+                ignore++;
+            }
+            int outside = ignore == Integer.MAX_VALUE ? Integer.MIN_VALUE : Integer.MAX_VALUE;
             int[] out = new int[src.length];
             for (int i = 0; i < src.length; i++) {
                 long v = src[i];
-                if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                    throw new XentException(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + i + "] = " + v
-                            + " is outside the class range");
-                }
-                out[i] = (int) v;
+                out[i] = ignoreIndex != null && v == ignoreIndex ? ignore : v == (int) v ? (int) v : outside;
+            }
+            if (ignoreOut != null) {
+                ignoreOut[0] = ignore;
             }
             return out;
+        }
+
+        int[] indices(Tensor t, Long ignoreIndex) {
+            return indices(t, ignoreIndex, null);
         }
 
         float[] f(Tensor t) {
@@ -404,57 +576,33 @@ public final class Catalogue {
             return Tensor.ofFloats(f32 ? "float32" : "float64", shape.clone(), data);
         }
 
-        Object raw(String name) {
-            return params.get(name);
+        /** A float parameter as a value of the dtype (float32 calls round it once, as the spec says). */
+        double round(double v) {
+            return f32 ? (float) v : v;
         }
 
         double real(String name, double dflt) {
-            Object v = raw(name);
-            if (v == null) {
-                if (params.containsKey(name)) {
-                    throw new XentException(ErrorKind.INVALID_ARGUMENT, name + " must be a number, not null");
-                }
-                return f32 ? (float) dflt : dflt;
-            }
-            return number(name, v);
+            Object v = params.get(name);
+            return round(v == null ? dflt : number(v));
         }
 
         Double optionalReal(String name) {
-            Object v = raw(name);
-            return v == null ? null : number(name, v);
+            Object v = params.get(name);
+            return v == null ? null : round(number(v));
         }
 
-        double number(String name, Object v) {
-            if (v instanceof Number) {
-                return ((Number) v).doubleValue();
-            }
-            if (v instanceof String) {
-                return parseFloat((String) v);
-            }
-            throw new XentException(ErrorKind.INVALID_ARGUMENT, name + " must be a number; got " + v);
+        double number(Object v) {
+            return v instanceof Number ? ((Number) v).doubleValue() : parseFloat((String) v);
         }
 
-        int integer(String name, int dflt) {
-            Object v = raw(name);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number) {
-                long l = ((Number) v).longValue();
-                if (l != (int) l || ((Number) v).doubleValue() != l) {
-                    throw new XentException(ErrorKind.INVALID_ARGUMENT, name + " must be an int; got " + v);
-                }
-                return (int) l;
-            }
-            throw new XentException(ErrorKind.INVALID_ARGUMENT, name + " must be an integer; got " + v);
+        long integer(String name, long dflt) {
+            Object v = params.get(name);
+            return v == null ? dflt : ((Number) v).longValue();
         }
 
         String string(String name, String dflt) {
-            Object v = raw(name);
-            if (v == null) {
-                return dflt;
-            }
-            return v.toString();
+            Object v = params.get(name);
+            return v == null ? dflt : (String) v;
         }
 
         LogBase base() {
@@ -462,34 +610,13 @@ public final class Catalogue {
         }
 
         Reduction reduction(Reduction dflt) {
-            Object v = raw("reduction");
-            return v == null ? dflt : Reduction.fromSpec(v.toString());
+            Object v = params.get("reduction");
+            return v == null ? dflt : Reduction.fromSpec((String) v);
         }
 
+        /** An optional tensor parameter (validated: the request's dtype, data filling the shape). */
         Tensor optionalTensor(String name) {
-            Object v = raw(name);
-            if (v == null) {
-                return null;
-            }
-            if (!(v instanceof Tensor)) {
-                throw new XentException(ErrorKind.INVALID_ARGUMENT, name + " must be a tensor or null");
-            }
-            Tensor t = (Tensor) v;
-            if (t.values() == null && t.ints() == null || t.shape() == null) {
-                throw new IllegalArgumentException("param '" + name + "' lacks a shape or data");
-            }
-            if (t.isInt()) {
-                double[] vals = new double[t.ints().length];
-                for (int i = 0; i < vals.length; i++) {
-                    vals[i] = t.ints()[i];
-                }
-                t = Tensor.ofFloats(f32 ? "float32" : "float64", t.shape(), vals);
-            }
-            if (Check.numel(t.shape(), name) != t.values().length) {
-                throw new IllegalArgumentException("param '" + name + "' has " + t.values().length
-                        + " values but shape " + Arrays.toString(t.shape()));
-            }
-            return t;
+            return (Tensor) params.get(name);
         }
 
         /** An optional tensor of shape [C]. */

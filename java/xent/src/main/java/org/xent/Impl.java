@@ -149,9 +149,12 @@ final class Impl {
 
     // ------------------------------------------------------------------ information theory
 
+    // Every entry point checks in the spec's error precedence (D1): scalar parameters, then ranks and
+    // empty axes, then shape agreement, then values (tensor parameters, indices, probabilities).
+
     static double entropy(double[] p, LogBase base) {
-        Check.nonEmpty(p, "p");
         Check.notNull(base, "base");
+        Check.nonEmpty(p, "p");
         Check.probabilities(p, "p");
         DD acc = new DD();
         for (double pi : p) {
@@ -163,11 +166,11 @@ final class Impl {
     }
 
     static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
+        Check.notNull(base, "base");
+        Check.inClosedUnit(epsilon, "epsilon");
         Check.nonEmpty(p, "p");
         Check.nonEmpty(q, "q");
         Check.sameLength(p, "p", q, "q");
-        Check.notNull(base, "base");
-        Check.inClosedUnit(epsilon, "epsilon");
         Check.probabilities(p, "p");
         Check.probabilities(q, "q");
         int n = p.length;
@@ -206,10 +209,10 @@ final class Impl {
     }
 
     static double klDivergence(double[] p, double[] q, LogBase base) {
+        Check.notNull(base, "base");
         Check.nonEmpty(p, "p");
         Check.nonEmpty(q, "q");
         Check.sameLength(p, "p", q, "q");
-        Check.notNull(base, "base");
         Check.probabilities(p, "p");
         Check.probabilities(q, "q");
         DD acc = new DD();
@@ -248,6 +251,7 @@ final class Impl {
     // ------------------------------------------------------------------ losses from probabilities
 
     static Losses nllFromProbs(double[] probs, int[] shape, int[] target, double epsilon) {
+        Check.inClosedUnit(epsilon, "epsilon");
         Check.notNull(shape, "probs shape");
         Check.rank(shape, 2, 2, "probs");
         Check.data(probs, shape, "probs");
@@ -262,7 +266,6 @@ final class Impl {
             throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has length " + target.length
                     + " but probs has " + nRows + " rows (shape " + Check.shapeString(shape) + ")");
         }
-        Check.inClosedUnit(epsilon, "epsilon");
         for (int n = 0; n < nRows; n++) {
             if (target[n] < 0 || target[n] >= c) {
                 throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + n + "] = " + target[n]
@@ -308,13 +311,17 @@ final class Impl {
         return new Losses(per, DD.of(nRows));
     }
 
-    static Losses binaryCrossEntropy(double[] y, double[] p, double epsilon) {
-        Check.notNull(y, "y");
-        Check.notNull(p, "p");
-        Check.sameLength(y, "y", p, "p");
+    static void checkBceEpsilon(double epsilon) {
         if (!(epsilon >= 0.0 && epsilon < 0.5)) {
             throw Check.err(ErrorKind.INVALID_ARGUMENT, "epsilon must be in [0, 0.5); got " + epsilon);
         }
+    }
+
+    static Losses binaryCrossEntropy(double[] y, double[] p, double epsilon) {
+        checkBceEpsilon(epsilon);
+        Check.notNull(y, "y");
+        Check.notNull(p, "p");
+        Check.sameLength(y, "y", p, "p");
         Check.probabilities(y, "y");
         Check.probabilities(p, "p");
         DD[] per = new DD[y.length];
@@ -350,6 +357,12 @@ final class Impl {
         LabelSmoothingMode mode = LabelSmoothingMode.UNIFORM;
     }
 
+    static void checkLabelSmoothing(double eps) {
+        if (!(eps >= 0.0 && eps <= 1.0)) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + eps);
+        }
+    }
+
     /** Geometry and validated arguments of a softmax_cross_entropy call. */
     static final class Sce {
         /** float64 logits, or null when {@link #logits32} holds float32 ones. */
@@ -378,6 +391,9 @@ final class Impl {
 
         private Sce(int length, double[] logits, float[] logits32, int[] shape, int[] index, double[] prob,
                     int[] targetShape, SceArgs args) {
+            Check.notNull(args, "options");
+            Check.notNull(args.mode, "label_smoothing_mode");
+            checkLabelSmoothing(args.labelSmoothing);
             Check.notNull(shape, "logits shape");
             Check.rank(shape, 2, 5, "logits");
             Check.dataLength(length, shape, "logits");
@@ -385,7 +401,6 @@ final class Impl {
                 throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
                         + Check.shapeString(shape));
             }
-            Check.notNull(args, "options");
             this.logits = logits;
             this.logits32 = logits32;
             nRows = shape[0];
@@ -425,10 +440,6 @@ final class Impl {
             }
             if (args.weight != null) {
                 Check.weights(args.weight, "weight");
-            }
-            Check.notNull(args.mode, "label_smoothing_mode");
-            if (!(args.labelSmoothing >= 0.0 && args.labelSmoothing <= 1.0)) {
-                throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + args.labelSmoothing);
             }
             if (args.mode == LabelSmoothingMode.OFF_TARGET && c == 1 && args.labelSmoothing > 0) {
                 throw Check.err(ErrorKind.INVALID_ARGUMENT,
@@ -764,6 +775,9 @@ final class Impl {
     static int checkLogitPair(double[] z, int[] zShape, double[] y, int[] yShape) {
         Check.notNull(zShape, "z shape");
         Check.rank(zShape, 1, 5, "z");
+        if (yShape != null) {
+            Check.rank(yShape, 1, 5, "y");
+        }
         int n = Check.data(z, zShape, "z");
         if (yShape != null) {
             Check.sameShape(zShape, "z", yShape, "y");
@@ -776,7 +790,7 @@ final class Impl {
         return n;
     }
 
-    static void checkBroadcastWeight(double[] w, int n, int[] zShape, String name) {
+    static void checkBroadcastShape(double[] w, int n, int[] zShape, String name) {
         if (w == null) {
             return;
         }
@@ -785,14 +799,20 @@ final class Impl {
             throw Check.err(ErrorKind.SHAPE_MISMATCH, name + " must have z's shape " + Check.shapeString(zShape)
                     + " or [" + last + "]; got " + w.length + " values");
         }
-        Check.weights(w, name);
     }
 
+    /** The checks of BCE with logits and its gradient: shapes of both weights before their values (D1). */
     private static int checkBceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
                                           double[] posWeight) {
         int n = checkLogitPair(z, zShape, y, yShape);
-        checkBroadcastWeight(weight, n, zShape, "weight");
-        checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
+        checkBroadcastShape(weight, n, zShape, "weight");
+        checkBroadcastShape(posWeight, n, zShape, "pos_weight");
+        if (weight != null) {
+            Check.weights(weight, "weight");
+        }
+        if (posWeight != null) {
+            Check.weights(posWeight, "pos_weight");
+        }
         Check.probabilities(y, "y");
         return n;
     }
@@ -868,11 +888,8 @@ final class Impl {
 
     static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
                                       double[] posWeight, Reduction reduction) {
-        int n = checkLogitPair(z, zShape, y, yShape);
-        checkBroadcastWeight(weight, n, zShape, "weight");
-        checkBroadcastWeight(posWeight, n, zShape, "pos_weight");
         Check.notNull(reduction, "reduction");
-        Check.probabilities(y, "y");
+        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
         int last = zShape[zShape.length - 1];
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
@@ -938,6 +955,7 @@ final class Impl {
     }
 
     static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+        Check.gamma(gamma);
         Check.notNull(shape, "logits shape");
         Check.rank(shape, 2, 2, "logits");
         Check.data(logits, shape, "logits");
@@ -955,7 +973,6 @@ final class Impl {
         if (alpha != null && alpha.length != c) {
             throw Check.err(ErrorKind.SHAPE_MISMATCH, "alpha must have shape [" + c + "]; got length " + alpha.length);
         }
-        Check.gamma(gamma);
         if (alpha != null) {
             Check.weights(alpha, "alpha");
         }
@@ -998,12 +1015,16 @@ final class Impl {
         return new Losses(per, XD.of(nRows));
     }
 
-    static Losses sigmoidFocalLoss(double[] z, int[] zShape, double[] y, int[] yShape, Double alpha, double gamma) {
-        int n = checkLogitPair(z, zShape, y, yShape);
+    static void checkSigmoidFocalScalars(Double alpha, double gamma) {
         if (alpha != null && !(alpha >= 0.0 && alpha <= 1.0)) {
             throw Check.err(ErrorKind.INVALID_ARGUMENT, "alpha must be in [0, 1] or null; got " + alpha);
         }
         Check.gamma(gamma);
+    }
+
+    static Losses sigmoidFocalLoss(double[] z, int[] zShape, double[] y, int[] yShape, Double alpha, double gamma) {
+        checkSigmoidFocalScalars(alpha, gamma);
+        int n = checkLogitPair(z, zShape, y, yShape);
         Check.probabilities(y, "y");
         XD[] per = new XD[n];
         for (int i = 0; i < n; i++) {

@@ -70,7 +70,7 @@ final class Vectors {
         }
         double[] v = new double[data.size()];
         for (int i = 0; i < v.length; i++) {
-            v[i] = Catalogue.parseFloat(data.get(i).asText());
+            v[i] = HexFloat.parse(data.get(i).asText(), dtype); // exact in the tensor's dtype (D9)
         }
         return Tensor.ofFloats(dtype, shape, v);
     }

@@ -10,11 +10,12 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import org.xent.Catalogue;
+import org.xent.HexFloat;
 import org.xent.Tensor;
 import org.xent.XentException;
 
@@ -38,6 +39,14 @@ public final class Main {
     private final Mutants.Mutant mutant;
     /** Why {@code start} is refused (an unknown XENT_MUTANT), or null. */
     private final String startRefusal;
+    /** Computes a decoded, validated case: the shipped catalogue or the mutant. */
+    private final Dispatch dispatch;
+
+    /** How a decoded case is computed (tests inject a failing one to see {@code internal_error}). */
+    @FunctionalInterface
+    interface Dispatch {
+        Tensor call(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs);
+    }
 
     /**
      * An adapter writing answers to {@code out} and logs to {@code log}, running the shipped implementation.
@@ -46,7 +55,7 @@ public final class Main {
      * @param log where diagnostics go
      */
     public Main(OutputStream out, PrintStream log) {
-        this(out, log, null);
+        this(out, log, (String) null);
     }
 
     /**
@@ -66,6 +75,17 @@ public final class Main {
                 ? "XENT_MUTANT='" + mutantName + "' is not a known mutant of xent-java (" + Mutants.all().size()
                         + " known; `java -jar xent-adapter.jar --list-mutants` lists them)"
                 : null;
+        this.dispatch = mutant == null ? Catalogue::call
+                : (function, dtype, params, inputs) -> Mutants.call(mutant, function, dtype, params, inputs);
+    }
+
+    /** An adapter computing cases with {@code dispatch} (tests). */
+    Main(OutputStream out, PrintStream log, Dispatch dispatch) {
+        this.out = new PrintStream(out, false, StandardCharsets.UTF_8);
+        this.log = log;
+        this.mutant = null;
+        this.startRefusal = null;
+        this.dispatch = dispatch;
     }
 
     /**
@@ -98,7 +118,8 @@ public final class Main {
         ObjectNode root = new ObjectMapper().createObjectNode();
         ArrayNode list = root.putArray("mutants");
         for (Mutants.Mutant m : Mutants.all()) {
-            ObjectNode o = list.addObject().put("name", m.name()).put("description", m.description());
+            ObjectNode o = list.addObject().put("name", m.name()).put("description", m.description())
+                    .put(m.level().verb, m.level().level);
             ArrayNode fs = o.putArray("functions");
             m.functions().forEach(fs::add);
         }
@@ -125,10 +146,11 @@ public final class Main {
                 answer = h.answer;
                 keepGoing = h.keepGoing;
             } catch (JsonProcessingException e) {
-                answer = error(null, "bad_request", "invalid JSON: " + e.getOriginalMessage());
+                // includes Jackson's limits (nesting depth, number length): the line cannot be read, no id is known
+                answer = error(null, "bad_request", "bad request: invalid JSON: " + e.getOriginalMessage());
                 keepGoing = true;
             } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-                answer = error(null, "internal_error", e.toString());
+                answer = error(null, "internal_error", "internal error: " + e);
                 keepGoing = true;
             }
             if (answer != null) {
@@ -154,9 +176,13 @@ public final class Main {
 
     Handled handle(JsonNode req) {
         if (req == null || !req.isObject()) {
-            return new Handled(error(null, "bad_request", "a request must be a JSON object"), true);
+            return new Handled(error(null, "bad_request", "bad request: a request must be a JSON object"), true);
         }
-        String cmd = req.path("cmd").asText("");
+        JsonNode cmdNode = req.get("cmd");
+        String cmd = cmdNode != null && cmdNode.isTextual() ? cmdNode.asText() : null;
+        if (cmd == null) {
+            return new Handled(error(null, "bad_request", "bad request: a request needs a string 'cmd'; got " + cmdNode), true);
+        }
         switch (cmd) {
             case "start": {
                 if (startRefusal != null) {
@@ -179,7 +205,7 @@ public final class Main {
             case "run_batch": {
                 JsonNode cases = req.get("cases");
                 if (cases == null || !cases.isArray()) {
-                    return new Handled(error(null, "bad_request", "run_batch needs an array 'cases'"), true);
+                    return new Handled(error(null, "bad_request", "bad request: run_batch needs an array 'cases'"), true);
                 }
                 ObjectNode ans = mapper.createObjectNode();
                 ArrayNode results = ans.putArray("results");
@@ -191,7 +217,7 @@ public final class Main {
             case "stop":
                 return new Handled(null, false);
             default:
-                return new Handled(error(null, "bad_request", "unknown cmd '" + cmd + "'"), true);
+                return new Handled(error(null, "bad_request", "bad request: unknown cmd '" + cmd + "'"), true);
         }
     }
 
@@ -210,36 +236,47 @@ public final class Main {
         return a;
     }
 
+    /** A case the adapter cannot express: answered with the per-case {@code unsupported} (issue 12). */
+    private static final class Unsupported extends RuntimeException {
+        Unsupported(String reason) {
+            super(reason);
+        }
+    }
+
     ObjectNode runCase(JsonNode c) {
-        String id = c != null && c.hasNonNull("id") ? c.get("id").asText() : null;
+        String id = c != null && c.path("id").isTextual() ? c.get("id").asText() : null;
         try {
             if (c == null || !c.isObject()) {
-                return error(id, "bad_request", "a case must be a JSON object");
+                throw new IllegalArgumentException("a case must be a JSON object");
+            }
+            if (id == null) {
+                throw new IllegalArgumentException("a case needs a string 'id'");
             }
             String function = text(c, "function");
+            Catalogue.Signature sig = Catalogue.SIGNATURES.get(function);
+            if (sig == null) {
+                throw new IllegalArgumentException("unknown function '" + function + "'");
+            }
             String dtype = text(c, "dtype");
+            if (!Catalogue.DTYPES.contains(dtype)) {
+                throw new Unsupported("dtype " + dtype + " is not supported by xent-java (it computes "
+                        + String.join(", ", Catalogue.DTYPES) + ")");
+            }
             Map<String, Object> params = new HashMap<>();
-            JsonNode p = c.get("params");
-            if (p != null && !p.isNull()) {
-                if (!p.isObject()) {
-                    return error(id, "bad_request", "params must be an object");
+            for (Map.Entry<String, JsonNode> e : fields(c, "params", false)) {
+                Catalogue.ParamKind kind = sig.params().get(e.getKey());
+                if (kind == null) {
+                    throw new IllegalArgumentException(function + " has no parameter '" + e.getKey() + "' (its parameters: "
+                            + sig.params().keySet() + ")");
                 }
-                for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
-                    params.put(e.getKey(), param(e.getValue(), dtype));
-                }
+                params.put(e.getKey(), param(e.getValue(), e.getKey(), kind));
             }
             Map<String, Tensor> inputs = new HashMap<>();
-            JsonNode in = c.get("inputs");
-            if (in == null || !in.isObject()) {
-                return error(id, "bad_request", "inputs must be an object");
+            for (Map.Entry<String, JsonNode> e : fields(c, "inputs", true)) {
+                inputs.put(e.getKey(), tensor(e.getValue(), "input '" + e.getKey() + "'"));
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = in.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                inputs.put(e.getKey(), tensor(e.getValue(), e.getKey(), dtype));
-            }
-            Tensor result = mutant == null ? Catalogue.call(function, dtype, params, inputs)
-                    : Mutants.call(mutant, function, dtype, params, inputs);
+            Catalogue.validate(function, dtype, params, inputs); // names, dtypes, data lengths: before any check of the spec
+            Tensor result = dispatch.call(function, dtype, params, inputs);
             ObjectNode ans = mapper.createObjectNode();
             ans.put("id", id);
             ObjectNode o = ans.putObject("output");
@@ -256,96 +293,157 @@ public final class Main {
             return ans;
         } catch (XentException e) {
             return error(id, e.kind().specName(), e.getMessage());
+        } catch (Unsupported e) {
+            ObjectNode ans = mapper.createObjectNode();
+            ans.put("id", id);
+            ans.put("unsupported", oneLine(e.getMessage()));
+            return ans;
         } catch (IllegalArgumentException e) {
-            return error(id, "bad_request", e.getMessage());
+            return error(id, "bad_request", "bad request: " + e.getMessage());
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             log.println("xent-java adapter: internal error on case " + id + ": " + e);
-            return error(id, "internal_error", e.toString());
+            return error(id, "internal_error", "internal error: " + e);
         }
     }
 
     private static String text(JsonNode c, String name) {
         JsonNode n = c.get(name);
         if (n == null || !n.isTextual()) {
-            throw new IllegalArgumentException("case needs a string '" + name + "'");
+            throw new IllegalArgumentException("a case needs a string '" + name + "'; got " + n);
         }
         return n.asText();
     }
 
-    private Object param(JsonNode v, String dtype) {
-        if (v == null || v.isNull()) {
-            return null;
+    /** The members of the object {@code c.name}; a missing optional object is empty. */
+    private static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode c, String name, boolean required) {
+        JsonNode n = c.get(name);
+        if (n == null && !required) {
+            return java.util.List.of();
         }
-        if (v.isTextual()) {
-            return v.asText();
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException("'" + name + "' must be a JSON object; got " + n);
         }
-        if (v.isIntegralNumber()) {
-            return v.asLong();
-        }
-        if (v.isNumber()) {
-            return v.asDouble();
-        }
-        if (v.isBoolean()) {
-            return v.asBoolean();
-        }
-        if (v.isObject() && v.has("data")) {
-            return tensor(v, "param", dtype);
-        }
-        return v.toString();
+        return n::fields;
     }
 
-    private static Tensor tensor(JsonNode t, String name, String dtype) {
-        if (t == null || !t.isObject()) {
-            throw new IllegalArgumentException("'" + name + "' must be a tensor object");
+    /**
+     * A parameter as {@link Catalogue#call} takes it, after checking its JSON type (D7): floats are
+     * hex-float strings (never JSON numbers: the vectors write them as text, exactly), integers JSON
+     * integers within int64 (never wrapped), enums strings, tensors objects; null only where the spec
+     * allows it.
+     */
+    private static Object param(JsonNode v, String name, Catalogue.ParamKind kind) {
+        boolean isNull = v.isNull();
+        switch (kind) {
+            case FLOAT_OR_NULL:
+                if (isNull) {
+                    return null;
+                }
+                // fall through
+            case FLOAT:
+                if (!v.isTextual()) {
+                    throw new IllegalArgumentException("parameter '" + name + "' must be a hex-float string; got " + v);
+                }
+                HexFloat.parse(v.asText(), "float64");
+                return v.asText();
+            case INT:
+                return int64(v, "parameter '" + name + "'");
+            case ENUM:
+                if (!v.isTextual()) {
+                    throw new IllegalArgumentException("parameter '" + name + "' must be a string; got " + v);
+                }
+                return v.asText();
+            case TENSOR_OR_NULL:
+                return isNull ? null : tensor(v, "parameter '" + name + "'");
+            default:
+                throw new IllegalStateException("unknown parameter kind " + kind);
         }
+    }
+
+    /** A JSON integer within int64 (1.0, "1", true and 2^63 are not). */
+    private static long int64(JsonNode v, String what) {
+        if (!v.isIntegralNumber()) {
+            throw new IllegalArgumentException(what + " must be a JSON integer; got " + v);
+        }
+        if (!v.canConvertToLong()) {
+            throw new IllegalArgumentException(what + " = " + v + " is beyond int64");
+        }
+        return v.longValue();
+    }
+
+    /**
+     * A tensor object decoded strictly (D7, D9): dtype float64, float32 or int64; shape a list of
+     * non-negative int64 integers whose product is the length of data; float data hex-float strings
+     * exact in the dtype; int64 data JSON integers within int64.
+     */
+    private static Tensor tensor(JsonNode t, String name) {
+        if (t == null || !t.isObject()) {
+            throw new IllegalArgumentException(name + " must be a tensor object {dtype, shape, data}; got " + t);
+        }
+        JsonNode dt = t.get("dtype");
         JsonNode sh = t.get("shape");
         JsonNode data = t.get("data");
-        if (sh == null || !sh.isArray() || data == null || !data.isArray()) {
-            throw new IllegalArgumentException("tensor '" + name + "' needs arrays 'shape' and 'data'");
+        if (dt == null || !dt.isTextual() || sh == null || !sh.isArray() || data == null || !data.isArray()) {
+            throw new IllegalArgumentException(name + " needs a string 'dtype' and arrays 'shape' and 'data'");
+        }
+        String dtype = dt.asText();
+        if (!"int64".equals(dtype) && !Catalogue.DTYPES.contains(dtype)) {
+            throw new IllegalArgumentException(name + " has dtype '" + dtype + "' (float64, float32 or int64)");
         }
         int[] shape = new int[sh.size()];
+        BigInteger numel = BigInteger.ONE;
+        String tooLarge = null;
         for (int i = 0; i < shape.length; i++) {
-            JsonNode d = sh.get(i);
-            if (!d.isIntegralNumber() || d.asLong() < 0 || d.asLong() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("tensor '" + name + "' has a bad dimension " + d);
+            long d = int64(sh.get(i), name + " shape[" + i + "]");
+            if (d < 0) {
+                throw new IllegalArgumentException(name + " has a negative dimension " + d);
             }
-            shape[i] = d.asInt();
+            numel = numel.multiply(BigInteger.valueOf(d));
+            if (d > Integer.MAX_VALUE) {
+                tooLarge = name + " has a dimension " + d;
+            }
+            shape[i] = (int) Math.min(d, Integer.MAX_VALUE);
         }
-        String td = t.path("dtype").asText("");
-        if ("int64".equals(td)) {
+        if (!numel.equals(BigInteger.valueOf(data.size()))) {
+            throw new IllegalArgumentException(name + " has " + data.size() + " data values but its shape " + sh
+                    + " needs " + numel);
+        }
+        if (tooLarge != null) {
+            // only possible with another dimension 0: a valid request that Java's int-indexed arrays cannot hold
+            throw new Unsupported(tooLarge + " beyond Java's int range (xent-java indexes with int)");
+        }
+        if ("int64".equals(dtype)) {
             long[] ints = new long[data.size()];
             for (int i = 0; i < ints.length; i++) {
-                JsonNode d = data.get(i);
-                if (!d.isIntegralNumber() || !d.canConvertToLong()) {
-                    throw new IllegalArgumentException("tensor '" + name + "' element " + i + " is not an int64: " + d);
-                }
-                ints[i] = d.asLong();
+                ints[i] = int64(data.get(i), name + " element " + i);
             }
             return Tensor.ofInts(shape, ints);
         }
-        boolean f32 = "float32".equals(td) || (td.isEmpty() && "float32".equals(dtype));
         double[] values = new double[data.size()];
         for (int i = 0; i < values.length; i++) {
             JsonNode d = data.get(i);
-            double v;
-            if (d.isTextual()) {
-                v = Catalogue.parseFloat(d.asText());
-            } else if (d.isNumber()) {
-                v = d.asDouble();
-            } else {
-                throw new IllegalArgumentException("tensor '" + name + "' element " + i + " is not a float: " + d);
+            if (!d.isTextual()) {
+                throw new IllegalArgumentException(name + " element " + i + " must be a hex-float string; got " + d);
             }
-            values[i] = f32 ? (double) (float) v : v;
+            try {
+                values[i] = HexFloat.parse(d.asText(), dtype);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + " element " + i + ": " + e.getMessage());
+            }
         }
-        return Tensor.ofFloats(f32 ? "float32" : "float64", shape, values);
+        return Tensor.ofFloats(dtype, shape, values);
     }
 
+    /** Messages are free text on one line (D7): line breaks would break the JSON Lines framing of a log. */
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("[\\r\\n]+", " ");
+    }
+
+    /** An error answer; {@code id} null when the request has none that can be echoed ({@code "id": null}, D7). */
     private ObjectNode error(String id, String kind, String message) {
         ObjectNode e = mapper.createObjectNode();
-        if (id != null) {
-            e.put("id", id);
-        }
-        e.putObject("error").put("kind", kind).put("message", message == null ? kind : message);
+        e.put("id", id);
+        e.putObject("error").put("kind", kind).put("message", oneLine(message == null ? kind : message));
         return e;
     }
 }
