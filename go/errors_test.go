@@ -298,3 +298,217 @@ func TestIdentities(t *testing.T) {
 		}
 	}
 }
+
+// When several error kinds apply, the first step of the spec's precedence that fails decides (D1):
+// options on their own, then ranks / C = 0 / empty vectors, then shape mismatches, then values of
+// tensor parameters and shape-dependent argument rules, then indices, then probabilities. Each case
+// below has two faults of different kinds; the comment names the one that must win.
+func TestErrorPrecedence(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	rank6 := T64([]float64{0}, 1, 1, 1, 1, 1, 1)
+	rank6y := T64([]float64{1}, 1, 1, 1, 1, 1, 1)
+	z23 := T64([]float64{0, 1, 2, 0, 1, 2}, 2, 3)
+	y23 := T64([]float64{0, 1, 0.5, 0, 1, 0.5}, 2, 3)
+	logits13 := T64([]float64{0, 1, 2}, 1, 3)
+	zeroClasses := T64([]float64{}, 2, 0)
+	idx := func(v ...int) xent.Tensor[int] { return xent.NewTensor(v) }
+	cases := []struct {
+		name string
+		want error
+		run  func() error
+	}{
+		// step 1 before step 2
+		{"sce label_smoothing before rank", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SoftmaxCrossEntropy(T64([]float64{0, 1, 2}), xent.Scalar(0), xent.WithLabelSmoothing(2))
+			return err
+		}},
+		{"sce NaN label_smoothing before C = 0", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SoftmaxCrossEntropyGrad(zeroClasses, idx(9, 9, 9), xent.WithLabelSmoothing(nan))
+			return err
+		}},
+		{"focal gamma before C = 0", xent.ErrInvalidArgument, func() error {
+			_, err := xent.FocalLoss(T64([]float64{}, 1, 0), []int{4}, xent.WithGamma(-1))
+			return err
+		}},
+		{"sigmoid focal alpha before rank 6", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SigmoidFocalLoss(rank6, rank6y, xent.WithAlpha(2))
+			return err
+		}},
+		{"nll epsilon before rank", xent.ErrInvalidArgument, func() error {
+			_, err := xent.NLLFromProbs(T64([]float64{1}), []int{0}, xent.WithEpsilon(-1))
+			return err
+		}},
+		{"entropy base before empty", xent.ErrInvalidArgument, func() error {
+			_, err := xent.Entropy([]float64{}, xent.WithBase("10"))
+			return err
+		}},
+		// step 1 before step 3
+		{"cross_entropy epsilon before mismatch", xent.ErrInvalidArgument, func() error {
+			_, err := xent.CrossEntropy([]float64{1.5, 0}, []float64{1}, xent.WithEpsilon(2))
+			return err
+		}},
+		{"bce epsilon before mismatch", xent.ErrInvalidArgument, func() error {
+			_, err := xent.BinaryCrossEntropy(T64([]float64{1, 0}), T64([]float64{2}), xent.WithEpsilon(0.5))
+			return err
+		}},
+		// step 2 before step 3
+		{"cross_entropy empty p before mismatch", xent.ErrInvalidShape, func() error {
+			_, err := xent.CrossEntropy([]float64{}, []float64{1})
+			return err
+		}},
+		{"bce-logits rank 6 before mismatch", xent.ErrInvalidShape, func() error {
+			_, err := xent.BCEWithLogits(rank6, T64([]float64{0, 1}))
+			return err
+		}},
+		{"bce-logits y rank 0 before mismatch", xent.ErrInvalidShape, func() error {
+			_, err := xent.BCEWithLogits(T64([]float64{0}), xent.Scalar(1.0))
+			return err
+		}},
+		{"sce C = 0 before weight mismatch", xent.ErrInvalidShape, func() error {
+			_, err := xent.SoftmaxCrossEntropy(T64([]float64{}, 1, 0), idx(0), xent.WithWeight([]float64{-1}))
+			return err
+		}},
+		// step 2 before step 4
+		{"sce C = 0 before index", xent.ErrInvalidShape, func() error {
+			_, err := xent.SoftmaxCrossEntropy(zeroClasses, idx(0, 5))
+			return err
+		}},
+		{"nll C = 0 before index", xent.ErrInvalidShape, func() error {
+			_, err := xent.NLLFromProbs(T64([]float64{}, 1, 0), []int{0})
+			return err
+		}},
+		// step 3 before step 4
+		{"bce-logits weight shape before its NaN", xent.ErrShapeMismatch, func() error {
+			_, err := xent.BCEWithLogits(z23, y23, xent.WithWeight([]float64{nan, 1}))
+			return err
+		}},
+		{"bce-logits pos_weight shape before weight value", xent.ErrShapeMismatch, func() error {
+			_, err := xent.BCEWithLogitsGrad(z23, y23, xent.WithWeight([]float64{-1, 1, 1}), xent.WithPosWeight([]float64{1, 1}))
+			return err
+		}},
+		{"focal alpha shape [2, 2] for C = 4", xent.ErrShapeMismatch, func() error {
+			_, err := xent.FocalLoss(T64([]float64{0, 1, 2, 3}, 1, 4), []int{0}, xent.WithClassAlpha([]float64{1, 1, 1, 1}, 2, 2))
+			return err
+		}},
+		{"focal alpha shape before index", xent.ErrShapeMismatch, func() error {
+			_, err := xent.FocalLoss(logits13, []int{5}, xent.WithClassAlpha([]float64{1, 1}))
+			return err
+		}},
+		{"sce weight shape before index", xent.ErrShapeMismatch, func() error {
+			_, err := xent.SoftmaxCrossEntropyGrad(logits13, idx(7), xent.WithWeight([]float64{1, 1}))
+			return err
+		}},
+		{"sce target shape before index", xent.ErrShapeMismatch, func() error {
+			_, err := xent.SoftmaxCrossEntropy(z23, idx(0, 1, 9))
+			return err
+		}},
+		{"cross_entropy mismatch before probability", xent.ErrShapeMismatch, func() error {
+			_, err := xent.CrossEntropy([]float32{1.5, 0}, []float32{0.5, 0.5, 0})
+			return err
+		}},
+		// within step 4: tensor-parameter values and argument rules, then indices, then probabilities
+		{"sce weight value before index", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SoftmaxCrossEntropy(logits13, idx(7), xent.WithWeight([]float64{-1, 1, 1}))
+			return err
+		}},
+		{"focal alpha value before index", xent.ErrInvalidArgument, func() error {
+			_, err := xent.FocalLoss(logits13, []int{9}, xent.WithClassAlpha([]float64{nan, 1, 1}))
+			return err
+		}},
+		{"off_target with C = 1 before index", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SoftmaxCrossEntropy(T64([]float64{0}, 1, 1), idx(3),
+				xent.WithLabelSmoothing(0.5), xent.WithSmoothingMode(xent.SmoothOffTarget))
+			return err
+		}},
+		{"off_target with C = 1 before probability", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SoftmaxCrossEntropyProbsGrad(T64([]float64{0}, 1, 1), T64([]float64{2}, 1, 1),
+				xent.WithLabelSmoothing(0.5), xent.WithSmoothingMode(xent.SmoothOffTarget))
+			return err
+		}},
+		{"bce-logits pos_weight value before probability", xent.ErrInvalidArgument, func() error {
+			_, err := xent.BCEWithLogitsGrad(T64([]float64{0, 1}, 2, 1), T64([]float64{nan, 0}, 2, 1), xent.WithPosWeight([]float64{inf}))
+			return err
+		}},
+		{"nll index before probability", xent.ErrIndexOutOfRange, func() error {
+			_, err := xent.NLLFromProbs(T64([]float64{1.5, 0}, 1, 2), []int{5})
+			return err
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.run(); xent.ErrorKind(err) != c.want.Error() {
+				t.Fatalf("got %v, want %s", err, c.want)
+			}
+		})
+	}
+}
+
+// Ranks outside a function's declared range are invalid_shape (D6), for the elementwise functions
+// too (rank 0 to 5, or 1 to 5 for BCE with logits and the sigmoid focal loss), empty or not.
+func TestRankAboveFive(t *testing.T) {
+	r6 := func(v float64, shape ...int) xent.Tensor[float64] {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float64, n)
+		for i := range data {
+			data[i] = v
+		}
+		return T64(data, shape...)
+	}
+	z, y := r6(0, 1, 1, 1, 1, 2, 1), r6(1, 1, 1, 1, 1, 2, 1)
+	empty := r6(0, 1, 1, 0, 1, 1, 1)
+	cases := map[string]func() error{
+		"binary_cross_entropy":                  func() error { _, err := xent.BinaryCrossEntropy(y, y); return err },
+		"binary_cross_entropy empty":            func() error { _, err := xent.BinaryCrossEntropy(empty, empty); return err },
+		"sigmoid_mse_grad":                      func() error { _, err := xent.SigmoidMSEGrad(z, y); return err },
+		"binary_cross_entropy_with_logits":      func() error { _, err := xent.BCEWithLogits(z, y); return err },
+		"binary_cross_entropy_with_logits_grad": func() error { _, err := xent.BCEWithLogitsGrad(z, y); return err },
+		"sigmoid_focal_loss":                    func() error { _, err := xent.SigmoidFocalLoss(z, y); return err },
+		"softmax_cross_entropy": func() error {
+			_, err := xent.SoftmaxCrossEntropy(z, xent.NewTensor([]int{0}, 1, 1, 1, 2, 1))
+			return err
+		},
+	}
+	for name, run := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := run(); !errors.Is(err, xent.ErrInvalidShape) || !strings.Contains(err.Error(), "rank") {
+				t.Fatalf("got %v, want invalid_shape naming the rank", err)
+			}
+		})
+	}
+	// rank 5 is still accepted
+	if _, err := xent.BinaryCrossEntropy(r6(1, 1, 1, 1, 2, 1), r6(1, 1, 1, 1, 2, 1)); err != nil {
+		t.Fatalf("rank 5: %v", err)
+	}
+}
+
+// CheckOptions reports the options' own errors of a function by its spec name, with scalar
+// parameters rounded to the element type first (as the functions do).
+func TestCheckOptions(t *testing.T) {
+	justAboveOne := 1 + 0x1p-30 // rounds to 1 in float32
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"valid", xent.CheckOptions[float64]("softmax_cross_entropy", xent.WithLabelSmoothing(0.1)), ""},
+		{"no options", xent.CheckOptions[float64]("sigmoid"), ""},
+		{"label smoothing above 1", xent.CheckOptions[float64]("softmax_cross_entropy_grad", xent.WithLabelSmoothing(justAboveOne)), "invalid_argument"},
+		{"rounded to 1 in float32", xent.CheckOptions[float32]("softmax_cross_entropy_grad", xent.WithLabelSmoothing(justAboveOne)), ""},
+		{"NaN gamma", xent.CheckOptions[float32]("focal_loss", xent.WithGamma(math.NaN())), "invalid_argument"},
+		{"infinite gamma", xent.CheckOptions[float64]("sigmoid_focal_loss", xent.WithGamma(math.Inf(1))), "invalid_argument"},
+		{"alpha off ignores its value", xent.CheckOptions[float64]("sigmoid_focal_loss", xent.WithAlpha(5), xent.WithoutAlpha()), ""},
+		{"bce epsilon 0.5", xent.CheckOptions[float64]("binary_cross_entropy", xent.WithEpsilon(0.5)), "invalid_argument"},
+		{"nll epsilon 1", xent.CheckOptions[float64]("nll_from_probs", xent.WithEpsilon(1)), ""},
+		{"option not taken", xent.CheckOptions[float64]("softmax", xent.WithReduction(xent.ReductionSum)), "invalid_argument"},
+		{"unknown reduction", xent.CheckOptions[float64]("categorical_cross_entropy", xent.WithReduction("avg")), "invalid_argument"},
+		{"unknown function", xent.CheckOptions[float64]("softmax2"), "invalid_argument"},
+	}
+	for _, c := range cases {
+		if got := xent.ErrorKind(c.err); got != c.want {
+			t.Errorf("%s: got %v, want kind %q", c.name, c.err, c.want)
+		}
+	}
+}

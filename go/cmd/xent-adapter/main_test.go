@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/xent-conformance/xent/go/internal/adapter"
 )
 
 // The adapter answers every request line, never crashes on a bad one, and stops on stop.
@@ -78,5 +80,104 @@ func TestUnsupportedVersion(t *testing.T) {
 	serve(strings.NewReader(`{"cmd":"start","version":2}`+"\n"+`{"cmd":"stop"}`+"\n"), &out, &logs)
 	if !strings.Contains(out.String(), "unsupported_version") || strings.Count(out.String(), "\n") != 1 {
 		t.Fatalf("answer: %q", out.String())
+	}
+}
+
+// answersTo serves the lines and returns the decoded answers.
+func answersTo(t *testing.T, lines ...string) []map[string]any {
+	t.Helper()
+	var out, logs bytes.Buffer
+	if code := serve(strings.NewReader(strings.Join(lines, "\n")+"\n"), &out, &logs); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	var answers []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("answer is not a JSON object: %q", l)
+		}
+		answers = append(answers, m)
+	}
+	return answers
+}
+
+// Protocol-level answers (D7): bad_request with the id when it can be read and null otherwise,
+// internal_error for a panic, and the adapter keeps serving.
+func TestProtocolErrors(t *testing.T) {
+	sigmoid := `"function": "sigmoid", "dtype": "float64", "params": {}, "inputs": {"z": {"dtype": "float64", "shape": [], "data": ["0x0p+0"]}}`
+	cases := []struct {
+		name, line string
+		id         any // nil: the answer's id must be JSON null
+		kind       string
+	}{
+		{"truncated JSON", `{"cmd": "run", "id": "a", "function": `, nil, "bad_request"},
+		{"not JSON", `hello`, nil, "bad_request"},
+		{"Infinity literal", `{"cmd": "run", "id": "a", ` + strings.Replace(sigmoid, `"0x0p+0"`, `Infinity`, 1) + `}`, nil, "bad_request"},
+		{"array line", `[{"cmd": "start", "version": 1}]`, nil, "bad_request"},
+		{"string line", `"run"`, nil, "bad_request"},
+		{"null line", `null`, nil, "bad_request"},
+		{"missing cmd", `{"id": "m", ` + sigmoid + `}`, "m", "bad_request"},
+		{"cmd not a string", `{"cmd": 1, "id": "m"}`, "m", "bad_request"},
+		{"unknown cmd", `{"cmd": "frobnicate", "id": "u"}`, "u", "bad_request"},
+		{"unknown cmd, id not a string", `{"cmd": "frobnicate", "id": 7}`, nil, "bad_request"},
+		{"run without id", `{"cmd": "run", ` + sigmoid + `}`, nil, "bad_request"},
+		{"run with a numeric id", `{"cmd": "run", "id": 5, ` + sigmoid + `}`, nil, "bad_request"},
+		{"params not an object", `{"cmd": "run", "id": "p", "function": "softmax", "dtype": "float64", "params": [], "inputs": {}}`, "p", "bad_request"},
+		{"run_batch without a list", `{"cmd": "run_batch", "cases": {}}`, nil, "bad_request"},
+	}
+	lines := []string{`{"cmd": "start", "version": 1}`}
+	for _, c := range cases {
+		lines = append(lines, c.line)
+	}
+	lines = append(lines, `{"cmd": "run", "id": "alive", `+sigmoid+`}`)
+	answers := answersTo(t, lines...)
+	if len(answers) != len(cases)+2 {
+		t.Fatalf("%d answers for %d lines", len(answers), len(lines))
+	}
+	for i, c := range cases {
+		a := answers[i+1]
+		e, _ := a["error"].(map[string]any)
+		id, hasID := a["id"]
+		if e == nil || e["kind"] != c.kind || !hasID || id != c.id {
+			t.Errorf("%s: answer %v, want kind %s and id %v", c.name, a, c.kind, c.id)
+		}
+	}
+	if out, _ := answers[len(answers)-1]["output"].(map[string]any); out == nil || out["data"].([]any)[0] != "0x1p-1" {
+		t.Errorf("the adapter stopped computing: %v", answers[len(answers)-1])
+	}
+}
+
+// A panic inside a case is answered as internal_error for that case only.
+func TestPanicIsInternalError(t *testing.T) {
+	adapter.Override = func(c *adapter.Case) (adapter.Result, bool) {
+		if c.ID == "boom" {
+			panic("deliberate test panic\nsecond line")
+		}
+		return adapter.Result{}, false
+	}
+	defer func() { adapter.Override = nil }()
+	sigmoid := `"function": "sigmoid", "dtype": "float64", "params": {}, "inputs": {"z": {"dtype": "float64", "shape": [], "data": ["0x0p+0"]}}`
+	answers := answersTo(t, `{"cmd": "run", "id": "boom", `+sigmoid+`}`,
+		`{"cmd": "run_batch", "cases": [{"id": "boom", `+sigmoid+`}, {"id": "fine", `+sigmoid+`}]}`)
+	results := answers[1]["results"].([]any)
+	for _, a := range []map[string]any{answers[0], results[0].(map[string]any)} {
+		e, _ := a["error"].(map[string]any)
+		if a["id"] != "boom" || e == nil || e["kind"] != "internal_error" || strings.Contains(e["message"].(string), "\n") {
+			t.Errorf("panic answer %v", a)
+		}
+	}
+	if results[1].(map[string]any)["output"] == nil {
+		t.Errorf("the case after the panic: %v", results[1])
+	}
+}
+
+// An unsupported dtype gets the per-case unsupported answer, in run and in run_batch.
+func TestUnsupportedDtype(t *testing.T) {
+	c := `"function": "sigmoid", "dtype": "float16", "params": {}, "inputs": {"z": {"dtype": "float16", "shape": [], "data": ["0x0p+0"]}}`
+	answers := answersTo(t, `{"cmd": "run", "id": "h", `+c+`}`, `{"cmd": "run_batch", "cases": [{"id": "h", `+c+`}]}`)
+	for _, a := range []map[string]any{answers[0], answers[1]["results"].([]any)[0].(map[string]any)} {
+		if r, _ := a["unsupported"].(string); a["id"] != "h" || r == "" || a["error"] != nil || a["output"] != nil {
+			t.Errorf("answer %v, want {id, unsupported}", a)
+		}
 	}
 }
