@@ -22,22 +22,37 @@ import (
 // mutant is one catalogue entry; answer handles a case of one of its functions.
 type mutant struct {
 	name, description string
+	level             level
 	functions         []string
 	answer            func(c *adapter.Case) adapter.Result
 }
+
+// level is what the catalogue requires of a mutant (conformance/MUTANTS.md, "Levels"): a defect
+// that some vector must fail at accurate or at compatible, or a legitimate port variant that must
+// pass every vector of its functions at compatible. --list-mutants prints it as {verb: at}.
+type level struct{ verb, at string }
+
+var (
+	killAccurate     = level{"kill", "accurate"}
+	killCompatible   = level{"kill", "compatible"}
+	acceptCompatible = level{"accept", "compatible"}
+)
 
 var (
 	row     = []string{"logsumexp", "softmax", "log_softmax"}
 	sce     = []string{"softmax_cross_entropy", "softmax_cross_entropy_grad"}
 	reduced = []string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy", "softmax_cross_entropy",
 		"binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss"}
-	summing = []string{"logsumexp", "entropy", "nll_from_probs"}
+	// summing are the functions whose sums the accumulation mutants change (Python also has
+	// cross_entropy, kl_divergence and softmax_cross_entropy_grad).
+	summing = []string{"logsumexp", "softmax", "log_softmax", "entropy", "nll_from_probs", "categorical_cross_entropy",
+		"binary_cross_entropy", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss"}
 )
 
 // mutants is the catalogue, in the Python catalogue's order.
 var mutants = []mutant{
 	{"softmax_no_max_shift", "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).",
-		[]string{"softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			x, _, _ := c.Floats("x", false)
 			rd := rounding(c)
 			e := mapf(x, func(v float64) float64 { return rd(math.Exp(v)) })
@@ -45,13 +60,13 @@ var mutants = []mutant{
 			return mapf(e, func(v float64) float64 { return rd(v / s) })
 		})},
 	{"logsumexp_no_max_shift", "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.",
-		[]string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			x, _, _ := c.Floats("x", false)
 			rd := rounding(c)
 			return []float64{rd(math.Log(plainSum(mapf(x, func(v float64) float64 { return rd(math.Exp(v)) }), rd)))}
 		})},
 	{"lse_log_not_log1p", "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
-		[]string{"logsumexp", "log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		acceptCompatible, []string{"logsumexp", "log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			x, _, _ := c.Floats("x", false)
 			rd := rounding(c)
 			a, s := shiftedSum(x, rd, compensated)
@@ -65,31 +80,31 @@ var mutants = []mutant{
 			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - l) })
 		})},
 	{"log_softmax_log_of_softmax", "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.",
-		[]string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			return mapf(other(c, "softmax").Data, func(v float64) float64 { return rounding(c)(math.Log(v)) })
 		})},
 	{"log_softmax_x_minus_lse", "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.",
-		[]string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		acceptCompatible, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			x, _, _ := c.Floats("x", false)
 			lse := other(c, "logsumexp").Data[0]
 			return mapf(x, func(v float64) float64 { return rounding(c)(v - lse) })
 		})},
 	{"logsumexp_all_neginf_nan", "a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.",
-		[]string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"logsumexp"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			if x, _, _ := c.Floats("x", false); len(x) > 0 && !slices.ContainsFunc(x, func(v float64) bool { return !math.IsInf(v, -1) }) {
 				return []float64{math.NaN()}
 			}
 			return nil
 		})},
 	{"neginf_logit_nan", "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.",
-		row, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, row, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			if x, _, _ := c.Floats("x", false); slices.Contains(x, math.Inf(-1)) {
 				return mapf(r.Data, func(float64) float64 { return math.NaN() })
 			}
 			return nil
 		})},
 	{"empty_vector_accepted", "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.",
-		row, func(c *adapter.Case) adapter.Result {
+		killCompatible, row, func(c *adapter.Case) adapter.Result {
 			if x, shape, ok := c.Floats("x", false); ok && len(shape) == 1 && len(x) == 0 {
 				if c.Function == "logsumexp" {
 					return adapter.Result{Shape: []int{}, Data: []float64{math.Inf(-1)}}
@@ -99,30 +114,30 @@ var mutants = []mutant{
 			return adapter.Shipped(c)
 		}},
 	{"sigmoid_naive", "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.",
-		[]string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+		acceptCompatible, []string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(1 / rd(1+rd(math.Exp(-z))))
 		})},
 	{"sigmoid_negative_branch_everywhere", "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.",
-		[]string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+		killCompatible, []string{"sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			e := rd(math.Exp(z))
 			return rd(e / rd(1+e))
 		})},
 	{"softplus_overflow", "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.",
-		[]string{"softplus"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+		killCompatible, []string{"softplus"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(math.Log1p(rd(math.Exp(z))))
 		})},
 	{"softplus_log_not_log1p", "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).",
-		[]string{"softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(softplusLogNotLog1p)},
+		killCompatible, []string{"softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(softplusLogNotLog1p)},
 	{"log_sigmoid_log_of_sigmoid", "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.",
-		[]string{"log_sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
+		killCompatible, []string{"log_sigmoid"}, elementwise(func(rd func(float64) float64, z float64) float64 {
 			return rd(math.Log(rd(xent.Sigmoid(z))))
 		})},
 	{"entropy_bits_for_nats", "entropy always in bits (log2), whatever the base: log2 where ln is asked for.",
-		[]string{"entropy"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": "2"}, nil) })},
+		killCompatible, []string{"entropy"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": "2"}, nil) })},
 	{"kl_base_ignored", "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).",
-		[]string{"kl_divergence"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": nil}, nil) })},
+		killCompatible, []string{"kl_divergence"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"base": nil}, nil) })},
 	{"info_zero_log_zero_nan", "0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero probabilities).",
-		[]string{"entropy", "cross_entropy", "kl_divergence"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"entropy", "cross_entropy", "kl_divergence"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			p, _, _ := c.Floats("p", false)
 			q, _, _ := c.Floats("q", false)
 			eps, _ := c.FloatParam("epsilon")
@@ -135,11 +150,11 @@ var mutants = []mutant{
 			return nil
 		})},
 	{"cross_entropy_args_swapped", "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).",
-		[]string{"cross_entropy"}, rewrite(swap("p", "q"))},
+		killCompatible, []string{"cross_entropy"}, rewrite(swap("p", "q"))},
 	{"kl_reversed", "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).",
-		[]string{"kl_divergence"}, rewrite(swap("p", "q"))},
+		killCompatible, []string{"kl_divergence"}, rewrite(swap("p", "q"))},
 	{"cross_entropy_eps_not_renormalised", "the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of q' = (q + eps) / sum(q + eps).",
-		[]string{"cross_entropy"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"cross_entropy"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			eps, ok := c.FloatParam("epsilon")
 			if !ok || eps == 0 {
 				return nil
@@ -153,13 +168,13 @@ var mutants = []mutant{
 			return []float64{rounding(c)(h)}
 		})},
 	{"nll_clamp_1e-7", "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).",
-		[]string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"epsilon": adapter.FormatHex(1e-7, c.Bits())}, nil)
 		})},
 	{"nll_no_clamp", "no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.",
-		[]string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"epsilon": "0x0p+0"}, nil) })},
+		killCompatible, []string{"nll_from_probs"}, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"epsilon": "0x0p+0"}, nil) })},
 	{"nll_negative_index_wraps", "negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last class) instead of raising index_out_of_range.",
-		[]string{"nll_from_probs"}, func(c *adapter.Case) adapter.Result {
+		killCompatible, []string{"nll_from_probs"}, func(c *adapter.Case) adapter.Result {
 			t, tshape, ok := c.Ints("target")
 			_, pshape, pok := c.Floats("probs", false)
 			if !ok || !pok || len(pshape) != 2 {
@@ -174,30 +189,30 @@ var mutants = []mutant{
 			}), tshape)}))
 		}},
 	{"cce_args_swapped", "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).",
-		[]string{"categorical_cross_entropy"}, rewrite(swap("t", "p"))},
+		killCompatible, []string{"categorical_cross_entropy"}, rewrite(swap("t", "p"))},
 	{"prob_zero_log_zero_nan", "0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.",
-		[]string{"categorical_cross_entropy", "binary_cross_entropy"}, values(probZeroLogZeroNaN)},
+		killCompatible, []string{"categorical_cross_entropy", "binary_cross_entropy"}, values(probZeroLogZeroNaN)},
 	{"probabilities_not_checked", "probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN) instead of invalid_probability.",
-		[]string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"}, probabilitiesNotChecked},
+		killCompatible, []string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"}, probabilitiesNotChecked},
 	{"bce_args_swapped", "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).",
-		[]string{"binary_cross_entropy"}, rewrite(swap("y", "p"))},
+		killCompatible, []string{"binary_cross_entropy"}, rewrite(swap("y", "p"))},
 	{"bce_clip_low_only", "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
-		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Max(p, eps) }))},
+		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Max(p, eps) }))},
 	{"bce_clip_high_only", "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
-		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(p, 1-eps) }))},
+		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(p, 1-eps) }))},
 	{"bce_one_minus_eps_rounded", "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
-		[]string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(math.Max(p, eps), 1-eps) }))},
+		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(math.Max(p, eps), 1-eps) }))},
 	{"bce_log_not_log1p", "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
-		[]string{"binary_cross_entropy"}, values(bceLogNotLog1p)},
+		killAccurate, []string{"binary_cross_entropy"}, values(bceLogNotLog1p)},
 	{"mean_returns_sum", "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).",
-		reduced, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, reduced, rewrite(func(c *adapter.Case) *adapter.Case {
 			if reduction(c) != "mean" {
 				return nil
 			}
 			return c.With(map[string]any{"reduction": "sum"}, nil)
 		})},
 	{"empty_mean_zero", "the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).",
-		reduced, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, reduced, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			for name := range c.Inputs {
 				if x, _, ok := c.Floats(name, false); ok && len(x) == 0 && reduction(c) == "mean" {
 					return []float64{0}
@@ -206,7 +221,7 @@ var mutants = []mutant{
 			return nil
 		})},
 	{"mean_divides_by_batch", "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
-		[]string{"binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"binary_cross_entropy_with_logits", "sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			_, shape, _ := c.Floats("z", false)
 			if reduction(c) != "mean" || len(shape) == 0 {
 				return nil
@@ -214,18 +229,18 @@ var mutants = []mutant{
 			return []float64{compensated(perElement(c)) / float64(shape[0])}
 		})},
 	{"sce_uniform_as_off_target", "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			if s := readSCE(c); s.mode != "uniform" || s.k < 2 {
 				return nil
 			}
 			return c.With(map[string]any{"label_smoothing_mode": "off_target"}, nil)
 		})},
 	{"sce_off_target_as_uniform", "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"label_smoothing_mode": "uniform"}, nil)
 		})},
 	{"sce_smoothing_target_only", "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.",
-		sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.idx == nil {
 				return adapter.Shipped(c)
@@ -237,16 +252,16 @@ var mutants = []mutant{
 			return s.rescaled(c, c.With(map[string]any{"label_smoothing": nil}, nil), func(int) float64 { return qy }, s.weightSum())
 		}},
 	{"sce_prob_targets_not_smoothed", "label smoothing applied to index targets only; probability targets are used unsmoothed.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			if readSCE(c).idx != nil {
 				return nil
 			}
 			return c.With(map[string]any{"label_smoothing": nil}, nil)
 		})},
 	{"sce_weights_ignored", "class weights not applied at all (neither to the loss nor to the mean's denominator).",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"weight": nil}, nil) })},
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"weight": nil}, nil) })},
 	{"sce_weights_twice", "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).",
-		sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.w == nil {
 				return adapter.Shipped(c)
@@ -256,7 +271,7 @@ var mutants = []mutant{
 			return s.rescaled(c, d, func(int) float64 { return 1 }, s.weightSum())
 		}},
 	{"sce_weight_by_target_class", "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.",
-		sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.idx == nil || s.w == nil {
 				return adapter.Shipped(c)
@@ -264,17 +279,17 @@ var mutants = []mutant{
 			return s.rescaled(c, c.With(map[string]any{"weight": nil}, nil), s.wy, s.weightSum())
 		}},
 	{"sce_weighted_mean_by_count", "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.",
-		sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, s.count(false))
 		}},
 	{"sce_ignored_in_denominator", "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).",
-		sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, s.weightSum()+s.count(true))
 		}},
 	{"sce_ignore_index_gathered", "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			s := readSCE(c)
 			if s.idx == nil || s.k == 0 {
 				return nil
@@ -289,14 +304,14 @@ var mutants = []mutant{
 				map[string]any{"target": adapter.IntTensor(t, s.tshape)})
 		})},
 	{"sce_all_ignored_zero", "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.",
-		sce, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, sce, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			if s := readSCE(c); s.red == "mean" && s.weightSum() == 0 {
 				return make([]float64, len(r.Data))
 			}
 			return nil
 		})},
 	{"sce_target_off_by_one", "class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from Lua, R or Julia.",
-		sce, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			s := readSCE(c)
 			if s.idx == nil {
 				return nil
@@ -313,37 +328,37 @@ var mutants = []mutant{
 			return c.With(nil, map[string]any{"target": adapter.IntTensor(t, s.tshape)})
 		})},
 	{"sce_grad_wrong_sign", "the gradient with the wrong sign, y - softmax instead of softmax - y.",
-		[]string{"softmax_cross_entropy_grad"}, negated},
+		killCompatible, []string{"softmax_cross_entropy_grad"}, negated},
 	{"sce_grad_not_divided", "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).",
-		[]string{"softmax_cross_entropy_grad"}, func(c *adapter.Case) adapter.Result {
+		killCompatible, []string{"softmax_cross_entropy_grad"}, func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, 1)
 		}},
 	{"sce_grad_ignores_smoothing", "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).",
-		[]string{"softmax_cross_entropy_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"softmax_cross_entropy_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"label_smoothing": nil}, nil)
 		})},
 	{"one_minus_softmax_by_subtraction", "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor loses all relative accuracy.",
-		[]string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return 1 - math.Exp(-nll) }))},
+		acceptCompatible, []string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return 1 - math.Exp(-nll) }))},
 	{"bce_logits_grad_not_divided", "the gradient of the mean not divided by the number of elements.",
-		[]string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"reduction": "sum"}, nil)
 		})},
 	{"bce_logits_grad_wrong_sign", "the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.",
-		[]string{"binary_cross_entropy_with_logits_grad"}, negated},
+		killCompatible, []string{"binary_cross_entropy_with_logits_grad"}, negated},
 	{"bce_logits_grad_pos_weight_ignored", "the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).",
-		[]string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"binary_cross_entropy_with_logits_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"pos_weight": nil}, nil)
 		})},
 	{"sigmoid_mse_grad_missing_derivative", "the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the cross-entropy gradient (the comparison the seed makes).",
-		[]string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			z, _, _ := c.Floats("z", false)
 			y, _, _ := c.Floats("y", false)
 			rd := rounding(c)
 			return mapIdx(z, func(i int, v float64) float64 { return rd(rd(xent.Sigmoid(v)) - y[i]) })
 		})},
 	{"sigmoid_mse_grad_naive", "(p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype: 0 for a saturated sigmoid, where the exact gradient is tiny but not 0.",
-		[]string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killAccurate, []string{"sigmoid_mse_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			z, _, _ := c.Floats("z", false)
 			y, _, _ := c.Floats("y", false)
 			rd := rounding(c)
@@ -353,7 +368,7 @@ var mutants = []mutant{
 			})
 		})},
 	{"bce_logits_naive", "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
-		[]string{"binary_cross_entropy_with_logits"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"binary_cross_entropy_with_logits"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			z, shape, _ := c.Floats("z", false)
 			y, _, _ := c.Floats("y", false)
 			w, pw := broadcast(c, "weight", shape), broadcast(c, "pos_weight", shape)
@@ -367,7 +382,7 @@ var mutants = []mutant{
 			return reduceVals(l, reduction(c), float64(len(l)))
 		})},
 	{"bce_logits_pos_weight_on_negative", "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
-		[]string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			// w (y sp(-z) + pw (1 - y) sp(z)) is the shipped loss of -z against 1 - y.
 			z, shape, _ := c.Floats("z", false)
 			y, _, _ := c.Floats("y", false)
@@ -376,7 +391,7 @@ var mutants = []mutant{
 				"y": c.FloatTensor(mapf(y, func(v float64) float64 { return 1 - v }), shape)})
 		})},
 	{"bce_logits_pos_weight_on_both", "pos_weight applied like weight, to both terms, instead of to the positive term only.",
-		[]string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"binary_cross_entropy_with_logits"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			_, shape, _ := c.Floats("z", false)
 			if !c.Has("pos_weight") {
 				return nil
@@ -386,7 +401,7 @@ var mutants = []mutant{
 			return c.With(map[string]any{"weight": c.FloatTensor(ww, shape), "pos_weight": nil}, nil)
 		})},
 	{"focal_alpha_by_prediction", "alpha indexed by the predicted class (argmax of the logits) instead of the target class.",
-		[]string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			alpha, _, ok := c.Floats("alpha", true)
 			x, shape, _ := c.Floats("logits", false)
 			if !ok {
@@ -407,9 +422,9 @@ var mutants = []mutant{
 			return reduceVals(l, reduction(c), float64(len(l)))
 		})},
 	{"focal_gamma_on_p", "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
-		[]string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return math.Exp(-nll) }))},
+		killCompatible, []string{"focal_loss"}, values(focalFactor(func(nll float64) float64 { return math.Exp(-nll) }))},
 	{"focal_mean_by_alpha_sum", "the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.",
-		[]string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			alpha, _, ok := c.Floats("alpha", true)
 			if !ok || reduction(c) != "mean" {
 				return nil
@@ -419,7 +434,7 @@ var mutants = []mutant{
 			return []float64{rounding(c)(compensated(perElement(c)) / den)}
 		})},
 	{"sigmoid_focal_alpha_swapped", "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).",
-		[]string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			if c.Has("alpha") && !c.Param("alpha", new(any)) {
 				return nil // alpha = null: no weighting to swap
 			}
@@ -427,14 +442,14 @@ var mutants = []mutant{
 			return c.With(map[string]any{"alpha": adapter.FormatHex(1-a, c.Bits())}, nil)
 		})},
 	{"sigmoid_focal_alpha_null_applied", "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).",
-		[]string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
+		killCompatible, []string{"sigmoid_focal_loss"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			if !c.Has("alpha") || c.Param("alpha", new(any)) {
 				return nil
 			}
 			return c.With(map[string]any{"alpha": "0x1p-2"}, nil)
 		})},
 	{"sigmoid_focal_gamma_on_p", "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.",
-		[]string{"sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"sigmoid_focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			// ce (1 - p_t)^gamma with p_t = exp(-ce) replaced by ce p_t^gamma: rebuild from gamma = 0.
 			gamma := floatParamOr(c, "gamma", 2)
 			weighted := perElement(c.With(map[string]any{"gamma": "0x0p+0"}, nil))
@@ -443,7 +458,7 @@ var mutants = []mutant{
 			return reduceVals(l, reduction(c), float64(len(l)))
 		})},
 	{"float32_accumulation", "sums accumulated in float32 (a float32 accumulator left in the float64 path).",
-		summing, float64Only(summed(func(t []float64) float64 {
+		killCompatible, summing, float64Only(summed(func(t []float64) float64 {
 			var s float32
 			for _, v := range t {
 				s += float32(v)
@@ -451,7 +466,7 @@ var mutants = []mutant{
 			return float64(s)
 		}))},
 	{"naive_sequential_sum", "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.",
-		summing, float64Only(summed(func(t []float64) float64 { return plainSum(t, func(v float64) float64 { return v }) }))},
+		acceptCompatible, summing, float64Only(summed(func(t []float64) float64 { return plainSum(t, func(v float64) float64 { return v }) }))},
 }
 
 // activate installs the mutant name as the adapter's override; false for an unknown name.
@@ -474,7 +489,7 @@ func activate(name string) bool {
 func catalogue() map[string]any {
 	list := make([]map[string]any, len(mutants))
 	for i, m := range mutants {
-		list[i] = map[string]any{"name": m.name, "description": m.description, "functions": m.functions}
+		list[i] = map[string]any{"name": m.name, "description": m.description, "functions": m.functions, m.level.verb: m.level.at}
 	}
 	return map[string]any{"mutants": list}
 }
@@ -552,17 +567,26 @@ func float64Only(f func(*adapter.Case) adapter.Result) func(*adapter.Case) adapt
 	}
 }
 
-// summed answers logsumexp, entropy and nll_from_probs with their sums formed by sum.
+// summed answers the summing functions with their sums formed by sum: the rows' sum of exp(x_i - a),
+// entropy's terms, and the batch reductions (over the number of losses, or softmax_cross_entropy's
+// weight sum).
 func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 	return values(func(c *adapter.Case, r adapter.Result) []float64 {
 		switch c.Function {
-		case "logsumexp":
+		case "logsumexp", "softmax", "log_softmax":
 			x, _, _ := c.Floats("x", false)
 			a, s := shiftedSum(x, func(v float64) float64 { return v }, sum)
 			if math.IsInf(a, 0) || math.IsNaN(a) {
 				return nil
 			}
-			return []float64{a + math.Log1p(s)}
+			switch l := math.Log1p(s); c.Function {
+			case "logsumexp":
+				return []float64{a + l}
+			case "softmax":
+				return mapf(x, func(v float64) float64 { return math.Exp(v-a) / (1 + s) })
+			default:
+				return mapf(x, func(v float64) float64 { return (v - a) - l })
+			}
 		case "entropy":
 			p, _, _ := c.Floats("p", false)
 			h := -sum(mapf(p, func(v float64) float64 {
@@ -576,16 +600,53 @@ func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 			}
 			return []float64{h}
 		}
-		if red := reduction(c); red != "none" {
-			l := perElement(c)
-			s := sum(l)
-			if red == "mean" {
-				s /= float64(len(l))
-			}
-			return []float64{s}
+		red := reduction(c)
+		if red == "none" {
+			return nil
 		}
-		return nil
+		l := perElement(c)
+		s := sum(l)
+		if red == "mean" {
+			den := float64(len(l))
+			if c.Function == "softmax_cross_entropy" {
+				den = readSCE(c).weightSum()
+			}
+			s /= den
+		}
+		return []float64{s}
 	})
+}
+
+// pairwise is numpy's pairwise summation (np.sum): below 8 terms a loop, up to 128 eight
+// accumulators, above that the two halves (the first a multiple of 8) summed recursively; every
+// addition rounded by rd.
+func pairwise(t []float64, rd func(float64) float64) float64 {
+	n := len(t)
+	switch {
+	case n < 8:
+		s := 0.0
+		for _, v := range t {
+			s = rd(s + v)
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], t[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range r {
+				r[j] = rd(r[j] + t[i+j])
+			}
+		}
+		s := rd(rd(rd(r[0]+r[1])+rd(r[2]+r[3])) + rd(rd(r[4]+r[5])+rd(r[6]+r[7])))
+		for ; i < n; i++ {
+			s = rd(s + t[i])
+		}
+		return s
+	}
+	n2 := n / 2
+	n2 -= n2 % 8
+	return rd(pairwise(t[:n2], rd) + pairwise(t[n2:], rd))
 }
 
 // inBits reports whether the case asks for base 2.
@@ -1004,4 +1065,221 @@ func (s sceCase) rescaled(c, d *adapter.Case, f func(pos int) float64, den float
 	vals = mapIdx(vals, func(pos int, v float64) float64 { return v * f(pos) })
 	r.Data = mapf(reduceVals(vals, s.red, den), rounding(c))
 	return r
+}
+
+// ------------------------------------------------------------------ port variants of the levels
+
+// finiteRow answers the row functions with f's values when every x is finite (the shipped result
+// otherwise).
+func finiteRow(f func(c *adapter.Case, x []float64) []float64) func(c *adapter.Case, r adapter.Result) []float64 {
+	return func(c *adapter.Case, r adapter.Result) []float64 {
+		x, _, _ := c.Floats("x", false)
+		if !allFinite(x) {
+			return nil
+		}
+		return f(c, x)
+	}
+}
+
+// finiteElementwise answers with f applied to every finite z (the shipped value at the others).
+func finiteElementwise(f func(rd func(float64) float64, z float64) float64) func(*adapter.Case) adapter.Result {
+	return values(func(c *adapter.Case, r adapter.Result) []float64 {
+		z, _, _ := c.Floats("z", false)
+		return mapIdx(z, func(i int, v float64) float64 {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return r.Data[i]
+			}
+			return f(rounding(c), v)
+		})
+	})
+}
+
+func allFinite(x []float64) bool {
+	return !slices.ContainsFunc(x, func(v float64) bool { return math.IsInf(v, 0) || math.IsNaN(v) })
+}
+
+// portNLL returns nll_c = lse - x_c of a finite row with lse = a + log(sum_i exp(x_i - a)), every
+// operation rounded by rd (the textbook kernel: log_softmax by subtraction from a rounded lse).
+func portNLL(row []float64, rd func(float64) float64) []float64 {
+	a := slices.Max(row)
+	e := mapf(row, func(v float64) float64 { return rd(math.Exp(rd(v - a))) })
+	lse := rd(a + rd(math.Log(plainSum(e, rd))))
+	return mapf(row, func(v float64) float64 { return rd(lse - v) })
+}
+
+// portCELseMinusTarget answers softmax_cross_entropy and focal_loss with portNLL's log-probabilities
+// at every position whose logits are finite (the shipped loss elsewhere); focal_loss keeps the shipped
+// modulating factor (1 - p_t)^gamma.
+func portCELseMinusTarget(c *adapter.Case, r adapter.Result) []float64 {
+	rd := rounding(c)
+	x, shape, _ := c.Floats("logits", false)
+	per := perElement(c)
+	if c.Function == "focal_loss" {
+		t, _, _ := c.Ints("target")
+		gamma := floatParamOr(c, "gamma", 2)
+		alpha, _, hasAlpha := c.Floats("alpha", true)
+		nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
+		k := shape[1]
+		for n, y := range t {
+			if row := x[n*k : (n+1)*k]; allFinite(row) {
+				a := 1.0
+				if hasAlpha {
+					a = alpha[y]
+				}
+				per[n] = mul0(a, math.Pow(-math.Expm1(-nll[n]), gamma)*portNLL(row, rd)[y])
+			}
+		}
+		return mapf(reduceVals(per, reduction(c), float64(len(per))), rd)
+	}
+	s := readSCE(c)
+	var probs []float64
+	if s.idx == nil {
+		probs, _, _ = c.Floats("target", false)
+	}
+	for pos := range per {
+		row := s.row(x, pos)
+		if !allFinite(row) || (s.idx != nil && s.idx[pos] == s.ignore) {
+			continue
+		}
+		per[pos] = compensated(mapIdx(portNLL(row, rd), func(cls int, v float64) float64 { return mul0(s.mass(probs, pos, cls), v) }))
+	}
+	return mapf(reduceVals(per, s.red, s.weightSum()), rd)
+}
+
+// bceLogitsTF answers binary_cross_entropy_with_logits with the TensorFlow / PyTorch formula in the
+// data's dtype, log1p(u) of u = exp(-|z|) computed by tail; non-finite z keep the shipped loss.
+func bceLogitsTF(tail func(rd func(float64) float64, u float64) float64) func(c *adapter.Case, r adapter.Result) []float64 {
+	return func(c *adapter.Case, r adapter.Result) []float64 {
+		z, shape, _ := c.Floats("z", false)
+		y, _, _ := c.Floats("y", false)
+		_, _, hasPW := c.Floats("pos_weight", true)
+		w, pw := broadcast(c, "weight", shape), broadcast(c, "pos_weight", shape)
+		rd := rounding(c)
+		shipped := perElement(c)
+		l := mapIdx(z, func(i int, v float64) float64 {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return shipped[i]
+			}
+			t := rd(tail(rd, rd(math.Exp(-math.Abs(v)))))
+			var e float64
+			if hasPW {
+				e = rd(rd(rd(1-y[i])*v) + rd(rd(1+rd(rd(pw[i]-1)*y[i]))*rd(t+math.Max(-v, 0))))
+			} else {
+				e = rd(rd(math.Max(v, 0)-rd(v*y[i])) + t)
+			}
+			return rd(w[i] * e)
+		})
+		switch reduction(c) {
+		case "sum":
+			return []float64{pairwise(l, rd)}
+		case "mean":
+			return []float64{rd(pairwise(l, rd) / float64(len(l)))}
+		}
+		return l
+	}
+}
+
+// float32Native answers float32 cases of the logistic and row functions computed in float32 (every
+// operation rounded to float32); float64 cases as shipped.
+func float32Native(c *adapter.Case) adapter.Result {
+	if c.Bits() != 32 {
+		return adapter.Shipped(c)
+	}
+	rd := rounding(c)
+	softplus := func(z float64) float64 { return rd(rd(math.Max(z, 0)) + rd(math.Log1p(rd(math.Exp(-math.Abs(z)))))) }
+	switch c.Function {
+	case "sigmoid":
+		return finiteElementwise(func(rd func(float64) float64, z float64) float64 {
+			if z >= 0 {
+				return rd(1 / rd(1+rd(math.Exp(-z))))
+			}
+			e := rd(math.Exp(z))
+			return rd(e / rd(1+e))
+		})(c)
+	case "softplus":
+		return finiteElementwise(func(_ func(float64) float64, z float64) float64 { return softplus(z) })(c)
+	case "log_sigmoid":
+		return finiteElementwise(func(_ func(float64) float64, z float64) float64 { return -softplus(-z) })(c)
+	}
+	return values(finiteRow(func(c *adapter.Case, x []float64) []float64 {
+		a, s := shiftedSum(x, rd, func(t []float64) float64 { return pairwise(t, rd) })
+		l := rd(math.Log1p(s))
+		switch c.Function {
+		case "logsumexp":
+			return []float64{rd(a + l)}
+		case "softmax":
+			return mapf(x, func(v float64) float64 { return rd(rd(math.Exp(rd(v-a))) / rd(1+s)) })
+		}
+		return mapf(x, func(v float64) float64 { return rd(rd(v-a) - l) })
+	}))(c)
+}
+
+// sceSmoothingClassesLastAxis answers with the smoothing mass of K = d_k classes instead of C at
+// rank > 2. The mistaken smoothed target is proportional to the shipped one at another epsilon e'
+// (the same ratio of the target class's share to another class's), so the answer is the shipped
+// loss or gradient at e' scaled by that proportion (the loss and its gradient are linear in q; the
+// mean's denominator does not depend on q).
+func sceSmoothingClassesLastAxis(c *adapter.Case) adapter.Result {
+	r := adapter.Shipped(c)
+	s := readSCE(c)
+	if r.ErrKind != "" || len(s.lshape) <= 2 || s.eps == 0 {
+		return r
+	}
+	off := 0.0
+	if s.mode == "off_target" {
+		off = 1
+	}
+	classes, k := float64(s.k)-off, float64(s.lshape[len(s.lshape)-1])-off
+	ratio := (1 - s.eps) * k / s.eps
+	eps := rounding(c)(classes / (ratio + classes))
+	scale := (s.eps / k) / (eps / classes)
+	m := adapter.Shipped(c.With(map[string]any{"label_smoothing": adapter.FormatHex(eps, c.Bits())}, nil))
+	if m.ErrKind != "" {
+		return r
+	}
+	m.Data = mapf(m.Data, func(v float64) float64 { return rounding(c)(v * scale) })
+	return m
+}
+
+// row returns the logits of position pos (its C classes).
+func (s sceCase) row(x []float64, pos int) []float64 {
+	out := make([]float64, s.k)
+	for cls := range out {
+		out[cls] = x[s.element(pos, cls)]
+	}
+	return out
+}
+
+// element is the index of class cls of position pos in the row-major [N, C, d...] logits.
+func (s sceCase) element(pos, cls int) int {
+	return pos/s.d*s.k*s.d + cls*s.d + pos%s.d
+}
+
+// mass returns w_c q_c of position pos, class cls (t: the probability targets, nil for indices).
+func (s sceCase) mass(t []float64, pos, cls int) float64 {
+	w := 1.0
+	if s.w != nil {
+		w = s.w[cls]
+	}
+	k := float64(s.k)
+	var q float64
+	if s.idx != nil {
+		if s.idx[pos] == cls {
+			q = 1 - s.eps
+		}
+		if s.eps != 0 && s.mode == "uniform" {
+			q += s.eps / k
+		} else if s.eps != 0 && s.idx[pos] != cls {
+			q += s.eps / (k - 1)
+		}
+		return w * q
+	}
+	tc := t[s.element(pos, cls)]
+	q = (1 - s.eps) * tc
+	if s.eps != 0 && s.mode == "uniform" {
+		q += s.eps / k
+	} else if s.eps != 0 {
+		q += s.eps / (k - 1) * (1 - tc)
+	}
+	return w * q
 }

@@ -27,6 +27,9 @@ func TestCatalogueNamesAreUniqueAndFunctionsKnown(t *testing.T) {
 				t.Errorf("mutant %q names unknown function %q", m.name, f)
 			}
 		}
+		if !slices.Contains([]level{killAccurate, killCompatible, acceptCompatible}, m.level) {
+			t.Errorf("mutant %q has no level (%+v)", m.name, m.level)
+		}
 	}
 	b, err := json.Marshal(catalogue())
 	if err != nil {
@@ -36,10 +39,18 @@ func TestCatalogueNamesAreUniqueAndFunctionsKnown(t *testing.T) {
 		Mutants []struct {
 			Name      string   `json:"name"`
 			Functions []string `json:"functions"`
+			Kill      string   `json:"kill"`
+			Accept    string   `json:"accept"`
 		} `json:"mutants"`
 	}
 	if err := json.Unmarshal(b, &list); err != nil || len(list.Mutants) != len(mutants) {
 		t.Fatalf("catalogue JSON %s does not list the %d mutants (%v)", b, len(mutants), err)
+	}
+	for i, m := range list.Mutants {
+		// exactly one of "kill" and "accept", as conformance/MUTANTS.md's "Levels" defines the field
+		if (m.Kill == "") == (m.Accept == "") || m.Kill+m.Accept != mutants[i].level.at {
+			t.Errorf("%s: kill %q, accept %q in the JSON for level %+v", m.Name, m.Kill, m.Accept, mutants[i].level)
+		}
 	}
 }
 
