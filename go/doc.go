@@ -32,13 +32,22 @@
 // Functions that can fail on bad input return (value, error). Every error wraps one of the sentinel
 // values [ErrInvalidShape], [ErrShapeMismatch], [ErrIndexOutOfRange], [ErrInvalidProbability] and
 // [ErrInvalidArgument] (test with errors.Is), and its message names the argument, index or shape at
-// fault. No function panics on bad input.
+// fault. No function panics on bad input. When several kinds apply, the first failing step of the
+// specification's precedence decides: options on their own ([ErrInvalidArgument]: an option the
+// function does not take, an enum value, a scalar outside its domain; [CheckOptions] runs this step
+// alone), then ranks, zero class counts and empty vectors ([ErrInvalidShape]; a rank above 5 for the
+// elementwise functions too), then shapes that must agree ([ErrShapeMismatch]), then values: weights
+// and alphas ([ErrInvalidArgument]), class indices ([ErrIndexOutOfRange]), probabilities
+// ([ErrInvalidProbability]).
 //
 // # Special values
 //
 // NaN inputs propagate; infinite inputs give the mathematical limit where one exists and NaN where
-// none does; a term whose coefficient is exactly 0 contributes 0 even when its logarithm is -inf (but
-// NaN is never masked). Each function's comment lists its special values.
+// none does; a term whose coefficient is exactly 0 (a weight, pos_weight or alpha of 0, a zero
+// target mass) contributes 0 even when the term it multiplies is infinite (but NaN is never masked).
+// Positions whose target is ignore_index contribute nothing whatever their logits hold, and the
+// gradient of a mean whose denominator is 0 is NaN everywhere. Each function's comment lists its
+// special values.
 //
 // The two entry points of the seed document, [Softmax] and [CrossEntropyLoss], keep their simple
 // signatures; their comments give their contracts on bad input.
