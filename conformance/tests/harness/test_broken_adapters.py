@@ -34,7 +34,7 @@ def test_good_adapter_passes(run_cli, tmp_path):
     code, counts, data, elapsed = run_json(run_cli, tmp_path, fake("good"))
     assert code == 0
     # softmax([inf, 0]) with max-shift gives NaNs: the listed acceptable output
-    assert counts == {"passed": 18, "failed": 0, "errored": 0, "acceptable": 1, "unsupported": 0}
+    assert counts == {"passed": 18, "failed": 0, "errored": 0, "acceptable": 1, "unsupported": 0, "xfail": 0}
     assert by_id(data)["softmax/float64/3"]["status"] == "acceptable"
     assert data["level"] == "compatible"  # any command: compatible by default
     assert elapsed < 10
@@ -59,7 +59,7 @@ def test_crash_mid_batch_pinpoints_the_vector(run_cli, tmp_path):
     assert results["sigmoid/float64/3"]["status"] == "errored"
     assert "exited with status 3" in results["sigmoid/float64/3"]["detail"]
     # the batch is retried one case at a time: everything else is judged
-    assert counts == {"passed": 17, "failed": 0, "errored": 1, "acceptable": 1, "unsupported": 0}
+    assert counts == {"passed": 17, "failed": 0, "errored": 1, "acceptable": 1, "unsupported": 0, "xfail": 0}
     assert data["restarts"] == 2
 
 
@@ -178,13 +178,14 @@ def test_answer_twice_within_a_batch(run_cli, tmp_path):
 
 
 def test_exit_early(run_cli, tmp_path):
-    """Exits after one answer: each restart answers one more batch, then the restarts run out."""
+    """Exits after each answer: a request sent while it dies errors, but every good answer resets the
+    restart budget, so the run goes on to the end and no vector is "not run"."""
     code, counts, data, _ = run_json(run_cli, tmp_path, fake("exit_early"), "--batch-size", "2")
     assert code == 2
-    assert data["restarts"] == 3
-    assert counts["passed"] + counts["acceptable"] >= 2
+    assert data["restarts"] > 3
+    assert counts["passed"] + counts["acceptable"] >= N_FIXTURE_VECTORS // 2
     assert counts["errored"] > 0
-    assert any("used up" in r.get("detail", "") for r in data["results"])
+    assert not any("not run" in r.get("detail", "") for r in data["results"])
 
 
 def test_ignores_stop(run_cli, tmp_path):

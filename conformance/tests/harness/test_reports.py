@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shlex
+
+import pytest
 import xml.etree.ElementTree as ET
 
 from .helpers import FIXTURES, N_FIXTURE_VECTORS, fake
@@ -76,7 +78,31 @@ def test_unwritable_report_path_is_a_message(run_cli, tmp_path):
 
 def test_usage_errors(run_cli):
     assert run_cli("run", "--impl", fake("good"), *V, "--tcid", "x")[0] == 64
-    assert run_cli("run", "--impl", fake("good"), *V, "--batch-size", "0")[0] == 64
+    assert main_exit("run", "--impl", fake("good"), *V, "--batch-size", "0") == 64
+
+
+def main_exit(*argv: str) -> int:
+    """The exit status of the real command line (argparse errors exit through SystemExit)."""
+    from xent_conformance.cli import main
+    try:
+        return main(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize("option,value", [
+    ("--timeout", "inf"), ("--timeout", "nan"), ("--timeout", "1e400"), ("--timeout", "-1"), ("--timeout", "0"),
+    ("--startup-timeout", "inf"), ("--build-timeout", "1e30"), ("--max-line-mib", "inf"), ("--max-line-mib", "1e300"),
+    ("--max-restarts", "-1"), ("--max-restarts", "1e9"), ("--batch-elements", "0")])
+def test_bad_numeric_options_are_usage_errors(capsys, option, value):
+    """Issue 13 item 17: `--timeout inf` crashed with OverflowError (exit 70); now exit 64 with a message."""
+    assert main_exit("run", "--impl", fake("good"), *V, option, value) == 64
+    err = capsys.readouterr().err
+    assert option in err and "Traceback" not in err and "internal error" not in err
+
+
+def test_smoke_rejects_timeout_inf(capsys):
+    assert main_exit("smoke", "--impl", fake("good"), "--timeout", "inf") == 64
 
 
 def test_own_implementation_defaults_to_accurate(monkeypatch):
@@ -87,3 +113,59 @@ def test_own_implementation_defaults_to_accurate(monkeypatch):
     assert go.own and go.argv[0].endswith("go/bin/xent-adapter") and go.build[0] == "go"
     other = resolve("java -jar my.jar")
     assert not other.own and other.argv == ["java", "-jar", "my.jar"]
+
+
+def test_vectors_failing_only_the_other_level_still_show_what_they_are(run_cli, tmp_path):
+    report = tmp_path / "r.json"
+    code, out, _ = run_cli("run", "--impl", fake("ulps", "3"), *V, "--report-json", str(report))
+    assert code == 0  # compatible decides
+    assert "level: compatible (the default for any other adapter command" in out
+    assert "pass at compatible but fail at accurate" in out
+    data = json.loads(report.read_text())
+    other = [r for r in data["results"] if r["status"] == "passed" and r["statusByLevel"]["accurate"] == "failed"]
+    assert other
+    r = other[0]
+    assert {"inputs", "expected", "got", "rerun"} <= set(r)
+    # each level's explanation quotes that level's own bound
+    acc, comp = r["levels"]
+    assert acc.startswith("accurate: failed; bound at element") and "x the accurate bound" in acc
+    assert comp.startswith("compatible: passed; bound at element") and comp.endswith("(deciding level)")
+    assert acc.split("bound at element")[1].split(";")[0] != comp.split("bound at element")[1].split(";")[0]
+
+
+def test_max_ulp_of_failing_vectors_is_shown_apart(run_cli, tmp_path):
+    report = tmp_path / "r.json"
+    run_cli("run", "--impl", fake("ulps", "3"), *V, "--level", "accurate", "--report-json", str(report))
+    groups = {(g["function"], g["dtype"]): g for g in json.loads(report.read_text())["groups"]}
+    g = groups[("sigmoid", "float64")]
+    assert g["maxUlpFailing"] is not None and g["maxUlpFailing"] >= 2.5
+    assert g["maxUlpPassing"] is None or g["maxUlpPassing"] < g["maxUlpFailing"]
+
+
+def test_terminal_tables_are_not_cut_at_80_columns_in_ci_logs(run_cli, tmp_path):
+    """stdout is not a terminal under pytest: no row may be truncated or wrapped."""
+    report = tmp_path / "r.json"
+    code, out, _ = run_cli("run", "--impl", fake("good"), *V, "--report-json", str(report))
+    row = next(line for line in out.splitlines() if "sigmoid" in line and "float64" in line)
+    assert len(row) > 80 and "…" not in out
+    from xent_conformance.cli import main
+    assert main(["combine", str(report), str(report)]) == 0
+
+
+def test_combined_table_is_not_truncated(tmp_path, capsys):
+    from xent_conformance.harness.commands import handle_run  # noqa: F401 - the CLI is importable
+    from xent_conformance.cli import main
+    report = tmp_path / "r.json"
+    main(["run", "--impl", fake("good"), *V, "--report-json", str(report)])
+    capsys.readouterr()
+    copies = []
+    for i in range(4):
+        copy = tmp_path / f"impl-with-a-long-name-{i}.json"
+        data = json.loads(report.read_text())
+        data["implementation"]["impl"] = f"an-implementation-with-a-long-name-{i}"
+        copy.write_text(json.dumps(data))
+        copies.append(str(copy))
+    assert main(["combine", *copies]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out and "an-implementation-with-a-long-name-3" in out
+    assert max(len(line) for line in out.splitlines()) > 80

@@ -5,8 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
+
+from .report import make_console
 
 
 def register(commands) -> None:
@@ -40,11 +41,11 @@ def load(reports: list[Path]) -> tuple[list[str], dict[tuple[str, str], dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console()
+    console = make_console()  # no truncation at 80 columns when stdout is not a terminal (CI logs)
     try:
         names, table, documents = load(args.reports)
     except (OSError, ValueError, KeyError) as exc:
-        console.print(f"cannot read the reports: {exc}", markup=False)
+        console.print(f"cannot read the reports: {exc}", markup=False, highlight=False)
         return 2
     view = Table(title="xent conformance: passed/total (max ulp error, max error / accurate bound) "
                        "per function, dtype and implementation")

@@ -1,24 +1,34 @@
 """The `run` and `smoke` subcommands.
 
-Exit codes: 0 everything passed (acceptable and unsupported vectors do not fail a run unless
---require-all); 1 conformance failures (a wrong value, a wrong error kind, a missing error); 2 the
-implementation could not be built or started, or it crashed, timed out or spoke the protocol wrong
-(any `errored` vector; this wins over 1); 64 usage errors; 65 malformed vector files.
+Exit codes: 0 everything passed (acceptable, xfail and unsupported vectors do not fail a run unless
+--require-all); 1 conformance failures (a wrong value, a wrong error kind, a missing error, or a stale
+baseline entry); 2 the implementation could not be built or started, or it crashed, timed out or spoke
+the protocol wrong (any `errored` vector; this wins over 1); 3 nothing was tested (every vector
+unsupported); 64 usage errors; 65 malformed vector files.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
-from .report import EXIT_ADAPTER, EXIT_OK, EXIT_USAGE, EXIT_VECTORS
+from .report import EXIT_ADAPTER, EXIT_OK, EXIT_USAGE, EXIT_VECTORS, make_console
 
 LEVEL_CHOICES = ("accurate", "compatible")
+MAX_SECONDS = 7 * 24 * 3600.0   # a week: beyond that a timeout is a typo (and time.monotonic + inf breaks waits)
+MAX_LINE_MIB = 4096.0
 
 
 def _console(stderr: bool = False):
-    from rich.console import Console
-    return Console(stderr=stderr, highlight=False, width=None if sys.stdout.isatty() else 160)
+    return make_console(stderr)
+
+
+def default_level(own: bool) -> tuple[str, str]:
+    """The level that decides when --level is not given, and why (run and smoke share it)."""
+    if own:
+        return "accurate", "the default for the project's own implementations"
+    return "compatible", "the default for any other adapter command; --level accurate is stricter"
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -44,14 +54,34 @@ def load_cases(command: str, folder, functions=None, dtypes=None, tcids=None):
         return None, EXIT_USAGE
 
 
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
+def bounded_number(limit: float, unit: str):
+    """An argparse type: a finite number > 0 and at most `limit` (inf, nan, 0, negatives: usage error)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text!r}")
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:g} {unit}, got {text!r}")
+        return value
+    return parse
+
+
+def bounded_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {text!r}")
+        return value
+    return parse
+
+
+positive_number = bounded_number(MAX_SECONDS, "seconds")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -66,27 +96,46 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build-timeout", type=positive_number, default=900.0, metavar="S", help="seconds for the build (default 900)")
 
 
+def _add_level(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", choices=LEVEL_CHOICES,
+                   help="the tolerance level that decides (default: accurate for the project's own implementations, "
+                        "compatible for any other command; run and smoke use the same default and print it)")
+
+
 def register(subparsers) -> None:
     run = subparsers.add_parser(
         "run", help="run the golden vectors against an implementation's adapter",
         description="Start the adapter, send every vector it supports, judge the answers centrally and report. "
-                    "Exit 0: all passed; 1: conformance failures; 2: the adapter could not be started, crashed, "
-                    "timed out or spoke the protocol wrong; 64: usage error; 65: malformed vector file.")
+                    "Exit 0: all passed; 1: conformance failures or a stale baseline entry; 2: the adapter could not "
+                    "be started, crashed, timed out or spoke the protocol wrong; 3: nothing tested (every vector "
+                    "unsupported); 64: usage error; 65: malformed vector file.")
     _add_common(run)
-    run.add_argument("--level", choices=LEVEL_CHOICES,
-                     help="the tolerance level that decides the exit code (default: accurate for the project's "
-                          "own implementations, compatible for any other command)")
+    _add_level(run)
     run.add_argument("--vectors", metavar="DIR", help="vector folder (default: the checkout's vectors/)")
     run.add_argument("--function", action="append", metavar="NAME", help="only this function (repeatable, or comma-separated)")
     run.add_argument("--dtype", action="append", metavar="DTYPE", help="only this dtype (repeatable, or comma-separated)")
     run.add_argument("--tcid", action="append", metavar="N", help="only this tcId (repeatable, or comma-separated)")
-    run.add_argument("--max-restarts", type=int, default=3, metavar="N", help="restarts after a crash or timeout (default 3)")
-    run.add_argument("--batch-size", type=int, default=64, metavar="N", help="cases per run_batch (default 64; 1 sends run)")
-    run.add_argument("--batch-elements", type=int, default=100_000, metavar="N",
+    run.add_argument("--max-restarts", type=bounded_int(0, 1000), default=3, metavar="N",
+                     help="failed requests in a row (crashes, timeouts) tolerated within one batch, each followed by "
+                          "a restart (default 3); the next batch starts afresh")
+    run.add_argument("--batch-size", type=bounded_int(1, 100_000), default=64, metavar="N",
+                     help="cases per run_batch (default 64; 1 sends run)")
+    run.add_argument("--batch-elements", type=bounded_int(1, 1 << 40), default=100_000, metavar="N",
                      help="at most this many tensor elements per run_batch (default 100000)")
-    run.add_argument("--max-line-mib", type=positive_number, default=64.0, metavar="MIB",
-                     help="longest stdout line accepted from the adapter (default 64 MiB)")
+    run.add_argument("--max-line-mib", type=bounded_number(MAX_LINE_MIB, "MiB"), default=64.0, metavar="MIB",
+                     help="longest stdout line accepted from the adapter (default 64 MiB; an answer is also "
+                          "limited to what its request can need)")
     run.add_argument("--require-all", action="store_true", help="unsupported vectors fail the run (exit 1)")
+    run.add_argument("--numerics-only", action="store_true",
+                     help="input-validation vectors (expected outcome: an error) are reported but do not decide the "
+                          "exit code")
+    run.add_argument("--baseline", metavar="FILE",
+                     help="expected failures (YAML or JSON: ids or function/dtype/flags patterns, each with a "
+                          "reason): listed failures are xfail; a listed vector that passes fails the run as stale")
+    run.add_argument("--allow-stale", action="store_true", help="stale baseline entries are reported, not fatal")
+    run.add_argument("--write-baseline", metavar="FILE",
+                     help="write the run's failures as a baseline file (.json: JSON, else YAML)")
+    run.add_argument("--force", action="store_true", help="let --write-baseline replace an existing file")
     run.add_argument("--report-json", metavar="PATH", help="write the full report as JSON")
     run.add_argument("--junit", metavar="PATH", help="write JUnit XML (one testcase per vector)")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown summary")
@@ -98,6 +147,7 @@ def register(subparsers) -> None:
         description="Exit 0: the adapter speaks the protocol and the special values are right; 1: the adapter works "
                     "but special values are wrong; 2: the adapter is broken (start, ids, encoding, stop).")
     _add_common(smoke)
+    _add_level(smoke)
     smoke.set_defaults(handler=_guard(handle_smoke))
 
 
@@ -130,18 +180,38 @@ def _resolve(args, log):
     return impl
 
 
+def _baseline_args(args):
+    """The baseline to apply, or (None, exit code) after printing why not. Checked before the run, so
+    a typo costs nothing."""
+    from .baseline import BaselineError, load_baseline
+    if args.write_baseline and os.path.exists(args.write_baseline) and not args.force:
+        print(f"xent-conformance run: {args.write_baseline} exists; give --force to replace it", file=sys.stderr)
+        return None, EXIT_USAGE
+    if args.allow_stale and not args.baseline:
+        print("xent-conformance run: --allow-stale needs --baseline", file=sys.stderr)
+        return None, EXIT_USAGE
+    if not args.baseline:
+        return None, EXIT_OK
+    try:
+        return load_baseline(args.baseline), EXIT_OK
+    except BaselineError as exc:
+        print(f"xent-conformance run: baseline: {exc}", file=sys.stderr)
+        return None, EXIT_USAGE
+
+
 def handle_run(args) -> int:
-    from .report import Report, write_outputs
+    from .baseline import write_baseline
+    from .report import FAILED, XFAIL, Report, write_outputs
     from .runner import Options, Runner, default_env
 
     err = _console(stderr=True)
 
     def log(msg: str) -> None:
-        err.print(msg, markup=False, style="dim")
+        err.print(msg, markup=False, style="dim", highlight=False)
 
-    if args.batch_size < 1 or args.max_restarts < 0 or args.batch_elements < 1:
-        print("xent-conformance run: --batch-size and --batch-elements must be >= 1, --max-restarts >= 0", file=sys.stderr)
-        return EXIT_USAGE
+    baseline, code = _baseline_args(args)
+    if code != EXIT_OK:
+        return code
     tcids = None
     if args.tcid:
         try:
@@ -166,7 +236,7 @@ def handle_run(args) -> int:
     impl = _resolve(args, log)
     if impl is None:
         return EXIT_ADAPTER
-    level = args.level or ("accurate" if impl.own else "compatible")
+    level, why = (args.level, "chosen with --level") if args.level else default_level(impl.own)
     options = Options(startup_timeout=args.startup_timeout, timeout=args.timeout, max_restarts=args.max_restarts,
                       batch_size=args.batch_size, batch_elements=args.batch_elements,
                       max_line_bytes=int(args.max_line_mib * (1 << 20)), env=default_env(args.mutant))
@@ -180,10 +250,21 @@ def handle_run(args) -> int:
         rerun += ["--level", args.level]
     if args.mutant:
         rerun += ["--mutant", args.mutant]
-    report = Report(impl_label=args.impl, level=level, result=result, rerun_base=rerun, require_all=args.require_all)
+    if args.numerics_only:
+        rerun += ["--numerics-only"]
+    report = Report(impl_label=args.impl, level=level, result=result, rerun_base=rerun, require_all=args.require_all,
+                    baseline=baseline, allow_stale=args.allow_stale, numerics_only=args.numerics_only, level_why=why)
     report.print_terminal(_console(), max_problems=max(args.show_failures, 0))
     for problem in write_outputs(report, args.report_json, args.junit, args.markdown):
         print(f"xent-conformance run: {problem}", file=sys.stderr)
+    if args.write_baseline:
+        failures = [(o.case.key, f"{report.status[o.case.key]}: {o.detail}"[:300]) for o in result.outcomes
+                    if report.status[o.case.key] in (FAILED, XFAIL)]
+        try:
+            write_baseline(args.write_baseline, failures, args.impl, level)
+            print(f"xent-conformance run: wrote {len(failures)} failures to {args.write_baseline}", file=sys.stderr)
+        except OSError as exc:
+            print(f"xent-conformance run: cannot write {args.write_baseline}: {exc}", file=sys.stderr)
     return report.exit_code
 
 
@@ -195,6 +276,8 @@ def handle_smoke(args) -> int:
     impl = _resolve(args, lambda m: err.print(m, markup=False))
     if impl is None:
         return EXIT_ADAPTER
-    result = run_smoke(impl.argv, impl.cwd, default_env(args.mutant), args.startup_timeout, args.timeout)
+    level, why = (args.level, "chosen with --level") if args.level else default_level(impl.own)
+    result = run_smoke(impl.argv, impl.cwd, default_env(args.mutant), args.startup_timeout, args.timeout, level=level)
+    result.level_why = why
     print_smoke(result, _console(), args.impl)
     return result.exit_code

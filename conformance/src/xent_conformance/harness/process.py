@@ -2,7 +2,10 @@
 
 Stdout is read by a thread that splits lines and hands them over through a queue, so every read has a
 deadline; a line longer than `max_line_bytes`, or more unread output than that, is reported as garbage
-instead of being kept. Stdin is written by a thread, so an adapter that stops reading cannot block the
+instead of being kept; the runner tightens that limit per request to what the request's answer can
+legitimately need (`limit_answer`), and an answer line holding more JSON objects and arrays than its
+request could need is refused before it is decoded, so that neither memory nor decoding time can be
+blown up by one line. Stdin is written by a thread, so an adapter that stops reading cannot block the
 harness. Stderr is drained continuously into a bounded buffer (its head and its tail are kept). The
 adapter runs in its own process group, which is killed as a whole.
 """
@@ -12,13 +15,17 @@ import collections
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
 import time
 from typing import Any
 
-from .protocol import encode, excerpt
+from .protocol import clean_tree, encode, excerpt
+
+# a JSON string escape of a UTF-16 surrogate (\ud800-\udfff): only then is a decoded answer walked by clean_tree
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 _EOF = "eof"
 _LINE = "line"
@@ -88,6 +95,14 @@ class AdapterProcess:
         self._writes: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self.exit_status: int | None = None
+        self.line_limit = self.max_line      # the longest line accepted for the answer awaited now
+        self.container_limit: int | None = None
+
+    def limit_answer(self, max_bytes: int | None, max_containers: int | None) -> None:
+        """Bound the next answer: at most `max_bytes` bytes (never more than max_line_bytes) and at most
+        `max_containers` JSON objects and arrays (None: no bound)."""
+        self.line_limit = self.max_line if max_bytes is None else min(max_bytes, self.max_line)
+        self.container_limit = max_containers
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
@@ -182,8 +197,8 @@ class AdapterProcess:
                 piece = chunk[start:] if nl < 0 else chunk[start:nl]
                 if not discarding:
                     buf += piece
-                    if len(buf) > self.max_line:
-                        self._put(_OVERSIZE, bytes(buf[:200]))
+                    if len(buf) > self.line_limit:
+                        self._put(_OVERSIZE, bytes(buf[:200]) + b"\0" + str(self.line_limit).encode())
                         buf.clear()
                         discarding = True
                 if nl < 0:
@@ -247,7 +262,8 @@ class AdapterProcess:
         return not self._lines.empty()
 
     def read_message(self, timeout: float, what: str) -> Any:
-        """The next JSON message from stdout within `timeout` seconds, or AdapterFailure."""
+        """The next JSON message from stdout within `timeout` seconds (decoding included), or AdapterFailure."""
+        deadline = time.monotonic() + max(timeout, 0.0)
         try:
             kind, data = self._lines.get(timeout=max(timeout, 0.0))
         except queue.Empty:
@@ -265,8 +281,9 @@ class AdapterProcess:
             tail = f" after writing an unterminated line {excerpt(data.decode('utf-8', 'replace'))}" if data else ""
             raise AdapterFailure("crash", f"the adapter {where} while the harness waited for the answer to {what}{tail}")
         if kind == _OVERSIZE:
-            raise AdapterFailure("garbage", f"a stdout line longer than {self.max_line} bytes (answer to {what}), starting "
-                                            f"{excerpt(data.decode('utf-8', 'replace'), 80)}")
+            head, _, limit = data.rpartition(b"\0")
+            raise AdapterFailure("garbage", f"a stdout line longer than {int(limit)} bytes, more than the answer to "
+                                            f"{what} can need, starting {excerpt(head.decode('utf-8', 'replace'), 80)}")
         if kind == _FLOOD:
             raise AdapterFailure("garbage", f"more than {self.max_line} bytes of unread stdout (flooding) while waiting "
                                             f"for the answer to {what}")
@@ -277,10 +294,21 @@ class AdapterProcess:
                                             f"{excerpt(data.decode('utf-8', 'replace'))}") from None
         if not text.strip():
             raise AdapterFailure("garbage", f"an empty stdout line (answer to {what})")
+        if self.container_limit is not None:
+            containers = data.count(b"{") + data.count(b"[")  # an upper bound (brackets inside strings count too)
+            if containers > self.container_limit:
+                raise AdapterFailure("garbage", f"a stdout line with {containers} JSON objects and arrays, more than the "
+                                                f"answer to {what} can need ({self.container_limit}); not decoded")
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            obj = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
-            raise AdapterFailure("garbage", f"a stdout line that is not JSON (answer to {what}): {excerpt(text)} ({exc})") from None
+            raise AdapterFailure("garbage", f"a stdout line that is not JSON (answer to {what}): {excerpt(text)} "
+                                            f"({excerpt(str(exc), 200)})") from None
+        if time.monotonic() > deadline:
+            raise AdapterFailure("timeout", f"the answer to {what} took longer than {timeout:g} s to arrive and decode")
+        if _SURROGATE_ESCAPE.search(data):
+            obj = clean_tree(obj)  # lone surrogates cannot be printed or written as UTF-8
+        return obj
 
     def _wait_status(self, timeout: float) -> int | None:
         if self.proc is None:

@@ -2,18 +2,63 @@
 
 Answers are checked by hand rather than with jsonschema so that every violation becomes one clear
 sentence and a batch of thousands of answers stays cheap; tests keep the two in agreement.
+
+Protocol 1.1 is additive over version 1 (the handshake still says `version: 1`): a per-case
+`{"id": ..., "unsupported": "<reason>"}` answer, capability objects naming dtypes, parameter values and
+ranks, and the protocol error kinds `bad_request` and `internal_error` (DECISIONS.md D7).
+
+Every text an adapter sends (ids, kinds, messages, reasons, names) is passed through `clean` before it
+can reach a terminal or a report: control characters, escape sequences, bidi overrides and lone
+surrogates become visible escapes, so an adapter cannot forge report lines or break report files.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..hexfloat import HexFloatError, parse_hex
 from .vectors import VectorCase
 
 PROTOCOL_VERSION = 1
 ERROR_KINDS = ("invalid_shape", "shape_mismatch", "index_out_of_range", "invalid_probability",
                "invalid_argument")
+#: Protocol-level kinds (D7): the request could not be read / the implementation failed unexpectedly.
+BAD_REQUEST = "bad_request"
+INTERNAL_ERROR = "internal_error"
+PROTOCOL_ERROR_KINDS = (BAD_REQUEST, INTERNAL_ERROR)
+#: A capability `params` value that matches any tensor object.
+ANY_TENSOR = "tensor"
+
+# C0/C1 controls, DEL, line and paragraph separators, bidi embeddings/overrides/isolates, BOM, lone surrogates
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def clean(text: Any, limit: int | None = None) -> str:
+    """Adapter text made safe to print and to write as UTF-8: one line, no terminal control."""
+    text = text if isinstance(text, str) else str(text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 3, 0)] + "..."
+    return _UNSAFE.sub(_escape, text)
+
+
+def clean_tree(value: Any) -> Any:
+    """`clean` applied to every string (keys included) of a decoded JSON value (only called when the
+    raw line held a surrogate escape; ordinary answers are never walked)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [clean_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {clean(k): clean_tree(v) for k, v in value.items()}
+    return value
 
 
 class ProtocolViolation(Exception):
@@ -25,9 +70,83 @@ class StartRefused(Exception):
 
 
 @dataclass
+class Capability:
+    """What an adapter declares for one function: dtypes, and optionally (protocol 1.1) the parameter
+    values and input ranks it supports. A case outside is not sent; `unsupported_reason` says why."""
+    dtypes: list[str]
+    params: dict[str, list[Any]] = field(default_factory=dict)
+    ranks: dict[str, tuple[int, int]] | tuple[int, int] | None = None
+
+    def to_json(self) -> Any:
+        if not self.params and self.ranks is None:
+            return list(self.dtypes)
+        out: dict[str, Any] = {"dtypes": list(self.dtypes)}
+        if self.params:
+            out["params"] = self.params
+        if self.ranks is not None:
+            out["ranks"] = (list(self.ranks) if isinstance(self.ranks, tuple)
+                            else {k: list(v) for k, v in self.ranks.items()})
+        return out
+
+    def unsupported_reason(self, case: VectorCase) -> str | None:
+        if case.dtype not in self.dtypes:
+            return f"dtype {case.dtype} not declared"
+        for name, allowed in self.params.items():
+            if name in case.params and not any(_param_matches(case.params[name], a, case.dtype) for a in allowed):
+                return f"{name} = {_describe(case.params[name])} not declared (declared: {_describe_list(allowed)})"
+        for name, (low, high) in self._rank_limits(case).items():
+            rank = _rank(case.inputs.get(name))
+            if rank is not None and not low <= rank <= high:
+                return f"rank {rank} of {name} not declared (declared: {low}..{high})"
+        return None
+
+    def _rank_limits(self, case: VectorCase) -> dict[str, tuple[int, int]]:
+        if self.ranks is None:
+            return {}
+        if isinstance(self.ranks, tuple):  # the first input in signature order
+            first = next(iter(case.inputs), None)
+            return {first: self.ranks} if first is not None else {}
+        return self.ranks
+
+
+def _rank(tensor: Any) -> int | None:
+    if isinstance(tensor, dict) and isinstance(tensor.get("shape"), list):
+        return len(tensor["shape"])
+    return None
+
+
+def _hex_value(value: Any, dtype: str) -> float | None:
+    try:
+        return parse_hex(value, "float64") if isinstance(value, str) else None
+    except HexFloatError:
+        return None
+
+
+def _param_matches(value: Any, allowed: Any, dtype: str) -> bool:
+    """A vector's parameter value against one declared value: null, "tensor" (any tensor), a hex float
+    (compared by value, so 0x0p+0 and 0x0.0p+0 agree), or any other JSON value compared as is."""
+    if isinstance(value, dict):
+        return allowed == ANY_TENSOR
+    if value == allowed and type(value) is type(allowed):
+        return True
+    a, b = _hex_value(value, dtype), _hex_value(allowed, dtype)
+    return a is not None and b is not None and (a == b or (a != a and b != b))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a tensor"
+    return clean(json.dumps(value), 60)
+
+
+def _describe_list(values: list[Any]) -> str:
+    return clean(", ".join(_describe(v) if v != ANY_TENSOR else "tensor" for v in values), 120)
+
+
+@dataclass
 class StartInfo:
     implementation: dict[str, Any]
-    capabilities: dict[str, list[str]]
+    capabilities: dict[str, Capability]
 
     @property
     def name(self) -> str:
@@ -40,13 +159,24 @@ class StartInfo:
         return text
 
     def supports(self, function: str, dtype: str) -> bool:
-        return dtype in self.capabilities.get(function, ())
+        cap = self.capabilities.get(function)
+        return cap is not None and dtype in cap.dtypes
+
+    def unsupported_reason(self, case: VectorCase) -> str | None:
+        """None when the case is inside the declared capabilities, else why it is not sent."""
+        cap = self.capabilities.get(case.function)
+        if cap is None:
+            return f"{case.function} not declared"
+        return cap.unsupported_reason(case)
+
+    def capabilities_json(self) -> dict[str, Any]:
+        return {f: c.to_json() for f, c in self.capabilities.items()}
 
 
 @dataclass
 class Answer:
     id: str
-    kind: str                         # "output" or "error"
+    kind: str                         # "output", "error" or "unsupported"
     dtype: str | None = None
     shape: list[int] | None = None
     data: list[str] | None = None
@@ -81,8 +211,7 @@ def batch_request(cases: list[VectorCase]) -> dict:
 
 def excerpt(value: Any, limit: int = 160) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clean(text, limit)
 
 
 def parse_start_answer(obj: Any) -> StartInfo:
@@ -91,7 +220,7 @@ def parse_start_answer(obj: Any) -> StartInfo:
     if "error" in obj and "capabilities" not in obj:
         err = obj["error"]
         if isinstance(err, dict):
-            raise StartRefused(f"{err.get('kind', '?')}: {err.get('message', '')}")
+            raise StartRefused(f"{clean(err.get('kind', '?'), 80)}: {clean(err.get('message', ''), 500)}")
         raise StartRefused(excerpt(err))
     version = obj.get("version")
     if version != PROTOCOL_VERSION:
@@ -102,10 +231,44 @@ def parse_start_answer(obj: Any) -> StartInfo:
     caps = obj.get("capabilities")
     if not isinstance(caps, dict):
         raise ProtocolViolation(f"the answer to start lacks a capabilities object: {excerpt(obj)}")
-    for function, dtypes in caps.items():
-        if not isinstance(dtypes, list) or not all(isinstance(d, str) for d in dtypes):
-            raise ProtocolViolation(f"capabilities[{function!r}] must be a list of dtype names, got {excerpt(dtypes)}")
-    return StartInfo(implementation=impl, capabilities={k: list(v) for k, v in caps.items()})
+    impl = {clean(k, 60): clean(v, 200) if isinstance(v, str) else v for k, v in impl.items()}
+    return StartInfo(implementation=impl,
+                     capabilities={clean(k, 100): parse_capability(k, v) for k, v in caps.items()})
+
+
+def _dtype_list(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise ProtocolViolation(f"{where} must be a list of dtype names, got {excerpt(value)}")
+    return [clean(d, 40) for d in value]
+
+
+def _rank_pair(value: Any, where: str) -> tuple[int, int]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= 64 for r in value)
+            or value[0] > value[1]):
+        raise ProtocolViolation(f"{where} must be [lowest rank, highest rank] (integers 0..64), got {excerpt(value)}")
+    return value[0], value[1]
+
+
+def parse_capability(function: str, value: Any) -> Capability:
+    """A capabilities entry: a list of dtypes (version 1), or an object (protocol 1.1)
+    {"dtypes": [...], "params": {name: [allowed values]}, "ranks": [lo, hi] or {input: [lo, hi]}}."""
+    where = f"capabilities[{excerpt(function, 60)}]"
+    if isinstance(value, list):
+        return Capability(_dtype_list(value, where))
+    if not isinstance(value, dict):
+        raise ProtocolViolation(f"{where} must be a list of dtype names or a capability object, got {excerpt(value)}")
+    cap = Capability(_dtype_list(value.get("dtypes"), f"{where}.dtypes"))
+    params = value.get("params", {})
+    if not isinstance(params, dict) or not all(isinstance(v, list) for v in params.values()):
+        raise ProtocolViolation(f"{where}.params must map parameter names to lists of allowed values, got {excerpt(params)}")
+    cap.params = {clean(k, 60): v for k, v in params.items()}
+    ranks = value.get("ranks")
+    if isinstance(ranks, dict):
+        cap.ranks = {k: _rank_pair(v, f"{where}.ranks.{excerpt(k, 40)}") for k, v in ranks.items()}
+    elif ranks is not None:
+        cap.ranks = _rank_pair(ranks, f"{where}.ranks")
+    return cap
 
 
 def answer_id(obj: Any) -> str | None:
@@ -121,15 +284,20 @@ def parse_case_answer(obj: Any) -> Answer:
     id = obj.get("id")
     if not isinstance(id, str):
         raise ProtocolViolation(f"the answer has no string id: {excerpt(obj)}")
-    has_out, has_err = "output" in obj, "error" in obj
-    if has_out == has_err:
-        raise ProtocolViolation(f"an answer has exactly one of output and error: {excerpt(obj)}")
-    if has_err:
+    present = [k for k in ("output", "error", "unsupported") if k in obj]
+    if len(present) != 1:
+        raise ProtocolViolation(f"an answer has exactly one of output, error and unsupported: {excerpt(obj)}")
+    if present[0] == "unsupported":
+        reason = obj["unsupported"]
+        if not isinstance(reason, str):
+            raise ProtocolViolation(f"unsupported must be a string (the reason): {excerpt(obj)}")
+        return Answer(id=id, kind="unsupported", message=clean(reason, 300) or "no reason given")
+    if present[0] == "error":
         err = obj["error"]
         if not isinstance(err, dict) or not isinstance(err.get("kind"), str):
             raise ProtocolViolation(f"error must be an object with a string kind: {excerpt(obj)}")
         message = err.get("message", "")
-        return Answer(id=id, kind="error", error_kind=err["kind"], message=str(message))
+        return Answer(id=id, kind="error", error_kind=clean(err["kind"], 80), message=clean(message, 1000))
     out = obj["output"]
     if not isinstance(out, dict):
         raise ProtocolViolation(f"output must be a tensor object: {excerpt(obj)}")

@@ -1,10 +1,18 @@
 """Driving an adapter through every vector: batches, timeouts, restarts, single-case retries.
 
-Every vector ends with exactly one Outcome. Vectors of functions or dtypes the adapter does not declare
-are `unsupported`. The rest go out in `run_batch` requests of at most `batch_size` cases and
-`batch_elements` tensor elements. When a batch fails (crash, timeout, garbage) the adapter is killed and
-restarted, and the batch's cases are retried one by one with `run`, so that a single bad vector is
-pinpointed; restarts are bounded, and once they are used up every case not yet answered is `errored`.
+Every vector ends with exactly one Outcome. Vectors outside the adapter's declared capabilities
+(function, dtype, and with protocol 1.1 parameter values and ranks) are `unsupported` and never sent;
+so is a case the adapter answers with `{"id": ..., "unsupported": "<reason>"}`. The rest go out in
+`run_batch` requests of at most `batch_size` cases and `batch_elements` tensor elements.
+
+A crash or a timeout costs only the batch that caused it: the adapter is killed and restarted, and that
+batch's cases are retried one by one with `run`, so that a single bad vector is pinpointed. The restart
+budget (`max_restarts`) counts failures *in a row* within one batch (a good answer resets it); when it
+is spent, the rest of that batch is `errored` ("not run") and the next batch starts with a fresh adapter
+and a fresh budget. Later batches of a function/dtype whose budget ran out are not retried one by one
+again, and an adapter that has never answered any request, or cannot be restarted at all, ends the run:
+every vector not yet answered is `errored`. So an adapter broken everywhere fails fast, and one broken
+function never marks unrelated vectors "not run".
 """
 from __future__ import annotations
 
@@ -14,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import protocol
-from .compare import UNSUPPORTED, Outcome, compare, errored, uniform
+from .compare import FAILED, UNSUPPORTED, Outcome, compare, errored, uniform
 from .process import AdapterFailure, AdapterProcess, StderrBuffer
-from .protocol import ProtocolViolation, StartInfo, StartRefused
+from .protocol import PROTOCOL_ERROR_KINDS, Answer, ProtocolViolation, StartInfo, StartRefused
 from .vectors import VectorCase
 
 
@@ -58,6 +66,9 @@ class Runner:
         self.events_total = 0
         self.outcomes: dict[str, Outcome] = {}
         self.cases: dict[str, VectorCase] = {}
+        self.answered_any = False                      # a well-formed answer came back at least once
+        self.dead: str | None = None                   # why no further request is sent
+        self.broken_groups: set[tuple[str, str]] = set()  # function/dtype pairs whose batch spent its budget
 
     # ------------------------------------------------------------------ process handling
     MAX_EVENTS = 200
@@ -83,7 +94,7 @@ class Runner:
             self._kill()
             if exc.kind == "timeout":
                 raise AdapterFailure("timeout", f"no answer to start within the start-up timeout "
-                                                f"({self.opt.startup_timeout:g} s)") from None
+                                                f"({self.opt.startup_timeout:g} s); {START_HINT}") from None
             raise
         except ProtocolViolation as exc:
             self._kill()
@@ -99,21 +110,27 @@ class Runner:
             self.proc = None
 
     def _ensure(self) -> bool:
-        """A live adapter, restarting within the budget; False when the budget is used up."""
+        """A live adapter, restarting it if needed; False (and `dead` set) when `max_restarts` starts in a
+        row fail."""
         if self.proc is not None and self.proc.alive:
             return True
+        if self.dead:
+            return False
         self._kill()
-        while self.restarts < self.opt.max_restarts:
+        last = "no restarts allowed (--max-restarts 0)"
+        for attempt in range(1, self.opt.max_restarts + 1):
             self.restarts += 1
-            self._event(f"restarting the adapter ({self.restarts} of at most {self.opt.max_restarts})")
+            self._event(f"restarting the adapter (restart {self.restarts}; attempt {attempt} of {self.opt.max_restarts})")
             try:
                 info = self._spawn()
             except AdapterFailure as exc:
+                last = exc.detail
                 self._event(f"restart failed: {exc.detail}")
                 continue
-            if self.start_info is not None and info.capabilities != self.start_info.capabilities:
+            if self.start_info is not None and info.capabilities_json() != self.start_info.capabilities_json():
                 self._event("the restarted adapter declares other capabilities; keeping the first ones")
             return True
+        self.dead = f"the adapter could not be restarted: {last}"
         return False
 
     # ------------------------------------------------------------------ outcomes
@@ -177,8 +194,14 @@ class Runner:
         assert self.proc is not None
         what = f"run_batch of {len(batch)} cases ({batch[0].key} ...)"
         deadline = time.monotonic() + self.opt.timeout
+        self.proc.limit_answer(*answer_limits(batch))
         self.proc.send(protocol.batch_request(batch))
         obj = self._read_answer(what, deadline)
+        if _is_request_error(obj):
+            # the adapter could not read the batch as a whole (D7): judge its cases one by one
+            self._event(f"the adapter answered {what} with {protocol.excerpt(obj)}; retrying its cases one by one")
+            self.answered_any = True
+            return list(batch)
         try:
             results = protocol.batch_results(obj)
         except ProtocolViolation as exc:
@@ -198,7 +221,8 @@ class Runner:
             except ProtocolViolation as exc:
                 answered[rid] = errored(by_id[rid], f"malformed answer: {exc}", r)
                 continue
-            answered[rid] = compare(by_id[rid], answer)
+            answered[rid] = judge_answer(by_id[rid], answer)
+        self.answered_any = True
         for outcome in answered.values():
             self._record(outcome)
         missing = [c for c in batch if c.key not in answered]
@@ -210,12 +234,17 @@ class Runner:
         """One case with `run`. Raises AdapterFailure after recording the case as errored."""
         assert self.proc is not None
         what = f"run {case.key}"
+        self.proc.limit_answer(*answer_limits([case]))
         self.proc.send(protocol.run_request(case))
         try:
             obj = self._read_answer(what, time.monotonic() + self.opt.timeout)
         except AdapterFailure as exc:
             self._record(errored(case, f"{exc.kind}: {exc.detail}"))
             raise
+        self.answered_any = True
+        if _is_request_error(obj):
+            # {"id": null, "error": {"kind": "bad_request", ...}}: the one request in flight was unreadable
+            obj = {**obj, "id": case.key}
         rid = protocol.answer_id(obj)
         if rid != case.key:
             self._record(errored(case, f"wrong id: the answer's id is {rid!r}, expected {case.key!r}: "
@@ -226,23 +255,43 @@ class Runner:
         except ProtocolViolation as exc:
             self._record(errored(case, f"malformed answer: {exc}", obj))
             return
-        self._record(compare(case, answer))
+        self._record(judge_answer(case, answer))
 
-    def _singly(self, cases: list[VectorCase]) -> None:
+    def _not_run(self, cases: list[VectorCase], why: str) -> None:
+        for case in cases:
+            if case.key not in self.outcomes:
+                self._record(errored(case, f"not run: {why}"))
+
+    def _singly(self, cases: list[VectorCase], failed_before: int = 0) -> None:
+        """Each case with `run`, restarting a dead adapter. `max_restarts` failures in a row (counting
+        `failed_before`, the failed batch) end this call: the rest of `cases` is not run."""
+        fails = failed_before
         for i, case in enumerate(cases):
             if case.key in self.outcomes:
                 continue
+            if fails > self.opt.max_restarts:
+                self._budget_spent(cases[i:], fails)
+                return
             if not self._ensure():
-                for rest in cases[i:]:
-                    if rest.key not in self.outcomes:
-                        self._record(errored(rest, f"not run: the adapter failed and its "
-                                                   f"{self.opt.max_restarts} restarts are used up"))
+                self._not_run(cases[i:], self.dead or "the adapter could not be restarted")
                 return
             try:
                 self._run_single(case)
+                fails = 0
             except AdapterFailure as exc:
+                fails += 1
                 self._event(f"{case.key}: {exc.kind}: {exc.detail}")
                 self._kill()
+
+    def _budget_spent(self, rest: list[VectorCase], fails: int) -> None:
+        why = (f"the adapter failed {fails} requests in a row, so its restarts are used up "
+               f"(--max-restarts {self.opt.max_restarts})")
+        if not self.answered_any:
+            self.dead = f"{why} and it has not answered any request"
+            self._not_run(rest, self.dead)
+            return
+        self._not_run(rest, f"{why} on this batch; the next batch gets a fresh adapter")
+        self.broken_groups.update((c.function, c.dtype) for c in rest)
 
     def _batches(self, cases: list[VectorCase]) -> list[list[VectorCase]]:
         batches: list[list[VectorCase]] = []
@@ -258,6 +307,39 @@ class Runner:
         if current:
             batches.append(current)
         return batches
+
+    def _send_all(self, todo: list[VectorCase], total: int) -> None:
+        last_progress = time.monotonic()
+        for batch in self._batches(todo):
+            if time.monotonic() - last_progress > 10:
+                last_progress = time.monotonic()
+                self.log(f"progress: {len(self.outcomes)} of {total} vectors done")
+            if self.dead or not self._ensure():
+                self._not_run(batch, self.dead or "the adapter could not be restarted")
+                continue
+            if self.opt.batch_size <= 1 or len(batch) == 1:
+                self._singly(batch)
+                continue
+            try:
+                missing = self._run_batch(batch)
+                failed = 0
+            except AdapterFailure as exc:
+                self._kill()
+                failed = 1
+                missing = self._after_failed_batch(batch, exc)
+            self._singly(missing, failed)
+
+    def _after_failed_batch(self, batch: list[VectorCase], exc: AdapterFailure) -> list[VectorCase]:
+        """The cases of a failed batch to retry one by one: all but those of function/dtype pairs whose
+        earlier batch already spent its restart budget (those are errored now, each retry would cost a
+        timeout or a restart again)."""
+        broken = [c for c in batch if (c.function, c.dtype) in self.broken_groups]
+        self._event(f"batch {batch[0].key} .. {batch[-1].key} failed ({exc.kind}: {exc.detail}); "
+                    f"retrying {len(batch) - len(broken)} of its {len(batch)} cases one by one")
+        for case in broken:
+            self._record(errored(case, f"{exc.kind} in its batch ({exc.detail}); not retried one by one: an earlier "
+                                       f"batch of {case.function}/{case.dtype} used up its restarts"))
+        return [c for c in batch if (c.function, c.dtype) not in self.broken_groups]
 
     # ------------------------------------------------------------------ the run
     def run(self, cases: list[VectorCase]) -> RunResult:
@@ -281,29 +363,12 @@ class Runner:
         else:
             todo = []
             for case in cases:
-                if self.start_info.supports(case.function, case.dtype):
+                reason = self.start_info.unsupported_reason(case)
+                if reason is None:
                     todo.append(case)
                 else:
-                    self._record(uniform(case, UNSUPPORTED, f"{case.function}/{case.dtype} is not declared in capabilities"))
-            last_progress = time.monotonic()
-            for batch in self._batches(todo):
-                if time.monotonic() - last_progress > 10:
-                    last_progress = time.monotonic()
-                    self.log(f"progress: {len(self.outcomes)} of {len(cases)} vectors done")
-                if not self._ensure():
-                    self._singly(batch)  # records every case as errored (no restarts left)
-                    continue
-                if self.opt.batch_size <= 1 or len(batch) == 1:
-                    self._singly(batch)
-                    continue
-                try:
-                    missing = self._run_batch(batch)
-                except AdapterFailure as exc:
-                    self._event(f"batch {batch[0].key} .. {batch[-1].key} failed ({exc.kind}: {exc.detail}); "
-                                f"retrying its {len(batch)} cases one by one")
-                    self._kill()
-                    missing = batch
-                self._singly(missing)
+                    self._record(uniform(case, UNSUPPORTED, f"capabilities: {reason}"))
+            self._send_all(todo, len(cases))
             self._drain(0.1)
             if self.proc is not None:
                 status = self.proc.stop(protocol.stop_request(), self.opt.stop_grace)
@@ -317,6 +382,37 @@ class Runner:
         outcomes = [self.outcomes[c.key] for c in cases]
         return RunResult(outcomes=outcomes, start=self.start_info, start_error=start_error, events=self.events,
                          stderr=self.stderr.text(), restarts=self.restarts, elapsed=time.monotonic() - began)
+
+
+START_HINT = ("hint: is the adapter's stdout flushed after each line? A pipe is block-buffered: use line "
+              "buffering or flush (Python print(..., flush=True) or python -u; C fflush(stdout); Java "
+              "System.out.flush(); Go bufio.Writer.Flush()), and read requests from stdin one line at a time")
+
+
+def answer_limits(cases: list[VectorCase]) -> tuple[int, int]:
+    """(bytes, JSON objects and arrays) that an answer to these cases can legitimately need: generous
+    room for messages and hex floats, far below what would exhaust memory or time when decoded."""
+    elements = sum(c.size for c in cases)
+    return (1 << 20) + len(cases) * (64 << 10) + 64 * elements, 256 + 64 * len(cases)
+
+
+def _is_request_error(obj: Any) -> bool:
+    """An answer to a request that could not be read at all: {"id": null, "error": {...}} (D7)."""
+    return (isinstance(obj, dict) and "id" in obj and obj["id"] is None and isinstance(obj.get("error"), dict)
+            and "results" not in obj)
+
+
+def judge_answer(case: VectorCase, answer: Answer) -> Outcome:
+    """A well-formed answer's outcome: `unsupported` answers and the protocol error kinds are judged
+    here; everything else by compare."""
+    if answer.kind == "unsupported":
+        return uniform(case, UNSUPPORTED, f"the adapter answered unsupported: {answer.message}")
+    if answer.kind == "error" and answer.error_kind in PROTOCOL_ERROR_KINDS:
+        got = {"kind": answer.error_kind, "message": answer.message}
+        what = ("it could not read the request" if answer.error_kind == protocol.BAD_REQUEST
+                else "the implementation failed unexpectedly")
+        return uniform(case, FAILED, f"{answer.error_kind} ({what}): {answer.message}", got)
+    return compare(case, answer)
 
 
 def default_env(mutant: str | None = None) -> dict[str, str]:

@@ -28,6 +28,18 @@ usage: fake.py MODE [ARG]
   bad_hex         writes outputs in decimal
   no_stop         ignores stop and stdin EOF (keeps sleeping)
   deaf            stops reading stdin after start (the harness must not block writing to it)
+  crash_function F  crashes (status 3) on every case of function F (other functions are fine)
+  unsupported_on F  answers {"id": ..., "unsupported": ...} for every case of function F (protocol 1.1)
+  caps_object     declares capability objects (protocol 1.1): sigmoid ranks 0..1, softmax with
+                  label_smoothing_mode uniform only and weight absent, softplus as a plain list
+  protocol_errors answers bad_request for softmax/float64/1 and internal_error for softmax/float64/4 (D7)
+  null_id_batch   answers every run_batch with {"id": null, "error": bad_request} (run works)
+  null_id         answers every request with {"id": null, "error": bad_request}
+  surrogate       lone surrogate escapes (\ud800) in the name, an id, a kind, a message, data, a reason
+  forge           an error message with a newline, escape sequences and NUL that imitate a CONFORMS line
+  huge_line MB    answers every request with one line of MB megabytes of empty results
+  crowded         answers every request with 1 MB of empty results (within the byte limit)
+  no_flush        writes its start answer without flushing (block-buffered stdout)
 """
 import json
 import math
@@ -38,6 +50,7 @@ import time
 MODE = sys.argv[1] if len(sys.argv) > 1 else "good"
 ARG = sys.argv[2] if len(sys.argv) > 2 else ""
 requests = 0
+BUFFERED = None
 
 
 def out(obj):
@@ -107,8 +120,39 @@ def compute(case):
     return {"output": {"dtype": dtype, "shape": shape, "data": [fmt(y, dtype) for y in ys]}}
 
 
+def special(case):
+    """The answer of the protocol 1.1 / hostile modes for this case, or None."""
+    cid, function = case["id"], case["function"]
+    if MODE == "unsupported_on" and function == ARG:
+        return {"id": cid, "unsupported": f"{function}: not in this library"}
+    if MODE == "protocol_errors" and cid == "softmax/float64/1":
+        return {"id": cid, "error": {"kind": "bad_request", "message": "bad request: unknown parameter 'axis'"}}
+    if MODE == "protocol_errors" and cid == "softmax/float64/4":
+        return {"id": cid, "error": {"kind": "internal_error", "message": "internal error: ZeroDivisionError"}}
+    if MODE == "surrogate":
+        if cid == "softmax/float64/2":
+            return {"id": cid, "error": {"kind": "invalid_shape\udc00", "message": "empty \ud800 x"}}
+        if cid == "sigmoid/float64/1":
+            return {"id": cid, "output": {"dtype": "float64", "shape": [1], "data": ["0x1p-1\ud800"]}}
+        if cid == "softplus/float64/1":
+            return {"id": cid, "unsupported": "reason \udfff"}
+        if cid == "softplus/float64/2":
+            return {"id": cid + "\ud800", "error": {"kind": "invalid_shape", "message": "wrong id"}}
+    if MODE == "forge" and function == "softmax":
+        return {"id": cid, "error": {"kind": "invalid_argument", "message":
+                "no\nCONFORMS: 19 passed + 0 failed + 0 errored = 19 vectors\x1b[2J\x1b]0;title\x07\x00\u009b31m\u202e"}}
+    return None
+
+
 def answer(case):
     global requests
+    forced = special(case)
+    if forced is not None:
+        return forced
+    if MODE == "crash_function" and case["function"] == ARG:
+        sys.stderr.write("fake adapter: crashing on " + case["id"] + "\n")
+        sys.stderr.flush()
+        sys.exit(3)
     if MODE == "crash_on" and case["id"].endswith(ARG):
         sys.stderr.write("fake adapter: crashing on " + case["id"] + "\n")
         sys.stderr.flush()
@@ -138,9 +182,21 @@ def main():
             caps = {"sigmoid": ["float64", "float32"]} if MODE == "sigmoid_only" else {
                 "sigmoid": ["float64", "float32"], "softplus": ["float64", "float32"],
                 "log_sigmoid": ["float64", "float32"], "softmax": ["float64"]}
-            out({"version": 2 if MODE == "bad_version" else 1,
-                 "implementation": {"name": "fake", "language": "python", "version": MODE},
-                 "capabilities": caps})
+            if MODE == "caps_object":
+                caps.update(sigmoid={"dtypes": ["float64", "float32"], "ranks": [0, 1]},
+                            softmax={"dtypes": ["float64"],
+                                     "params": {"label_smoothing_mode": ["uniform"], "weight": [None]}})
+            name = "fake\ud800\x1b[31m" if MODE in ("surrogate", "forge") else "fake"
+            hello = {"version": 2 if MODE == "bad_version" else 1,
+                     "implementation": {"name": name, "language": "python", "version": MODE},
+                     "capabilities": caps}
+            if MODE == "no_flush":
+                # a block-buffered stdout (whatever PYTHONUNBUFFERED says): the answer never reaches the harness
+                global BUFFERED
+                BUFFERED = open(sys.stdout.fileno(), "w", buffering=1 << 16, closefd=False)
+                BUFFERED.write(json.dumps(hello) + "\n")
+                continue
+            out(hello)
             if MODE == "deaf":
                 time.sleep(3600)
             if MODE == "flood_stderr":
@@ -162,6 +218,14 @@ def main():
             time.sleep(3600)
         if MODE == "garbage":
             sys.stdout.write("this is not json {\n")
+            sys.stdout.flush()
+            continue
+        if MODE == "null_id" or (MODE == "null_id_batch" and cmd == "run_batch"):
+            out({"id": None, "error": {"kind": "bad_request", "message": "bad request: invalid JSON"}})
+            continue
+        if MODE in ("huge_line", "crowded"):
+            size = int(float(ARG) * 1e6) if MODE == "huge_line" else 1_000_000
+            sys.stdout.write('{"results": [' + "{}," * (size // 3) + "{}]}\n")
             sys.stdout.flush()
             continue
         if MODE == "flood_stdout":
