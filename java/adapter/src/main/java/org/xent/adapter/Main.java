@@ -112,7 +112,7 @@ public final class Main {
     /**
      * The mutant catalogue as {@code --list-mutants} prints it.
      *
-     * @return {@code {"mutants": [{"name", "description", "functions"}, ...]}}
+     * @return {@code {"mutants": [{"name", "description", "kill" or "accept", "functions"}, ...]}}
      */
     public static ObjectNode catalogue() {
         ObjectNode root = new ObjectMapper().createObjectNode();
@@ -178,10 +178,12 @@ public final class Main {
         if (req == null || !req.isObject()) {
             return new Handled(error(null, "bad_request", "bad request: a request must be a JSON object"), true);
         }
+        // a readable id is echoed even when the request is bad (D7); null otherwise
+        String id = req.path("id").isTextual() ? req.get("id").asText() : null;
         JsonNode cmdNode = req.get("cmd");
         String cmd = cmdNode != null && cmdNode.isTextual() ? cmdNode.asText() : null;
         if (cmd == null) {
-            return new Handled(error(null, "bad_request", "bad request: a request needs a string 'cmd'; got " + cmdNode), true);
+            return new Handled(error(id, "bad_request", "bad request: a request needs a string 'cmd'; got " + cmdNode), true);
         }
         switch (cmd) {
             case "start": {
@@ -205,7 +207,7 @@ public final class Main {
             case "run_batch": {
                 JsonNode cases = req.get("cases");
                 if (cases == null || !cases.isArray()) {
-                    return new Handled(error(null, "bad_request", "bad request: run_batch needs an array 'cases'"), true);
+                    return new Handled(error(id, "bad_request", "bad request: run_batch needs an array 'cases'"), true);
                 }
                 ObjectNode ans = mapper.createObjectNode();
                 ArrayNode results = ans.putArray("results");
@@ -217,7 +219,7 @@ public final class Main {
             case "stop":
                 return new Handled(null, false);
             default:
-                return new Handled(error(null, "bad_request", "bad request: unknown cmd '" + cmd + "'"), true);
+                return new Handled(error(id, "bad_request", "bad request: unknown cmd '" + cmd + "'"), true);
         }
     }
 
@@ -269,7 +271,7 @@ public final class Main {
                     throw new IllegalArgumentException(function + " has no parameter '" + e.getKey() + "' (its parameters: "
                             + sig.params().keySet() + ")");
                 }
-                params.put(e.getKey(), param(e.getValue(), e.getKey(), kind));
+                params.put(e.getKey(), param(e.getValue(), e.getKey(), kind, dtype));
             }
             Map<String, Tensor> inputs = new HashMap<>();
             for (Map.Entry<String, JsonNode> e : fields(c, "inputs", true)) {
@@ -328,11 +330,12 @@ public final class Main {
 
     /**
      * A parameter as {@link Catalogue#call} takes it, after checking its JSON type (D7): floats are
-     * hex-float strings (never JSON numbers: the vectors write them as text, exactly), integers JSON
+     * hex-float strings exact in the request's dtype (never JSON numbers: the vectors write them as
+     * text, exactly), integers JSON
      * integers within int64 (never wrapped), enums strings, tensors objects; null only where the spec
      * allows it.
      */
-    private static Object param(JsonNode v, String name, Catalogue.ParamKind kind) {
+    private static Object param(JsonNode v, String name, Catalogue.ParamKind kind, String dtype) {
         boolean isNull = v.isNull();
         switch (kind) {
             case FLOAT_OR_NULL:
@@ -344,7 +347,7 @@ public final class Main {
                 if (!v.isTextual()) {
                     throw new IllegalArgumentException("parameter '" + name + "' must be a hex-float string; got " + v);
                 }
-                HexFloat.parse(v.asText(), "float64");
+                HexFloat.parse(v.asText(), dtype); // a value of the request's dtype, exactly (D9)
                 return v.asText();
             case INT:
                 return int64(v, "parameter '" + name + "'");

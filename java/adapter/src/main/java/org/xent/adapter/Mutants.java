@@ -28,8 +28,27 @@ final class Mutants {
         Tensor call(Req r);
     }
 
-    /** A named mutant: the functions it changes and how. */
-    record Mutant(String name, String description, List<String> functions, Body body) {
+    /**
+     * What the catalogue requires of a mutant (conformance/MUTANTS.md, "Levels"): a defect that some
+     * vector must fail at accurate or at compatible, or a legitimate port variant that must pass every
+     * vector of its functions at compatible. {@code --list-mutants} prints it as {@code {verb: level}}.
+     */
+    enum Level {
+        KILL_ACCURATE("kill", "accurate"),
+        KILL_COMPATIBLE("kill", "compatible"),
+        ACCEPT_COMPATIBLE("accept", "compatible");
+
+        final String verb;
+        final String level;
+
+        Level(String verb, String level) {
+            this.verb = verb;
+            this.level = level;
+        }
+    }
+
+    /** A named mutant: what must happen to it, the functions it changes and how. */
+    record Mutant(String name, Level level, String description, List<String> functions, Body body) {
     }
 
     private static final Map<String, Mutant> CATALOGUE = new LinkedHashMap<>();
@@ -68,7 +87,7 @@ final class Mutants {
         return m.body().call(r);
     }
 
-    private static void add(String name, List<String> functions, String description, Body body) {
+    private static void add(String name, Level level, List<String> functions, String description, Body body) {
         if (CATALOGUE.containsKey(name)) {
             throw new IllegalStateException("duplicate mutant " + name);
         }
@@ -77,7 +96,7 @@ final class Mutants {
                 throw new IllegalStateException("mutant " + name + " names unknown function " + f);
             }
         }
-        CATALOGUE.put(name, new Mutant(name, description, List.copyOf(functions), body));
+        CATALOGUE.put(name, new Mutant(name, level, description, List.copyOf(functions), body));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
@@ -553,37 +572,37 @@ final class Mutants {
     // ================================================================== the catalogue
 
     static {
-        add("softmax_no_max_shift", List.of("softmax"), "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).", r -> {
+        add("softmax_no_max_shift", Level.KILL_COMPATIBLE, List.of("softmax"), "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).", r -> {
             Tensor ref = r.shipped();
             double[] e = Arrays.stream(r.values("x")).map(Math::exp).toArray();
             double s = Sum.COMPENSATED.of(e);
             return r.floats(ref.shape(), Arrays.stream(e).map(v -> v / s).toArray());
         });
-        add("logsumexp_no_max_shift", List.of("logsumexp"), "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.", r -> {
+        add("logsumexp_no_max_shift", Level.KILL_COMPATIBLE, List.of("logsumexp"), "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.", r -> {
             r.shipped();
             return r.scalar(Math.log(Sum.COMPENSATED.of(Arrays.stream(r.values("x")).map(Math::exp).toArray())));
         });
-        add("lse_log_not_log1p", List.of("logsumexp", "log_softmax"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
+        add("lse_log_not_log1p", Level.ACCEPT_COMPATIBLE, List.of("logsumexp", "log_softmax"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
                 r -> lse(r, false, Sum.COMPENSATED));
-        add("log_softmax_log_of_softmax", List.of("log_softmax"), "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.", r -> {
+        add("log_softmax_log_of_softmax", Level.KILL_COMPATIBLE, List.of("log_softmax"), "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.", r -> {
             r.shipped();
             return map(new Req("softmax", r.dtype, r.params, r.inputs).shipped(), Math::log);
         });
-        add("log_softmax_x_minus_lse", List.of("log_softmax"), "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.", r -> {
+        add("log_softmax_x_minus_lse", Level.ACCEPT_COMPATIBLE, List.of("log_softmax"), "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.", r -> {
             Tensor ref = r.shipped();
             double lse = new Req("logsumexp", r.dtype, r.params, r.inputs).shipped().values()[0];
             return r.floats(ref.shape(), Arrays.stream(r.values("x")).map(v -> v - lse).toArray());
         });
-        add("logsumexp_all_neginf_nan", List.of("logsumexp"), "a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.", r -> {
+        add("logsumexp_all_neginf_nan", Level.KILL_COMPATIBLE, List.of("logsumexp"), "a row of only -inf gives NaN (the max shift computes -inf - (-inf)) instead of -inf.", r -> {
             Tensor ref = r.shipped();
             return Arrays.stream(r.values("x")).allMatch(v -> v == Double.NEGATIVE_INFINITY) ? r.scalar(Double.NaN) : ref;
         });
-        add("neginf_logit_nan", concat(ROW, concat(SCE, List.of("focal_loss"))), "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.", r -> {
+        add("neginf_logit_nan", Level.KILL_COMPATIBLE, concat(ROW, concat(SCE, List.of("focal_loss"))), "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.", r -> {
             String name = ROW.contains(r.function) ? "x" : "logits";
             Tensor x = r.inputs.get(name);
             return r.input(name, map(x, v -> v == Double.NEGATIVE_INFINITY ? Double.NaN : v)).shipped();
         });
-        add("empty_vector_accepted", ROW, "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.", r -> {
+        add("empty_vector_accepted", Level.KILL_COMPATIBLE, ROW, "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.", r -> {
             Tensor x = r.inputs.get("x");
             if (x != null && x.shape().length == 1 && x.shape()[0] == 0) {
                 return "logsumexp".equals(r.function) ? r.scalar(Double.NEGATIVE_INFINITY) : r.floats(new int[] {0}, new double[0]);
@@ -591,38 +610,38 @@ final class Mutants {
             return r.shipped();
         });
 
-        add("sigmoid_naive", List.of("sigmoid"), "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.", r -> {
+        add("sigmoid_naive", Level.ACCEPT_COMPATIBLE, List.of("sigmoid"), "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.", r -> {
             r.shipped();
             return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(Mutants::sigmoidNaive).toArray());
         });
-        add("sigmoid_negative_branch_everywhere", List.of("sigmoid"), "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.", r -> {
+        add("sigmoid_negative_branch_everywhere", Level.KILL_COMPATIBLE, List.of("sigmoid"), "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.", r -> {
             r.shipped();
             return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.exp(z) / (1 + Math.exp(z))).toArray());
         });
-        add("softplus_overflow", List.of("softplus"), "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.", r -> {
+        add("softplus_overflow", Level.KILL_COMPATIBLE, List.of("softplus"), "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.", r -> {
             r.shipped();
             return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.log1p(Math.exp(z))).toArray());
         });
-        add("softplus_log_not_log1p", List.of("softplus", "log_sigmoid"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
+        add("softplus_log_not_log1p", Level.KILL_COMPATIBLE, List.of("softplus", "log_sigmoid"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
             r.shipped();
             double sign = "softplus".equals(r.function) ? 1 : -1;
             return r.floats(r.shape("z"), Arrays.stream(r.values("z"))
                     .map(z -> sign * (Math.max(sign * z, 0) + Math.log(1 + Math.exp(-Math.abs(z))))).toArray());
         });
-        add("log_sigmoid_log_of_sigmoid", List.of("log_sigmoid"), "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.", r -> {
+        add("log_sigmoid_log_of_sigmoid", Level.KILL_COMPATIBLE, List.of("log_sigmoid"), "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.", r -> {
             r.shipped();
             return map(new Req("sigmoid", r.dtype, r.params, r.inputs).shipped(), Math::log);
         });
 
-        add("entropy_bits_for_nats", List.of("entropy"), "entropy always in bits (log2), whatever the base: log2 where ln is asked for.", r -> {
+        add("entropy_bits_for_nats", Level.KILL_COMPATIBLE, List.of("entropy"), "entropy always in bits (log2), whatever the base: log2 where ln is asked for.", r -> {
             r.shipped();
             return r.param("base", "2").shipped();
         });
-        add("kl_base_ignored", List.of("kl_divergence"), "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).", r -> {
+        add("kl_base_ignored", Level.KILL_COMPATIBLE, List.of("kl_divergence"), "kl_divergence always in nats: the base parameter is ignored (ln where log2 is asked for).", r -> {
             r.shipped();
             return r.param("base", "e").shipped();
         });
-        add("info_zero_log_zero_nan", List.of("entropy", "cross_entropy", "kl_divergence"), "0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero probabilities).", r -> {
+        add("info_zero_log_zero_nan", Level.KILL_COMPATIBLE, List.of("entropy", "cross_entropy", "kl_divergence"), "0 * log 0 evaluated as 0 * (-inf) = NaN in entropy, cross-entropy and KL (no masking of zero probabilities).", r -> {
             Tensor ref = r.shipped();
             double[] p = r.values("p");
             double[] q = r.values("q");
@@ -639,15 +658,15 @@ final class Mutants {
             }
             return ref;
         });
-        add("cross_entropy_args_swapped", List.of("cross_entropy"), "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).", r -> {
+        add("cross_entropy_args_swapped", Level.KILL_COMPATIBLE, List.of("cross_entropy"), "cross_entropy(p, q) computes H(q, p): the argument order of another library (true and predicted distributions swapped).", r -> {
             r.shipped();
             return r.swap("p", "q").shipped();
         });
-        add("kl_reversed", List.of("kl_divergence"), "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).", r -> {
+        add("kl_reversed", Level.KILL_COMPATIBLE, List.of("kl_divergence"), "KL(q || p) instead of KL(p || q) (scipy.stats.entropy and torch.nn.functional.kl_div order their arguments differently).", r -> {
             r.shipped();
             return r.swap("p", "q").shipped();
         });
-        add("cross_entropy_eps_not_renormalised", List.of("cross_entropy"), "the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of q' = (q + eps) / sum(q + eps).", r -> {
+        add("cross_entropy_eps_not_renormalised", Level.KILL_COMPATIBLE, List.of("cross_entropy"), "the seed's epsilon variant without renormalisation: -sum p log(q + eps) instead of q' = (q + eps) / sum(q + eps).", r -> {
             Tensor ref = r.shipped();
             double eps = r.real("epsilon", 0.0);
             if (eps == 0.0) {
@@ -663,15 +682,15 @@ final class Mutants {
             return r.scalar("2".equals(r.text("base", "e")) ? h / Math.log(2) : h);
         });
 
-        add("nll_clamp_1e-7", List.of("nll_from_probs"), "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).", r -> {
+        add("nll_clamp_1e-7", Level.KILL_COMPATIBLE, List.of("nll_from_probs"), "the clamp hard-coded at 1e-7 (Keras' epsilon) instead of the epsilon parameter (default 1e-15).", r -> {
             r.shipped();
             return r.real("epsilon", 1e-15) != 0.0 ? r.param("epsilon", 1e-7).shipped() : r.shipped();
         });
-        add("nll_no_clamp", List.of("nll_from_probs"), "no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.", r -> {
+        add("nll_no_clamp", Level.KILL_COMPATIBLE, List.of("nll_from_probs"), "no clamp: -log(p) of a zero target probability is inf instead of -log(epsilon) = 34.54.", r -> {
             r.shipped();
             return r.param("epsilon", 0.0).shipped();
         });
-        add("nll_negative_index_wraps", List.of("nll_from_probs"), "negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last class) instead of raising index_out_of_range.", r -> {
+        add("nll_negative_index_wraps", Level.KILL_COMPATIBLE, List.of("nll_from_probs"), "negative class indices are not rejected and wrap around (Python / numpy indexing: -1 is the last class) instead of raising index_out_of_range.", r -> {
             Tensor t = r.inputs.get("target");
             int[] shape = r.shape("probs");
             if (t == null || !t.isInt() || shape.length != 2) {
@@ -681,11 +700,11 @@ final class Mutants {
             long[] wrapped = Arrays.stream(t.ints()).map(v -> v < 0 && v >= -c ? v + c : v).toArray();
             return r.input("target", Tensor.ofInts(t.shape(), wrapped)).shipped();
         });
-        add("cce_args_swapped", List.of("categorical_cross_entropy"), "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).", r -> {
+        add("cce_args_swapped", Level.KILL_COMPATIBLE, List.of("categorical_cross_entropy"), "categorical_cross_entropy(t, p) computes the loss of p against t (the (y_pred, y_true) order of another library).", r -> {
             r.shipped();
             return r.swap("t", "p").shipped();
         });
-        add("prob_zero_log_zero_nan", List.of("categorical_cross_entropy", "binary_cross_entropy"), "0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.", r -> {
+        add("prob_zero_log_zero_nan", Level.KILL_COMPATIBLE, List.of("categorical_cross_entropy", "binary_cross_entropy"), "0 * log 0 = 0 * (-inf) = NaN in the losses from probabilities: a zero target with a zero probability (or BCE with epsilon = 0 at p in {0, 1}) gives NaN instead of 0.", r -> {
             Tensor ref = r.shipped();
             if ("binary_cross_entropy".equals(r.function)) {
                 if (r.real("epsilon", 1e-15) != 0.0) {
@@ -712,7 +731,7 @@ final class Mutants {
             }
             return reduce(r, new int[] {per.length}, per);
         });
-        add("probabilities_not_checked", List.of("nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"), "probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN) instead of invalid_probability.", r -> {
+        add("probabilities_not_checked", Level.KILL_COMPATIBLE, List.of("nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy"), "probabilities and targets are not range-checked: values outside [0, 1] or NaN give a number (or NaN) instead of invalid_probability.", r -> {
             try {
                 return r.shipped();
             } catch (XentException e) {
@@ -722,43 +741,43 @@ final class Mutants {
                 return uncheckedProbabilities(r, e);
             }
         });
-        add("bce_args_swapped", List.of("binary_cross_entropy"), "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).", r -> {
+        add("bce_args_swapped", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy"), "binary_cross_entropy(y, p) computes the loss of y against p: PyTorch's F.binary_cross_entropy takes (input, target), scikit-learn's log_loss (y_true, y_pred).", r -> {
             r.shipped();
             return r.swap("y", "p").shipped();
         });
-        add("bce_clip_low_only", List.of("binary_cross_entropy"), "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
+        add("bce_clip_low_only", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy"), "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
                 r -> bce(r, true, false, false, true));
-        add("bce_clip_high_only", List.of("binary_cross_entropy"), "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
+        add("bce_clip_high_only", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy"), "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
                 r -> bce(r, false, true, false, true));
-        add("bce_one_minus_eps_rounded", List.of("binary_cross_entropy"), "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
+        add("bce_one_minus_eps_rounded", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy"), "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
                 r -> bce(r, true, true, true, true));
-        add("bce_log_not_log1p", List.of("binary_cross_entropy"), "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
+        add("bce_log_not_log1p", Level.KILL_ACCURATE, List.of("binary_cross_entropy"), "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
                 r -> bce(r, true, true, false, false));
 
-        add("mean_returns_sum", REDUCED, "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).", r -> {
+        add("mean_returns_sum", Level.KILL_COMPATIBLE, REDUCED, "reduction 'mean' returns the sum (the division forgotten, or 'sum' and 'mean' swapped).", r -> {
             Tensor ref = r.shipped();
             return r.mean() ? r.param("reduction", "sum").shipped() : ref;
         });
-        add("empty_mean_zero", REDUCED, "the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).", r -> {
+        add("empty_mean_zero", Level.KILL_COMPATIBLE, REDUCED, "the mean of an empty batch is 0 (a guarded division) instead of NaN (0 / 0).", r -> {
             Tensor ref = r.shipped();
             Tensor first = r.inputs.get(r.inputs.containsKey("logits") ? "logits" : r.inputs.containsKey("z") ? "z"
                     : r.inputs.containsKey("probs") ? "probs" : r.inputs.containsKey("t") ? "t" : "y");
             boolean empty = first != null && first.shape().length > 0 && first.shape()[0] == 0;
             return r.mean() && empty ? r.scalar(0.0) : ref;
         });
-        add("mean_divides_by_batch", List.of("binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
+        add("mean_divides_by_batch", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
                 r -> reduceShipped(r, Sum.COMPENSATED, r.shape("z")[0]));
 
-        add("sce_uniform_as_off_target", SCE, "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.", r -> {
+        add("sce_uniform_as_off_target", Level.KILL_COMPATIBLE, SCE, "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.", r -> {
             Tensor ref = r.shipped();
             boolean uniform = "uniform".equals(r.text("label_smoothing_mode", "uniform"));
             return uniform && r.shape("logits")[1] > 1 ? r.param("label_smoothing_mode", "off_target").shipped() : ref;
         });
-        add("sce_off_target_as_uniform", SCE, "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.", r -> {
+        add("sce_off_target_as_uniform", Level.KILL_COMPATIBLE, SCE, "the label_smoothing_mode parameter ignored: uniform eps / C where off_target eps / (C - 1) is asked for.", r -> {
             r.shipped();
             return r.param("label_smoothing_mode", "uniform").shipped();
         });
-        add("sce_smoothing_target_only", SCE, "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.", r -> {
+        add("sce_smoothing_target_only", Level.KILL_COMPATIBLE, SCE, "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.", r -> {
             Tensor ref = r.shipped();
             if (!indexTarget(r)) {
                 return ref;
@@ -768,15 +787,15 @@ final class Mutants {
             double q = "uniform".equals(r.text("label_smoothing_mode", "uniform")) ? 1 - eps + eps / c : 1 - eps;
             return map(r.param("label_smoothing", 0.0).shipped(), v -> q * v);
         });
-        add("sce_prob_targets_not_smoothed", SCE, "label smoothing applied to index targets only; probability targets are used unsmoothed.", r -> {
+        add("sce_prob_targets_not_smoothed", Level.KILL_COMPATIBLE, SCE, "label smoothing applied to index targets only; probability targets are used unsmoothed.", r -> {
             Tensor ref = r.shipped();
             return indexTarget(r) ? ref : r.param("label_smoothing", 0.0).shipped();
         });
-        add("sce_weights_ignored", SCE, "class weights not applied at all (neither to the loss nor to the mean's denominator).", r -> {
+        add("sce_weights_ignored", Level.KILL_COMPATIBLE, SCE, "class weights not applied at all (neither to the loss nor to the mean's denominator).", r -> {
             r.shipped();
             return r.param("weight", null).shipped();
         });
-        add("sce_weights_twice", SCE, "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).", r -> {
+        add("sce_weights_twice", Level.KILL_COMPATIBLE, SCE, "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).", r -> {
             Tensor ref = r.shipped();
             double[] w = r.values("weight");
             if (w == null) {
@@ -785,7 +804,7 @@ final class Mutants {
             Req squared = r.param("weight", r.floats(new int[] {w.length}, Arrays.stream(w).map(v -> v * v).toArray()));
             return indexTarget(r) ? sceMean(squared, new SceInfo(r).weightSum()) : squared.shipped();
         });
-        add("sce_weight_by_target_class", SCE, "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.", r -> {
+        add("sce_weight_by_target_class", Level.KILL_COMPATIBLE, SCE, "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.", r -> {
             Tensor ref = r.shipped();
             if (!indexTarget(r) || r.values("weight") == null) {
                 return ref;
@@ -797,11 +816,11 @@ final class Mutants {
             }
             return sceScaled(r, r.param("weight", null), factor, g.weightSum());
         });
-        add("sce_weighted_mean_by_count", SCE, "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.", r -> {
+        add("sce_weighted_mean_by_count", Level.KILL_COMPATIBLE, SCE, "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.", r -> {
             Tensor ref = r.shipped();
             return indexTarget(r) ? sceMean(r, new SceInfo(r).kept()) : ref;
         });
-        add("sce_ignored_in_denominator", SCE, "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).", r -> {
+        add("sce_ignored_in_denominator", Level.KILL_COMPATIBLE, SCE, "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).", r -> {
             Tensor ref = r.shipped();
             if (!indexTarget(r)) {
                 return ref;
@@ -809,7 +828,7 @@ final class Mutants {
             SceInfo g = new SceInfo(r);
             return sceMean(r, g.weightSum() + (g.y.length - g.kept()));
         });
-        add("sce_ignore_index_gathered", SCE, "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.", r -> {
+        add("sce_ignore_index_gathered", Level.KILL_COMPATIBLE, SCE, "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.", r -> {
             Tensor ref = r.shipped();
             if (!indexTarget(r)) {
                 return ref;
@@ -822,12 +841,12 @@ final class Mutants {
             }
             return r.input("target", Tensor.ofInts(r.shape("target"), t)).param("ignore_index", -1L).shipped();
         });
-        add("sce_all_ignored_zero", SCE, "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.", r -> {
+        add("sce_all_ignored_zero", Level.KILL_COMPATIBLE, SCE, "a mean whose denominator is 0 (every target ignored, or zero total weight) returns 0 (Keras) instead of NaN; the gradient is 0 instead of NaN.", r -> {
             Tensor ref = r.shipped();
             double denominator = indexTarget(r) ? new SceInfo(r).weightSum() : r.shape("logits")[0];
             return denominator == 0 ? sceMean(r, 1.0) : ref;
         });
-        add("sce_target_off_by_one", SCE, "class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from Lua, R or Julia.", r -> {
+        add("sce_target_off_by_one", Level.KILL_COMPATIBLE, SCE, "class indices taken as 1-based (y - 1, wrapping to the last class for 0), as when porting from Lua, R or Julia.", r -> {
             Tensor ref = r.shipped();
             if (!indexTarget(r)) {
                 return ref;
@@ -840,35 +859,35 @@ final class Mutants {
             return r.input("target", Tensor.ofInts(r.shape("target"), t)).shipped();
         });
 
-        add("sce_grad_wrong_sign", List.of("softmax_cross_entropy_grad"), "the gradient with the wrong sign, y - softmax instead of softmax - y.",
+        add("sce_grad_wrong_sign", Level.KILL_COMPATIBLE, List.of("softmax_cross_entropy_grad"), "the gradient with the wrong sign, y - softmax instead of softmax - y.",
                 r -> map(r.shipped(), v -> -v));
-        add("sce_grad_not_divided", List.of("softmax_cross_entropy_grad"), "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).", r -> {
+        add("sce_grad_not_divided", Level.KILL_COMPATIBLE, List.of("softmax_cross_entropy_grad"), "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).", r -> {
             Tensor ref = r.shipped();
             return r.mean() ? r.param("reduction", "sum").shipped() : ref;
         });
-        add("sce_grad_ignores_smoothing", List.of("softmax_cross_entropy_grad"), "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).", r -> {
+        add("sce_grad_ignores_smoothing", Level.KILL_COMPATIBLE, List.of("softmax_cross_entropy_grad"), "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).", r -> {
             r.shipped();
             return r.param("label_smoothing", 0.0).shipped();
         });
-        add("one_minus_softmax_by_subtraction", List.of("focal_loss"), "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor loses all relative accuracy.",
+        add("one_minus_softmax_by_subtraction", Level.ACCEPT_COMPATIBLE, List.of("focal_loss"), "1 - p formed by subtraction from the rounded softmax: it cancels to 0 for a confident prediction, so the focal modulating factor loses all relative accuracy.",
                 r -> focal(r, (ce, x, n, y) -> alphaAt(r, y) * Math.pow(1 - Math.exp(-ce), r.real("gamma", 2.0)) * ce));
-        add("bce_logits_grad_not_divided", List.of("binary_cross_entropy_with_logits_grad"), "the gradient of the mean not divided by the number of elements.", r -> {
+        add("bce_logits_grad_not_divided", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits_grad"), "the gradient of the mean not divided by the number of elements.", r -> {
             Tensor ref = r.shipped();
             return r.mean() ? r.param("reduction", "sum").shipped() : ref;
         });
-        add("bce_logits_grad_wrong_sign", List.of("binary_cross_entropy_with_logits_grad"), "the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.",
+        add("bce_logits_grad_wrong_sign", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits_grad"), "the gradient with the wrong sign, y - sigmoid(z) instead of sigmoid(z) - y.",
                 r -> map(r.shipped(), v -> -v));
-        add("bce_logits_grad_pos_weight_ignored", List.of("binary_cross_entropy_with_logits_grad"), "the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).", r -> {
+        add("bce_logits_grad_pos_weight_ignored", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits_grad"), "the gradient computed as w (sigmoid(z) - y), forgetting pos_weight (which the loss applies).", r -> {
             r.shipped();
             return r.param("pos_weight", null).shipped();
         });
-        add("sigmoid_mse_grad_missing_derivative", List.of("sigmoid_mse_grad"), "the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the cross-entropy gradient (the comparison the seed makes).", r -> {
+        add("sigmoid_mse_grad_missing_derivative", Level.KILL_COMPATIBLE, List.of("sigmoid_mse_grad"), "the squared-error gradient without the sigmoid's derivative p (1 - p): returns p - y, the cross-entropy gradient (the comparison the seed makes).", r -> {
             r.shipped();
             double[] p = new Req("sigmoid", r.dtype, Map.of(), Map.of("z", r.inputs.get("z"))).shipped().values();
             double[] y = r.values("y");
             return r.floats(r.shape("z"), java.util.stream.IntStream.range(0, p.length).mapToDouble(i -> p[i] - y[i]).toArray());
         });
-        add("sigmoid_mse_grad_naive", List.of("sigmoid_mse_grad"), "(p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype: 0 for a saturated sigmoid, where the exact gradient is tiny but not 0.", r -> {
+        add("sigmoid_mse_grad_naive", Level.KILL_ACCURATE, List.of("sigmoid_mse_grad"), "(p - y) p (1 - p) with p = sigmoid(z) rounded and 1 - p formed by subtraction in the data's dtype: 0 for a saturated sigmoid, where the exact gradient is tiny but not 0.", r -> {
             r.shipped();
             double[] z = r.values("z");
             double[] y = r.values("y");
@@ -883,16 +902,16 @@ final class Mutants {
             return r.floats(r.shape("z"), out);
         });
 
-        add("bce_logits_naive", List.of("binary_cross_entropy_with_logits"), "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
+        add("bce_logits_naive", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
                 r -> bceLogits(r, (z, y, w, pw) -> {
                     double s = sigmoidNaive(z);
                     return -w * (mul0(pw * y, Math.log(s)) + mul0(1 - y, Math.log(1 - s)));
                 }));
-        add("bce_logits_pos_weight_on_negative", List.of("binary_cross_entropy_with_logits"), "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
+        add("bce_logits_pos_weight_on_negative", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
                 r -> bceLogits(r, (z, y, w, pw) -> w * (mul0(y, softplus(-z)) + mul0(pw * (1 - y), softplus(z)))));
-        add("bce_logits_pos_weight_on_both", List.of("binary_cross_entropy_with_logits"), "pos_weight applied like weight, to both terms, instead of to the positive term only.",
+        add("bce_logits_pos_weight_on_both", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "pos_weight applied like weight, to both terms, instead of to the positive term only.",
                 r -> bceLogits(r, (z, y, w, pw) -> w * pw * (mul0(y, softplus(-z)) + mul0(1 - y, softplus(z)))));
-        add("focal_alpha_by_prediction", List.of("focal_loss"), "alpha indexed by the predicted class (argmax of the logits) instead of the target class.", r -> {
+        add("focal_alpha_by_prediction", Level.KILL_COMPATIBLE, List.of("focal_loss"), "alpha indexed by the predicted class (argmax of the logits) instead of the target class.", r -> {
             int c = r.shape("logits")[1];
             return focal(r, (ce, x, n, y) -> {
                 int k = 0;
@@ -903,9 +922,9 @@ final class Mutants {
                 return alphaAt(r, k) * Math.pow(omp, r.real("gamma", 2.0)) * ce;
             });
         });
-        add("focal_gamma_on_p", List.of("focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
+        add("focal_gamma_on_p", Level.KILL_COMPATIBLE, List.of("focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma.",
                 r -> focal(r, (ce, x, n, y) -> alphaAt(r, y) * Math.pow(Math.exp(-ce), r.real("gamma", 2.0)) * ce));
-        add("focal_mean_by_alpha_sum", List.of("focal_loss"), "the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.", r -> {
+        add("focal_mean_by_alpha_sum", Level.KILL_COMPATIBLE, List.of("focal_loss"), "the mean divided by the sum of alpha over the targets (like a weighted cross-entropy) instead of by N.", r -> {
             Tensor ref = r.shipped();
             if (!r.mean() || r.values("alpha") == null) {
                 return ref;
@@ -914,7 +933,7 @@ final class Mutants {
             double s = Sum.COMPENSATED.of(Arrays.stream(y).mapToDouble(v -> alphaAt(r, v)).toArray());
             return r.scalar(r.param("reduction", "sum").shipped().values()[0] / s);
         });
-        add("sigmoid_focal_alpha_swapped", List.of("sigmoid_focal_loss"), "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).", r -> {
+        add("sigmoid_focal_alpha_swapped", Level.KILL_COMPATIBLE, List.of("sigmoid_focal_loss"), "alpha weights the negatives and 1 - alpha the positives (alpha_t swapped).", r -> {
             Tensor ref = r.shipped();
             boolean given = r.params.containsKey("alpha");
             if (given && !r.has("alpha")) {
@@ -922,11 +941,11 @@ final class Mutants {
             }
             return r.param("alpha", 1.0 - r.real("alpha", 0.25)).shipped();
         });
-        add("sigmoid_focal_alpha_null_applied", List.of("sigmoid_focal_loss"), "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).", r -> {
+        add("sigmoid_focal_alpha_null_applied", Level.KILL_COMPATIBLE, List.of("sigmoid_focal_loss"), "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).", r -> {
             r.shipped();
             return r.param("alpha", 0.25).shipped();
         });
-        add("sigmoid_focal_gamma_on_p", List.of("sigmoid_focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.", r -> {
+        add("sigmoid_focal_gamma_on_p", Level.KILL_COMPATIBLE, List.of("sigmoid_focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.", r -> {
             r.shipped();
             double[] ce = r.param("gamma", 0.0).param("alpha", null).param("reduction", "none").shipped().values();
             double[] z = r.values("z");
@@ -944,7 +963,7 @@ final class Mutants {
         });
 
         List<String> summing = concat(List.of("logsumexp", "entropy"), COUNTED);
-        add("float32_accumulation", summing, "sums accumulated in float32 (a float32 accumulator left in the float64 path).", r -> summed(r, Sum.FLOAT32));
-        add("naive_sequential_sum", summing, "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.", r -> summed(r, Sum.SEQUENTIAL));
+        add("float32_accumulation", Level.KILL_COMPATIBLE, summing, "sums accumulated in float32 (a float32 accumulator left in the float64 path).", r -> summed(r, Sum.FLOAT32));
+        add("naive_sequential_sum", Level.ACCEPT_COMPATIBLE, summing, "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.", r -> summed(r, Sum.SEQUENTIAL));
     }
 }

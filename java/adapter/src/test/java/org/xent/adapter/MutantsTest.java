@@ -64,6 +64,10 @@ class MutantsTest {
             for (JsonNode f : m.get("functions")) {
                 assertTrue(Catalogue.FUNCTIONS.contains(f.asText()), m.toString());
             }
+            // exactly one of "kill" and "accept", as conformance/MUTANTS.md's "Levels" defines the field
+            assertTrue(m.has("kill") != m.has("accept"), m.toString());
+            String level = m.has("kill") ? m.get("kill").asText() : m.get("accept").asText();
+            assertTrue(m.has("kill") ? List.of("accurate", "compatible").contains(level) : "compatible".equals(level), m.toString());
         }
     }
 
