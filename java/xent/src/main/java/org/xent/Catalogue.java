@@ -221,7 +221,7 @@ public final class Catalogue {
             } + "; got " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
         }
         if (v instanceof String && kind != ParamKind.ENUM) {
-            HexFloat.parse((String) v, "float64");
+            HexFloat.parse((String) v, dtype); // a float parameter is a value of the dtype, exactly (D9)
         }
         if (v instanceof Tensor) {
             Tensor t = (Tensor) v;
