@@ -5,6 +5,12 @@ judges results with it.
     compatible:  |got - exact| <= c * u * (|exact| + kappa + nu) + C * eta
 
 Non-finite expected values compare exactly (NaN matches NaN); +0 and -0 are equal.
+
+Range extremes (vectors flagged RangeExtreme): at `compatible` an element also passes, reported apart,
+when it is the ordinary outcome of plain float arithmetic: within the bound plus the dtype's smallest
+normal number lambda (results or intermediates below the normal range: flush to zero, inexact
+subnormals), or an infinity of the exact value's sign (a partial sum or intermediate of the textbook
+formula overflows although the exact result is finite). See spec/xent.yaml, `tolerance`.
 """
 from __future__ import annotations
 
@@ -40,18 +46,28 @@ def round_up_float64(x: mpmath.mpf, bits: int = STORED_BITS) -> float:
     return f
 
 
+class BoundError(ValueError):
+    """A bound that is not a finite number >= 0 (a vector file must never hold one: inf accepts anything)."""
+
+
+def checked_bound(bound: float) -> float:
+    if not (math.isfinite(bound) and bound >= 0):
+        raise BoundError(f"bound {bound!r} is not a finite number >= 0")
+    return bound
+
+
 def accurate_bound(exact: mpmath.mpf, kappa: mpmath.mpf, dtype: DType, A: float, B: float, C: float) -> float:
     with mpmath.workprec(_PREC):
         u = mpmath.ldexp(1, dtype.unit_roundoff_exp)
         eta = mpmath.ldexp(1, dtype.eta_exp)
-        return round_up_float64(u * (A * abs(exact) + B * kappa) + C * eta)
+        return checked_bound(round_up_float64(u * (A * abs(exact) + B * kappa) + C * eta))
 
 
 def compatible_bound(exact: mpmath.mpf, kappa: mpmath.mpf, nu: mpmath.mpf, dtype: DType, c: float, C: float) -> float:
     with mpmath.workprec(_PREC):
         u = mpmath.ldexp(1, dtype.unit_roundoff_exp)
         eta = mpmath.ldexp(1, dtype.eta_exp)
-        return round_up_float64(c * u * (abs(exact) + kappa + nu) + C * eta)
+        return checked_bound(round_up_float64(c * u * (abs(exact) + kappa + nu) + C * eta))
 
 
 def ulp(exact: mpmath.mpf, dtype: DType) -> mpmath.mpf:
@@ -75,6 +91,26 @@ def judge(got: float, expected: float, exact_text: str, bound: float, dtype: DTy
         ulps = float(err / ulp(exact, dtype))
         scaled = float(err / bound) if bound > 0 else (0.0 if err == 0 else math.inf)
         return Verdict(err <= bound, float(err), ulps, scaled)
+
+
+RANGE_EXTREME = "RangeExtreme"
+
+
+def smallest_normal(dtype: DType) -> float:
+    return 2.0 ** dtype.emin
+
+
+def range_extreme_ok(got: float, exact_text: str, bound: float, dtype: DType) -> bool:
+    """The outcome of plain float arithmetic for a range-extreme result (accepted at `compatible` only):
+    within bound + lambda of the exact value (lambda = the smallest normal number: flush to zero,
+    subnormal intermediates), or an infinity of the exact value's sign (an intermediate overflowed)."""
+    if math.isnan(got) or exact_text in ("nan", "inf", "-inf"):
+        return False
+    with mpmath.workprec(_PREC):
+        exact = mpmath.mpf(exact_text)
+        if math.isinf(got):
+            return exact != 0 and (got > 0) == (exact > 0)
+        return abs(mpmath.mpf(got) - exact) <= mpmath.mpf(bound) + mpmath.mpf(smallest_normal(dtype))
 
 
 def judge_levels(got: float, expected: float, exact_text: str, bounds: dict[str, float], dtype: DType) -> dict[str, Verdict]:

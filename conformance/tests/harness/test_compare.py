@@ -1,11 +1,12 @@
 """Central comparison: both levels, error kinds, acceptable outputs, wrong shapes and dtypes."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from xent_conformance.harness.compare import compare
 from xent_conformance.harness.protocol import Answer
-from xent_conformance.harness.vectors import load_vectors
+from xent_conformance.harness.vectors import Acceptable, load_vectors
 
 from .helpers import FIXTURES
 
@@ -55,7 +56,53 @@ def test_acceptable_output():
     c = CASES["softmax/float64/3"]  # [inf, 0] -> [1, 0], NaNs acceptable
     assert compare(c, out(c, ["nan", "nan"])).status == {"accurate": "acceptable", "compatible": "acceptable"}
     assert compare(c, out(c, ["0x1p+0", "0x0p+0"])).status["accurate"] == "passed"
-    assert compare(c, out(c, ["nan", "0x0p+0"])).status["accurate"] == "failed"
+    assert compare(c, out(c, ["0x1p-1", "0x0p+0"])).status["accurate"] == "failed"
+
+
+def test_acceptable_alternatives_are_per_element():
+    """Each element may take the expected value or an alternative's value at its place (issue 11 item 3):
+    [NaN, 0] mixes the limit's NaN with the expected 0 and is acceptable; so is [inf, NaN] against a
+    listed [NaN, inf]."""
+    c = CASES["softmax/float64/3"]  # expected [1, 0], alternative [nan, nan]
+    mixed = compare(c, out(c, ["nan", "0x0p+0"]))
+    assert mixed.status == {"accurate": "acceptable", "compatible": "acceptable"}
+    assert mixed.detail == "matches an acceptable output"
+    swapped = dataclasses.replace(c, expected=[math.inf, 1.0], expected_text=["inf", "0x1p+0"],
+                                  exact=["inf", "1"], bounds={lv: [0.0, 0.0] for lv in ("accurate", "compatible")},
+                                  acceptable=[Acceptable(["LimitValue"], [2], [math.nan, math.inf])])
+    assert compare(swapped, out(swapped, ["nan", "0x1p+0"])).status["accurate"] == "acceptable"
+    assert compare(swapped, out(swapped, ["inf", "inf"])).status["accurate"] == "acceptable"
+    assert compare(swapped, out(swapped, ["nan", "nan"])).status["accurate"] == "failed"
+
+
+def _range_extreme(case, exact: str, expected: float, bound: float):
+    flags = case.flags + ["RangeExtreme"]
+    return dataclasses.replace(case, flags=flags, expected=[expected], expected_text=[expected.hex()], exact=[exact],
+                               bounds={"accurate": [bound], "compatible": [bound]})
+
+
+def test_range_extreme_accepts_plain_float_outcomes_at_compatible_only():
+    """A RangeExtreme vector accepts, at compatible only, a result within the smallest normal number of the
+    exact value (flush to zero) or an infinity of the exact value's sign (an overflowing intermediate)."""
+    c = CASES["sigmoid/float64/1"]
+    tiny = _range_extreme(c, "1.0e-310", 1.0e-310, 5e-324)
+    flushed = compare(tiny, out(tiny, ["0x0p+0"]))
+    assert flushed.status == {"accurate": "failed", "compatible": "acceptable"}
+    big = _range_extreme(c, "8.98846567431157953864652595394512366808e307", 2.0 ** 1022 * 1.0, 2.0 ** 980)
+    assert compare(big, out(big, ["inf"])).status == {"accurate": "failed", "compatible": "acceptable"}
+    assert "range extreme" in compare(big, out(big, ["inf"])).detail
+    assert compare(big, out(big, ["-inf"])).status["compatible"] == "failed"      # wrong sign
+    assert compare(big, out(big, ["nan"])).status["compatible"] == "failed"
+    assert compare(big, out(big, ["0x0p+0"])).status["compatible"] == "failed"    # 0 for 2^1022
+    normal = _range_extreme(c, "1.0e-300", 1.0e-300, 1e-315)
+    assert compare(normal, out(normal, ["0x0p+0"])).status["compatible"] == "failed"  # above lambda: no allowance
+
+
+def test_range_extreme_allowance_needs_the_flag():
+    c = CASES["sigmoid/float64/1"]
+    plain = dataclasses.replace(c, expected=[1.0e-310], expected_text=[(1.0e-310).hex()], exact=["1.0e-310"],
+                                bounds={"accurate": [5e-324], "compatible": [5e-324]})
+    assert compare(plain, out(plain, ["0x0p+0"])).status["compatible"] == "failed"
 
 
 def test_error_kinds():

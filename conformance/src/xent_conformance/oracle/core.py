@@ -49,7 +49,7 @@ class Out:
     """One output element: an enclosure (or an exact float) with its condition number and normwise scale."""
     value: object                 # iv.mpf enclosure, or a Python float that is exact (0.0, 1.0, inf, nan)
     kappa: object = 0             # iv.mpf or number >= 0
-    nu: float = 1.0
+    nu: object = 1                # mpf or number >= 0 (never a float sum: near-max terms would overflow)
     limit: bool = False           # a limit at an infinite input that frameworks return as NaN
 
 
@@ -96,6 +96,15 @@ def log1p(x):
     if -tiny < a and b < tiny:
         return iv.mpf([a - max(a * a, b * b), b])
     return iv.log1p(x)
+
+
+def summation_allowance(values) -> mpmath.mpf:
+    """sqrt(n) * sum |t_i| over the finite terms: the normwise part of the compatible bound that admits a
+    plain (left-to-right or pairwise) sum of n terms. Higham and Mary (2019): the error of recursive
+    summation is at most lambda sqrt(n) u sum |t_i| with probability >= 1 - 2 exp(-lambda^2 (1 - u)^2 / 2);
+    with the level's constant c as lambda (c >= 4) that is 0.9993 or more, against the worst case (n - 1) u."""
+    finite = [upper(v) for v in values if not isinstance(v, float) or math.isfinite(v)]
+    return mpmath.sqrt(len(finite)) * sum(finite, start=mpmath.mpf(0)) if finite else mpmath.mpf(0)
 
 
 def iv_sum(terms):

@@ -24,7 +24,7 @@ def _position_grad(pos: Position, classes: int, coef) -> list[Out]:
         return [Out(coef * ((mass if c == row.k else 0) - pos.mass.get(c, iv.mpf(0))), limit=True)
                 for c in range(classes)]
     soft_total = iv_sum(pos.soft.values())
-    nu = float(upper(coef * mass)) * row.max_g()
+    nu = upper(coef * mass) * row.max_g()
     outs = []
     for c in range(classes):
         m_c = pos.mass.get(c, iv.mpf(0))
@@ -71,7 +71,7 @@ def _bce_logits_grad_element(z: float, y: float, w: float, pw: float, coef) -> O
     kappa = coef * X(w) * ((1 - X(y)) + X(pw) * X(y)) * sig * sig_neg * X(abs(z))
     if 0 < y < 1:
         kappa += coef * X(w) * (sig + X(pw) * sig_neg) * X(y)
-    return Out(value, kappa, float(upper(coef)) * w * max(1.0, pw))
+    return Out(value, kappa, upper(coef) * w * max(1.0, pw))
 
 
 def binary_cross_entropy_with_logits_grad(inputs, params) -> Evaluation:

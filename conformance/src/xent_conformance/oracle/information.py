@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 from mpmath import iv
 
 from . import checks
-from .core import Evaluation, Out, X, iv_sum
+from .core import Evaluation, Out, X, iv_sum, summation_allowance, upper
 
 
 def _vector(inputs, name: str) -> None:
@@ -41,7 +42,7 @@ def entropy(inputs, params) -> Evaluation:
     logs = [iv.log(v) for v in live]
     value = -iv_sum(v * lg for v, lg in zip(live, logs)) / log_base
     kappa = iv_sum(v * abs(lg + 1) for v, lg in zip(live, logs)) / log_base
-    return Evaluation((), [Out(value, kappa, 1.0)])
+    return Evaluation((), [Out(value, kappa, 1 + mpmath.sqrt(len(live)) * upper(value))])  # terms of one sign
 
 
 def cross_entropy(inputs, params) -> Evaluation:
@@ -65,7 +66,8 @@ def cross_entropy(inputs, params) -> Evaluation:
         from_q = iv_sum(abs(mass / total - (X(p[j]) / (X(q[j]) + e) if p[j] > 0 else 0)) * X(q[j])
                         for j in range(len(q)))
         kappa = from_q + iv_sum(X(p[i]) * abs(logs[i]) for i in live)
-    return Evaluation((), [Out(value / log_base, kappa / log_base, 1.0)])
+    nu = 1 + mpmath.sqrt(len(live)) * upper(value / log_base)  # terms of one sign: sum |t_i| = |value|
+    return Evaluation((), [Out(value / log_base, kappa / log_base, nu)])
 
 
 def kl_divergence(inputs, params) -> Evaluation:
@@ -77,4 +79,5 @@ def kl_divergence(inputs, params) -> Evaluation:
     logs = {i: iv.log(X(p[i]) / X(q[i])) for i in live}  # exactly 0 where p_i == q_i
     value = iv_sum(X(p[i]) * logs[i] for i in live)
     kappa = iv_sum(X(p[i]) * (abs(logs[i] + 1) + 1) for i in live)
-    return Evaluation((), [Out(value / log_base, kappa / log_base, 1.0)])
+    nu = 1 + summation_allowance([X(p[i]) * logs[i] / log_base for i in live])
+    return Evaluation((), [Out(value / log_base, kappa / log_base, nu)])

@@ -38,7 +38,7 @@ def _position_loss(pos: Position) -> Out:
     else:
         kappa = iv_sum(abs(row.g(i) * mass - pos.mass.get(i, 0)) * X(abs(row.xs[i])) for i in row.live)
     kappa += iv_sum(f * row.neg_log_softmax(c) for c, f in pos.soft.items())
-    return Out(value, kappa, float(upper(mass)) * row.nu_logits(), limit=masked_zero)
+    return Out(value, kappa, upper(mass) * row.nu_logits(), limit=masked_zero)
 
 
 def softmax_cross_entropy(inputs, params) -> Evaluation:
@@ -97,7 +97,7 @@ def _bce_logits_element(z: float, y: float, w: float, pw: float) -> Out:
     kappa = abs(slope) * X(abs(z))
     if 0 < y < 1:
         kappa += X(w) * abs(X(pw) * softplus_iv(-z) - softplus_iv(z)) * X(y)
-    return Out(value, kappa, w * max(1.0, pw) * max(1.0, abs(z)))
+    return Out(value, kappa, 0)  # normwise kind componentwise: nu = 0
 
 
 def binary_cross_entropy_with_logits(inputs, params) -> Evaluation:
@@ -181,7 +181,7 @@ def _sigmoid_focal_element(z: float, y: float, alpha: float | None, gamma: float
         if alpha is not None:
             dy += (2 * X(alpha) - 1) * ce * r_gamma
         kappa += abs(dy) * X(y)
-    return Out(value, kappa, float(upper(a_weight)) * max(1.0, abs(z)))
+    return Out(value, kappa, 0)  # normwise kind componentwise: nu = 0
 
 
 def sigmoid_focal_loss(inputs, params) -> Evaluation:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 from mpmath import iv
 
 from ..tensor import Tensor
@@ -42,7 +43,7 @@ def softmax(inputs, params) -> Evaluation:
     row = Row(_vector(inputs))
     outs = _special_row(row, 1.0, 0.0)
     if outs is None:
-        peak = row.max_g()
+        peak = row.max_g() * mpmath.sqrt(row.n)  # normwise: max_j g_j times the summation allowance sqrt(n)
         outs = [Out(row.softmax(j), row.kappa_softmax(j) if row.live_mask(j) else 0, peak) for j in range(row.n)]
     return Evaluation((row.n,), outs)
 
@@ -85,7 +86,7 @@ def _sigmoid(z: float) -> Out:
     if math.isinf(z):
         return Out(1.0 if z > 0 else 0.0)
     sig = sigmoid_iv(z)
-    return Out(sig, sig * sigmoid_iv(-z) * abs(z), 1.0)
+    return Out(sig, sig * sigmoid_iv(-z) * abs(z), 0)  # normwise kind componentwise: nu = 0
 
 
 def _log_sigmoid(z: float) -> Out:
@@ -93,7 +94,7 @@ def _log_sigmoid(z: float) -> Out:
         return Out(math.nan)
     if math.isinf(z):
         return Out(-0.0 if z > 0 else -math.inf)
-    return Out(-softplus_iv(-z), sigmoid_iv(-z) * abs(z), max(1.0, abs(z)))
+    return Out(-softplus_iv(-z), sigmoid_iv(-z) * abs(z), 0)
 
 
 def _softplus(z: float) -> Out:
@@ -101,7 +102,7 @@ def _softplus(z: float) -> Out:
         return Out(math.nan)
     if math.isinf(z):
         return Out(math.inf if z > 0 else 0.0)
-    return Out(softplus_iv(z), sigmoid_iv(z) * abs(z), max(1.0, abs(z)))
+    return Out(softplus_iv(z), sigmoid_iv(z) * abs(z), 0)
 
 
 def sigmoid(inputs, params) -> Evaluation:

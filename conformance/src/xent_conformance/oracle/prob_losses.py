@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import mpmath
 from mpmath import iv
 
 from . import checks
-from .core import Evaluation, Out, X, iv_sum, log1p
+from .core import Evaluation, Out, X, iv_sum, log1p, upper
 from .reduce import reduce_outputs
 
 
@@ -60,7 +61,7 @@ def categorical_cross_entropy(inputs, params) -> Evaluation:
         logs = [iv.log(X(pv)) for _, pv in pairs]
         value = -iv_sum(X(tv) * lg for (tv, _), lg in zip(pairs, logs))
         kappa = iv_sum(X(tv) * (1 + (abs(lg) if _soft(tv) else 0)) for (tv, _), lg in zip(pairs, logs))
-        outs.append(Out(value, kappa, 1.0))
+        outs.append(Out(value, kappa, 1 + mpmath.sqrt(len(pairs)) * upper(value)))  # terms of one sign
     return Evaluation(*reduce_outputs(outs, reduction, (n,)))
 
 

@@ -5,7 +5,7 @@ import math
 
 from mpmath import iv
 
-from .core import Out, hi, is_point, lo, scale, special_sum, upper
+from .core import Out, hi, is_point, lo, scale, special_sum, summation_allowance, upper
 
 
 def _divide_by_zero(numerator):
@@ -30,7 +30,7 @@ def reduce_outputs(outs: list[Out], reduction: str, shape: tuple[int, ...], deno
         return shape, outs
     total = special_sum([o.value for o in outs])
     kappa = sum((upper(o.kappa) for o in outs), start=upper(0))
-    nu = sum(o.nu for o in outs)
+    nu = sum((upper(o.nu) for o in outs), start=upper(0)) + summation_allowance([o.value for o in outs])
     limit = any(o.limit for o in outs)
     if reduction == "sum":
         return (), [Out(total, kappa, nu, limit)]
@@ -39,4 +39,4 @@ def reduce_outputs(outs: list[Out], reduction: str, shape: tuple[int, ...], deno
     if denominator_is_zero:
         return (), [Out(_divide_by_zero(total), 0, 0.0, limit)]
     inverse = 1 / denominator
-    return (), [Out(scale(total, inverse), kappa * upper(inverse), nu * float(upper(inverse)), limit)]
+    return (), [Out(scale(total, inverse), kappa * upper(inverse), nu * upper(inverse), limit)]

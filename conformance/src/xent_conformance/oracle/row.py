@@ -105,10 +105,11 @@ class Row:
     def kappa_softmax(self, j: int):
         return self.g(j) * self.kappa_log_softmax(j)
 
-    def nu_logits(self) -> float:
-        """Normwise scale for log-domain outputs: max |x_i| + ln n over the finite logits."""
+    def nu_logits(self) -> mpmath.mpf:
+        """Normwise scale for log-domain outputs: max |x_i| (the shift's rounding) + sqrt(n) (the
+        probabilistic error of summing the n terms exp(x_i - a) <= 1, Higham and Mary 2019)."""
         finite = [abs(x) for x in self.xs if math.isfinite(x)]
-        return (max(finite) if finite else 0.0) + math.log(self.n)
+        return mpmath.mpf(max(finite) if finite else 0.0) + mpmath.sqrt(self.n)
 
-    def max_g(self) -> float:
-        return float(hi(1 / self.den))
+    def max_g(self) -> mpmath.mpf:
+        return hi(1 / self.den)
