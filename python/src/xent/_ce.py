@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _numerics as nm
-from ._validate import (check_enum, check_indices, check_probability, check_rank, check_reduction,
-                        float_array, float_param, out_dtype, weight_array)
+from ._validate import (as_array, check_enum, check_ignore_index, check_indices, check_probability,
+                        check_rank, check_reduction, check_weight_values, float_array, float_param,
+                        index_equals, is_float_input, peek_float_dtype, real_array)
 from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
 
 
@@ -31,21 +32,23 @@ class CESetup:
 
 
 def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
+    """Validate in the spec's order (DECISIONS D1): scalar parameters, then ranks and C, then shapes,
+    then values (weights, the off_target rule, indices, probabilities); then build the masses."""
+    prob_target = is_float_input(target)
+    out = peek_float_dtype(logits, *((target,) if prob_target else ()))
+    eps = float_param("label_smoothing", label_smoothing, out, lo=0.0, hi=1.0)
+    mode = check_enum("label_smoothing_mode", label_smoothing_mode, ("uniform", "off_target"))
+    reduction = check_reduction(reduction)
+    ignore_index = check_ignore_index(ignore_index)
+
     logits = float_array("logits", logits)
     check_rank("logits", logits, 2, 5)
     C = logits.shape[1]
     if C == 0:
         raise InvalidShapeError(f"logits must have at least one class along axis 1, got shape {logits.shape}")
-    tgt = np.asarray(target)
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise InvalidArgumentError(f"ignore_index must be an integer, got {ignore_index!r}")
-    ignore_index = int(ignore_index)
-    w_arr = None
-    if weight is not None:
-        w_arr = weight_array("weight", weight)
-        if w_arr.shape != (C,):
-            raise ShapeMismatchError(f"weight must have shape [C] = ({C},), got {tuple(w_arr.shape)}")
-    prob_target = tgt.dtype.kind == "f"
+    tgt = as_array("target", target)
+    w_arr = None if weight is None else real_array("weight", weight)
+
     pos_shape = (logits.shape[0],) + logits.shape[2:]
     if prob_target:
         if tgt.shape != logits.shape:
@@ -53,7 +56,6 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
                 f"a probability (float) target must have the logits' shape {logits.shape}, got {tgt.shape}"
                 + (" (class-index targets must have an integer dtype)" if tgt.shape == pos_shape else ""))
         tgt = float_array("target", tgt)
-        out = out_dtype(logits, tgt)
     else:
         if tgt.dtype.kind not in "iu":
             raise InvalidArgumentError(f"target must be an integer (class index) or float (probability) "
@@ -61,11 +63,10 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
         if tgt.shape != pos_shape:
             raise ShapeMismatchError(f"index target must have shape {pos_shape} (logits shape {logits.shape} "
                                      f"without axis 1), got {tgt.shape}")
-        tgt = tgt.astype(np.int64)
-        out = out_dtype(logits)
-    eps = float_param("label_smoothing", label_smoothing, out, lo=0.0, hi=1.0)
-    mode = check_enum("label_smoothing_mode", label_smoothing_mode, ("uniform", "off_target"))
-    reduction = check_reduction(reduction)
+    if w_arr is not None and w_arr.shape != (C,):
+        raise ShapeMismatchError(f"weight must have shape [C] = ({C},), got {tuple(w_arr.shape)}")
+
+    check_weight_values("weight", w_arr)
     if mode == "off_target" and C == 1 and eps > 0:
         raise InvalidArgumentError("label_smoothing_mode='off_target' needs C >= 2 classes when "
                                    f"label_smoothing > 0 (got C = 1, label_smoothing = {label_smoothing!r})")
@@ -100,8 +101,8 @@ def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing
             ignored = np.zeros(pos_shape, dtype=bool)
             denominator = np.asarray(int(np.prod(pos_shape, dtype=np.int64)), dtype=work)
         else:
-            ignored = tgt == ignore_index
-            y = np.where(ignored, 0, tgt)
+            ignored = index_equals(tgt, ignore_index)  # exact: never wrapped (D8)
+            y = np.where(ignored, 0, tgt).astype(np.int64)  # every other target is in [0, C) now
             onehot = np.zeros(pos_shape + (C,), dtype=bool)
             if onehot.size:
                 np.put_along_axis(onehot, y[..., None], True, axis=-1)

@@ -14,11 +14,50 @@ from .errors import (IndexOutOfRangeError, InvalidArgumentError, InvalidProbabil
                      InvalidShapeError, ShapeMismatchError)
 
 REDUCTIONS = ("none", "sum", "mean")
+#: The highest rank any function accepts (elementwise functions: 0 or 1 to 5; DECISIONS D6).
+MAX_RANK = 5
+
+
+def as_array(name, x):
+    """``np.asarray(x)``; a ragged nested list (numpy's ValueError) is the spec's invalid_shape (D8)."""
+    try:
+        return np.asarray(x)
+    except ValueError as exc:
+        raise InvalidShapeError(f"{name} is not a regular array (ragged nested lists?): {exc}") from None
+
+
+def peek_float_dtype(*inputs):
+    """The float dtype that ``out_dtype`` will give for these inputs, found without raising, so that
+    scalar parameters can be checked (in that dtype) before any tensor is (D1 step 1). An input that
+    cannot be read counts as float64; it raises later, in its own step."""
+    dtypes = []
+    for x in inputs:
+        dt = getattr(x, "dtype", None)
+        if dt is None:
+            try:
+                dt = np.asarray(x).dtype
+            except ValueError:
+                dt = np.dtype(np.float64)
+        dtypes.append(np.dtype(dt))
+    if dtypes and all(dt == np.float32 for dt in dtypes):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def is_float_input(x) -> bool:
+    """Whether ``x`` holds floats (a probability target) rather than integers (class indices)."""
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        try:
+            dt = np.asarray(x).dtype
+        except ValueError:
+            return False
+    return np.dtype(dt).kind == "f"
 
 
 def float_array(name, x):
     """``x`` as a float32 or float64 ndarray (other real dtypes are converted to float64)."""
-    arr = np.asarray(x)
+    arr = as_array(name, x)
     if arr.dtype == np.float32 or arr.dtype == np.float64:
         return arr
     if arr.dtype.kind in "biuf":
@@ -35,13 +74,36 @@ def out_dtype(*arrays):
     return np.dtype(np.float64)
 
 
+_INT64_MAX = np.iinfo(np.int64).max
+
+
 def index_array(name, x):
-    arr = np.asarray(x)
+    """Class indices as int64; never wrapped (D8): an unsigned array holding values >= 2^63 stays
+    unsigned, so that check_indices reports them as they are (outside [0, C))."""
+    arr = as_array(name, x)
     if arr.dtype.kind not in "iu":
         if arr.size == 0 and arr.dtype.kind in "fb":
             return arr.astype(np.int64)
         raise InvalidArgumentError(f"{name} must be an integer array of class indices, got dtype {arr.dtype}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > _INT64_MAX:
+        return arr
     return arr.astype(np.int64)
+
+
+def index_equals(target, value):
+    """target == value elementwise, exactly: a value outside the target's integer range equals nothing
+    (numpy 1.x would wrap it to the dtype first)."""
+    info = np.iinfo(target.dtype)
+    if not info.min <= value <= info.max:
+        return np.zeros(target.shape, dtype=bool)
+    return target == target.dtype.type(value)
+
+
+def check_ignore_index(value):
+    """ignore_index: an integer (not a bool), kept as an exact Python int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgumentError(f"ignore_index must be an integer, got {value!r}")
+    return int(value)
 
 
 def check_rank(name, arr, lo, hi):
@@ -117,13 +179,26 @@ def float_param(name, value, dtype, lo=None, hi=None, lo_open=False, hi_open=Fal
     return v
 
 
-def weight_array(name, w):
-    """A non-negative finite weight tensor (float64 values)."""
-    arr = np.asarray(w)
+def real_array(name, w):
+    """A tensor parameter (weight, pos_weight, alpha) as a float array; its values are checked apart
+    (check_weight_values), after the shapes (D1)."""
+    arr = as_array(name, w)
     if arr.dtype.kind not in "biuf":
         raise InvalidArgumentError(f"{name} must be a real array, got dtype {arr.dtype}")
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
+    return arr
+
+
+def weight_array(name, w):
+    """A non-negative finite weight tensor (float64 values)."""
+    return check_weight_values(name, real_array(name, w))
+
+
+def check_weight_values(name, arr):
+    """Every entry finite and >= 0 (D1 step 4); returns ``arr``."""
+    if arr is None:
+        return None
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(arr) & (arr >= 0))
     if bad.any():
@@ -136,7 +211,7 @@ def check_indices(name, target, n_classes, ignore_index=None):
     """Class indices in [0, C), or equal to ignore_index when given."""
     bad = (target < 0) | (target >= n_classes)
     if ignore_index is not None:
-        bad &= target != ignore_index
+        bad &= ~index_equals(target, ignore_index)
     if bad.any():
         where = _where_first(bad)
         extra = f" and is not ignore_index={ignore_index}" if ignore_index is not None else ""

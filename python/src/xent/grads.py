@@ -6,8 +6,8 @@ import numpy as np
 
 from . import _ce
 from . import _numerics as nm
-from ._validate import check_probability, check_reduction, check_same_shape, float_array, out_dtype
-from .logit_losses import _logistic_inputs, _weights_for
+from ._validate import check_probability, out_dtype
+from .logit_losses import _bce_logits_args, _logistic_inputs
 
 
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
@@ -91,11 +91,7 @@ def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None,
     :math:`w\,((1 - y)\,\sigma(z) - p_w\, y\, \sigma(-z))` (for :math:`p_w = 1` this is
     :math:`w(\sigma(z) - y)`), divided by numel(z) for ``mean``. z = +inf gives w(1 - y),
     z = -inf gives -w p_w y."""
-    z, y = _logistic_inputs(z, y)
-    w = _weights_for("weight", weight, z)
-    pw = _weights_for("pos_weight", pos_weight, z)
-    reduction = check_reduction(reduction)
-    check_probability("y", y)
+    z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
     work = nm.work_dtype(out)
     zw, yw = z.astype(work), y.astype(work)
@@ -115,9 +111,7 @@ def sigmoid_mse_grad(z, y):
     :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`, and
     :math:`p - y` formed as :math:`(1 - y)\sigma(z) - y\,\sigma(-z)`. Elementwise,
     any shape; z = +-inf gives 0."""
-    z = float_array("z", z)
-    y = float_array("y", y)
-    check_same_shape("z", z, "y", y)
+    z, y = _logistic_inputs(z, y, min_rank=0)
     check_probability("y", y)
     out = out_dtype(z, y)
     work = nm.work_dtype(out)

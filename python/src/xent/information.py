@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _numerics as nm
 from ._validate import (check_base, check_nonempty_axis, check_probability, check_same_shape,
-                        float_array, float_param, normalise_axis, out_dtype)
+                        float_array, float_param, normalise_axis, out_dtype, peek_float_dtype)
 
 
 def _finish(hi, lo, base, work, out):
@@ -27,14 +27,16 @@ def _prepare(axis, base, **arrays):
     base = check_base(base)
     arrs = {k: float_array(k, v) for k, v in arrays.items()}
     names = list(arrs)
+    # DECISIONS D1: every input's rank and length (invalid_shape) before the mismatch, then the values
+    axes = {name: normalise_axis(name, arrs[name], axis) for name in names}
+    for name in names:
+        check_nonempty_axis(name, arrs[name], axes[name])
     first = arrs[names[0]]
-    ax = normalise_axis(names[0], first, axis)
     for name in names[1:]:
-        normalise_axis(name, arrs[name], axis)
         check_same_shape(names[0], first, name, arrs[name])
     for name in names:
-        check_nonempty_axis(name, arrs[name], ax)
         check_probability(name, arrs[name])
+    ax = axes[names[0]]
     out = out_dtype(*arrs.values())
     work = nm.work_dtype(out)
     return base, {k: np.moveaxis(v, ax, -1).astype(work) for k, v in arrs.items()}, out, work
@@ -78,8 +80,7 @@ def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
     ``InvalidArgumentError`` (unknown base; epsilon outside [0, 1] or NaN).
     """
     base = check_base(base)
-    out = out_dtype(float_array("p", p), float_array("q", q))
-    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=1.0)
+    eps = float_param("epsilon", epsilon, peek_float_dtype(p, q), lo=0.0, hi=1.0)
     base, a, out, work = _prepare(axis, base, p=p, q=q)
     pw, qw = a["p"], a["q"]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -6,9 +6,10 @@ import numpy as np
 
 from . import _ce
 from . import _numerics as nm
-from ._validate import (check_indices, check_probability, check_rank, check_reduction, check_same_shape,
-                        float_array, float_param, index_array, out_dtype, reduce, weight_array)
-from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
+from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
+                        check_same_shape, check_weight_values, float_array, float_param, index_array,
+                        out_dtype, peek_float_dtype, real_array, reduce)
+from .errors import InvalidShapeError, ShapeMismatchError
 
 
 def _result(res):
@@ -47,21 +48,36 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     return _result(reduce(losses, st.reduction, st.out, st.denominator))
 
 
-def _weights_for(name, w, z):
+def _weight_shape(name, w, z):
+    """A weight or pos_weight (None, or z's shape or [C]) as a float array; values checked later."""
     if w is None:
         return None
-    arr = weight_array(name, w)
+    arr = real_array(name, w)
     if arr.shape != z.shape and arr.shape != (z.shape[-1],):
         raise ShapeMismatchError(f"{name} must have z's shape {z.shape} or [C] = ({z.shape[-1]},), got {arr.shape}")
     return arr
 
 
-def _logistic_inputs(z, y):
+def _logistic_inputs(z, y, min_rank=1):
+    """z and y of equal shape and rank min_rank..5: ranks (invalid_shape) before the mismatch (D1)."""
     z = float_array("z", z)
     y = float_array("y", y)
-    check_rank("z", z, 1, 5)
+    check_rank("z", z, min_rank, MAX_RANK)
+    check_rank("y", y, min_rank, MAX_RANK)
     check_same_shape("z", z, "y", y)
     return z, y
+
+
+def _bce_logits_args(z, y, weight, pos_weight, reduction):
+    """Shared validation of BCE with logits and its gradient, in the order of D1."""
+    reduction = check_reduction(reduction)
+    z, y = _logistic_inputs(z, y)
+    w = _weight_shape("weight", weight, z)
+    pw = _weight_shape("pos_weight", pos_weight, z)
+    check_weight_values("weight", w)
+    check_weight_values("pos_weight", pw)
+    check_probability("y", y)
+    return z, y, w, pw, reduction
 
 
 def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, reduction="mean"):
@@ -75,11 +91,7 @@ def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, redu
     Raises ``InvalidShapeError`` (rank 0 or above 5), ``ShapeMismatchError``, ``InvalidProbabilityError``,
     ``InvalidArgumentError``.
     """
-    z, y = _logistic_inputs(z, y)
-    w = _weights_for("weight", weight, z)
-    pw = _weights_for("pos_weight", pos_weight, z)
-    reduction = check_reduction(reduction)
-    check_probability("y", y)
+    z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
     work = nm.work_dtype(out)
     losses = _bce_logits_terms(z.astype(work), y.astype(work), w, pw, work)
@@ -114,24 +126,23 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidArgumentError`` (gamma or alpha negative or non-finite; unknown reduction).
     """
+    out = peek_float_dtype(logits)
+    g = float_param("gamma", gamma, out, lo=0.0)
+    reduction = check_reduction(reduction)
     logits = float_array("logits", logits)
-    target = np.asarray(target)
+    target = as_array("target", target)
     check_rank("logits", logits, 2, 2)
     check_rank("target", target, 1, 1)
     N, C = logits.shape
     if C == 0:
         raise InvalidShapeError(f"logits must have at least one class (C > 0), got shape {logits.shape}")
     target = index_array("target", target)
+    a = None if alpha is None else real_array("alpha", alpha)
     if target.shape[0] != N:
         raise ShapeMismatchError(f"target length {target.shape[0]} differs from N = {N} (logits shape {logits.shape})")
-    a = None
-    if alpha is not None:
-        a = weight_array("alpha", alpha)
-        if a.shape != (C,):
-            raise ShapeMismatchError(f"alpha must have shape [C] = ({C},), got {a.shape}")
-    out = out_dtype(logits)
-    g = float_param("gamma", gamma, out, lo=0.0)
-    reduction = check_reduction(reduction)
+    if a is not None and a.shape != (C,):
+        raise ShapeMismatchError(f"alpha must have shape [C] = ({C},), got {a.shape}")
+    check_weight_values("alpha", a)
     check_indices("target", target, C)
     work = nm.work_dtype(out)
     parts = nm.LseParts(logits.astype(work), compensated=nm.compensation_needed(out))
@@ -155,11 +166,11 @@ def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``InvalidProbabilityError``,
     ``InvalidArgumentError`` (alpha outside [0, 1]; gamma negative or non-finite; unknown reduction).
     """
-    z, y = _logistic_inputs(z, y)
-    out = out_dtype(z, y)
+    out = peek_float_dtype(z, y)
     al = None if alpha is None else float_param("alpha", alpha, out, lo=0.0, hi=1.0)
     g = float_param("gamma", gamma, out, lo=0.0)
     reduction = check_reduction(reduction)
+    z, y = _logistic_inputs(z, y)
     check_probability("y", y)
     work = nm.work_dtype(out)
     zw, yw = z.astype(work), y.astype(work)

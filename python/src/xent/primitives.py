@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nm
-from ._validate import check_nonempty_axis, float_array, normalise_axis, out_dtype
+from ._validate import MAX_RANK, check_nonempty_axis, check_rank, float_array, normalise_axis, out_dtype
 
 
 def _parts(x, axis):
@@ -83,6 +83,7 @@ def log_softmax(x, *, axis=None):
 
 def _elementwise(z, fn):
     z = float_array("z", z)
+    check_rank("z", z, 0, MAX_RANK)  # rank 6 is invalid_shape (DECISIONS D6)
     out = out_dtype(z)
     res = fn(z.astype(nm.work_dtype(out))).astype(out)
     return res[()] if res.ndim == 0 else res

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nm
-from ._validate import (check_indices, check_probability, check_rank, check_reduction, check_same_shape,
-                        float_array, float_param, index_array, out_dtype, reduce)
+from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
+                        check_same_shape, float_array, float_param, index_array, out_dtype, peek_float_dtype,
+                        reduce)
 from .errors import InvalidShapeError, ShapeMismatchError
 
 
@@ -24,8 +25,11 @@ def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
+    out = peek_float_dtype(probs)
+    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=1.0)
+    reduction = check_reduction(reduction)
     probs = float_array("probs", probs)
-    target = np.asarray(target)
+    target = as_array("target", target)
     check_rank("probs", probs, 2, 2)
     check_rank("target", target, 1, 1)
     if probs.shape[1] == 0:
@@ -34,11 +38,8 @@ def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
     if target.shape[0] != probs.shape[0]:
         raise ShapeMismatchError(f"target length {target.shape[0]} differs from the number of rows of "
                                  f"probs {probs.shape[0]} (probs shape {probs.shape})")
-    out = out_dtype(probs)
-    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=1.0)
-    reduction = check_reduction(reduction)
     check_indices("target", target, probs.shape[1])
-    check_probability("probs", probs)
+    check_probability("probs", probs)  # every entry, not only the targets' (DECISIONS D5)
     work = nm.work_dtype(out)
     pt = np.take_along_axis(probs, target[:, None], axis=1)[:, 0].astype(work)
     with np.errstate(divide="ignore"):
@@ -55,6 +56,7 @@ def categorical_cross_entropy(t, p, *, reduction="mean"):
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``InvalidProbabilityError``,
     ``InvalidArgumentError`` (unknown reduction).
     """
+    reduction = check_reduction(reduction)
     t = float_array("t", t)
     p = float_array("p", p)
     check_rank("t", t, 2, 2)
@@ -62,7 +64,6 @@ def categorical_cross_entropy(t, p, *, reduction="mean"):
     if t.shape[1] == 0 or p.shape[1] == 0:
         raise InvalidShapeError(f"t and p must have at least one class (C > 0), got shapes {t.shape}, {p.shape}")
     check_same_shape("t", t, "p", p)
-    reduction = check_reduction(reduction)
     check_probability("t", t)
     check_probability("p", p)
     out = out_dtype(t, p)
@@ -85,12 +86,14 @@ def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
 
     Raises ``ShapeMismatchError``, ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
-    y = float_array("y", y)
-    p = float_array("p", p)
-    check_same_shape("y", y, "p", p)
-    out = out_dtype(y, p)
+    out = peek_float_dtype(y, p)
     eps = float_param("epsilon", epsilon, out, lo=0.0, hi=0.5, hi_open=True)
     reduction = check_reduction(reduction)
+    y = float_array("y", y)
+    p = float_array("p", p)
+    check_rank("y", y, 0, MAX_RANK)
+    check_rank("p", p, 0, MAX_RANK)
+    check_same_shape("y", y, "p", p)
     check_probability("y", y)
     check_probability("p", p)
     work = nm.work_dtype(out)
