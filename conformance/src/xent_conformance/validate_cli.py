@@ -1,34 +1,68 @@
-"""`xent-conformance validate`: check the spec, the case files and the vector files against their schemas."""
+"""`xent-conformance validate`: check the spec, the case files and the vector files.
+
+Vector files are checked against their schema, then by the loader `run` uses (hex floats exact in the
+dtype, int64 integers, no repeated JSON key, a function of the spec, ...), then for consistency, which
+is too slow for every run and so lives here: every `expected` element is its `exact` value correctly
+rounded into the file's dtype, and every error bound is finite.
+"""
 from __future__ import annotations
 
 import argparse
-import json
+import math
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from rich.console import Console
 
 from . import paths
+from .dtypes import DType, dtype_named
+from .harness.vectors import LEVELS, VectorCase, VectorFileError, load_vector_file, parse_json
+from .hexfloat import format_hex
+from .jsonfmt import MAX_DEPTH, nesting_error, nesting_position
 from .spec import SpecError, case_files, load_case_file, load_spec, schema_problems
+from .oracle.core import EXACT_DIGITS  # significant digits of `exact` in vector files
+from .values import to_dtype
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("validate", help="validate spec, case and vector files against their schemas")
+    parser = commands.add_parser(
+        "validate", help="validate spec, case and vector files (schemas and consistency)",
+        description="Validate the spec and case files against their schemas, and vector files against theirs, "
+                    "the loader's checks and consistency: every expected value is its exact value correctly "
+                    "rounded into the dtype, every bound finite and non-negative, no repeated JSON key, a "
+                    "function of the spec. Exit 0: valid; 1: problems (each names the file and the place).")
     parser.add_argument("--vectors", type=Path, metavar="DIR", help="vector folder (default: vectors/)")
     parser.add_argument("files", nargs="*", type=Path, help="only these vector files")
     parser.set_defaults(handler=run)
 
 
 def vector_problems(file: Path, spec_flags: dict | None = None) -> list[str]:
-    """Schema problems of one vector file, plus the flag and count invariants the schema cannot state."""
+    """Every problem of one vector file: schema, loader checks, counts, flags, consistency."""
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [f"{file}: cannot read: {exc}"]
-    except json.JSONDecodeError as exc:
-        return [f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]
-    problems = schema_problems(document, "vectors.schema.json", file)
+    if nesting_position(text, MAX_DEPTH) is not None:  # a vector file nests 6 levels; deeper is never right
+        error = nesting_error(text)
+        return [f"{file}: {error.where}: {error.message}"]
+    try:
+        document = parse_json(file, text)
+        problems = schema_problems(document, "vectors.schema.json", file)
+    except VectorFileError as exc:
+        return [str(exc)]
     if problems:
         return problems
+    problems.extend(_invariant_problems(file, document))
+    try:
+        cases = load_vector_file(file, use_schema=False)
+    except VectorFileError as exc:
+        return problems + [str(exc)]
+    return problems + consistency_problems(file, cases)
+
+
+def _invariant_problems(file: Path, document: dict) -> list[str]:
+    """Flag and count invariants the schema cannot state."""
+    problems = []
     tests = [t for g in document["testGroups"] for t in g["tests"]]
     if document["numberOfTests"] != len(tests):
         problems.append(f"{file}: numberOfTests: {document['numberOfTests']} but the file holds {len(tests)} tests")
@@ -46,6 +80,58 @@ def vector_problems(file: Path, spec_flags: dict | None = None) -> list[str]:
                     if len(test[key]) != n:
                         problems.append(f"{file}: testGroups[{gi}].tests[{ti}].{key}: {len(test[key])} values for {n} outputs")
     return problems
+
+
+def consistency_problems(file: Path | str, cases: list[VectorCase]) -> list[str]:
+    """Each `expected` element is its `exact` value rounded into the dtype; each bound is finite."""
+    problems = []
+    for case in cases:
+        if case.result != "valid":
+            continue
+        dtype = dtype_named(case.dtype)
+        for i, (exact, expected) in enumerate(zip(case.exact, case.expected)):
+            allowed = roundings(exact, dtype)
+            if not any(_same(expected, value) for value in allowed):
+                wanted = " or ".join(dict.fromkeys(format_hex(v) for v in allowed))
+                problems.append(f"{file}: {case.where}.expected.data[{i}]: {case.expected_text[i]} is not the exact "
+                                f"value {exact} rounded to {case.dtype} ({wanted})")
+        for level in LEVELS:
+            for i, bound in enumerate(case.bounds.get(level, [])):
+                if not math.isfinite(bound):
+                    problems.append(f"{file}: {case.where}.bounds.{level}[{i}]: an error bound must be finite, "
+                                    f"got {format_hex(bound)}")
+    return problems
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _round(text: str, dtype: DType) -> float:
+    """Decimal text correctly rounded into the dtype (float() is correctly rounded for float64)."""
+    return float(text) if dtype.precision == 53 else to_dtype(text, dtype)
+
+
+def roundings(exact: str, dtype: DType) -> tuple[float, ...]:
+    """The dtype values a correct `expected` may hold for this `exact` text.
+
+    `exact` is the exact value rounded to 40 significant digits (the oracle's exact_text; a shorter
+    string counts as padded with zeros): when the value lies within one unit of the 40th digit of a
+    rounding boundary (log_softmax of a dominant logit is a float minus a tiny amount), both neighbours
+    are right. Zero has no sign in `exact`.
+    """
+    nearest = _round(exact, dtype)
+    try:
+        value = Decimal(exact.strip())
+    except InvalidOperation:
+        return (nearest,)
+    if not value.is_finite() or value.is_zero():
+        return (nearest, -nearest)
+    digits, exponent = value.as_tuple()[1:]
+    unit = Decimal((0, (1,), min(exponent, value.adjusted() - (EXACT_DIGITS - 1))))
+    with localcontext() as context:
+        context.prec = max(len(digits), EXACT_DIGITS) + 2  # value +- unit exactly (the default keeps 28 digits)
+        return nearest, _round(str(value - unit), dtype), _round(str(value + unit), dtype)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -141,3 +141,113 @@ def test_the_run_command_reports_a_malformed_file(run_cli, tmp_path):
 def test_no_matching_vectors_is_a_usage_error(run_cli):
     code, out, err = run_cli("run", "--impl", "true", "--vectors", str(FIXTURES), "--function", "nosuch")
     assert code == 64 and "no vectors" in err
+
+
+# ---------------------------------------------------------------- issue 13 items 5, 11, 14: hostile vector files
+
+def test_infinite_exact_with_a_finite_expected(tmp_path):
+    def bad(doc):
+        doc["testGroups"][0]["tests"][0]["exact"][0] = "inf"
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.testGroups[0].tests[0].exact[0]" in msg and "disagrees with expected" in msg
+
+
+def test_infinite_exact_is_a_malformed_file_for_run(tmp_path):
+    """It crashed `run` with exit 70 (mpmath.frexp of inf while judging); now exit 65 before any adapter."""
+    from xent_conformance.cli import main
+    folder = tmp_path / "v"
+    shutil.copytree(FIXTURES, folder)
+    doc = json.loads((folder / "softmax_float64.json").read_text())
+    doc["testGroups"][0]["tests"][0]["exact"][0] = "inf"
+    (folder / "softmax_float64.json").write_text(json.dumps(doc))
+    assert main(["run", "--impl", "true", "--vectors", str(folder)]) == 65
+
+
+def test_finite_exact_may_overflow_to_an_infinite_expected(tmp_path):
+    doc = json.loads(SOFTMAX.read_text())
+    test = doc["testGroups"][0]["tests"][0]
+    test["exact"][0] = "1e400"
+    test["expected"]["data"][0] = "inf"
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(json.dumps(doc))
+    assert load_vector_file(path, use_schema=False)[0].expected[0] == float("inf")
+
+
+@pytest.mark.parametrize("depth", [950, 5000])
+def test_deeply_nested_json_is_located(tmp_path, depth):
+    """5000 levels: RecursionError in json.loads; 950: parsed, then RecursionError in the schema pass."""
+    doc = json.loads(SOFTMAX.read_text())
+    doc["generator"] = {"deep": "@"}
+    text = json.dumps(doc).replace('"@"', "[" * depth + "]" * depth)
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(text)
+    with pytest.raises(VectorFileError) as info:
+        load_vector_file(path)
+    assert "nested more than 100 levels" in str(info.value) and "line 1 column" in str(info.value)
+
+
+def test_repeated_key_is_located(tmp_path):
+    text = SOFTMAX.read_text()
+    doc = json.loads(text)
+    first = json.dumps(doc["testGroups"][0]["tests"][1])
+    twice = first[:-1] + ', "result": "valid"}'
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(json.dumps(doc).replace(first, twice, 1))
+    with pytest.raises(VectorFileError) as info:
+        load_vector_file(path)
+    assert "$.testGroups[0].tests[1]" in str(info.value) and "'result' appears twice" in str(info.value)
+
+
+@pytest.mark.parametrize(("file", "text"), [
+    ("softmax_float64.json", "0x1.0000000000000001p+0"),  # float.fromhex rounds it to 1.0
+    ("softmax_float64.json", "0x1p-99999"),               # float.fromhex gives 0.0
+    ("sigmoid_float32.json", "0x1.0000000000000001p+0"),
+])
+def test_hex_float_not_exact_in_the_dtype(tmp_path, file, text):
+    doc = json.loads((FIXTURES / file).read_text())
+    test = next(t for g in doc["testGroups"] for t in g["tests"] if t["result"] == "valid")
+    test["expected"]["data"][0] = text
+    path = tmp_path / file
+    path.write_text(json.dumps(doc))
+    with pytest.raises(VectorFileError) as info:
+        load_vector_file(path, use_schema=False)
+    assert ".expected.data[0]" in str(info.value) and "not exactly representable" in str(info.value)
+
+
+@pytest.mark.parametrize("value", [2 ** 63, -2 ** 63 - 1, 2 ** 64 - 100])
+def test_int64_elements_are_never_wrapped(tmp_path, value):
+    def bad(doc):
+        doc["testGroups"][0]["tests"][0]["inputs"]["target"] = {"dtype": "int64", "shape": [1], "data": [value]}
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.testGroups[0].tests[0].inputs.target.data[0]" in msg and "within int64" in msg
+
+
+def test_int64_parameter_out_of_range(tmp_path):
+    def bad(doc):
+        doc["testGroups"][0]["params"]["ignore_index"] = 2 ** 64 - 100
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.testGroups[0].params.ignore_index" in msg and "outside int64" in msg
+
+
+@pytest.mark.parametrize("bound", ["nan", "-0x1p+0", "-inf"])
+def test_nan_or_negative_bound(tmp_path, bound):
+    def bad(doc):
+        doc["testGroups"][0]["tests"][0]["bounds"]["compatible"][1] = bound
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.testGroups[0].tests[0].bounds.compatible[1]" in msg and "non-negative" in msg
+
+
+def test_unknown_function(tmp_path):
+    def bad(doc):
+        doc["function"] = "softmin"
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.function" in msg and "'softmin' is not a function of the spec" in msg
+
+
+def test_unknown_function_is_a_malformed_file_for_run(tmp_path):
+    """It made every vector 'unsupported' and exited 0."""
+    from xent_conformance.cli import main
+    doc = json.loads(SOFTMAX.read_text())
+    doc["function"] = "softmin"
+    (tmp_path / "softmin_float64.json").write_text(json.dumps(doc))
+    assert main(["run", "--impl", "true", "--vectors", str(tmp_path)]) == 65

@@ -2,22 +2,29 @@
 
 Validation is twofold: when spec/schema/vectors.schema.json exists, the file is validated against it
 with jsonschema; structural checks that a schema cannot express (data length against shape, hex floats
-of the file's dtype, integers where integers belong, lists as long as the expected output) always run.
+exactly representable in the file's dtype, integers within int64 where integers belong, lists as long as
+the expected output, a function the spec defines, an infinite or NaN `exact` matching `expected`, bounds
+that are not NaN or negative, no repeated JSON key, no nesting too deep to parse) always run. The slower
+consistency checks (every `expected` is `exact` correctly rounded, every bound finite) belong to
+`xent-conformance validate` (validate_cli.consistency_problems), not to every run.
 """
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..dtypes import DTYPES
 from ..hexfloat import HexFloatError, parse_hex
+from ..jsonfmt import JSONStrictError, loads_strict, nesting_error
 from .. import paths
 
 LEVELS = ("accurate", "compatible")
 TENSOR_DTYPES = ("float64", "float32", "int64")
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 class VectorFileError(Exception):
@@ -55,6 +62,7 @@ class VectorCase:
     bounds: dict[str, list[float]] = field(default_factory=dict)
     acceptable: list[Acceptable] = field(default_factory=list)
     source: str = ""
+    where: str = ""                  # JSON path of the test in its file, e.g. $.testGroups[0].tests[3]
 
     @property
     def key(self) -> str:
@@ -80,6 +88,11 @@ def _product(shape: list[int]) -> int:
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_int64(x: Any) -> bool:
+    """A JSON integer that int64 holds (2^64 - 100 is not -100: nothing is ever wrapped)."""
+    return _is_int(x) and INT64_MIN <= x <= INT64_MAX
 
 
 class _Checker:
@@ -110,6 +123,13 @@ class _Checker:
         except HexFloatError as exc:
             raise self.fail(where, str(exc)) from None
 
+    def bound(self, value: Any, where: str) -> float:
+        """An error bound: a float64 hex float that is neither NaN nor negative."""
+        bound = self.hexfloat(value, where, "float64")
+        if math.isnan(bound) or bound < 0:
+            raise self.fail(where, f"an error bound must be a non-negative number, got {value!r}")
+        return bound
+
     def shape(self, value: Any, where: str) -> list[int]:
         shape = self.lst(value, where)
         for i, d in enumerate(shape):
@@ -130,8 +150,8 @@ class _Checker:
         values: list = []
         for i, x in enumerate(data):
             if dtype == "int64":
-                if not _is_int(x):
-                    raise self.fail(f"{where}.data[{i}]", f"expected an integer (int64 tensor), got {_describe(x)}")
+                if not _is_int64(x):
+                    raise self.fail(f"{where}.data[{i}]", f"expected an integer within int64 (int64 tensor), got {_describe(x)}")
                 values.append(x)
             else:
                 values.append(self.hexfloat(x, f"{where}.data[{i}]", dtype))
@@ -144,6 +164,8 @@ class _Checker:
                 self.tensor(v, f"{where}.{name}", file_dtype)
             elif isinstance(v, float) and not math.isfinite(v):
                 raise self.fail(f"{where}.{name}", f"bare {v!r} is not JSON; write floats as hex strings")
+            elif _is_int(v) and not _is_int64(v):
+                raise self.fail(f"{where}.{name}", f"integer {v} is outside int64")
 
 
 def _describe(x: Any) -> str:
@@ -208,17 +230,49 @@ def load_vector_file(path: Path | str, use_schema: bool = True) -> list[VectorCa
     except (OSError, UnicodeDecodeError) as exc:
         raise VectorFileError(path, "", f"cannot read: {exc}") from None
 
-    def no_constants(name: str):
-        raise ValueError(f"bare {name} is not JSON (write floats as hex strings such as \"nan\")")
-
+    doc = parse_json(path, text)
     try:
-        doc = json.loads(text, parse_constant=no_constants)
+        return _cases_of(path, doc, use_schema)
+    except RecursionError:  # JSON the C parser read, nested too deeply for the checks that walk it
+        error = nesting_error(text)
+        raise VectorFileError(path, error.where, error.message) from None
+
+
+def _no_constants(name: str):
+    raise ValueError(f"bare {name} is not JSON (write floats as hex strings such as \"nan\")")
+
+
+def parse_json(path: Path, text: str) -> Any:
+    """The JSON document of a vector file; VectorFileError (with line or JSON path) for invalid JSON, bare
+    NaN / Infinity, a key repeated in an object, or nesting too deep to parse."""
+    try:
+        return loads_strict(text, parse_constant=_no_constants)
+    except JSONStrictError as exc:
+        raise VectorFileError(path, exc.where, exc.message) from None
     except json.JSONDecodeError as exc:
         hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
         raise VectorFileError(path, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}") from None
     except ValueError as exc:
         raise VectorFileError(path, "", f"invalid JSON: {exc}") from None
 
+
+@lru_cache(maxsize=1)
+def spec_functions() -> frozenset[str] | None:
+    """The function names spec/xent.yaml defines (read once per process), or None outside a checkout."""
+    try:
+        text = (paths.spec_dir() / "xent.yaml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    import yaml
+    try:  # the C loader when present: the names are needed, not the spec's validation (that is `validate`)
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    functions = document.get("functions") if isinstance(document, dict) else None
+    return frozenset(functions) if isinstance(functions, dict) else None
+
+
+def _cases_of(path: Path, doc: Any, use_schema: bool) -> list[VectorCase]:
     if use_schema:
         validator = _validator()
         if validator is not None:
@@ -233,6 +287,9 @@ def load_vector_file(path: Path | str, use_schema: bool = True) -> list[VectorCa
     function = c.get(root, "function", "$")
     if not isinstance(function, str) or not function:
         raise c.fail("$.function", f"expected a function name, got {_describe(function)}")
+    known = spec_functions()
+    if known is not None and function not in known:
+        raise c.fail("$.function", f"{function!r} is not a function of the spec (spec/xent.yaml)")
     dtype = c.get(root, "dtype", "$")
     if dtype not in DTYPES:
         raise c.fail("$.dtype", f"unknown dtype {dtype!r} (expected one of {sorted(DTYPES)})")
@@ -274,7 +331,7 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
     c.tensors_in(inputs, f"{tw}.inputs", dtype)
     result = c.get(test, "result", tw)
     case = VectorCase(function=function, dtype=dtype, tc_id=tc_id, comment=str(comment), flags=list(flags),
-                      params=params, inputs=inputs, result=result, source=str(path))
+                      params=params, inputs=inputs, result=result, source=str(path), where=tw)
     if result == "error":
         kind = c.get(test, "error", tw)
         if not isinstance(kind, str) or not kind:
@@ -297,10 +354,10 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
         if not isinstance(e, str):
             raise c.fail(f"{tw}.exact[{i}]", f"expected a decimal string, got {_describe(e)}")
         try:
-            float(e)  # decimal text, or nan / inf / -inf
+            approx = float(e)  # decimal text, or nan / inf / -inf
         except ValueError:
             raise c.fail(f"{tw}.exact[{i}]", f"not a decimal number: {e!r}") from None
-        if math.isnan(values[i]) != (e.strip().lower() == "nan"):
+        if _special_disagrees(approx, values[i]):
             raise c.fail(f"{tw}.exact[{i}]", f"{e!r} disagrees with expected {case.expected_text[i]!r}")
     case.exact = list(exact)
     bounds = c.obj(c.get(test, "bounds", tw), f"{tw}.bounds")
@@ -309,7 +366,7 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
         blist = c.lst(c.get(bounds, level, f"{tw}.bounds"), bw)
         if len(blist) != n:
             raise c.fail(bw, f"has {len(blist)} values but expected has {n}")
-        case.bounds[level] = [c.hexfloat(b, f"{bw}[{i}]", "float64") for i, b in enumerate(blist)]
+        case.bounds[level] = [c.bound(b, f"{bw}[{i}]") for i, b in enumerate(blist)]
     if "kappa" in test:
         kappa = c.lst(test["kappa"], f"{tw}.kappa")
         if len(kappa) != n:
@@ -320,6 +377,14 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
         _, ashape, avalues = c.tensor(c.get(acc, "output", aw), f"{aw}.output", dtype)
         case.acceptable.append(Acceptable(list(acc.get("flags", [])), ashape, avalues))
     return case
+
+
+def _special_disagrees(exact: float, expected: float) -> bool:
+    """True when exact is NaN or infinite and expected is not the same (an infinite exact value is its own
+    rounding; a finite exact value may still round to an infinite expected one: overflow)."""
+    if math.isnan(exact) or math.isnan(expected):
+        return math.isnan(exact) != math.isnan(expected)
+    return math.isinf(exact) and exact != expected
 
 
 def vector_files(directory: Path | str) -> list[Path]:
