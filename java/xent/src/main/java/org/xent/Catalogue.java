@@ -13,8 +13,8 @@ import java.util.Set;
  * (or of an adapter request), and checks what the typed API cannot see: the request's names, dtypes
  * and data lengths, the ranks, and the order in which the spec's errors are reported (D1).
  *
- * <p>Params are given as the vectors write them: float parameters as hex-float strings (or Java
- * numbers), enums as strings, {@code ignore_index} as an integer, optional tensors as {@link Tensor} or
+ * <p>Params are given as the vectors write them: float parameters as hex-float strings exact in the
+ * dtype (or Java numbers), enums as strings, {@code ignore_index} as an integer, optional tensors as {@link Tensor} or
  * null. A missing param takes the spec's default. Problems with the request itself (unknown function,
  * dtype, input or parameter; a missing input; a param of the wrong type; a tensor whose dtype or data
  * length is wrong; a malformed number) raise {@link IllegalArgumentException} before anything is
@@ -267,6 +267,19 @@ public final class Catalogue {
     public static Tensor call(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
         validate(function, dtype, params, inputs);
         Call c = new Call("float32".equals(dtype), params == null ? Map.of() : params, inputs);
+        try {
+            return compute(function, c);
+        } catch (XentException e) {
+            if (e.kind() == ErrorKind.INDEX_OUT_OF_RANGE && c.beyondInt != null) {
+                // the typed API saw a stand-in for a target beyond Java's int: name the real value
+                throw new XentException(e.kind(), e.getMessage() + " (" + c.beyondInt + ")");
+            }
+            throw e;
+        }
+    }
+
+    /** The spec's checks in the order of its error precedence (D1), then the computation. */
+    private static Tensor compute(String function, Call c) {
         boolean f32 = c.f32;
         switch (function) {
             case "logsumexp": {
@@ -506,6 +519,8 @@ public final class Catalogue {
         final boolean f32;
         final Map<String, Object> params;
         final Map<String, Tensor> inputs;
+        /** The first class index beyond the int range that was passed on as a stand-in, or null. */
+        String beyondInt;
 
         Call(boolean f32, Map<String, Object> params, Map<String, Tensor> inputs) {
             this.f32 = f32;
@@ -553,6 +568,9 @@ public final class Catalogue {
             for (int i = 0; i < src.length; i++) {
                 long v = src[i];
                 out[i] = ignoreIndex != null && v == ignoreIndex ? ignore : v == (int) v ? (int) v : outside;
+                if (out[i] == outside && v != outside && beyondInt == null) {
+                    beyondInt = "target[" + i + "] = " + v + " is beyond the int range and no class";
+                }
             }
             if (ignoreOut != null) {
                 ignoreOut[0] = ignore;

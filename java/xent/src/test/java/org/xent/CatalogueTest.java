@@ -185,6 +185,7 @@ class CatalogueTest {
     void targetsBeyondTheIntRangeAreOutOfRangeNeverWrapped(long ignoreIndex, long target) {
         XentException e = assertThrows(XentException.class, () -> sce(ignoreIndex, 0, target));
         assertEquals(ErrorKind.INDEX_OUT_OF_RANGE, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains("= " + target), e.getMessage()); // the real value, not its stand-in
         XentException f = assertThrows(XentException.class, () -> Catalogue.call("nll_from_probs", "float64", map(),
                 map("probs", fill(0.5, 2, 2), "target", i64(s(2), 0, target))));
         assertEquals(ErrorKind.INDEX_OUT_OF_RANGE, f.kind(), f.getMessage());
