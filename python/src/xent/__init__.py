@@ -1,4 +1,4 @@
-"""xent: reference implementations of softmax and cross-entropy losses (spec/xent.yaml, version 1).
+"""xent: reference implementations of softmax and cross-entropy losses (spec/xent.yaml, specVersion 2).
 
 Numpy in, numpy out; float64 and float32 (float32 is evaluated in float64 and rounded once; float64 in
 the platform's extended precision when it has one). Every function raises a subclass of
