@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xent_frameworks.protocol import UNSUPPORTED_KIND, Library
+from xent_frameworks.protocol import BAD_REQUEST_KIND, Library
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 ADAPTERS = {"numpy_stable": "numpy", "scipy": "scipy", "torch": "torch", "jax": "optax"}
@@ -50,11 +50,13 @@ def assert_close(answer: dict, test: dict, rel: float) -> None:
 
 
 def test_start_declares_only_spec_functions_and_dtypes(lib):
+    from xent_conformance.harness.protocol import parse_start_answer
     spec_functions = {p.name.rsplit("_float", 1)[0] for p in VECTORS.glob("*_float64.json")}
     answer, keep = lib.handle({"cmd": "start", "version": 1})
     assert keep and answer["version"] == 1
-    assert set(answer["capabilities"]) <= spec_functions
-    assert all(set(d) <= {"float64", "float32"} for d in answer["capabilities"].values())
+    caps = parse_start_answer(answer).capabilities  # the harness accepts them (lists or 1.1 objects)
+    assert set(caps) <= spec_functions
+    assert all(set(c.dtypes) <= {"float64", "float32"} for c in caps.values())
 
 
 def test_serve_answers_each_line_and_stops(lib):
@@ -62,7 +64,16 @@ def test_serve_answers_each_line_and_stops(lib):
     lines = [json.dumps({"cmd": "start", "version": 1}), "not json", json.dumps({"cmd": "stop"}), "ignored"]
     assert lib.serve(lines, out) == 0
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert len(answers) == 2 and answers[1]["error"]["message"].startswith("bad request:")
+    assert len(answers) == 2
+    # D7: an unparseable line has no id: {"id": null, "error": {"kind": "bad_request", ...}}
+    assert answers[1]["id"] is None and answers[1]["error"]["kind"] == BAD_REQUEST_KIND
+    assert answers[1]["error"]["message"].startswith("bad request:")
+
+
+def test_unknown_function_is_a_bad_request(lib):
+    answer = lib.run_case({"id": "x", "function": "no_such_function", "dtype": "float64", "params": {}, "inputs": {}})
+    assert answer == {"id": "x", "error": {"kind": BAD_REQUEST_KIND,
+                                           "message": "bad request: unknown function 'no_such_function'"}}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -92,7 +103,7 @@ def test_torch_off_target_smoothing_is_unsupported_not_wrong():
     request, _ = vector("softmax_cross_entropy", "float64", 1)
     request["params"] = {**request["params"], "label_smoothing": "0x1.999999999999ap-4",
                          "label_smoothing_mode": "off_target"}
-    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+    assert "off_target" in lib.run_case(request)["unsupported"]
 
 
 def test_torch_gradient_is_autograd_of_the_same_call():
@@ -106,14 +117,25 @@ def test_jax_has_no_class_weights():
     request, _ = vector("softmax_cross_entropy", "float64", 1)
     request["params"] = {**request["params"], "weight": {"dtype": "float64", "shape": [3],
                                                          "data": ["0x1p+0", "0x1p+0", "0x1p+1"]}}
-    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+    assert "class weights" in lib.run_case(request)["unsupported"]
+    assert lib.capabilities()["softmax_cross_entropy"]["params"] == {"weight": [None]}
 
 
 def test_scipy_has_no_base_2():
     lib = adapter("scipy")
     request, _ = vector("entropy", "float64", 1)  # seed 000 prints bits
     assert request["params"]["base"] == "2"
-    assert lib.run_case(request)["error"]["kind"] == UNSUPPORTED_KIND
+    assert "base" in lib.run_case(request)["unsupported"]  # per case, should the harness send it anyway
+
+
+def test_scipy_declares_what_it_cannot_express_so_the_harness_never_sends_it():
+    from xent_conformance.harness.protocol import parse_start_answer
+    from xent_conformance.harness.vectors import load_vectors
+    lib = adapter("scipy")
+    info = parse_start_answer(lib.handle({"cmd": "start", "version": 1})[0])
+    cases = {c.tc_id: c for c in load_vectors(VECTORS, ["entropy"], ["float64"])}
+    assert info.unsupported_reason(cases[1]) == 'base = "2" not declared (declared: "e")'
+    assert info.unsupported_reason(next(c for c in cases.values() if c.params.get("base", "e") == "e")) is None
 
 
 def test_numpy_stable_prints_the_seed_bits():

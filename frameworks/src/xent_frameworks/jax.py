@@ -138,9 +138,21 @@ FUNCTIONS = {
 }
 
 
+#: parameter values JAX/optax can express (protocol 1.1 capabilities): cases outside are never sent.
+#: ignore_index (only when a target equals it) and non-uniform smoothing (only when label_smoothing > 0)
+#: depend on the case: answered per case.
+NATURAL_LOG = {"base": ["e"]}
+NO_WEIGHTS = {"weight": [None]}
+PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
+          "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]},
+          "softmax_cross_entropy": NO_WEIGHTS, "softmax_cross_entropy_grad": NO_WEIGHTS,
+          "binary_cross_entropy_with_logits": {**NO_WEIGHTS, "pos_weight": [None]},
+          "binary_cross_entropy_with_logits_grad": {**NO_WEIGHTS, "pos_weight": [None]}}
+
+
 def library() -> Library:
     return Library(NAME, f"jax {jax.__version__}, optax {optax.__version__}",
-                   {name: _jitted(name) for name in FUNCTIONS})
+                   {name: _jitted(name) for name in FUNCTIONS}, params=PARAMS)
 
 
 def _jitted(name):

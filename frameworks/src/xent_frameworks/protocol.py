@@ -1,4 +1,6 @@
-"""The protocol plumbing every framework adapter shares (conformance/PROTOCOL.md, version 1).
+"""The protocol plumbing every framework adapter shares (conformance/PROTOCOL.md, version 1 with the
+additive protocol 1.1: per-case `unsupported` answers, capability objects, `bad_request` and
+`internal_error`).
 
 An adapter module only says which functions its library has and how each maps onto the library's call;
 everything else lives here once: the JSON-lines loop, tensor decoding and encoding with the harness's own
@@ -7,9 +9,10 @@ hex-float helpers, and turning exceptions into error answers.
 Two kinds of "no" are kept apart:
 
 * ``Unsupported``: the library cannot express this case (a parameter value it has no option for, such as
-  torch's missing ``off_target`` label smoothing). The protocol has no per-case "unsupported" error kind,
-  so the answer carries the kind ``unsupported``, which is outside the spec's list: the harness counts it
-  as failed with that kind, and the leaderboard re-counts such answers as unsupported.
+  torch's missing ``off_target`` label smoothing). Where a parameter value alone decides it, the adapter
+  declares it in its capabilities (``Library.params``) and the harness never sends such a case; where it
+  depends on the data (an ignored position in JAX), the answer is the per-case
+  ``{"id": ..., "unsupported": "<reason>"}``, which the harness counts as unsupported, not failed.
 * a library exception (``ValueError``, ``RuntimeError``, ``IndexError``...): the library rejected the input.
   ``classify`` maps its message onto a spec error kind where the message says which one; otherwise the
   kind is ``library_error`` (not a spec kind: the vector fails and the message is kept).
@@ -31,9 +34,9 @@ from xent_conformance.tensor import Tensor, TensorError
 PROTOCOL_VERSION = 1
 DTYPES = ("float64", "float32")
 NP_DTYPES = {"float64": np.float64, "float32": np.float32}
-UNSUPPORTED_KIND = "unsupported"
 LIBRARY_ERROR_KIND = "library_error"
-BAD_REQUEST_KIND = "invalid_argument"  # as the reference adapter: the message starts with "bad request:"
+BAD_REQUEST_KIND = "bad_request"        # D7: the request cannot be read or does not follow the protocol
+INTERNAL_ERROR_KIND = "internal_error"  # D7: an unexpected failure inside the adapter or the library
 #: Parameters the vectors carry as hex-float text (values of the vector's dtype).
 FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha"})
 
@@ -49,7 +52,7 @@ _MESSAGE_KINDS = (
 
 
 class Unsupported(Exception):
-    """The library has no way to express this case; answered with the kind ``unsupported``."""
+    """The library has no way to express this case; answered with a per-case ``unsupported``."""
 
 
 class Rejected(Exception):
@@ -122,13 +125,20 @@ class Library:
     version: str
     functions: dict[str, Handler]
     dtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per function; default both
+    #: per function, the parameter values the library supports ({"base": ["e"]}): declared as a protocol
+    #: 1.1 capability object, so that the harness does not send cases outside and counts them unsupported
+    params: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
-    def capabilities(self) -> dict[str, list[str]]:
-        return {f: list(self.dtypes.get(f, DTYPES)) for f in self.functions}
+    def capabilities(self) -> dict[str, Any]:
+        caps: dict[str, Any] = {}
+        for f in self.functions:
+            dtypes = list(self.dtypes.get(f, DTYPES))
+            caps[f] = {"dtypes": dtypes, "params": self.params[f]} if f in self.params else dtypes
+        return caps
 
     def run_case(self, case: Any) -> dict[str, Any]:
         """Answer one case; never raises."""
-        case_id = case.get("id", "") if isinstance(case, dict) else ""
+        case_id = case.get("id") if isinstance(case, dict) and isinstance(case.get("id"), str) else None
         try:
             if not isinstance(case, dict):
                 raise BadRequest("a case must be a JSON object")
@@ -142,7 +152,7 @@ class Library:
             kwargs = {**inputs, **decode_params(case.get("params") or {}, dtype)}
             return {"id": case_id, "output": encode_tensor(handler(**kwargs))}
         except Unsupported as exc:
-            return _error(case_id, UNSUPPORTED_KIND, f"unsupported: {exc}")
+            return {"id": case_id, "unsupported": str(exc)}
         except Rejected as exc:
             return _error(case_id, exc.kind, str(exc))
         except BadRequest as exc:
@@ -152,12 +162,12 @@ class Library:
             return _error(case_id, classify(exc), f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - never crash the adapter on one case
             traceback.print_exc(file=sys.stderr)
-            return _error(case_id, LIBRARY_ERROR_KIND, f"internal error: {type(exc).__name__}: {exc}")
+            return _error(case_id, INTERNAL_ERROR_KIND, f"internal error: {type(exc).__name__}: {exc}")
 
     def handle(self, request: Any) -> tuple[dict[str, Any] | None, bool]:
         """Answer one request; returns (answer or None, keep running)."""
         if not isinstance(request, dict):
-            return _error("", BAD_REQUEST_KIND, "bad request: a request must be a JSON object"), True
+            return _error(None, BAD_REQUEST_KIND, "bad request: a request must be a JSON object"), True
         cmd = request.get("cmd")
         if cmd == "start":
             if request.get("version") != PROTOCOL_VERSION:
@@ -171,11 +181,12 @@ class Library:
         if cmd == "run_batch":
             cases = request.get("cases")
             if not isinstance(cases, list):
-                return _error("", BAD_REQUEST_KIND, "bad request: run_batch needs a list 'cases'"), True
+                return _error(None, BAD_REQUEST_KIND, "bad request: run_batch needs a list 'cases'"), True
             return {"results": [self.run_case(c) for c in cases]}, True
         if cmd == "stop":
             return None, False
-        return _error(request.get("id", ""), BAD_REQUEST_KIND, f"bad request: unknown cmd {cmd!r}"), True
+        rid = request.get("id") if isinstance(request.get("id"), str) else None
+        return _error(rid, BAD_REQUEST_KIND, f"bad request: unknown cmd {cmd!r}"), True
 
     def serve(self, stdin: Iterable[str] | None = None, stdout: TextIO | None = None) -> int:
         """The JSON-lines loop: one flushed answer line per request, until `stop` or end of input."""
@@ -186,8 +197,9 @@ class Library:
                 continue
             try:
                 answer, keep = self.handle(json.loads(line))
-            except ValueError as exc:
-                answer, keep = _error("", BAD_REQUEST_KIND, f"bad request: invalid JSON: {exc}"), True
+            except (ValueError, RecursionError) as exc:
+                # no id can be known: {"id": null, ...} (D7)
+                answer, keep = _error(None, BAD_REQUEST_KIND, f"bad request: invalid JSON: {exc}"), True
             if answer is not None:
                 stdout.write(json.dumps(answer, allow_nan=False) + "\n")
                 stdout.flush()
@@ -205,8 +217,8 @@ def serve_and_exit(library: Library) -> None:
     os._exit(code)
 
 
-def _error(case_id: str, kind: str, message: str) -> dict[str, Any]:
-    return {"id": case_id, "error": {"kind": kind, "message": message}}
+def _error(case_id: str | None, kind: str, message: str) -> dict[str, Any]:
+    return {"id": case_id, "error": {"kind": kind, "message": " ".join(message.split())}}  # one line
 
 
 # ---------------------------------------------------------------- small helpers the adapters share

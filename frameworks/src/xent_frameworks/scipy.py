@@ -54,8 +54,14 @@ FUNCTIONS = {
 }
 
 
+#: parameter values SciPy can express (protocol 1.1 capabilities): cases outside are never sent
+NATURAL_LOG = {"base": ["e"]}
+PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
+          "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]}}
+
+
 def library() -> Library:
-    return Library(NAME, scipy.__version__, FUNCTIONS)
+    return Library(NAME, scipy.__version__, FUNCTIONS, params=PARAMS)
 
 
 def main() -> int:

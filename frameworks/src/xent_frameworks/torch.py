@@ -121,8 +121,16 @@ FUNCTIONS = {
 }
 
 
+#: parameter values PyTorch can express (protocol 1.1 capabilities): cases outside are never sent.
+#: off_target / sockeye smoothing is data-dependent (fine at label_smoothing 0): answered per case.
+NATURAL_LOG = {"base": ["e"]}
+PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
+          "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]}}
+
+
 def library() -> Library:
-    return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()})
+    return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()},
+                   params=PARAMS)
 
 
 def _numpy_result(fn):

@@ -2,9 +2,9 @@
 
 One cell is function x implementation x dtype. Statuses are taken at one tolerance level for every
 implementation alike (`statusByLevel`, default `accurate`), whatever level decided each run's exit code.
-An error answer of kind ``unsupported`` (a framework adapter saying its library cannot express that
-case; the protocol has no per-case kind for it, so the harness counts it as failed) is re-counted here
-as unsupported.
+The counts are the harness's own: a case the adapter declared outside its capabilities or answered
+with a per-case `unsupported` (protocol 1.1) is unsupported there and here; nothing is re-counted. An
+`xfail` (a run with a baseline) is a failure here: the leaderboard compares accuracy, not baselines.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 STATUSES = ("passed", "acceptable", "failed", "errored", "unsupported")
-UNSUPPORTED_KIND = "unsupported"
 
 
 class ReportError(ValueError):
@@ -110,9 +109,8 @@ def _float(x: Any) -> float | None:
 
 def _vector(result: dict[str, Any], level: str) -> Vector:
     status = (result.get("statusByLevel") or {}).get(level, result.get("status"))
-    got = result.get("got")
-    if status == "failed" and isinstance(got, dict) and got.get("kind") == UNSUPPORTED_KIND:
-        status = "unsupported"
+    if status == "xfail":
+        status = "failed"
     if status not in STATUSES:
         raise ReportError(f"unknown status {status!r}")
     expected = result.get("expected")

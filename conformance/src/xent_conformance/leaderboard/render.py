@@ -117,8 +117,8 @@ def to_markdown(board: Board, images: dict[str, str] | None = None) -> str:
              "element), over vectors whose golden value and result are both finite; \"max err/bound\" is the "
              "largest error divided by the level's bound (above 1 fails); the worst tcId is a failed vector when "
              "there is one, else the one nearest its bound. \"failed (missed errors)\": of the failures, how many "
-             "expected an error kind. Unsupported counts vectors not declared and cases the library cannot "
-             "express (the adapter answered `unsupported`).", "",
+             "expected an error kind. Unsupported counts the harness's unsupported vectors: outside the adapter's "
+             "declared capabilities (functions, dtypes, parameter values) or answered `unsupported` per case.", "",
              "## Summary", "", *summary_lines(board), "", "## Implementations", "", *runs_lines(board), ""]
     for caption, path in (images or {}).items():
         lines += [f"![{caption}]({path})", ""]
