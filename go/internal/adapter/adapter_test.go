@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	xent "github.com/xent-conformance/xent/go"
 )
 
 // Hex floats are exact in their dtype (D9): accepted spellings give exactly their value, anything
@@ -260,5 +262,21 @@ func TestShippedBadRequest(t *testing.T) {
 	}
 	if r := Shipped(&Case{ID: "c", Function: "softmax", Dtype: "float16"}); r.ErrKind != KindBadRequest {
 		t.Fatalf("Shipped with an unsupported dtype: %+v", r)
+	}
+}
+
+// The catalogue list, the adapter's signatures and the library's option table name the same
+// functions.
+func TestSignaturesCoverTheCatalogue(t *testing.T) {
+	if len(signatures) != len(Functions) {
+		t.Fatalf("%d signatures for %d functions", len(signatures), len(Functions))
+	}
+	for _, fn := range Functions {
+		if _, ok := signatures[fn]; !ok {
+			t.Errorf("no signature for %s", fn)
+		}
+		if err := xent.CheckOptions[float64](fn); err != nil {
+			t.Errorf("the library does not know %s: %v", fn, err)
+		}
 	}
 }
