@@ -189,13 +189,14 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 	if len(res.Data) != len(tc.Expected.Data) {
 		t.Fatalf("tc %d: %d values, want %d", tc.TcID, len(res.Data), len(tc.Expected.Data))
 	}
-	prec, emin := uint(53), -1022
+	prec, emin, width := uint(53), -1022, 64
 	if dtype == "float32" {
-		prec, emin = 24, -126
+		prec, emin, width = 24, -126, 32
 	}
 	bad := 0
 	for i, got := range res.Data {
-		want, err := adapter.ParseFloat(json.RawMessage(strconv.Quote(tc.Expected.Data[i])), 64)
+		// an expected value not exact in the file's dtype is an error of the file (D9)
+		want, err := adapter.ParseHex(tc.Expected.Data[i], width)
 		if err != nil {
 			t.Fatalf("tc %d: expected[%d]: %v", tc.TcID, i, err)
 		}
@@ -223,7 +224,7 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 		}
 		bound := 0.0
 		if i < len(tc.Bounds.Accurate) {
-			b, err := adapter.ParseFloat(json.RawMessage(strconv.Quote(tc.Bounds.Accurate[i])), 64)
+			b, err := adapter.ParseHex(tc.Bounds.Accurate[i], 64)
 			if err != nil {
 				t.Fatalf("tc %d: bounds.accurate[%d]: %v", tc.TcID, i, err)
 			}
