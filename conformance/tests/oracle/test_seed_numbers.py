@@ -85,3 +85,45 @@ def test_seed_002_clamp_constant():
     target = Tensor("int64", (1,), (0,))
     (loss,) = outputs("nll_from_probs", {"probs": probs, "target": target}, epsilon=1e-15, reduction="none")
     assert repr(float(loss)) == "34.538776394910684"
+
+
+def test_seed_001_prose_values():
+    """Document 001's prose: '1.897' for p = 0.85, t = 0 (right) and '1.771' for p = 0.17, t = 1, which
+    truncates -log(0.17) = 1.77196 (correctly rounded: 1.772; vector binary_cross_entropy tcId 300)."""
+    got = outputs("binary_cross_entropy", {"y": f64(0, 1), "p": f64(0.85, 0.17)}, epsilon=0.0, reduction="none")
+    assert digits(got[0], "1.897") == "1.897"
+    assert digits(got[1], "1.771") == "1.772"
+
+
+SEED_000_TABLE_ROWS = {2: 0.01, 3: 0.30, 4: 0.90, 5: 0.99}  # sigmoid_mse_grad tcId -> the table's p
+
+
+@pytest.fixture(scope="module")
+def case_inputs():
+    """z inputs of the seed-table cases, read from the case files."""
+    from xent_conformance.paths import repo_root
+    import yaml
+    root = repo_root()
+    mse = yaml.safe_load((root / "spec/cases/sigmoid_mse_grad.yaml").read_text())["cases"]
+    grad = yaml.safe_load((root / "spec/cases/binary_cross_entropy_with_logits_grad.yaml").read_text())["cases"]
+    by_id = {c["tcId"]: c for c in mse}
+    table = next(c for c in grad if c["tcId"] == 300)
+    return by_id, table
+
+
+def _logit(p: float) -> float:
+    with mpmath.workprec(200):
+        return float(mpmath.log(mpmath.mpf(p) / (1 - mpmath.mpf(p))))
+
+
+@pytest.mark.parametrize("tc_id, p", sorted(SEED_000_TABLE_ROWS.items()))
+def test_seed_000_table_inputs_are_logits(case_inputs, tc_id, p):
+    """Each seed-table row's z is logit(p) rounded (tcId 3 once held -0.42366, not logit(0.3))."""
+    by_id, _ = case_inputs
+    (z,) = by_id[tc_id]["inputs"]["z"]
+    assert float.fromhex(z) == _logit(p)
+
+
+def test_seed_000_ce_column_inputs(case_inputs):
+    _, table = case_inputs
+    assert [float.fromhex(z) for z in table["inputs"]["z"]] == [_logit(p) for p in (0.01, 0.30, 0.90, 0.99)]
