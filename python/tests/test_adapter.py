@@ -329,3 +329,23 @@ def test_main_also_reads_text_streams():
     out = io.StringIO()
     adapter.main(io.StringIO('{"cmd": "start", "version": 1}\n{"cmd": "stop"}\n'), out)
     assert json.loads(out.getvalue())["version"] == 1
+
+
+@pytest.mark.parametrize("case_id", [None, 5, ["a"]], ids=["missing", "number", "list"])
+def test_a_case_without_a_string_id_is_a_bad_request_with_id_null(case_id):
+    case = {"cmd": "run", "function": "sigmoid", "dtype": "float64", "params": {}, "inputs": {"z": X}}
+    if case_id is not None:
+        case["id"] = case_id
+    answer = adapter.run_case(case)
+    assert answer["id"] is None and answer["error"]["kind"] == "bad_request"
+
+
+def test_an_integer_too_long_for_python_still_lets_the_line_parse(ask):
+    # Python's int() refuses over 4300 digits; the line is valid JSON, so its id is echoed
+    huge = "9" * 5000
+    line = ('{"cmd": "run", "id": "h", "function": "softmax_cross_entropy", "dtype": "float64", '
+            '"params": {"reduction": %s}, "inputs": {"logits": {"dtype": "float64", "shape": [1, 2], '
+            '"data": ["0x0p+0", "0x1p+0"]}, "target": {"dtype": "int64", "shape": [1], "data": [%s]}}}')
+    for params_value, target in ((huge, "0"), ('"mean"', huge)):
+        (answer,) = ask(line % (params_value, target))
+        assert answer["id"] == "h" and answer["error"]["kind"] == "bad_request", answer

@@ -160,8 +160,28 @@ def _check_float32_exact(name: str, values: np.ndarray, dtype: str) -> None:
         raise BadRequest(f"{name} {float(values[bad][0]).hex()} is not exactly representable in float32")
 
 
+class _HugeInt:
+    """A JSON integer too long for Python's int() (over 4300 digits): kept as its digits, so that the
+    line still parses (its id is readable) and the number is rejected where it is used. Not an int and
+    not a str, so that no parameter or tensor takes it for a valid value."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {len(self.digits)} digits>"
+
+
+def _json_int(digits: str):
+    return _HugeInt(digits) if len(digits) > 40 else int(digits)
+
+
 def parse_int64(name: str, value) -> int:
     """A JSON integer within int64: never a bool, a float (1.0), a string or a wrapped big number."""
+    if isinstance(value, _HugeInt):
+        raise BadRequest(f"{name} ({value!r}) is outside int64")
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} must be a JSON integer, got {value!r:.60}")
     if not INT64_MIN <= value <= INT64_MAX:
@@ -279,6 +299,8 @@ def run_case(case) -> dict:
     try:
         if not isinstance(case, dict):
             raise BadRequest("a case must be a JSON object")
+        if case_id is None:
+            raise BadRequest(f"a case needs a string id, got {case.get('id')!r:.60}")
         fname = case.get("function")
         if not isinstance(fname, str) or fname not in SIGNATURES:
             raise BadRequest(f"unknown function {fname!r:.60}")
@@ -342,7 +364,7 @@ def parse_line(line: bytes | str):
     """The request on one line, or a bad_request answer with id null when it cannot be parsed."""
     try:
         text = line.decode("utf-8") if isinstance(line, bytes) else line
-        return json.loads(text, parse_constant=_reject_constant), None
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_json_int), None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None, _bad(f"invalid JSON: {exc}")
 
