@@ -194,7 +194,8 @@ public final class Main {
                     return new Handled(e, false);
                 }
                 JsonNode v = req.get("version");
-                if (v == null || !v.isIntegralNumber() || v.asInt() != PROTOCOL_VERSION) {
+                // canConvertToInt first: asInt would wrap 2^32 + 1 to 1 (never wrap, D8)
+                if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() != PROTOCOL_VERSION) {
                     ObjectNode e = mapper.createObjectNode();
                     e.putObject("error").put("kind", "unsupported_version")
                             .put("message", "this adapter speaks protocol version " + PROTOCOL_VERSION + "; got " + v);

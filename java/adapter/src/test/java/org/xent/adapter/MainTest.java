@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xent.Catalogue;
 
 /** The adapter speaks PROTOCOL.md: start, run, run_batch, stop, and never crashes on a bad request. */
@@ -66,9 +67,11 @@ class MainTest {
         }
     }
 
-    @Test
-    void unsupportedVersionIsAnErrorAndEndsTheSession() throws Exception {
-        List<JsonNode> a = session("{\"cmd\":\"start\",\"version\":2}", "{\"cmd\":\"run\",\"id\":\"x\"," + SOFTMAX_CASE + "}");
+    @ParameterizedTest
+    @ValueSource(strings = {"2", "4294967297", "18446744073709551617", "1.0", "\"1\"", "null"})
+    void unsupportedVersionIsAnErrorAndEndsTheSession(String version) throws Exception {
+        List<JsonNode> a = session("{\"cmd\":\"start\",\"version\":" + version + "}",
+                "{\"cmd\":\"run\",\"id\":\"x\"," + SOFTMAX_CASE + "}");
         assertEquals(1, a.size());
         assertEquals("unsupported_version", a.get(0).get("error").get("kind").asText());
     }
