@@ -38,6 +38,11 @@ GOOD_ANSWERS = [
     {"id": "a", "output": {"dtype": "float64", "shape": [1], "data": ["0x0.0000000000001p-1022"]}},
     {"id": "a", "output": {"dtype": "float64", "shape": [3], "data": ["nan", "inf", "-inf"]}},
     {"id": "a", "error": {"kind": "invalid_shape", "message": "x must be non-empty"}},
+    {"id": "a", "output": {"dtype": "float64", "shape": [2], "data": ["0x1p-1074", "0x0.0000000000001p-1022"]}},
+    # protocol 1.1
+    {"id": "a", "unsupported": "no class weights in this library"},
+    {"id": "a", "error": {"kind": "bad_request", "message": "bad request: unknown parameter 'axis'"}},
+    {"id": "a", "error": {"kind": "internal_error", "message": "internal error: ZeroDivisionError"}},
 ]
 BAD_ANSWERS = [
     {"output": {"dtype": "float64", "shape": [1], "data": ["0x1p+0"]}},
@@ -48,6 +53,8 @@ BAD_ANSWERS = [
     {"id": "a"},
     {"id": "a", "error": {"message": "no kind"}},
     {"id": "a", "error": {"kind": "invalid_shape"}, "output": {"dtype": "float64", "shape": [], "data": ["0x1p+0"]}},
+    {"id": "a", "unsupported": 7},
+    {"id": "a", "unsupported": "no", "output": {"dtype": "float64", "shape": [], "data": ["0x1p+0"]}},
 ]
 
 
@@ -81,6 +88,42 @@ def test_start_answers():
         assert not sub("startAnswer").is_valid(bad)
         with pytest.raises(ProtocolViolation):
             parse_start_answer(bad)
+
+
+def test_request_error_answer():
+    """D7: a line that cannot be parsed has no id: {"id": null, "error": {"kind": "bad_request", ...}}."""
+    answer = {"id": None, "error": {"kind": "bad_request", "message": "bad request: invalid JSON"}}
+    sub("requestErrorAnswer").validate(answer)
+    V.validate(answer)
+    assert not sub("requestErrorAnswer").is_valid({"id": None, "error": {"kind": "invalid_shape"}})
+    assert not sub("runAnswer").is_valid(answer)
+
+
+CAPABILITY_OBJECTS = [
+    {"dtypes": ["float64"]},
+    {"dtypes": ["float64", "float32"], "params": {"label_smoothing_mode": ["uniform"], "weight": [None],
+                                                  "label_smoothing": ["0x0p+0"], "alpha": [None, "tensor"]},
+     "ranks": [2, 2]},
+    {"dtypes": ["float32"], "ranks": {"logits": [2, 3], "target": [1, 2]}},
+]
+BAD_CAPABILITY_OBJECTS = [{"params": {}}, {"dtypes": ["float64"], "params": {"weight": None}},
+                          {"dtypes": ["float64"], "ranks": [2]}, {"dtypes": ["float64"], "ranks": [-1, 2]}]
+
+
+@pytest.mark.parametrize("cap", CAPABILITY_OBJECTS)
+def test_capability_objects(cap):
+    answer = {"version": 1, "implementation": {"name": "x"}, "capabilities": {"softmax_cross_entropy": cap}}
+    sub("startAnswer").validate(answer)
+    declared = parse_start_answer(answer).capabilities_json()["softmax_cross_entropy"]
+    assert declared == (cap["dtypes"] if set(cap) == {"dtypes"} else cap)  # a bare object reads as the plain list
+
+
+@pytest.mark.parametrize("cap", BAD_CAPABILITY_OBJECTS)
+def test_bad_capability_objects(cap):
+    answer = {"version": 1, "implementation": {"name": "x"}, "capabilities": {"softmax": cap}}
+    assert not sub("startAnswer").is_valid(answer)
+    with pytest.raises(ProtocolViolation):
+        parse_start_answer(answer)
 
 
 def test_batch_answer():

@@ -48,3 +48,24 @@ def test_smoke_only_declared_functions(run_cli):
 def test_smoke_command_not_found(run_cli):
     code, out, _ = run_cli("smoke", "--impl", "/nonexistent/adapter", *T)
     assert code == 2 and "cannot start" in out
+
+
+def test_smoke_and_run_share_the_default_level_and_say_which(run_cli):
+    code, out, _ = run_cli("smoke", "--impl", fake("good"), *T)
+    assert "level: compatible (the default for any other adapter command" in out
+    code, out, _ = run_cli("smoke", "--impl", fake("good"), *T, "--level", "accurate")
+    assert "level: accurate (chosen with --level)" in out
+
+
+def test_smoke_range_extremes_follow_the_level(run_cli):
+    """Subnormal results flushed to 0: accepted at compatible (as run accepts range extremes there),
+    rejected at accurate."""
+    code, out, _ = run_cli("smoke", "--impl", fake("ftz"), *T)
+    assert code == 0, out
+    code, out, _ = run_cli("smoke", "--impl", fake("ftz"), *T, "--level", "accurate")
+    assert code == 1 and "is subnormal" in out
+
+
+def test_smoke_counts_a_per_case_unsupported_answer_as_not_tested(run_cli):
+    code, out, _ = run_cli("smoke", "--impl", fake("unsupported_on", "softplus"), *T)
+    assert code == 0 and "answered unsupported" in out

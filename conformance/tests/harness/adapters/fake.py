@@ -40,6 +40,7 @@ usage: fake.py MODE [ARG]
   huge_line MB    answers every request with one line of MB megabytes of empty results
   crowded         answers every request with 1 MB of empty results (within the byte limit)
   no_flush        writes its start answer without flushing (block-buffered stdout)
+  ftz             flushes subnormal results to zero (plain float arithmetic after an underflow)
 """
 import json
 import math
@@ -117,6 +118,9 @@ def compute(case):
         ys = [y + int(ARG) * math.ulp(y) if math.isfinite(y) and y != 0 else y for y in ys]
     if MODE == "wrong_value":
         ys = [y + 1e-3 if math.isfinite(y) else y for y in ys]
+    if MODE == "ftz":
+        tiny = 2.0 ** -126 if dtype == "float32" else 2.0 ** -1022
+        ys = [0.0 if 0 < abs(y) < tiny else y for y in ys]
     return {"output": {"dtype": dtype, "shape": shape, "data": [fmt(y, dtype) for y in ys]}}
 
 
