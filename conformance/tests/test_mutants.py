@@ -33,6 +33,47 @@ def test_adapter_lists_the_same_catalogue():
     listed = read_catalogue(ADAPTER, cwd=None)
     assert [m.name for m in listed] == list(xent_mutants.MUTANTS)
     assert all(isinstance(m, MutantInfo) and m.description and m.functions for m in listed)
+    by_name = {m.name: m for m in listed}
+    # every entry says what it must do (issue 11): the levels' catalogues
+    assert by_name["port_max_shift"].accept == "compatible" and by_name["port_max_shift"].kill is None
+    assert by_name["sigmoid_tail_flushed"].kill == "compatible"
+    assert by_name["bce_log_not_log1p"].kill == "accurate"
+    assert all((m.kill is None) != (m.accept is None) for m in listed)
+
+
+@pytest.mark.parametrize("entry, expect", [
+    ({"name": "a", "description": "d", "functions": ["softmax"]}, "kill: accurate"),   # older adapters
+    ({"name": "a", "description": "d", "functions": ["softmax"], "kill": "compatible"}, "kill: compatible"),
+    ({"name": "a", "description": "d", "functions": ["softmax"], "accept": "compatible"}, "accept: compatible"),
+])
+def test_catalogue_entries_name_their_level(entry, expect, tmp_path):
+    script = tmp_path / "a.py"
+    script.write_text(f"import json; print(json.dumps({{'mutants': [{entry!r}]}}))")
+    (m,) = read_catalogue([sys.executable, str(script)], cwd=None)
+    assert m.expectation == expect
+
+
+@pytest.mark.parametrize("bad", [{"kill": "strict"}, {"accept": "accurate2"}, {"kill": "accurate", "accept": "compatible"}])
+def test_catalogue_with_a_bad_level_is_refused(bad, tmp_path):
+    from xent_conformance.mutants import CatalogueError
+    entry = {"name": "a", "description": "d", "functions": ["softmax"], **bad}
+    script = tmp_path / "a.py"
+    script.write_text(f"import json; print(json.dumps({{'mutants': [{entry!r}]}}))")
+    with pytest.raises(CatalogueError):
+        read_catalogue([sys.executable, str(script)], cwd=None)
+
+
+def test_a_must_accept_variant_that_fails_compatible_is_reported():
+    from xent_conformance.mutants import MutantResult, summary_line, thin
+    accept = MutantInfo("port", "a port variant", ["softmax"], None, "compatible")
+    kill = MutantInfo("bug", "a defect", ["softmax"], "compatible")
+    rejected = MutantResult(accept, 5, ["softmax/float64/1"], None, 0.1)
+    passing = MutantResult(accept, 5, [], None, 0.1)
+    two = MutantResult(kill, 5, ["softmax/float64/1", "softmax/float64/2"], None, 0.1)
+    assert not rejected.meets_expectation and passing.meets_expectation
+    assert two.meets_expectation and two.kills == 2 and thin([rejected, passing, two]) == [two]
+    line = summary_line([rejected, passing, two])
+    assert "must-accept: 1/2 accepted" in line and "minimum distinct killing vectors per mutant: 2" in line
 
 
 def _start(env_mutant: str | None):
@@ -69,7 +110,7 @@ def test_harness_run_with_an_unknown_mutant_exits_2(capsys):
 
 def test_three_mutants_are_killed_end_to_end(capsys, tmp_path):
     report = tmp_path / "m.json"
-    code = main(["mutants", "--impl", "python", "--only", "sigmoid_naive,nll_no_clamp,bce_clip_low_only",
+    code = main(["mutants", "--impl", "python", "--only", "sigmoid_tail_flushed,nll_no_clamp,bce_clip_low_only",
                  "--report-json", str(report)])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -83,6 +124,21 @@ def test_three_mutants_are_killed_end_to_end(capsys, tmp_path):
         assert all(k.split("/")[0] in m["functions"] for k in m["killers"])
     # nll_no_clamp is killed by the clamp cases: -log(max(0, 1e-15)) = 34.54, not inf
     assert any(k.startswith("nll_from_probs/") for k in by_name["nll_no_clamp"]["killers"])
+    assert all(m["expect"] == "kill: compatible" and m["kills"] >= 3 for m in data["mutants"])
+
+
+def test_must_accept_variants_pass_compatible_end_to_end(capsys, tmp_path):
+    """The TF formula for BCE with logits and a plain (pairwise) float64 sum are legitimate ports."""
+    report = tmp_path / "m.json"
+    code = main(["mutants", "--impl", "python", "--only", "port_bce_logits_tf,sigmoid_naive", "--report-json", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "must-accept: 2/2 accepted at compatible" in out
+    data = json.loads(report.read_text())
+    assert all(m["ok"] and m["failing_by_level"]["compatible"] == 0 for m in data["mutants"])
+    # sigmoid_naive differs only at range extremes: killed at accurate, accepted at compatible
+    by_name = {m["name"]: m for m in data["mutants"]}
+    assert by_name["sigmoid_naive"]["failing_by_level"]["accurate"] >= 1
 
 
 def test_a_mutant_with_no_vectors_survives_and_fails_the_run(capsys, tmp_path):
@@ -90,11 +146,11 @@ def test_a_mutant_with_no_vectors_survives_and_fails_the_run(capsys, tmp_path):
     import shutil
     from xent_conformance import paths
     shutil.copy(paths.vectors_dir() / "softplus_float64.json", tmp_path / "softplus_float64.json")
-    code = main(["mutants", "--impl", "python", "--only", "sigmoid_naive", "--vectors", str(tmp_path)])
+    code = main(["mutants", "--impl", "python", "--only", "sigmoid_tail_flushed", "--vectors", str(tmp_path)])
     captured = capsys.readouterr()
     assert code == 1
     assert "SURVIVED" in captured.out and "0/1 mutants killed" in captured.out
-    assert "survived: sigmoid_naive" in captured.err
+    assert "survived: sigmoid_tail_flushed" in captured.err
 
 
 def test_unknown_only_name_is_a_usage_error(capsys):

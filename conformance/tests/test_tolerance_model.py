@@ -110,3 +110,6 @@ def test_range_extreme_rule():
     assert not range_extreme_ok(-math.inf, "8e307", 1.0, FLOAT64)
     assert not range_extreme_ok(math.nan, "1e-310", 5e-324, FLOAT64)
     assert range_extreme_ok(0.0, "1e-39", 1e-45, FLOAT32)
+    assert range_extreme_ok(math.nan, "inf", 0.0, FLOAT64)      # x / 0 with x flushed to 0: 0 / 0
+    assert not range_extreme_ok(1.0, "inf", 0.0, FLOAT64)
+    assert not range_extreme_ok(math.nan, "nan", 0.0, FLOAT64) # equal NaNs are judged before this rule

@@ -66,3 +66,55 @@ def test_the_shipped_adapter_never_imports_the_registry():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True,
                          env=env, timeout=60, check=True).stdout
     assert json.loads(out) is False
+
+
+def test_level_sets_name_registered_mutants():
+    assert _mutants.ACCEPT_AT_COMPATIBLE <= set(_mutants.MUTANTS)
+    assert _mutants.KILL_AT_ACCURATE <= set(_mutants.MUTANTS)
+    assert not _mutants.ACCEPT_AT_COMPATIBLE & _mutants.KILL_AT_ACCURATE
+    listed = {m["name"]: m for m in _mutants.catalogue()}
+    assert listed["port_max_shift"]["accept"] == "compatible" and "kill" not in listed["port_max_shift"]
+    assert listed["sigmoid_tanh"]["kill"] == "compatible"
+
+
+@pytest.mark.parametrize("name, z, tail_is_zero", [
+    ("sigmoid_one_minus_for_negative", -20.0, True),   # 1 - 1/(1 + e^-20) = 0 in float32
+    ("sigmoid_tail_flushed", -17.0, True),             # below ln(2^-24)
+    ("sigmoid_tanh", -17.65, False),                   # not 0 here, but an absolute error of about u (+39 % or more)
+    ("port_float32_native", -20.0, False),             # float32 arithmetic keeps the tail
+])
+def test_logistic_tail_variants(name, z, tail_is_zero):
+    undo = _mutants.activate(name)
+    try:
+        got = xent.FUNCTIONS["sigmoid"](np.array([z], dtype=np.float32))[0]
+    finally:
+        undo()
+    assert (got == 0) == tail_is_zero
+    if name == "port_float32_native":
+        assert abs(got - np.float32(2.0611537e-09)) < 4 * np.spacing(np.float32(2.0611537e-09))
+
+
+def test_port_bce_logits_tf_keeps_tiny_losses_and_log_variant_loses_them():
+    z, y = np.array([79.0], dtype=np.float32), np.array([1.0], dtype=np.float32)
+    for name, zero in (("port_bce_logits_tf", False), ("bce_logits_log_not_log1p", True)):
+        undo = _mutants.activate(name)
+        try:
+            got = xent.FUNCTIONS["binary_cross_entropy_with_logits"](z, y, reduction="none")[0]
+        finally:
+            undo()
+        assert (got == 0) == zero, name
+
+
+def test_smoothing_classes_from_the_last_axis_changes_rank_3_only():
+    rng = np.random.default_rng(3)
+    logits3 = rng.standard_normal((2, 4, 3))
+    target3 = rng.integers(0, 4, (2, 3))
+    logits2, target2 = logits3[:, :, 0], target3[:, 0]
+    f = xent.FUNCTIONS["softmax_cross_entropy"]
+    shipped3, shipped2 = f(logits3, target3, label_smoothing=0.2), f(logits2, target2, label_smoothing=0.2)
+    undo = _mutants.activate("sce_smoothing_classes_last_axis")
+    try:
+        assert f(logits3, target3, label_smoothing=0.2) != shipped3
+        assert f(logits2, target2, label_smoothing=0.2) == shipped2
+    finally:
+        undo()

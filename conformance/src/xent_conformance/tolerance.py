@@ -10,7 +10,8 @@ Range extremes (vectors flagged RangeExtreme): at `compatible` an element also p
 when it is the ordinary outcome of plain float arithmetic: within the bound plus the dtype's smallest
 normal number lambda (results or intermediates below the normal range: flush to zero, inexact
 subnormals), or an infinity of the exact value's sign (a partial sum or intermediate of the textbook
-formula overflows although the exact result is finite). See spec/xent.yaml, `tolerance`.
+formula overflows although the exact result is finite), or NaN for an infinite exact value (a tiny
+numerator flushed to 0 over a zero denominator). See spec/xent.yaml, `tolerance`.
 """
 from __future__ import annotations
 
@@ -103,8 +104,12 @@ def smallest_normal(dtype: DType) -> float:
 def range_extreme_ok(got: float, exact_text: str, bound: float, dtype: DType) -> bool:
     """The outcome of plain float arithmetic for a range-extreme result (accepted at `compatible` only):
     within bound + lambda of the exact value (lambda = the smallest normal number: flush to zero,
-    subnormal intermediates), or an infinity of the exact value's sign (an intermediate overflowed)."""
-    if math.isnan(got) or exact_text in ("nan", "inf", "-inf"):
+    subnormal intermediates), or an infinity of the exact value's sign (an intermediate overflowed), or
+    NaN where the exact value is infinite (a positive numerator below the normal range flushed to 0 over
+    a zero denominator: x / 0 becomes 0 / 0)."""
+    if exact_text in ("inf", "-inf"):
+        return math.isnan(got)
+    if math.isnan(got) or exact_text == "nan":
         return False
     with mpmath.workprec(_PREC):
         exact = mpmath.mpf(exact_text)

@@ -35,6 +35,33 @@ class Mutant:
     functions: tuple[str, ...]
     apply: Callable[[], None]
 
+    @property
+    def expectation(self) -> dict[str, str]:
+        """What the catalogue requires of this entry (conformance/MUTANTS.md, "Levels"):
+        {"accept": "compatible"} or {"kill": "accurate" | "compatible"}."""
+        if self.name in ACCEPT_AT_COMPATIBLE:
+            return {"accept": "compatible"}
+        return {"kill": "accurate" if self.name in KILL_AT_ACCURATE else "compatible"}
+
+
+#: Legitimate choices of a mainstream port: they must pass every vector at `compatible` (issue 11).
+ACCEPT_AT_COMPATIBLE = frozenset({
+    "port_max_shift", "port_ce_lse_minus_target", "port_bce_logits_tf", "port_pairwise_sum", "port_float32_native",
+    "lse_log_not_log1p",            # max shift without the log1p refinement
+    "naive_sequential_sum",         # left-to-right summation: within the sqrt(n) summation allowance
+    "sigmoid_naive",                # 1 / (1 + exp(-z)) (PyTorch's): differs only at range extremes (0 below the normal range)
+    "one_minus_softmax_by_subtraction",  # focal loss with p = exp(-ce), 1 - p by subtraction (the usual port)
+})
+
+#: Accuracy losses that the normwise `compatible` bound tolerates on purpose (inputs are probabilities, whose
+#: natural error is absolute): they must be killed at `accurate`. Every other entry must be killed at `compatible`.
+KILL_AT_ACCURATE = frozenset({
+    "log_softmax_x_minus_lse",      # x - lse: the normwise error of port_max_shift, but special rows computed
+                                    # naively too (two +inf: -inf, not NaN, for a finite entry), so not a must-accept
+    "bce_log_not_log1p",            # log(1 - p): absolute error u for probabilities, PyTorch/Keras do the same
+    "sigmoid_mse_grad_naive",       # a gradient in [-1, 1] with absolute error u (judged by the unit scale)
+})
+
 
 MUTANTS: dict[str, Mutant] = {}
 
@@ -73,7 +100,7 @@ def activate(name: str) -> Callable[[], None]:
 
 
 def catalogue() -> list[dict]:
-    return [{"name": m.name, "description": m.description, "functions": list(m.functions)}
+    return [{"name": m.name, "description": m.description, "functions": list(m.functions), **m.expectation}
             for m in MUTANTS.values()]
 
 
@@ -1024,6 +1051,244 @@ def _():
             return np.zeros(t64.shape[:-1])
         return np.cumsum(t64, axis=-1)[..., -1]
     _set(nm, "compensated_sum", _plain_sum(seq))
+
+
+# ============================================================================ issue 11: the levels' catalogues
+# Must-accept port variants (mainstream formulas, in the data's dtype) and must-reject realistic defects.
+# Non-finite inputs and errors take the shipped result, so only finite values differ.
+
+
+def _dtype_of(ref) -> np.dtype:
+    return np.asarray(ref).dtype
+
+
+def _port_rows(old, kernel):
+    """A rank-1 row function (axis=None) computed by kernel(x) in the data's dtype for finite rows."""
+    def fn(x, *, axis=None):
+        ref = old(x, axis=axis)
+        xs = np.asarray(x).astype(_dtype_of(ref))
+        if axis is not None or not np.isfinite(xs).all():
+            return ref
+        with np.errstate(all="ignore"):
+            return _like(ref, kernel(xs))
+    return fn
+
+
+def _max_shift_parts(x):
+    a = x.max()
+    e = np.exp(x - a)
+    return a, e, e.sum()  # np.sum: pairwise
+
+
+@mutant("port_max_shift", ROW, """
+    the textbook max-shift kernel in the data's dtype, without the log1p refinement: a = max x,
+    e_i = exp(x_i - a), S = sum e_i (pairwise), lse = a + log(S), softmax_i = e_i / S,
+    log_softmax_i = (x_i - a) - log(S).""")
+def _():
+    def lse(x):
+        a, _, S = _max_shift_parts(x)
+        return a + np.log(S)
+
+    def softmax(x):
+        _, e, S = _max_shift_parts(x)
+        return e / S
+
+    def log_softmax(x):
+        a, _, S = _max_shift_parts(x)
+        return (x - a) - np.log(S)
+    for name, kernel in (("logsumexp", lse), ("softmax", softmax), ("log_softmax", log_softmax)):
+        _replace(name, lambda old, k=kernel: _port_rows(old, k))
+
+
+@mutant("port_ce_lse_minus_target", ["softmax_cross_entropy", "focal_loss"], """
+    every per-class negative log-probability formed as nll_c = lse(row) - x_c with
+    lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights,
+    ignore_index and the reduction as shipped.""")
+def _():
+    def nll(self):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            a = np.where(self.ok, self.a, 0).astype(self.x.dtype)
+            xs = np.where(self.ok[..., None], self.x, 0).astype(self.x.dtype)
+            lse = a + np.log(np.exp(xs - a[..., None]).sum(axis=-1))
+            return self._special(lse[..., None] - xs, 0.0, np.inf)
+    _set(nm.LseParts, "nll", nll)
+
+
+def _bce_logits_port(old, log1p):
+    """BCE with logits by the TensorFlow / PyTorch formula in the data's dtype, log1p(t) computed by ``log1p``."""
+    def fn(z, y, *, weight=None, pos_weight=None, reduction="mean"):
+        ref = old(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction)
+        dt = _dtype_of(ref)
+        z, y = np.asarray(z).astype(dt), np.asarray(y).astype(dt)
+        if not np.isfinite(z).all():
+            return ref
+        with np.errstate(all="ignore"):
+            tail = log1p(np.exp(-np.abs(z)))
+            if pos_weight is None:
+                loss = np.maximum(z, 0) - z * y + tail
+            else:
+                pw = np.asarray(pos_weight).astype(dt)
+                loss = (1 - y) * z + (1 + (pw - 1) * y) * (tail + np.maximum(-z, 0))
+            if weight is not None:
+                loss = loss * np.asarray(weight).astype(dt)
+            loss = np.broadcast_to(loss, z.shape)
+            if reduction == "sum":
+                return _like(ref, loss.sum())
+            if reduction == "mean":
+                return _like(ref, loss.mean() if loss.size else np.nan)
+            return _like(ref, loss)
+    return fn
+
+
+@mutant("port_bce_logits_tf", ["binary_cross_entropy_with_logits"], """
+    each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as
+    PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight;
+    a plain sum / mean in the data's dtype.""")
+def _():
+    _replace("binary_cross_entropy_with_logits", lambda old: _bce_logits_port(old, np.log1p))
+
+
+@mutant("bce_logits_log_not_log1p", ["binary_cross_entropy_with_logits"], """
+    port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction
+    has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).""")
+def _():
+    _replace("binary_cross_entropy_with_logits", lambda old: _bce_logits_port(old, lambda t: np.log(1 + t)))
+
+
+@mutant("port_pairwise_sum", SUMMING, """
+    every sum by pairwise summation without compensation (numpy's np.sum) in float64.""")
+def _():
+    _set(nm, "compensated_sum", _plain_sum(lambda t: t.astype(np.float64).sum(axis=-1)))
+
+
+def _float32_only(old, kernel, rows=False):
+    """kernel(z) in float32 arithmetic for float32 data; float64 data as shipped."""
+    def elementwise(z):
+        ref = old(z)
+        if _dtype_of(ref) != np.float32:
+            return ref
+        with np.errstate(all="ignore"):
+            return _like(ref, kernel(np.asarray(z).astype(np.float32)))
+    if not rows:
+        return elementwise
+
+    def row(x, *, axis=None):
+        ref = old(x, axis=axis)
+        xs = np.asarray(x)
+        if _dtype_of(ref) != np.float32 or axis is not None or not np.isfinite(xs).all():
+            return ref
+        with np.errstate(all="ignore"):
+            return _like(ref, kernel(xs.astype(np.float32)))
+    return row
+
+
+def _f32_sigmoid(z):
+    one = np.float32(1)
+    e = np.exp(np.where(z < 0, z, -z))  # exp(-|z|) <= 1
+    return np.where(z >= 0, one / (one + e), e / (one + e)).astype(np.float32)
+
+
+def _f32_softplus(z):
+    return (np.maximum(z, np.float32(0)) + np.log1p(np.exp(-np.abs(z)))).astype(np.float32)
+
+
+def _f32_bhh(x):
+    """(d, L) of the BHH form in float32: d_i = x_i - a, L = log1p(s), s = sum_{i != k} exp(d_i)."""
+    k = int(np.argmax(x))
+    d = x - x[k]
+    e = np.exp(d)
+    e[k] = 0
+    return d, np.log1p(e.sum(dtype=np.float32)), np.exp(d)
+
+
+@mutant("port_float32_native", ("sigmoid", "log_sigmoid", "softplus") + ROW, """
+    float32 data computed entirely in float32 with the float32 libm (numpy's SIMD expf / logf / log1pf):
+    sigmoid = 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for z < 0; softplus = max(z, 0) +
+    log1p(exp(-|z|)); log_sigmoid = -softplus(-z); lse = a + log1p(s), softmax_i = e_i / (1 + s),
+    log_softmax_i = (x_i - a) - log1p(s) with s = sum_{i != k} exp(x_i - a) summed pairwise in float32.
+    float64 data as shipped.""")
+def _():
+    _replace("sigmoid", lambda old: _float32_only(old, _f32_sigmoid))
+    _replace("softplus", lambda old: _float32_only(old, _f32_softplus))
+    _replace("log_sigmoid", lambda old: _float32_only(old, lambda z: -_f32_softplus(-z)))
+
+    def lse(x):
+        d, L, _ = _f32_bhh(x)
+        return x.max() + L
+
+    def softmax(x):
+        _, L, e = _f32_bhh(x)
+        return e / (np.float32(1) + np.expm1(L))  # 1 + s
+    def log_softmax(x):
+        d, L, _ = _f32_bhh(x)
+        return d - L
+    for name, kernel in (("logsumexp", lse), ("softmax", softmax), ("log_softmax", log_softmax)):
+        _replace(name, lambda old, k=kernel: _float32_only(old, k, rows=True))
+
+
+def _sigmoid_variant(formula):
+    def make(old):
+        def sigmoid(z):
+            ref = old(z)
+            zz = np.asarray(z).astype(_dtype_of(ref))
+            with np.errstate(all="ignore"):
+                return _like(ref, np.where(np.isfinite(zz), formula(zz), ref))
+        return sigmoid
+    _replace("sigmoid", make)
+
+
+@mutant("sigmoid_one_minus_for_negative", ["sigmoid"], """
+    in the data's dtype: 1 / (1 + exp(-z)) for z >= 0 and 1 - 1 / (1 + exp(z)) for z < 0 (the symmetry
+    written by subtraction): the negative tail has an absolute, not a relative, error (0 at z = -20 in float32).""")
+def _():
+    one = 1
+
+    def formula(z):
+        return np.where(z >= 0, one / (one + np.exp(-z)), one - one / (one + np.exp(z)))
+    _sigmoid_variant(formula)
+
+
+@mutant("sigmoid_tanh", ["sigmoid"], """
+    0.5 * tanh(z / 2) + 0.5 in the data's dtype: the negative tail is 1 + tanh(z / 2) cancelled
+    (5.96e-8 at z = -17.65 in float32, exact 2.15e-8).""")
+def _():
+    _sigmoid_variant(lambda z: z.dtype.type(0.5) * np.tanh(z / z.dtype.type(2)) + z.dtype.type(0.5))
+
+
+@mutant("sigmoid_tail_flushed", ["sigmoid"], """
+    the shipped sigmoid, but 0 where z < ln(u) (u the unit roundoff: z < -16.64 in float32, z < -36.74 in
+    float64): the belief that a result below u is 0 at this precision.""")
+def _():
+    def make(old):
+        def sigmoid(z):
+            ref = old(z)
+            zz = np.asarray(z)
+            u = np.finfo(_dtype_of(ref)).eps / 2
+            return _like(ref, np.where(zz < np.log(u), 0, ref))
+        return sigmoid
+    _replace("sigmoid", make)
+
+
+@mutant("sce_smoothing_classes_last_axis", SCE, """
+    at rank > 2 label smoothing takes the class count from the last axis (K = d_k) instead of axis 1 (C):
+    uniform mass eps / K, off_target eps / (K - 1); at rank 2 nothing changes.""")
+def _():
+    def t(st, redo, a):
+        shape = np.asarray(a["logits"]).shape
+        eps = float(a["label_smoothing"])
+        if len(shape) <= 2 or eps == 0:
+            return st
+        K = shape[-1]
+        e = np.asarray(eps, dtype=st.work)
+        if a["label_smoothing_mode"] == "off_target":
+            k = e / (K - 1) if K > 1 else np.asarray(0, dtype=st.work)
+            alpha = (1 - e) - k
+        else:
+            k, alpha = e / K, 1 - e
+        with np.errstate(all="ignore"):
+            mass = (st.wt * alpha + st.w_pos * k).astype(st.work)
+        return dataclasses.replace(st, mass=mass, alpha=alpha, k=k)
+    _patch_setup(t)
 
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another
