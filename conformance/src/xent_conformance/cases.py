@@ -3,6 +3,11 @@
 Random values come only from random.Random seeded with a string (stable across Python versions) and
 from exact float operations (+, -, *, /, ldexp), never from libm, so the vectors are reproducible byte
 for byte on any machine.
+
+Limits (errors that name the file, the case or family and the shape): a tensor of a case holds at
+most MAX_CASE_ELEMENTS elements (1,000,000; the largest shipped one holds 100,000), and the input tensors
+of one output file (function and dtype) at most MAX_FILE_ELEMENTS in all (4,000,000; the largest shipped
+file holds 140,000). Family shapes are checked before anything is allocated.
 """
 from __future__ import annotations
 
@@ -15,6 +20,10 @@ from .dtypes import DType
 from .spec import Spec
 from .tensor import INT_DTYPE, Tensor
 from .values import float_to_dtype, to_dtype
+
+MAX_CASE_ELEMENTS = 1_000_000
+MAX_FILE_ELEMENTS = 4_000_000
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 @dataclass
@@ -47,47 +56,123 @@ def _flatten(nested: Any) -> list:
     return [v for item in nested for v in _flatten(item)]
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_int64(value: Any) -> bool:
+    return _is_int(value) and INT64_MIN <= value <= INT64_MAX
+
+
+def _checked_shape(shape: Any) -> tuple[int, ...]:
+    """A shape written in a case file: a list of non-negative integers (never -1, 3.0 or true)."""
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise ValueError(f"shape {shape!r}: expected a list of non-negative integers")
+    return tuple(shape)
+
+
+def _check_elements(shape: tuple[int, ...]) -> None:
+    if math.prod(shape) > MAX_CASE_ELEMENTS:
+        raise ValueError(f"shape {list(shape)} has {math.prod(shape):,} elements, more than the limit of "
+                         f"{MAX_CASE_ELEMENTS:,} per case")
+
+
+def _tensor_object(value: dict) -> tuple[tuple[int, ...], list, str | None]:
+    """The {shape, data, kind} form of a tensor: shape, data and kind checked."""
+    unknown = sorted(set(value) - {"shape", "data", "kind"})
+    if unknown or "shape" not in value or "data" not in value:
+        raise ValueError(f"a tensor object has the keys shape, data and (optionally) kind; got {sorted(value)}")
+    shape = _checked_shape(value["shape"])
+    _check_elements(shape)
+    data, kind = value["data"], value.get("kind")
+    if not isinstance(data, list):
+        raise ValueError(f"data: expected a list, got {data!r}")
+    if len(data) != math.prod(shape):
+        raise ValueError(f"data has {len(data)} elements but shape {list(shape)} needs {math.prod(shape)}")
+    if kind not in (None, "float", "int"):
+        raise ValueError(f"kind: expected float or int, got {kind!r}")
+    return shape, data, kind
+
+
 def tensor_from_yaml(value: Any, kind: str, dtype: DType) -> Tensor:
     """kind: 'float', 'int', or 'target' (int unless some element is a float or a string)."""
     if isinstance(value, dict):
-        shape, data = tuple(value["shape"]), list(value["data"])
-        kind = value.get("kind", kind)
-        if len(data) != math.prod(shape):
-            raise ValueError(f"data has {len(data)} elements but shape {list(shape)} needs {math.prod(shape)}")
+        shape, data, given = _tensor_object(value)
+        kind = given or kind
     else:
         shape, data = _shape_of(value), _flatten(value)
+        _check_elements(shape)
     if kind == "target":
         kind = "float" if any(isinstance(v, (float, str)) for v in data) else "int"
     if kind == "int":
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in data):
-            raise ValueError("expected integers")
+        for i, v in enumerate(data):
+            if not _is_int64(v):
+                raise ValueError(f"element {i}: expected an integer within int64, got {v!r}")
         return Tensor(INT_DTYPE, shape, tuple(data))
-    return Tensor(dtype.name, shape, tuple(to_dtype(v, dtype) for v in data))
+    return Tensor(dtype.name, shape, tuple(_element(v, i, dtype) for i, v in enumerate(data)))
+
+
+def _element(value: Any, index: int, dtype: DType) -> float:
+    try:
+        return to_dtype(value, dtype)
+    except ValueError as exc:
+        raise ValueError(f"element {index}: {exc}") from None
 
 
 _INPUT_KIND = {"float_tensor": "float", "int_tensor": "int", "target_tensor": "target"}
 
 
+_PARAM_TYPES = {  # what a case file may write for a parameter of each spec type (null: the default or None)
+    "int": "an integer within int64",
+    "enum": "a string (a value outside the enum is allowed: it makes an invalid_argument case)",
+    "float": "a number or a number string",
+    "float_or_null": "a number, a number string or null",
+    "float_tensor_or_null": "a list, a tensor object or null",
+}
+
+
 def resolve_params(fn: dict, given: dict, dtype: DType) -> dict:
-    """Every parameter of the function, defaults filled in, numbers as values of the dtype."""
+    """Every parameter of the function, defaults filled in, numbers as values of the dtype.
+
+    Values of the wrong JSON type (ignore_index 1.5, NaN or true, a reduction 3) are errors here: a
+    vector carrying them could only be answered with bad_request (DECISIONS.md D7), never with the
+    spec's error kinds, so they are not cases of the function.
+    """
     params = {}
     for name, decl in fn["params"].items():
         value = given.get(name, decl["default"])
         kind = decl["type"]
-        if value is None:
-            params[name] = None
-        elif kind in ("float", "float_or_null") and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            params[name] = to_dtype(value, dtype)
-        elif kind == "float_tensor_or_null" and isinstance(value, (list, dict)):
-            params[name] = tensor_from_yaml(value, "float", dtype)
-        else:
-            params[name] = value  # ints, enums, and deliberately wrong values for error cases
+        try:
+            params[name] = _param(value, kind, dtype)
+        except ValueError as exc:
+            raise ValueError(f"params.{name}: {exc}") from None
     return params
 
 
+def _param(value: Any, kind: str, dtype: DType) -> Any:
+    number = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    if value is None and kind != "int":
+        return None
+    if kind in ("float", "float_or_null") and number:
+        return to_dtype(value, dtype)
+    if kind == "float_tensor_or_null" and isinstance(value, (list, dict)):
+        return tensor_from_yaml(value, "float", dtype)
+    if (kind == "int" and _is_int64(value)) or (kind == "enum" and isinstance(value, str)):
+        return value
+    if kind not in _PARAM_TYPES:
+        return value  # a type this generator does not know: passed on as written
+    raise ValueError(f"expected {_PARAM_TYPES[kind]}, got {value!r}")
+
+
+def _input(entry: dict, name: str, decl: dict, dtype: DType) -> Tensor:
+    try:
+        return tensor_from_yaml(entry["inputs"][name], _INPUT_KIND[decl["type"]], dtype)
+    except ValueError as exc:
+        raise ValueError(f"inputs.{name}: {exc}") from None
+
+
 def hand_case(entry: dict, fn: dict, dtype: DType, source: str) -> Case:
-    inputs = {name: tensor_from_yaml(entry["inputs"][name], _INPUT_KIND[decl["type"]], dtype)
-              for name, decl in fn["inputs"].items()}
+    inputs = {name: _input(entry, name, decl, dtype) for name, decl in fn["inputs"].items()}
     return Case(entry["tcId"], entry["comment"], list(entry.get("flags", [])), inputs,
                 resolve_params(fn, entry.get("params", {}), dtype), entry.get("error"), source)
 
@@ -230,9 +315,45 @@ def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor]
     return resolve_params(fn, chosen, dtype)
 
 
+def _number(value: Any, where: str) -> float:
+    """A finite family number (a scale or the offset), written as a number or a number string."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: expected a finite number, got {value!r}")
+    return number
+
+
+def _family_shape(shape: Any, fn: dict) -> tuple[int, ...]:
+    """A family shape, checked against the ranks of the inputs generated with it (class-index targets
+    take the shape without its class axis)."""
+    shape = _checked_shape(shape)
+    if 0 in shape:
+        raise ValueError(f"shape {list(shape)}: a family draws values for every position and class; "
+                         "write a tensor with a zero dimension as a hand case")
+    _check_elements(shape)
+    for name, decl in fn["inputs"].items():
+        low, high = decl.get("rank", [0, 64])
+        if decl["role"] not in ("class_index", "class_index_or_probabilities") and not low <= len(shape) <= high:
+            raise ValueError(f"shape {list(shape)}: input {name} takes rank {low}..{high}, this shape has rank {len(shape)}")
+    return shape
+
+
+def family_elements(family: dict, fn: dict) -> int:
+    """Input elements the family will generate (an upper bound: targets are counted at full shape)."""
+    shapes = [_family_shape(shape, fn) for shape in family["shapes"]]
+    return sum(math.prod(shapes[i % len(shapes)]) for i in range(family["count"])) * len(fn["inputs"])
+
+
 def family_cases(family: dict, fn: dict, function: str, dtype: DType, source: str) -> list[Case]:
     shapes = family["shapes"]
     scales = family.get("scales", [1.0])
+    for k, scale in enumerate(scales):
+        _number(scale, f"scales[{k}]")
+    if "offset" in family:
+        _number(family["offset"], "offset")
     param_sets = family.get("params", [{}])
     cases = []
     for i in range(family["count"]):
@@ -261,7 +382,29 @@ def materialize(document: dict, spec: Spec, dtype: DType, source: str = "") -> l
                 cases.append(hand_case(entry, fn, dtype, source))
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"{source}: cases[{i}] (tcId {entry['tcId']}): {exc}") from None
-    for family in document.get("families", []):
+    total = sum(case_elements(c) for c in cases)
+    for i, family in enumerate(document.get("families", [])):
         if dtype.name in family.get("dtypes", [dtype.name]):
-            cases.extend(family_cases(family, fn, function, dtype, source))
+            where = f"{source}: families[{i}] (tcId {family['tcId']})"
+            try:
+                total += family_elements(family, fn)
+                check_file_elements(total)
+                cases.extend(family_cases(family, fn, function, dtype, source))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+    from .coverage import coverage_cases  # here: coverage builds on this module's random inputs
+    for entry in document.get("coverage", []):
+        if dtype.name in entry.get("dtypes", [dtype.name]):
+            cases.extend(coverage_cases(entry, fn, function, dtype, source))
     return sorted(cases, key=lambda c: c.tc_id)
+
+
+def case_elements(case: Case) -> int:
+    return sum(t.size for t in case.inputs.values())
+
+
+def check_file_elements(total: int) -> None:
+    """The input elements of one output file stay within MAX_FILE_ELEMENTS."""
+    if total > MAX_FILE_ELEMENTS:
+        raise ValueError(f"the cases of one vector file would hold {total:,} input elements, more than "
+                         f"the limit of {MAX_FILE_ELEMENTS:,}")

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 import mpmath
 
 from . import __version__, jsonfmt, tolerance
-from .cases import Case, materialize
+from .cases import Case, case_elements, check_file_elements, materialize
 from .dtypes import DTYPES, DType
 from .hexfloat import format_hex
 from .oracle import DomainError, OracleError, evaluate
@@ -179,7 +179,12 @@ def plan(spec: Spec | None = None, case_paths: Iterable[Path] | None = None, fun
             except ValueError as exc:
                 raise GenerationError(str(exc)) from None
             if cases:
-                files.setdefault((document["function"], dtype.name), []).extend(cases)
+                merged = files.setdefault((document["function"], dtype.name), [])
+                merged.extend(cases)
+                try:  # several case files of one function fill one output file
+                    check_file_elements(sum(case_elements(c) for c in merged))
+                except ValueError as exc:
+                    raise GenerationError(f"{path}: {document['function']}_{dtype.name}.json: {exc}") from None
     return Plan(spec, files)
 
 

@@ -2,6 +2,15 @@
 
 Every problem is reported as `file: path.inside.file: what is wrong`, and nothing downstream runs
 until the whole spec is valid.
+
+Limits on YAML files (spec and case files), each an error naming the file and the line:
+  - MAX_YAML_BYTES: a file larger than 4 MiB is not read (the shipped case files are under 20 KB);
+  - MAX_YAML_DEPTH: collections nested more than 64 levels deep (a case nests about 10);
+  - MAX_YAML_NODES: at most 1,000,000 nodes once every alias is expanded, so a small file of nested
+    aliases (a "billion laughs" bomb) is refused before anything walks it; a recursive alias is refused;
+  - the text must be UTF-8.
+Schema integers must be written as integers: 1.0 is not one here (JSON Schema 2020-12 would accept it,
+and a tcId, count or shape entry of 1.0 would then crash the generator).
 """
 from __future__ import annotations
 
@@ -17,6 +26,11 @@ import yaml
 from . import paths
 
 
+MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 1_000_000
+
+
 class SpecError(Exception):
     """One or more problems in spec or case files; str() lists them, one per line."""
 
@@ -29,18 +43,99 @@ def _location(path) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
 
 
-def load_yaml(file: Path) -> Any:
-    """yaml.safe_load (no object construction), with the file and line in any syntax error."""
+class _LimitedLoader(yaml.SafeLoader):
+    """yaml.SafeLoader (no object construction) that refuses nesting deeper than MAX_YAML_DEPTH."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph whose alias-expanded tree exceeds MAX_YAML_NODES nodes or MAX_YAML_DEPTH
+    levels, or that contains itself. Aliases share nodes, so sizes are memoised per node: linear time."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            if size[key] > MAX_YAML_NODES:
+                raise yaml.composer.ComposerError(None, None, f"aliases expand to more than {MAX_YAML_NODES:,} "
+                                                  "nodes (an alias bomb?)", node.start_mark)
+            if depth[key] > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"aliases expand to more than {MAX_YAML_DEPTH} "
+                                                  "levels of nesting", node.start_mark)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it",
+                                              node.start_mark)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in reversed(_children(node)) if id(kid) not in size)
+
+
+def _safe_load(text: str) -> Any:
+    loader = _LimitedLoader(text)
     try:
-        with open(file, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def load_yaml(file: Path) -> Any:
+    """Safe YAML (no object construction) within the limits above, with the file and line in any error."""
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
-        raise SpecError([f"{file}: cannot read: {exc.strerror}"]) from None
+        raise SpecError([f"{file}: cannot read: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise SpecError([f"{file}: larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, the limit for a spec or case file"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError([f"{file}: not UTF-8: line {line}, byte {exc.start}: {exc.reason}"]) from None
+    try:
+        return _safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([f"{file}: invalid YAML: {where}{problem}"]) from None
+    except RecursionError:  # a construct deeper than the depth limit catches (should not happen)
+        raise SpecError([f"{file}: invalid YAML: nested too deeply"]) from None
 
 
 @lru_cache(maxsize=None)
@@ -49,8 +144,18 @@ def load_schema(name: str) -> dict:
         return json.load(handle)
 
 
+def _strict_integer(_checker, value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
+
+
 def schema_problems(document: Any, schema_name: str, file: Path | str) -> list[str]:
-    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    """Schema problems, located; an integer must be an int (1.0 is not: it would crash range() later)."""
+    validator = _Validator(load_schema(schema_name))
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(f"{file}: {_location(error.absolute_path)}: {error.message}")

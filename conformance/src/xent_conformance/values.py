@@ -2,7 +2,8 @@
 
 A case file may write 0.1, "1e-15", "0x1p-1074", "inf", "-0", or a name for a dtype constant
 ("max", "tiny", "denorm_min", with an optional leading minus). Decimals are rounded once, to nearest-even,
-straight into the dtype (never through float64 for float32).
+straight into the dtype (never through float64 for float32). A hex float must be a float64 value
+exactly ("0x1p+99999" is an error, not an overflow), and is then rounded once into the dtype.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import struct
 import mpmath
 
 from .dtypes import DType
+from .hexfloat import parse_hex
 from .oracle.rounding import round_raw
 
 
@@ -49,8 +51,8 @@ def to_dtype(value: object, dtype: DType) -> float:
         constant = _constant(body.lower(), dtype)
         if constant is not None:
             return -constant if negative else constant
-        if body.lower().startswith("0x"):
-            exact = mpmath.mpf(float.fromhex(text))
+        if body.lower().startswith("0x"):  # a float64 value written exactly (D9), then rounded once
+            exact = mpmath.mpf(parse_hex(text, "float64"))
             with mpmath.workprec(80):
                 return round_raw(exact._mpf_, dtype)
         if body in ("0", "0.0") and negative:
