@@ -103,3 +103,13 @@ def test_bad_baseline_files_are_usage_errors(run_cli, tmp_path, content, message
 
 def test_allow_stale_needs_a_baseline(run_cli):
     assert run_cli("run", "--impl", fake("good"), *V, "--allow-stale")[0] == 64
+
+
+def test_errored_vectors_neither_use_nor_stale_an_entry(run_cli, tmp_path):
+    """An adapter crash on a listed vector tells nothing about whether the failure is fixed."""
+    baseline = write(tmp_path / "b.yaml", [{"id": "sigmoid/float64/3", "reason": "known"}])
+    report_path = tmp_path / "r.json"
+    code, out, _ = run_cli("run", "--impl", fake("crash_on", "sigmoid/float64/3"), *V, "--baseline", baseline,
+                           "--report-json", str(report_path))
+    data = json.loads(report_path.read_text())
+    assert code == 2 and data["baseline"]["stale"] == [] and data["counts"]["errored"] == 1

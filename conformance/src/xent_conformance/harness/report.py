@@ -164,7 +164,8 @@ class Report:
 
     def _status(self, o: Outcome) -> str:
         s = o.at(self.level)
-        if self.baseline is None or s == UNSUPPORTED or o.case.key in self.status:
+        # unsupported and errored vectors say nothing about a baseline entry (neither xfail nor stale)
+        if self.baseline is None or s in (UNSUPPORTED, ERRORED) or o.case.key in self.status:
             return s
         entry = self.baseline.match(o.case.key, o.case.function, o.case.dtype, o.case.flags, s == FAILED)
         if entry is not None and s == FAILED:

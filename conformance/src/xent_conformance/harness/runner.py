@@ -86,6 +86,7 @@ class Runner:
                               stderr=self.stderr)
         proc.start()
         self.proc = proc
+        proc.limit_answer(*START_LIMITS)
         try:
             proc.send(protocol.start_request())
             obj = proc.read_message(self.opt.startup_timeout, "start")
@@ -387,6 +388,10 @@ class Runner:
 START_HINT = ("hint: is the adapter's stdout flushed after each line? A pipe is block-buffered: use line "
               "buffering or flush (Python print(..., flush=True) or python -u; C fflush(stdout); Java "
               "System.out.flush(); Go bufio.Writer.Flush()), and read requests from stdin one line at a time")
+
+
+#: a start answer names functions, dtypes and capability objects: a few KiB; these bounds are generous
+START_LIMITS = (4 << 20, 100_000)
 
 
 def answer_limits(cases: list[VectorCase]) -> tuple[int, int]:

@@ -195,6 +195,8 @@ def run_smoke(argv: list[str], cwd: str | None, env: dict | None, startup_timeou
 
 def _smoke(proc: AdapterProcess, result: SmokeResult, startup_timeout: float, timeout: float) -> None:
     checks = result.checks
+    from .runner import START_LIMITS
+    proc.limit_answer(*START_LIMITS)  # smoke's cases are tiny: bounded like a start answer
     try:
         proc.start()
         proc.send(protocol.start_request())
