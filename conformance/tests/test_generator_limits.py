@@ -166,8 +166,8 @@ def test_other_wrong_parameter_types(generate, params, words):
 
 
 @pytest.mark.parametrize(("tensor", "words"), [
-    ("{shape: [-1, -1], data: [1]}", "shape [-1, -1]: expected a list of non-negative integers"),
-    ("{shape: [2.0], data: [1, 2]}", "shape [2.0]: expected a list of non-negative integers"),
+    ("{shape: [-1, -1], data: [1]}", "shape [-1, -1]: expected a list of non-negative int64 integers"),
+    ("{shape: [2.0], data: [1, 2]}", "shape [2.0]: expected a list of non-negative int64 integers"),
     ("{shape: [2], data: [1]}", "data has 1 elements but shape [2] needs 2"),
     ("{shape: [1], data: [1], dtype: float16}", "a tensor object has the keys shape, data and (optionally) kind"),
     ("{shape: [1], data: 1}", "data: expected a list"),
@@ -227,3 +227,14 @@ def test_the_shipped_case_files_stay_valid():
     spec = load_spec()
     for file in sorted((paths.spec_dir() / "cases").glob("*.yaml")):
         load_case_file(file, spec)
+
+
+def test_a_key_written_twice_is_located(generate):
+    code, err = generate("function: softmax\ncases:\n  - {tcId: 1, comment: x, inputs: {x: [1]}, inputs: {x: [2]}}\n")
+    assert code == 2 and "mine.yaml: invalid YAML: line 3, column 45: the key 'inputs' appears twice" in err
+
+
+def test_merge_keys_may_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &b {a: 1, b: 2}\nm: {<<: *b, a: 3}\n")
+    assert load_yaml(path)["m"] == {"a": 3, "b": 2}

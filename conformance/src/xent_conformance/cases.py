@@ -18,12 +18,11 @@ from typing import Any
 
 from .dtypes import DType
 from .spec import Spec
-from .tensor import INT_DTYPE, Tensor
+from .tensor import INT_DTYPE, Tensor, is_int64
 from .values import float_to_dtype, to_dtype
 
 MAX_CASE_ELEMENTS = 1_000_000
 MAX_FILE_ELEMENTS = 4_000_000
-INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 @dataclass
@@ -56,18 +55,10 @@ def _flatten(nested: Any) -> list:
     return [v for item in nested for v in _flatten(item)]
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_int64(value: Any) -> bool:
-    return _is_int(value) and INT64_MIN <= value <= INT64_MAX
-
-
 def _checked_shape(shape: Any) -> tuple[int, ...]:
     """A shape written in a case file: a list of non-negative integers (never -1, 3.0 or true)."""
-    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
-        raise ValueError(f"shape {shape!r}: expected a list of non-negative integers")
+    if not isinstance(shape, list) or not all(is_int64(d) and d >= 0 for d in shape):
+        raise ValueError(f"shape {shape!r}: expected a list of non-negative int64 integers")
     return tuple(shape)
 
 
@@ -106,7 +97,7 @@ def tensor_from_yaml(value: Any, kind: str, dtype: DType) -> Tensor:
         kind = "float" if any(isinstance(v, (float, str)) for v in data) else "int"
     if kind == "int":
         for i, v in enumerate(data):
-            if not _is_int64(v):
+            if not is_int64(v):
                 raise ValueError(f"element {i}: expected an integer within int64, got {v!r}")
         return Tensor(INT_DTYPE, shape, tuple(data))
     return Tensor(dtype.name, shape, tuple(_element(v, i, dtype) for i, v in enumerate(data)))
@@ -157,7 +148,7 @@ def _param(value: Any, kind: str, dtype: DType) -> Any:
         return to_dtype(value, dtype)
     if kind == "float_tensor_or_null" and isinstance(value, (list, dict)):
         return tensor_from_yaml(value, "float", dtype)
-    if (kind == "int" and _is_int64(value)) or (kind == "enum" and isinstance(value, str)):
+    if (kind == "int" and is_int64(value)) or (kind == "enum" and isinstance(value, str)):
         return value
     if kind not in _PARAM_TYPES:
         return value  # a type this generator does not know: passed on as written

@@ -6,6 +6,7 @@ until the whole spec is valid.
 Limits on YAML files (spec and case files), each an error naming the file and the line:
   - MAX_YAML_BYTES: a file larger than 4 MiB is not read (the shipped case files are under 20 KB);
   - MAX_YAML_DEPTH: collections nested more than 64 levels deep (a case nests about 10);
+  - a key written twice in one mapping (PyYAML would keep the last);
   - MAX_YAML_NODES: at most 1,000,000 nodes once every alias is expanded, so a small file of nested
     aliases (a "billion laughs" bomb) is refused before anything walks it; a recursive alias is refused;
   - the text must be UTF-8.
@@ -59,6 +60,19 @@ class _LimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        """A key written twice in one mapping is an error (PyYAML keeps the last silently); keys
+        brought in by a merge (<<) may be overridden, as YAML intends."""
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if (key_node.tag, key_node.value) in seen:
+                        raise yaml.constructor.ConstructorError(None, None, f"the key {key_node.value!r} appears "
+                                                                "twice in this mapping", key_node.start_mark)
+                    seen.add((key_node.tag, key_node.value))
+        return super().construct_mapping(node, deep)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -9,6 +9,12 @@ from .hexfloat import HexFloatError, format_hex, parse_hex
 
 FLOAT_DTYPES = ("float64", "float32")
 INT_DTYPE = "int64"
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def is_int64(value: Any) -> bool:
+    """A JSON integer within int64 (never a bool, a float such as 1.0, or a value that would wrap)."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
 
 
 class TensorError(ValueError):
@@ -40,15 +46,15 @@ class Tensor:
         dtype, shape, data = obj.get("dtype"), obj.get("shape"), obj.get("data")
         if dtype not in (*FLOAT_DTYPES, INT_DTYPE):
             raise TensorError(f"{where}.dtype: {dtype!r} is not float64, float32 or int64")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-            raise TensorError(f"{where}.shape: expected a list of non-negative integers, got {shape!r}")
+        if not isinstance(shape, list) or not all(is_int64(d) and d >= 0 for d in shape):
+            raise TensorError(f"{where}.shape: expected a list of non-negative int64 integers, got {shape!r}")
         if not isinstance(data, list) or len(data) != math.prod(shape):
             got = len(data) if isinstance(data, list) else type(data).__name__
             raise TensorError(f"{where}.data: expected {math.prod(shape)} elements for shape {shape}, got {got}")
         if dtype == INT_DTYPE:
             for i, v in enumerate(data):
-                if not isinstance(v, int) or isinstance(v, bool):
-                    raise TensorError(f"{where}.data[{i}]: expected an integer, got {v!r}")
+                if not is_int64(v):
+                    raise TensorError(f"{where}.data[{i}]: expected an integer within int64, got {v!r}")
             return Tensor(dtype, tuple(shape), tuple(data))
         values = []
         for i, v in enumerate(data):

@@ -251,3 +251,10 @@ def test_unknown_function_is_a_malformed_file_for_run(tmp_path):
     doc["function"] = "softmin"
     (tmp_path / "softmin_float64.json").write_text(json.dumps(doc))
     assert main(["run", "--impl", "true", "--vectors", str(tmp_path)]) == 65
+
+
+def test_dimension_beyond_int64(tmp_path):
+    def bad(doc):
+        doc["testGroups"][0]["tests"][0]["inputs"]["x"] = {"dtype": "float64", "shape": [2 ** 64 + 1, 0], "data": []}
+    msg = _mutate(tmp_path, bad, False)
+    assert "$.testGroups[0].tests[0].inputs.x.shape[0]" in msg and "int64" in msg

@@ -20,11 +20,11 @@ from typing import Any, Iterable
 from ..dtypes import DTYPES
 from ..hexfloat import HexFloatError, parse_hex
 from ..jsonfmt import JSONStrictError, loads_strict, nesting_error
+from ..tensor import is_int64 as _is_int64  # 2^64 - 100 is not -100: nothing is ever wrapped
 from .. import paths
 
 LEVELS = ("accurate", "compatible")
 TENSOR_DTYPES = ("float64", "float32", "int64")
-INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 class VectorFileError(Exception):
@@ -90,11 +90,6 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_int64(x: Any) -> bool:
-    """A JSON integer that int64 holds (2^64 - 100 is not -100: nothing is ever wrapped)."""
-    return _is_int(x) and INT64_MIN <= x <= INT64_MAX
-
-
 class _Checker:
     def __init__(self, file: Path):
         self.file = file
@@ -133,8 +128,8 @@ class _Checker:
     def shape(self, value: Any, where: str) -> list[int]:
         shape = self.lst(value, where)
         for i, d in enumerate(shape):
-            if not _is_int(d) or d < 0:
-                raise self.fail(f"{where}[{i}]", f"a dimension must be a non-negative integer, got {_describe(d)}")
+            if not _is_int64(d) or d < 0:
+                raise self.fail(f"{where}[{i}]", f"a dimension must be a non-negative int64 integer, got {_describe(d)}")
         return shape
 
     def tensor(self, value: Any, where: str, file_dtype: str) -> tuple[str, list[int], list]:
