@@ -80,11 +80,11 @@ var mutants = []mutant{
 			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - l) })
 		})},
 	{"log_softmax_log_of_softmax", "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.",
-		killCompatible, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killAccurate, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			return mapf(other(c, "softmax").Data, func(v float64) float64 { return rounding(c)(math.Log(v)) })
 		})},
 	{"log_softmax_x_minus_lse", "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.",
-		acceptCompatible, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killAccurate, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			x, _, _ := c.Floats("x", false)
 			lse := other(c, "logsumexp").Data[0]
 			return mapf(x, func(v float64) float64 { return rounding(c)(v - lse) })
@@ -467,6 +467,60 @@ var mutants = []mutant{
 		}))},
 	{"naive_sequential_sum", "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.",
 		acceptCompatible, summing, float64Only(summed(func(t []float64) float64 { return plainSum(t, func(v float64) float64 { return v }) }))},
+
+	// ------------------------------------------------------------- port variants and defects of the levels
+	{"port_max_shift", "the textbook max-shift kernel in the data's dtype, without the log1p refinement: a = max x, e_i = exp(x_i - a), S = sum e_i (pairwise), lse = a + log(S), softmax_i = e_i / S, log_softmax_i = (x_i - a) - log(S).",
+		acceptCompatible, row, values(finiteRow(func(c *adapter.Case, x []float64) []float64 {
+			rd := rounding(c)
+			a := slices.Max(x)
+			e := mapf(x, func(v float64) float64 { return rd(math.Exp(rd(v - a))) })
+			sum := plainSum(e, rd)
+			logS := rd(math.Log(sum))
+			switch c.Function {
+			case "logsumexp":
+				return []float64{rd(a + logS)}
+			case "softmax":
+				return mapf(e, func(v float64) float64 { return rd(v / sum) })
+			}
+			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - logS) })
+		}))},
+	{"port_ce_lse_minus_target", "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
+		acceptCompatible, []string{"softmax_cross_entropy", "focal_loss"}, values(portCELseMinusTarget)},
+	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
+		acceptCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log1p(u) }))},
+	{"bce_logits_log_not_log1p", "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
+		killCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log(rd(1 + u)) }))},
+	{"port_pairwise_sum", "every sum by pairwise summation without compensation (numpy's np.sum) in float64.",
+		acceptCompatible, summing, float64Only(summed(func(t []float64) float64 { return pairwise(t, func(v float64) float64 { return v }) }))},
+	{"port_float32_native", "float32 data computed entirely in float32 with the float32 libm (numpy's SIMD expf / logf / log1pf): sigmoid = 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for z < 0; softplus = max(z, 0) + log1p(exp(-|z|)); log_sigmoid = -softplus(-z); lse = a + log1p(s), softmax_i = e_i / (1 + s), log_softmax_i = (x_i - a) - log1p(s) with s = sum_{i != k} exp(x_i - a) summed pairwise in float32. float64 data as shipped.",
+		acceptCompatible, []string{"sigmoid", "log_sigmoid", "softplus", "logsumexp", "softmax", "log_softmax"}, float32Native},
+	{"sigmoid_one_minus_for_negative", "in the data's dtype: 1 / (1 + exp(-z)) for z >= 0 and 1 - 1 / (1 + exp(z)) for z < 0 (the symmetry written by subtraction): the negative tail has an absolute, not a relative, error (0 at z = -20 in float32).",
+		killCompatible, []string{"sigmoid"}, finiteElementwise(func(rd func(float64) float64, z float64) float64 {
+			if z >= 0 {
+				return rd(1 / rd(1+rd(math.Exp(-z))))
+			}
+			return rd(1 - rd(1/rd(1+rd(math.Exp(z)))))
+		})},
+	{"sigmoid_tanh", "0.5 * tanh(z / 2) + 0.5 in the data's dtype: the negative tail is 1 + tanh(z / 2) cancelled (5.96e-8 at z = -17.65 in float32, exact 2.15e-8).",
+		killCompatible, []string{"sigmoid"}, finiteElementwise(func(rd func(float64) float64, z float64) float64 {
+			return rd(rd(0.5*rd(math.Tanh(rd(z/2)))) + 0.5)
+		})},
+	{"sigmoid_tail_flushed", "the shipped sigmoid, but 0 where z < ln(u) (u the unit roundoff: z < -16.64 in float32, z < -36.74 in float64): the belief that a result below u is 0 at this precision.",
+		killCompatible, []string{"sigmoid"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			z, _, _ := c.Floats("z", false)
+			limit := math.Log(math.Ldexp(1, -53))
+			if c.Bits() == 32 {
+				limit = math.Log(math.Ldexp(1, -24))
+			}
+			return mapIdx(r.Data, func(i int, v float64) float64 {
+				if z[i] < limit {
+					return 0
+				}
+				return v
+			})
+		})},
+	{"sce_smoothing_classes_last_axis", "at rank > 2 label smoothing takes the class count from the last axis (K = d_k) instead of axis 1 (C): uniform mass eps / K, off_target eps / (K - 1); at rank 2 nothing changes.",
+		killCompatible, sce, sceSmoothingClassesLastAxis},
 }
 
 // activate installs the mutant name as the adapter's override; false for an unknown name.
@@ -935,6 +989,9 @@ func compensated(t []float64) float64 {
 		}
 		s = u
 	}
+	if math.IsInf(s, 0) || math.IsNaN(s) {
+		return s // an infinite sum has no compensation (inf - inf would make it NaN)
+	}
 	return s + comp
 }
 
@@ -1230,9 +1287,11 @@ func sceSmoothingClassesLastAxis(c *adapter.Case) adapter.Result {
 		off = 1
 	}
 	classes, k := float64(s.k)-off, float64(s.lshape[len(s.lshape)-1])-off
-	ratio := (1 - s.eps) * k / s.eps
-	eps := rounding(c)(classes / (ratio + classes))
-	scale := (s.eps / k) / (eps / classes)
+	eps, scale := 0.0, 1-s.eps // off_target with K = 1: nothing for the other classes, 1 - eps for the target
+	if k > 0 {
+		eps = rounding(c)(classes / ((1-s.eps)*k/s.eps + classes))
+		scale = (s.eps / k) / (eps / classes)
+	}
 	m := adapter.Shipped(c.With(map[string]any{"label_smoothing": adapter.FormatHex(eps, c.Bits())}, nil))
 	if m.ErrKind != "" {
 		return r

@@ -112,39 +112,79 @@ func TestMutantOnlyChangesValues(t *testing.T) {
 	}
 }
 
-// pythonCatalogue reads the names and descriptions of the Python catalogue from its source
-// (python/src/xent/_mutants.py: @mutant("name", functions, """description""")), normalising the
-// description's white space as the registry does.
-func pythonCatalogue(t *testing.T) (names []string, descriptions map[string]string) {
+// pythonMutant is an entry of the Python catalogue as its source declares it.
+type pythonMutant struct {
+	name, description string
+	level             level
+}
+
+// pythonCatalogue reads the Python catalogue from its source (python/src/xent/_mutants.py:
+// @mutant("name", functions, """description"""), the description's white space normalised as the
+// registry does; the level from the sets ACCEPT_AT_COMPATIBLE and KILL_AT_ACCURATE, every other entry
+// being kill: compatible).
+func pythonCatalogue(t *testing.T) []pythonMutant {
 	t.Helper()
-	src, err := os.ReadFile("../../../python/src/xent/_mutants.py")
+	b, err := os.ReadFile("../../../python/src/xent/_mutants.py")
 	if err != nil {
 		t.Fatalf("the Python catalogue is the reference: %v", err)
 	}
-	entry := regexp.MustCompile(`(?s)@mutant\(\s*"([^"]+)",.*?"""(.*?)"""`)
-	descriptions = map[string]string{}
-	for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
-		names = append(names, m[1])
-		descriptions[m[1]] = strings.Join(strings.Fields(m[2]), " ")
+	src := string(b)
+	accept, accurate := pythonSet(t, src, "ACCEPT_AT_COMPATIBLE"), pythonSet(t, src, "KILL_AT_ACCURATE")
+	var out []pythonMutant
+	for _, m := range regexp.MustCompile(`(?s)@mutant\(\s*"([^"]+)",.*?"""(.*?)"""`).FindAllStringSubmatch(src, -1) {
+		lv := killCompatible
+		if accept[m[1]] {
+			lv = acceptCompatible
+		} else if accurate[m[1]] {
+			lv = killAccurate
+		}
+		out = append(out, pythonMutant{m[1], strings.Join(strings.Fields(m[2]), " "), lv})
 	}
-	if len(names) < 30 {
-		t.Fatalf("read only %d mutants from the Python catalogue", len(names))
+	if len(out) < 30 || len(accept) == 0 || len(accurate) == 0 {
+		t.Fatalf("read only %d mutants, %d accepted, %d killed at accurate from the Python catalogue", len(out), len(accept), len(accurate))
 	}
-	return names, descriptions
+	return out
+}
+
+// pythonSet returns the quoted names of the Python set `name = frozenset({...})` (comments dropped).
+func pythonSet(t *testing.T, src, name string) map[string]bool {
+	t.Helper()
+	block := regexp.MustCompile(`(?s)` + name + ` = frozenset\(\{(.*?)\}\)`).FindStringSubmatch(src)
+	if block == nil {
+		t.Fatalf("no %s in the Python catalogue", name)
+	}
+	set := map[string]bool{}
+	for _, line := range strings.Split(block[1], "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(line, -1) {
+			set[m[1]] = true
+		}
+	}
+	return set
 }
 
 // The tables of `xent-conformance mutants` line up across languages: same names, same order, same
-// descriptions as the Python catalogue.
+// descriptions and the same level as the Python catalogue.
 func TestCatalogueMatchesPython(t *testing.T) {
-	names, descriptions := pythonCatalogue(t)
-	var ours []string
+	python := pythonCatalogue(t)
+	var ours, theirs []string
+	for _, p := range python {
+		theirs = append(theirs, p.name)
+	}
 	for _, m := range mutants {
 		ours = append(ours, m.name)
-		if want, ok := descriptions[m.name]; ok && m.description != want {
-			t.Errorf("%s: description\n  %q\nwant (Python)\n  %q", m.name, m.description, want)
+		i := slices.IndexFunc(python, func(p pythonMutant) bool { return p.name == m.name })
+		if i < 0 {
+			continue
+		}
+		if m.description != python[i].description {
+			t.Errorf("%s: description\n  %q\nwant (Python)\n  %q", m.name, m.description, python[i].description)
+		}
+		if m.level != python[i].level {
+			t.Errorf("%s: level %+v, Python %+v", m.name, m.level, python[i].level)
 		}
 	}
-	if !slices.Equal(ours, names) {
-		t.Errorf("mutant names differ from the Python catalogue:\n go:     %v\n python: %v", ours, names)
+	if !slices.Equal(ours, theirs) {
+		t.Errorf("mutant names differ from the Python catalogue:\n go:     %v\n python: %v", ours, theirs)
 	}
 }
