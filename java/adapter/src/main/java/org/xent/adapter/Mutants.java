@@ -244,7 +244,9 @@ final class Mutants {
         /** A float32 accumulator. */
         FLOAT32,
         /** A plain left-to-right loop in binary64. */
-        SEQUENTIAL;
+        SEQUENTIAL,
+        /** numpy's pairwise summation (np.sum) in binary64. */
+        PAIRWISE;
 
         double of(double[] v) {
             switch (this) {
@@ -255,6 +257,8 @@ final class Mutants {
                     }
                     return acc;
                 }
+                case PAIRWISE:
+                    return pairwise(v, 0, v.length, v2 -> v2);
                 case SEQUENTIAL: {
                     double acc = 0.0;
                     for (double x : v) {
@@ -286,7 +290,7 @@ final class Mutants {
 
     // ================================================================== row primitives
 
-    /** a + log(1 + s) or its log_softmax, s summed as given: the max-shifted logsumexp with one mistake. */
+    /** a + log(1 + s), its log_softmax or softmax, s summed as given: the max-shifted logsumexp with one mistake. */
     private static Tensor lse(Req r, boolean useLog1p, Sum sum) {
         Tensor shipped = r.shipped();
         double[] x = r.values("x");
@@ -313,7 +317,7 @@ final class Mutants {
         }
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            out[i] = (x[i] - a) - l;
+            out[i] = "softmax".equals(r.function) ? Math.exp(x[i] - a) / (1 + s) : (x[i] - a) - l;
         }
         return r.floats(shipped.shape(), out);
     }
@@ -331,8 +335,9 @@ final class Mutants {
 
     /** The summation mutants: rows, entropy and the batch reductions summed the wrong way. */
     private static Tensor summed(Req r, Sum sum) {
+        Tensor ref = r.shipped(); // the shipped errors first (the denominators below read the inputs)
         if (sum == Sum.FLOAT32 && !"float64".equals(r.dtype)) {
-            return r.shipped();
+            return ref;
         }
         if (ROW.contains(r.function)) {
             return lse(r, true, sum);
@@ -340,7 +345,19 @@ final class Mutants {
         if ("entropy".equals(r.function)) {
             return naiveEntropy(r, sum);
         }
+        if ("softmax_cross_entropy".equals(r.function)) {
+            return reduceShipped(r, sum, indexTarget(r) ? new SceInfo(r).weightSum() : positions(r.shape("logits")));
+        }
         return reduceShipped(r, sum, count(r));
+    }
+
+    /** The number of positions of logits [N, C, d...]: every dimension but the class axis. */
+    private static double positions(int[] shape) {
+        double n = 1;
+        for (int i = 0; i < shape.length; i++) {
+            n *= i == 1 ? 1 : shape[i];
+        }
+        return n;
     }
 
     // ================================================================== softmax cross-entropy helpers
@@ -588,7 +605,7 @@ final class Mutants {
             r.shipped();
             return map(new Req("softmax", r.dtype, r.params, r.inputs).shipped(), Math::log);
         });
-        add("log_softmax_x_minus_lse", Level.ACCEPT_COMPATIBLE, List.of("log_softmax"), "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.", r -> {
+        add("log_softmax_x_minus_lse", Level.KILL_ACCURATE, List.of("log_softmax"), "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.", r -> {
             Tensor ref = r.shipped();
             double lse = new Req("logsumexp", r.dtype, r.params, r.inputs).shipped().values()[0];
             return r.floats(ref.shape(), Arrays.stream(r.values("x")).map(v -> v - lse).toArray());
@@ -962,8 +979,311 @@ final class Mutants {
             return reduce(r, r.shape("z"), per);
         });
 
-        List<String> summing = concat(List.of("logsumexp", "entropy"), COUNTED);
+        // Python's list also has cross_entropy, kl_divergence and softmax_cross_entropy_grad
+        List<String> summing = concat(List.of("logsumexp", "softmax", "log_softmax", "entropy", "softmax_cross_entropy"), COUNTED);
         add("float32_accumulation", Level.KILL_COMPATIBLE, summing, "sums accumulated in float32 (a float32 accumulator left in the float64 path).", r -> summed(r, Sum.FLOAT32));
         add("naive_sequential_sum", Level.ACCEPT_COMPATIBLE, summing, "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.", r -> summed(r, Sum.SEQUENTIAL));
+
+        // ---------------------------------------------------------- port variants and defects of the levels
+        add("port_max_shift", Level.ACCEPT_COMPATIBLE, ROW, "the textbook max-shift kernel in the data's dtype, without the log1p refinement: a = max x, e_i = exp(x_i - a), S = sum e_i (pairwise), lse = a + log(S), softmax_i = e_i / S, log_softmax_i = (x_i - a) - log(S).",
+                Mutants::portMaxShift);
+        add("port_ce_lse_minus_target", Level.ACCEPT_COMPATIBLE, List.of("softmax_cross_entropy", "focal_loss"), "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
+                r -> "focal_loss".equals(r.function) ? portFocal(r) : portSce(r));
+        add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
+                r -> bceLogitsTf(r, (rd, u) -> Math.log1p(u)));
+        add("bce_logits_log_not_log1p", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
+                r -> bceLogitsTf(r, (rd, u) -> Math.log(rd.applyAsDouble(1 + u))));
+        add("port_pairwise_sum", Level.ACCEPT_COMPATIBLE, summing, "every sum by pairwise summation without compensation (numpy's np.sum) in float64.",
+                r -> "float64".equals(r.dtype) ? summed(r, Sum.PAIRWISE) : r.shipped());
+        add("port_float32_native", Level.ACCEPT_COMPATIBLE, concat(List.of("sigmoid", "log_sigmoid", "softplus"), ROW), "float32 data computed entirely in float32 with the float32 libm (numpy's SIMD expf / logf / log1pf): sigmoid = 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for z < 0; softplus = max(z, 0) + log1p(exp(-|z|)); log_sigmoid = -softplus(-z); lse = a + log1p(s), softmax_i = e_i / (1 + s), log_softmax_i = (x_i - a) - log1p(s) with s = sum_{i != k} exp(x_i - a) summed pairwise in float32. float64 data as shipped.",
+                Mutants::float32Native);
+        add("sigmoid_one_minus_for_negative", Level.KILL_COMPATIBLE, List.of("sigmoid"), "in the data's dtype: 1 / (1 + exp(-z)) for z >= 0 and 1 - 1 / (1 + exp(z)) for z < 0 (the symmetry written by subtraction): the negative tail has an absolute, not a relative, error (0 at z = -20 in float32).",
+                r -> finiteElementwise(r, (rd, z) -> z >= 0 ? rd.applyAsDouble(1 / rd.applyAsDouble(1 + rd.applyAsDouble(Math.exp(-z))))
+                        : rd.applyAsDouble(1 - rd.applyAsDouble(1 / rd.applyAsDouble(1 + rd.applyAsDouble(Math.exp(z)))))));
+        add("sigmoid_tanh", Level.KILL_COMPATIBLE, List.of("sigmoid"), "0.5 * tanh(z / 2) + 0.5 in the data's dtype: the negative tail is 1 + tanh(z / 2) cancelled (5.96e-8 at z = -17.65 in float32, exact 2.15e-8).",
+                r -> finiteElementwise(r, (rd, z) -> rd.applyAsDouble(rd.applyAsDouble(0.5 * rd.applyAsDouble(Math.tanh(rd.applyAsDouble(z / 2)))) + 0.5)));
+        add("sigmoid_tail_flushed", Level.KILL_COMPATIBLE, List.of("sigmoid"), "the shipped sigmoid, but 0 where z < ln(u) (u the unit roundoff: z < -16.64 in float32, z < -36.74 in float64): the belief that a result below u is 0 at this precision.", r -> {
+            double limit = Math.log(Math.scalb(1.0, "float32".equals(r.dtype) ? -24 : -53));
+            double[] z = r.values("z");
+            Tensor ref = r.shipped();
+            double[] out = ref.values().clone();
+            for (int i = 0; i < z.length; i++) {
+                out[i] = z[i] < limit ? 0.0 : out[i];
+            }
+            return r.floats(ref.shape(), out);
+        });
+        add("sce_smoothing_classes_last_axis", Level.KILL_COMPATIBLE, SCE, "at rank > 2 label smoothing takes the class count from the last axis (K = d_k) instead of axis 1 (C): uniform mass eps / K, off_target eps / (K - 1); at rank 2 nothing changes.",
+                Mutants::smoothingClassesLastAxis);
+    }
+
+    // ================================================================== port variants of the levels
+
+    /** Rounding to the request's dtype, for formulas evaluated "in the data's dtype". */
+    private static DoubleUnaryOperator rounding(Req r) {
+        return "float32".equals(r.dtype) ? v -> (double) (float) v : v -> v;
+    }
+
+    private static boolean finite(double[] x) {
+        return Arrays.stream(x).allMatch(Double::isFinite);
+    }
+
+    /** numpy's pairwise summation of v[from, from + n): a loop below 8 terms, 8 accumulators up to 128, halves above; every addition rounded by rd. */
+    static double pairwise(double[] v, int from, int n, DoubleUnaryOperator rd) {
+        if (n < 8) {
+            double s = 0.0;
+            for (int i = from; i < from + n; i++) {
+                s = rd.applyAsDouble(s + v[i]);
+            }
+            return s;
+        }
+        if (n <= 128) {
+            double[] acc = Arrays.copyOfRange(v, from, from + 8);
+            int i = 8;
+            for (; i < n - n % 8; i += 8) {
+                for (int j = 0; j < 8; j++) {
+                    acc[j] = rd.applyAsDouble(acc[j] + v[from + i + j]);
+                }
+            }
+            double s = rd.applyAsDouble(rd.applyAsDouble(rd.applyAsDouble(acc[0] + acc[1]) + rd.applyAsDouble(acc[2] + acc[3]))
+                    + rd.applyAsDouble(rd.applyAsDouble(acc[4] + acc[5]) + rd.applyAsDouble(acc[6] + acc[7])));
+            for (; i < n; i++) {
+                s = rd.applyAsDouble(s + v[from + i]);
+            }
+            return s;
+        }
+        int n2 = n / 2;
+        n2 -= n2 % 8;
+        return rd.applyAsDouble(pairwise(v, from, n2, rd) + pairwise(v, from + n2, n - n2, rd));
+    }
+
+    private static double plainSum(double[] v, DoubleUnaryOperator rd) {
+        double s = 0.0;
+        for (double x : v) {
+            s = rd.applyAsDouble(s + x);
+        }
+        return s;
+    }
+
+    /** An elementwise formula f(rd, z) of the logistic functions. */
+    private interface Elementwise {
+        double of(DoubleUnaryOperator rd, double z);
+    }
+
+    /** f applied to every finite z (the shipped value at the others). */
+    private static Tensor finiteElementwise(Req r, Elementwise f) {
+        Tensor ref = r.shipped();
+        double[] z = r.values("z");
+        double[] out = ref.values().clone();
+        DoubleUnaryOperator rd = rounding(r);
+        for (int i = 0; i < z.length; i++) {
+            if (Double.isFinite(z[i])) {
+                out[i] = f.of(rd, z[i]);
+            }
+        }
+        return r.floats(ref.shape(), out);
+    }
+
+    private static Tensor portMaxShift(Req r) {
+        Tensor ref = r.shipped();
+        double[] x = r.values("x");
+        if (!finite(x)) {
+            return ref;
+        }
+        DoubleUnaryOperator rd = rounding(r);
+        double a = Arrays.stream(x).max().getAsDouble();
+        double[] e = Arrays.stream(x).map(v -> rd.applyAsDouble(Math.exp(rd.applyAsDouble(v - a)))).toArray();
+        double s = plainSum(e, rd);
+        double logS = rd.applyAsDouble(Math.log(s));
+        switch (r.function) {
+            case "logsumexp":
+                return r.scalar(a + logS);
+            case "softmax":
+                return r.floats(ref.shape(), Arrays.stream(e).map(v -> v / s).toArray());
+            default:
+                return r.floats(ref.shape(), Arrays.stream(x).map(v -> rd.applyAsDouble(v - a) - logS).toArray());
+        }
+    }
+
+    /** nll_c = lse - x_c of a finite row, lse = a + log(sum exp(x_i - a)), every operation rounded by rd. */
+    private static double[] portNll(double[] row, DoubleUnaryOperator rd) {
+        double a = Arrays.stream(row).max().getAsDouble();
+        double s = plainSum(Arrays.stream(row).map(v -> rd.applyAsDouble(Math.exp(rd.applyAsDouble(v - a)))).toArray(), rd);
+        double lse = rd.applyAsDouble(a + rd.applyAsDouble(Math.log(s)));
+        return Arrays.stream(row).map(v -> rd.applyAsDouble(lse - v)).toArray();
+    }
+
+    /** focal_loss with portNll's target log-probability at finite rows; the shipped modulating factor. */
+    private static Tensor portFocal(Req r) {
+        r.shipped();
+        double[] nll = r.param("gamma", 0.0).param("alpha", null).param("reduction", "none").shipped().values();
+        double[] per = r.param("reduction", "none").shipped().values().clone();
+        double[] x = r.values("logits");
+        int c = r.shape("logits")[1];
+        int[] y = r.ints("target");
+        double gamma = r.real("gamma", 2.0);
+        for (int n = 0; n < y.length; n++) {
+            double[] row = Arrays.copyOfRange(x, n * c, (n + 1) * c);
+            if (finite(row)) {
+                per[n] = mul0(alphaAt(r, y[n]), Math.pow(-Math.expm1(-nll[n]), gamma) * portNll(row, rounding(r))[y[n]]);
+            }
+        }
+        return reduce(r, new int[] {per.length}, per);
+    }
+
+    /** softmax_cross_entropy with portNll's log-probabilities at every finite, non-ignored position. */
+    private static Tensor portSce(Req r) {
+        Tensor ref = r.shipped();
+        int[] shape = r.shape("logits");
+        int c = shape[1];
+        double[] x = r.values("logits");
+        double[] per = r.param("reduction", "none").shipped().values().clone();
+        int spatial = per.length == 0 ? 1 : x.length / c / shape[0];
+        boolean index = indexTarget(r);
+        long[] t = index ? r.inputs.get("target").ints() : null;
+        double[] probs = index ? null : r.values("target");
+        double ignore = r.real("ignore_index", -100);
+        double eps = r.real("label_smoothing", 0.0);
+        boolean uniform = "uniform".equals(r.text("label_smoothing_mode", "uniform"));
+        double[] w = r.values("weight");
+        for (int pos = 0; pos < per.length; pos++) {
+            if (index && t[pos] == ignore) {
+                continue;
+            }
+            double[] row = new double[c];
+            double[] q = new double[c];
+            for (int k = 0; k < c; k++) {
+                int e = (pos / spatial) * c * spatial + k * spatial + pos % spatial;
+                row[k] = x[e];
+                double target = index ? (t[pos] == k ? 1 : 0) : probs[e];
+                double smooth = eps == 0 ? 0 : uniform ? eps / c : index ? (t[pos] == k ? 0 : eps / (c - 1)) : eps / (c - 1) * (1 - target);
+                q[k] = (w == null ? 1 : w[k]) * ((1 - eps) * target + smooth);
+            }
+            if (finite(row)) {
+                double[] nll = portNll(row, rounding(r));
+                double[] terms = new double[c];
+                for (int k = 0; k < c; k++) {
+                    terms[k] = mul0(q[k], nll[k]);
+                }
+                per[pos] = Sum.COMPENSATED.of(terms);
+            }
+        }
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(ref.shape(), per);
+            case "sum":
+                return r.scalar(Sum.COMPENSATED.of(per));
+            default:
+                return r.scalar(Sum.COMPENSATED.of(per) / (index ? new SceInfo(r).weightSum() : positions(shape)));
+        }
+    }
+
+    /** log1p(u) as a port writes it (u = exp(-|z|)), in the data's dtype. */
+    private interface Tail {
+        double of(DoubleUnaryOperator rd, double u);
+    }
+
+    /** binary_cross_entropy_with_logits by the TensorFlow / PyTorch formula in the data's dtype; non-finite z keep the shipped loss. */
+    private static Tensor bceLogitsTf(Req r, Tail tail) {
+        Tensor ref = r.shipped();
+        DoubleUnaryOperator rd = rounding(r);
+        double[] z = r.values("z");
+        double[] y = r.values("y");
+        double[] w = broadcast(r, "weight");
+        double[] pw = broadcast(r, "pos_weight");
+        boolean hasPw = r.values("pos_weight") != null;
+        double[] per = r.param("reduction", "none").shipped().values().clone();
+        for (int i = 0; i < z.length; i++) {
+            if (!Double.isFinite(z[i])) {
+                continue;
+            }
+            double t = rd.applyAsDouble(tail.of(rd, rd.applyAsDouble(Math.exp(-Math.abs(z[i])))));
+            double e = hasPw
+                    ? rd.applyAsDouble(rd.applyAsDouble(rd.applyAsDouble(1 - y[i]) * z[i])
+                            + rd.applyAsDouble(rd.applyAsDouble(1 + rd.applyAsDouble(rd.applyAsDouble(pw[i] - 1) * y[i])) * rd.applyAsDouble(t + Math.max(-z[i], 0))))
+                    : rd.applyAsDouble(rd.applyAsDouble(Math.max(z[i], 0) - rd.applyAsDouble(z[i] * y[i])) + t);
+            per[i] = rd.applyAsDouble(w[i] * e);
+        }
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(ref.shape(), per);
+            case "sum":
+                return r.scalar(pairwise(per, 0, per.length, rd));
+            default:
+                return r.scalar(pairwise(per, 0, per.length, rd) / per.length);
+        }
+    }
+
+    /** float32 data of the logistic and row functions computed in float32 (every operation rounded); float64 as shipped. */
+    private static Tensor float32Native(Req r) {
+        if (!"float32".equals(r.dtype)) {
+            return r.shipped();
+        }
+        DoubleUnaryOperator rd = rounding(r);
+        DoubleUnaryOperator softplus = z -> rd.applyAsDouble(Math.max(z, 0) + rd.applyAsDouble(Math.log1p(rd.applyAsDouble(Math.exp(-Math.abs(z))))));
+        switch (r.function) {
+            case "sigmoid":
+                return finiteElementwise(r, (f, z) -> {
+                    if (z >= 0) {
+                        return f.applyAsDouble(1 / f.applyAsDouble(1 + f.applyAsDouble(Math.exp(-z))));
+                    }
+                    double e = f.applyAsDouble(Math.exp(z));
+                    return f.applyAsDouble(e / f.applyAsDouble(1 + e));
+                });
+            case "softplus":
+                return finiteElementwise(r, (f, z) -> softplus.applyAsDouble(z));
+            case "log_sigmoid":
+                return finiteElementwise(r, (f, z) -> -softplus.applyAsDouble(-z));
+            default:
+                break;
+        }
+        Tensor ref = r.shipped();
+        double[] x = r.values("x");
+        if (!finite(x)) {
+            return ref;
+        }
+        int k = 0;
+        for (int i = 1; i < x.length; i++) {
+            k = x[i] > x[k] ? i : k;
+        }
+        double a = x[k];
+        double[] e = new double[x.length - 1];
+        for (int i = 0, j = 0; i < x.length; i++) {
+            if (i != k) {
+                e[j++] = rd.applyAsDouble(Math.exp(rd.applyAsDouble(x[i] - a)));
+            }
+        }
+        double s = pairwise(e, 0, e.length, rd);
+        double l = rd.applyAsDouble(Math.log1p(s));
+        switch (r.function) {
+            case "logsumexp":
+                return r.scalar(a + l);
+            case "softmax":
+                return r.floats(ref.shape(), Arrays.stream(x).map(v -> rd.applyAsDouble(Math.exp(rd.applyAsDouble(v - a))) / rd.applyAsDouble(1 + s)).toArray());
+            default:
+                return r.floats(ref.shape(), Arrays.stream(x).map(v -> rd.applyAsDouble(v - a) - l).toArray());
+        }
+    }
+
+    /**
+     * Label smoothing with the class count of the last axis at rank > 2. The mistaken smoothed target is
+     * proportional to the shipped one at another epsilon e' (the same ratio of the target class's share
+     * to another class's), so the answer is the shipped loss or gradient at e' scaled by that proportion:
+     * both are linear in q, and the mean's denominator does not depend on q.
+     */
+    private static Tensor smoothingClassesLastAxis(Req r) {
+        Tensor ref = r.shipped();
+        int[] shape = r.shape("logits");
+        double eps = r.real("label_smoothing", 0.0);
+        if (shape.length <= 2 || eps == 0) {
+            return ref;
+        }
+        double off = "off_target".equals(r.text("label_smoothing_mode", "uniform")) ? 1 : 0;
+        double classes = shape[1] - off;
+        double k = shape[shape.length - 1] - off;
+        // off_target with K = 1: nothing for the other classes, 1 - eps for the target
+        double other = k == 0 ? 0.0 : rounding(r).applyAsDouble(classes / ((1 - eps) * k / eps + classes));
+        double scale = k == 0 ? 1 - eps : (eps / k) / (other / classes);
+        Tensor m = r.param("label_smoothing", other).shipped();
+        return r.floats(m.shape(), Arrays.stream(m.values()).map(v -> v * scale).toArray());
     }
 }

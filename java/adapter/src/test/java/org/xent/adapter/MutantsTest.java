@@ -91,36 +91,62 @@ class MutantsTest {
         assertNotEquals(shipped.get("output"), sceAnswer("mean_returns_sum").get("output"));
     }
 
+    /** An entry of the Python catalogue as its source declares it. */
+    private record PythonMutant(String description, Mutants.Level level) {
+    }
+
     /**
-     * The Python catalogue's names and descriptions in its order, read from its source
-     * (python/src/xent/_mutants.py: {@code @mutant("name", functions, """description""")}), with the
-     * description's white space normalised as the registry does.
+     * The Python catalogue in its order, read from its source (python/src/xent/_mutants.py:
+     * {@code @mutant("name", functions, """description""")}, the description's white space normalised as
+     * the registry does; the level from the sets ACCEPT_AT_COMPATIBLE and KILL_AT_ACCURATE, every other
+     * entry being kill: compatible).
      */
-    private static Map<String, String> pythonCatalogue() throws Exception {
+    private static Map<String, PythonMutant> pythonCatalogue() throws Exception {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.exists(dir.resolve("python/src/xent/_mutants.py"))) {
             dir = dir.getParent();
         }
         assertNotNull(dir, "python/src/xent/_mutants.py not found above the working directory");
         String src = Files.readString(dir.resolve("python/src/xent/_mutants.py"));
+        Set<String> accept = pythonSet(src, "ACCEPT_AT_COMPATIBLE");
+        Set<String> accurate = pythonSet(src, "KILL_AT_ACCURATE");
         Matcher m = Pattern.compile("@mutant\\(\\s*\"([^\"]+)\",.*?\"\"\"(.*?)\"\"\"", Pattern.DOTALL).matcher(src);
-        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, PythonMutant> out = new LinkedHashMap<>();
         while (m.find()) {
-            out.put(m.group(1), m.group(2).trim().replaceAll("\\s+", " "));
+            Mutants.Level level = accept.contains(m.group(1)) ? Mutants.Level.ACCEPT_COMPATIBLE
+                    : accurate.contains(m.group(1)) ? Mutants.Level.KILL_ACCURATE : Mutants.Level.KILL_COMPATIBLE;
+            out.put(m.group(1), new PythonMutant(m.group(2).trim().replaceAll("\\s+", " "), level));
         }
-        assertTrue(out.size() >= 30, "read only " + out.size() + " mutants from the Python catalogue");
+        assertTrue(out.size() >= 30 && !accept.isEmpty() && !accurate.isEmpty(),
+                "read " + out.size() + " mutants, " + accept + ", " + accurate + " from the Python catalogue");
         return out;
     }
 
-    /** The tables of `xent-conformance mutants` line up across languages: same names, order and descriptions. */
+    /** The quoted names of the Python set {@code name = frozenset({...})} (comments dropped). */
+    private static Set<String> pythonSet(String src, String name) {
+        Matcher block = Pattern.compile(name + " = frozenset\\(\\{(.*?)\\}\\)", Pattern.DOTALL).matcher(src);
+        assertTrue(block.find(), "no " + name + " in the Python catalogue");
+        Set<String> out = new HashSet<>();
+        for (String line : block.group(1).split("\n")) {
+            Matcher q = Pattern.compile("\"([^\"]+)\"").matcher(line.replaceAll("#.*", ""));
+            while (q.find()) {
+                out.add(q.group(1));
+            }
+        }
+        return out;
+    }
+
+    /** The tables of `xent-conformance mutants` line up across languages: same names, order, descriptions and levels. */
     @Test
     void catalogueMatchesPython() throws Exception {
-        Map<String, String> python = pythonCatalogue();
+        Map<String, PythonMutant> python = pythonCatalogue();
         List<String> ours = new ArrayList<>();
         for (Mutants.Mutant m : Mutants.all()) {
             ours.add(m.name());
-            if (python.containsKey(m.name())) {
-                assertEquals(python.get(m.name()), m.description(), m.name());
+            PythonMutant p = python.get(m.name());
+            if (p != null) {
+                assertEquals(p.description(), m.description(), m.name());
+                assertEquals(p.level(), m.level(), m.name());
             }
         }
         assertEquals(List.copyOf(python.keySet()), ours);
