@@ -70,14 +70,25 @@ def test_one_ulp_off_fails(sigmoid):
     assert ".expected.data[0]" in problem and "rounded to float64" in problem
 
 
-@pytest.mark.parametrize(("bound", "words"), [("inf", "must be finite"), ("nan", "non-negative"),
-                                               ("-0x1p-10", "non-negative")])
+@pytest.mark.parametrize("bound", ["inf", "nan", "-0x1p-10", "-inf"])
 @pytest.mark.parametrize("level", ["accurate", "compatible"])
-def test_bad_bounds(sigmoid, level, bound, words):
+def test_bad_bounds(sigmoid, level, bound):
+    """An infinite bound passes any answer (issue 13 item 1); NaN or negative ones pass none."""
     def bad(document):
         valid_tests(document)[0][2]["bounds"][level][0] = bound
     (problem,) = vector_problems(edit(sigmoid, bad))
-    assert f".bounds.{level}[0]" in problem and words in problem
+    assert f".bounds.{level}[0]: an error bound must be finite and non-negative, got '{bound}'" in problem
+
+
+def test_acceptable_output_of_another_shape(tmp_path):
+    name = "softmax_float64.json"
+    shutil.copy(VECTORS / name, tmp_path / name)
+
+    def bad(document):
+        test = next(t for _, _, t in valid_tests(document) if t.get("acceptable"))
+        test["acceptable"][0]["output"] = {"dtype": "float64", "shape": [1], "data": ["nan"]}
+    (problem,) = vector_problems(edit(tmp_path / name, bad))
+    assert ".acceptable[0].output.shape: [1] is not the expected shape" in problem
 
 
 def test_infinite_exact_with_finite_expected(sigmoid):
@@ -127,7 +138,7 @@ def test_the_command_exits_1_and_names_the_place(sigmoid, capsys):
     def bad(document):
         valid_tests(document)[0][2]["bounds"]["compatible"][0] = "inf"
     assert main(["validate", str(edit(sigmoid, bad))]) == 1
-    assert ".bounds.compatible[0]: an error bound must be finite" in capsys.readouterr().err.replace("\n", "")
+    assert ".bounds.compatible[0]: an error bound must be finite and non-negative" in capsys.readouterr().err.splitlines()[0]
 
 
 def test_roundings_of_a_near_tie():

@@ -4,9 +4,9 @@ Validation is twofold: when spec/schema/vectors.schema.json exists, the file is 
 with jsonschema; structural checks that a schema cannot express (data length against shape, hex floats
 exactly representable in the file's dtype, integers within int64 where integers belong, lists as long as
 the expected output, a function the spec defines, an infinite or NaN `exact` matching `expected`, bounds
-that are not NaN or negative, no repeated JSON key, no nesting too deep to parse) always run. The slower
-consistency checks (every `expected` is `exact` correctly rounded, every bound finite) belong to
-`xent-conformance validate` (validate_cli.consistency_problems), not to every run.
+finite and non-negative, no repeated JSON key, no nesting too deep to parse) always run. The slower
+consistency check (every `expected` is `exact` correctly rounded) belongs to `xent-conformance validate`
+(validate_cli.consistency_problems), not to every run.
 """
 from __future__ import annotations
 
@@ -119,10 +119,10 @@ class _Checker:
             raise self.fail(where, str(exc)) from None
 
     def bound(self, value: Any, where: str) -> float:
-        """An error bound: a float64 hex float that is neither NaN nor negative."""
+        """An error bound: a finite, non-negative float64 hex float (an infinite bound passes any answer)."""
         bound = self.hexfloat(value, where, "float64")
-        if math.isnan(bound) or bound < 0:
-            raise self.fail(where, f"an error bound must be a non-negative number, got {value!r}")
+        if not math.isfinite(bound) or bound < 0:
+            raise self.fail(where, f"an error bound must be finite and non-negative, got {value!r}")
         return bound
 
     def shape(self, value: Any, where: str) -> list[int]:
