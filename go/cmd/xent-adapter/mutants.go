@@ -80,7 +80,7 @@ var mutants = []mutant{
 			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - l) })
 		})},
 	{"log_softmax_log_of_softmax", "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.",
-		killAccurate, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		killCompatible, []string{"log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
 			return mapf(other(c, "softmax").Data, func(v float64) float64 { return rounding(c)(math.Log(v)) })
 		})},
 	{"log_softmax_x_minus_lse", "log_softmax as x - logsumexp(x) with logsumexp rounded first (the textbook form): the dominant entry's tiny negative value rounds away to 0.",
@@ -240,7 +240,7 @@ var mutants = []mutant{
 			return c.With(map[string]any{"label_smoothing_mode": "uniform"}, nil)
 		})},
 	{"sce_smoothing_target_only", "label smoothing applied to the target class only (q_y = 1 - eps + eps / C, the other classes get nothing): the smoothed target no longer sums to 1.",
-		killCompatible, sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.idx == nil {
 				return adapter.Shipped(c)
@@ -250,7 +250,7 @@ var mutants = []mutant{
 				qy += s.eps / float64(s.k)
 			}
 			return s.rescaled(c, c.With(map[string]any{"label_smoothing": nil}, nil), func(int) float64 { return qy }, s.weightSum())
-		}},
+		})},
 	{"sce_prob_targets_not_smoothed", "label smoothing applied to index targets only; probability targets are used unsmoothed.",
 		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			if readSCE(c).idx != nil {
@@ -261,7 +261,7 @@ var mutants = []mutant{
 	{"sce_weights_ignored", "class weights not applied at all (neither to the loss nor to the mean's denominator).",
 		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case { return c.With(map[string]any{"weight": nil}, nil) })},
 	{"sce_weights_twice", "class weights applied twice: each class term multiplied by w_c again after the weighted loss (w_c^2 in the numerator, sum of w_y in the denominator).",
-		killCompatible, sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.w == nil {
 				return adapter.Shipped(c)
@@ -269,25 +269,25 @@ var mutants = []mutant{
 			w2 := mapf(s.w, func(v float64) float64 { return rounding(c)(v * v) })
 			d := c.With(map[string]any{"weight": c.FloatTensor(w2, []int{len(w2)})}, nil)
 			return s.rescaled(c, d, func(int) float64 { return 1 }, s.weightSum())
-		}},
+		})},
 	{"sce_weight_by_target_class", "the weight of the target class w_y multiplies the whole smoothed loss (w_y CE(q)) instead of each class term carrying its own w_c: differs as soon as label smoothing and weights are combined.",
-		killCompatible, sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			if s.idx == nil || s.w == nil {
 				return adapter.Shipped(c)
 			}
 			return s.rescaled(c, c.With(map[string]any{"weight": nil}, nil), s.wy, s.weightSum())
-		}},
+		})},
 	{"sce_weighted_mean_by_count", "the weighted mean divides by the number of non-ignored positions instead of the sum of their target weights.",
-		killCompatible, sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, s.count(false))
-		}},
+		})},
 	{"sce_ignored_in_denominator", "ignore_index masked in the loss but not excluded from the mean's denominator (each ignored position still counts with weight 1).",
-		killCompatible, sce, func(c *adapter.Case) adapter.Result {
+		killCompatible, sce, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, s.weightSum()+s.count(true))
-		}},
+		})},
 	{"sce_ignore_index_gathered", "ignore_index not masked: the ignored position's loss is gathered at class ignore_index mod C (as negative indexing does) and counted in the mean.",
 		killCompatible, sce, rewrite(func(c *adapter.Case) *adapter.Case {
 			s := readSCE(c)
@@ -330,10 +330,10 @@ var mutants = []mutant{
 	{"sce_grad_wrong_sign", "the gradient with the wrong sign, y - softmax instead of softmax - y.",
 		killCompatible, []string{"softmax_cross_entropy_grad"}, negated},
 	{"sce_grad_not_divided", "the gradient of the mean not divided by the mean's denominator (the batch size or the weight sum).",
-		killCompatible, []string{"softmax_cross_entropy_grad"}, func(c *adapter.Case) adapter.Result {
+		killCompatible, []string{"softmax_cross_entropy_grad"}, checked(func(c *adapter.Case) adapter.Result {
 			s := readSCE(c)
 			return s.rescaled(c, c, func(int) float64 { return 1 }, 1)
-		}},
+		})},
 	{"sce_grad_ignores_smoothing", "the gradient derived as softmax - onehot(y) although the loss is label-smoothed (the smoothing is forgotten in the backward pass).",
 		killCompatible, []string{"softmax_cross_entropy_grad"}, rewrite(func(c *adapter.Case) *adapter.Case {
 			return c.With(map[string]any{"label_smoothing": nil}, nil)
@@ -574,6 +574,17 @@ func values(f func(c *adapter.Case, r adapter.Result) []float64) func(*adapter.C
 			r.Data = d
 		}
 		return r
+	}
+}
+
+// checked answers an invalid case with the shipped error and a valid one with f (which may then
+// index the inputs freely: an out-of-range target or a mismatched weight never reaches it).
+func checked(f func(c *adapter.Case) adapter.Result) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		if r := adapter.Shipped(c); r.ErrKind != "" {
+			return r
+		}
+		return f(c)
 	}
 }
 
