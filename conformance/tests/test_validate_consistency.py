@@ -148,3 +148,15 @@ def test_roundings_of_a_near_tie():
     assert set(roundings("1.000000000000000055511151231257827021182e-1", FLOAT64)) == {0.1}
     assert set(roundings("0.1", FLOAT64)) == {0.1}  # a short string counts as 40 digits
     assert set(roundings("0", FLOAT64)) == {0.0}
+
+
+def test_every_broken_case_file_is_reported(tmp_path, monkeypatch, capsys):
+    shutil.copytree(paths.spec_dir(), tmp_path / "spec")
+    (tmp_path / "vectors").mkdir()
+    for name in ("a_first.yaml", "z_last.yaml"):
+        (tmp_path / "spec" / "cases" / name).write_text("function: softmax\ncases: [{tcId: 1.0, comment: x, inputs: {x: [1]}}]\n")
+    monkeypatch.setenv("XENT_ROOT", str(tmp_path))
+    assert main(["validate", "--vectors", str(tmp_path / "vectors")]) == 1
+    err = capsys.readouterr().err
+    assert "a_first.yaml: cases[0].tcId: 1.0 is not of type 'integer'" in err
+    assert "z_last.yaml: cases[0].tcId: 1.0 is not of type 'integer'" in err

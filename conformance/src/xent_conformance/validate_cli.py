@@ -140,11 +140,15 @@ def run(args: argparse.Namespace) -> int:
     checked = 0
     try:
         spec = load_spec()
-        for file in case_files():
+    except SpecError as exc:
+        spec = None
+        problems.extend(exc.problems)
+    for file in case_files() if spec else []:
+        try:  # every case file is checked, not only those before the first broken one
             load_case_file(file, spec)
             checked += 1
-    except SpecError as exc:
-        problems.extend(exc.problems)
+        except SpecError as exc:
+            problems.extend(exc.problems)
     vector_files = args.files or sorted((args.vectors or paths.vectors_dir()).glob("*.json"))
     for file in vector_files:
         problems.extend(vector_problems(file))

@@ -152,15 +152,26 @@ def test_infinite_exact_with_a_finite_expected(tmp_path):
     assert "$.testGroups[0].tests[0].exact[0]" in msg and "disagrees with expected" in msg
 
 
-def test_infinite_exact_is_a_malformed_file_for_run(tmp_path):
-    """It crashed `run` with exit 70 (mpmath.frexp of inf while judging); now exit 65 before any adapter."""
+def _exact_inf(text: str) -> str:
+    doc = json.loads(text)
+    doc["testGroups"][0]["tests"][0]["exact"][0] = "inf"
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("spoil", [
+    _exact_inf,                                                             # crashed judging: exit 70
+    lambda text: text.replace('"function"', '"deep": ' + "[" * 5000 + "]" * 5000 + ', "function"', 1),  # RecursionError
+    lambda text: text.replace('"function": "softmax"', '"function": "softmax", "function": "softmax"', 1),
+])
+def test_run_reports_a_malformed_file_with_exit_65(tmp_path, spoil, capsys):
     from xent_conformance.cli import main
     folder = tmp_path / "v"
     shutil.copytree(FIXTURES, folder)
-    doc = json.loads((folder / "softmax_float64.json").read_text())
-    doc["testGroups"][0]["tests"][0]["exact"][0] = "inf"
-    (folder / "softmax_float64.json").write_text(json.dumps(doc))
+    path = folder / "softmax_float64.json"
+    path.write_text(spoil(path.read_text()))
     assert main(["run", "--impl", "true", "--vectors", str(folder)]) == 65
+    err = capsys.readouterr().err
+    assert "softmax_float64.json" in err and "Traceback" not in err
 
 
 def test_finite_exact_may_overflow_to_an_infinite_expected(tmp_path):
