@@ -1,5 +1,8 @@
 """Deterministic, diff-friendly JSON: objects one key per line, arrays of scalars on one line, and
-objects listed under a key in `flat` (the tests of a vector file) one per line."""
+objects listed under a key in `flat` (the tests of a vector file) one per line.
+
+And strict reading (loads_strict): a key repeated in an object, or nesting too deep for the parser, is an
+error naming the place, where json.loads keeps the last key silently or raises RecursionError."""
 from __future__ import annotations
 
 import json
