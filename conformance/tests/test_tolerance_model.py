@@ -113,3 +113,37 @@ def test_range_extreme_rule():
     assert range_extreme_ok(math.nan, "inf", 0.0, FLOAT64)      # x / 0 with x flushed to 0: 0 / 0
     assert not range_extreme_ok(1.0, "inf", 0.0, FLOAT64)
     assert not range_extreme_ok(math.nan, "nan", 0.0, FLOAT64) # equal NaNs are judged before this rule
+
+
+def test_a_non_finite_or_negative_bound_is_refused():
+    from xent_conformance.tolerance import BoundError, checked_bound
+    for bad in (math.inf, math.nan, -1.0):
+        with pytest.raises(BoundError):
+            checked_bound(bad)
+    assert checked_bound(0.0) == 0.0
+
+
+def _shipped_tests():
+    import json
+
+    from xent_conformance import paths
+    for path in sorted(paths.vectors_dir().glob("*.json")):
+        doc = json.loads(path.read_text())
+        for group in doc["testGroups"]:
+            for test in group["tests"]:
+                yield doc, test
+
+
+def test_shipped_vectors_hold_finite_bounds_and_flag_results_below_the_normal_range():
+    """Issue 11: four float64 vectors had a compatible bound of inf; and every vector whose exact result
+    is non-zero below the normal range carries RangeExtreme (the generator adds it)."""
+    import mpmath
+    for doc, test in _shipped_tests():
+        where = f"{doc['function']} {doc['dtype']} tcId {test['tcId']}"
+        for level, bounds in test.get("bounds", {}).items():
+            assert all(math.isfinite(float.fromhex(b)) and float.fromhex(b) >= 0 for b in bounds), (where, level)
+        normal = mpmath.ldexp(1, FLOAT64.emin if doc["dtype"] == "float64" else FLOAT32.emin)
+        tiny = [e for e in test.get("exact", []) if e not in ("nan", "inf", "-inf", "0")
+                and 0 < abs(mpmath.mpf(e)) < normal]
+        if tiny:
+            assert "RangeExtreme" in test["flags"], where
