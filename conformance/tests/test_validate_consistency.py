@@ -77,7 +77,8 @@ def test_bad_bounds(sigmoid, level, bound):
     def bad(document):
         valid_tests(document)[0][2]["bounds"][level][0] = bound
     (problem,) = vector_problems(edit(sigmoid, bad))
-    assert f".bounds.{level}[0]: an error bound must be finite and non-negative, got '{bound}'" in problem
+    assert f"testGroups[0].tests[0].bounds.{level}[0]: '{bound}' does not match" in problem
+    assert "(An error bound: a finite, non-negative hex float (never inf, nan or negative).)" in problem
 
 
 def test_acceptable_output_of_another_shape(tmp_path):
@@ -138,7 +139,7 @@ def test_the_command_exits_1_and_names_the_place(sigmoid, capsys):
     def bad(document):
         valid_tests(document)[0][2]["bounds"]["compatible"][0] = "inf"
     assert main(["validate", str(edit(sigmoid, bad))]) == 1
-    assert ".bounds.compatible[0]: an error bound must be finite and non-negative" in capsys.readouterr().err.splitlines()[0]
+    assert ".bounds.compatible[0]: 'inf' does not match" in capsys.readouterr().err.splitlines()[0]
 
 
 def test_roundings_of_a_near_tie():

@@ -172,7 +172,9 @@ def schema_problems(document: Any, schema_name: str, file: Path | str) -> list[s
     validator = _Validator(load_schema(schema_name))
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
-        problems.append(f"{file}: {_location(error.absolute_path)}: {error.message}")
+        meaning = error.schema.get("description") if isinstance(error.schema, dict) else None
+        why = f" ({meaning})" if meaning else ""  # says what a bare "does not match '^0x...'" means
+        problems.append(f"{file}: {_location(error.absolute_path)}: {error.message}{why}")
     return problems
 
 

@@ -274,8 +274,10 @@ def _cases_of(path: Path, doc: Any, use_schema: bool) -> list[VectorCase]:
             errors = sorted(validator.iter_errors(_trimmed(doc)), key=lambda e: [str(p) for p in e.absolute_path])
             if errors:
                 first = errors[0]
+                meaning = first.schema.get("description") if isinstance(first.schema, dict) else None
+                why = f" ({meaning})" if meaning else ""
                 more = f" (and {len(errors) - 1} more schema errors)" if len(errors) > 1 else ""
-                raise VectorFileError(path, first.json_path, f"schema: {first.message[:300]}{more}")
+                raise VectorFileError(path, first.json_path, f"schema: {first.message[:300]}{why}{more}")
 
     c = _Checker(path)
     root = c.obj(doc, "$")
