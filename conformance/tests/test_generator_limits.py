@@ -238,3 +238,8 @@ def test_merge_keys_may_be_overridden(tmp_path):
     path = tmp_path / "merge.yaml"
     path.write_text("base: &b {a: 1, b: 2}\nm: {<<: *b, a: 3}\n")
     assert load_yaml(path)["m"] == {"a": 3, "b": 2}
+
+
+def test_long_values_are_cut_in_messages(generate):
+    code, err = generate(hand('{x: ["' + "9" * 5000 + 'x"]}', function="softmax"))
+    assert code == 2 and "inputs.x: element 0: not a number: '99999" in err and len(err) < 400

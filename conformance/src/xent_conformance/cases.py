@@ -19,7 +19,7 @@ from typing import Any
 from .dtypes import DType
 from .spec import Spec
 from .tensor import INT_DTYPE, Tensor, is_int64
-from .values import float_to_dtype, to_dtype
+from .values import float_to_dtype, shown, to_dtype
 
 MAX_CASE_ELEMENTS = 1_000_000
 MAX_FILE_ELEMENTS = 4_000_000
@@ -152,7 +152,7 @@ def _param(value: Any, kind: str, dtype: DType) -> Any:
         return value
     if kind not in _PARAM_TYPES:
         return value  # a type this generator does not know: passed on as written
-    raise ValueError(f"expected {_PARAM_TYPES[kind]}, got {value!r}")
+    raise ValueError(f"expected {_PARAM_TYPES[kind]}, got {shown(value)}")
 
 
 def _input(entry: dict, name: str, decl: dict, dtype: DType) -> Tensor:
@@ -313,7 +313,7 @@ def _number(value: Any, where: str) -> float:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number):
-        raise ValueError(f"{where}: expected a finite number, got {value!r}")
+        raise ValueError(f"{where}: expected a finite number, got {shown(value)}")
     return number
 
 

@@ -40,10 +40,16 @@ def float_to_dtype(value: float, dtype: DType) -> float:
         return math.copysign(math.inf, value)
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """repr(value) cut to `limit` characters, for error messages about values read from a file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def to_dtype(value: object, dtype: DType) -> float:
     """The dtype value written by `value` (a YAML number or string)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {shown(value)}")
     if isinstance(value, str):
         text = value.strip()
         negative = text.startswith("-")
@@ -69,5 +75,5 @@ def to_dtype(value: object, dtype: DType) -> float:
         try:
             exact = mpmath.mpf(text)
         except (ValueError, TypeError):
-            raise ValueError(f"not a number: {value!r}") from None
+            raise ValueError(f"not a number: {shown(value)}") from None
         return round_raw(exact._mpf_, dtype)
