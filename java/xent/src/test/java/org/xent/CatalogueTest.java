@@ -40,7 +40,7 @@ class CatalogueTest {
         "0x0.0000000000001p-1022, float64, 4.9E-324",
         "0x1.fffffep+127, float32, 3.4028234663852886E38",
         "0x1p-149, float32, 1.401298464324817E-45",
-        "INF, float32, Infinity",
+        "inf, float32, Infinity",
         "-inf, float64, -Infinity",
         "nan, float32, NaN",
     })
@@ -68,6 +68,13 @@ class CatalogueTest {
         "0x.p1, float64",
         "'', float64",
         "0x1p+0, float16",
+        "INF, float32",
+        "+inf, float64",
+        "Infinity, float64",
+        "NaN, float32",
+        "-nan, float64",
+        "' 0x1p+0', float64",
+        "'0x1p+0 ', float64",
     })
     void inexactOrMalformedHexFloatsAreRejected(String text, String dtype) {
         assertThrows(IllegalArgumentException.class, () -> HexFloat.parse(text, dtype));
