@@ -783,7 +783,10 @@ final class Mutants {
             return r.mean() && empty ? r.scalar(0.0) : ref;
         });
         add("mean_divides_by_batch", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the elementwise losses' mean divides by the batch size N (the first dimension: sum over labels, mean over samples) instead of by the number of elements.",
-                r -> reduceShipped(r, Sum.COMPENSATED, r.shape("z")[0]));
+                r -> {
+                    r.shipped(); // the shipped error first: a rank-0 z has no batch size
+                    return reduceShipped(r, Sum.COMPENSATED, r.shape("z")[0]);
+                });
 
         add("sce_uniform_as_off_target", Level.KILL_COMPATIBLE, SCE, "label smoothing eps / (C - 1) on the other classes (the seed's off_target formula) where PyTorch's uniform eps / C on every class is asked for.", r -> {
             Tensor ref = r.shipped();
