@@ -169,3 +169,14 @@ def test_combined_table_is_not_truncated(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "…" not in out and "an-implementation-with-a-long-name-3" in out
     assert max(len(line) for line in out.splitlines()) > 80
+
+
+def test_combined_cells_count_what_a_partial_port_supports(tmp_path, capsys):
+    from xent_conformance.cli import main
+    report = tmp_path / "partial.json"
+    main(["run", "--impl", fake("unsupported_on", "softmax"), *V, "--report-json", str(report)])
+    capsys.readouterr()
+    assert main(["combine", str(report)]) == 0
+    out = capsys.readouterr().out
+    softmax_row = next(line for line in out.splitlines() if "softmax" in line and "float64" in line)
+    assert "0/0" in softmax_row and "4 unsupp." in softmax_row

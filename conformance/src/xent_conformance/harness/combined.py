@@ -23,9 +23,11 @@ def _cell(group: dict | None) -> str:
     counts, ulp = group["counts"], group.get("maxUlp")
     scaled = (group.get("maxScaledError") or {}).get("accurate")
     ok = counts["passed"] + counts["acceptable"]
+    unsupported = counts.get("unsupported", 0)
     detail = [f"{ulp:.3g} ulp"] if ulp is not None else []
     detail += [f"eC {scaled:.2g}"] if scaled is not None else []
-    return f"{ok}/{group['total']}" + (f" ({', '.join(detail)})" if detail else "")
+    detail += [f"{unsupported} unsupp."] if unsupported else []   # a partial port: ok of what it supports
+    return f"{ok}/{group['total'] - unsupported}" + (f" ({', '.join(detail)})" if detail else "")
 
 
 def load(reports: list[Path]) -> tuple[list[str], dict[tuple[str, str], dict[str, dict]], list[dict]]:
@@ -47,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         console.print(f"cannot read the reports: {exc}", markup=False, highlight=False)
         return 2
-    view = Table(title="xent conformance: passed/total (max ulp error, max error / accurate bound) "
-                       "per function, dtype and implementation")
+    view = Table(title="xent conformance: passed/supported (max ulp error, max error / accurate bound, "
+                       "unsupported) per function, dtype and implementation")
     for column in ("function", "dtype", *names):
         view.add_column(column)
     rows = []

@@ -398,7 +398,7 @@ def answer_limits(cases: list[VectorCase]) -> tuple[int, int]:
     """(bytes, JSON objects and arrays) that an answer to these cases can legitimately need: generous
     room for messages and hex floats, far below what would exhaust memory or time when decoded."""
     elements = sum(c.size for c in cases)
-    return (1 << 20) + len(cases) * (64 << 10) + 64 * elements, 256 + 64 * len(cases)
+    return (1 << 20) + len(cases) * (256 << 10) + 64 * elements, 256 + 64 * len(cases)
 
 
 def _is_request_error(obj: Any) -> bool:
