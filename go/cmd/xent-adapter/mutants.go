@@ -66,7 +66,10 @@ var mutants = []mutant{
 			return []float64{rd(math.Log(plainSum(mapf(x, func(v float64) float64 { return rd(math.Exp(v)) }), rd)))}
 		})},
 	{"lse_log_not_log1p", "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
-		acceptCompatible, []string{"logsumexp", "log_softmax"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+		acceptCompatible, []string{"logsumexp", "log_softmax", "softmax_cross_entropy", "focal_loss"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+			if !slices.Contains(row, c.Function) {
+				return lossesFromNLL(lseLogNLL)(c, r)
+			}
 			x, _, _ := c.Floats("x", false)
 			rd := rounding(c)
 			a, s := shiftedSum(x, rd, compensated)
@@ -97,11 +100,23 @@ var mutants = []mutant{
 			return nil
 		})},
 	{"neginf_logit_nan", "a -inf logit (a masked class) turns into NaN, as when masking multiplies by a 0/1 mask or the shift computes -inf - (-inf): its row becomes NaN instead of giving that class probability 0.",
-		killCompatible, row, values(func(c *adapter.Case, r adapter.Result) []float64 {
-			if x, _, _ := c.Floats("x", false); slices.Contains(x, math.Inf(-1)) {
-				return mapf(r.Data, func(float64) float64 { return math.NaN() })
+		killCompatible, []string{"logsumexp", "softmax", "log_softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss"},
+		rewrite(func(c *adapter.Case) *adapter.Case {
+			name := "logits"
+			if slices.Contains(row, c.Function) {
+				name = "x"
 			}
-			return nil
+			x, shape, _ := c.Floats(name, false)
+			if !slices.Contains(x, math.Inf(-1)) {
+				return nil
+			}
+			nan := mapf(x, func(v float64) float64 {
+				if math.IsInf(v, -1) {
+					return math.NaN()
+				}
+				return v
+			})
+			return c.With(nil, map[string]any{name: c.FloatTensor(nan, shape)})
 		})},
 	{"empty_vector_accepted", "an empty vector is not rejected (logsumexp returns -inf as scipy does, softmax an empty vector) instead of raising invalid_shape.",
 		killCompatible, row, func(c *adapter.Case) adapter.Result {
@@ -485,7 +500,7 @@ var mutants = []mutant{
 			return mapf(x, func(v float64) float64 { return rd(rd(v-a) - logS) })
 		}))},
 	{"port_ce_lse_minus_target", "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
-		acceptCompatible, []string{"softmax_cross_entropy", "focal_loss"}, values(portCELseMinusTarget)},
+		acceptCompatible, []string{"softmax_cross_entropy", "focal_loss"}, values(lossesFromNLL(portNLL))},
 	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
 		acceptCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log1p(u) }))},
 	{"bce_logits_log_not_log1p", "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
@@ -1175,43 +1190,53 @@ func portNLL(row []float64, rd func(float64) float64) []float64 {
 	return mapf(row, func(v float64) float64 { return rd(lse - v) })
 }
 
-// portCELseMinusTarget answers softmax_cross_entropy and focal_loss with portNLL's log-probabilities
+// lseLogNLL returns nll_c = (a - x_c) + log(1 + s) of a finite row in binary64 (lse_log_not_log1p:
+// s = sum over i != k of exp(x_i - a), compensated; Python's working precision for float32 data).
+func lseLogNLL(row []float64, _ func(float64) float64) []float64 {
+	a, s := shiftedSum(row, func(v float64) float64 { return v }, compensated)
+	l := math.Log(1 + s)
+	return mapf(row, func(v float64) float64 { return (a - v) + l })
+}
+
+// lossesFromNLL answers softmax_cross_entropy and focal_loss with the row log-probabilities of nll
 // at every position whose logits are finite (the shipped loss elsewhere); focal_loss keeps the shipped
 // modulating factor (1 - p_t)^gamma.
-func portCELseMinusTarget(c *adapter.Case, r adapter.Result) []float64 {
-	rd := rounding(c)
-	x, shape, _ := c.Floats("logits", false)
-	per := perElement(c)
-	if c.Function == "focal_loss" {
-		t, _, _ := c.Ints("target")
-		gamma := floatParamOr(c, "gamma", 2)
-		alpha, _, hasAlpha := c.Floats("alpha", true)
-		nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
-		k := shape[1]
-		for n, y := range t {
-			if row := x[n*k : (n+1)*k]; allFinite(row) {
-				a := 1.0
-				if hasAlpha {
-					a = alpha[y]
+func lossesFromNLL(nllOf func(row []float64, rd func(float64) float64) []float64) func(c *adapter.Case, r adapter.Result) []float64 {
+	return func(c *adapter.Case, r adapter.Result) []float64 {
+		rd := rounding(c)
+		x, shape, _ := c.Floats("logits", false)
+		per := perElement(c)
+		if c.Function == "focal_loss" {
+			t, _, _ := c.Ints("target")
+			gamma := floatParamOr(c, "gamma", 2)
+			alpha, _, hasAlpha := c.Floats("alpha", true)
+			nll := perElement(c.With(map[string]any{"gamma": "0x0p+0", "alpha": nil}, nil))
+			k := shape[1]
+			for n, y := range t {
+				if row := x[n*k : (n+1)*k]; allFinite(row) {
+					a := 1.0
+					if hasAlpha {
+						a = alpha[y]
+					}
+					per[n] = mul0(a, math.Pow(-math.Expm1(-nll[n]), gamma)*nllOf(row, rd)[y])
 				}
-				per[n] = mul0(a, math.Pow(-math.Expm1(-nll[n]), gamma)*portNLL(row, rd)[y])
 			}
+			return mapf(reduceVals(per, reduction(c), float64(len(per))), rd)
 		}
-		return mapf(reduceVals(per, reduction(c), float64(len(per))), rd)
-	}
-	s := readSCE(c)
-	var probs []float64
-	if s.idx == nil {
-		probs, _, _ = c.Floats("target", false)
-	}
-	for pos := range per {
-		row := s.row(x, pos)
-		if !allFinite(row) || (s.idx != nil && s.idx[pos] == s.ignore) {
-			continue
+		s := readSCE(c)
+		var probs []float64
+		if s.idx == nil {
+			probs, _, _ = c.Floats("target", false)
 		}
-		per[pos] = compensated(mapIdx(portNLL(row, rd), func(cls int, v float64) float64 { return mul0(s.mass(probs, pos, cls), v) }))
+		for pos := range per {
+			row := s.row(x, pos)
+			if !allFinite(row) || (s.idx != nil && s.idx[pos] == s.ignore) {
+				continue
+			}
+			per[pos] = compensated(mapIdx(nllOf(row, rd), func(cls int, v float64) float64 { return mul0(s.mass(probs, pos, cls), v) }))
+		}
+		return mapf(reduceVals(per, s.red, s.weightSum()), rd)
 	}
-	return mapf(reduceVals(per, s.red, s.weightSum()), rd)
 }
 
 // bceLogitsTF answers binary_cross_entropy_with_logits with the TensorFlow / PyTorch formula in the
