@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/xent-conformance/xent/go/internal/adapter"
 )
@@ -170,32 +171,54 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// wireCase is a case as read from a line: its id may be absent or not a string.
+// wireCase is a case as read from a line: each member may be absent, null or of another JSON type,
+// which the protocol forbids (D7: bad_request) but Case cannot tell from empty values.
 type wireCase struct {
-	ID *string `json:"id"` // shallower than Case.ID, so it takes the member
-	adapter.Case
+	ID       *string                     `json:"id"`
+	Function *string                     `json:"function"`
+	Dtype    *string                     `json:"dtype"`
+	Params   *map[string]json.RawMessage `json:"params"`
+	Inputs   *map[string]json.RawMessage `json:"inputs"`
 }
 
-// runCaseSafely answers one case, turning a panic into an internal_error answer.
-func runCaseSafely(raw json.RawMessage, logw io.Writer) (answer any) {
+// readCase decodes a case; id is nil when the case has no readable string id.
+func readCase(raw json.RawMessage) (c *adapter.Case, id *string, err error) {
 	var w wireCase
 	if err := json.Unmarshal(raw, &w); err != nil {
 		var obj map[string]json.RawMessage
 		_ = json.Unmarshal(raw, &obj)
-		return badRequest(readID(obj["id"]), "the case is not a valid object: %v", err)
+		return nil, readID(obj["id"]), fmt.Errorf("the case is not a valid object: %v", err)
 	}
-	if w.ID == nil {
-		return badRequest(nil, "the case has no id string")
+	var missing []string
+	for _, m := range []struct {
+		name    string
+		present bool
+	}{{"id", w.ID != nil}, {"function", w.Function != nil}, {"dtype", w.Dtype != nil},
+		{"params", w.Params != nil}, {"inputs", w.Inputs != nil}} {
+		if !m.present {
+			missing = append(missing, m.name)
+		}
 	}
-	c := w.Case
-	c.ID = *w.ID
+	if len(missing) > 0 {
+		return nil, w.ID, fmt.Errorf("the case needs %s (strings id, function, dtype; objects params, inputs; none null)",
+			strings.Join(missing, ", "))
+	}
+	return &adapter.Case{ID: *w.ID, Function: *w.Function, Dtype: *w.Dtype, Params: *w.Params, Inputs: *w.Inputs}, w.ID, nil
+}
+
+// runCaseSafely answers one case, turning a panic into an internal_error answer.
+func runCaseSafely(raw json.RawMessage, logw io.Writer) (answer any) {
+	c, id, err := readCase(raw)
+	if err != nil {
+		return badRequest(id, "%v", err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(logw, "xent-adapter: panic in case %s: %v\n%s\n", c.ID, p, debug.Stack())
-			answer = errorAnswer(w.ID, adapter.KindInternalError, fmt.Sprintf("internal error: %v", p))
+			answer = errorAnswer(id, adapter.KindInternalError, fmt.Sprintf("internal error: %v", p))
 		}
 	}()
-	return adapter.Answer(&c)
+	return adapter.Answer(c)
 }
 
 func badRequest(id *string, format string, args ...any) map[string]any {

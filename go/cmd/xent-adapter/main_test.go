@@ -124,6 +124,11 @@ func TestProtocolErrors(t *testing.T) {
 		{"run with a numeric id", `{"cmd": "run", "id": 5, ` + sigmoid + `}`, nil, "bad_request"},
 		{"params not an object", `{"cmd": "run", "id": "p", "function": "softmax", "dtype": "float64", "params": [], "inputs": {}}`, "p", "bad_request"},
 		{"run_batch without a list", `{"cmd": "run_batch", "cases": {}}`, nil, "bad_request"},
+		{"dtype null", `{"cmd": "run", "id": "d", ` + strings.Replace(sigmoid, `"dtype": "float64", "params"`, `"dtype": null, "params"`, 1) + `}`, "d", "bad_request"},
+		{"function null", `{"cmd": "run", "id": "f", ` + strings.Replace(sigmoid, `"function": "sigmoid"`, `"function": null`, 1) + `}`, "f", "bad_request"},
+		{"params null", `{"cmd": "run", "id": "p", ` + strings.Replace(sigmoid, `"params": {}`, `"params": null`, 1) + `}`, "p", "bad_request"},
+		{"params missing", `{"cmd": "run", "id": "p", ` + strings.Replace(sigmoid, `"params": {}, `, ``, 1) + `}`, "p", "bad_request"},
+		{"inputs null", `{"cmd": "run", "id": "i", "function": "sigmoid", "dtype": "float64", "params": {}, "inputs": null}`, "i", "bad_request"},
 	}
 	lines := []string{`{"cmd": "start", "version": 1}`}
 	for _, c := range cases {

@@ -29,7 +29,7 @@ func TestParseHex(t *testing.T) {
 		{"0x1p-149", 32, 0x1p-149},                               // smallest float32 subnormal
 		{"0x1.ffffffffffffep-1023", 64, 0x1.ffffffffffffep-1023}, // largest float64 subnormal
 		{"0x0p+99999999999999999999", 64, 0},                     // zero whatever the exponent
-		{"inf", 32, math.Inf(1)}, {"-inf", 64, math.Inf(-1)}, {"+infinity", 64, math.Inf(1)},
+		{"inf", 32, math.Inf(1)}, {"-inf", 64, math.Inf(-1)},
 	}
 	for _, c := range valid {
 		got, err := ParseHex(c.s, c.width)
@@ -55,6 +55,8 @@ func TestParseHex(t *testing.T) {
 		{"0.5", 64}, {"1e-3", 32}, {"", 64}, {"abc", 64}, {"0x", 64}, {"0xp1", 64}, {"0x1p", 64},
 		{"0x1p+", 64}, {"0x1.2.3p0", 64}, {"0x1g", 64}, {"Inf", 64}, {"NaN", 64}, {" 0x1p1", 64},
 		{"0x1p1 ", 64}, {"--0x1p1", 64}, {"1", 64},
+		// the special strings are exactly inf, -inf and nan
+		{"+inf", 64}, {"infinity", 64}, {"-infinity", 32}, {"Infinity", 64}, {"-nan", 64}, {"+nan", 32}, {" inf", 64},
 	}
 	for _, c := range invalid {
 		if v, err := ParseHex(c.s, c.width); err == nil {

@@ -28,8 +28,9 @@ func FormatHex(v float64, bits int) string {
 	return s
 }
 
-// ParseFloat reads a JSON string holding a hex float of the given width (32 or 64), or inf,
-// infinity, nan with an optional sign (the protocol's hexFloat). The value must be exactly
+// ParseFloat reads a JSON string holding a hex float of the given width (32 or 64), or exactly one
+// of the special strings inf, -inf and nan (vectors/README.md; not +inf, Infinity or NaN, and no
+// whitespace is trimmed). The value must be exactly
 // representable in that width (D9): it is never rounded, so 0x1.0000001p+0 is an error for float32
 // and 0x1p-99999 an error for both. A JSON number, a decimal string or anything else is an error.
 func ParseFloat(raw json.RawMessage, bits int) (float64, error) {
@@ -80,6 +81,14 @@ func ParseHex(s string, width int) (float64, error) {
 	if width == 32 {
 		f = binary32
 	}
+	switch s {
+	case "inf":
+		return math.Inf(1), nil
+	case "-inf":
+		return math.Inf(-1), nil
+	case "nan":
+		return math.NaN(), nil
+	}
 	body, neg := s, false
 	if body != "" && (body[0] == '+' || body[0] == '-') {
 		neg, body = body[0] == '-', body[1:]
@@ -87,12 +96,6 @@ func ParseHex(s string, width int) (float64, error) {
 	sign := 1.0
 	if neg {
 		sign = -1
-	}
-	switch body {
-	case "inf", "infinity":
-		return math.Inf(int(sign)), nil
-	case "nan":
-		return math.NaN(), nil
 	}
 	if len(body) < 3 || body[0] != '0' || (body[1] != 'x' && body[1] != 'X') {
 		return 0, fmt.Errorf("%q is not a hex float (0x...p..., inf, -inf or nan)", s)
