@@ -13,6 +13,7 @@ import math
 import os
 import sys
 
+from .protocol import clean
 from .report import EXIT_ADAPTER, EXIT_OK, EXIT_USAGE, EXIT_VECTORS, make_console
 
 LEVEL_CHOICES = ("accurate", "compatible")
@@ -207,7 +208,7 @@ def handle_run(args) -> int:
     err = _console(stderr=True)
 
     def log(msg: str) -> None:
-        err.print(msg, markup=False, style="dim", highlight=False)
+        err.print(clean(msg), markup=False, style="dim", highlight=False)  # events quote adapter text
 
     baseline, code = _baseline_args(args)
     if code != EXIT_OK:
