@@ -284,6 +284,37 @@ final class Mutants {
         return 1.0 / (1.0 + Math.exp(-z));
     }
 
+    /** The stable softplus written with log(1 + x) for log1p(x) (softplus_log_not_log1p). */
+    static double softplusLog(double z) {
+        return Math.max(z, 0.0) + Math.log(1 + Math.exp(-Math.abs(z)));
+    }
+
+    /** The sigmoid by its two stable branches (a few ulp). */
+    static double sigmoid(double z) {
+        return z >= 0 ? 1.0 / (1.0 + Math.exp(-z)) : Math.exp(z) / (1.0 + Math.exp(z));
+    }
+
+    /**
+     * sigmoid_focal_loss alpha_t (1 - p_t)^gamma ce with ce built on softplusLog; the modulating factor
+     * 1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z) stays accurate, so only the softplus differs.
+     */
+    private static Tensor sigmoidFocalSoftplusLog(Req r) {
+        r.shipped();
+        double[] z = r.values("z");
+        double[] y = r.values("y");
+        boolean weighted = !r.params.containsKey("alpha") || r.has("alpha");
+        double a = r.real("alpha", 0.25);
+        double gamma = r.real("gamma", 2.0);
+        double[] per = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            double ce = mul0(y[i], softplusLog(-z[i])) + mul0(1 - y[i], softplusLog(z[i]));
+            double omp = mul0(y[i], sigmoid(-z[i])) + mul0(1 - y[i], sigmoid(z[i]));
+            double at = weighted ? a * y[i] + (1 - a) * (1 - y[i]) : 1.0;
+            per[i] = mul0(at, Math.pow(omp, gamma) * ce);
+        }
+        return reduce(r, r.shape("z"), per);
+    }
+
     static double softplus(double z) {
         return Math.max(z, 0.0) + Math.log1p(Math.exp(-Math.abs(z)));
     }
@@ -599,8 +630,8 @@ final class Mutants {
             r.shipped();
             return r.scalar(Math.log(Sum.COMPENSATED.of(Arrays.stream(r.values("x")).map(Math::exp).toArray())));
         });
-        add("lse_log_not_log1p", Level.ACCEPT_COMPATIBLE, List.of("logsumexp", "log_softmax"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
-                r -> lse(r, false, Sum.COMPENSATED));
+        add("lse_log_not_log1p", Level.ACCEPT_COMPATIBLE, List.of("logsumexp", "log_softmax", "softmax_cross_entropy", "focal_loss"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
+                r -> ROW.contains(r.function) ? lse(r, false, Sum.COMPENSATED) : lossesFromNll(r, Mutants::lseLogNll));
         add("log_softmax_log_of_softmax", Level.KILL_COMPATIBLE, List.of("log_softmax"), "log_softmax as log(softmax(x)) in the data's dtype: 0 at a dominant logit instead of its tiny negative value, and -inf where softmax underflows.", r -> {
             r.shipped();
             return map(new Req("softmax", r.dtype, r.params, r.inputs).shipped(), Math::log);
@@ -639,11 +670,19 @@ final class Mutants {
             r.shipped();
             return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.log1p(Math.exp(z))).toArray());
         });
-        add("softplus_log_not_log1p", Level.KILL_COMPATIBLE, List.of("softplus", "log_sigmoid"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
-            r.shipped();
-            double sign = "softplus".equals(r.function) ? 1 : -1;
-            return r.floats(r.shape("z"), Arrays.stream(r.values("z"))
-                    .map(z -> sign * (Math.max(sign * z, 0) + Math.log(1 + Math.exp(-Math.abs(z))))).toArray());
+        add("softplus_log_not_log1p", Level.KILL_COMPATIBLE, List.of("softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
+            switch (r.function) {
+                case "softplus":
+                    r.shipped();
+                    return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(Mutants::softplusLog).toArray());
+                case "log_sigmoid":
+                    r.shipped();
+                    return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> -softplusLog(-z)).toArray());
+                case "binary_cross_entropy_with_logits":
+                    return bceLogits(r, (z, y, w, pw) -> mul0(w, mul0(pw * y, softplusLog(-z)) + mul0(1 - y, softplusLog(z))));
+                default:
+                    return sigmoidFocalSoftplusLog(r);
+            }
         });
         add("log_sigmoid_log_of_sigmoid", Level.KILL_COMPATIBLE, List.of("log_sigmoid"), "log_sigmoid as log(sigmoid(z)) in the data's dtype: -inf where sigmoid underflows, 0 where it rounds to 1.", r -> {
             r.shipped();
@@ -991,7 +1030,7 @@ final class Mutants {
         add("port_max_shift", Level.ACCEPT_COMPATIBLE, ROW, "the textbook max-shift kernel in the data's dtype, without the log1p refinement: a = max x, e_i = exp(x_i - a), S = sum e_i (pairwise), lse = a + log(S), softmax_i = e_i / S, log_softmax_i = (x_i - a) - log(S).",
                 Mutants::portMaxShift);
         add("port_ce_lse_minus_target", Level.ACCEPT_COMPATIBLE, List.of("softmax_cross_entropy", "focal_loss"), "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
-                r -> "focal_loss".equals(r.function) ? portFocal(r) : portSce(r));
+                r -> lossesFromNll(r, Mutants::portNll));
         add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
                 r -> bceLogitsTf(r, (rd, u) -> Math.log1p(u)));
         add("bce_logits_log_not_log1p", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
@@ -1115,8 +1154,35 @@ final class Mutants {
         return Arrays.stream(row).map(v -> rd.applyAsDouble(lse - v)).toArray();
     }
 
-    /** focal_loss with portNll's target log-probability at finite rows; the shipped modulating factor. */
-    private static Tensor portFocal(Req r) {
+    /** The negative log-probabilities of every class of a finite row, as a port forms them. */
+    private interface RowNll {
+        double[] of(double[] row, DoubleUnaryOperator rd);
+    }
+
+    /** nll_c = (a - x_c) + log(1 + s) in binary64 (lse_log_not_log1p; s summed over i != k, compensated). */
+    private static double[] lseLogNll(double[] row, DoubleUnaryOperator rd) {
+        int k = 0;
+        for (int i = 1; i < row.length; i++) {
+            k = row[i] > row[k] ? i : k;
+        }
+        double a = row[k];
+        double[] e = new double[row.length - 1];
+        for (int i = 0, j = 0; i < row.length; i++) {
+            if (i != k) {
+                e[j++] = Math.exp(row[i] - a);
+            }
+        }
+        double l = Math.log(1 + Sum.COMPENSATED.of(e));
+        return Arrays.stream(row).map(v -> (a - v) + l).toArray();
+    }
+
+    /** softmax_cross_entropy or focal_loss with the row log-probabilities of nll at finite rows. */
+    private static Tensor lossesFromNll(Req r, RowNll nll) {
+        return "focal_loss".equals(r.function) ? focalFromNll(r, nll) : sceFromNll(r, nll);
+    }
+
+    /** focal_loss with nll's target log-probability at finite rows; the shipped modulating factor. */
+    private static Tensor focalFromNll(Req r, RowNll rowNll) {
         r.shipped();
         double[] nll = r.param("gamma", 0.0).param("alpha", null).param("reduction", "none").shipped().values();
         double[] per = r.param("reduction", "none").shipped().values().clone();
@@ -1127,14 +1193,14 @@ final class Mutants {
         for (int n = 0; n < y.length; n++) {
             double[] row = Arrays.copyOfRange(x, n * c, (n + 1) * c);
             if (finite(row)) {
-                per[n] = mul0(alphaAt(r, y[n]), Math.pow(-Math.expm1(-nll[n]), gamma) * portNll(row, rounding(r))[y[n]]);
+                per[n] = mul0(alphaAt(r, y[n]), Math.pow(-Math.expm1(-nll[n]), gamma) * rowNll.of(row, rounding(r))[y[n]]);
             }
         }
         return reduce(r, new int[] {per.length}, per);
     }
 
-    /** softmax_cross_entropy with portNll's log-probabilities at every finite, non-ignored position. */
-    private static Tensor portSce(Req r) {
+    /** softmax_cross_entropy with nll's log-probabilities at every finite, non-ignored position. */
+    private static Tensor sceFromNll(Req r, RowNll rowNll) {
         Tensor ref = r.shipped();
         int[] shape = r.shape("logits");
         int c = shape[1];
@@ -1162,7 +1228,7 @@ final class Mutants {
                 q[k] = (w == null ? 1 : w[k]) * ((1 - eps) * target + smooth);
             }
             if (finite(row)) {
-                double[] nll = portNll(row, rounding(r));
+                double[] nll = rowNll.of(row, rounding(r));
                 double[] terms = new double[c];
                 for (int k = 0; k < c; k++) {
                     terms[k] = mul0(q[k], nll[k]);
