@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -186,5 +187,46 @@ func TestCatalogueMatchesPython(t *testing.T) {
 	}
 	if !slices.Equal(ours, theirs) {
 		t.Errorf("mutant names differ from the Python catalogue:\n go:     %v\n python: %v", ours, theirs)
+	}
+}
+
+// The mutants' own sums: Neumaier's keeps an infinite total (inf - inf would make it NaN), and the
+// pairwise sum is numpy's (eight accumulators keep the small terms a left-to-right sum loses).
+func TestSums(t *testing.T) {
+	u := math.Ldexp(1, -53)
+	ones := []float64{1}
+	for range 15 {
+		ones = append(ones, u)
+	}
+	id := func(v float64) float64 { return v }
+	for _, tc := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"compensated keeps 1e-17", compensated([]float64{1, 1e-17, -1}), 1e-17},
+		{"compensated of +inf", compensated([]float64{1, math.Inf(1)}), math.Inf(1)},
+		{"compensated overflow", compensated([]float64{math.MaxFloat64, math.MaxFloat64}), math.Inf(1)},
+		{"pairwise of 1 and 15 u", pairwise(ones, id), 1 + 7*math.Ldexp(1, -52)},
+		{"left to right of 1 and 15 u", plainSum(ones, id), 1},
+		{"pairwise below 8 terms", pairwise([]float64{1, u, u}, id), 1},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+// probabilities_not_checked answers a number where the shipped function rejects the probabilities.
+func TestProbabilitiesNotCheckedAnswersAValue(t *testing.T) {
+	const nll = `{"id":"n","function":"nll_from_probs","dtype":"float64","params":{"reduction":"none"},"inputs":{"probs":{"dtype":"float64","shape":[1,2],"data":["0x1p+1","0x0p+0"]},"target":{"dtype":"int64","shape":[1],"data":[0]}}}`
+	if r := runCase(t, nll); r.ErrKind != "invalid_probability" {
+		t.Fatalf("shipped answered %+v, want invalid_probability", r)
+	}
+	if !activate("probabilities_not_checked") {
+		t.Fatal("probabilities_not_checked is not in the catalogue")
+	}
+	defer func() { adapter.Override = nil }()
+	if r := runCase(t, nll); r.ErrKind != "" || len(r.Data) != 1 || r.Data[0] != -math.Log(2) {
+		t.Errorf("mutant answered %+v, want [-log 2]", r)
 	}
 }
