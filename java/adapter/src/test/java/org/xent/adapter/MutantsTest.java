@@ -165,4 +165,16 @@ class MutantsTest {
         assertNotNull(out);
         assertEquals(-Math.log(2), Catalogue.parseFloat(out.get("data").get(0).asText()));
     }
+
+    /** The pairwise sum is numpy's: eight accumulators keep the small terms that a left-to-right sum loses. */
+    @Test
+    void pairwiseSumKeepsWhatASequentialSumLoses() {
+        double[] v = new double[16];
+        java.util.Arrays.fill(v, Math.scalb(1.0, -53));
+        v[0] = 1.0;
+        assertEquals(1 + 7 * Math.scalb(1.0, -52), Mutants.pairwise(v, 0, v.length, x -> x));
+        assertEquals(1 + 7 * Math.scalb(1.0, -52), Mutants.Sum.PAIRWISE.of(v));
+        assertEquals(1.0, Mutants.Sum.SEQUENTIAL.of(v));
+        assertEquals(1.0, Mutants.pairwise(new double[] {1, 0x1p-53, 0x1p-53}, 0, 3, x -> x));
+    }
 }
