@@ -4,13 +4,16 @@ Every entry of corpus/bad_requests.yaml is sent to the three project adapters (p
 built and started the way `xent-conformance run --impl NAME` does it (conformance/implementations.yaml),
 and each must answer with the entry's kind: one of the spec's five kinds, `bad_request` (D7), or the
 per-case `unsupported` answer. The test talks to the adapters directly, not through the harness, so
-that it judges the adapters alone.
+that it judges the adapters alone. Besides the hand-written entries, 400 seeded random requests that are
+wrong in several ways at once get the kind the oracle gives them (the spec's precedence, D1).
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
+import random
 import subprocess
 import threading
 from pathlib import Path
@@ -19,7 +22,11 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from xent_conformance.cases import hand_case
+from xent_conformance.dtypes import dtype_named
 from xent_conformance.harness import impls
+from xent_conformance.oracle import KERNELS, DomainError
+from xent_conformance.spec import load_spec
 
 CORPUS = Path(__file__).parent / "corpus" / "bad_requests.yaml"
 ADAPTERS = ("python", "java", "go")
@@ -193,3 +200,164 @@ def test_adapter_survives_the_corpus(adapter: Adapter) -> None:
                                                                     "data": ["0x0p+0"]}}}))
     assert answer.get("output", {}).get("data") in (["0x1p-1"], ["0x1.0p-1"], ["0x1.0000000000000p-1"]), answer
     assert adapter.restarts == 0, f"{adapter.name} crashed or hung {adapter.restarts} time(s) on the corpus"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Generated requests: seeded random cases that are wrong in several ways at once (a rank, a zero class
+# count, a mismatched shape, a bad weight, an index or a probability out of range, a scalar parameter
+# outside its domain), judged by the oracle, so that the spec's precedence (D1) is checked far beyond the
+# hand-written entries. Every value is exact in both dtypes, so no answer can hinge on rounding.
+GENERATED_SEED, GENERATED_COUNT = 20261207, 400
+BAD_FLOATS = (math.nan, 1.5, -0.5, math.inf, -math.inf)
+GOOD_FLOATS = (0.0, 0.25, 0.5, 1.0)
+SCALAR_PARAMS = {  # name: (valid values, invalid values)
+    "label_smoothing": ((0.0, 0.125, 1.0), (2.0, -0.125, math.nan)),
+    "epsilon": ((0.0, 2.0**-20), (2.0, -0.125, math.nan, 0.5)),
+    "gamma": ((0.0, 2.0), (-1.0, math.inf, math.nan)),
+    "alpha": ((0.25, None), (2.0, -0.5, math.nan)),  # sigmoid_focal_loss's scalar alpha
+    "reduction": (("none", "sum", "mean"), ("avg",)),
+    "base": (("e", "2"), ("10",)),
+    "label_smoothing_mode": (("uniform", "off_target"), ("x",)),
+    "ignore_index": ((-100, 0, 1), ()),
+}
+INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
+CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs"}
+
+
+class RequestGenerator:
+    """Random requests for every function, from the spec's declarations of inputs and parameters."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.spec = load_spec()
+
+    def shape(self, low: int, high: int) -> list[int]:
+        rank = self.rng.randint(max(0, low - 1), min(6, high + 1))
+        sizes = (0, 1, 2, 3) if self.rng.random() < 0.15 else (1, 2, 3)
+        return [self.rng.choice(sizes) for _ in range(rank)]
+
+    def perturb(self, shape: list[int]) -> list[int]:
+        """Mostly the shape itself; sometimes one axis more or less, or one axis longer."""
+        u = self.rng.random()
+        if u < 0.1:
+            return shape + [1] if self.rng.random() < 0.5 else shape[:-1]
+        if u < 0.2 and shape:
+            grown = list(shape)
+            grown[self.rng.randrange(len(grown))] += 1
+            return grown
+        return list(shape)
+
+    def floats(self, n: int) -> list[float]:
+        return [self.rng.choice(BAD_FLOATS) if self.rng.random() < 0.08 else self.rng.choice(GOOD_FLOATS)
+                for _ in range(n)]
+
+    def indices(self, n: int, classes: int) -> list[int]:
+        def one() -> int:
+            u = self.rng.random()
+            if u < 0.08:
+                return self.rng.choice([classes, -1, 7, 2**63 - 1])
+            return -100 if u < 0.18 else self.rng.randrange(max(classes, 1))
+        return [one() for _ in range(n)]
+
+    def case(self) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+        """(function, dtype, inputs, params) with plain floats, in the case-file form the oracle reads."""
+        name = self.rng.choice(sorted(self.spec.functions))
+        fn = self.spec.functions[name]
+        inputs: dict[str, Any] = {}
+        first: list[int] = []
+        for input_name, decl in fn["inputs"].items():
+            if not inputs:
+                first = self.shape(*decl["rank"])
+                inputs[input_name] = {"shape": first, "data": self.floats(math.prod(first)), "kind": "float"}
+            elif decl["type"] == "int_tensor" or (decl["type"] == "target_tensor" and self.rng.random() < 0.6):
+                shape = self.perturb(first[:1] if name in INDEX_TARGET_OF_N else first[:1] + first[2:])
+                classes = first[1] if len(first) > 1 else 1
+                inputs[input_name] = {"shape": shape, "data": self.indices(math.prod(shape), classes), "kind": "int"}
+            else:
+                shape = self.perturb(first)
+                inputs[input_name] = {"shape": shape, "data": self.floats(math.prod(shape)), "kind": "float"}
+        params = {}
+        for param, decl in fn["params"].items():
+            value = self.param(name, param, decl, first)
+            if value is not _ABSENT:
+                params[param] = value
+        return name, self.rng.choice(["float64", "float32"]), inputs, params
+
+    def param(self, function: str, name: str, decl: dict, first: list[int]) -> Any:
+        u = self.rng.random()
+        if decl["type"] == "float_tensor_or_null":
+            if u < 0.5:
+                return _ABSENT
+            axis = 1 if function in CLASSES_ON_AXIS_1 else -1
+            classes = first[axis] if len(first) > max(axis, 0) else 1
+            n = classes + (1 if self.rng.random() < 0.15 else 0)
+            data = [self.rng.choice([-1.0, math.nan, math.inf]) if self.rng.random() < 0.1
+                    else self.rng.choice([0.0, 1.0, 2.0]) for _ in range(n)]
+            return {"shape": [n], "data": data, "kind": "float"}
+        valid, invalid = SCALAR_PARAMS[name]
+        if u < 0.4:
+            return _ABSENT
+        return self.rng.choice(valid if u < 0.8 or not invalid else invalid)
+
+
+_ABSENT = object()
+
+
+def oracle_kind(spec: Any, function: str, dtype: str, inputs: dict, params: dict) -> str:
+    """The oracle's answer: the spec's error kind, or `output`."""
+    entry = {"tcId": 1, "comment": "generated", "inputs": inputs, "params": params}
+    case = hand_case(entry, spec.functions[function], dtype_named(dtype), "generated")
+    try:
+        KERNELS[function](case.inputs, case.params)
+    except DomainError as exc:
+        return exc.kind
+    return "output"
+
+
+def _hex(v: Any) -> Any:
+    if not isinstance(v, float):
+        return v
+    if math.isnan(v):
+        return "nan"
+    return ("inf" if v > 0 else "-inf") if math.isinf(v) else v.hex()
+
+
+def to_protocol(value: Any, dtype: str) -> Any:
+    """A case-file value as the protocol writes it: tensors with dtype and hex floats, scalars as hex."""
+    if isinstance(value, dict):
+        is_int = value["kind"] == "int"
+        return {"dtype": "int64" if is_int else dtype, "shape": value["shape"],
+                "data": value["data"] if is_int else [_hex(v) for v in value["data"]]}
+    return _hex(value)
+
+
+@pytest.fixture(scope="module")
+def generated() -> list[tuple[dict[str, Any], str]]:
+    gen = RequestGenerator(GENERATED_SEED)
+    cases = []
+    for i in range(GENERATED_COUNT):
+        function, dtype, inputs, params = gen.case()
+        request = {"id": f"generated-{i}", "function": function, "dtype": dtype,
+                   "params": {k: to_protocol(v, dtype) for k, v in params.items()},
+                   "inputs": {k: to_protocol(v, dtype) for k, v in inputs.items()}}
+        cases.append((request, oracle_kind(gen.spec, function, dtype, inputs, params)))
+    return cases
+
+
+def test_generated_requests_cover_every_kind(generated: list[tuple[dict[str, Any], str]]) -> None:
+    kinds = {kind for _, kind in generated}
+    assert kinds == SPEC_KINDS | {"output"}, kinds
+
+
+def test_generated_requests_get_the_oracles_kind(adapter: Adapter,
+                                                 generated: list[tuple[dict[str, Any], str]]) -> None:
+    got: dict[str, str] = {}
+    requests = [request for request, _ in generated]
+    for start in range(0, len(requests), 32):
+        answer = adapter.ask(json.dumps({"cmd": "run_batch", "cases": requests[start:start + 32]}))
+        got.update({r.get("id"): answer_kind(r) for r in answer["results"]})
+    wrong = [(request, kind, got.get(request["id"])) for request, kind in generated
+             if got.get(request["id"]) != kind]
+    assert not wrong, f"{adapter.name}: {len(wrong)} of {len(generated)} differ from the oracle, e.g. " + \
+        "; ".join(f"{json.dumps(r)[:300]} -> expected {k}, got {g}" for r, k, g in wrong[:3])
+
