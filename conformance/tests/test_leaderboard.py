@@ -8,7 +8,7 @@ import pytest
 from xent_conformance.cli import main
 from xent_conformance.leaderboard import Board, write
 from xent_conformance.leaderboard.data import ReportError, load_report, parse_report
-from xent_conformance.leaderboard.render import matrix_rows, to_markdown
+from xent_conformance.leaderboard.render import failure_lines, level_lines, matrix_rows, status_rows, to_html, to_markdown
 
 
 def result(tc, status="passed", ulp=None, scaled=None, function="softmax", dtype="float64", **extra):
@@ -17,7 +17,7 @@ def result(tc, status="passed", ulp=None, scaled=None, function="softmax", dtype
     if ulp is not None:
         r["maxUlp"] = ulp
     if scaled is not None:
-        r["maxScaledError"] = {"accurate": scaled, "compatible": scaled}
+        r["maxScaledError"] = {"accurate": scaled, "compatible": extra.pop("compatible_scaled", scaled)}
     r.update(extra)
     return r
 
@@ -29,12 +29,14 @@ def report(name, results, elapsed=1.5):
 
 OURS = report("ours", [result(1, ulp=0.5, scaled=0.25), result(2, ulp=1.0, scaled=0.5),
                        result(3, ulp=0.0, scaled=0.0),
-                       result(4, status="passed"),  # an expected error kind came back: no ulp
+                       result(4, status="passed", kind="inputValidation"),  # the expected error kind came back: no ulp
                        result(1, ulp=0.4, scaled=0.2, function="sigmoid")])
 THEIRS = report("theirs", [
-    result(1, ulp=3.0, scaled=1.5, status="failed"), result(2, ulp=0.5, scaled=0.25),
+    result(1, ulp=3.0, scaled=1.5, status="failed", compatible="acceptable", compatible_scaled=0.4,
+           flags=["RangeExtreme"]),
+    result(2, ulp=0.5, scaled=0.25),
     result(3, status="unsupported", detail="the adapter answered unsupported: no such option"),
-    result(4, status="failed", expected={"error": "invalid_shape"}, got={"dtype": "float64"})])
+    result(4, status="failed", expected={"error": "invalid_shape"}, got={"dtype": "float64"}, kind="inputValidation")])
 
 
 def runs():
@@ -94,7 +96,11 @@ def test_markdown_has_summary_matrix_and_full_table():
     ours, theirs = runs()
     md = to_markdown(Board([ours], [theirs], skipped={"jax": "jax not installed"}))
     assert "**Yes**" in md and "jax**" in md and "not run: jax not installed" in md
-    assert "| softmax | float64 | theirs | 1 | 0 | 2 (1) | 0 | 1 | 3 | 1.75 | 1.5 | 4 |" in md
+    # unsupported, max and median ulp; then accurate: 1 passed, 2 failed (1 a missed error), worst tcId 4;
+    # compatible: tcId 1 is acceptable there, so 1 failed, and its err/bound is the compatible one
+    assert ("| softmax | float64 | theirs | 1 | 3 | 1.75 | 1 | 0 | 2 (1) | 0 | 1.5 | 4 | 1 | 1 | 1 (1) | 0 | 0.4 | 4 |"
+            in md)
+    assert "## Statuses at `compatible`" in md and "## Failures at `compatible`" in md
     header, rows = matrix_rows(Board([ours], [theirs]))
     assert header == ["function", "dtype", "ours", "theirs"]
     assert rows == [["sigmoid", "float64", "0.4", ""], ["softmax", "float64", "1", "3 (2 failed)"]]
@@ -154,3 +160,36 @@ def test_frameworks_whose_library_is_missing_are_named(tmp_path):
     listing = tmp_path / "frameworks.yaml"
     listing.write_text("a:\n  command: [x]\n  requires: [json, no_such_module_xyz]\n")
     assert missing_modules(load_frameworks(listing)["a"]) == ["no_such_module_xyz"]
+
+
+def test_status_matrices_differ_by_level():
+    board = Board(*map(lambda r: [r], runs()))
+    assert status_rows(board, "accurate")[1] == [["sigmoid", "float64", "1/1", ""],
+                                                 ["softmax", "float64", "4/4", "1/3 (2 failed)"]]
+    assert status_rows(board, "compatible")[1][1] == ["softmax", "float64", "4/4", "2/3 (1 failed)"]
+
+
+def test_level_lines_count_numerics_and_input_validation_apart():
+    board = Board(*map(lambda r: [r], runs()))
+    theirs = [ln for ln in level_lines(board, "compatible") if "**theirs**" in ln]
+    assert theirs == ["- **theirs** at `compatible`: DOES NOT CONFORM. numerics 2/2 (1 passed + 1 acceptable; "
+                      "0 failed, 0 errored); input validation 0/1 rejected; 1 unsupported"]
+    assert "numerics 1/2 (1 passed + 0 acceptable; 1 failed, 0 errored)" in level_lines(board, "accurate")[1]
+    assert level_lines(board, "compatible")[0].startswith(
+        "- **ours** at `compatible`: CONFORMS. numerics 4/4 (4 passed + 0 acceptable; 0 failed, 0 errored); "
+        "input validation 1/1 rejected")
+
+
+def test_failures_are_grouped_with_flags_and_the_worst_vector():
+    ours, theirs = runs()
+    assert failure_lines(Board([ours], [theirs]), "accurate") == [
+        "- theirs softmax float64: 2 (tcId 1, 4, 1 missed errors); flags RangeExtreme x1; worst tcId 4 "
+        "(err/bound -, max ulp -)"]
+    assert failure_lines(Board([ours], [theirs])) == [
+        "- theirs softmax float64: 1 (tcId 4, 1 missed errors); worst tcId 4 (err/bound -, max ulp -)"]
+
+
+def test_html_has_both_levels_and_code_spans():
+    page = to_html(Board(*map(lambda r: [r], runs())))
+    assert "Verdicts per level" in page and "<code>compatible</code>" in page and "Failures at compatible" in page
+    assert page.count("<table>") == 4  # max ulp, statuses at each level, full table

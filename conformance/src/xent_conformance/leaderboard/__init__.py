@@ -4,6 +4,8 @@
                                                        adapters of frameworks/frameworks.yaml, then write
     xent-conformance leaderboard --ours a.json b.json --framework t.json   only write, from run reports
 
+Statuses are shown at both levels (accurate and compatible), numerics and input validation apart, with the
+failures at compatible listed by function and dtype.
 Writes into --out (default reports/leaderboard/): leaderboard.md, heatmap.png/.svg, histograms.png/.svg
 (with matplotlib: `pip install ./conformance[leaderboard]`) and leaderboard.html, self-contained.
 """
@@ -13,10 +15,8 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from .data import ReportError, Run, load_report
+from .data import LEVELS, ReportError, Run, load_report
 from .render import Board, to_html, to_markdown
-
-LEVELS = ("accurate", "compatible")
 
 
 def register(subparsers) -> None:
@@ -32,7 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--frameworks-file", metavar="YAML", help="framework adapters to run (default frameworks/frameworks.yaml)")
     p.add_argument("--impl", action="append", metavar="NAME",
                    help="with --run: only these of ours and the frameworks (repeatable; default all)")
-    p.add_argument("--level", choices=LEVELS, default="accurate", help="the level statuses are taken at (default accurate)")
+    p.add_argument("--level", choices=LEVELS, default="accurate",
+                   help="the level of the comparison with the frameworks, the max ulp matrix and the heatmap's "
+                        "frames (default accurate); the status tables show both levels")
     p.add_argument("--out", metavar="DIR", help="output folder (default reports/leaderboard)")
     p.set_defaults(handler=handle)
 

@@ -1,7 +1,8 @@
 """Harness JSON reports (`xent-conformance run --report-json`) read into leaderboard cells.
 
-One cell is function x implementation x dtype. Statuses are taken at one tolerance level for every
-implementation alike (`statusByLevel`, default `accurate`), whatever level decided each run's exit code.
+One cell is function x implementation x dtype. Statuses are kept at both tolerance levels (`statusByLevel`:
+`accurate` and `compatible`) for every implementation alike, whatever level decided each run's exit code;
+one of them (default `accurate`) is the board's level, the one `status` and the comparison use.
 The counts are the harness's own: a case the adapter declared outside its capabilities or answered
 with a per-case `unsupported` (protocol 1.1) is unsupported there and here; nothing is re-counted. An
 `xfail` (a run with a baseline) is a failure here: the leaderboard compares accuracy, not baselines.
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 STATUSES = ("passed", "acceptable", "failed", "errored", "unsupported")
+LEVELS = ("accurate", "compatible")
 
 
 class ReportError(ValueError):
@@ -26,11 +28,20 @@ class ReportError(ValueError):
 class Vector:
     """What the leaderboard keeps of one judged vector."""
     tc_id: int
-    status: str
+    status: str                 # at the board's level
     ulp: float | None           # the vector's max ulp error (finite expected and result only)
-    scaled: float | None        # the vector's max error / bound at the level
+    scaled: float | None        # the vector's max error / bound at the board's level
     flags: tuple[str, ...] = ()
     missed_error: bool = False  # failed although an error was expected (a value or another kind came back)
+    statuses: dict[str, str] = field(default_factory=dict)  # level -> status, every level of LEVELS
+    scaled_by_level: dict[str, float | None] = field(default_factory=dict)
+    expects_error: bool = False  # an input-validation vector (an error kind expected), not numerics
+
+    def status_at(self, level: str) -> str:
+        return self.statuses.get(level, self.status)
+
+    def missed_error_at(self, level: str) -> bool:
+        return self.expects_error and self.status_at(level) == "failed"
 
 
 @dataclass
@@ -42,14 +53,29 @@ class Cell:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Status counts at the board's level."""
         c = {s: 0 for s in STATUSES}
         for v in self.vectors.values():
             c[v.status] += 1
         return c
 
+    def counts_at(self, level: str) -> dict[str, int]:
+        c = {s: 0 for s in STATUSES}
+        for v in self.vectors.values():
+            c[v.status_at(level)] += 1
+        return c
+
     @property
     def missed_errors(self) -> int:
         return sum(v.missed_error for v in self.vectors.values())
+
+    def missed_errors_at(self, level: str) -> int:
+        return sum(v.missed_error_at(level) for v in self.vectors.values())
+
+    def failures_at(self, level: str) -> list[Vector]:
+        """The failed and errored vectors at `level`, by tcId."""
+        return sorted((v for v in self.vectors.values() if v.status_at(level) in ("failed", "errored")),
+                      key=lambda v: v.tc_id)
 
     @property
     def supported(self) -> int:
@@ -75,14 +101,25 @@ class Cell:
 
     @property
     def worst(self) -> Vector | None:
-        """The worst vector: a failed one first (one with no measurable error, such as NaN for a value,
-        counts as infinitely bad), then the largest error relative to its bound, then the larger ulp."""
+        """The worst vector at the board's level (see `worst_at`)."""
+        return self.worst_at(None)
+
+    def worst_at(self, level: str | None) -> Vector | None:
+        """The worst vector at `level` (None: the board's): a failed one first (one with no measurable
+        error, such as NaN for a value, counts as infinitely bad), then the largest error relative to its
+        bound, then the larger ulp."""
         def badness(v: Vector) -> tuple:
-            failed = v.status in ("failed", "errored")
-            scaled = v.scaled if v.scaled is not None else (math.inf if failed else -1.0)
+            failed = v.status_at(level) in ("failed", "errored") if level else v.status in ("failed", "errored")
+            s = v.scaled_by_level.get(level) if level else v.scaled
+            scaled = s if s is not None else (math.inf if failed else -1.0)
             return (failed, scaled, v.ulp or 0.0, -v.tc_id)
         judged = [v for v in self.vectors.values() if v.status != "unsupported"]
         return max(judged, key=badness) if judged else None
+
+    def max_scaled_at(self, level: str) -> float | None:
+        s = [v.scaled_by_level.get(level) for v in self.vectors.values()]
+        s = [x for x in s if x is not None]
+        return max(s) if s else None
 
 
 @dataclass
@@ -107,17 +144,28 @@ def _float(x: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _vector(result: dict[str, Any], level: str) -> Vector:
+def _status(result: dict[str, Any], level: str) -> str:
     status = (result.get("statusByLevel") or {}).get(level, result.get("status"))
     if status == "xfail":
         status = "failed"
     if status not in STATUSES:
         raise ReportError(f"unknown status {status!r}")
+    return status
+
+
+def _vector(result: dict[str, Any], level: str) -> Vector:
+    statuses = {lv: _status(result, lv) for lv in LEVELS}
+    statuses.setdefault(level, _status(result, level))
     expected = result.get("expected")
-    missed = status == "failed" and isinstance(expected, dict) and "error" in expected
+    # the harness marks validation vectors by kind; older reports only carry `expected` on failures
+    expects_error = (result.get("kind") == "inputValidation"
+                     or (isinstance(expected, dict) and "error" in expected))
+    scaled = {lv: _float((result.get("maxScaledError") or {}).get(lv)) for lv in statuses}
+    status = statuses[level]
     return Vector(tc_id=int(result["tcId"]), status=status, ulp=_float(result.get("maxUlp")),
-                  scaled=_float((result.get("maxScaledError") or {}).get(level)),
-                  flags=tuple(result.get("flags") or ()), missed_error=missed)
+                  scaled=scaled[level], flags=tuple(result.get("flags") or ()),
+                  missed_error=expects_error and status == "failed", statuses=statuses,
+                  scaled_by_level=scaled, expects_error=expects_error)
 
 
 def parse_report(data: dict[str, Any], label: str | None = None, level: str = "accurate") -> Run:

@@ -1,7 +1,9 @@
 """The leaderboard as Markdown (leaderboard.md) and as one self-contained HTML page (leaderboard.html).
 
-Both are built from the same `Board`: the summary (are ours at or below every framework?), a compact
-matrix of max ulp errors, and the full table function x implementation x dtype.
+Both are built from the same `Board`: the summary (are ours at or below every framework?), one line per
+implementation and level (numerics and input validation apart), a compact matrix of max ulp errors, a
+matrix of statuses per level, the failures at `compatible` grouped by function and dtype, and the full
+table function x implementation x dtype with the statuses at both levels.
 """
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from dataclasses import dataclass, field
 
 from ..harness.report import format_figure as fmt
 from .compare import NEAR_ROUNDING_ULPS, NearRounding, Shortfall, exceptions, far_from_rounding
-from .data import Cell, Run
+from .data import LEVELS, Cell, Run
 
-COLUMNS = ("function", "dtype", "implementation", "passed", "acceptable", "failed (missed errors)", "errored",
-           "unsupported", "max ulp", "median ulp", "max err/bound", "worst tcId")
+_PER_LEVEL = ("passed", "acceptable", "failed (missed errors)", "errored", "max err/bound", "worst tcId")
+COLUMNS = ("function", "dtype", "implementation", "unsupported", "max ulp", "median ulp",
+           *(f"{h} @{lv}" for lv in LEVELS for h in _PER_LEVEL))
+FAILURE_LEVEL = "compatible"  # the level whose failures are listed one group at a time
+_SHOWN_TCIDS = 12
 
 
 @dataclass
@@ -38,11 +43,13 @@ class Board:
         cell = run.cells.get(key)
         if cell is None:
             return [*key, run.label] + ["-"] * (len(COLUMNS) - 3)
-        c = cell.counts
-        worst = cell.worst
-        return [*key, run.label, str(c["passed"]), str(c["acceptable"]), f"{c['failed']} ({cell.missed_errors})",
-                str(c["errored"]), str(c["unsupported"]), fmt(cell.max_ulp), fmt(cell.median_ulp),
-                fmt(cell.max_scaled), "-" if worst is None else str(worst.tc_id)]
+        row = [*key, run.label, str(cell.counts["unsupported"]), fmt(cell.max_ulp), fmt(cell.median_ulp)]
+        for level in LEVELS:
+            c = cell.counts_at(level)
+            worst = cell.worst_at(level)
+            row += [str(c["passed"]), str(c["acceptable"]), f"{c['failed']} ({cell.missed_errors_at(level)})",
+                    str(c["errored"]), fmt(cell.max_scaled_at(level)), "-" if worst is None else str(worst.tc_id)]
+        return row
 
     def verdict(self) -> str:
         if not self.frameworks:
@@ -72,6 +79,79 @@ def _matrix_cell(cell: Cell | None) -> str:
         return ""
     failed = cell.counts["failed"] + cell.counts["errored"]
     return fmt(cell.max_ulp) + (f" ({failed} failed)" if failed else "")
+
+
+def status_rows(board: Board, level: str) -> tuple[list[str], list[list[str]]]:
+    """Function/dtype x implementation at `level`: "good/supported" (good = passed + acceptable) and the
+    failed and errored counts when any; blank: nothing supported there."""
+    header = ["function", "dtype"] + [r.label for r in board.runs]
+    rows = []
+    for key in board.keys():
+        row = list(key)
+        for run in board.runs:
+            cell = run.cells.get(key)
+            row.append("" if cell is None or not cell.supported else _status_cell(cell.counts_at(level)))
+        rows.append(row)
+    return header, rows
+
+
+def _status_cell(c: dict[str, int]) -> str:
+    good = c["passed"] + c["acceptable"]
+    text = f"{good}/{good + c['failed'] + c['errored']}"
+    bad = [f"{c[s]} {s}" for s in ("failed", "errored") if c[s]]
+    return text + (f" ({', '.join(bad)})" if bad else "")
+
+
+def level_lines(board: Board, level: str) -> list[str]:
+    """One line per implementation at `level`: numerics and input validation apart, unsupported beside."""
+    lines = []
+    for run in board.runs:
+        num = {s: 0 for s in ("passed", "acceptable", "failed", "errored")}
+        val = {"judged": 0, "rejected": 0}
+        unsupported = 0
+        for cell in run.cells.values():
+            for v in cell.vectors.values():
+                status = v.status_at(level)
+                if status == "unsupported":
+                    unsupported += 1
+                elif v.expects_error:
+                    val["judged"] += 1
+                    val["rejected"] += status in ("passed", "acceptable")
+                else:
+                    num[status] += 1
+        judged = sum(num.values())
+        ok = num["passed"] + num["acceptable"]
+        verdict = "CONFORMS" if ok == judged and val["rejected"] == val["judged"] else "DOES NOT CONFORM"
+        lines.append(f"- **{run.label}** at `{level}`: {verdict}. numerics {ok}/{judged} ({num['passed']} passed + "
+                     f"{num['acceptable']} acceptable; {num['failed']} failed, {num['errored']} errored); "
+                     f"input validation {val['rejected']}/{val['judged']} rejected; {unsupported} unsupported")
+    return lines
+
+
+def failure_lines(board: Board, level: str = FAILURE_LEVEL) -> list[str]:
+    """Every failed or errored vector at `level`, grouped by implementation, function and dtype, with the
+    flags the group carries and its worst vector: the list whose causes the README explains."""
+    lines = []
+    for run in board.runs:
+        for key, cell in sorted(run.cells.items()):
+            bad = cell.failures_at(level)
+            if not bad:
+                continue
+            ids = ", ".join(str(v.tc_id) for v in bad[:_SHOWN_TCIDS]) + (" ..." if len(bad) > _SHOWN_TCIDS else "")
+            flags: dict[str, int] = {}
+            for v in bad:
+                for f in v.flags:
+                    flags[f] = flags.get(f, 0) + 1
+            flag_text = ", ".join(f"{f} x{n}" for f, n in sorted(flags.items(), key=lambda x: (-x[1], x[0])))
+            worst = cell.worst_at(level)
+            missed = sum(v.missed_error_at(level) for v in bad)
+            errored = sum(v.status_at(level) == "errored" for v in bad)
+            kinds = "".join([f", {missed} missed errors" if missed else "", f", {errored} errored" if errored else ""])
+            lines.append(f"- {run.label} {key[0]} {key[1]}: {len(bad)} (tcId {ids}{kinds})"
+                         + (f"; flags {flag_text}" if flag_text else "")
+                         + f"; worst tcId {worst.tc_id} (err/bound {fmt(worst.scaled_by_level.get(level))}, "
+                           f"max ulp {fmt(worst.ulp)})")
+    return lines
 
 
 def _shortfall_lines(items: list[Shortfall]) -> list[str]:
@@ -110,21 +190,35 @@ def runs_lines(board: Board) -> list[str]:
     return lines
 
 
+_INTRO = ("Statuses at both levels, `accurate` and `compatible`, for every implementation alike; the comparison "
+          "with the frameworks, the max ulp matrix and the heatmap's frames are at the `{level}` level. ulp errors "
+          "are per vector (its worst element), over vectors whose golden value and result are both finite; "
+          "\"max err/bound\" is the largest error divided by the level's bound (above 1 fails); the worst tcId is "
+          "a failed vector when there is one, else the one nearest its bound. \"failed (missed errors)\": of the "
+          "failures, how many expected an error kind. Unsupported counts the harness's unsupported vectors: outside "
+          "the adapter's declared capabilities (functions, dtypes, parameter values) or answered `unsupported` per "
+          "case. \"good/judged\" in the status matrices: passed + acceptable of the supported vectors.")
+
+
+def _status_caption(level: str) -> str:
+    return f"Statuses at `{level}` (passed + acceptable / supported; blank: not provided)"
+
+
 def to_markdown(board: Board, images: dict[str, str] | None = None) -> str:
     """leaderboard.md; `images` maps a caption to a relative image path."""
-    lines = ["# xent accuracy leaderboard", "",
-             f"Statuses at the `{board.level}` level for every implementation. ulp errors are per vector (its worst "
-             "element), over vectors whose golden value and result are both finite; \"max err/bound\" is the "
-             "largest error divided by the level's bound (above 1 fails); the worst tcId is a failed vector when "
-             "there is one, else the one nearest its bound. \"failed (missed errors)\": of the failures, how many "
-             "expected an error kind. Unsupported counts the harness's unsupported vectors: outside the adapter's "
-             "declared capabilities (functions, dtypes, parameter values) or answered `unsupported` per case.", "",
-             "## Summary", "", *summary_lines(board), "", "## Implementations", "", *runs_lines(board), ""]
+    lines = ["# xent accuracy leaderboard", "", _INTRO.format(level=board.level), "",
+             "## Summary", "", *summary_lines(board), "", "## Verdicts per level", ""]
+    for level in LEVELS:
+        lines += level_lines(board, level)
+    lines += ["", "## Implementations", "", *runs_lines(board), ""]
     for caption, path in (images or {}).items():
         lines += [f"![{caption}]({path})", ""]
     header, rows = matrix_rows(board)
-    lines += ["## Max ulp error (failed vectors in brackets; blank: not provided)", "",
-              *_md_table(header, rows, 2), "",
+    lines += [f"## Max ulp error (failed vectors at `{board.level}` in brackets; blank: not provided)", "",
+              *_md_table(header, rows, 2), ""]
+    for level in LEVELS:
+        lines += [f"## {_status_caption(level)}", "", *_md_table(*status_rows(board, level), 2), ""]
+    lines += [f"## Failures at `{FAILURE_LEVEL}`", "", *(failure_lines(board) or ["None."]), "",
               "## Full table", "", *_md_table(list(COLUMNS), _full_rows(board), 3), ""]
     return "\n".join(lines)
 
@@ -152,9 +246,10 @@ def _html_table(header: list[str], rows: list[list[str]], right_from: int, ours:
 
 
 def _md_inline_to_html(line: str) -> str:
-    """The summary lines use only **bold**; escape everything else."""
+    """The summary lines use only **bold** and `code`; escape everything else."""
     parts = html.escape(line).split("**")
-    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    bold = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(bold.split("`")))
 
 
 def _html_list(lines: list[str]) -> str:
@@ -174,13 +269,16 @@ def to_html(board: Board, figures: dict[str, str] | None = None) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         "<title>xent accuracy leaderboard</title>", f"<style>{_CSS}</style></head><body>",
         "<h1>xent accuracy leaderboard</h1>",
-        f"<p>Statuses at the <code>{html.escape(board.level)}</code> level for every implementation; ulp errors per "
-        "vector (its worst element). Rows of our implementations are shaded.</p>",
+        f"<p>{_md_inline_to_html(_INTRO.format(level=board.level))} Rows of our implementations are shaded.</p>",
         "<h2>Summary</h2>", paragraphs[0] if paragraphs else "", _html_list(_shortfall_lines(board.shortfalls)),
         *paragraphs[1:], _html_list(_far_lines(board.far)),
+        "<h2>Verdicts per level</h2>", _html_list([ln for lv in LEVELS for ln in level_lines(board, lv)]),
         "<h2>Implementations</h2>", _html_list(runs_lines(board)),
         "<h2>Pictures</h2>", figs or "<p>(matplotlib is not installed: no pictures)</p>",
-        "<h2>Max ulp error</h2><p>Failed vectors in brackets; blank: not provided.</p>",
+        f"<h2>Max ulp error</h2><p>Failed vectors at {html.escape(board.level)} in brackets; blank: not provided.</p>",
         _html_table(header, rows, 2),
+        *(f"<h2>{_md_inline_to_html(_status_caption(lv))}</h2>" + _html_table(*status_rows(board, lv), 2)
+          for lv in LEVELS),
+        f"<h2>Failures at {FAILURE_LEVEL}</h2>", _html_list(failure_lines(board)) or "<p>None.</p>",
         "<h2>Full table</h2>", _html_table(list(COLUMNS), _full_rows(board), 3, ours, 2),
         "</body></html>", ""])
