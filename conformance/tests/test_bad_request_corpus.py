@@ -361,3 +361,21 @@ def test_generated_requests_get_the_oracles_kind(adapter: Adapter,
     assert not wrong, f"{adapter.name}: {len(wrong)} of {len(generated)} differ from the oracle, e.g. " + \
         "; ".join(f"{json.dumps(r)[:300]} -> expected {k}, got {g}" for r, k, g in wrong[:3])
 
+
+
+def test_the_python_adapters_tables_match_the_spec() -> None:
+    """The Python adapter decodes each input and parameter by tables of its own (python/src/xent/adapter.py);
+    a spec change that they miss would turn valid requests into bad requests, or the reverse."""
+    adapter_module = pytest.importorskip("xent.adapter")
+    kinds = {"float": "float", "float_or_null": "float_or_null", "int": "int", "enum": "enum",
+             "float_tensor_or_null": "tensor_or_null"}
+    for name, fn in load_spec().functions.items():
+        inputs, params = adapter_module.SIGNATURES[name]
+        assert list(inputs) == list(fn["inputs"]) and sorted(params) == sorted(fn["params"]), name
+        for param, decl in fn["params"].items():
+            assert adapter_module._param_kind(name, param) == kinds[decl["type"]], (name, param)
+        for input_name, decl in fn["inputs"].items():
+            key = (name, input_name)
+            table = ("int_tensor" if key in adapter_module.INDEX_INPUTS else
+                     "target_tensor" if key in adapter_module.INDEX_OR_FLOAT_INPUTS else "float_tensor")
+            assert table == decl["type"], key
