@@ -43,10 +43,10 @@ var (
 	sce     = []string{"softmax_cross_entropy", "softmax_cross_entropy_grad"}
 	reduced = []string{"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy", "softmax_cross_entropy",
 		"binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss"}
-	// summing are the functions whose sums the accumulation mutants change (Python also has
-	// cross_entropy, kl_divergence and softmax_cross_entropy_grad).
-	summing = []string{"logsumexp", "softmax", "log_softmax", "entropy", "nll_from_probs", "categorical_cross_entropy",
-		"binary_cross_entropy", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss"}
+	// summing are the functions whose sums the accumulation mutants change (Python's 14).
+	summing = []string{"logsumexp", "softmax", "log_softmax", "entropy", "cross_entropy", "kl_divergence", "nll_from_probs",
+		"categorical_cross_entropy", "binary_cross_entropy", "softmax_cross_entropy", "binary_cross_entropy_with_logits",
+		"focal_loss", "sigmoid_focal_loss", "softmax_cross_entropy_grad"}
 )
 
 // mutants is the catalogue, in the Python catalogue's order.
@@ -673,12 +673,20 @@ func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 				if v == 0 {
 					return 0
 				}
-				return v * math.Log(v)
+				return v * logOf(v)
 			}))
 			if inBits(c) {
 				h /= math.Ln2
 			}
 			return []float64{h}
+		case "cross_entropy", "kl_divergence":
+			return []float64{naiveInformation(c, sum)}
+		case "softmax_cross_entropy_grad":
+			// only the mean's denominator is a sum; a zero one keeps the shipped NaN gradient (D3)
+			if den := readSCE(c).denominator(sum); reduction(c) == "mean" && den != 0 {
+				return mapf(adapter.Shipped(c.With(map[string]any{"reduction": "sum"}, nil)).Data, func(v float64) float64 { return v / den })
+			}
+			return nil
 		}
 		red := reduction(c)
 		if red == "none" {
@@ -689,12 +697,52 @@ func summed(sum func([]float64) float64) func(*adapter.Case) adapter.Result {
 		if red == "mean" {
 			den := float64(len(l))
 			if c.Function == "softmax_cross_entropy" {
-				den = readSCE(c).weightSum()
+				den = readSCE(c).denominator(sum)
 			}
 			s /= den
 		}
 		return []float64{s}
 	})
+}
+
+// logOf is the natural log, right below the normal range too: Go's math.Log on amd64 takes a
+// subnormal x for a normal one (log(2^-1074) = -709.09 instead of -744.44, golang/go#56600), which a
+// port on a correct libm does not inherit.
+func logOf(x float64) float64 {
+	if x > 0 && x < 0x1p-1022 {
+		return math.Log(x*0x1p54) - 54*math.Ln2
+	}
+	return math.Log(x)
+}
+
+// naiveInformation is cross_entropy (renormalising q + epsilon) or kl_divergence with every sum
+// formed by sum; terms with p = 0 contribute 0. Only the sums are a port's: the logs are the shipped
+// forms (a logarithm of a quotient as a difference of logarithms where the quotient may be subnormal).
+func naiveInformation(c *adapter.Case, sum func([]float64) float64) float64 {
+	p, _, _ := c.Floats("p", false)
+	q, _, _ := c.Floats("q", false)
+	logQ := mapf(q, logOf)
+	if eps, _ := c.FloatParam("epsilon"); eps != 0 {
+		// log q'_i = log(q_i + eps) - log(total): q'_i itself may be subnormal (cross_entropy tcId 20)
+		total := logOf(sum(mapf(q, func(v float64) float64 { return v + eps })))
+		logQ = mapf(q, func(v float64) float64 { return logOf(v+eps) - total })
+	}
+	h := sum(mapIdx(p, func(i int, v float64) float64 {
+		switch {
+		case v == 0:
+			return 0
+		case c.Function == "cross_entropy":
+			return -v * logQ[i]
+		}
+		if r := v / q[i]; r >= 0x1p-1022 && !math.IsInf(r, 1) {
+			return v * logOf(r)
+		}
+		return v * (logOf(v) - logOf(q[i])) // the quotient overflows or leaves the normal range
+	}))
+	if inBits(c) {
+		h /= math.Ln2
+	}
+	return h
 }
 
 // pairwise is numpy's pairwise summation (np.sum): below 8 terms a loop, up to 128 eight
@@ -1087,7 +1135,11 @@ func (s sceCase) wy(pos int) float64 {
 }
 
 // weightSum is the shipped mean's denominator for index targets (positions for probabilities).
-func (s sceCase) weightSum() float64 {
+func (s sceCase) weightSum() float64 { return s.denominator(compensated) }
+
+// denominator is the mean's denominator summed by sum: the target weights of index targets, the
+// number of positions for probability targets.
+func (s sceCase) denominator(sum func([]float64) float64) float64 {
 	if s.idx == nil {
 		return s.count(false)
 	}
@@ -1095,7 +1147,7 @@ func (s sceCase) weightSum() float64 {
 	for pos := range s.idx {
 		t = append(t, s.wy(pos))
 	}
-	return compensated(t)
+	return sum(t)
 }
 
 // count returns the number of non-ignored positions (ignored ones with ignored true).

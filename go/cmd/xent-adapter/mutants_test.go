@@ -216,6 +216,16 @@ func TestSums(t *testing.T) {
 	}
 }
 
+// logOf is right below the normal range, where Go's math.Log on amd64 is not (golang/go#56600).
+func TestLogOfSubnormal(t *testing.T) {
+	for _, x := range []float64{0x1p-1074, 0x1.8p-1060, 0x1p-1022, 0.5} {
+		want := math.Log2(x) * math.Ln2 // math.Log2 splits off the exponent with Frexp, subnormals included
+		if got := logOf(x); math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("logOf(%g) = %v, want %v", x, got, want)
+		}
+	}
+}
+
 // probabilities_not_checked answers a number where the shipped function rejects the probabilities.
 func TestProbabilitiesNotCheckedAnswersAValue(t *testing.T) {
 	const nll = `{"id":"n","function":"nll_from_probs","dtype":"float64","params":{"reduction":"none"},"inputs":{"probs":{"dtype":"float64","shape":[1,2],"data":["0x1p+1","0x0p+0"]},"target":{"dtype":"int64","shape":[1],"data":[0]}}}`
