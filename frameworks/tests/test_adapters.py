@@ -106,6 +106,19 @@ def test_torch_off_target_smoothing_is_unsupported_not_wrong():
     assert "off_target" in lib.run_case(request)["unsupported"]
 
 
+@pytest.mark.parametrize("function", ["softmax_cross_entropy", "softmax_cross_entropy_grad"])
+def test_torch_ignore_index_has_no_effect_on_probability_targets(function):
+    # PyTorch refuses a non-default ignore_index with float targets; the spec says it has no effect there
+    lib = adapter("torch")
+    data = json.loads((VECTORS / f"{function}_float64.json").read_text())
+    group, test = next((g, t) for g in data["testGroups"] for t in g["tests"]
+                       if t["inputs"]["target"]["dtype"] == "float64" and "expected" in t
+                       and g["params"].get("weight") is None and float.fromhex(g["params"]["label_smoothing"]) == 0)
+    request = {"id": "x", "function": function, "dtype": "float64", "inputs": test["inputs"],
+               "params": {**group["params"], "ignore_index": 1}}
+    assert_close(lib.run_case(request), test, 1e-12)
+
+
 def test_torch_gradient_is_autograd_of_the_same_call():
     lib = adapter("torch")
     request, test = vector("softmax_cross_entropy_grad", "float64", 1)

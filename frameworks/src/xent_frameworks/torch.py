@@ -4,7 +4,9 @@ Each function is one PyTorch call on tensors of the vector's dtype (float64 or f
 autograd on that same call:
 
 * softmax_cross_entropy(_grad): ``F.cross_entropy(logits, target, weight=, ignore_index=,
-  label_smoothing=, reduction=)``; probability targets are passed as float tensors, as PyTorch takes them.
+  label_smoothing=, reduction=)``; probability targets are passed as float tensors, as PyTorch takes them,
+  with PyTorch's default ignore_index (the spec's ignore_index has no effect on probability targets, and
+  PyTorch rejects any other value there).
   PyTorch has no ``off_target`` smoothing: unsupported when label_smoothing > 0.
 * binary_cross_entropy_with_logits(_grad): ``F.binary_cross_entropy_with_logits(weight=, pos_weight=)``.
 * binary_cross_entropy: ``F.binary_cross_entropy``, which clamps log at -100 instead of clipping p at
@@ -64,7 +66,12 @@ def kl_divergence(p, q, base="e"):
 def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
     if label_smoothing_mode != "uniform" and label_smoothing > 0:
         raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: PyTorch smooths uniformly (eps/C)")
-    return F.cross_entropy(logits, _t(target), weight=_opt(weight), ignore_index=ignore_index,
+    target = _t(target)
+    if target.is_floating_point():
+        # probability targets: the spec's ignore_index has no effect there, and PyTorch refuses any
+        # ignore_index but its default with float targets; its default is the same "no effect"
+        ignore_index = -100
+    return F.cross_entropy(logits, target, weight=_opt(weight), ignore_index=ignore_index,
                            label_smoothing=label_smoothing, reduction=reduction)
 
 
