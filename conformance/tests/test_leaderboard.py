@@ -193,3 +193,70 @@ def test_html_has_both_levels_and_code_spans():
     page = to_html(Board(*map(lambda r: [r], runs())))
     assert "Verdicts per level" in page and "<code>compatible</code>" in page and "Failures at compatible" in page
     assert page.count("<table>") == 4  # max ulp, statuses at each level, full table
+
+
+CAUSES = {"theirs": [
+    {"functions": ["softmax"], "tcIds": [1], "category": "library defect", "cause": "tail flushed to 0"},
+    {"functions": ["softmax"], "dtypes": ["float32"], "category": "semantics", "cause": "never matches float64"}]}
+
+
+def causes_board(causes=CAUSES, level="accurate"):
+    from xent_conformance.leaderboard.causes import parse_causes
+    ours, theirs = runs()
+    return Board([ours], [theirs], level, causes=parse_causes(causes))
+
+
+def test_failures_are_explained_by_the_first_matching_cause_and_validation_by_what_came_back():
+    from xent_conformance.leaderboard.render import cause_lines, unexplained_count
+    board = causes_board()
+    assert cause_lines(board, "accurate") == [
+        "- **theirs**, library defect (1): tail flushed to 0 softmax float64 (tcId 1)",
+        "- **theirs**, input validation (1): returned a value: the library does not check this input "
+        "softmax float64 (tcId 4)"]
+    assert unexplained_count(board, "accurate") == 0
+    assert "**Every failure has a cause.**" in to_markdown(board)
+
+
+def test_a_failure_no_entry_matches_is_unexplained_and_counted():
+    from xent_conformance.leaderboard.render import cause_lines, unexplained_count
+    board = causes_board({"theirs": [CAUSES["theirs"][1]]})  # float32 only: tcId 1 (float64) is not covered
+    assert cause_lines(board, "accurate")[-1].startswith("- **theirs**, unexplained (1): cause not explained")
+    assert unexplained_count(board, "accurate") == 1 and unexplained_count(board, "compatible") == 0
+    assert "**Every failure has a cause.**" in to_markdown(board)  # the markdown lists compatible's failures
+    theirs = parse_report(report("theirs", [result(1, status="failed", ulp=9.0, scaled=3.0)]))
+    assert "**1 numerics failures have no cause yet.**" in to_markdown(Board([], [theirs]))
+
+
+def test_validation_failures_are_told_apart_by_the_answer():
+    from xent_conformance.leaderboard.causes import explain
+    data = report("x", [
+        result(1, status="failed", kind="inputValidation", got={"kind": "shape_mismatch", "message": "m"}),
+        result(2, status="failed", kind="inputValidation", got={"kind": "library_error", "message": "m"})])
+    texts = [g.text for g in explain(parse_report(data), [], "compatible")]
+    assert texts == ["raised an error outside the spec's kinds (the library's own message, or a crash)",
+                     "raised another of the spec's error kinds (another check, or another precedence)"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"x": [{"functions": ["f"], "cause": "c", "category": "bug"}]}, "category must be one of"),
+    ({"x": [{"functions": ["f"], "cause": "c", "category": "semantics", "tcIds": ["1"]}]}, "tcIds must be"),
+    ({"x": [{"functions": "f", "cause": "c", "category": "semantics"}]}, "needs a list 'functions'"),
+    ({"x": [{"functions": ["f"], "cause": "c", "category": "semantics", "tcid": [1]}]}, "unknown keys"),
+    ({"x": {"functions": ["f"]}}, "maps each framework label to a list"),
+])
+def test_a_malformed_causes_file_is_refused(bad, message):
+    from xent_conformance.leaderboard.causes import CausesError, parse_causes
+    with pytest.raises(CausesError, match=message):
+        parse_causes(bad)
+
+
+def test_cli_reads_a_causes_file_and_refuses_a_missing_one(tmp_path):
+    import yaml
+    for name, data in (("ours", OURS), ("theirs", THEIRS)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    (tmp_path / "causes.yaml").write_text(yaml.safe_dump(CAUSES))
+    args = ["leaderboard", "--ours", str(tmp_path / "ours.json"), "--framework", str(tmp_path / "theirs.json"),
+            "--out", str(tmp_path / "out"), "--level", "compatible"]
+    assert main(args + ["--causes", str(tmp_path / "causes.yaml")]) == 0
+    assert "Every failure has a cause" in (tmp_path / "out" / "leaderboard.md").read_text()
+    assert main(args + ["--causes", str(tmp_path / "missing.yaml")]) == 65

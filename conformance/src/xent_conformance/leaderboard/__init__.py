@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import paths
+from .causes import CausesError, default_path, load_causes
 from .data import LEVELS, ReportError, Run, load_report
 from .render import Board, to_html, to_markdown
 
@@ -35,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--level", choices=LEVELS, default="accurate",
                    help="the level of the comparison with the frameworks, the max ulp matrix and the heatmap's "
                         "frames (default accurate); the status tables show both levels")
+    p.add_argument("--causes", metavar="YAML",
+                   help="why each framework fails what it fails (default frameworks/causes.yaml)")
     p.add_argument("--out", metavar="DIR", help="output folder (default reports/leaderboard)")
     p.set_defaults(handler=handle)
 
@@ -54,9 +57,12 @@ def handle(args) -> int:
         print("xent-conformance leaderboard: no reports (give --run, --ours or --framework)", file=sys.stderr)
         return 64
     try:
+        if args.causes and not Path(args.causes).is_file():
+            raise CausesError(f"{args.causes}: no such file")
+        causes = load_causes(Path(args.causes) if args.causes else default_path())
         board = Board([load_report(p, label, args.level) for label, p in ours],
-                      [load_report(p, label, args.level) for label, p in frameworks], args.level, skipped)
-    except ReportError as exc:
+                      [load_report(p, label, args.level) for label, p in frameworks], args.level, skipped, causes)
+    except (ReportError, CausesError) as exc:
         print(f"xent-conformance leaderboard: {exc}", file=sys.stderr)
         return 65
     written = write(board, out)

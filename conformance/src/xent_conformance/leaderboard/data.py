@@ -36,6 +36,7 @@ class Vector:
     statuses: dict[str, str] = field(default_factory=dict)  # level -> status, every level of LEVELS
     scaled_by_level: dict[str, float | None] = field(default_factory=dict)
     expects_error: bool = False  # an input-validation vector (an error kind expected), not numerics
+    got_kind: str | None = None  # on a failure: "value", "kind" (a spec error kind) or "other" (see _got_kind)
 
     def status_at(self, level: str) -> str:
         return self.statuses.get(level, self.status)
@@ -153,6 +154,19 @@ def _status(result: dict[str, Any], level: str) -> str:
     return status
 
 
+SPEC_ERROR_KINDS = frozenset({"invalid_shape", "shape_mismatch", "index_out_of_range", "invalid_probability",
+                              "invalid_argument"})
+
+
+def _got_kind(got: Any) -> str | None:
+    """What a failing vector's answer was: a value, one of the spec's error kinds, or something else."""
+    if not isinstance(got, dict):
+        return None
+    if "data" in got or "dtype" in got:
+        return "value"
+    return "kind" if got.get("kind") in SPEC_ERROR_KINDS else "other"
+
+
 def _vector(result: dict[str, Any], level: str) -> Vector:
     statuses = {lv: _status(result, lv) for lv in LEVELS}
     statuses.setdefault(level, _status(result, level))
@@ -165,7 +179,7 @@ def _vector(result: dict[str, Any], level: str) -> Vector:
     return Vector(tc_id=int(result["tcId"]), status=status, ulp=_float(result.get("maxUlp")),
                   scaled=scaled[level], flags=tuple(result.get("flags") or ()),
                   missed_error=expects_error and status == "failed", statuses=statuses,
-                  scaled_by_level=scaled, expects_error=expects_error)
+                  scaled_by_level=scaled, expects_error=expects_error, got_kind=_got_kind(result.get("got")))
 
 
 def parse_report(data: dict[str, Any], label: str | None = None, level: str = "accurate") -> Run:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..harness.report import format_figure as fmt
 from .compare import NEAR_ROUNDING_ULPS, NearRounding, Shortfall, exceptions, far_from_rounding
+from .causes import Cause, explain
 from .data import LEVELS, Cell, Run
 
 _PER_LEVEL = ("passed", "acceptable", "failed (missed errors)", "errored", "max err/bound", "worst tcId")
@@ -27,6 +28,7 @@ class Board:
     frameworks: list[Run]
     level: str = "accurate"
     skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it did not run
+    causes: dict[str, list[Cause]] = field(default_factory=dict)  # frameworks/causes.yaml, by run label
 
     def __post_init__(self) -> None:
         self.shortfalls, self.compared = exceptions(self.ours, self.frameworks)
@@ -128,6 +130,26 @@ def level_lines(board: Board, level: str) -> list[str]:
     return lines
 
 
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids[:_SHOWN_TCIDS])) + (f" ... {len(ids)} in all" if len(ids) > _SHOWN_TCIDS else "")
+
+
+def cause_lines(board: Board, level: str = FAILURE_LEVEL) -> list[str]:
+    """Every failure at `level`, one line per implementation and cause (frameworks/causes.yaml for numerics;
+    input validation by what came back), with the vectors by function and dtype."""
+    lines = []
+    for run in board.runs:
+        for g in explain(run, board.causes.get(run.label, []), level):
+            where = "; ".join(f"{f} {d} (tcId {_ids(ids)})" for (f, d), ids in sorted(g.vectors.items()))
+            lines.append(f"- **{run.label}**, {g.category} ({g.count}): {g.text} {where}")
+    return lines
+
+
+def unexplained_count(board: Board, level: str = FAILURE_LEVEL) -> int:
+    return sum(g.count for run in board.runs for g in explain(run, board.causes.get(run.label, []), level)
+               if g.category == "unexplained")
+
+
 def failure_lines(board: Board, level: str = FAILURE_LEVEL) -> list[str]:
     """Every failed or errored vector at `level`, grouped by implementation, function and dtype, with the
     flags the group carries and its worst vector: the list whose causes the README explains."""
@@ -200,6 +222,14 @@ _INTRO = ("Statuses at both levels, `accurate` and `compatible`, for every imple
           "case. \"good/judged\" in the status matrices: passed + acceptable of the supported vectors.")
 
 
+def _cause_intro(board: Board) -> str:
+    n = unexplained_count(board)
+    return ("Numerics failures carry the cause written in frameworks/causes.yaml (categories: library defect, "
+            "semantics — the library defines the value otherwise, adapter, spec question — a result the level "
+            "may be wrong to reject); input-validation failures are grouped by what came back. "
+            + ("**Every failure has a cause.**" if n == 0 else f"**{n} numerics failures have no cause yet.**"))
+
+
 def _status_caption(level: str) -> str:
     return f"Statuses at `{level}` (passed + acceptable / supported; blank: not provided)"
 
@@ -218,7 +248,9 @@ def to_markdown(board: Board, images: dict[str, str] | None = None) -> str:
               *_md_table(header, rows, 2), ""]
     for level in LEVELS:
         lines += [f"## {_status_caption(level)}", "", *_md_table(*status_rows(board, level), 2), ""]
-    lines += [f"## Failures at `{FAILURE_LEVEL}`", "", *(failure_lines(board) or ["None."]), "",
+    lines += [f"## Failures at `{FAILURE_LEVEL}` by cause", "", _cause_intro(board), "",
+              *(cause_lines(board) or ["None."]), "",
+              f"## Failures at `{FAILURE_LEVEL}` by function and dtype", "", *(failure_lines(board) or ["None."]), "",
               "## Full table", "", *_md_table(list(COLUMNS), _full_rows(board), 3), ""]
     return "\n".join(lines)
 
@@ -279,6 +311,8 @@ def to_html(board: Board, figures: dict[str, str] | None = None) -> str:
         _html_table(header, rows, 2),
         *(f"<h2>{_md_inline_to_html(_status_caption(lv))}</h2>" + _html_table(*status_rows(board, lv), 2)
           for lv in LEVELS),
-        f"<h2>Failures at {FAILURE_LEVEL}</h2>", _html_list(failure_lines(board)) or "<p>None.</p>",
+        f"<h2>Failures at {FAILURE_LEVEL} by cause</h2>", f"<p>{_md_inline_to_html(_cause_intro(board))}</p>",
+        _html_list(cause_lines(board)) or "<p>None.</p>",
+        f"<h2>Failures at {FAILURE_LEVEL} by function and dtype</h2>", _html_list(failure_lines(board)) or "<p>None.</p>",
         "<h2>Full table</h2>", _html_table(list(COLUMNS), _full_rows(board), 3, ours, 2),
         "</body></html>", ""])
