@@ -6,12 +6,13 @@ judges results with it.
 
 Non-finite expected values compare exactly (NaN matches NaN); +0 and -0 are equal.
 
-Range extremes (vectors flagged RangeExtreme): at `compatible` an element also passes, reported apart,
-when it is the ordinary outcome of plain float arithmetic: within the bound plus the dtype's smallest
-normal number lambda (results or intermediates below the normal range: flush to zero, inexact
-subnormals), or an infinity of the exact value's sign (a partial sum or intermediate of the textbook
-formula overflows although the exact result is finite), or NaN for an infinite exact value (a tiny
-numerator flushed to 0 over a zero denominator). See spec/xent.yaml, `tolerance`.
+Range extremes: at `compatible` an element also passes, reported apart, when it is the ordinary outcome
+of plain float arithmetic: within the bound plus the dtype's smallest normal number lambda where the
+exact value is below the normal range (flush to zero, inexact subnormals); and in vectors flagged
+RangeExtreme (hand cases whose stable formula over- or underflows in an intermediate) also for every
+element within bound + lambda, as an infinity of the exact value's sign (a partial sum or intermediate
+overflows although the exact result is finite), or as NaN for an infinite exact value (a tiny numerator
+flushed to 0 over a zero denominator). See spec/xent.yaml, `tolerance`.
 """
 from __future__ import annotations
 
@@ -101,21 +102,27 @@ def smallest_normal(dtype: DType) -> float:
     return 2.0 ** dtype.emin
 
 
-def range_extreme_ok(got: float, exact_text: str, bound: float, dtype: DType) -> bool:
-    """The outcome of plain float arithmetic for a range-extreme result (accepted at `compatible` only):
-    within bound + lambda of the exact value (lambda = the smallest normal number: flush to zero,
-    subnormal intermediates), or an infinity of the exact value's sign (an intermediate overflowed), or
-    NaN where the exact value is infinite (a positive numerator below the normal range flushed to 0 over
-    a zero denominator: x / 0 becomes 0 / 0)."""
+def range_extreme_ok(got: float, exact_text: str, bound: float, dtype: DType, flagged: bool) -> bool:
+    """The outcome of plain float arithmetic for a range-extreme result (accepted at `compatible` only).
+
+    A result whose exact value is below the normal range passes within bound + lambda (lambda = the
+    smallest normal number: flush to zero, inexact subnormals) wherever it occurs. In a vector flagged
+    RangeExtreme (a hand-written case whose stable formula over- or underflows in an intermediate) every
+    element also passes within bound + lambda, as an infinity of the exact value's sign (an intermediate
+    overflowed although the result is finite), or as NaN where the exact value is infinite (a positive
+    numerator below the normal range flushed to 0 over a zero denominator: x / 0 becomes 0 / 0)."""
     if exact_text in ("inf", "-inf"):
-        return math.isnan(got)
+        return flagged and math.isnan(got)
     if math.isnan(got) or exact_text == "nan":
         return False
     with mpmath.workprec(_PREC):
         exact = mpmath.mpf(exact_text)
+        lam = mpmath.mpf(smallest_normal(dtype))
         if math.isinf(got):
-            return exact != 0 and (got > 0) == (exact > 0)
-        return abs(mpmath.mpf(got) - exact) <= mpmath.mpf(bound) + mpmath.mpf(smallest_normal(dtype))
+            return flagged and exact != 0 and (got > 0) == (exact > 0)
+        if not flagged and not abs(exact) < lam:
+            return False
+        return abs(mpmath.mpf(got) - exact) <= mpmath.mpf(bound) + lam
 
 
 def judge_levels(got: float, expected: float, exact_text: str, bounds: dict[str, float], dtype: DType) -> dict[str, Verdict]:

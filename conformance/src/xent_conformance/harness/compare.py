@@ -88,7 +88,7 @@ def _rescue(case: VectorCase, values: list[float], i: int, level: str, dt) -> st
     bound = case.bounds[level][i]
     if _alternative_ok(case, values, i, bound, dt):
         return "matches an acceptable output"
-    if level == "compatible" and RANGE_EXTREME in case.flags and range_extreme_ok(values[i], case.exact[i], bound, dt):
+    if level == "compatible" and range_extreme_ok(values[i], case.exact[i], bound, dt, RANGE_EXTREME in case.flags):
         return RANGE_EXTREME_REASON
     return None
 
