@@ -376,10 +376,47 @@ final class Mutants {
         if ("entropy".equals(r.function)) {
             return naiveEntropy(r, sum);
         }
-        if ("softmax_cross_entropy".equals(r.function)) {
-            return reduceShipped(r, sum, indexTarget(r) ? new SceInfo(r).weightSum() : positions(r.shape("logits")));
+        if ("cross_entropy".equals(r.function) || "kl_divergence".equals(r.function)) {
+            return r.scalar(naiveInformation(r, sum));
+        }
+        if (r.function.startsWith("softmax_cross_entropy")) {
+            double den = indexTarget(r) ? sum.of(new SceInfo(r).targetWeights()) : positions(r.shape("logits"));
+            if (r.function.endsWith("_grad")) {
+                // only the mean's denominator is a sum; a zero one keeps the shipped NaN gradient (D3)
+                return r.mean() && den != 0 ? r.floats(ref.shape(), Arrays.stream(r.param("reduction", "sum").shipped().values()).map(v -> v / den).toArray()) : ref;
+            }
+            return reduceShipped(r, sum, den);
         }
         return reduceShipped(r, sum, count(r));
+    }
+
+    /**
+     * cross_entropy (renormalising q + epsilon) or kl_divergence with every sum formed by sum; terms with
+     * p = 0 contribute 0. Only the sums are a port's: the logs are the shipped forms (a logarithm of a
+     * quotient as a difference of logarithms where the quotient may leave the normal range).
+     */
+    private static double naiveInformation(Req r, Sum sum) {
+        double[] p = r.values("p");
+        double[] q = r.values("q");
+        double eps = r.real("epsilon", 0.0);
+        double[] logQ = Arrays.stream(q).map(Math::log).toArray();
+        if (eps != 0) {
+            double total = Math.log(sum.of(Arrays.stream(q).map(v -> v + eps).toArray()));
+            logQ = Arrays.stream(q).map(v -> Math.log(v + eps) - total).toArray();
+        }
+        double[] t = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            double ratio = p[i] / q[i];
+            if (p[i] == 0) {
+                t[i] = 0;
+            } else if ("cross_entropy".equals(r.function)) {
+                t[i] = -p[i] * logQ[i];
+            } else {
+                t[i] = p[i] * (ratio >= Double.MIN_NORMAL && ratio < Double.POSITIVE_INFINITY ? Math.log(ratio) : Math.log(p[i]) - logQ[i]);
+            }
+        }
+        double h = sum.of(t);
+        return "2".equals(r.text("base", "e")) ? h / Math.log(2) : h;
     }
 
     /** The number of positions of logits [N, C, d...]: every dimension but the class axis. */
@@ -423,11 +460,16 @@ final class Mutants {
         }
 
         double weightSum() {
+            return Sum.COMPENSATED.of(targetWeights());
+        }
+
+        /** The weight of each position's target, 0 where ignored: the terms of the mean's denominator. */
+        double[] targetWeights() {
             double[] t = new double[y.length];
             for (int p = 0; p < y.length; p++) {
                 t[p] = ignored[p] ? 0.0 : weight(y[p]);
             }
-            return Sum.COMPENSATED.of(t);
+            return t;
         }
 
         int kept() {
@@ -1021,8 +1063,9 @@ final class Mutants {
             return reduce(r, r.shape("z"), per);
         });
 
-        // Python's list also has cross_entropy, kl_divergence and softmax_cross_entropy_grad
-        List<String> summing = concat(List.of("logsumexp", "softmax", "log_softmax", "entropy", "softmax_cross_entropy"), COUNTED);
+        // Python's 14 summing functions
+        List<String> summing = concat(List.of("logsumexp", "softmax", "log_softmax", "entropy", "cross_entropy", "kl_divergence",
+                "softmax_cross_entropy", "softmax_cross_entropy_grad"), COUNTED);
         add("float32_accumulation", Level.KILL_COMPATIBLE, summing, "sums accumulated in float32 (a float32 accumulator left in the float64 path).", r -> summed(r, Sum.FLOAT32));
         add("naive_sequential_sum", Level.ACCEPT_COMPATIBLE, summing, "sums accumulated left to right in float64 (a plain loop, no compensated or pairwise summation): the error grows with the length of long vectors.", r -> summed(r, Sum.SEQUENTIAL));
 
