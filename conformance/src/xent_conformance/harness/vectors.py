@@ -1,17 +1,20 @@
 """Loading golden vector files (vectors/README.md) with errors that name the file and the JSON path.
 
-Validation is twofold: when spec/schema/vectors.schema.json exists, the file is validated against it
-with jsonschema; structural checks that a schema cannot express (data length against shape, hex floats
-exactly representable in the file's dtype, integers within int64 where integers belong, lists as long as
-the expected output, a function the spec defines, an infinite or NaN `exact` matching `expected`, bounds
-finite and non-negative, no repeated JSON key, no nesting too deep to parse) always run. The slower
-consistency check (every `expected` is `exact` correctly rounded) belongs to `xent-conformance validate`
-(validate_cli.consistency_problems), not to every run.
+Every load runs the structural checks (data length against shape, hex floats exactly representable in
+the file's dtype, integers within int64 where integers belong, lists as long as the expected output, a
+function the spec defines, an infinite or NaN `exact` matching `expected`, bounds finite and
+non-negative, no repeated JSON key, no nesting too deep to parse). They are cheap: hex-float lists are
+checked with one regular expression over the joined list and read with float.fromhex, and only a list
+that does not match the common spellings is parsed element by element (for a located error).
+Validation against spec/schema/vectors.schema.json (jsonschema, `use_schema=True`) and the slower
+consistency check (every `expected` is `exact` correctly rounded) belong to `xent-conformance validate`
+and CI, not to every run: jsonschema cost three quarters of a run's time.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import Any, Iterable
 
 from ..dtypes import DTYPES
 from ..hexfloat import HexFloatError, parse_hex
-from ..jsonfmt import JSONStrictError, loads_strict, nesting_error
+from ..jsonfmt import MAX_DEPTH, JSONStrictError, loads_strict, nesting_error
 from ..tensor import is_int64 as _is_int64  # 2^64 - 100 is not -100: nothing is ever wrapped
 from .. import paths
 
@@ -63,6 +66,7 @@ class VectorCase:
     acceptable: list[Acceptable] = field(default_factory=list)
     source: str = ""
     where: str = ""                  # JSON path of the test in its file, e.g. $.testGroups[0].tests[3]
+    fast: Any = field(default=None, repr=False, compare=False)  # fastjudge's arrays, made on first use
 
     @property
     def key(self) -> str:
@@ -88,6 +92,36 @@ def _product(shape: list[int]) -> int:
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+# Hex floats that are certainly exact in their dtype, in the spellings writers use: a normal number with at
+# most the dtype's fraction bits (float32: the sixth hex digit even) and an exponent in the normal range
+# (written without leading zeros beyond three digits), a zero, inf, -inf, nan. Anything else (subnormals,
+# 0x0.xxx forms, +inf, errors) goes through parse_hex, which decides exactly and locates errors.
+_E64 = r"[pP](?:\+(?:\d{1,3}|10[01]\d|102[0-3])|-(?:\d{1,3}|10[01]\d|102[0-2]))"
+_E32 = r"[pP](?:\+(?:\d{1,2}|1[01]\d|12[0-7])|-(?:\d{1,2}|1[01]\d|12[0-6]))"
+_H = "[0-9a-fA-F]"
+_FLOAT_TOKEN = {
+    "float64": rf"(?:-?0[xX]1(?:\.{_H}{{1,13}})?{_E64}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
+    "float32": rf"(?:-?0[xX]1(?:\.{_H}{{1,5}}|\.{_H}{{5}}[02468aceACE])?{_E32}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
+}
+_FAST_LIST = {dtype: re.compile(rf"{token}(?:,{token})*") for dtype, token in _FLOAT_TOKEN.items()}
+
+
+def fast_hex_list(data: list, dtype: str) -> list[float] | None:
+    """The values of a list of hex-float strings when every one is certainly exact in dtype (see
+    _FLOAT_TOKEN), else None: then the caller parses element by element with parse_hex (same values,
+    located errors). One regular expression over the joined list instead of a Python call per element."""
+    pattern = _FAST_LIST.get(dtype)
+    if pattern is None or not data:
+        return None
+    try:
+        text = ",".join(data)
+    except TypeError:  # an element that is not a string
+        return None
+    if text.count(",") != len(data) - 1 or pattern.fullmatch(text) is None:  # a comma inside an element
+        return None
+    return list(map(float.fromhex, data))
 
 
 class _Checker:
@@ -142,6 +176,10 @@ class _Checker:
         expected_len = _product(shape)
         if len(data) != expected_len:
             raise self.fail(f"{where}.data", f"has {len(data)} elements but shape {shape} needs {expected_len}")
+        if dtype != "int64":
+            fast = fast_hex_list(data, dtype)
+            if fast is not None:
+                return dtype, shape, fast
         values: list = []
         for i, x in enumerate(data):
             if dtype == "int64":
@@ -217,8 +255,9 @@ def _trimmed(node: Any) -> Any:
     return node
 
 
-def load_vector_file(path: Path | str, use_schema: bool = True) -> list[VectorCase]:
-    """Every test of one vector file, checked; raises VectorFileError naming the file and JSON path."""
+def load_vector_file(path: Path | str, use_schema: bool = False) -> list[VectorCase]:
+    """Every test of one vector file, checked; raises VectorFileError naming the file and JSON path.
+    `use_schema` adds jsonschema validation (slow: `validate` and CI do it, a run does not)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -226,11 +265,33 @@ def load_vector_file(path: Path | str, use_schema: bool = True) -> list[VectorCa
         raise VectorFileError(path, "", f"cannot read: {exc}") from None
 
     doc = parse_json(path, text)
+    if not _nesting_within(doc, MAX_DEPTH):  # parsed, but deeper than any vector file can be
+        error = nesting_error(text)
+        raise VectorFileError(path, error.where, error.message)
     try:
         return _cases_of(path, doc, use_schema)
     except RecursionError:  # JSON the C parser read, nested too deeply for the checks that walk it
         error = nesting_error(text)
         raise VectorFileError(path, error.where, error.message) from None
+
+
+def _nesting_within(doc: Any, limit: int) -> bool:
+    """True when no object or array of doc lies deeper than `limit` levels. Walks containers only; a list
+    of strings (tensor data, exact values, bounds) is recognised in one call and not walked."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif node:
+            try:
+                ",".join(node)
+                continue  # all strings
+            except TypeError:
+                stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return True
 
 
 def _no_constants(name: str):
@@ -363,7 +424,11 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
         blist = c.lst(c.get(bounds, level, f"{tw}.bounds"), bw)
         if len(blist) != n:
             raise c.fail(bw, f"has {len(blist)} values but expected has {n}")
-        case.bounds[level] = [c.bound(b, f"{bw}[{i}]") for i, b in enumerate(blist)]
+        fast = fast_hex_list(blist, "float64")
+        if fast is not None and all(0.0 <= b < math.inf for b in fast):
+            case.bounds[level] = fast
+        else:  # element by element, for the located error
+            case.bounds[level] = [c.bound(b, f"{bw}[{i}]") for i, b in enumerate(blist)]
     if "kappa" in test:
         kappa = c.lst(test["kappa"], f"{tw}.kappa")
         if len(kappa) != n:

@@ -1,0 +1,131 @@
+"""The run's fast paths give exactly what the exact paths give: the hex-float list reader against
+parse_hex, the loader without jsonschema, and fastjudge against compare on every shipped vector."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from xent_conformance import paths
+from xent_conformance.harness import fastjudge, vectors
+from xent_conformance.harness.compare import compare
+from xent_conformance.harness.protocol import Answer
+from xent_conformance.hexfloat import HexFloatError, format_hex, parse_hex
+from xent_conformance.harness.vectors import fast_hex_list, load_vectors
+
+from .helpers import FIXTURES, N_FIXTURE_VECTORS
+
+SPELLINGS = ["0x1p+0", "-0x1.8p+1", "0x1.fffffffffffffp+1023", "0x1p-1022", "0x1p+1024", "0x1p-1023",
+             "0x1.0000000000000001p+0", "0x1.fffffep+127", "0x1.ffffffp+127", "0x1.fffffp-126", "0x1p-126",
+             "0x1p-127", "0x1p-149", "0x0.0000000000001p-1022", "0x1p-1074", "0x0p+0", "-0x0p+0", "0x0.0p+0",
+             "inf", "-inf", "nan", "+inf", "Infinity", "0X1.8P+1", "0x1.80p+1", "0x1.8p1", "0x1.8p+01",
+             "0x1.000001p+0", "0x1.000002p+0", "0x1.7ffffep+0", "1.5", "0x1.8p+1,0x1p+0", "", " 0x1p+0"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("text", SPELLINGS)
+def test_fast_hex_list_agrees_with_parse_hex(text, dtype):
+    try:
+        exact = parse_hex(text, dtype)
+    except HexFloatError:
+        exact = None
+    fast = fast_hex_list([text, "0x1p+0"], dtype)
+    if fast is None:
+        return  # parse_hex decides, element by element
+    assert exact is not None, f"{text!r} is not exact in {dtype} but the fast reader took it"
+    assert format_hex(fast[0]) == format_hex(exact) and math.copysign(1, fast[0]) == math.copysign(1, exact)
+
+
+def test_fast_hex_list_takes_the_common_spellings():
+    assert fast_hex_list(["0x1.8p+1", "-0x1p-3", "inf", "nan", "0x0p+0"], "float64") is not None
+    assert fast_hex_list(["0x1.fffffep+127", "0x1p-126"], "float32") is not None
+    assert fast_hex_list(["0x1.fffffep+127", "0x1p+1"], "float64") is not None
+    assert fast_hex_list(["0x1.0000001p+0"], "float32") is None
+    assert fast_hex_list([1.5, "0x1p+0"], "float64") is None
+
+
+def test_a_run_does_not_validate_against_the_schema(monkeypatch):
+    def no_schema():
+        raise AssertionError("jsonschema was used while loading for a run")
+    monkeypatch.setattr(vectors, "_validator", no_schema)
+    assert len(load_vectors(FIXTURES)) == N_FIXTURE_VECTORS
+
+
+def _round(x: float, dtype: str) -> float:
+    with np.errstate(over="ignore"):
+        return float(np.float32(x)) if dtype == "float32" else x
+
+
+def _step(x: float, dtype: str, k: int) -> float:
+    """x moved by k ulps of the dtype (or left alone when not finite)."""
+    if not math.isfinite(x):
+        return x
+    kind = np.float32 if dtype == "float32" else np.float64
+    v = kind(x)
+    target = kind(math.copysign(math.inf, k))
+    with np.errstate(over="ignore"):
+        for _ in range(abs(k)):
+            v = np.nextafter(v, target)
+    return float(v)
+
+
+def _variant(case, index: int) -> list[float]:
+    """Synthetic answers: the expected value, a few ulps off, and values at the edge of each bound."""
+    level = vectors.LEVELS[index % 2]
+    out = []
+    for i, (e, exact) in enumerate(zip(case.expected, case.exact)):
+        bound = case.bounds[level][i]
+        kind = index % 8
+        if kind == 0 or not math.isfinite(e):
+            out.append(e)
+        elif kind in (1, 2):
+            out.append(_step(e, case.dtype, (1, -2)[kind - 1] * (1 + i % 3)))
+        else:  # the bound's edge: exact + or - bound, rounded into the dtype, and its neighbours
+            sign = 1 if kind % 2 else -1
+            edge = _round(float(exact) + sign * bound, case.dtype)
+            out.append(_step(edge, case.dtype, (kind - 3) // 2 - 1) if math.isfinite(edge) else e)
+    return out
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_vectors(paths.vectors_dir())
+
+
+def test_fastjudge_statuses_are_the_exact_ones_on_every_shipped_vector(shipped):
+    """Each valid vector gets one synthetic answer (the variant cycles with the vector); wherever the
+    fast judge decides, compare (mpmath) must give the same statuses, and the figures must agree."""
+    decided = compared = 0
+    for n, case in enumerate(c for c in shipped if c.result == "valid"):
+        values = _variant(case, n)
+        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+                        data=[format_hex(v) for v in values])
+        fast = fastjudge.try_compare(case, answer)
+        compared += 1
+        if fast is None:
+            continue
+        decided += 1
+        exact = compare(case, answer)
+        assert fast.status == exact.status, case.key
+        assert fast.detail == exact.detail
+        assert (fast.max_ulp is None) == (exact.max_ulp is None), case.key
+        if exact.max_ulp is not None:
+            assert fast.max_ulp == pytest.approx(exact.max_ulp, rel=1e-12, abs=1e-300), case.key
+        for lv, v in exact.max_scaled.items():
+            assert fast.max_scaled[lv] == pytest.approx(v, rel=1e-12, abs=1e-300), case.key
+    assert decided > compared // 4  # the fast judge decides the clear passes, which are most answers
+
+
+def test_fastjudge_never_decides_a_miss(shipped):
+    """An answer one bound beyond the exact value at every element is left to compare."""
+    for case in shipped[:3000]:
+        if case.result != "valid" or not case.expected:
+            continue
+        values = [_round(float(x) + 4 * b + 1e-300, case.dtype) if math.isfinite(float(x)) else e
+                  for x, b, e in zip(case.exact, case.bounds["compatible"], case.expected)]
+        if all(v == e or not math.isfinite(float(x)) for v, e, x in zip(values, case.expected, case.exact)):
+            continue  # nothing moved (special values only)
+        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+                        data=[format_hex(v) for v in values])
+        assert fastjudge.try_compare(case, answer) is None, case.key
