@@ -196,7 +196,12 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			return nil, err
 		}
 	}
-	p.convert = func() []float64 { return toF64(logits.Data) }
+	p.convert = func() []float64 {
+		if x, ok := any(logits.Data).([]float64); ok {
+			return x // read only: the caller's float64 logits need no copy
+		}
+		return toF64(logits.Data)
+	}
 	return p, nil
 }
 
@@ -218,6 +223,10 @@ func (p *sceProblem) denominator() xdd {
 func (p *sceProblem) loss() ([]int, []float64) {
 	vals := make([]xdd, p.positions())
 	for pos := range vals {
+		if p.idx != nil && p.eps == 0 {
+			vals[pos] = p.targetLoss(pos)
+			continue
+		}
 		m := p.masses(pos)
 		if m == nil {
 			continue
@@ -235,6 +244,22 @@ func (p *sceProblem) loss() ([]int, []float64) {
 	}
 	den := p.denominator()
 	return reduce(vals, p.c.reduction, p.posShape, &den)
+}
+
+// targetLoss is the loss of position pos for index targets without label smoothing, where only the
+// target class y has a mass (w_y): w_y nll_y, without forming the zero masses of the other classes
+// (their terms are 0, or NaN exactly where nll_y is NaN too).
+func (p *sceProblem) targetLoss(pos int) xdd {
+	y := p.idx[pos]
+	if y == p.c.ignoreIndex {
+		return xdd{}
+	}
+	r := p.row(pos)
+	w := p.weight(y)
+	if w == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
+		return xdd{} // a zero mass masks the class, even an infinite nll (mulDD)
+	}
+	return xMul(xOf(ddF(w)), r.nllX(y, p.logitAt(pos, y)))
 }
 
 // gradScale returns the power of two k by which the gradient scales the masses, with 1 - eps and

@@ -1,0 +1,122 @@
+package xent
+
+import "math"
+
+// One-pass exponentials and log1p with a relative error of about 2^-69 or better, for the hot loops
+// (the row analysis of the log-sum-exp family, BCE with logits). A float64 result rounded once from a
+// value with a relative error far below 2^-53 is within 0.5 ulp plus a negligible part, inside the
+// spec's accurate bound u (2 |y| + 4 kappa), so these need not reach the 2^-95 of expDD and log1pDD:
+// they skip the double-double Horner scheme (the polynomial's small terms are evaluated in float64)
+// and cost a few times less. The error budget, checked by TestOnePassErrors against the 2^-95
+// routines:
+//   - reduction x = n ln2/256 + r: t = x.hi - n ln2Hi/256 exact (ln2Hi has 32 bits, Sterbenz), the
+//     ln2Mid product's error recovered by FMA and the sum's by TwoSum: r = rh + rl to about 2^-100;
+//   - exp(rh) - 1 = rh + rh^2/2 + c with rh^2/2 exact (FMA) and c = rh^3 (1/6 + ... + rh^3/720),
+//     |rh| <= 2^-9.5: truncation below 2^-78, float64 evaluation error of c below 2^-82;
+//   - 2^(j/256) from a double-double table (2^-106), the product T (1 + rh + rh^2/2 + tail) with its
+//     large parts exact (FMA) and the rest rounded far below 2^-70 T.
+
+// exp2Tab[j] = 2^(j/256) as dd.
+var exp2Tab [1 << expTabBits]dd
+
+func init() {
+	for j := range exp2Tab {
+		exp2Tab[j] = ddAddF(expm1Tab[j], 1) // expm1Tab is filled by dd.go's init, which runs first
+	}
+}
+
+// Bounds of expFast's one-pass range: below expFastMin the low part of the result would approach
+// float64's subnormal range (exp(-600) is about 2^-866, its low part 2^-920); above expFastMax the
+// result nears overflow. Outside, expFast calls expDD.
+const (
+	expFastMin = -600
+	expFastMax = 709
+)
+
+// expReduceFast returns n = round(x.hi 256/ln2) and exp(r) - 1 = rh + q + tail for
+// r = x - n ln2/256 (|x.hi| <= 709): rh is the high part of r (|rh| <= about ln2/512), q = rh^2/2
+// exactly (rh^2 by FMA, halved), |q| <= 2^-20, and |tail| <= about 2^-29 (so that its float64
+// evaluation error, below 2^-82, stays negligible even relative to expm1(r)).
+func expReduceFast(x dd) (n, rh, q, tail float64) {
+	const s = 1.0 / (1 << expTabBits)
+	const shifter = 0x1.8p52                                // adding it rounds |v| < 2^51 to an integer, ties to even
+	n = (x.hi*(1<<expTabBits/math.Ln2) + shifter) - shifter // |x.hi 256/ln2| < 2^18
+	t := x.hi - n*(ln2Hi*s)                                 // exact: n ln2Hi/256 has at most 51 bits, and t is within a factor 2 (Sterbenz)
+	p := n * (ln2Mid * s)
+	pe := math.FMA(n, ln2Mid*s, -p)
+	rh = t - p
+	bb := rh - t
+	rl := (t - (rh - bb)) + (-p - bb) // TwoSum's error of t - p
+	rl += x.lo - pe - n*(ln2Lo*s)
+	sq, sqe := twoProd(rh, rh)
+	q = sq / 2
+	c := sqe/2 + rh*sq*(1.0/6+rh*(1.0/24+rh*(1.0/120+rh*(1.0/720))))
+	// exp(rh + rl) - 1 = (1 + rh + q + c)(1 + rl) - 1, rl^2 below 2^-86
+	tail = c + (rl + rl*(rh+q))
+	return n, rh, q, tail
+}
+
+// expFast returns exp(x) for finite x as dd, to a relative error of about 2^-70 for x.hi in
+// [expFastMin, expFastMax] (expDD elsewhere).
+func expFast(x dd) dd {
+	if !(x.hi >= expFastMin && x.hi <= expFastMax) {
+		return expDD(x)
+	}
+	n, rh, q, tail := expReduceFast(x)
+	ni := int(n)
+	t := exp2Tab[ni&(1<<expTabBits-1)]
+	ph, pl := twoProd(t.hi, rh)
+	s, e := fastTwoSum(t.hi, ph) // t.hi >= 1 > |ph|
+	lo := e + (pl + (t.hi*(q+tail) + t.lo*(1+rh+q)))
+	hi, lo := fastTwoSum(s, lo)
+	// 2^k with k = floor(n / 256) in [-866, 1023]: a normal power of two, and both parts stay normal
+	f := math.Float64frombits(uint64(ni>>expTabBits+1023) << 52)
+	return dd{hi * f, lo * f}
+}
+
+// expm1Fast returns exp(x) - 1 for |x| <= 0.7 as dd, to a relative error of about 2^-70: with
+// T = 2^(n/256), T (1 + p) - 1 = (T - 1) + T p, T - 1 from the tables of expm1DD (relative 2^-104)
+// and T p with its two large parts T.hi rh and T.hi q exact (FMA); the two terms cancel by at most a
+// factor of about 2 (|p| <= |T - 1| / 2 when n != 0).
+func expm1Fast(x float64) dd {
+	n, rh, q, tail := expReduceFast(dd{x, 0})
+	if n == 0 {
+		s, e := fastTwoSum(rh, q) // |q| <= |rh| / 2
+		s, e = fastTwoSum(s, e+tail)
+		return dd{s, e}
+	}
+	var em dd // T - 1
+	switch {
+	case n > 0 && n < float64(len(expm1Tab)):
+		em = expm1Tab[int(n)]
+	case n < 0 && -n < float64(len(expm1NegTab)):
+		em = expm1NegTab[int(-n)]
+	default:
+		return ddAddF(expFast(dd{x, 0}), -1) // exp(x) >= 2 or <= 1/2: no cancellation
+	}
+	t := ddAddF(em, 1)
+	ph, pl := twoProd(t.hi, rh)
+	qh, ql := twoProd(t.hi, q)
+	p := ddAdd(dd{ph, pl}, dd{qh, ql + (t.hi*tail + t.lo*(rh+q+tail))})
+	return ddAdd(em, p)
+}
+
+// log1pDDFast returns log(1 + s) for s.hi in [0, 1] as dd, to a relative error of about 2^-66: one
+// Newton step z1 = z0 - (expm1(z0) - s) / (1 + expm1(z0)) from z0 = math.Log1p(s.hi) (a few ulps:
+// the step's quadratic error is below 2^-100), with expm1Fast (relative 2^-67, and expm1(z0) is
+// within a factor 1.5 of z0).
+func log1pDDFast(s dd) dd {
+	if s.hi == 0 {
+		return s
+	}
+	z0 := math.Log1p(s.hi)
+	if z0 < 0x1p-900 {
+		// s is tiny: log1p(s) = s - s^2/2, and s^2 is far below s's precision.
+		return ddAdd(s, ddMulF(ddMul(s, s), -0.5))
+	}
+	e := expm1Fast(z0)
+	num := ddSub(e, s)
+	corr := num.float() / (1 + e.hi)
+	hi, lo := twoSum(z0, -corr)
+	return dd{hi, lo}
+}
