@@ -8,7 +8,8 @@ import pytest
 from xent_conformance.cli import main
 from xent_conformance.leaderboard import Board, write
 from xent_conformance.leaderboard.data import ReportError, load_report, parse_report
-from xent_conformance.leaderboard.render import failure_lines, level_lines, matrix_rows, status_rows, to_html, to_markdown
+from xent_conformance.leaderboard.render import (dtype_rows, failure_lines, level_lines, matrix_rows, status_rows,
+                                                 to_html, to_markdown)
 
 
 def result(tc, status="passed", ulp=None, scaled=None, function="softmax", dtype="float64", **extra):
@@ -192,7 +193,7 @@ def test_failures_are_grouped_with_flags_and_the_worst_vector():
 def test_html_has_both_levels_and_code_spans():
     page = to_html(Board(*map(lambda r: [r], runs())))
     assert "Verdicts per level" in page and "<code>compatible</code>" in page and "Failures at compatible" in page
-    assert page.count("<table>") == 4  # max ulp, statuses at each level, full table
+    assert page.count("<table>") == 6  # per dtype and statuses at each level, max ulp, full table
 
 
 CAUSES = {"theirs": [
@@ -260,3 +261,11 @@ def test_cli_reads_a_causes_file_and_refuses_a_missing_one(tmp_path):
     assert main(args + ["--causes", str(tmp_path / "causes.yaml")]) == 0
     assert "Every failure has a cause" in (tmp_path / "out" / "leaderboard.md").read_text()
     assert main(args + ["--causes", str(tmp_path / "missing.yaml")]) == 65
+
+
+def test_dtype_rows_split_numerics_validation_and_unsupported_per_dtype():
+    board = Board(*map(lambda r: [r], runs()))
+    header, rows = dtype_rows(board, "compatible")
+    assert header == ["implementation", "float64 numerics", "float64 validation", "float64 unsupported"]
+    assert rows == [["ours", "4/4", "1/1", "0"], ["theirs", "2/2", "0/1", "1"]]
+    assert dtype_rows(board, "accurate")[1][1] == ["theirs", "1/2 (1 failed)", "0/1", "1"]

@@ -104,23 +104,47 @@ def _status_cell(c: dict[str, int]) -> str:
     return text + (f" ({', '.join(bad)})" if bad else "")
 
 
+def _tally(cells: list[Cell], level: str) -> tuple[dict[str, int], dict[str, int], int]:
+    """(numerics status counts, input validation judged/rejected, unsupported) over `cells` at `level`."""
+    num = {s: 0 for s in ("passed", "acceptable", "failed", "errored")}
+    val = {"judged": 0, "rejected": 0}
+    unsupported = 0
+    for cell in cells:
+        for v in cell.vectors.values():
+            status = v.status_at(level)
+            if status == "unsupported":
+                unsupported += 1
+            elif v.expects_error:
+                val["judged"] += 1
+                val["rejected"] += status in ("passed", "acceptable")
+            else:
+                num[status] += 1
+    return num, val, unsupported
+
+
+def dtype_rows(board: Board, level: str) -> tuple[list[str], list[list[str]]]:
+    """Implementation x dtype at `level`: numerics passed (+ acceptable) / judged with the failures, input
+    validation rejected / judged, unsupported."""
+    dtypes = sorted({d for r in board.runs for _, d in r.cells}, reverse=True)  # float64 first
+    header = ["implementation"] + [f"{d} {part}" for d in dtypes for part in ("numerics", "validation", "unsupported")]
+    rows = []
+    for run in board.runs:
+        row = [run.label]
+        for d in dtypes:
+            num, val, unsupported = _tally([c for (_, dt), c in run.cells.items() if dt == d], level)
+            judged = sum(num.values())
+            bad = num["failed"] + num["errored"]
+            row += [f"{num['passed'] + num['acceptable']}/{judged}" + (f" ({bad} failed)" if bad else ""),
+                    f"{val['rejected']}/{val['judged']}", str(unsupported)]
+        rows.append(row)
+    return header, rows
+
+
 def level_lines(board: Board, level: str) -> list[str]:
     """One line per implementation at `level`: numerics and input validation apart, unsupported beside."""
     lines = []
     for run in board.runs:
-        num = {s: 0 for s in ("passed", "acceptable", "failed", "errored")}
-        val = {"judged": 0, "rejected": 0}
-        unsupported = 0
-        for cell in run.cells.values():
-            for v in cell.vectors.values():
-                status = v.status_at(level)
-                if status == "unsupported":
-                    unsupported += 1
-                elif v.expects_error:
-                    val["judged"] += 1
-                    val["rejected"] += status in ("passed", "acceptable")
-                else:
-                    num[status] += 1
+        num, val, unsupported = _tally(list(run.cells.values()), level)
         judged = sum(num.values())
         ok = num["passed"] + num["acceptable"]
         verdict = "CONFORMS" if ok == judged and val["rejected"] == val["judged"] else "DOES NOT CONFORM"
@@ -240,6 +264,9 @@ def to_markdown(board: Board, images: dict[str, str] | None = None) -> str:
              "## Summary", "", *summary_lines(board), "", "## Verdicts per level", ""]
     for level in LEVELS:
         lines += level_lines(board, level)
+    for level in LEVELS:
+        lines += ["", f"Per dtype at `{level}` (numerics: passed + acceptable / judged; validation: rejected / "
+                  "judged):", "", *_md_table(*dtype_rows(board, level), 1)]
     lines += ["", "## Implementations", "", *runs_lines(board), ""]
     for caption, path in (images or {}).items():
         lines += [f"![{caption}]({path})", ""]
@@ -305,6 +332,7 @@ def to_html(board: Board, figures: dict[str, str] | None = None) -> str:
         "<h2>Summary</h2>", paragraphs[0] if paragraphs else "", _html_list(_shortfall_lines(board.shortfalls)),
         *paragraphs[1:], _html_list(_far_lines(board.far)),
         "<h2>Verdicts per level</h2>", _html_list([ln for lv in LEVELS for ln in level_lines(board, lv)]),
+        *(f"<p>Per dtype at <code>{lv}</code>:</p>" + _html_table(*dtype_rows(board, lv), 1) for lv in LEVELS),
         "<h2>Implementations</h2>", _html_list(runs_lines(board)),
         "<h2>Pictures</h2>", figs or "<p>(matplotlib is not installed: no pictures)</p>",
         f"<h2>Max ulp error</h2><p>Failed vectors at {html.escape(board.level)} in brackets; blank: not provided.</p>",
