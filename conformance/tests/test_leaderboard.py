@@ -197,8 +197,8 @@ def test_html_has_both_levels_and_code_spans():
 
 
 CAUSES = {"theirs": [
-    {"functions": ["softmax"], "tcIds": [1], "category": "library defect", "cause": "tail flushed to 0"},
-    {"functions": ["softmax"], "dtypes": ["float32"], "category": "semantics", "cause": "never matches float64"}]}
+    {"category": "library defect", "cause": "tail flushed to 0", "vectors": {"softmax float64": [1]}},
+    {"category": "semantics", "cause": "never matches float64", "vectors": {"softmax float32": [1, 4]}}]}
 
 
 def causes_board(causes=CAUSES, level="accurate"):
@@ -211,9 +211,9 @@ def test_failures_are_explained_by_the_first_matching_cause_and_validation_by_wh
     from xent_conformance.leaderboard.render import cause_lines, unexplained_count
     board = causes_board()
     assert cause_lines(board, "accurate") == [
-        "- **theirs**, library defect (1): tail flushed to 0 softmax float64 (tcId 1)",
-        "- **theirs**, input validation (1): returned a value: the library does not check this input "
-        "softmax float64 (tcId 4)"]
+        "- **theirs**, library defect (1): tail flushed to 0. Vectors: softmax float64 (tcId 1)",
+        "- **theirs**, input validation (1): returned a value: the library does not check this input. "
+        "Vectors: softmax float64 (tcId 4)"]
     assert unexplained_count(board, "accurate") == 0
     assert "**Every failure has a cause.**" in to_markdown(board)
 
@@ -239,11 +239,14 @@ def test_validation_failures_are_told_apart_by_the_answer():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"x": [{"functions": ["f"], "cause": "c", "category": "bug"}]}, "category must be one of"),
-    ({"x": [{"functions": ["f"], "cause": "c", "category": "semantics", "tcIds": ["1"]}]}, "tcIds must be"),
-    ({"x": [{"functions": "f", "cause": "c", "category": "semantics"}]}, "needs a list 'functions'"),
-    ({"x": [{"functions": ["f"], "cause": "c", "category": "semantics", "tcid": [1]}]}, "unknown keys"),
-    ({"x": {"functions": ["f"]}}, "maps each framework label to a list"),
+    ({"x": [{"vectors": {"f float64": [1]}, "cause": "c", "category": "bug"}]}, "category must be one of"),
+    ({"x": [{"vectors": {"f float64": ["1"]}, "cause": "c", "category": "semantics"}]}, "tcIds must be"),
+    ({"x": [{"vectors": {"f float64": []}, "cause": "c", "category": "semantics"}]}, "tcIds must be"),
+    ({"x": [{"vectors": {"f": [1]}, "cause": "c", "category": "semantics"}]}, "is not \"function dtype\""),
+    ({"x": [{"vectors": [1], "cause": "c", "category": "semantics"}]}, "'vectors' maps"),
+    ({"x": [{"vectors": {"f float64": [1]}, "category": "semantics"}]}, "needs a string 'cause'"),
+    ({"x": [{"vectors": {"f float64": [1]}, "cause": "c", "category": "semantics", "tcid": [1]}]}, "unknown keys"),
+    ({"x": {"vectors": {}}}, "maps each framework label to a list"),
 ])
 def test_a_malformed_causes_file_is_refused(bad, message):
     from xent_conformance.leaderboard.causes import CausesError, parse_causes

@@ -3,11 +3,10 @@
 The file maps a framework's label to a list of entries, first match wins:
 
     pytorch:
-      - functions: [softplus]          # required
-        dtypes: [float64]              # optional: every dtype
-        tcIds: [1009, 1010]            # optional: every vector of those functions
-        category: library defect       # one of CATEGORIES
+      - category: library defect                # one of CATEGORIES
         cause: "F.softplus returns z itself above its threshold 20: ..."
+        vectors:                                # "function dtype": the tcIds it explains
+          softplus float64: [1009, 1010]
 
 Only numerics failures are matched: an input-validation failure (an error kind was expected) explains
 itself, by what came back instead (a value: the library does not check; another kind; an error the spec
@@ -34,32 +33,38 @@ class CausesError(ValueError):
 
 @dataclass(frozen=True)
 class Cause:
-    functions: frozenset[str]
-    dtypes: frozenset[str] | None
-    tc_ids: frozenset[int] | None
     category: str
     text: str
+    vectors: dict[tuple[str, str], frozenset[int]]  # (function, dtype) -> tcIds
 
     def matches(self, function: str, dtype: str, tc_id: int) -> bool:
-        return (function in self.functions and (self.dtypes is None or dtype in self.dtypes)
-                and (self.tc_ids is None or tc_id in self.tc_ids))
+        return tc_id in self.vectors.get((function, dtype), ())
+
+
+def _vectors(where: str, data: Any) -> dict[tuple[str, str], frozenset[int]]:
+    if not isinstance(data, dict) or not data:
+        raise CausesError(f"{where}: 'vectors' maps \"function dtype\" to a list of tcIds")
+    out = {}
+    for key, ids in data.items():
+        parts = str(key).split()
+        if len(parts) != 2:
+            raise CausesError(f"{where}: {key!r} is not \"function dtype\"")
+        if not (isinstance(ids, list) and ids and all(type(t) is int for t in ids)):
+            raise CausesError(f"{where}: {key}: tcIds must be a non-empty list of integers")
+        out[(parts[0], parts[1])] = frozenset(ids)
+    return out
 
 
 def _entry(label: str, i: int, e: Any) -> Cause:
     where = f"{label}[{i}]"
-    if not isinstance(e, dict) or not isinstance(e.get("functions"), list) or not isinstance(e.get("cause"), str):
-        raise CausesError(f"{where}: needs a list 'functions' and a string 'cause'")
-    unknown = set(e) - {"functions", "dtypes", "tcIds", "category", "cause"}
+    if not isinstance(e, dict) or not isinstance(e.get("cause"), str):
+        raise CausesError(f"{where}: needs a string 'cause'")
+    unknown = set(e) - {"category", "cause", "vectors"}
     if unknown:
         raise CausesError(f"{where}: unknown keys {sorted(unknown)}")
     if e.get("category") not in CATEGORIES:
         raise CausesError(f"{where}: category must be one of {', '.join(CATEGORIES)}")
-    tc_ids = e.get("tcIds")
-    if tc_ids is not None and not (isinstance(tc_ids, list) and all(type(t) is int for t in tc_ids)):
-        raise CausesError(f"{where}: tcIds must be a list of integers")
-    dtypes = e.get("dtypes")
-    return Cause(frozenset(e["functions"]), None if dtypes is None else frozenset(dtypes),
-                 None if tc_ids is None else frozenset(tc_ids), e["category"], e["cause"])
+    return Cause(e["category"], e["cause"], _vectors(where, e.get("vectors")))
 
 
 def parse_causes(data: Any) -> dict[str, list[Cause]]:

@@ -165,7 +165,7 @@ def cause_lines(board: Board, level: str = FAILURE_LEVEL) -> list[str]:
     for run in board.runs:
         for g in explain(run, board.causes.get(run.label, []), level):
             where = "; ".join(f"{f} {d} (tcId {_ids(ids)})" for (f, d), ids in sorted(g.vectors.items()))
-            lines.append(f"- **{run.label}**, {g.category} ({g.count}): {g.text} {where}")
+            lines.append(f"- **{run.label}**, {g.category} ({g.count}): {g.text}. Vectors: {where}")
     return lines
 
 
