@@ -14,8 +14,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
+def version_text() -> str:
+    """The package version, and where spec and vectors come from (a checkout or the packaged copy)."""
+    from importlib.metadata import PackageNotFoundError, version
+    from . import paths
+    try:
+        number = version("xent-conformance")
+    except PackageNotFoundError:
+        number = "unknown"
+    try:
+        where = paths.source()
+    except paths.NoCheckout:
+        where = "no spec found"
+    return f"xent-conformance {number} (spec and vectors: {where})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xent-conformance", description=__doc__)
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     from . import generate_cli, validate_cli
     generate_cli.register(commands)
@@ -31,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    from .paths import NoCheckout
+    try:
+        return int(args.handler(args) or 0)
+    except NoCheckout as exc:  # no checkout and no packaged data: a usage error, never a traceback
+        print(f"xent-conformance {args.command}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

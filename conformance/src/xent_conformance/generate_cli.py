@@ -60,6 +60,9 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     """Why the output folder may not be written, before any work is done (None: it may)."""
     if args.check:
         return None  # --check only reads
+    if args.out is None and not paths.in_checkout():
+        return ("outside a checkout the packaged vectors are read-only: give --out DIR (with --cases FILE for "
+                "your own cases), or run inside a checkout / set XENT_ROOT (nothing was written)")
     if args.cases and args.out is None:
         return ("--cases needs --out DIR: vectors/ holds the golden files and is written only from spec/cases "
                 "(nothing was written)")

@@ -111,9 +111,9 @@ def test_fastjudge_statuses_are_the_exact_ones_on_every_shipped_vector(shipped):
         assert fast.detail == exact.detail
         assert (fast.max_ulp is None) == (exact.max_ulp is None), case.key
         if exact.max_ulp is not None:
-            assert fast.max_ulp == pytest.approx(exact.max_ulp, rel=1e-12, abs=1e-300), case.key
+            assert fast.max_ulp == pytest.approx(exact.max_ulp, rel=1e-12, abs=1e-250), case.key
         for lv, v in exact.max_scaled.items():
-            assert fast.max_scaled[lv] == pytest.approx(v, rel=1e-12, abs=1e-300), case.key
+            assert fast.max_scaled[lv] == pytest.approx(v, rel=1e-12, abs=1e-250), case.key
     assert decided > compared // 4  # the fast judge decides the clear passes, which are most answers
 
 

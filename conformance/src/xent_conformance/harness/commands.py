@@ -13,6 +13,7 @@ import math
 import os
 import sys
 
+from .. import paths
 from .protocol import clean
 from .report import EXIT_ADAPTER, EXIT_OK, EXIT_USAGE, EXIT_VECTORS, make_console
 
@@ -241,7 +242,7 @@ def handle_run(args) -> int:
     options = Options(startup_timeout=args.startup_timeout, timeout=args.timeout, max_restarts=args.max_restarts,
                       batch_size=args.batch_size, batch_elements=args.batch_elements,
                       max_line_bytes=int(args.max_line_mib * (1 << 20)), env=default_env(args.mutant))
-    log(f"running {len(cases)} vectors against {args.impl} (level {level})")
+    log(f"running {len(cases)} vectors from {args.vectors or paths.source()} against {args.impl} (level {level})")
     result = Runner(impl.argv, impl.cwd, options, log=log).run(cases)
 
     rerun = ["xent-conformance", "run", "--impl", args.impl]

@@ -34,7 +34,7 @@ ENABLED = os.environ.get("XENT_EXACT_JUDGE", "") != "1"
 class _Arrays:
     """Per-vector arrays, made on the first judgement of the vector and kept on it."""
 
-    __slots__ = ("expected", "finite", "hi", "lo", "ulp", "bounds", "usable")
+    __slots__ = ("expected", "finite", "hi", "lo", "slack", "ulp", "bounds", "usable")
 
     def __init__(self, case: VectorCase):
         dt = dtype_named(case.dtype)
@@ -42,32 +42,36 @@ class _Arrays:
         self.finite = np.isfinite(self.expected)
         hi = np.zeros(len(case.exact))
         lo = np.zeros(len(case.exact))
+        slack = np.zeros(len(case.exact))
         usable = True
         for i, text in enumerate(case.exact):
             if not self.finite[i]:
                 continue  # compared exactly, by equality
-            h, l, ok = _split(text)
-            hi[i], lo[i] = h, l
+            h, l, s, ok = _split(text, tiny_ok=dt.emin > -1022)
+            hi[i], lo[i], slack[i] = h, l, s
             usable = usable and ok
-        self.hi, self.lo, self.usable = hi, lo, usable
+        self.hi, self.lo, self.slack, self.usable = hi, lo, slack, usable
         self.ulp = _ulps(hi, lo, dt.precision, dt.emin, dt.eta_exp)
         self.bounds = {lv: np.array(case.bounds[lv], dtype=np.float64) for lv in LEVELS}
 
 
-def _split(text: str) -> tuple[float, float, bool]:
-    """(hi, lo, usable): hi + lo is the decimal text to about 2^-105 relative; not usable near the
-    subnormal range or when the text is out of decimal's range (the exact path handles those)."""
+def _split(text: str, tiny_ok: bool) -> tuple[float, float, float, bool]:
+    """(hi, lo, slack, usable): the exact value is hi + lo to about 2^-105 relative, or, for a nonzero
+    value below 2^-960 (where lo would be subnormal), hi give or take slack (float()'s rounding error:
+    2^-52 |hi| + 2^-1074: far below a float32 ulp, so only float32 vectors take it, `tiny_ok`); not usable
+    otherwise, nor when the text is not a finite decimal (the exact path handles those)."""
     hi = float(text)
     if not math.isfinite(hi):
-        return 0.0, 0.0, False
+        return 0.0, 0.0, 0.0, False
     try:
         value = Decimal(text)
-        lo = float(value - Decimal(hi))  # 28 significant digits of the remainder, then rounded once
+        if value == 0:
+            return 0.0, 0.0, 0.0, True
+        if abs(hi) < _TINY:
+            return hi, 0.0, abs(hi) * 2.0 ** -52 + 2.0 ** -1074, tiny_ok
+        return hi, float(value - Decimal(hi)), 0.0, True  # 28 digits of the remainder, rounded once
     except (InvalidOperation, ValueError):
-        return hi, 0.0, False
-    if value == 0:
-        return 0.0, 0.0, True
-    return hi, lo, abs(hi) >= _TINY
+        return hi, 0.0, 0.0, False
 
 
 def _ulps(hi: np.ndarray, lo: np.ndarray, precision: int, emin: int, eta_exp: int) -> np.ndarray:
@@ -114,7 +118,8 @@ def try_compare(case: VectorCase, answer: Answer) -> Outcome | None:
     with np.errstate(invalid="ignore", over="ignore"):
         t = np.where(a.finite, got - a.hi, 0.0)
         err = np.abs(t - a.lo)
-        margin = _MARGIN * (np.abs(t) + np.abs(a.lo) + err) + 2.0 ** -1070
+        # float subtraction is exact when its result is subnormal, so the margin is relative only
+        margin = _MARGIN * (np.abs(t) + np.abs(a.lo) + err) + a.slack
         if not np.all(np.isfinite(err)):
             return None
         scaled: dict[str, float] = {}
