@@ -74,49 +74,40 @@ func expFast(x dd) dd {
 	return dd{hi * f, lo * f}
 }
 
-// expm1Fast returns exp(x) - 1 for |x| <= 0.7 as dd, to a relative error of about 2^-70: with
-// T = 2^(n/256), T (1 + p) - 1 = (T - 1) + T p, T - 1 from the tables of expm1DD (relative 2^-104)
-// and T p with its two large parts T.hi rh and T.hi q exact (FMA); the two terms cancel by at most a
-// factor of about 2 (|p| <= |T - 1| / 2 when n != 0).
-func expm1Fast(x float64) dd {
-	n, rh, q, tail := expReduceFast(dd{x, 0})
-	if n == 0 {
-		s, e := fastTwoSum(rh, q) // |q| <= |rh| / 2
-		s, e = fastTwoSum(s, e+tail)
-		return dd{s, e}
+// log1pTabDD[i] = log(1 + i/128) as dd (logDD, relative 2^-95), for log1pDDFast.
+var log1pTabDD [log1pNodes + 1]dd
+
+const log1pNodes = 128
+
+func init() {
+	for i := range log1pTabDD {
+		log1pTabDD[i] = logDD(ddF(1 + float64(i)/log1pNodes))
 	}
-	var em dd // T - 1
-	switch {
-	case n > 0 && n < float64(len(expm1Tab)):
-		em = expm1Tab[int(n)]
-	case n < 0 && -n < float64(len(expm1NegTab)):
-		em = expm1NegTab[int(-n)]
-	default:
-		return ddAddF(expFast(dd{x, 0}), -1) // exp(x) >= 2 or <= 1/2: no cancellation
-	}
-	t := ddAddF(em, 1)
-	ph, pl := twoProd(t.hi, rh)
-	qh, ql := twoProd(t.hi, q)
-	p := ddAdd(dd{ph, pl}, dd{qh, ql + (t.hi*tail + t.lo*(rh+q+tail))})
-	return ddAdd(em, p)
 }
 
-// log1pDDFast returns log(1 + s) for s.hi in [0, 1] as dd, to a relative error of about 2^-66: one
-// Newton step z1 = z0 - (expm1(z0) - s) / (1 + expm1(z0)) from z0 = math.Log1p(s.hi) (a few ulps:
-// the step's quadratic error is below 2^-100), with expm1Fast (relative 2^-67, and expm1(z0) is
-// within a factor 1.5 of z0).
+// log1pDDFast returns log(1 + s) for s.hi in [0, 1] as dd, to a relative error of about 2^-69: with
+// c = 1 + i/128 the nearest node to 1 + s, log(1 + s) = log(c) + log1p(d), d = (1 + s - c) / c,
+// |d| <= 2^-8 (1 + s - c formed exactly, the division corrected by FMA to about 2^-105 |d|; for
+// i = 0, d = s itself); log1p(d) = d - d^2/2 + d^3 P(d) with d^2/2 exact (FMA) and the series to
+// d^10 (truncation below 2^-77 |d|) in float64 (error below 2^-75 |d|). log(c) >= 2 |log1p(d)| for
+// i >= 1: the final sum cancels by at most a factor 2.
 func log1pDDFast(s dd) dd {
-	if s.hi == 0 {
-		return s
+	i := int(s.hi*log1pNodes + 0.5)
+	d := s
+	if i > 0 {
+		c := 1 + float64(i)/log1pNodes
+		uh, ul := fastTwoSum(1, s.hi)   // 1 + s = uh + ul + s.lo exactly
+		nh, nl := twoSum(uh-c, ul+s.lo) // uh - c exact (Sterbenz); ul + s.lo exact to 2^-150
+		q := nh / c
+		d = dd{q, (math.FMA(-q, c, nh) + nl) / c}
 	}
-	z0 := math.Log1p(s.hi)
-	if z0 < 0x1p-900 {
-		// s is tiny: log1p(s) = s - s^2/2, and s^2 is far below s's precision.
-		return ddAdd(s, ddMulF(ddMul(s, s), -0.5))
+	sq, sqe := twoProd(d.hi, d.hi)
+	x := d.hi
+	p := x * x * x * (1.0/3 + x*(-1.0/4+x*(1.0/5+x*(-1.0/6+x*(1.0/7+x*(-1.0/8+x*(1.0/9+x*(-1.0/10))))))))
+	h, e := fastTwoSum(d.hi, -sq/2) // |d^2/2| <= 2^-9 |d|
+	l := dd{h, e + (d.lo - sqe/2 - x*d.lo + p)}
+	if i == 0 {
+		return l
 	}
-	e := expm1Fast(z0)
-	num := ddSub(e, s)
-	corr := num.float() / (1 + e.hi)
-	hi, lo := twoSum(z0, -corr)
-	return dd{hi, lo}
+	return ddAdd(log1pTabDD[i], l)
 }

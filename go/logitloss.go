@@ -61,7 +61,7 @@ func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, err
 		}
 	}
 	p := &bceProblem{shape: z.Shape, lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
-	p.z, p.y = toF64(z.Data), toF64(y.Data)
+	p.z, p.y = viewF64(z.Data), viewF64(y.Data) // only read
 	if err := checkProbs(fn, "y", p.y, y.Shape); err != nil {
 		return nil, err
 	}
@@ -106,12 +106,90 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 			return outTensor[T](shape, out), nil
 		}
 	}
-	vals := make([]xdd, len(p.z))
-	for i := range vals {
-		vals[i] = xMul(xOf(ddF(p.at(p.w, i))), bceTerm(p.z[i], p.y[i], p.at(p.pw, i)))
-	}
-	shape, out := reduce(vals, p.config.reduction, p.shape, nil)
+	shape, out := p.loss()
 	return outTensor[T](shape, out), nil
+}
+
+// loss evaluates BCE with logits: each element by termFast where it applies, else extended-range
+// (bceTerm); a sum or mean adds the fast terms in plain dd and the others in an xacc.
+func (p *bceProblem) loss() ([]int, []float64) {
+	if p.config.reduction == ReductionNone {
+		out := make([]float64, len(p.z))
+		for i := range out {
+			if v, ok := p.termFast(i); ok {
+				out[i] = v.float()
+				continue
+			}
+			out[i] = p.termX(i).float()
+		}
+		return p.shape, out
+	}
+	var fast dd
+	var slow xacc
+	for i := range p.z {
+		if v, ok := p.termFast(i); ok {
+			fast = ddAdd(fast, v)
+			continue
+		}
+		slow.add(p.termX(i))
+	}
+	if !(fast.hi < 0x1p1000) { // terms below 2^1000 each, but their sum may near the overflow
+		fast = dd{}
+		for i := range p.z {
+			slow.add(p.termX(i))
+		}
+	}
+	slow.addDD(fast)
+	sum := slow.value()
+	if p.config.reduction == ReductionSum {
+		return []int{}, []float64{sum.float()}
+	}
+	return []int{}, []float64{xDiv(sum, xOf(ddF(float64(len(p.z))))).float()}
+}
+
+// termX is element i's loss, extended-range, for any z (limits and masking rules of bceTerm).
+func (p *bceProblem) termX(i int) xdd {
+	return xMul(xOf(ddF(p.at(p.w, i))), bceTerm(p.z[i], p.y[i], p.at(p.pw, i)))
+}
+
+// termFast is element i's loss w (pw y softplus(-z) + (1 - y) softplus(z)) with the one-pass exp and
+// log1p (relative error about 2^-68, expfast.go), in plain dd, as terms of one sign: with
+// t = softplus(-|z|) = log1p(exp(-|z|)) and softplus(|z|) = |z| + t, the loss is
+// w (K t + c |z|) with K = pw y + (1 - y) and c = 1 - y for z > 0, pw y otherwise. It reports
+// false, and the caller takes the extended-range path, where that would not do: z not finite or
+// |z| > -expFastMin (t nears the subnormal range), or a non-zero result outside [2^-960, 2^1000] (an
+// intermediate may have lost digits below the normal range, or the sum may overflow).
+func (p *bceProblem) termFast(i int) (dd, bool) {
+	z, y := p.z[i], p.y[i]
+	a := math.Abs(z)
+	if !(a <= -expFastMin) {
+		return dd{}, false
+	}
+	t := log1pDDFast(expFast(dd{-a, 0}))
+	omy := oneMinus(y)
+	var v dd
+	if p.pw == nil { // K = 1
+		c := omy
+		if z <= 0 {
+			c = dd{y, 0}
+		}
+		v = ddAdd(t, ddMulF(c, a))
+	} else {
+		h, l := twoProd(p.at(p.pw, i), y)
+		pwy := dd{h, l}
+		c := omy
+		if z <= 0 {
+			c = pwy
+		}
+		v = ddAdd(ddMul(ddAdd(pwy, omy), t), ddMulF(c, a))
+	}
+	if p.w != nil {
+		v = ddMulF(v, p.at(p.w, i))
+	}
+	if v.hi != 0 && !(v.hi >= 0x1p-960 && v.hi <= 0x1p1000) {
+		return dd{}, false
+	}
+	return v, true
 }
 
 // BCEWithLogitsGrad returns the gradient of BCEWithLogits (same inputs and options) with respect to

@@ -140,6 +140,43 @@ func (r *lseRow) analyze(x []float64, off, stride, n int) {
 	r.L = log1pDD(r.s)
 }
 
+// finiteLSE returns a = max_i x_i and L = log1p(s) of analyze for x[off + i*stride], i = 0..n-1,
+// without storing the shifts and exponentials, when every x_i is finite and every shift x_i - a is
+// at least -tinyShift (ok false otherwise: the caller analyzes the row in full). The sum and L are
+// those of analyze, bit for bit.
+func finiteLSE(x []float64, off, stride, n int) (a float64, L dd, ok bool) {
+	a, k := math.Inf(-1), -1
+	for i := 0; i < n; i++ {
+		v := x[off+i*stride]
+		if v-v != 0 { // NaN or an infinity
+			return 0, dd{}, false
+		}
+		if v > a {
+			a, k = v, i
+		}
+	}
+	if k < 0 {
+		return 0, dd{}, false
+	}
+	var sh, sl float64
+	for i := 0; i < n; i++ {
+		if i == k {
+			continue
+		}
+		h, l := twoSum(x[off+i*stride], -a)
+		if !(h >= -tinyShift) {
+			return 0, dd{}, false
+		}
+		e := expFast(dd{h, l})
+		t := sh + e.hi
+		bb := t - sh
+		sl += ((sh - (t - bb)) + (e.hi - bb)) + e.lo
+		sh = t
+	}
+	hi, lo := fastTwoSum(sh, sl)
+	return a, log1pDD(dd{hi, lo}), true
+}
+
 // tinySum completes s and L from the ordinary part r.s and the extended-range sum tx of the terms
 // below the normal range (rounded once).
 func (r *lseRow) tinySum(tx *xacc) {

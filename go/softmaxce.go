@@ -196,12 +196,7 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			return nil, err
 		}
 	}
-	p.convert = func() []float64 {
-		if x, ok := any(logits.Data).([]float64); ok {
-			return x // read only: the caller's float64 logits need no copy
-		}
-		return toF64(logits.Data)
-	}
+	p.convert = func() []float64 { return viewF64(logits.Data) } // the logits are only read
 	return p, nil
 }
 
@@ -254,8 +249,13 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 	if y == p.c.ignoreIndex {
 		return xdd{}
 	}
-	r := p.row(pos)
 	w := p.weight(y)
+	n, rr := pos/p.d, pos%p.d
+	if a, L, ok := finiteLSE(p.values(), n*p.k*p.d+rr, p.d, p.k); ok {
+		h, l := twoSum(a, -p.logitAt(pos, y))
+		return xMul(xOf(ddF(w)), xOf(ddAdd(L, dd{h, l}))) // nll_y = L - d_y, as lseRow.nll
+	}
+	r := p.row(pos)
 	if w == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
 		return xdd{} // a zero mass masks the class, even an infinite nll (mulDD)
 	}

@@ -96,6 +96,14 @@ func sameShape(a, b []int) bool {
 
 func fmtShape(s []int) string { return fmt.Sprint(s) }
 
+// viewF64 is toF64 for data the caller only reads: float64 data is returned as is, without a copy.
+func viewF64[T Float](x []T) []float64 {
+	if v, ok := any(x).([]float64); ok {
+		return v
+	}
+	return toF64(x)
+}
+
 // toF64 converts a slice to float64 (exactly).
 func toF64[T Float](x []T) []float64 {
 	out := make([]float64, len(x))
