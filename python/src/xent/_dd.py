@@ -117,22 +117,25 @@ def to_float(h, l):
 
 
 # ---------------------------------------------------------------- logistic functions (float64 z)
-#: |z| up to this keeps exp(-|z|) normal; beyond it the float64 formulas are already exact enough
-#: (sigmoid and softplus are e^-|z| or |z| plus a term below 2^-1000 relative).
+#: |z| up to this keeps exp(-|z|) normal; beyond it the float64 values are used as double-doubles
+#: (hi, 0): sigmoid is then 1 or e^-|z| and softplus |z| or e^-|z| to far below 2^-1000 relative,
+#: except that e^-|z| is subnormal there (absolute error under 2^-1075, inside every bound's eta).
 LOGISTIC_RANGE = 700.0
 
 
-def logistic_domain(z):
-    """Where the double-double logistic functions apply (finite, |z| <= LOGISTIC_RANGE); z clipped
-    into the domain elsewhere so that the vectorised evaluation stays finite."""
+def _exp_neg_abs(z):
+    """e^-|z| as a double-double for finite z, and where |z| <= LOGISTIC_RANGE."""
     inside = np.abs(z) <= LOGISTIC_RANGE
-    return inside, np.where(inside, z, 0.0)
+    th, tl = exp(-np.abs(np.where(inside, z, 0.0)))
+    with np.errstate(under="ignore"):
+        far = np.exp(-np.abs(z))
+    return np.where(inside, th, far), np.where(inside, tl, 0.0), inside
 
 
 def sigmoid_pair(z):
-    """(sigmoid(z), sigmoid(-z)) as double-doubles for z in the logistic domain, from one
+    """(sigmoid(z), sigmoid(-z)) as double-doubles (hi, lo, hi, lo) for finite z, from one
     t = e^-|z|: 1 / (1 + t) and t / (1 + t)."""
-    th, tl = exp(-np.abs(z))
+    th, tl, _ = _exp_neg_abs(z)
     one, zero = np.ones_like(th), np.zeros_like(th)
     dh, dl = add(one, zero, th, tl)
     big_h, big_l = div(one, zero, dh, dl)   # sigmoid(|z|)
@@ -143,10 +146,10 @@ def sigmoid_pair(z):
 
 
 def softplus_pair(z):
-    """(softplus(-z), softplus(z)) as double-doubles for z in the logistic domain:
-    max(+-z, 0) + log1p(e^-|z|)."""
-    th, tl = exp(-np.abs(z))
-    lh, ll = log1p(th, tl)
+    """(softplus(-z), softplus(z)) as double-doubles for finite z: max(+-z, 0) + log1p(e^-|z|)."""
+    th, tl, inside = _exp_neg_abs(z)
+    lh, ll = log1p(np.where(inside, th, 0.0), np.where(inside, tl, 0.0))
+    lh, ll = np.where(inside, lh, th), np.where(inside, ll, 0.0)  # log1p(t) = t for t < 2^-1000
     zero = np.zeros_like(z)
     nh, nl = add(np.maximum(-z, 0), zero, lh, ll)
     ph, pl = add(np.maximum(z, 0), zero, lh, ll)

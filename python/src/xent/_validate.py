@@ -237,10 +237,27 @@ def reduce(values, reduction, out, denominator=None):
     if reduction == "none":
         return values.astype(out)
     flat = values.reshape(1, -1)
-    hi, lo = compensated_sum(flat, compensated=compensation_needed(out))
-    total = hi[0] + lo[0]
+    compensated = compensation_needed(out)
+    hi, lo = compensated_sum(flat, compensated=compensated)
+    scale = 0
+    if not np.isfinite(hi[0]) and np.isfinite(flat).all():
+        # the sum overflows though every term is finite: sum the terms scaled by 2^-scale (exact but
+        # for terms that become subnormal, far below the bound), scale back after the division
+        scale = int(np.ceil(np.log2(max(flat.size, 2)))) + 1
+        hi, lo = compensated_sum(np.ldexp(flat, -scale), compensated=compensated)
     if reduction == "sum":
-        return out.type(total)
-    den = values.size if denominator is None else denominator
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return out.type(np.asarray(total) / np.asarray(den, dtype=values.dtype))
+        return out.type(np.ldexp(hi[0] + lo[0], scale))
+    den = np.asarray(values.size if denominator is None else denominator, dtype=values.dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if compensated and den != 0 and np.isfinite(den) and np.isfinite(hi[0]) and hi[0] != 0 \
+                and values.dtype == np.float64:
+            from . import _dd  # one rounding of (hi + lo) / den, not two
+            _, eh = np.frexp(hi)
+            _, ed = np.frexp(den)
+            # both normalised to [0.5, 1) first (Veltkamp's split overflows above 2^996)
+            qh, ql = _dd.div(np.ldexp(hi, -eh), np.ldexp(lo, -eh), np.ldexp(np.full_like(hi, den), -ed),
+                             np.zeros_like(hi))
+            q = np.ldexp(_dd.to_float(qh, ql)[0], int(eh[0]) - int(ed))
+        else:
+            q = np.asarray(hi[0] + lo[0]) / den
+        return out.type(np.ldexp(q, scale))

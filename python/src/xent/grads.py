@@ -114,8 +114,8 @@ def _bce_logits_grad_dd(z, y, w, pw, den, fast):
     formula's four roundings reach 1.1x the bound), divided by the mean's den and rounded once.
     Entries whose double-double evaluation is not finite (an overflowing weight product) keep the
     float64 value."""
-    inside, zc = dd.logistic_domain(z)
-    ph, pl, qh, ql = dd.sigmoid_pair(zc)
+    inside = np.isfinite(z)
+    ph, pl, qh, ql = dd.sigmoid_pair(np.where(inside, z, 0.0))
     ah, al = dd.mul(*dd.one_minus(y), ph, pl)
     ch, cl = (y, np.zeros_like(y)) if pw is None else nm.two_prod(np.broadcast_to(pw, y.shape).astype(np.float64), y)
     bh, bl = dd.mul(ch, cl, qh, ql)
@@ -152,8 +152,8 @@ def sigmoid_mse_grad(z, y):
 def _sigmoid_mse_grad_dd(z, y, fast):
     """float64: the five roundings of the float64 formula reach 1.8x the accurate bound, so the finite
     entries are recomputed in double-double ((1 - y) p - y q) p q, rounded once."""
-    inside, zc = dd.logistic_domain(z)
-    ph, pl, qh, ql = dd.sigmoid_pair(zc)
+    inside = np.isfinite(z)
+    ph, pl, qh, ql = dd.sigmoid_pair(np.where(inside, z, 0.0))
     ah, al = dd.mul(*dd.one_minus(y), ph, pl)
     bh, bl = dd.mul(y, np.zeros_like(y), qh, ql)
     h, l = dd.add(ah, al, -bh, -bl)

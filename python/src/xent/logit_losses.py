@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ce
+from . import _dd as dd
 from . import _numerics as nm
 from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
                         check_same_shape, check_weight_values, float_array, float_param, index_array,
@@ -182,4 +183,40 @@ def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
         if al is not None:
             aw = np.asarray(al, dtype=work)
             loss = nm.mul0(aw * yw + (1 - aw) * one_minus_y, loss)
+        if out == np.float64:
+            loss = _sigmoid_focal_dd(z, y, al, g, loss)
     return _result(reduce(np.asarray(loss, dtype=work), reduction, out))
+
+
+#: exp's argument is raised by this many ln 2 (and the result scaled back by 2^-SHIFT at the end) when
+#: the modulating factor (1 - p_t)^gamma alone would be subnormal though the loss is not.
+_FOCAL_SHIFT = 1024
+
+
+def _sigmoid_focal_dd(z, y, al, g, fast):
+    """float64: the sigmoid focal loss in double-double, rounded once (the float64 formula's roundings
+    reach 1.8x the accurate bound). (1 - p_t)^gamma = exp(gamma log(1 - p_t)), taken 2^1024 larger
+    when it would fall below the normal range. Entries outside the logistic domain, or whose
+    modulating factor is far below it (or 1 - p_t itself below 2^-1000), keep the float64 value."""
+    inside = np.isfinite(z)
+    zc = np.where(inside, z, 0.0)
+    nh, nl, ph, pl = dd.softplus_pair(zc)
+    sh, sl, ch, cl = dd.sigmoid_pair(zc)
+    omy = dd.one_minus(y)
+    zero = np.zeros_like(y)
+    ce = dd.add(*dd.mul(y, zero, nh, nl), *dd.mul(*omy, ph, pl))
+    omp_h, omp_l = dd.add(*dd.mul(y, zero, ch, cl), *dd.mul(*omy, sh, sl))
+    normal = omp_h > 2.0 ** -1000  # dd.log needs a normal argument with room
+    lh, ll = dd.log(np.where(normal, omp_h, 1.0), np.where(normal, omp_l, 0.0))
+    lh, ll = dd.mul(lh, ll, np.full_like(y, g), zero)  # gamma log(1 - p_t) <= 0
+    shift = np.where(lh < -700, _FOCAL_SHIFT, 0)
+    usable = inside & normal & (lh > -1400)
+    lh, ll = dd.add(lh, ll, shift * dd._LN2_HI, shift * dd._LN2_LO)
+    lh = np.where(usable, lh, 0.0)
+    loss = dd.mul(*dd.exp(lh, ll), *ce)
+    if al is not None:
+        a = np.full_like(y, al)
+        factor = dd.add(*nm.two_prod(a, y), *dd.mul(*dd.one_minus(a), *omy))
+        loss = dd.mul(*loss, *factor)
+    res = np.ldexp(dd.to_float(*loss), -shift)
+    return np.where(usable & np.isfinite(res), res, fast)
