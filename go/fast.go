@@ -163,7 +163,12 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 // bceFast is BCEWithLogits for float32 data: with t = log1p(exp(-|z|)),
 // l = w (pw y (max(-z, 0) + t) + (1 - y)(max(z, 0) + t)), in float64; false when a z is not finite.
 func (p *bceProblem) bceFast() ([]int, []float64, bool) {
-	vals := make([]float64, len(p.z))
+	red := p.config.reduction
+	var vals []float64 // per element for reduction none; sum and mean add as they go
+	if red == ReductionNone {
+		vals = make([]float64, len(p.z))
+	}
+	var sum nsum
 	for i, z := range p.z {
 		if !isFinite(z) {
 			return nil, nil, false
@@ -171,8 +176,18 @@ func (p *bceProblem) bceFast() ([]int, []float64, bool) {
 		y := p.y[i]
 		t := log1pUnit(expNeg(-math.Abs(z)))
 		pos, neg := math.Max(-z, 0)+t, math.Max(z, 0)+t
-		vals[i] = p.at(p.w, i) * (p.at(p.pw, i)*y*pos + (1-y)*neg)
+		v := p.at(p.w, i) * (p.at(p.pw, i)*y*pos + (1-y)*neg)
+		if vals != nil {
+			vals[i] = v
+		} else {
+			sum.add(v)
+		}
 	}
-	shape, out := reduceFast(vals, p.config.reduction, p.shape, float64(len(vals)))
-	return shape, out, true
+	switch red {
+	case ReductionNone:
+		return p.shape, vals, true
+	case ReductionSum:
+		return []int{}, []float64{sum.value()}, true
+	}
+	return []int{}, []float64{sum.value() / float64(len(p.z))}, true
 }
