@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .harness import combined, commands as harness_commands
     harness_commands.register(commands)
     combined.register(commands)
+    from .harness import listing; listing.register(commands)  # noqa: E702
     from .mutants import register as register_mutants; register_mutants(commands)  # noqa: E702
     from .fuzz import register as register_fuzz; register_fuzz(commands)  # noqa: E702
     from .leaderboard import register as register_leaderboard; register_leaderboard(commands)  # noqa: E702

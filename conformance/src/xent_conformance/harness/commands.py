@@ -9,6 +9,7 @@ unsupported); 64 usage errors; 65 malformed vector files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -117,6 +118,8 @@ def register(subparsers) -> None:
     run.add_argument("--function", action="append", metavar="NAME", help="only this function (repeatable, or comma-separated)")
     run.add_argument("--dtype", action="append", metavar="DTYPE", help="only this dtype (repeatable, or comma-separated)")
     run.add_argument("--tcid", action="append", metavar="N", help="only this tcId (repeatable, or comma-separated)")
+    run.add_argument("--flag", action="append", metavar="FLAG",
+                     help="only vectors carrying this flag (repeatable, or comma-separated; `list` shows the flags)")
     run.add_argument("--max-restarts", type=bounded_int(0, 1000), default=3, metavar="N",
                      help="failed requests in a row (crashes, timeouts) tolerated within one batch, each followed by "
                           "a restart (default 3); the next batch starts afresh")
@@ -222,9 +225,18 @@ def handle_run(args) -> int:
             print(f"xent-conformance run: --tcid takes integers, got {args.tcid}", file=sys.stderr)
             return EXIT_USAGE
     functions, dtypes = _split(args.function), _split(args.dtype)
+    from .listing import unknown_names
+    unknown = unknown_names(functions, dtypes, args.vectors)
+    if unknown:  # a typo costs nothing and gets a suggestion
+        print(f"xent-conformance run: {'; '.join(unknown)} (xent-conformance list shows them all)", file=sys.stderr)
+        return EXIT_USAGE
     cases, code = load_cases("run", args.vectors, functions, dtypes, tcids)
     if cases is None:
         return code
+    if args.flag:
+        cases, code = _with_flags(cases, _split(args.flag) or [])
+        if cases is None:
+            return code
     if not cases:
         where = args.vectors or "vectors/"
         if functions or dtypes or tcids:
@@ -243,7 +255,10 @@ def handle_run(args) -> int:
                       batch_size=args.batch_size, batch_elements=args.batch_elements,
                       max_line_bytes=int(args.max_line_mib * (1 << 20)), env=default_env(args.mutant))
     log(f"running {len(cases)} vectors from {args.vectors or paths.source()} against {args.impl} (level {level})")
-    result = Runner(impl.argv, impl.cwd, options, log=log).run(cases)
+    runner = Runner(impl.argv, impl.cwd, options, log=log)
+    with _progress(err, len(cases)) as advance:
+        runner.progress = advance
+        result = runner.run(cases)
 
     rerun = ["xent-conformance", "run", "--impl", args.impl]
     if args.vectors:
@@ -268,6 +283,33 @@ def handle_run(args) -> int:
         except OSError as exc:
             print(f"xent-conformance run: cannot write {args.write_baseline}: {exc}", file=sys.stderr)
     return report.exit_code
+
+
+@contextlib.contextmanager
+def _progress(console, total: int):
+    """A progress bar on stderr while the vectors run, only when stderr is a terminal (never in CI logs
+    or files); yields the callback that moves it (None otherwise)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    with Progress(TextColumn("vectors"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("run", total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _with_flags(cases, flags: list[str]):
+    """The cases carrying any of the flags, or (None, 64) after naming an unknown flag with suggestions."""
+    from .listing import suggestion
+    known = sorted({f for c in cases for f in c.flags})
+    unknown = [f for f in flags if f not in known]
+    if unknown:
+        print("xent-conformance run: " + "; ".join(f"no selected vector carries the flag {f!r}{suggestion(f, known)}"
+                                                   for f in unknown), file=sys.stderr)
+        return None, EXIT_USAGE
+    wanted = set(flags)
+    return [c for c in cases if wanted.intersection(c.flags)], EXIT_OK
 
 
 def handle_smoke(args) -> int:

@@ -70,6 +70,7 @@ class Runner:
         self.answered_any = False                      # a well-formed answer came back at least once
         self.dead: str | None = None                   # why no further request is sent
         self.broken_groups: set[tuple[str, str]] = set()  # function/dtype pairs whose batch spent its budget
+        self.progress: Callable[[int], None] | None = None  # called with the number of vectors done so far
 
     # ------------------------------------------------------------------ process handling
     MAX_EVENTS = 200
@@ -140,6 +141,8 @@ class Runner:
         if all(s == "passed" for s in outcome.status.values()):
             outcome.got = None  # only failures show what the adapter sent; keep memory flat on long runs
         self.outcomes[outcome.case.key] = outcome
+        if self.progress is not None:
+            self.progress(len(self.outcomes))
 
     def _stale(self, obj: Any) -> bool:
         """Handle a message that answers cases already answered (an answer sent twice). True if stale."""
