@@ -15,11 +15,12 @@ import org.xent.XentException;
 
 /**
  * The mutant catalogue of the Java adapter (conformance/MUTANTS.md): named, deliberately wrong variants
- * of public functions, each modelling one porting mistake, with the names and descriptions of the Python
- * catalogue where the mistake is the same. The adapter applies the one named by {@code XENT_MUTANT};
- * the library never sees them. A mutant first calls the shipped function (so that its errors are the
- * shipped ones) and then computes its wrong value, in binary64 with plain {@link Math}, from the shipped
- * building blocks or from a naive formula.
+ * of public functions, each modelling one porting mistake or one legitimate port variant, with the names,
+ * descriptions, levels and functions of the Python catalogue (MutantsTest checks them). The adapter
+ * applies the one named by {@code XENT_MUTANT}; the library never sees them. A mutant first calls the
+ * shipped function (so that its errors are the shipped ones) and then computes its value with plain
+ * {@link Math}, from the shipped building blocks or from a naive formula; the formulas "in the data's
+ * dtype" round every operation to float32 for float32 data, the others compute in binary64 and round once.
  */
 final class Mutants {
     /** One mutated call: the request, answered the wrong way. */
@@ -664,13 +665,15 @@ final class Mutants {
     static {
         add("softmax_no_max_shift", Level.KILL_COMPATIBLE, List.of("softmax"), "softmax as exp(x) / sum(exp(x)) in the data's dtype, without subtracting the maximum: exp overflows for large logits (inf / inf = NaN).", r -> {
             Tensor ref = r.shipped();
-            double[] e = Arrays.stream(r.values("x")).map(Math::exp).toArray();
-            double s = Sum.COMPENSATED.of(e);
+            DoubleUnaryOperator rd = rounding(r);
+            double[] e = Arrays.stream(r.values("x")).map(v -> rd.applyAsDouble(Math.exp(v))).toArray();
+            double s = plainSum(e, rd);
             return r.floats(ref.shape(), Arrays.stream(e).map(v -> v / s).toArray());
         });
         add("logsumexp_no_max_shift", Level.KILL_COMPATIBLE, List.of("logsumexp"), "logsumexp as log(sum(exp(x))) in the data's dtype, without the max shift: overflows to inf for large logits and underflows to -inf for very negative ones.", r -> {
             r.shipped();
-            return r.scalar(Math.log(Sum.COMPENSATED.of(Arrays.stream(r.values("x")).map(Math::exp).toArray())));
+            DoubleUnaryOperator rd = rounding(r);
+            return r.scalar(Math.log(plainSum(Arrays.stream(r.values("x")).map(v -> rd.applyAsDouble(Math.exp(v))).toArray(), rd)));
         });
         add("lse_log_not_log1p", Level.ACCEPT_COMPATIBLE, List.of("logsumexp", "log_softmax", "softmax_cross_entropy", "focal_loss"), "log(1 + s) instead of log1p(s) in a + log1p(s) (the max-shifted logsumexp): at a dominant logit 1 + s rounds to 1, so log_softmax and the loss of a confident correct prediction become exactly 0.",
                 r -> ROW.contains(r.function) ? lse(r, false, Sum.COMPENSATED) : lossesFromNll(r, Mutants::lseLogNll));
@@ -702,15 +705,21 @@ final class Mutants {
 
         add("sigmoid_naive", Level.ACCEPT_COMPATIBLE, List.of("sigmoid"), "sigmoid as 1 / (1 + exp(-z)) for every z, in the data's dtype: exp(-z) overflows for very negative z and the result is 0 where the exact value is a small (subnormal) number.", r -> {
             r.shipped();
-            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(Mutants::sigmoidNaive).toArray());
+            DoubleUnaryOperator rd = rounding(r);
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> 1 / rd.applyAsDouble(1 + rd.applyAsDouble(Math.exp(-z)))).toArray());
         });
         add("sigmoid_negative_branch_everywhere", Level.KILL_COMPATIBLE, List.of("sigmoid"), "sigmoid as exp(z) / (1 + exp(z)) for every z (the branch meant for z < 0): inf / inf = NaN for large positive z.", r -> {
             r.shipped();
-            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.exp(z) / (1 + Math.exp(z))).toArray());
+            DoubleUnaryOperator rd = rounding(r);
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> {
+                double e = rd.applyAsDouble(Math.exp(z));
+                return e / rd.applyAsDouble(1 + e);
+            }).toArray());
         });
         add("softplus_overflow", Level.KILL_COMPATIBLE, List.of("softplus"), "softplus as log1p(exp(z)) in the data's dtype, without max(z, 0): exp overflows, giving inf for large z.", r -> {
             r.shipped();
-            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.log1p(Math.exp(z))).toArray());
+            DoubleUnaryOperator rd = rounding(r);
+            return r.floats(r.shape("z"), Arrays.stream(r.values("z")).map(z -> Math.log1p(rd.applyAsDouble(Math.exp(z)))).toArray());
         });
         add("softplus_log_not_log1p", Level.KILL_COMPATIBLE, List.of("softplus", "log_sigmoid", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"), "the stable softplus max(z, 0) + log(1 + exp(-|z|)) written with log(1 + x) instead of log1p(x): the small term is lost for large |z| (softplus(-40) = 0, log_sigmoid(40) = 0).", r -> {
             switch (r.function) {
@@ -1043,8 +1052,9 @@ final class Mutants {
             return r.param("alpha", 1.0 - r.real("alpha", 0.25)).shipped();
         });
         add("sigmoid_focal_alpha_null_applied", Level.KILL_COMPATIBLE, List.of("sigmoid_focal_loss"), "alpha = null (no weighting) still applies the default 0.25 (the disable sentinel not honoured).", r -> {
-            r.shipped();
-            return r.param("alpha", 0.25).shipped();
+            Tensor ref = r.shipped();
+            boolean isNull = r.params.containsKey("alpha") && !r.has("alpha");
+            return isNull ? r.param("alpha", 0.25).shipped() : ref;
         });
         add("sigmoid_focal_gamma_on_p", Level.KILL_COMPATIBLE, List.of("sigmoid_focal_loss"), "the modulating factor p_t^gamma instead of (1 - p_t)^gamma in the sigmoid focal loss.", r -> {
             r.shipped();
