@@ -16,6 +16,21 @@ import "math"
 //   - 2^(j/256) from a double-double table (2^-106), the product T (1 + rh + rh^2/2 + tail) with its
 //     large parts exact (FMA) and the rest rounded far below 2^-70 T.
 
+// twoSumFinite is twoSum for operands whose sum does not overflow (no check for it).
+func twoSumFinite(a, b float64) (s, e float64) {
+	s = a + b
+	bb := s - a
+	return s, (a - (s - bb)) + (b - bb)
+}
+
+// ddAddSameSign adds x and y of one sign (or zero), finite and far from overflow: the sum does not
+// cancel, so the "sloppy" double-double addition is accurate to about 2^-104 of it.
+func ddAddSameSign(x, y dd) dd {
+	s, e := twoSumFinite(x.hi, y.hi)
+	s, e = fastTwoSum(s, e+(x.lo+y.lo))
+	return dd{s, e}
+}
+
 // exp2Tab[j] = 2^(j/256) as dd.
 var exp2Tab [1 << expTabBits]dd
 
@@ -96,8 +111,8 @@ func log1pDDFast(s dd) dd {
 	d := s
 	if i > 0 {
 		c := 1 + float64(i)/log1pNodes
-		uh, ul := fastTwoSum(1, s.hi)   // 1 + s = uh + ul + s.lo exactly
-		nh, nl := twoSum(uh-c, ul+s.lo) // uh - c exact (Sterbenz); ul + s.lo exact to 2^-150
+		uh, ul := fastTwoSum(1, s.hi)         // 1 + s = uh + ul + s.lo exactly
+		nh, nl := twoSumFinite(uh-c, ul+s.lo) // uh - c exact (Sterbenz); ul + s.lo exact to 2^-150
 		q := nh / c
 		d = dd{q, (math.FMA(-q, c, nh) + nl) / c}
 	}
@@ -109,5 +124,10 @@ func log1pDDFast(s dd) dd {
 	if i == 0 {
 		return l
 	}
-	return ddAdd(log1pTabDD[i], l)
+	// log(c) >= log(1 + 1/128) > 2^-8 >= |l|: Dekker's sum, and the low parts added plainly, since
+	// the two cancel by at most a factor 2
+	t := log1pTabDD[i]
+	h, e = fastTwoSum(t.hi, l.hi)
+	h, e = fastTwoSum(h, e+(t.lo+l.lo))
+	return dd{h, e}
 }

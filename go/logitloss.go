@@ -128,7 +128,7 @@ func (p *bceProblem) loss() ([]int, []float64) {
 	var slow xacc
 	for i := range p.z {
 		if v, ok := p.termFast(i); ok {
-			fast = ddAdd(fast, v)
+			fast = ddAddSameSign(fast, v) // below 2^1000 each: an overflow shows as inf, checked below
 			continue
 		}
 		slow.add(p.termX(i))
@@ -173,7 +173,7 @@ func (p *bceProblem) termFast(i int) (dd, bool) {
 		if z <= 0 {
 			c = dd{y, 0}
 		}
-		v = ddAdd(t, ddMulF(c, a))
+		v = ddAddSameSign(t, ddMulF(c, a))
 	} else {
 		h, l := twoProd(p.at(p.pw, i), y)
 		pwy := dd{h, l}
@@ -181,7 +181,7 @@ func (p *bceProblem) termFast(i int) (dd, bool) {
 		if z <= 0 {
 			c = pwy
 		}
-		v = ddAdd(ddMul(ddAdd(pwy, omy), t), ddMulF(c, a))
+		v = ddAddSameSign(ddMul(ddAddSameSign(pwy, omy), t), ddMulF(c, a))
 	}
 	if p.w != nil {
 		v = ddMulF(v, p.at(p.w, i))

@@ -163,7 +163,7 @@ func finiteLSE(x []float64, off, stride, n int) (a float64, L dd, ok bool) {
 		if i == k {
 			continue
 		}
-		h, l := twoSum(x[off+i*stride], -a)
+		h, l := twoSumFinite(x[off+i*stride], -a) // l is used only when h is finite
 		if !(h >= -tinyShift) {
 			return 0, dd{}, false
 		}
