@@ -3,7 +3,7 @@ package org.xent;
 /**
  * exp and log1p to about 100 bits (double-double), for the places where the last half-ulp of an
  * elementary function would otherwise be amplified (powers in the focal losses, products of sigmoids)
- * or would dominate the final error. Built on {@link DD}; results are deterministic on every JVM.
+ * or would dominate the final error. Built on {@link DoubleDouble}; results are deterministic on every JVM.
  */
 final class Fdd {
     private static final double LN2_HI = Impl.LN2_HI;
@@ -17,22 +17,22 @@ final class Fdd {
     }
 
     /** exp(x) as a double-double (relative error about 2^-95 for normal results). */
-    static DD exp(double x) {
+    static DoubleDouble exp(double x) {
         if (!(x > EXP_MIN_NORMAL_ARG) || x >= EXP_MAX_ARG) {
             // NaN, -inf, underflow to subnormal or zero, overflow: no low part needed
-            return DD.of(Fm.exp(x));
+            return DoubleDouble.of(Fm.exp(x));
         }
         if (x == 0.0) {
-            return DD.of(1.0);
+            return DoubleDouble.of(1.0);
         }
         double k = Math.rint(x / LN2_HI);
         // r = x - k ln2, in double-double
         double p = k * LN2_HI;
         double pe = Math.fma(k, LN2_HI, -p);
-        DD r = DD.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
-        DD e = DD.of(1.0).add(expm1Reduced(r)).norm();
+        DoubleDouble r = DoubleDouble.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
+        DoubleDouble e = DoubleDouble.of(1.0).add(expm1Reduced(r)).norm();
         int ki = (int) k;
-        return new DD(Math.scalb(e.hi, ki), Math.scalb(e.lo, ki));
+        return new DoubleDouble(Math.scalb(e.hi, ki), Math.scalb(e.lo, ki));
     }
 
     /** Below this argument {@link #expX} returns zero: exp(x) &lt; 2^-144000, no sum of weighted losses reaches the double range. */
@@ -53,17 +53,17 @@ final class Fdd {
         double k = Math.rint(x / LN2_HI);
         double p = k * LN2_HI;
         double pe = Math.fma(k, LN2_HI, -p);
-        DD r = DD.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
-        DD e = DD.of(1.0).add(expm1Reduced(r)).norm();
+        DoubleDouble r = DoubleDouble.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
+        DoubleDouble e = DoubleDouble.of(1.0).add(expm1Reduced(r)).norm();
         return XD.of(e.hi, e.lo, (int) k);
     }
 
     /** expm1(r) for |r| &lt;= ln2/2 (a normalised double-double), with relative accuracy. */
-    private static DD expm1Reduced(DD r) {
+    private static DoubleDouble expm1Reduced(DoubleDouble r) {
         // s = r / 2^SQUARINGS (exact), expm1(s) by its Taylor series
-        DD s = new DD(Math.scalb(r.hi, -SQUARINGS), Math.scalb(r.lo, -SQUARINGS));
-        DD term = s.copy();
-        DD sum = s.copy();
+        DoubleDouble s = new DoubleDouble(Math.scalb(r.hi, -SQUARINGS), Math.scalb(r.lo, -SQUARINGS));
+        DoubleDouble term = s.copy();
+        DoubleDouble sum = s.copy();
         for (int n = 2; n <= 10; n++) {
             term.mul(s).div(n);
             sum.add(term);
@@ -73,7 +73,7 @@ final class Fdd {
         }
         // expm1(2t) = 2 expm1(t) + expm1(t)^2, SQUARINGS times
         for (int i = 0; i < SQUARINGS; i++) {
-            DD sq = sum.copy().mul(sum);
+            DoubleDouble sq = sum.copy().mul(sum);
             sum.hi *= 2;
             sum.lo *= 2;
             sum.add(sq);
@@ -85,29 +85,29 @@ final class Fdd {
      * log1p(t) for t &gt; -1 given as a double-double: log1p, then one Newton step on exp. (The callers on
      * the hot paths pass t &gt;= 0; t &lt; 0 serves {@link #log}.)
      */
-    static DD log1p(DD t) {
-        DD tt = t.copy().norm();
+    static DoubleDouble log1p(DoubleDouble t) {
+        DoubleDouble tt = t.copy().norm();
         double x = tt.hi;
         if (!(x > -1.0) || x == 0.0 || !Double.isFinite(x)) {
-            return DD.of(Fm.log1p(x));
+            return DoubleDouble.of(Fm.log1p(x));
         }
         if (Math.abs(x) < 0x1p-60) {
             // log1p(t) = t - t^2/2 + ..., t^2/2 below 2^-60 |t|
-            return new DD(x, tt.lo - 0.5 * x * x);
+            return new DoubleDouble(x, tt.lo - 0.5 * x * x);
         }
         double y0 = Fm.log1p(x);
         if (Math.abs(x) < 0.25) {
             // y = y0 + (t - expm1(y0)) / exp(y0), with expm1(y0) kept to its own relative accuracy: formed
             // as (1 + t) - exp(y0), the difference would carry an absolute error near 2^-106, which is
             // a whole ulp of y when t is near 2^-53
-            DD em = expm1Reduced(DD.of(y0));
-            DD num = tt.copy().sub(em).norm();
-            return new DD(y0, num.hi / (1.0 + em.hi)).norm();
+            DoubleDouble em = expm1Reduced(DoubleDouble.of(y0));
+            DoubleDouble num = tt.copy().sub(em).norm();
+            return new DoubleDouble(y0, num.hi / (1.0 + em.hi)).norm();
         }
-        DD e = exp(y0);
+        DoubleDouble e = exp(y0);
         // y = y0 + ((1 + t) - exp(y0)) / exp(y0)
-        DD num = DD.of(1.0).add(tt).sub(e).norm();
-        return new DD(y0, num.hi / e.hi).norm();
+        DoubleDouble num = DoubleDouble.of(1.0).add(tt).sub(e).norm();
+        return new DoubleDouble(y0, num.hi / e.hi).norm();
     }
 
     /**
@@ -115,14 +115,14 @@ final class Fdd {
      * log1p(y - 1) near 1, else y = m 2^k with m in [1/sqrt 2, sqrt 2), log1p(m - 1) + k ln 2, where
      * m - 1 is exact (Sterbenz).
      */
-    static DD log(DD y) {
-        DD yy = y.copy().norm();
+    static DoubleDouble log(DoubleDouble y) {
+        DoubleDouble yy = y.copy().norm();
         double h = yy.hi;
         if (!(h > 0) || !Double.isFinite(h)) {
-            return DD.of(Fm.log(h));
+            return DoubleDouble.of(Fm.log(h));
         }
         if (h >= 0.7 && h <= 1.42) {
-            return log1p(DD.of(h - 1.0).add(yy.lo));
+            return log1p(DoubleDouble.of(h - 1.0).add(yy.lo));
         }
         int k = 0;
         if (h < 0x1p-1000) {
@@ -138,7 +138,7 @@ final class Fdd {
             e++;
         }
         k += e;
-        DD l = log1p(DD.of(m - 1.0).add(Math.scalb(yy.lo, -e)));
-        return l.add(new DD(LN2_HI, LN2_LO).mul(k));
+        DoubleDouble l = log1p(DoubleDouble.of(m - 1.0).add(Math.scalb(yy.lo, -e)));
+        return l.add(new DoubleDouble(LN2_HI, LN2_LO).mul(k));
     }
 }

@@ -14,14 +14,14 @@ final class Impl {
     // ------------------------------------------------------------------ helpers
 
     /** coef * value, where a zero coefficient masks any value except NaN (0 log 0 = 0). */
-    static DD term(DD coef, DD value) {
+    static DoubleDouble term(DoubleDouble coef, DoubleDouble value) {
         if (coef.isZero() && !Double.isNaN(value.hi)) {
-            return DD.of(0.0);
+            return DoubleDouble.of(0.0);
         }
         return coef.copy().mul(value);
     }
 
-    /** {@link #term(DD, DD)} with extended exponent range: the product cannot overflow. */
+    /** {@link #term(DoubleDouble, DoubleDouble)} with extended exponent range: the product cannot overflow. */
     static XD term(XD coef, XD value) {
         if (coef.isZero() && !Double.isNaN(value.hi)) {
             return XD.ZERO;
@@ -29,13 +29,13 @@ final class Impl {
         return coef.mul(value);
     }
 
-    static DD oneMinus(double x) {
-        return DD.of(1.0).add(-x);
+    static DoubleDouble oneMinus(double x) {
+        return DoubleDouble.of(1.0).add(-x);
     }
 
-    static DD toBase(DD nats, LogBase base) {
+    static DoubleDouble toBase(DoubleDouble nats, LogBase base) {
         if (base == LogBase.TWO) {
-            return nats.div(new DD(LN2_HI, LN2_LO));
+            return nats.div(new DoubleDouble(LN2_HI, LN2_LO));
         }
         return nats;
     }
@@ -59,7 +59,7 @@ final class Impl {
                 return Double.NEGATIVE_INFINITY;
             default:
                 // a tiny L (all terms below the normal range) is added to a with its own exponent, rounded once
-                return r.lx != null ? XD.of(r.a).add(r.lx).value() : DD.of(r.a).add(r.lse1p()).value();
+                return r.lx != null ? XD.of(r.a).add(r.lx).value() : DoubleDouble.of(r.a).add(r.lse1p()).value();
         }
     }
 
@@ -92,31 +92,31 @@ final class Impl {
     // ------------------------------------------------------------------ elementwise logistic functions
 
     /** softplus(z) = max(z, 0) + log1p(exp(-|z|)). */
-    static DD softplusDD(double z) {
+    static DoubleDouble softplusDD(double z) {
         if (Double.isNaN(z)) {
-            return DD.of(Double.NaN);
+            return DoubleDouble.of(Double.NaN);
         }
         if (z == Double.POSITIVE_INFINITY) {
-            return DD.of(Double.POSITIVE_INFINITY);
+            return DoubleDouble.of(Double.POSITIVE_INFINITY);
         }
         if (z == Double.NEGATIVE_INFINITY) {
-            return DD.of(0.0);
+            return DoubleDouble.of(0.0);
         }
-        DD t = Fdd.log1p(Fdd.exp(-Math.abs(z)));
-        return z > 0 ? DD.of(z).add(t) : t;
+        DoubleDouble t = Fdd.log1p(Fdd.exp(-Math.abs(z)));
+        return z > 0 ? DoubleDouble.of(z).add(t) : t;
     }
 
     /** sigmoid(z) = 1 / (1 + exp(-z)) for z >= 0, exp(z) / (1 + exp(z)) for z < 0. */
-    static DD sigmoidDD(double z) {
+    static DoubleDouble sigmoidDD(double z) {
         if (Double.isNaN(z)) {
-            return DD.of(Double.NaN);
+            return DoubleDouble.of(Double.NaN);
         }
         if (z >= 0) {
-            DD e = Fdd.exp(-z);
-            return DD.of(1.0).div(DD.of(1.0).add(e));
+            DoubleDouble e = Fdd.exp(-z);
+            return DoubleDouble.of(1.0).div(DoubleDouble.of(1.0).add(e));
         }
-        DD e = Fdd.exp(z);
-        return e.copy().div(DD.of(1.0).add(e));
+        DoubleDouble e = Fdd.exp(z);
+        return e.copy().div(DoubleDouble.of(1.0).add(e));
     }
 
     /** Beyond this |z|, softplus(-|z|) = exp(-|z|) &lt; 2^-1009 is formed with its own exponent ({@link #softplusX}). */
@@ -156,10 +156,10 @@ final class Impl {
         Check.notNull(base, "base");
         Check.nonEmpty(p, "p");
         Check.probabilities(p, "p");
-        DD acc = new DD();
+        DoubleDouble acc = new DoubleDouble();
         for (double pi : p) {
             if (pi > 0) {
-                acc.add(DD.of(pi).mul(-Fm.log(pi)));
+                acc.add(DoubleDouble.of(pi).mul(-Fm.log(pi)));
             }
         }
         return toBase(acc, base).value();
@@ -174,26 +174,26 @@ final class Impl {
         Check.probabilities(p, "p");
         Check.probabilities(q, "q");
         int n = p.length;
-        DD acc = new DD();
+        DoubleDouble acc = new DoubleDouble();
         if (epsilon == 0.0) {
             for (int i = 0; i < n; i++) {
                 if (p[i] > 0) {
-                    acc.add(Fdd.log(DD.of(q[i])).mul(-p[i]));
+                    acc.add(Fdd.log(DoubleDouble.of(q[i])).mul(-p[i]));
                 }
             }
         } else {
             // q'_i = a_i / S with a_i = q_i + eps, S = sum_j a_j; -log q'_i = log1p((S - a_i) / a_i).
-            DD[] ai = new DD[n];
-            DD total = new DD();
+            DoubleDouble[] ai = new DoubleDouble[n];
+            DoubleDouble total = new DoubleDouble();
             for (int i = 0; i < n; i++) {
-                ai[i] = DD.of(q[i]).add(epsilon);
+                ai[i] = DoubleDouble.of(q[i]).add(epsilon);
                 total.add(ai[i]);
             }
             for (int i = 0; i < n; i++) {
                 if (p[i] > 0) {
-                    DD rest = total.copy().sub(ai[i]);
-                    DD ratio = rest.copy().div(ai[i]).norm();
-                    DD t;
+                    DoubleDouble rest = total.copy().sub(ai[i]);
+                    DoubleDouble ratio = rest.copy().div(ai[i]).norm();
+                    DoubleDouble t;
                     if (ratio.hi > 0x1p1000) {
                         // a_i is tiny (a subnormal epsilon): the ratio would overflow, and
                         // log(S - a_i) - log(a_i) has no cancellation at this size.
@@ -215,7 +215,7 @@ final class Impl {
         Check.sameLength(p, "p", q, "q");
         Check.probabilities(p, "p");
         Check.probabilities(q, "q");
-        DD acc = new DD();
+        DoubleDouble acc = new DoubleDouble();
         for (int i = 0; i < p.length; i++) {
             double pi = p[i];
             double qi = q[i];
@@ -231,16 +231,16 @@ final class Impl {
             }
             // The terms p log(p/q) have both signs and their sum may cancel, so each log ratio is formed
             // as a double-double (a rounded quotient or log would be amplified by that cancellation).
-            DD lr;
+            DoubleDouble lr;
             if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
                 // p - q is exact (Sterbenz): log(p/q) = log1p((p - q)/q)
-                lr = Fdd.log1p(DD.of(pi - qi).div(qi));
+                lr = Fdd.log1p(DoubleDouble.of(pi - qi).div(qi));
             } else {
-                DD r = DD.of(pi).div(qi);
+                DoubleDouble r = DoubleDouble.of(pi).div(qi);
                 if (Double.isFinite(r.hi) && r.hi >= 0x1p-1000 && r.hi <= 0x1p1000) {
                     lr = Fdd.log(r);
                 } else {
-                    lr = Fdd.log(DD.of(pi)).sub(Fdd.log(DD.of(qi)));
+                    lr = Fdd.log(DoubleDouble.of(pi)).sub(Fdd.log(DoubleDouble.of(qi)));
                 }
             }
             acc.add(lr.mul(pi));
@@ -273,12 +273,12 @@ final class Impl {
             }
         }
         Check.probabilities(probs, "probs");
-        DD[] per = new DD[nRows];
+        DoubleDouble[] per = new DoubleDouble[nRows];
         for (int n = 0; n < nRows; n++) {
             double p = Math.max(probs[n * c + target[n]], epsilon);
-            per[n] = DD.of(-Fm.log(p));
+            per[n] = DoubleDouble.of(-Fm.log(p));
         }
-        return new Losses(per, DD.of(nRows));
+        return new Losses(per, DoubleDouble.of(nRows));
     }
 
     static Losses categoricalCrossEntropy(double[] t, int[] tShape, double[] p, int[] pShape) {
@@ -297,18 +297,18 @@ final class Impl {
         Check.probabilities(p, "p");
         int nRows = tShape[0];
         int c = tShape[1];
-        DD[] per = new DD[nRows];
+        DoubleDouble[] per = new DoubleDouble[nRows];
         for (int n = 0; n < nRows; n++) {
-            DD acc = new DD();
+            DoubleDouble acc = new DoubleDouble();
             for (int j = 0; j < c; j++) {
                 double tj = t[n * c + j];
                 if (tj > 0) {
-                    acc.add(DD.of(tj).mul(-Fm.log(p[n * c + j])));
+                    acc.add(DoubleDouble.of(tj).mul(-Fm.log(p[n * c + j])));
                 }
             }
             per[n] = acc;
         }
-        return new Losses(per, DD.of(nRows));
+        return new Losses(per, DoubleDouble.of(nRows));
     }
 
     static void checkBceEpsilon(double epsilon) {
@@ -324,14 +324,14 @@ final class Impl {
         Check.sameLength(y, "y", p, "p");
         Check.probabilities(y, "y");
         Check.probabilities(p, "p");
-        DD[] per = new DD[y.length];
+        DoubleDouble[] per = new DoubleDouble[y.length];
         // the logs as double-doubles: a rounded log's half-ulp would be a good part of the final error
-        DD logEps = epsilon > 0 ? Fdd.log(DD.of(epsilon)) : DD.of(Double.NEGATIVE_INFINITY);
-        DD log1mEps = Fdd.log1p(DD.of(-epsilon));
+        DoubleDouble logEps = epsilon > 0 ? Fdd.log(DoubleDouble.of(epsilon)) : DoubleDouble.of(Double.NEGATIVE_INFINITY);
+        DoubleDouble log1mEps = Fdd.log1p(DoubleDouble.of(-epsilon));
         for (int i = 0; i < y.length; i++) {
             double pi = p[i];
-            DD lp;
-            DD l1p;
+            DoubleDouble lp;
+            DoubleDouble l1p;
             if (pi < epsilon) {
                 lp = logEps;
                 l1p = log1mEps;
@@ -340,12 +340,12 @@ final class Impl {
                 lp = log1mEps;
                 l1p = logEps;
             } else {
-                lp = Fdd.log(DD.of(pi));
-                l1p = pi < 0.5 ? Fdd.log1p(DD.of(-pi)) : Fdd.log(DD.of(1.0 - pi));
+                lp = Fdd.log(DoubleDouble.of(pi));
+                l1p = pi < 0.5 ? Fdd.log1p(DoubleDouble.of(-pi)) : Fdd.log(DoubleDouble.of(1.0 - pi));
             }
-            per[i] = term(DD.of(y[i]), lp.copy().neg()).add(term(oneMinus(y[i]), l1p.copy().neg()));
+            per[i] = term(DoubleDouble.of(y[i]), lp.copy().neg()).add(term(oneMinus(y[i]), l1p.copy().neg()));
         }
-        return new Losses(per, DD.of(y.length));
+        return new Losses(per, DoubleDouble.of(y.length));
     }
 
     // ------------------------------------------------------------------ losses from logits
@@ -495,13 +495,13 @@ final class Impl {
         }
 
         /** m_c = w_c q_c (index targets) or w_c t'_c (probability targets). */
-        DD[] mass(int pos) {
+        DoubleDouble[] mass(int pos) {
             return mass(pos, 0);
         }
 
         /** m_c times 2^k. */
-        DD[] mass(int pos, int k) {
-            DD[] q = smoothedTarget(pos, k);
+        DoubleDouble[] mass(int pos, int k) {
+            DoubleDouble[] q = smoothedTarget(pos, k);
             for (int j = 0; j < c; j++) {
                 q[j].mul(weight(j));
             }
@@ -534,7 +534,7 @@ final class Impl {
         /** m_c as {@link XD}: exact even when eps / C underflows or w_c q_c overflows. */
         XD[] massX(int pos) {
             int k = eps > 0 && eps < TINY_EPS ? TINY_EPS_SCALE : 0;
-            DD[] q = smoothedTarget(pos, k);
+            DoubleDouble[] q = smoothedTarget(pos, k);
             XD[] m = new XD[c];
             for (int j = 0; j < c; j++) {
                 XD qj = XD.of(q[j].hi, q[j].lo, -k);
@@ -544,19 +544,19 @@ final class Impl {
         }
 
         /** The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k. */
-        private DD[] smoothedTarget(int pos, int k) {
-            DD[] q = new DD[c];
-            DD oneMinusEps = scaled(oneMinus(eps), k);
+        private DoubleDouble[] smoothedTarget(int pos, int k) {
+            DoubleDouble[] q = new DoubleDouble[c];
+            DoubleDouble oneMinusEps = scaled(oneMinus(eps), k);
             double epsK = Math.scalb(eps, k);
             if (index != null) {
                 int y = index[pos];
-                DD share;
+                DoubleDouble share;
                 if (eps == 0.0) {
-                    share = DD.of(0.0);
+                    share = DoubleDouble.of(0.0);
                 } else if (mode == LabelSmoothingMode.UNIFORM) {
-                    share = DD.of(epsK).div(c);
+                    share = DoubleDouble.of(epsK).div(c);
                 } else {
-                    share = DD.of(epsK).div(c - 1);
+                    share = DoubleDouble.of(epsK).div(c - 1);
                 }
                 for (int j = 0; j < c; j++) {
                     if (j == y) {
@@ -567,14 +567,14 @@ final class Impl {
                 }
             } else {
                 int off = offset(pos);
-                DD share = null;
+                DoubleDouble share = null;
                 if (eps != 0.0 && mode == LabelSmoothingMode.UNIFORM) {
-                    share = DD.of(epsK).div(c);
+                    share = DoubleDouble.of(epsK).div(c);
                 }
                 for (int j = 0; j < c; j++) {
                     double t = prob[off + j * spatial];
                     if (eps == 0.0) {
-                        q[j] = scaled(DD.of(t), k);
+                        q[j] = scaled(DoubleDouble.of(t), k);
                     } else if (mode == LabelSmoothingMode.UNIFORM) {
                         q[j] = oneMinusEps.copy().mul(t).add(share);
                     } else {
@@ -585,8 +585,8 @@ final class Impl {
             return q;
         }
 
-        private static DD scaled(DD x, int k) {
-            return k == 0 ? x : new DD(Math.scalb(x.hi, k), Math.scalb(x.lo, k));
+        private static DoubleDouble scaled(DoubleDouble x, int k) {
+            return k == 0 ? x : new DoubleDouble(Math.scalb(x.hi, k), Math.scalb(x.lo, k));
         }
 
         /** N positions, or the sum of w_y over the non-ignored positions (which may exceed the double range). */
@@ -653,18 +653,18 @@ final class Impl {
      * (index targets give every class but the target the same mass), so equal masses cancel exactly.
      */
     static final class NearlyUniform {
-        private final DD[] f;
+        private final DoubleDouble[] f;
         private final boolean[] masked;
-        private final DD mTotal;
-        private final DD ref;
-        private final DD delta = new DD();
-        private final DD fSum = new DD();
-        private final DD s;
+        private final DoubleDouble mTotal;
+        private final DoubleDouble ref;
+        private final DoubleDouble delta = new DoubleDouble();
+        private final DoubleDouble fSum = new DoubleDouble();
+        private final DoubleDouble s;
         private final double finite;
 
-        NearlyUniform(Row r, DD[] m, DD mTotal) {
+        NearlyUniform(Row r, DoubleDouble[] m, DoubleDouble mTotal) {
             int c = r.n;
-            f = new DD[c];
+            f = new DoubleDouble[c];
             masked = new boolean[c];
             ref = commonMass(m);
             int a = 0;
@@ -675,36 +675,36 @@ final class Impl {
                     continue;
                 }
                 a++;
-                f[i] = i == r.k ? DD.of(0.0) : r.expm1(i);
+                f[i] = i == r.k ? DoubleDouble.of(0.0) : r.expm1(i);
                 fSum.add(f[i]);
                 delta.add(m[i].copy().sub(ref));
             }
             finite = a;
             this.mTotal = mTotal;
-            s = DD.of(finite).add(fSum);
+            s = DoubleDouble.of(finite).add(fSum);
         }
 
         /**
          * A mass that at least two of the first three classes share when there is one (index targets
          * give every class but the target the same mass), else m_0.
          */
-        static DD commonMass(DD[] m) {
+        static DoubleDouble commonMass(DoubleDouble[] m) {
             if (m.length >= 3 && !sameMass(m[0], m[1]) && sameMass(m[1], m[2])) {
                 return m[1];
             }
             return m[0];
         }
 
-        private static boolean sameMass(DD x, DD y) {
+        private static boolean sameMass(DoubleDouble x, DoubleDouble y) {
             return x.hi == y.hi && x.lo == y.lo;
         }
 
-        DD grad(int j, DD mj) {
+        DoubleDouble grad(int j, DoubleDouble mj) {
             if (masked[j]) {
                 return mj.copy().neg(); // g_j = 0
             }
-            DD num = delta.copy().sub(mj.copy().sub(ref).mul(finite)); // M - A m_j
-            num = DD.of(num.hi).add(num.lo);
+            DoubleDouble num = delta.copy().sub(mj.copy().sub(ref).mul(finite)); // M - A m_j
+            num = DoubleDouble.of(num.hi).add(num.lo);
             num.add(f[j].copy().mul(mTotal)).sub(mj.copy().mul(fSum));
             return num.div(s);
         }
@@ -733,9 +733,9 @@ final class Impl {
                 }
                 continue;
             }
-            DD[] m = g.mass(p, scale);
-            DD total = new DD();
-            DD rest = new DD();
+            DoubleDouble[] m = g.mass(p, scale);
+            DoubleDouble total = new DoubleDouble();
+            DoubleDouble rest = new DoubleDouble();
             for (int j = 0; j < g.c; j++) {
                 total.add(m[j]);
                 if (j != r.k) {
@@ -744,7 +744,7 @@ final class Impl {
             }
             NearlyUniform nu = r.nearlyUniform() ? new NearlyUniform(r, m, total) : null;
             for (int j = 0; j < g.c; j++) {
-                DD gj;
+                DoubleDouble gj;
                 if (nu != null) {
                     gj = nu.grad(j, m[j]);
                 } else if (j == r.k) {
@@ -752,7 +752,7 @@ final class Impl {
                         gj = rest.copy();
                     } else {
                         // g_k M - m_k = (sum_{i != k} m_i - m_k s) / (1 + s)
-                        gj = rest.copy().sub(m[j].copy().mul(new DD(r.sHi, r.sLo))).div(r.onePlusS());
+                        gj = rest.copy().sub(m[j].copy().mul(new DoubleDouble(r.sHi, r.sLo))).div(r.onePlusS());
                     }
                 } else {
                     gj = r.prob(j).mul(total).sub(m[j]);
@@ -826,7 +826,7 @@ final class Impl {
                                        double[] posWeight, Reduction reduction) {
         int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
         if (weight == null && posWeight == null) {
-            DD sum = bceWithLogitsSum(z, y);
+            DoubleDouble sum = bceWithLogitsSum(z, y);
             if (sum != null) {
                 return (reduction == Reduction.MEAN ? sum.div(n) : sum).value();
             }
@@ -841,7 +841,7 @@ final class Impl {
      * some |z_i| exceeds {@link #SOFTPLUS_TINY_ARG} (the general path then forms exp(-|z_i|) with its own
      * exponent, so that subnormal-range losses are summed before they are rounded), or the sum overflows.
      */
-    static DD bceWithLogitsSum(double[] z, double[] y) {
+    static DoubleDouble bceWithLogitsSum(double[] z, double[] y) {
         Log1pExp t = new Log1pExp();
         double hi = 0.0;
         double lo = 0.0;
@@ -855,7 +855,7 @@ final class Impl {
             double ml;
             if (zi >= 0) {
                 double c = 1.0 - yi;
-                double cl = DD.twoSumErr(1.0, -yi, c);
+                double cl = DoubleDouble.twoSumErr(1.0, -yi, c);
                 mh = c * zi;
                 ml = Math.fma(c, zi, -mh) + cl * zi;
             } else {
@@ -864,12 +864,12 @@ final class Impl {
             }
             t.set(-Math.abs(zi));
             double s1 = hi + mh;
-            lo += DD.twoSumErr(hi, mh, s1) + ml;
+            lo += DoubleDouble.twoSumErr(hi, mh, s1) + ml;
             double s2 = s1 + t.hi;
-            lo += DD.twoSumErr(s1, t.hi, s2) + t.lo;
+            lo += DoubleDouble.twoSumErr(s1, t.hi, s2) + t.lo;
             hi = s2;
         }
-        return Double.isFinite(hi) ? new DD(hi, lo) : null;
+        return Double.isFinite(hi) ? new DoubleDouble(hi, lo) : null;
     }
 
     static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
@@ -899,9 +899,9 @@ final class Impl {
                 continue;
             }
             double yi = y[i];
-            DD a = oneMinus(yi).mul(sigmoidDD(zi));
-            DD b = DD.of(yi).mul(bcast(posWeight, i, last)).mul(sigmoidDD(-zi));
-            DD gi = a.sub(b).mul(bcast(weight, i, last));
+            DoubleDouble a = oneMinus(yi).mul(sigmoidDD(zi));
+            DoubleDouble b = DoubleDouble.of(yi).mul(bcast(posWeight, i, last)).mul(sigmoidDD(-zi));
+            DoubleDouble gi = a.sub(b).mul(bcast(weight, i, last));
             if (reduction == Reduction.MEAN) {
                 gi.div(n);
             }
@@ -923,19 +923,19 @@ final class Impl {
      * gamma 1 and 2, else exp(gamma log x) with both functions in double-double (a rounded pow's
      * half-ulp or more would otherwise be a good part of the loss's error).
      */
-    static DD powDD(DD x, double gamma) {
+    static DoubleDouble powDD(DoubleDouble x, double gamma) {
         if (gamma == 1.0) {
             return x.copy();
         }
         if (gamma == 2.0) {
             return x.copy().mul(x);
         }
-        DD l = Fdd.log(x).mul(gamma);
-        DD e = Fdd.exp(l.hi);
+        DoubleDouble l = Fdd.log(x).mul(gamma);
+        DoubleDouble e = Fdd.exp(l.hi);
         return e.add(e.hi * l.lo);
     }
 
-    static XD focalFactor(DD omp, double gamma) {
+    static XD focalFactor(DoubleDouble omp, double gamma) {
         if (!(omp.hi > 0) || gamma == 0.0 || !Double.isFinite(omp.hi)) {
             return XD.of(Fm.pow(omp.hi, gamma));
         }
@@ -992,14 +992,14 @@ final class Impl {
             }
             int y = target[n];
             XD nll = r.nllX(y);
-            DD omp; // 1 - p_t
+            DoubleDouble omp; // 1 - p_t
             if (r.status == Row.ONE_POSINF) {
-                omp = DD.of(y == r.k ? 0.0 : 1.0);
+                omp = DoubleDouble.of(y == r.k ? 0.0 : 1.0);
             } else if (y == r.k) {
                 omp = r.oneMinusProbAtMax();
             } else {
                 // 1 - e_y / (1 + s) = (1 + sum_{i != k, y} e_i) / (1 + s): no cancellation
-                DD num = DD.of(1.0);
+                DoubleDouble num = DoubleDouble.of(1.0);
                 for (int i = 0; i < c; i++) {
                     if (i != r.k && i != y) {
                         num.add(r.e[i]);
@@ -1030,13 +1030,13 @@ final class Impl {
         for (int i = 0; i < n; i++) {
             double zi = z[i];
             double yi = y[i];
-            DD cy = DD.of(yi);
-            DD c1y = oneMinus(yi);
-            DD ce = term(cy, softplusDD(-zi)).add(term(c1y, softplusDD(zi)));
-            DD omp = term(cy, sigmoidDD(-zi)).add(term(c1y, sigmoidDD(zi))).norm();
+            DoubleDouble cy = DoubleDouble.of(yi);
+            DoubleDouble c1y = oneMinus(yi);
+            DoubleDouble ce = term(cy, softplusDD(-zi)).add(term(c1y, softplusDD(zi)));
+            DoubleDouble omp = term(cy, sigmoidDD(-zi)).add(term(c1y, sigmoidDD(zi))).norm();
             XD l = term(focalFactor(omp, gamma), XD.of(ce));
             if (alpha != null) {
-                DD wa = cy.copy().mul(alpha).add(c1y.copy().mul(oneMinus(alpha)));
+                DoubleDouble wa = cy.copy().mul(alpha).add(c1y.copy().mul(oneMinus(alpha)));
                 l = term(XD.of(wa), l);
             }
             per[i] = l;
@@ -1057,10 +1057,10 @@ final class Impl {
                 continue;
             }
             double yi = y[i];
-            DD p = sigmoidDD(zi);
-            DD q = sigmoidDD(-zi);
+            DoubleDouble p = sigmoidDD(zi);
+            DoubleDouble q = sigmoidDD(-zi);
             // p - y = (1 - y) p - y (1 - p), exact for y in {0, 1}
-            DD diff = oneMinus(yi).mul(p).sub(DD.of(yi).mul(q));
+            DoubleDouble diff = oneMinus(yi).mul(p).sub(DoubleDouble.of(yi).mul(q));
             out[i] = diff.mul(p).mul(q).value();
         }
         return out;

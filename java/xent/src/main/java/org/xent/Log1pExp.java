@@ -21,7 +21,7 @@ final class Log1pExp {
             INV[j] = 1.0 / (1.0 + j / (double) N);
         }
         for (int j = 1; j <= N; j++) {
-            DD l = Fdd.log1p(DD.of(j / (double) N)).norm();
+            DoubleDouble l = Fdd.log1p(DoubleDouble.of(j / (double) N)).norm();
             LN_HI[j] = l.hi;
             LN_LO[j] = l.lo;
         }
@@ -59,7 +59,7 @@ final class Log1pExp {
         double tail = fh * fh * (-0.5 + fh * (1.0 / 3 + fh * (-0.25 + fh * (0.2 + fh * (-1.0 / 6
                 + fh * (1.0 / 7 + fh * (-0.125 + fh * (1.0 / 9 + fh * -0.1))))))));
         double s = LN_HI[j] + fh;
-        double se = DD.twoSumErr(LN_HI[j], fh, s);
+        double se = DoubleDouble.twoSumErr(LN_HI[j], fh, s);
         hi = s;
         lo = se + LN_LO[j] + fl * (1.0 - fh) + tail;
     }

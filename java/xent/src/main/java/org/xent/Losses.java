@@ -14,11 +14,11 @@ final class Losses {
         this.denominator = denominator;
     }
 
-    Losses(DD[] per, DD denominator) {
+    Losses(DoubleDouble[] per, DoubleDouble denominator) {
         this(extend(per), XD.of(denominator));
     }
 
-    private static XD[] extend(DD[] per) {
+    private static XD[] extend(DoubleDouble[] per) {
         XD[] out = new XD[per.length];
         for (int i = 0; i < per.length; i++) {
             out[i] = XD.of(per[i]);

@@ -133,7 +133,7 @@ final class Row {
             if (i == k || di == Double.NEGATIVE_INFINITY) {
                 continue;
             }
-            double dli = DD.twoSumErr(v, -a, di);
+            double dli = DoubleDouble.twoSumErr(v, -a, di);
             if (di < TINY_ARG) {
                 addTiny(di, dli);
                 continue;
@@ -149,10 +149,10 @@ final class Row {
                 elo = 0.0;
             }
             double t = hi + eh;
-            lo += DD.twoSumErr(hi, eh, t) + elo;
+            lo += DoubleDouble.twoSumErr(hi, eh, t) + elo;
             hi = t;
         }
-        finish(new DD(hi, lo).norm());
+        finish(new DoubleDouble(hi, lo).norm());
         return this;
     }
 
@@ -171,7 +171,7 @@ final class Row {
             }
             return this;
         }
-        DD s = new DD();
+        DoubleDouble s = new DoubleDouble();
         for (int i = 0; i < n; i++) {
             if (i == k) {
                 d[i] = 0.0;
@@ -189,8 +189,8 @@ final class Row {
                 el[i] = 0.0;
                 continue;
             }
-            double dli = DD.twoSumErr(v, -a, di);
-            DD ed = Fdd.exp(di);
+            double dli = DoubleDouble.twoSumErr(v, -a, di);
+            DoubleDouble ed = Fdd.exp(di);
             double ei = ed.hi;
             d[i] = di;
             dl[i] = dli;
@@ -211,7 +211,7 @@ final class Row {
     private void addTiny(double d, double dl) {
         XD t = Fdd.expX(d);
         if (dl != 0.0) {
-            t = t.mul(XD.of(DD.of(1.0).add(dl)));
+            t = t.mul(XD.of(DoubleDouble.of(1.0).add(dl)));
         }
         tiny = tiny == null ? t : tiny.add(t);
     }
@@ -221,7 +221,7 @@ final class Row {
      * the whole s is below 2^-900, L = s is kept with its own exponent ({@link #lx}); otherwise the tiny
      * terms (each below 2^-1021, their rounding errors below 2^-170 of s) are added to s.
      */
-    private void finish(DD s) {
+    private void finish(DoubleDouble s) {
         if (tiny != null) {
             XD sx = tiny.add(XD.of(s.hi, s.lo, 0));
             if (sx.e < -900) {
@@ -232,34 +232,34 @@ final class Row {
                 lLo = 0.0;
                 return;
             }
-            s = new DD(Math.scalb(sx.hi, sx.e), Math.scalb(sx.lo, sx.e)).norm();
+            s = new DoubleDouble(Math.scalb(sx.hi, sx.e), Math.scalb(sx.lo, sx.e)).norm();
         }
         sHi = s.hi;
         sLo = s.lo;
-        DD l = Fdd.log1p(s);
+        DoubleDouble l = Fdd.log1p(s);
         lHi = l.hi;
         lLo = l.lo;
     }
 
     /** L = log1p(s) as a double-double. */
-    DD lse1p() {
-        return new DD(lHi, lLo);
+    DoubleDouble lse1p() {
+        return new DoubleDouble(lHi, lLo);
     }
 
     /** 1 + s as a double-double. */
-    DD onePlusS() {
-        return DD.of(1.0).add(sHi).add(sLo);
+    DoubleDouble onePlusS() {
+        return DoubleDouble.of(1.0).add(sHi).add(sLo);
     }
 
     /** -log_softmax_i = (a - x_i) + log1p(s) >= 0, for a FINITE or ONE_POSINF row. */
-    DD nll(int i) {
+    DoubleDouble nll(int i) {
         if (i == k) {
-            return new DD(lHi, lLo);
+            return new DoubleDouble(lHi, lLo);
         }
         if (d[i] == Double.NEGATIVE_INFINITY) {
-            return DD.of(Double.POSITIVE_INFINITY);
+            return DoubleDouble.of(Double.POSITIVE_INFINITY);
         }
-        return new DD(lHi, lLo).add(-d[i]).add(-dl[i]);
+        return new DoubleDouble(lHi, lLo).add(-d[i]).add(-dl[i]);
     }
 
     /**
@@ -277,10 +277,10 @@ final class Row {
         double di = x - a;
         if (di == Double.NEGATIVE_INFINITY) {
             // a - x_i > 0x1.fp+1023: halve both (exact for such magnitudes) and keep the factor 2 in the exponent
-            DD half = DD.of(0.5 * a).add(-0.5 * x).add(0.5 * lHi).add(0.5 * lLo);
+            DoubleDouble half = DoubleDouble.of(0.5 * a).add(-0.5 * x).add(0.5 * lHi).add(0.5 * lLo);
             return XD.of(half.hi, half.lo, 1);
         }
-        return XD.of(new DD(lHi, lLo).add(-di).add(-DD.twoSumErr(x, -a, di)));
+        return XD.of(new DoubleDouble(lHi, lLo).add(-di).add(-DoubleDouble.twoSumErr(x, -a, di)));
     }
 
     /**
@@ -303,24 +303,24 @@ final class Row {
      * f_i = e_i - 1 = expm1(d_i + dl_i) without the cancellation of forming e_i first: expm1(d_i) plus
      * the first-order term (1 + expm1(d_i)) dl_i of the exact shift's low part.
      */
-    DD expm1(int i) {
+    DoubleDouble expm1(int i) {
         double f = Fm.expm1(d[i]);
-        return DD.of(f).add(dl[i]).add(f * dl[i]);
+        return DoubleDouble.of(f).add(dl[i]).add(f * dl[i]);
     }
 
     /** softmax_i = e_i / (1 + s), for a FINITE or ONE_POSINF row. */
-    DD prob(int i) {
+    DoubleDouble prob(int i) {
         if (status == ONE_POSINF) {
-            return DD.of(i == k ? 1.0 : 0.0);
+            return DoubleDouble.of(i == k ? 1.0 : 0.0);
         }
         if (e[i] == 0.0) {
-            return DD.of(0.0);
+            return DoubleDouble.of(0.0);
         }
-        return new DD(e[i], el[i]).div(onePlusS());
+        return new DoubleDouble(e[i], el[i]).div(onePlusS());
     }
 
     /** 1 - softmax_k = s / (1 + s) at the argmax k, for a FINITE row. */
-    DD oneMinusProbAtMax() {
-        return new DD(sHi, sLo).div(onePlusS());
+    DoubleDouble oneMinusProbAtMax() {
+        return new DoubleDouble(sHi, sLo).div(onePlusS());
     }
 }

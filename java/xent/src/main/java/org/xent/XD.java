@@ -31,7 +31,7 @@ final class XD {
         return new XD(Math.scalb(hi, -x), Math.scalb(lo, -x), e + x);
     }
 
-    static XD of(DD d) {
+    static XD of(DoubleDouble d) {
         return of(d.hi, d.lo, 0);
     }
 
@@ -43,17 +43,17 @@ final class XD {
         return hi == 0.0;
     }
 
-    DD mantissa() {
-        return new DD(hi, lo);
+    DoubleDouble mantissa() {
+        return new DoubleDouble(hi, lo);
     }
 
     XD mul(XD b) {
-        DD p = mantissa().mul(b.mantissa());
+        DoubleDouble p = mantissa().mul(b.mantissa());
         return Double.isFinite(p.hi) && p.hi != 0.0 ? of(p.hi, p.lo, e + b.e) : of(p.hi, p.lo, 0);
     }
 
     XD div(XD b) {
-        DD q = mantissa().div(b.mantissa());
+        DoubleDouble q = mantissa().div(b.mantissa());
         return Double.isFinite(q.hi) && q.hi != 0.0 ? of(q.hi, q.lo, e - b.e) : of(q.hi, q.lo, 0);
     }
 
@@ -69,8 +69,8 @@ final class XD {
             return of(hi + b.hi);
         }
         int top = Math.max(e, b.e);
-        DD s = new DD(Math.scalb(hi, e - top), Math.scalb(lo, e - top));
-        s.add(new DD(Math.scalb(b.hi, b.e - top), Math.scalb(b.lo, b.e - top)));
+        DoubleDouble s = new DoubleDouble(Math.scalb(hi, e - top), Math.scalb(lo, e - top));
+        s.add(new DoubleDouble(Math.scalb(b.hi, b.e - top), Math.scalb(b.lo, b.e - top)));
         return of(s.hi, s.lo, top);
     }
 
@@ -96,6 +96,6 @@ final class XD {
             }
             return r;
         }
-        return new DD(Math.scalb(hi, e), Math.scalb(lo, e)).value();
+        return new DoubleDouble(Math.scalb(hi, e), Math.scalb(lo, e)).value();
     }
 }

@@ -1013,10 +1013,15 @@ final class Mutants {
         });
 
         add("bce_logits_naive", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "BCE with logits by the naive formula -(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))) in the data's dtype: inf once sigmoid saturates, and inaccurate well before.",
-                r -> bceLogits(r, (z, y, w, pw) -> {
-                    double s = sigmoidNaive(z);
-                    return -w * (mul0(pw * y, Math.log(s)) + mul0(1 - y, Math.log(1 - s)));
-                }));
+                r -> {
+                    DoubleUnaryOperator rd = rounding(r);
+                    return bceLogits(r, (z, y, w, pw) -> {
+                        double s = rd.applyAsDouble(1 / rd.applyAsDouble(1 + rd.applyAsDouble(Math.exp(-z))));
+                        double pos = rd.applyAsDouble(mul0(rd.applyAsDouble(pw * y), rd.applyAsDouble(Math.log(s))));
+                        double neg = rd.applyAsDouble(mul0(rd.applyAsDouble(1 - y), rd.applyAsDouble(Math.log(rd.applyAsDouble(1 - s)))));
+                        return rd.applyAsDouble(-w * rd.applyAsDouble(pos + neg));
+                    });
+                });
         add("bce_logits_pos_weight_on_negative", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "pos_weight multiplies the negative term (1 - y) softplus(z) instead of the positive term.",
                 r -> bceLogits(r, (z, y, w, pw) -> w * (mul0(y, softplus(-z)) + mul0(pw * (1 - y), softplus(z)))));
         add("bce_logits_pos_weight_on_both", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "pos_weight applied like weight, to both terms, instead of to the positive term only.",

@@ -6,24 +6,24 @@ package org.xent;
  * summation when used as an accumulator) and FMA-exact products. Non-finite values drop the low part
  * and follow IEEE arithmetic on the high part.
  */
-final class DD {
+final class DoubleDouble {
     double hi;
     double lo;
 
-    DD() {
+    DoubleDouble() {
     }
 
-    DD(double hi, double lo) {
+    DoubleDouble(double hi, double lo) {
         this.hi = hi;
         this.lo = lo;
     }
 
-    static DD of(double x) {
-        return new DD(x, 0.0);
+    static DoubleDouble of(double x) {
+        return new DoubleDouble(x, 0.0);
     }
 
-    DD copy() {
-        return new DD(hi, lo);
+    DoubleDouble copy() {
+        return new DoubleDouble(hi, lo);
     }
 
     boolean isZero() {
@@ -41,7 +41,7 @@ final class DD {
         return (a - ap) + (b - bp);
     }
 
-    DD add(double b) {
+    DoubleDouble add(double b) {
         double s = hi + b;
         if (!Double.isFinite(s) || !Double.isFinite(hi) || !Double.isFinite(b)) {
             hi = s;
@@ -53,7 +53,7 @@ final class DD {
         return this;
     }
 
-    DD add(DD b) {
+    DoubleDouble add(DoubleDouble b) {
         add(b.hi);
         if (Double.isFinite(hi)) {
             lo += b.lo;
@@ -61,7 +61,7 @@ final class DD {
         return this;
     }
 
-    DD sub(DD b) {
+    DoubleDouble sub(DoubleDouble b) {
         add(-b.hi);
         if (Double.isFinite(hi)) {
             lo -= b.lo;
@@ -69,13 +69,13 @@ final class DD {
         return this;
     }
 
-    DD neg() {
+    DoubleDouble neg() {
         hi = -hi;
         lo = -lo;
         return this;
     }
 
-    DD norm() {
+    DoubleDouble norm() {
         if (Double.isFinite(hi)) {
             double s = hi + lo;
             if (Double.isFinite(s)) {
@@ -88,7 +88,7 @@ final class DD {
         return this;
     }
 
-    DD mul(double b) {
+    DoubleDouble mul(double b) {
         norm();
         double p = hi * b;
         if (!Double.isFinite(p) || !Double.isFinite(hi) || !Double.isFinite(b)) {
@@ -102,7 +102,7 @@ final class DD {
         return this;
     }
 
-    DD mul(DD b) {
+    DoubleDouble mul(DoubleDouble b) {
         norm();
         double bh = b.hi;
         double bl = Double.isFinite(bh) ? b.lo : 0.0;
@@ -118,7 +118,7 @@ final class DD {
         return this;
     }
 
-    DD div(double b) {
+    DoubleDouble div(double b) {
         norm();
         double q = hi / b;
         if (!Double.isFinite(q) || !Double.isFinite(hi) || !Double.isFinite(b) || q == 0.0) {
@@ -132,9 +132,9 @@ final class DD {
         return this;
     }
 
-    DD div(DD b) {
+    DoubleDouble div(DoubleDouble b) {
         norm();
-        DD bb = b.copy().norm();
+        DoubleDouble bb = b.copy().norm();
         double q = hi / bb.hi;
         if (!Double.isFinite(q) || !Double.isFinite(hi) || !Double.isFinite(bb.hi) || q == 0.0) {
             hi = q;
