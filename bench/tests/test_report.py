@@ -108,3 +108,16 @@ def test_rich_rendering_prints_every_section(capsys):
     for title in ("Vector generation", "Harness throughput", "Workload"):
         assert title in out
     assert "whole run: 42 s; generation 30 s; harness 12 s" in out
+
+
+def test_end_to_end_section_puts_the_revisions_side_by_side():
+    from xent_bench.harness import EndToEnd
+    from xent_bench.results import Unavailable
+    phases = {"start": 0.5, "load": 1.0, "run": 2.0, "report": 0.5}
+    head = EndToEnd("go", "HEAD", 10000, 4.0, phases, 200.0, "CONFORMS", [4.0, 4.5, 5.0])
+    old = EndToEnd("go", "ed46cfc", 9000, 36.0, {**phases, "load": 30.0}, 180.0, "CONFORMS", [36.0, 37.0, 40.0])
+    s = report.end_to_end_section([head, old, Unavailable("java at ed46cfc: no jar")])
+    assert [r[:4] for r in s.rows] == [["go", "HEAD", "10000", "4.00"], ["go", "ed46cfc", "9000", "36.00"]]
+    assert s.rows[0][4] == "2.5 kchecks/s" and s.rows[1][5:9] == ["0.50", "30.00", "2.00", "0.50"]
+    assert any("HEAD is 10.0x ed46cfc in checks/s end to end (9.0x in wall time)" in n for n in s.notes)
+    assert any("no jar" in n for n in s.notes)

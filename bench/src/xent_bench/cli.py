@@ -3,6 +3,8 @@
     xent-bench                 everything (about five minutes on two cores)
     xent-bench --quick         generation of one function only, fewer timing rounds everywhere
     xent-bench --skip generation --skip java
+    xent-bench --only e2e --compare-with ed46cfc
+                               the harness end to end only, beside another revision
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from . import generation as gen
 from . import gobench, harness, jmh, machine, workload
 from .report import BenchRun, dumps, markdown, print_rich
 
-PARTS = ("generation", "harness", "python", "go", "java")
+PARTS = ("generation", "harness", "e2e", "python", "go", "java")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,8 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help=f"generate only {', '.join(gen.QUICK_FUNCTIONS)}; fewer timing rounds (a smoke run)")
     parser.add_argument("--skip", action="append", choices=PARTS, default=[], help="leave a part out (repeatable)")
+    parser.add_argument("--only", action="append", choices=PARTS, default=[], help="run only this part (repeatable)")
     parser.add_argument("--repeats", type=int, help="timeit rounds for the Python workload (default 5, --quick 3)")
     parser.add_argument("--out", type=Path, help="folder for bench.md and bench.json (default: reports/)")
+    parser.add_argument("--compare-with", metavar="REV",
+                        help="also time the harness end to end at this git revision (a worktree and a uv venv in "
+                             "the temporary folder), alternating with this checkout")
+    parser.add_argument("--e2e-impl", action="append", metavar="IMPL",
+                        help="implementations timed end to end (repeatable; default go)")
+    parser.add_argument("--e2e-repeats", type=int, metavar="N", help="end-to-end runs per side (default 3, --quick 1)")
     return parser
 
 
@@ -39,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     status = Console(stderr=True)
     began = time.monotonic()
     run = BenchRun(machine=machine.describe(), quick=args.quick, skipped=list(args.skip))
-    wanted = [p for p in PARTS if p not in args.skip]
+    wanted = [p for p in PARTS if p not in args.skip and (not args.only or p in args.only)]
     for part in wanted:
         status.print(f"[dim]bench: {part} ...[/dim]")
         part_began = time.monotonic()
@@ -62,6 +71,9 @@ def _run_part(part: str, run: BenchRun, root: Path, args: argparse.Namespace) ->
         for impl in harness.IMPLEMENTATIONS:
             run.throughput[impl] = harness.throughput(impl, root)
             run.startup[impl] = harness.startup(impl)
+    elif part == "e2e":
+        run.end_to_end = harness.side_by_side(root, args.e2e_impl or ["go"], args.compare_with,
+                                              args.e2e_repeats or (1 if args.quick else 3))
     elif part == "python":
         run.workload[:0] = workload.measure(args.repeats or (3 if args.quick else 5))
     elif part == "go":

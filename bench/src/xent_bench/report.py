@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .generation import Generation
-from .harness import Startup, Throughput
+from .harness import EndToEnd, Startup, Throughput
 from .results import ImplTimings, Key, Unavailable
 from .workload import ELEMENTS, KEYS, TORCH, C, N
 
@@ -25,6 +25,7 @@ class BenchRun:
     throughput: dict[str, Throughput | Unavailable] = field(default_factory=dict)
     startup: dict[str, Startup | Unavailable] = field(default_factory=dict)
     workload: list[ImplTimings] = field(default_factory=list)
+    end_to_end: list[EndToEnd | Unavailable] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     part_seconds: dict[str, float] = field(default_factory=dict)   # wall time of each part, builds included
     seconds: float = 0.0
@@ -126,8 +127,36 @@ def harness_section(throughput: dict[str, Throughput | Unavailable], startup: di
                    ["impl", "adapter", "vectors", "seconds", "checks/s", "verdict", "start", "start→stop"], rows, notes)
 
 
+def end_to_end_section(figures: list[EndToEnd | Unavailable]) -> Section:
+    """One row per (implementation, revision): wall, checks/s end to end, the phases, peak RSS; a note
+    per implementation with the speed-up of HEAD over the other revision."""
+    rows, notes = [], []
+    for f in figures:
+        if isinstance(f, Unavailable):
+            notes.append(str(f))
+            continue
+        rows.append([f.impl, f.revision, str(f.vectors), f"{f.wall:.2f}", fmt_rate(f.per_second, "checks"),
+                     *(f"{f.phases[k]:.2f}" for k in ("start", "load", "run", "report")),
+                     f"{f.peak_rss_mib:.0f}", f.verdict])
+    ok = [f for f in figures if isinstance(f, EndToEnd)]
+    for head in (f for f in ok if f.revision == "HEAD"):
+        for other in (f for f in ok if f.impl == head.impl and f.revision != "HEAD"):
+            notes.append(f"{head.impl}: HEAD is {head.per_second / other.per_second:.1f}x {other.revision} in checks/s "
+                         f"end to end ({other.wall / head.wall:.1f}x in wall time)")
+    notes.insert(0, "wall: seconds from spawning `xent-conformance run --impl IMPL --no-build` to its exit, median of "
+                    f"{len(ok[0].samples) if ok else 0} runs alternating between revisions (after an untimed warm-up "
+                    "that builds the adapter and the byte-code caches); phases: start = interpreter and imports, load = "
+                    "reading and checking the vector files, run = adapter start to stop with judging, report = the "
+                    "rest; peak RSS: the harness process alone")
+    return Section("Harness end to end, side by side",
+                   ["impl", "revision", "vectors", "wall s", "checks/s", "start s", "load s", "run s", "report s",
+                    "peak RSS MiB", "verdict"], rows, notes)
+
+
 def sections(run: BenchRun) -> list[Section]:
     out = []
+    if run.end_to_end:
+        out.append(end_to_end_section(run.end_to_end))
     if run.generation:
         out.append(generation_section(run.generation))
     if run.throughput or run.startup:
