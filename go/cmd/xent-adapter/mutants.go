@@ -214,7 +214,7 @@ var mutants = []mutant{
 	{"bce_clip_low_only", "the clip only from below, max(p, eps): y = 0 with p = 1 gives inf instead of -log(eps).",
 		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Max(p, eps) }))},
 	{"bce_clip_high_only", "the clip only from above, min(p, 1 - eps): y = 1 with p = 0 gives inf instead of -log(eps).",
-		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(p, 1-eps) }))},
+		killCompatible, []string{"binary_cross_entropy"}, values(bceClipHighOnly)},
 	{"bce_one_minus_eps_rounded", "the upper clip 1 - eps rounded in the dtype (np.clip(p, eps, 1 - eps)): in float32 1 - 1e-15 is 1, so p = 1, y = 0 gives inf; in float64 the loss at p = 1 is off by 7%.",
 		killCompatible, []string{"binary_cross_entropy"}, rewrite(bceClip(func(p, eps float64) float64 { return math.Min(math.Max(p, eps), 1-eps) }))},
 	{"bce_log_not_log1p", "log(1 - p) instead of log1p(-p) for small p: 1 - p rounds, and the loss of a small p with y = 0 loses its relative accuracy (0 for p below the unit roundoff).",
@@ -390,8 +390,8 @@ var mutants = []mutant{
 			rd := rounding(c)
 			l := mapIdx(z, func(i int, v float64) float64 {
 				p := rd(1 / rd(1+rd(math.Exp(-v))))
-				pos := rd(rd(pw[i]*y[i]) * rd(math.Log(p)))
-				neg := rd(rd(1-y[i]) * rd(math.Log(rd(1-p))))
+				pos := rd(mul0(rd(pw[i]*y[i]), rd(math.Log(p)))) // Python's nm.mul0: 0 * log 0 is 0
+				neg := rd(mul0(rd(1-y[i]), rd(math.Log(rd(1-p)))))
 				return rd(-w[i] * rd(pos+neg))
 			})
 			return reduceVals(l, reduction(c), float64(len(l)))
@@ -901,6 +901,25 @@ func probabilitiesNotChecked(c *adapter.Case) adapter.Result {
 		outShape = []int{}
 	}
 	return adapter.Result{Shape: outShape, Data: mapf(reduceVals(l, reduction(c), float64(len(l))), rounding(c))}
+}
+
+// bceClipHighOnly computes the losses with p clipped from above only: 1 - p' = eps exactly where
+// p > 1 - eps (as the shipped clip), but no lower clip, so log(0) stays -inf.
+func bceClipHighOnly(c *adapter.Case, r adapter.Result) []float64 {
+	y, _, _ := c.Floats("y", false)
+	p, _, _ := c.Floats("p", false)
+	eps := floatParamOr(c, "epsilon", 1e-15)
+	l := mapIdx(p, func(i int, v float64) float64 {
+		if v >= 0.5 && 1-v < eps {
+			return mul0(y[i], -math.Log1p(-eps)) + mul0(1-y[i], -math.Log(eps))
+		}
+		l1p := math.Log(1 - v)
+		if v < 0.5 {
+			l1p = math.Log1p(-v)
+		}
+		return mul0(y[i], -math.Log(v)) + mul0(1-y[i], -l1p)
+	})
+	return mapf(reduceVals(l, reduction(c), float64(len(l))), rounding(c))
 }
 
 // bceLogNotLog1p recomputes the losses whose clipped p is below 1/2 with log(1 - p) for log1p(-p).
