@@ -129,3 +129,25 @@ def test_fastjudge_never_decides_a_miss(shipped):
         answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
                         data=[format_hex(v) for v in values])
         assert fastjudge.try_compare(case, answer) is None, case.key
+
+
+def _softmax_text() -> str:
+    return (FIXTURES / "softmax_float64.json").read_text()
+
+
+@pytest.mark.parametrize("edit", [
+    # a repeated key, and another key written with a space before its colon (the counts would balance)
+    lambda t: t.replace('"function":', '"function" :', 1).replace('"dtype": "float64"', '"dtype": "float64", "dtype": "float64"', 1),
+    lambda t: t.replace('"dtype": "float64"', '"dtype": "float64", "dtype": "float64"', 1),
+])
+def test_a_repeated_key_is_found_by_the_quick_reader(tmp_path, edit):
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(edit(_softmax_text()))
+    with pytest.raises(vectors.VectorFileError, match="appears twice"):
+        vectors.load_vector_file(path)
+
+
+def test_an_escaped_quote_before_a_colon_in_a_string_is_not_a_key(tmp_path):
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(_softmax_text().replace('"function":', '"comment": "say \\"x\\": y", "function":', 1))
+    assert len(vectors.load_vector_file(path)) == len(vectors.load_vector_file(FIXTURES / "softmax_float64.json"))

@@ -88,10 +88,10 @@ def unknown_names(functions: list[str] | None, dtypes: list[str] | None, folder:
     problems = []
     for name in functions or []:
         if known_functions and name not in known_functions:
-            problems.append(f"unknown function {name!r}{suggestion(name, known_functions)}")
+            problems.append(f"no vectors for function {name!r}{suggestion(name, known_functions)}")
     for name in dtypes or []:
         if name not in known_dtypes:
-            problems.append(f"unknown dtype {name!r}{suggestion(name, known_dtypes)}")
+            problems.append(f"no vectors for dtype {name!r}{suggestion(name, known_dtypes)}")
     return problems
 
 

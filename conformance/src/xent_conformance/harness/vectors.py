@@ -270,10 +270,7 @@ def load_vector_file(path: Path | str, use_schema: bool = False) -> list[VectorC
         raise VectorFileError(path, "", f"cannot read: {exc}") from None
 
     trusted = not use_schema and _trusted(path, text)
-    doc = json.loads(text) if trusted else parse_json(path, text)
-    if not trusted and not _nesting_within(doc, MAX_DEPTH):  # parsed, but deeper than any vector file can be
-        error = nesting_error(text)
-        raise VectorFileError(path, error.where, error.message)
+    doc = json.loads(text) if trusted else _read_checked(path, text)
     try:
         return _cases_of(path, doc, use_schema, trusted)
     except RecursionError:  # JSON the C parser read, nested too deeply for the checks that walk it
@@ -294,15 +291,41 @@ def _trusted(path: Path, text: str) -> bool:
     return wanted is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() == wanted
 
 
-def _nesting_within(doc: Any, limit: int) -> bool:
-    """True when no object or array of doc lies deeper than `limit` levels. Walks containers only; a list
-    of strings (tensor data, exact values, bounds) is recognised in one call and not walked."""
+_SPACED_COLON = re.compile(r'"[ \t\n\r]+:')
+
+
+def _read_checked(path: Path, text: str) -> Any:
+    """The document, with the strict reader's guarantees (no repeated key, no nesting deeper than
+    MAX_DEPTH, no bare NaN / Infinity) at about the cost of plain json.loads: the keys the parser kept are
+    counted while the depth is checked, and compared with the `":` in the text. Every key of the text
+    ends so (the generator writes no space before a colon; a text that does is read strictly), and a
+    `":` inside a string is escaped as `\\":`, which only makes the text's count larger: so equal counts
+    mean no key was dropped, i.e. none repeated. Any doubt, any error: parse_json, which locates it."""
+    try:
+        doc = json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        return parse_json(path, text)
+    keys = _keys_within(doc, MAX_DEPTH)
+    if keys is None:  # parsed, but deeper than any vector file can be
+        error = nesting_error(text)
+        raise VectorFileError(path, error.where, error.message)
+    if keys != text.count('":') or _SPACED_COLON.search(text):
+        return parse_json(path, text)
+    return doc
+
+
+def _keys_within(doc: Any, limit: int) -> int | None:
+    """The number of object keys in doc, or None when an object or array lies deeper than `limit` levels.
+    Walks containers only; a list of strings (tensor data, exact values, bounds) is recognised in one
+    call and not walked."""
     stack: list[tuple[Any, int]] = [(doc, 1)]
+    keys = 0
     while stack:
         node, depth = stack.pop()
         if depth > limit:
-            return False
+            return None
         if isinstance(node, dict):
+            keys += len(node)
             stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
         elif node:
             try:
@@ -310,7 +333,7 @@ def _nesting_within(doc: Any, limit: int) -> bool:
                 continue  # all strings
             except TypeError:
                 stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
-    return True
+    return keys
 
 
 def _no_constants(name: str):
