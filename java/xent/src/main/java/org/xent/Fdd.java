@@ -39,23 +39,23 @@ final class Fdd {
     private static final double EXPX_MIN_ARG = -1e5;
 
     /**
-     * exp(x) for finite x &lt;= 0 with an extended exponent ({@link XD}): 2^k exp(r), x = k ln2 + r, the
+     * exp(x) for finite x &lt;= 0 with an extended exponent ({@link ExtendedDouble}): 2^k exp(r), x = k ln2 + r, the
      * power of two kept apart, so that a result in or below the subnormal range keeps its digits
      * (relative error about 2^-88 for x &gt;= -1e5; below that, zero).
      */
-    static XD expX(double x) {
+    static ExtendedDouble expX(double x) {
         if (x < EXPX_MIN_ARG) {
-            return XD.ZERO;
+            return ExtendedDouble.ZERO;
         }
         if (x == 0.0) {
-            return XD.of(1.0);
+            return ExtendedDouble.of(1.0);
         }
         double k = Math.rint(x / LN2_HI);
         double p = k * LN2_HI;
         double pe = Math.fma(k, LN2_HI, -p);
         DoubleDouble r = DoubleDouble.of(x).add(-p).add(-pe).add(-k * LN2_LO).norm();
         DoubleDouble e = DoubleDouble.of(1.0).add(expm1Reduced(r)).norm();
-        return XD.of(e.hi, e.lo, (int) k);
+        return ExtendedDouble.of(e.hi, e.lo, (int) k);
     }
 
     /** expm1(r) for |r| &lt;= ln2/2 (a normalised double-double), with relative accuracy. */

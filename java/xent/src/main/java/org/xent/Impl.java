@@ -22,9 +22,9 @@ final class Impl {
     }
 
     /** {@link #term(DoubleDouble, DoubleDouble)} with extended exponent range: the product cannot overflow. */
-    static XD term(XD coef, XD value) {
+    static ExtendedDouble term(ExtendedDouble coef, ExtendedDouble value) {
         if (coef.isZero() && !Double.isNaN(value.hi)) {
-            return XD.ZERO;
+            return ExtendedDouble.ZERO;
         }
         return coef.mul(value);
     }
@@ -59,7 +59,7 @@ final class Impl {
                 return Double.NEGATIVE_INFINITY;
             default:
                 // a tiny L (all terms below the normal range) is added to a with its own exponent, rounded once
-                return r.lx != null ? XD.of(r.a).add(r.lx).value() : DoubleDouble.of(r.a).add(r.lse1p()).value();
+                return r.lx != null ? ExtendedDouble.of(r.a).add(r.lx).value() : DoubleDouble.of(r.a).add(r.lse1p()).value();
         }
     }
 
@@ -128,11 +128,11 @@ final class Impl {
      * subnormal range add up before the result is rounded; for z &gt; 700 it is z (the tail exp(-z) is
      * below 2^-1018 of it); otherwise {@link #softplusDD}.
      */
-    static XD softplusX(double z) {
+    static ExtendedDouble softplusX(double z) {
         if (Double.isFinite(z) && Math.abs(z) > SOFTPLUS_TINY_ARG) {
-            return z > 0 ? XD.of(z) : Fdd.expX(z);
+            return z > 0 ? ExtendedDouble.of(z) : Fdd.expX(z);
         }
-        return XD.of(softplusDD(z));
+        return ExtendedDouble.of(softplusDD(z));
     }
 
     static double sigmoid(double z) {
@@ -531,14 +531,14 @@ final class Impl {
         static final double TINY_EPS = 0x1p-900;
         static final int TINY_EPS_SCALE = 1000;
 
-        /** m_c as {@link XD}: exact even when eps / C underflows or w_c q_c overflows. */
-        XD[] massX(int pos) {
+        /** m_c as {@link ExtendedDouble}: exact even when eps / C underflows or w_c q_c overflows. */
+        ExtendedDouble[] massX(int pos) {
             int k = eps > 0 && eps < TINY_EPS ? TINY_EPS_SCALE : 0;
             DoubleDouble[] q = smoothedTarget(pos, k);
-            XD[] m = new XD[c];
+            ExtendedDouble[] m = new ExtendedDouble[c];
             for (int j = 0; j < c; j++) {
-                XD qj = XD.of(q[j].hi, q[j].lo, -k);
-                m[j] = w == null ? qj : qj.mul(XD.of(w[j]));
+                ExtendedDouble qj = ExtendedDouble.of(q[j].hi, q[j].lo, -k);
+                m[j] = w == null ? qj : qj.mul(ExtendedDouble.of(w[j]));
             }
             return m;
         }
@@ -590,14 +590,14 @@ final class Impl {
         }
 
         /** N positions, or the sum of w_y over the non-ignored positions (which may exceed the double range). */
-        XD denominator() {
+        ExtendedDouble denominator() {
             if (index == null) {
-                return XD.of(positions());
+                return ExtendedDouble.of(positions());
             }
-            XD acc = XD.ZERO;
+            ExtendedDouble acc = ExtendedDouble.ZERO;
             for (int p = 0; p < positions(); p++) {
                 if (!ignored(p)) {
-                    acc = acc.add(XD.of(weight(index[p])));
+                    acc = acc.add(ExtendedDouble.of(weight(index[p])));
                 }
             }
             return acc;
@@ -610,27 +610,27 @@ final class Impl {
 
     static Losses softmaxCrossEntropy(Sce g) {
         int positions = g.positions();
-        XD[] per = new XD[positions];
+        ExtendedDouble[] per = new ExtendedDouble[positions];
         Row r = new Row(g.c);
         // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
         boolean lean = g.index != null && g.eps == 0.0;
         for (int p = 0; p < positions; p++) {
             if (g.ignored(p)) {
-                per[p] = XD.ZERO;
+                per[p] = ExtendedDouble.ZERO;
                 continue;
             }
             g.load(r, p, lean);
             if (!usable(r)) {
-                per[p] = XD.of(Double.NaN);
+                per[p] = ExtendedDouble.of(Double.NaN);
                 continue;
             }
             if (lean) {
                 double w = g.weight(g.index[p]);
-                per[p] = w == 0.0 ? XD.ZERO : XD.of(w).mul(r.nllX(g.index[p]));
+                per[p] = w == 0.0 ? ExtendedDouble.ZERO : ExtendedDouble.of(w).mul(r.nllX(g.index[p]));
                 continue;
             }
-            XD[] m = g.massX(p);
-            XD acc = XD.ZERO;
+            ExtendedDouble[] m = g.massX(p);
+            ExtendedDouble acc = ExtendedDouble.ZERO;
             for (int j = 0; j < g.c; j++) {
                 if (!m[j].isZero()) {
                     acc = acc.add(m[j].mul(r.nllX(j)));
@@ -714,7 +714,7 @@ final class Impl {
         Check.notNull(reduction, "reduction");
         int positions = g.positions();
         double[] out = new double[g.positions() * g.c];
-        XD denom = reduction == Reduction.MEAN ? g.denominator() : null;
+        ExtendedDouble denom = reduction == Reduction.MEAN ? g.denominator() : null;
         int scale = g.gradScale();
         if (denom != null && denom.isZero()) {
             java.util.Arrays.fill(out, Double.NaN);
@@ -757,7 +757,7 @@ final class Impl {
                 } else {
                     gj = r.prob(j).mul(total).sub(m[j]);
                 }
-                XD gx = XD.of(gj.hi, gj.lo, -scale);
+                ExtendedDouble gx = ExtendedDouble.of(gj.hi, gj.lo, -scale);
                 out[off + j * g.spatial] = (denom == null ? gx : gx.div(denom)).value();
             }
         }
@@ -875,15 +875,15 @@ final class Impl {
     static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
         int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
         int last = zShape[zShape.length - 1];
-        XD[] per = new XD[n];
+        ExtendedDouble[] per = new ExtendedDouble[n];
         for (int i = 0; i < n; i++) {
             double zi = z[i];
             double yi = y[i];
-            XD pos = XD.of(yi).mul(XD.of(bcast(posWeight, i, last)));
-            XD l = term(pos, softplusX(-zi)).add(term(XD.of(oneMinus(yi)), softplusX(zi)));
-            per[i] = term(XD.of(bcast(weight, i, last)), l);
+            ExtendedDouble pos = ExtendedDouble.of(yi).mul(ExtendedDouble.of(bcast(posWeight, i, last)));
+            ExtendedDouble l = term(pos, softplusX(-zi)).add(term(ExtendedDouble.of(oneMinus(yi)), softplusX(zi)));
+            per[i] = term(ExtendedDouble.of(bcast(weight, i, last)), l);
         }
-        return new Losses(per, XD.of(n));
+        return new Losses(per, ExtendedDouble.of(n));
     }
 
     static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
@@ -935,23 +935,23 @@ final class Impl {
         return e.add(e.hi * l.lo);
     }
 
-    static XD focalFactor(DoubleDouble omp, double gamma) {
+    static ExtendedDouble focalFactor(DoubleDouble omp, double gamma) {
         if (!(omp.hi > 0) || gamma == 0.0 || !Double.isFinite(omp.hi)) {
-            return XD.of(Fm.pow(omp.hi, gamma));
+            return ExtendedDouble.of(Fm.pow(omp.hi, gamma));
         }
         double ph = Fm.pow(omp.hi, gamma);
         double rel = gamma * (omp.lo / omp.hi);
         if (ph >= FOCAL_TINY) {
-            return XD.of(powDD(omp, gamma));
+            return ExtendedDouble.of(powDD(omp, gamma));
         }
-        XD o = XD.of(omp.hi, 0.0, 0);
+        ExtendedDouble o = ExtendedDouble.of(omp.hi, 0.0, 0);
         double eg = o.e * gamma;
         double whole = Math.floor(eg);
         if (!(Math.abs(whole) < 0x1p30)) {
-            return XD.of(ph); // far below any double
+            return ExtendedDouble.of(ph); // far below any double
         }
         double m = Fm.pow(o.hi, gamma) * Fm.pow(2.0, eg - whole);
-        return XD.of(m, m * rel, (int) whole);
+        return ExtendedDouble.of(m, m * rel, (int) whole);
     }
 
     static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
@@ -982,16 +982,16 @@ final class Impl {
                         + " is outside [0, " + c + ")");
             }
         }
-        XD[] per = new XD[nRows];
+        ExtendedDouble[] per = new ExtendedDouble[nRows];
         Row r = new Row(c);
         for (int n = 0; n < nRows; n++) {
             r.load(logits, n * c, 1);
             if (!usable(r)) {
-                per[n] = XD.of(Double.NaN);
+                per[n] = ExtendedDouble.of(Double.NaN);
                 continue;
             }
             int y = target[n];
-            XD nll = r.nllX(y);
+            ExtendedDouble nll = r.nllX(y);
             DoubleDouble omp; // 1 - p_t
             if (r.status == Row.ONE_POSINF) {
                 omp = DoubleDouble.of(y == r.k ? 0.0 : 1.0);
@@ -1010,9 +1010,9 @@ final class Impl {
             }
             omp.norm();
             double a = alpha == null ? 1.0 : alpha[y];
-            per[n] = term(XD.of(a), term(focalFactor(omp, gamma), nll));
+            per[n] = term(ExtendedDouble.of(a), term(focalFactor(omp, gamma), nll));
         }
-        return new Losses(per, XD.of(nRows));
+        return new Losses(per, ExtendedDouble.of(nRows));
     }
 
     static void checkSigmoidFocalScalars(Double alpha, double gamma) {
@@ -1026,7 +1026,7 @@ final class Impl {
         checkSigmoidFocalScalars(alpha, gamma);
         int n = checkLogitPair(z, zShape, y, yShape);
         Check.probabilities(y, "y");
-        XD[] per = new XD[n];
+        ExtendedDouble[] per = new ExtendedDouble[n];
         for (int i = 0; i < n; i++) {
             double zi = z[i];
             double yi = y[i];
@@ -1034,14 +1034,14 @@ final class Impl {
             DoubleDouble c1y = oneMinus(yi);
             DoubleDouble ce = term(cy, softplusDD(-zi)).add(term(c1y, softplusDD(zi)));
             DoubleDouble omp = term(cy, sigmoidDD(-zi)).add(term(c1y, sigmoidDD(zi))).norm();
-            XD l = term(focalFactor(omp, gamma), XD.of(ce));
+            ExtendedDouble l = term(focalFactor(omp, gamma), ExtendedDouble.of(ce));
             if (alpha != null) {
                 DoubleDouble wa = cy.copy().mul(alpha).add(c1y.copy().mul(oneMinus(alpha)));
-                l = term(XD.of(wa), l);
+                l = term(ExtendedDouble.of(wa), l);
             }
             per[i] = l;
         }
-        return new Losses(per, XD.of(n));
+        return new Losses(per, ExtendedDouble.of(n));
     }
 
     static double[] sigmoidMseGrad(double[] z, double[] y) {

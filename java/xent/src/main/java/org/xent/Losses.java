@@ -2,26 +2,26 @@ package org.xent;
 
 /**
  * Per-element losses kept unrounded plus the mean's denominator. Both carry their own exponent
- * ({@link XD}), so a mean whose intermediate sums exceed the double range (weighted losses near
+ * ({@link ExtendedDouble}), so a mean whose intermediate sums exceed the double range (weighted losses near
  * 0x1.fp+1023) is still formed exactly and rounded once.
  */
 final class Losses {
-    final XD[] per;
-    final XD denominator;
+    final ExtendedDouble[] per;
+    final ExtendedDouble denominator;
 
-    Losses(XD[] per, XD denominator) {
+    Losses(ExtendedDouble[] per, ExtendedDouble denominator) {
         this.per = per;
         this.denominator = denominator;
     }
 
     Losses(DoubleDouble[] per, DoubleDouble denominator) {
-        this(extend(per), XD.of(denominator));
+        this(extend(per), ExtendedDouble.of(denominator));
     }
 
-    private static XD[] extend(DoubleDouble[] per) {
-        XD[] out = new XD[per.length];
+    private static ExtendedDouble[] extend(DoubleDouble[] per) {
+        ExtendedDouble[] out = new ExtendedDouble[per.length];
         for (int i = 0; i < per.length; i++) {
-            out[i] = XD.of(per[i]);
+            out[i] = ExtendedDouble.of(per[i]);
         }
         return out;
     }
@@ -34,9 +34,9 @@ final class Losses {
         return out;
     }
 
-    XD sum() {
-        XD acc = XD.ZERO;
-        for (XD l : per) {
+    ExtendedDouble sum() {
+        ExtendedDouble acc = ExtendedDouble.ZERO;
+        for (ExtendedDouble l : per) {
             acc = acc.add(l);
         }
         return acc;

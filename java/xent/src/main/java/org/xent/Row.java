@@ -38,9 +38,9 @@ final class Row {
      * before the result is rounded once (rounding each exp(d_i) to the subnormal grid first could be off by
      * several units). Null otherwise (lHi + lLo is then L).
      */
-    XD lx;
+    ExtendedDouble lx;
     /** Sum of the terms with d_i &lt; {@link #TINY_ARG}, with its own exponent; null when there is none. */
-    private XD tiny;
+    private ExtendedDouble tiny;
     /** Below this d_i, exp(d_i) may fall below the normal range (exp(-708.4) = 2^-1022): formed by {@link Fdd#expX}. */
     static final double TINY_ARG = -708.0;
     /** Where the row was loaded from (for -log_softmax when a - x_i exceeds the double range). */
@@ -209,9 +209,9 @@ final class Row {
 
     /** Adds exp(d + dl) = 2^k exp(r) (1 + dl), d &lt; {@link #TINY_ARG}, with its own exponent to {@link #tiny}. */
     private void addTiny(double d, double dl) {
-        XD t = Fdd.expX(d);
+        ExtendedDouble t = Fdd.expX(d);
         if (dl != 0.0) {
-            t = t.mul(XD.of(DoubleDouble.of(1.0).add(dl)));
+            t = t.mul(ExtendedDouble.of(DoubleDouble.of(1.0).add(dl)));
         }
         tiny = tiny == null ? t : tiny.add(t);
     }
@@ -223,7 +223,7 @@ final class Row {
      */
     private void finish(DoubleDouble s) {
         if (tiny != null) {
-            XD sx = tiny.add(XD.of(s.hi, s.lo, 0));
+            ExtendedDouble sx = tiny.add(ExtendedDouble.of(s.hi, s.lo, 0));
             if (sx.e < -900) {
                 lx = sx;
                 sHi = sx.value();
@@ -266,21 +266,21 @@ final class Row {
      * -log_softmax_i with its own exponent: equal to {@link #nll(int)} except where a - x_i overflows
      * (logits spanning more than the double range), where it is the finite a - x_i + log1p(s).
      */
-    XD nllX(int i) {
+    ExtendedDouble nllX(int i) {
         if (i == k) {
-            return lx != null ? lx : XD.of(lHi, lLo, 0);
+            return lx != null ? lx : ExtendedDouble.of(lHi, lLo, 0);
         }
         double x = src[srcOff + i * srcStride];
         if (status != FINITE || x == Double.NEGATIVE_INFINITY) {
-            return XD.of(Double.POSITIVE_INFINITY);
+            return ExtendedDouble.of(Double.POSITIVE_INFINITY);
         }
         double di = x - a;
         if (di == Double.NEGATIVE_INFINITY) {
             // a - x_i > 0x1.fp+1023: halve both (exact for such magnitudes) and keep the factor 2 in the exponent
             DoubleDouble half = DoubleDouble.of(0.5 * a).add(-0.5 * x).add(0.5 * lHi).add(0.5 * lLo);
-            return XD.of(half.hi, half.lo, 1);
+            return ExtendedDouble.of(half.hi, half.lo, 1);
         }
-        return XD.of(new DoubleDouble(lHi, lLo).add(-di).add(-DoubleDouble.twoSumErr(x, -a, di)));
+        return ExtendedDouble.of(new DoubleDouble(lHi, lLo).add(-di).add(-DoubleDouble.twoSumErr(x, -a, di)));
     }
 
     /**

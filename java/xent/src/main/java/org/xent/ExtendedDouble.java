@@ -6,36 +6,36 @@ package org.xent;
  * range although the quantity finally returned (a mean) does not: a weighted loss of 2 * 0x1.fp+1023
  * summed over a batch, or a - x_i for logits spanning more than the double range. Immutable.
  */
-final class XD {
-    static final XD ZERO = new XD(0.0, 0.0, 0);
+final class ExtendedDouble {
+    static final ExtendedDouble ZERO = new ExtendedDouble(0.0, 0.0, 0);
 
     final double hi;
     final double lo;
     final int e;
 
-    private XD(double hi, double lo, int e) {
+    private ExtendedDouble(double hi, double lo, int e) {
         this.hi = hi;
         this.lo = lo;
         this.e = e;
     }
 
     /** (hi + lo) * 2^e, normalised so that the high part lies in [1, 2). */
-    static XD of(double hi, double lo, int e) {
+    static ExtendedDouble of(double hi, double lo, int e) {
         if (hi == 0.0 || !Double.isFinite(hi)) {
-            return hi == 0.0 && lo == 0.0 ? ZERO : new XD(Double.isFinite(hi) ? hi + lo : hi, 0.0, 0);
+            return hi == 0.0 && lo == 0.0 ? ZERO : new ExtendedDouble(Double.isFinite(hi) ? hi + lo : hi, 0.0, 0);
         }
         if (Math.abs(hi) < Double.MIN_NORMAL) {
             return of(Math.scalb(hi, 128), Math.scalb(lo, 128), e - 128);
         }
         int x = Math.getExponent(hi);
-        return new XD(Math.scalb(hi, -x), Math.scalb(lo, -x), e + x);
+        return new ExtendedDouble(Math.scalb(hi, -x), Math.scalb(lo, -x), e + x);
     }
 
-    static XD of(DoubleDouble d) {
+    static ExtendedDouble of(DoubleDouble d) {
         return of(d.hi, d.lo, 0);
     }
 
-    static XD of(double x) {
+    static ExtendedDouble of(double x) {
         return of(x, 0.0, 0);
     }
 
@@ -47,18 +47,18 @@ final class XD {
         return new DoubleDouble(hi, lo);
     }
 
-    XD mul(XD b) {
+    ExtendedDouble mul(ExtendedDouble b) {
         DoubleDouble p = mantissa().mul(b.mantissa());
         return Double.isFinite(p.hi) && p.hi != 0.0 ? of(p.hi, p.lo, e + b.e) : of(p.hi, p.lo, 0);
     }
 
-    XD div(XD b) {
+    ExtendedDouble div(ExtendedDouble b) {
         DoubleDouble q = mantissa().div(b.mantissa());
         return Double.isFinite(q.hi) && q.hi != 0.0 ? of(q.hi, q.lo, e - b.e) : of(q.hi, q.lo, 0);
     }
 
     /** The sum; the smaller operand is scaled to the larger one's exponent (its lost bits are below 2^-1000 of the sum). */
-    XD add(XD b) {
+    ExtendedDouble add(ExtendedDouble b) {
         if (b.isZero()) {
             return this;
         }
