@@ -40,7 +40,14 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
-    st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    if _ce.setup is _ce.SHIPPED_SETUP:
+        v = _ce.validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+        if _ce.index_fast_eligible(v):
+            losses, denominator, work = _ce.index_losses(v)
+            return _result(reduce(losses.astype(work, copy=False), v.reduction, v.out, denominator))
+        st = _ce.build(v)
+    else:
+        st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
     nll = st.parts.nll()
     with np.errstate(invalid="ignore", over="ignore"):
         terms = nm.mul0(st.mass, nll)
