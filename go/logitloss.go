@@ -166,14 +166,16 @@ func (p *bceProblem) termFast(i int) (dd, bool) {
 		return dd{}, false
 	}
 	t := log1pDDFast(expFast(dd{-a, 0}))
-	omy := oneMinus(y)
+	h, l := twoSumFinite(1, -y)
+	omy := dd{h, l} // 1 - y, exact
 	var v dd
 	if p.pw == nil { // K = 1
 		c := omy
 		if z <= 0 {
 			c = dd{y, 0}
 		}
-		v = ddAddSameSign(t, ddMulF(c, a))
+		ph, pl := twoProd(c.hi, a) // c |z| <= 600: no overflow
+		v = ddAddSameSign(t, dd{ph, pl + c.lo*a})
 	} else {
 		h, l := twoProd(p.at(p.pw, i), y)
 		pwy := dd{h, l}
