@@ -7,7 +7,7 @@ import java.math.MathContext;
  * exp(x) for x in [-708, 0] as an unevaluated pair hi + lo with a relative error near 2^-66, in
  * pure Java arithmetic (the same bits on every JVM) and without allocation: the kernel of the one-pass
  * loss paths, where the sum of exponentials must carry more than double precision but
- * {@link Fdd#exp(double)} (about 2^-95, hundreds of nanoseconds) is far more than needed.
+ * {@link DoubleDoubleMath#exp(double)} (about 2^-95, hundreds of nanoseconds) is far more than needed.
  *
  * <p>Method (Tang's table-driven exp): x = (64 m + j) ln2/64 + r with |r| &lt;= ln2/128, r formed exactly as a
  * double-double (an FMA-split product and Sterbenz's lemma); exp(x) = 2^m T_j (1 + q) with T_j = 2^(j/64) stored as a double-double and

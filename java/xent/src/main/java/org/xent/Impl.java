@@ -102,7 +102,7 @@ final class Impl {
         if (z == Double.NEGATIVE_INFINITY) {
             return DoubleDouble.of(0.0);
         }
-        DoubleDouble t = Fdd.log1p(Fdd.exp(-Math.abs(z)));
+        DoubleDouble t = DoubleDoubleMath.log1p(DoubleDoubleMath.exp(-Math.abs(z)));
         return z > 0 ? DoubleDouble.of(z).add(t) : t;
     }
 
@@ -112,10 +112,10 @@ final class Impl {
             return DoubleDouble.of(Double.NaN);
         }
         if (z >= 0) {
-            DoubleDouble e = Fdd.exp(-z);
+            DoubleDouble e = DoubleDoubleMath.exp(-z);
             return DoubleDouble.of(1.0).div(DoubleDouble.of(1.0).add(e));
         }
-        DoubleDouble e = Fdd.exp(z);
+        DoubleDouble e = DoubleDoubleMath.exp(z);
         return e.copy().div(DoubleDouble.of(1.0).add(e));
     }
 
@@ -124,13 +124,13 @@ final class Impl {
 
     /**
      * softplus(z) with an extended exponent: for z &lt; -{@link #SOFTPLUS_TINY_ARG} it is exp(z) (log1p(e) = e
-     * to 2^-1009 relative), formed as 2^k exp(r) ({@link Fdd#expX}) so that losses in or below the
+     * to 2^-1009 relative), formed as 2^k exp(r) ({@link DoubleDoubleMath#expX}) so that losses in or below the
      * subnormal range add up before the result is rounded; for z &gt; 700 it is z (the tail exp(-z) is
      * below 2^-1018 of it); otherwise {@link #softplusDD}.
      */
     static ExtendedDouble softplusX(double z) {
         if (Double.isFinite(z) && Math.abs(z) > SOFTPLUS_TINY_ARG) {
-            return z > 0 ? ExtendedDouble.of(z) : Fdd.expX(z);
+            return z > 0 ? ExtendedDouble.of(z) : DoubleDoubleMath.expX(z);
         }
         return ExtendedDouble.of(softplusDD(z));
     }
@@ -178,7 +178,7 @@ final class Impl {
         if (epsilon == 0.0) {
             for (int i = 0; i < n; i++) {
                 if (p[i] > 0) {
-                    acc.add(Fdd.log(DoubleDouble.of(q[i])).mul(-p[i]));
+                    acc.add(DoubleDoubleMath.log(DoubleDouble.of(q[i])).mul(-p[i]));
                 }
             }
         } else {
@@ -197,9 +197,9 @@ final class Impl {
                     if (ratio.hi > 0x1p1000) {
                         // a_i is tiny (a subnormal epsilon): the ratio would overflow, and
                         // log(S - a_i) - log(a_i) has no cancellation at this size.
-                        t = Fdd.log(rest).sub(Fdd.log(ai[i]));
+                        t = DoubleDoubleMath.log(rest).sub(DoubleDoubleMath.log(ai[i]));
                     } else {
-                        t = Fdd.log1p(ratio);
+                        t = DoubleDoubleMath.log1p(ratio);
                     }
                     acc.add(t.mul(p[i]));
                 }
@@ -234,13 +234,13 @@ final class Impl {
             DoubleDouble lr;
             if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
                 // p - q is exact (Sterbenz): log(p/q) = log1p((p - q)/q)
-                lr = Fdd.log1p(DoubleDouble.of(pi - qi).div(qi));
+                lr = DoubleDoubleMath.log1p(DoubleDouble.of(pi - qi).div(qi));
             } else {
                 DoubleDouble r = DoubleDouble.of(pi).div(qi);
                 if (Double.isFinite(r.hi) && r.hi >= 0x1p-1000 && r.hi <= 0x1p1000) {
-                    lr = Fdd.log(r);
+                    lr = DoubleDoubleMath.log(r);
                 } else {
-                    lr = Fdd.log(DoubleDouble.of(pi)).sub(Fdd.log(DoubleDouble.of(qi)));
+                    lr = DoubleDoubleMath.log(DoubleDouble.of(pi)).sub(DoubleDoubleMath.log(DoubleDouble.of(qi)));
                 }
             }
             acc.add(lr.mul(pi));
@@ -326,8 +326,8 @@ final class Impl {
         Check.probabilities(p, "p");
         DoubleDouble[] per = new DoubleDouble[y.length];
         // the logs as double-doubles: a rounded log's half-ulp would be a good part of the final error
-        DoubleDouble logEps = epsilon > 0 ? Fdd.log(DoubleDouble.of(epsilon)) : DoubleDouble.of(Double.NEGATIVE_INFINITY);
-        DoubleDouble log1mEps = Fdd.log1p(DoubleDouble.of(-epsilon));
+        DoubleDouble logEps = epsilon > 0 ? DoubleDoubleMath.log(DoubleDouble.of(epsilon)) : DoubleDouble.of(Double.NEGATIVE_INFINITY);
+        DoubleDouble log1mEps = DoubleDoubleMath.log1p(DoubleDouble.of(-epsilon));
         for (int i = 0; i < y.length; i++) {
             double pi = p[i];
             DoubleDouble lp;
@@ -340,8 +340,8 @@ final class Impl {
                 lp = log1mEps;
                 l1p = logEps;
             } else {
-                lp = Fdd.log(DoubleDouble.of(pi));
-                l1p = pi < 0.5 ? Fdd.log1p(DoubleDouble.of(-pi)) : Fdd.log(DoubleDouble.of(1.0 - pi));
+                lp = DoubleDoubleMath.log(DoubleDouble.of(pi));
+                l1p = pi < 0.5 ? DoubleDoubleMath.log1p(DoubleDouble.of(-pi)) : DoubleDoubleMath.log(DoubleDouble.of(1.0 - pi));
             }
             per[i] = term(DoubleDouble.of(y[i]), lp.copy().neg()).add(term(oneMinus(y[i]), l1p.copy().neg()));
         }
@@ -930,8 +930,8 @@ final class Impl {
         if (gamma == 2.0) {
             return x.copy().mul(x);
         }
-        DoubleDouble l = Fdd.log(x).mul(gamma);
-        DoubleDouble e = Fdd.exp(l.hi);
+        DoubleDouble l = DoubleDoubleMath.log(x).mul(gamma);
+        DoubleDouble e = DoubleDoubleMath.exp(l.hi);
         return e.add(e.hi * l.lo);
     }
 

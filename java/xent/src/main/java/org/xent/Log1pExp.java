@@ -21,7 +21,7 @@ final class Log1pExp {
             INV[j] = 1.0 / (1.0 + j / (double) N);
         }
         for (int j = 1; j <= N; j++) {
-            DoubleDouble l = Fdd.log1p(DoubleDouble.of(j / (double) N)).norm();
+            DoubleDouble l = DoubleDoubleMath.log1p(DoubleDouble.of(j / (double) N)).norm();
             LN_HI[j] = l.hi;
             LN_LO[j] = l.lo;
         }

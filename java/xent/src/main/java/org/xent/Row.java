@@ -41,7 +41,7 @@ final class Row {
     ExtendedDouble lx;
     /** Sum of the terms with d_i &lt; {@link #TINY_ARG}, with its own exponent; null when there is none. */
     private ExtendedDouble tiny;
-    /** Below this d_i, exp(d_i) may fall below the normal range (exp(-708.4) = 2^-1022): formed by {@link Fdd#expX}. */
+    /** Below this d_i, exp(d_i) may fall below the normal range (exp(-708.4) = 2^-1022): formed by {@link DoubleDoubleMath#expX}. */
     static final double TINY_ARG = -708.0;
     /** Where the row was loaded from (for -log_softmax when a - x_i exceeds the double range). */
     private double[] src;
@@ -190,7 +190,7 @@ final class Row {
                 continue;
             }
             double dli = DoubleDouble.twoSumErr(v, -a, di);
-            DoubleDouble ed = Fdd.exp(di);
+            DoubleDouble ed = DoubleDoubleMath.exp(di);
             double ei = ed.hi;
             d[i] = di;
             dl[i] = dli;
@@ -209,7 +209,7 @@ final class Row {
 
     /** Adds exp(d + dl) = 2^k exp(r) (1 + dl), d &lt; {@link #TINY_ARG}, with its own exponent to {@link #tiny}. */
     private void addTiny(double d, double dl) {
-        ExtendedDouble t = Fdd.expX(d);
+        ExtendedDouble t = DoubleDoubleMath.expX(d);
         if (dl != 0.0) {
             t = t.mul(ExtendedDouble.of(DoubleDouble.of(1.0).add(dl)));
         }
@@ -236,7 +236,7 @@ final class Row {
         }
         sHi = s.hi;
         sLo = s.lo;
-        DoubleDouble l = Fdd.log1p(s);
+        DoubleDouble l = DoubleDoubleMath.log1p(s);
         lHi = l.hi;
         lLo = l.lo;
     }

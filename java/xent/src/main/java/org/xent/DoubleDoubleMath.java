@@ -5,7 +5,7 @@ package org.xent;
  * elementary function would otherwise be amplified (powers in the focal losses, products of sigmoids)
  * or would dominate the final error. Built on {@link DoubleDouble}; results are deterministic on every JVM.
  */
-final class Fdd {
+final class DoubleDoubleMath {
     private static final double LN2_HI = Impl.LN2_HI;
     private static final double LN2_LO = Impl.LN2_LO;
     /** Below this argument exp is subnormal-bound: plain exp, whose absolute error is below one subnormal. */
@@ -13,7 +13,7 @@ final class Fdd {
     private static final double EXP_MAX_ARG = 709.782712893384;
     private static final int SQUARINGS = 10;
 
-    private Fdd() {
+    private DoubleDoubleMath() {
     }
 
     /** exp(x) as a double-double (relative error about 2^-95 for normal results). */
