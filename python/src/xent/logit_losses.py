@@ -102,15 +102,36 @@ def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, redu
     z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
     work = nm.work_dtype(out)
-    losses = _bce_logits_terms(z.astype(work), y.astype(work), w, pw, work)
+    f64 = np.dtype(np.float64)
+    losses = _bce_logits_terms(z.astype(f64, copy=False), y.astype(f64, copy=False), w, pw, f64)
+    if work != f64:
+        losses = _redo_extreme(losses, z, y, w, pw, work)
     return _result(reduce(losses, reduction, out))
 
 
+def _redo_extreme(losses, z, y, w, pw, work):
+    """float64 terms are accurate (every term non-negative, no cancellation) except where float64's
+    range cuts them: a loss above 2^1000 (a weight times a huge softplus overflows) or below 2^-1000
+    (subnormal terms must be summed before rounding to the subnormal grid). Those elements are
+    recomputed in the extended work dtype (the whole array then reduced in it)."""
+    with np.errstate(invalid="ignore"):
+        redo = np.isfinite(z) & ~np.isnan(losses) & ~((losses >= 2.0 ** -1000) & (losses <= 2.0 ** 1000))
+    if not redo.any():
+        return losses
+    full = (lambda a: None if a is None else np.broadcast_to(a, z.shape)[redo])
+    losses = losses.astype(work)
+    losses[redo] = _bce_logits_terms(z[redo].astype(work), y[redo].astype(work), full(w), full(pw), work)
+    return losses
+
+
 def _bce_logits_terms(zw, yw, w, pw, work):
+    """w (p_w y softplus(-z) + (1 - y) softplus(z)) elementwise; the D4 rule (a zero coefficient times
+    an infinite softplus is 0) is only needed, and only paid for, when some z is infinite."""
     with np.errstate(invalid="ignore", over="ignore"):
+        mul = nm.mul0 if not np.isfinite(zw).all() else np.multiply
         pos = yw if pw is None else mul_exact(pw.astype(work), yw)
         sp_neg, sp_pos = nm.softplus_pair(zw)
-        l = nm.mul0(pos, sp_neg) + nm.mul0(1 - yw, sp_pos)
+        l = mul(pos, sp_neg) + mul(1 - yw, sp_pos)
         if w is not None:
             l = nm.mul0(np.broadcast_to(w.astype(work), l.shape), l)
     return l
