@@ -20,7 +20,7 @@ final class DoubleDoubleMath {
     static DoubleDouble exp(double x) {
         if (!(x > EXP_MIN_NORMAL_ARG) || x >= EXP_MAX_ARG) {
             // NaN, -inf, underflow to subnormal or zero, overflow: no low part needed
-            return DoubleDouble.of(Fm.exp(x));
+            return DoubleDouble.of(Libm.exp(x));
         }
         if (x == 0.0) {
             return DoubleDouble.of(1.0);
@@ -89,13 +89,13 @@ final class DoubleDoubleMath {
         DoubleDouble tt = t.copy().norm();
         double x = tt.hi;
         if (!(x > -1.0) || x == 0.0 || !Double.isFinite(x)) {
-            return DoubleDouble.of(Fm.log1p(x));
+            return DoubleDouble.of(Libm.log1p(x));
         }
         if (Math.abs(x) < 0x1p-60) {
             // log1p(t) = t - t^2/2 + ..., t^2/2 below 2^-60 |t|
             return new DoubleDouble(x, tt.lo - 0.5 * x * x);
         }
-        double y0 = Fm.log1p(x);
+        double y0 = Libm.log1p(x);
         if (Math.abs(x) < 0.25) {
             // y = y0 + (t - expm1(y0)) / exp(y0), with expm1(y0) kept to its own relative accuracy: formed
             // as (1 + t) - exp(y0), the difference would carry an absolute error near 2^-106, which is
@@ -119,7 +119,7 @@ final class DoubleDoubleMath {
         DoubleDouble yy = y.copy().norm();
         double h = yy.hi;
         if (!(h > 0) || !Double.isFinite(h)) {
-            return DoubleDouble.of(Fm.log(h));
+            return DoubleDouble.of(Libm.log(h));
         }
         if (h >= 0.7 && h <= 1.42) {
             return log1p(DoubleDouble.of(h - 1.0).add(yy.lo));

@@ -16,7 +16,7 @@ import java.math.MathContext;
  * polynomial's tail (below 2^-66 relative to the result) remain.
  */
 final class ExpDD {
-    /** The smallest argument with a normal result (below, exp is left to {@link Fm#exp(double)}). */
+    /** The smallest argument with a normal result (below, exp is left to {@link Libm#exp(double)}). */
     static final double MIN_ARG = -708.0;
 
     private static final int N = 64;

@@ -159,7 +159,7 @@ final class Impl {
         DoubleDouble acc = new DoubleDouble();
         for (double pi : p) {
             if (pi > 0) {
-                acc.add(DoubleDouble.of(pi).mul(-Fm.log(pi)));
+                acc.add(DoubleDouble.of(pi).mul(-Libm.log(pi)));
             }
         }
         return toBase(acc, base).value();
@@ -276,7 +276,7 @@ final class Impl {
         DoubleDouble[] per = new DoubleDouble[nRows];
         for (int n = 0; n < nRows; n++) {
             double p = Math.max(probs[n * c + target[n]], epsilon);
-            per[n] = DoubleDouble.of(-Fm.log(p));
+            per[n] = DoubleDouble.of(-Libm.log(p));
         }
         return new Losses(per, DoubleDouble.of(nRows));
     }
@@ -303,7 +303,7 @@ final class Impl {
             for (int j = 0; j < c; j++) {
                 double tj = t[n * c + j];
                 if (tj > 0) {
-                    acc.add(DoubleDouble.of(tj).mul(-Fm.log(p[n * c + j])));
+                    acc.add(DoubleDouble.of(tj).mul(-Libm.log(p[n * c + j])));
                 }
             }
             per[n] = acc;
@@ -937,9 +937,9 @@ final class Impl {
 
     static ExtendedDouble focalFactor(DoubleDouble omp, double gamma) {
         if (!(omp.hi > 0) || gamma == 0.0 || !Double.isFinite(omp.hi)) {
-            return ExtendedDouble.of(Fm.pow(omp.hi, gamma));
+            return ExtendedDouble.of(Libm.pow(omp.hi, gamma));
         }
-        double ph = Fm.pow(omp.hi, gamma);
+        double ph = Libm.pow(omp.hi, gamma);
         double rel = gamma * (omp.lo / omp.hi);
         if (ph >= FOCAL_TINY) {
             return ExtendedDouble.of(powDD(omp, gamma));
@@ -950,7 +950,7 @@ final class Impl {
         if (!(Math.abs(whole) < 0x1p30)) {
             return ExtendedDouble.of(ph); // far below any double
         }
-        double m = Fm.pow(o.hi, gamma) * Fm.pow(2.0, eg - whole);
+        double m = Libm.pow(o.hi, gamma) * Libm.pow(2.0, eg - whole);
         return ExtendedDouble.of(m, m * rel, (int) whole);
     }
 

@@ -46,7 +46,7 @@ final class Log1pExp {
             eh = ex.hi;
             el = ex.lo;
         } else {
-            eh = Fm.exp(x);
+            eh = Libm.exp(x);
             el = 0.0;
         }
         double vh = 1.0 + eh;

@@ -145,7 +145,7 @@ final class Row {
                 eh = ex.hi;
                 elo = ex.lo + eh * dli;
             } else {
-                eh = Fm.exp(di);
+                eh = Libm.exp(di);
                 elo = 0.0;
             }
             double t = hi + eh;
@@ -304,7 +304,7 @@ final class Row {
      * the first-order term (1 + expm1(d_i)) dl_i of the exact shift's low part.
      */
     DoubleDouble expm1(int i) {
-        double f = Fm.expm1(d[i]);
+        double f = Libm.expm1(d[i]);
         return DoubleDouble.of(f).add(dl[i]).add(f * dl[i]);
     }
 

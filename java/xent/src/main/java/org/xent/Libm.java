@@ -6,10 +6,10 @@ package org.xent;
  * {@code xent.math=fast} switches to {@link Math}'s intrinsics (also within 1 ulp, not reproducible
  * across JVMs), for measurement only.
  */
-final class Fm {
+final class Libm {
     static final boolean STRICT = !"fast".equals(System.getProperty("xent.math"));
 
-    private Fm() {
+    private Libm() {
     }
 
     static double exp(double x) {
