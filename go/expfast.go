@@ -7,14 +7,8 @@ import "math"
 // value with a relative error far below 2^-53 is within 0.5 ulp plus a negligible part, inside the
 // spec's accurate bound u (2 |y| + 4 kappa), so these need not reach the 2^-95 of expDD and log1pDD:
 // they skip the double-double Horner scheme (the polynomial's small terms are evaluated in float64)
-// and cost a few times less. The error budget, checked by TestOnePassErrors against the 2^-95
-// routines:
-//   - reduction x = n ln2/256 + r: t = x.hi - n ln2Hi/256 exact (ln2Hi has 32 bits, Sterbenz), the
-//     ln2Mid product's error recovered by FMA and the sum's by TwoSum: r = rh + rl to about 2^-100;
-//   - exp(rh) - 1 = rh + rh^2/2 + c with rh^2/2 exact (FMA) and c = rh^3 (1/6 + ... + rh^3/720),
-//     |rh| <= 2^-9.5: truncation below 2^-78, float64 evaluation error of c below 2^-82;
-//   - 2^(j/256) from a double-double table (2^-106), the product T (1 + rh + rh^2/2 + tail) with its
-//     large parts exact (FMA) and the rest rounded far below 2^-70 T.
+// and cost a few times less. Each function states its error budget; TestOnePassErrors measures
+// them against the 2^-95 routines.
 
 // twoSumFinite is twoSum for operands whose sum does not overflow (no check for it).
 func twoSumFinite(a, b float64) (s, e float64) {
@@ -48,42 +42,35 @@ const (
 	expFastMax = 709
 )
 
-// expReduceFast returns n = round(x.hi 256/ln2) and exp(r) - 1 = rh + q + tail for
-// r = x - n ln2/256 (|x.hi| <= 709): rh is the high part of r (|rh| <= about ln2/512), q = rh^2/2
-// exactly (rh^2 by FMA, halved), |q| <= 2^-20, and |tail| <= about 2^-29 (so that its float64
-// evaluation error, below 2^-82, stays negligible even relative to expm1(r)).
-func expReduceFast(x dd) (n, rh, q, tail float64) {
-	const s = 1.0 / (1 << expTabBits)
-	const shifter = 0x1.8p52                                // adding it rounds |v| < 2^51 to an integer, ties to even
-	n = (x.hi*(1<<expTabBits/math.Ln2) + shifter) - shifter // |x.hi 256/ln2| < 2^18
-	t := x.hi - n*(ln2Hi*s)                                 // exact: n ln2Hi/256 has at most 51 bits, and t is within a factor 2 (Sterbenz)
-	p := n * (ln2Mid * s)
-	pe := math.FMA(n, ln2Mid*s, -p)
-	rh = t - p
-	bb := rh - t
-	rl := (t - (rh - bb)) + (-p - bb) // TwoSum's error of t - p
-	rl += x.lo - pe - n*(ln2Lo*s)
-	sq, sqe := twoProd(rh, rh)
-	q = sq / 2
-	c := sqe/2 + rh*sq*(1.0/6+rh*(1.0/24+rh*(1.0/120+rh*(1.0/720))))
-	// exp(rh + rl) - 1 = (1 + rh + q + c)(1 + rl) - 1, rl^2 below 2^-86
-	tail = c + (rl + rl*(rh+q))
-	return n, rh, q, tail
-}
-
 // expFast returns exp(x) for finite x as dd, to a relative error of about 2^-70 for x.hi in
-// [expFastMin, expFastMax] (expDD elsewhere).
+// [expFastMin, expFastMax] (expDD elsewhere). The reduction x = n ln2/256 + r: u = x.hi - n ln2Hi/256
+// is exact (ln2Hi has 32 bits, so the product has at most 51, and u is within a factor 2 of x.hi,
+// Sterbenz); p = n ln2Mid/256 is below 2^-25 (|n| < 2^18), so its rounding (2^-79) and the ln2Lo
+// part (2^-80) are negligible; r = rh + rl with rh = fl(u - p) and rl its TwoSum error plus x.lo.
+// Then exp(r) = 1 + rh + tail with tail = q + rl (1 + rh + q), q = rh^2 (1/2 + ... + rh^4/720)
+// (|rh| <= 2^-9.5: truncation below 2^-78, float64 evaluation error below 2^-72, rl^2 below 2^-86),
+// and exp(x) = 2^k T (1 + rh + tail), T = 2^(j/256) from a double-double table (2^-106), T.hi rh
+// exact (FMA), the rest (below 2^-19 T) rounded at about 2^-72 T.
 func expFast(x dd) dd {
 	if !(x.hi >= expFastMin && x.hi <= expFastMax) {
 		return expDD(x)
 	}
-	n, rh, q, tail := expReduceFast(x)
+	const s = 1.0 / (1 << expTabBits)
+	const shifter = 0x1.8p52                                 // adding it rounds |v| < 2^51 to an integer, ties to even
+	n := (x.hi*(1<<expTabBits/math.Ln2) + shifter) - shifter // |x.hi 256/ln2| < 2^18
+	u := x.hi - n*(ln2Hi*s)                                  // exact
+	p := n * (ln2Mid * s)
+	rh := u - p
+	bb := rh - u
+	rl := ((u - (rh - bb)) + (-p - bb)) + x.lo
+	q := rh * rh * (1.0/2 + rh*(1.0/6+rh*(1.0/24+rh*(1.0/120+rh*(1.0/720)))))
+	tail := q + (rl + rl*(rh+q))
 	ni := int(n)
 	t := exp2Tab[ni&(1<<expTabBits-1)]
 	ph, pl := twoProd(t.hi, rh)
-	s, e := fastTwoSum(t.hi, ph) // t.hi >= 1 > |ph|
-	lo := e + (pl + (t.hi*(q+tail) + t.lo*(1+rh+q)))
-	hi, lo := fastTwoSum(s, lo)
+	hi, e := fastTwoSum(t.hi, ph) // t.hi >= 1 > |ph|
+	lo := e + (pl + (t.hi*tail + t.lo*(1+rh+tail)))
+	hi, lo = fastTwoSum(hi, lo)
 	// 2^k with k = floor(n / 256) in [-866, 1023]: a normal power of two, and both parts stay normal
 	f := math.Float64frombits(uint64(ni>>expTabBits+1023) << 52)
 	return dd{hi * f, lo * f}

@@ -68,9 +68,100 @@ func TestOnePassErrors(t *testing.T) {
 				}
 			}
 			t.Logf("%s: largest relative error %.3g x 2^-68 at %v", c.name, worst, at)
-			if worst > c.bound {
+			if !(worst <= c.bound) {
 				t.Errorf("%s(%v): relative error %.3g x 2^-68, budget %g", c.name, at, worst, c.bound)
 			}
 		})
 	}
+}
+
+// The fast paths built on the one-pass functions are measured against the double-double forms they
+// replace: finiteLSE's L against log1pDD of a compensated sum of expDD terms, BCE's termFast against
+// the extended-range termX, on random rows and elements (weights, pos_weight, targets 0 and 1, |z|
+// up to the fast range's limit). Their relative error must stay far below float64's 2^-53.
+func TestFastPathsAgainstDD(t *testing.T) {
+	const bound = 0x1p-64
+	r := rand.New(rand.NewSource(16))
+	t.Run("finiteLSE", func(t *testing.T) {
+		worst := 0.0
+		for row := 0; row < 300; row++ {
+			n := 1 + r.Intn(300)
+			scale := math.Ldexp(1, r.Intn(12)-4)
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = r.NormFloat64() * scale
+			}
+			a, L, ok := finiteLSE(x, 0, 1, n)
+			if !ok {
+				continue
+			}
+			var s acc // sum_{i != k} exp(x_i - a), k the first maximum
+			k := -1
+			for i, v := range x {
+				if k < 0 && v >= a {
+					k = i
+					continue
+				}
+				h, l := twoSum(v, -a)
+				s.addDD(expDD(dd{h, l}))
+			}
+			want := log1pDD(s.value())
+			if want.hi == 0 {
+				continue
+			}
+			worst = math.Max(worst, relErr(L, want))
+		}
+		t.Logf("largest relative error of L: %g (2^%.1f)", worst, math.Log2(worst))
+		if !(worst <= bound) {
+			t.Errorf("finiteLSE: relative error %g above %g", worst, bound)
+		}
+	})
+	t.Run("bceTermFast", func(t *testing.T) {
+		const n = 20000
+		p := &bceProblem{z: make([]float64, n), y: make([]float64, n), lastC: n}
+		for i := range p.z {
+			p.z[i] = r.NormFloat64() * math.Ldexp(1, r.Intn(12)-3)
+			if i%50 == 0 {
+				p.z[i] = (r.Float64()*2 - 1) * -expFastMin
+			}
+			switch p.y[i] = r.Float64(); i % 7 {
+			case 0:
+				p.y[i] = 0
+			case 1:
+				p.y[i] = 1
+			}
+		}
+		weights := []struct {
+			name  string
+			w, pw []float64
+		}{{"plain", nil, nil}, {"weighted", randWeights(r, n), randWeights(r, n)}}
+		for _, c := range weights {
+			p.w, p.pw = c.w, c.pw
+			worst, fast := 0.0, 0
+			for i := range p.z {
+				v, ok := p.termFast(i)
+				if !ok {
+					continue
+				}
+				fast++
+				want := p.termX(i)
+				if want.e != 0 || want.m.hi == 0 {
+					continue
+				}
+				worst = math.Max(worst, relErr(v, want.m))
+			}
+			t.Logf("%s: %d of %d elements fast, largest relative error %g (2^%.1f)", c.name, fast, n, worst, math.Log2(worst))
+			if !(worst <= bound) || fast < n*9/10 {
+				t.Errorf("%s: relative error %g (bound %g), %d fast elements", c.name, worst, bound, fast)
+			}
+		}
+	})
+}
+
+func randWeights(r *rand.Rand, n int) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = r.Float64() * 4
+	}
+	return w
 }
