@@ -2,87 +2,104 @@
 
 compare judges every element with mpmath at 256 bits (tolerance.judge); that cost a tenth of a run.
 Here the exact value of each element is held as a double-double: hi = float(exact) and lo = the
-remainder exact - hi rounded to float64 (computed once per vector with decimal arithmetic), so
-|got - exact| is computed in float64 with an error below about 2^-50 of the quantities involved. An
-element is decided here only when its error is below its bound at both levels by more than that
-margin; the whole answer is decided here only when every element is (a clear pass). Anything else --
-an element within a hair of a bound, a miss (which may be rescued by an acceptable output or a range
-extreme, and whose report needs the exact figures), a special value that differs, an exact value
-near the float64 subnormal range -- returns None and compare decides exactly. So statuses are the
-exact path's; the ulp and scaled-error figures of a clear pass agree with the exact ones to about
-15 significant digits (they are computed from the double-double error, not at 256 bits).
+remainder exact - hi rounded to float64 (computed once per vector with decimal arithmetic; values
+below 2^-960, whose remainder would be subnormal, are first scaled by a power 2^300k, and values below
+2^-1860 count as 0 give or take 2^-1860), so |got - exact| is computed in float64 with an error below about
+2^-50 of the quantities involved. An element is decided here only when its error is below its bound
+at both levels by more than that margin; an answer is decided here only when every element is (a
+clear pass). Anything else -- an element within a hair of a bound, a miss (which may be rescued by an
+acceptable output or a range extreme, and whose report needs the exact figures), a special value that
+differs -- returns None and compare decides exactly. So statuses are the exact path's; the ulp and
+scaled-error figures of a clear pass agree with the exact ones to about 15 significant digits (they
+come from the double-double error, not from 256-bit arithmetic).
+
+A batch of answers is judged with one set of numpy operations over all its elements (judge_batch).
 """
 from __future__ import annotations
 
 import math
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 import numpy as np
 
 from ..dtypes import dtype_named
+from ..hexfloat import HexFloatError, parse_hex
 from .compare import PASSED, Outcome
 from .protocol import Answer
 from .vectors import LEVELS, VectorCase, fast_hex_list
 
-_TINY = 2.0 ** -960      # below this the remainder lo could be subnormal (inexact): exact path
-_MARGIN = 2.0 ** -50     # relative error of the double-double difference, generously
+_TINY = 2.0 ** -960          # below this the remainder lo could be subnormal (inexact): scaled
+_MAX_SCALE_EXP = 900         # scales 2^300, 2^600, 2^900 (finite floats) bring values down to 2^-1860 above _TINY
+_NEGLIGIBLE = Decimal(2) ** -1860   # below this an exact value is 0 for every figure (2^-786 of any ulp)
+_MARGIN = 2.0 ** -50         # relative error of the double-double difference, generously
 #: XENT_EXACT_JUDGE=1 judges every answer on the exact path (to compare the two paths on a whole run)
 ENABLED = os.environ.get("XENT_EXACT_JUDGE", "") != "1"
 
 
 class _Arrays:
-    """Per-vector arrays, made on the first judgement of the vector and kept on it."""
+    """Per-vector arrays, made on the first judgement of the vector and kept on it. Values of finite
+    elements are held scaled by `scale` (1 or 2^600): exact * scale = hi + lo (+- slack)."""
 
-    __slots__ = ("expected", "finite", "hi", "lo", "slack", "ulp", "bounds", "usable")
+    __slots__ = ("expected", "finite", "hi", "lo", "slack", "scale", "ulp", "bounds", "usable", "n")
 
     def __init__(self, case: VectorCase):
         dt = dtype_named(case.dtype)
+        n = self.n = len(case.exact)
         self.expected = np.array(case.expected, dtype=np.float64)
         self.finite = np.isfinite(self.expected)
-        hi = np.zeros(len(case.exact))
-        lo = np.zeros(len(case.exact))
-        slack = np.zeros(len(case.exact))
+        hi, lo, slack, exps = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
         usable = True
         for i, text in enumerate(case.exact):
             if not self.finite[i]:
                 continue  # compared exactly, by equality
-            h, l, s, ok = _split(text, tiny_ok=dt.emin > -1022)
-            hi[i], lo[i], slack[i] = h, l, s
-            usable = usable and ok
+            parts = _split(text)
+            if parts is None:
+                usable = False
+                continue
+            hi[i], lo[i], slack[i], exps[i] = parts
         self.hi, self.lo, self.slack, self.usable = hi, lo, slack, usable
-        self.ulp = _ulps(hi, lo, dt.precision, dt.emin, dt.eta_exp)
+        self.scale = np.ldexp(1.0, exps)
+        self.ulp = _scaled_ulps(hi, lo, exps, dt.precision, dt.emin, dt.eta_exp)
         self.bounds = {lv: np.array(case.bounds[lv], dtype=np.float64) for lv in LEVELS}
 
 
-def _split(text: str, tiny_ok: bool) -> tuple[float, float, float, bool]:
-    """(hi, lo, slack, usable): the exact value is hi + lo to about 2^-105 relative, or, for a nonzero
-    value below 2^-960 (where lo would be subnormal), hi give or take slack (float()'s rounding error:
-    2^-52 |hi| + 2^-1074: far below a float32 ulp, so only float32 vectors take it, `tiny_ok`); not usable
-    otherwise, nor when the text is not a finite decimal (the exact path handles those)."""
+def _split(text: str) -> tuple[float, float, float, int] | None:
+    """(hi, lo, slack, k) with exact * 2^k = hi + lo to about 2^-105 relative (slack 0), or, for an exact
+    value below 2^-1860, (0, 0, 2^-1860, 0); None when the text is not a finite decimal."""
     hi = float(text)
     if not math.isfinite(hi):
-        return 0.0, 0.0, 0.0, False
+        return None
     try:
         value = Decimal(text)
         if value == 0:
-            return 0.0, 0.0, 0.0, True
-        if abs(hi) < _TINY:
-            return hi, 0.0, abs(hi) * 2.0 ** -52 + 2.0 ** -1074, tiny_ok
-        return hi, float(value - Decimal(hi)), 0.0, True  # 28 digits of the remainder, rounded once
-    except (InvalidOperation, ValueError):
-        return hi, 0.0, 0.0, False
+            return 0.0, 0.0, 0.0, 0
+        if abs(hi) >= _TINY:
+            return hi, float(value - Decimal(hi)), 0.0, 0  # 28 digits of the remainder, rounded once
+        if abs(value) < _NEGLIGIBLE:
+            return 0.0, 0.0, float(_NEGLIGIBLE), 0
+        with localcontext() as context:
+            context.prec = 80  # the 40-digit value times 2^k, and its remainder, exactly enough
+            for k in range(300, _MAX_SCALE_EXP + 1, 300):
+                scaled = value * (Decimal(2) ** k)
+                hi = float(scaled)
+                if abs(hi) >= _TINY:
+                    return hi, float(scaled - Decimal(hi)), 0.0, k
+        return None  # not reached: values below 2^-1860 are negligible
+    except (InvalidOperation, ValueError, OverflowError):
+        return None
 
 
-def _ulps(hi: np.ndarray, lo: np.ndarray, precision: int, emin: int, eta_exp: int) -> np.ndarray:
-    """tolerance.ulp of each exact value hi + lo: 2^(max(e - 1, emin) - precision + 1) with
+def _scaled_ulps(hi: np.ndarray, lo: np.ndarray, k: np.ndarray, precision: int, emin: int, eta_exp: int
+                 ) -> np.ndarray:
+    """tolerance.ulp of each exact value, times its scale 2^k: 2^(max(e - 1, emin) - precision + 1) with
     |exact| = m 2^e, 0.5 <= m < 1; just below a power of two (hi a power of two, lo of the other sign)
     the binade is the one below hi's."""
     mantissa, exponent = np.frexp(np.abs(hi))
     below = (mantissa == 0.5) & (lo != 0) & (np.sign(lo) != np.sign(hi))
-    e = exponent - below.astype(exponent.dtype)
-    out = np.ldexp(1.0, np.maximum(e - 1, emin) - precision + 1)
-    return np.where(hi == 0, np.ldexp(1.0, eta_exp), out)
+    e = exponent - below.astype(exponent.dtype) - k
+    out = np.ldexp(1.0, np.maximum(e - 1, emin) - precision + 1 + k)
+    return np.where(hi == 0, np.ldexp(1.0, eta_exp + k), out)
 
 
 def arrays(case: VectorCase) -> _Arrays:
@@ -91,50 +108,79 @@ def arrays(case: VectorCase) -> _Arrays:
     return case.fast
 
 
-def answer_values(answer: Answer, dtype: str) -> list[float] | None:
-    """The answer's data as floats when every element is certainly exact in dtype, else None."""
-    return fast_hex_list(answer.data, dtype) if answer.data else []
+def _eligible(case: VectorCase, answer: Answer) -> list[float] | None:
+    """The answer's values when the fast judge may look at it (a value answer of the right dtype and
+    shape, every element certainly exact in the dtype, a vector whose exact values it can hold)."""
+    if (not ENABLED or answer.kind != "output" or case.result != "valid" or answer.dtype != case.dtype
+            or answer.shape != case.expected_shape):
+        return None
+    values = fast_hex_list(answer.data, case.dtype) if answer.data else []
+    if values is None:  # spellings the quick reader leaves alone (subnormals, ...): read exactly
+        try:
+            values = [parse_hex(text, case.dtype) for text in answer.data]
+        except HexFloatError:
+            return None  # compare reports it
+    if len(values) != len(case.expected) or not arrays(case).usable:
+        return None
+    return values
 
 
 def try_compare(case: VectorCase, answer: Answer) -> Outcome | None:
     """compare(case, answer) when the answer clearly passes at every level, else None (then compare
     decides, exactly, with the same result it would give here)."""
-    if (not ENABLED or answer.kind != "output" or case.result != "valid" or answer.dtype != case.dtype
-            or answer.shape != case.expected_shape):
-        return None
-    values = answer_values(answer, case.dtype)
-    if values is None or len(values) != len(case.expected):
-        return None
-    a = arrays(case)
-    if not a.usable:
-        return None
-    got = np.array(values, dtype=np.float64)
-    if not np.array_equal(np.isfinite(got), a.finite):
-        return None  # a special value where a finite one is expected, or the reverse: a miss or a rescue
-    special = ~a.finite
-    if special.any() and not np.all((got[special] == a.expected[special])
-                                     | (np.isnan(got[special]) & np.isnan(a.expected[special]))):
-        return None
-    with np.errstate(invalid="ignore", over="ignore"):
-        t = np.where(a.finite, got - a.hi, 0.0)
-        err = np.abs(t - a.lo)
-        # float subtraction is exact when its result is subnormal, so the margin is relative only
-        margin = _MARGIN * (np.abs(t) + np.abs(a.lo) + err) + a.slack
-        if not np.all(np.isfinite(err)):
-            return None
-        scaled: dict[str, float] = {}
+    return judge_batch([(case, answer)])[0]
+
+
+def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
+    """try_compare for each pair, with one set of numpy operations over all their elements."""
+    out: list[Outcome | None] = [None] * len(pairs)
+    chosen, values = [], []
+    for j, (case, answer) in enumerate(pairs):
+        v = _eligible(case, answer)
+        if v is not None:
+            chosen.append(j)
+            values.append(v)
+    if not chosen:
+        return out
+    parts = [arrays(pairs[j][0]) for j in chosen]
+    cat = lambda name: np.concatenate([getattr(a, name) for a in parts])  # noqa: E731
+    got = np.fromiter((x for v in values for x in v), dtype=np.float64, count=sum(a.n for a in parts))
+    finite, expected = cat("finite"), cat("expected")
+    hi, lo, slack, scale, ulp = cat("hi"), cat("lo"), cat("slack"), cat("scale"), cat("ulp")
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        # special expected values compare by equality (NaN matches NaN); a finite one needs a finite answer
+        same_special = ~finite & ((got == expected) | (np.isnan(got) & np.isnan(expected)))
+        t = np.where(finite, got * scale - hi, 0.0)
+        err = np.abs(t - lo)
+        margin = _MARGIN * (np.abs(t) + np.abs(lo) + err) + slack * scale
+        ok = np.where(finite, np.isfinite(err), same_special)
+        # compare figures the later levels from the error rounded to a float64, which loses digits below
+        # the normal range (and may even tie the bound there): such elements go to the exact path
+        ok &= ~finite | (err == 0) | (err >= scale * 2.0 ** -1022)
+        scaled_err = {}
         for lv in LEVELS:
-            bound = a.bounds[lv]
-            if not np.all((err + margin < bound) | special):  # a miss, or too close to call: exact path
-                return None
-            scaled[lv] = float(np.max(np.where(a.finite, err / bound, 0.0), initial=0.0))
-    ulps = np.where(a.finite, err / a.ulp, 0.0)
-    out = Outcome(case=case, status={lv: PASSED for lv in LEVELS},
-                  got={"dtype": answer.dtype, "shape": answer.shape, "data": answer.data})
-    out.ulp_errors = ulps[a.finite].tolist()
-    out.max_ulp = max(out.ulp_errors) if out.ulp_errors else None
-    if a.finite.any():
-        out.max_scaled = {lv: v for lv, v in scaled.items()}
-    if len(values):
-        out.worst_index = int(np.argmax(ulps))  # the first largest, as compare picks it
+            bound = np.concatenate([a.bounds[lv] for a in parts]) * scale
+            ok &= ~finite | (err + margin < bound)   # a miss, or too close to call: the exact path
+            scaled_err[lv] = np.where(finite, err / bound, 0.0)
+        ulps = np.where(finite, err / ulp, 0.0)
+    start = 0
+    for j, a, v in zip(chosen, parts, values):
+        end = start + a.n
+        if ok[start:end].all():
+            out[j] = _passed(pairs[j][0], pairs[j][1], a, ulps[start:end],
+                             {lv: s[start:end] for lv, s in scaled_err.items()})
+        start = end
     return out
+
+
+def _passed(case: VectorCase, answer: Answer, a: _Arrays, ulps: np.ndarray, scaled: dict[str, np.ndarray]) -> Outcome:
+    """The outcome compare gives a clear pass: passed at every level, with its figures."""
+    outcome = Outcome(case=case, status={lv: PASSED for lv in LEVELS},
+                      got={"dtype": answer.dtype, "shape": answer.shape, "data": answer.data})
+    outcome.ulp_errors = ulps[a.finite].tolist()
+    outcome.max_ulp = max(outcome.ulp_errors) if outcome.ulp_errors else None
+    if outcome.ulp_errors:
+        outcome.max_scaled = {lv: max(float(s.max()), 0.0) for lv, s in scaled.items()}
+    if a.n:
+        outcome.worst_index = int(np.argmax(ulps))  # the first largest, as compare picks it
+    return outcome

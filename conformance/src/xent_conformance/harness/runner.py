@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import protocol
 from .compare import FAILED, UNSUPPORTED, Outcome, compare, errored, uniform
-from .fastjudge import try_compare
+from .fastjudge import judge_batch, try_compare
 from .process import AdapterFailure, AdapterProcess, StderrBuffer
 from .protocol import PROTOCOL_ERROR_KINDS, Answer, ProtocolViolation, StartInfo, StartRefused
 from .vectors import VectorCase
@@ -194,46 +194,60 @@ class Runner:
         self._kill()
 
     # ------------------------------------------------------------------ requests
-    def _run_batch(self, batch: list[VectorCase]) -> list[VectorCase]:
-        """Send one batch; record what came back. Returns cases to retry singly (unanswered)."""
+    def _run_batch(self, batch: list[VectorCase], sent: bool = False, following: list[VectorCase] | None = None
+                   ) -> tuple[list[VectorCase], list[VectorCase] | None]:
+        """Send one batch (unless `sent`: it went out ahead) and record what came back. Returns the cases
+        to retry singly (unanswered) and the batch sent ahead, if any: when this batch's answer holds every
+        case, `following` is sent before this one is judged, so the adapter computes while the harness
+        judges (pipelining; a batch with cases to retry never has a successor in flight, and a failure
+        while the successor is computed is that successor's, as without pipelining)."""
         assert self.proc is not None
         what = f"run_batch of {len(batch)} cases ({batch[0].key} ...)"
-        deadline = time.monotonic() + self.opt.timeout
-        self.proc.limit_answer(*answer_limits(batch))
-        self.proc.send(protocol.batch_request(batch))
-        obj = self._read_answer(what, deadline)
+        if not sent:
+            self.proc.limit_answer(*answer_limits(batch))
+            self.proc.send(protocol.batch_request(batch))
+        obj = self._read_answer(what, time.monotonic() + self.opt.timeout)
         if _is_request_error(obj):
             # the adapter could not read the batch as a whole (D7): judge its cases one by one
             self._event(f"the adapter answered {what} with {protocol.excerpt(obj)}; retrying its cases one by one")
             self.answered_any = True
-            return list(batch)
+            return list(batch), None
         try:
             results = protocol.batch_results(obj)
         except ProtocolViolation as exc:
             raise AdapterFailure("garbage", str(exc)) from None
         by_id = {c.key: c for c in batch}
-        answered: dict[str, Outcome] = {}
+        answered: dict[str, Outcome | None] = {}   # None: a well-formed answer in `answers`, judged below
+        answers: dict[str, Answer] = {}
         for r in results:
             rid = protocol.answer_id(r)
             if rid is not None and rid in answered:
                 answered[rid] = errored(by_id[rid], "the adapter answered this case twice in one batch", r)
+                answers.pop(rid, None)
                 continue
             if rid is None or rid not in by_id:
                 self._event(f"in the answer to {what}: a result for an unknown id: {protocol.excerpt(r)}")
                 continue
             try:
-                answer = protocol.parse_case_answer(r)
+                answers[rid] = protocol.parse_case_answer(r)
+                answered[rid] = None
             except ProtocolViolation as exc:
                 answered[rid] = errored(by_id[rid], f"malformed answer: {exc}", r)
-                continue
-            answered[rid] = judge_answer(by_id[rid], answer)
         self.answered_any = True
-        for outcome in answered.values():
-            self._record(outcome)
         missing = [c for c in batch if c.key not in answered]
+        ahead = None
+        if not missing and following and self.proc is not None and self.proc.alive:
+            self.proc.limit_answer(*answer_limits(following))
+            self.proc.send(protocol.batch_request(following))
+            ahead = following
+        for rid, outcome in zip(answers, judge_many([(by_id[rid], a) for rid, a in answers.items()])):
+            answered[rid] = outcome
+        for outcome in answered.values():
+            assert outcome is not None
+            self._record(outcome)
         if missing:
             self._event(f"the answer to {what} lacks {len(missing)} case(s); retrying them one by one")
-        return missing
+        return missing, ahead
 
     def _run_single(self, case: VectorCase) -> None:
         """One case with `run`. Raises AdapterFailure after recording the case as errored."""
@@ -315,18 +329,26 @@ class Runner:
 
     def _send_all(self, todo: list[VectorCase], total: int) -> None:
         last_progress = time.monotonic()
-        for batch in self._batches(todo):
+        batches = self._batches(todo)
+        ahead: tuple[list[VectorCase], AdapterProcess] | None = None   # a batch sent while the last was judged
+        for i, batch in enumerate(batches):
             if time.monotonic() - last_progress > 10:
                 last_progress = time.monotonic()
                 self.log(f"progress: {len(self.outcomes)} of {total} vectors done")
-            if self.dead or not self._ensure():
+            # a batch already sent is read from the process it went to, alive or not: its failure is its own
+            sent = ahead is not None and ahead[0] is batch and ahead[1] is self.proc and self.proc is not None
+            ahead = None
+            if not sent and (self.dead or not self._ensure()):
                 self._not_run(batch, self.dead or "the adapter could not be restarted")
                 continue
             if self.opt.batch_size <= 1 or len(batch) == 1:
                 self._singly(batch)
                 continue
+            following = batches[i + 1] if i + 1 < len(batches) and len(batches[i + 1]) > 1 else None
             try:
-                missing = self._run_batch(batch)
+                missing, sent_ahead = self._run_batch(batch, sent, following)
+                if sent_ahead is not None:
+                    ahead = (sent_ahead, self.proc)
                 failed = 0
             except AdapterFailure as exc:
                 self._kill()
@@ -411,9 +433,16 @@ def _is_request_error(obj: Any) -> bool:
             and "results" not in obj)
 
 
-def judge_answer(case: VectorCase, answer: Answer) -> Outcome:
+def judge_many(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome]:
+    """judge_answer for each pair: clear passes decided together with numpy (fastjudge.judge_batch),
+    the rest one by one."""
+    decided = judge_batch(pairs)
+    return [d or judge_answer(c, a, fast=False) for d, (c, a) in zip(decided, pairs)]
+
+
+def judge_answer(case: VectorCase, answer: Answer, fast: bool = True) -> Outcome:
     """A well-formed answer's outcome: `unsupported` answers and the protocol error kinds are judged
-    here; everything else by compare."""
+    here; everything else by compare (clear passes by fastjudge, unless `fast` is False: tried already)."""
     if answer.kind == "unsupported":
         return uniform(case, UNSUPPORTED, f"the adapter answered unsupported: {answer.message}")
     if answer.kind == "error" and answer.error_kind in PROTOCOL_ERROR_KINDS:
@@ -422,7 +451,7 @@ def judge_answer(case: VectorCase, answer: Answer) -> Outcome:
                 else "the implementation failed unexpectedly")
         return uniform(case, FAILED, f"{answer.error_kind} ({what}): {answer.message}", got)
     # a clear pass is decided with numpy (fastjudge); everything else exactly, with the same statuses
-    return try_compare(case, answer) or compare(case, answer)
+    return (try_compare(case, answer) if fast else None) or compare(case, answer)
 
 
 def default_env(mutant: str | None = None) -> dict[str, str]:
