@@ -160,22 +160,28 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	return shape, out, true
 }
 
-// bceFast is BCEWithLogits for float32 data: with t = log1p(exp(-|z|)),
-// l = w (pw y (max(-z, 0) + t) + (1 - y)(max(z, 0) + t)), in float64; false when a z is not finite.
-func (p *bceProblem) bceFast() ([]int, []float64, bool) {
+// bceFast is BCEWithLogits for float32 data z and y (read as they are, without a float64 copy): with
+// t = log1p(exp(-|z|)), l = w (pw y (max(-z, 0) + t) + (1 - y)(max(z, 0) + t)), in float64; false
+// when a z is not finite.
+func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 	red := p.config.reduction
 	var vals []float64 // per element for reduction none; sum and mean add as they go
 	if red == ReductionNone {
-		vals = make([]float64, len(p.z))
+		vals = make([]float64, len(zs))
 	}
 	var sum nsum
-	for i, z := range p.z {
+	for i, zt := range zs {
+		z := float64(zt)
 		if !isFinite(z) {
 			return nil, nil, false
 		}
-		y := p.y[i]
-		t := log1pUnit(expNeg(-math.Abs(z)))
-		pos, neg := math.Max(-z, 0)+t, math.Max(z, 0)+t
+		y := float64(ys[i])
+		a := math.Abs(z)
+		t := log1pUnit(expNeg(-a))
+		pos, neg := t, a+t // softplus(-z), softplus(z) for z >= 0 (z finite: no NaN, and +-0 alike)
+		if z < 0 {
+			pos, neg = neg, pos
+		}
 		v := p.at(p.w, i) * (p.at(p.pw, i)*y*pos + (1-y)*neg)
 		if vals != nil {
 			vals[i] = v
@@ -189,5 +195,5 @@ func (p *bceProblem) bceFast() ([]int, []float64, bool) {
 	case ReductionSum:
 		return []int{}, []float64{sum.value()}, true
 	}
-	return []int{}, []float64{sum.value() / float64(len(p.z))}, true
+	return []int{}, []float64{sum.value() / float64(len(zs))}, true
 }

@@ -4,7 +4,9 @@ import "math"
 
 // bceProblem is a validated binary_cross_entropy_with_logits (or sigmoid focal) problem.
 type bceProblem struct {
-	z, y   []float64
+	z, y   []float64 // z and y as float64, filled by data (a float32 fast path reads the caller's data)
+	load   func()
+	count  int // the number of elements
 	shape  []int
 	w, pw  []float64 // nil, z's shape, or [C] broadcast along the last axis
 	lastC  int
@@ -15,7 +17,7 @@ func (p *bceProblem) at(v []float64, i int) float64 {
 	switch {
 	case v == nil:
 		return 1
-	case len(v) == len(p.z):
+	case len(v) == p.count:
 		return v[i]
 	default:
 		return v[i%p.lastC]
@@ -60,12 +62,20 @@ func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, err
 			return nil, err
 		}
 	}
-	p := &bceProblem{shape: z.Shape, lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
-	p.z, p.y = viewF64(z.Data), viewF64(y.Data) // only read
-	if err := checkProbs(fn, "y", p.y, y.Shape); err != nil {
+	p := &bceProblem{shape: z.Shape, count: len(z.Data), lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
+	if err := checkProbs(fn, "y", y.Data, y.Shape); err != nil {
 		return nil, err
 	}
+	p.load = func() { p.z, p.y = viewF64(z.Data), viewF64(y.Data) } // only read
 	return p, nil
+}
+
+// data fills z and y as float64 (once) and returns p.
+func (p *bceProblem) data() *bceProblem {
+	if p.z == nil && p.count > 0 {
+		p.load()
+	}
+	return p
 }
 
 // bceTerm returns y softplus(-z) pw + (1 - y) softplus(z) (zero coefficients mask infinities),
@@ -102,11 +112,11 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 		return Tensor[T]{}, err
 	}
 	if isFloat32[T]() {
-		if shape, out, ok := p.bceFast(); ok {
+		if shape, out, ok := bceFast(p, z.Data, y.Data); ok {
 			return outTensor[T](shape, out), nil
 		}
 	}
-	shape, out := p.loss()
+	shape, out := p.data().loss()
 	return outTensor[T](shape, out), nil
 }
 
@@ -206,6 +216,7 @@ func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], erro
 	if err != nil {
 		return Tensor[T]{}, err
 	}
+	p.data()
 	out := make([]float64, len(p.z))
 	scale := ddF(1)
 	if p.config.reduction == ReductionMean {
@@ -242,6 +253,7 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 	if err != nil {
 		return Tensor[T]{}, err
 	}
+	p.data()
 	vals := make([]xdd, len(p.z))
 	for i := range vals {
 		zi, yi := p.z[i], p.y[i]

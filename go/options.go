@@ -288,10 +288,10 @@ func checkNonNegFinite(fn, name string, w []float64) error {
 }
 
 // checkProbs checks that every value is in [0, 1] (NaN fails).
-func checkProbs(fn, name string, x []float64, shape []int) error {
+func checkProbs[T Float](fn, name string, x []T, shape []int) error {
 	for i, v := range x {
 		if !(v >= 0 && v <= 1) {
-			return newError(ErrInvalidProbability, fn, "%s%s = %v is not in [0, 1]", name, indexString(i, shape), v)
+			return newError(ErrInvalidProbability, fn, "%s%s = %v is not in [0, 1]", name, indexString(i, shape), float64(v))
 		}
 	}
 	return nil
