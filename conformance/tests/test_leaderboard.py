@@ -272,3 +272,14 @@ def test_dtype_rows_split_numerics_validation_and_unsupported_per_dtype():
     assert header == ["implementation", "float64 numerics", "float64 validation", "float64 unsupported"]
     assert rows == [["ours", "4/4", "1/1", "0"], ["theirs", "2/2", "0/1", "1"]]
     assert dtype_rows(board, "accurate")[1][1] == ["theirs", "1/2 (1 failed)", "0/1", "1"]
+
+
+def test_heatmap_frames_are_thick_only_where_numerics_fail_at_compatible_too(tmp_path):
+    pytest.importorskip("matplotlib")
+    from xent_conformance.leaderboard import plots
+    theirs = parse_report(report("theirs", [
+        result(1, status="failed", compatible="acceptable", ulp=9.0, scaled=3.0, function="sigmoid"),  # thin
+        result(1, status="failed", ulp=9.0, scaled=3.0)]))  # softmax: fails at both levels: thick
+    svg = plots.heatmap(Board([], [theirs]), tmp_path / "h")[1].read_text()
+    thick, thin = "stroke: #ff0000; stroke-width: 3;", "stroke: #ff0000; stroke-linejoin"  # width 1 is SVG's default
+    assert svg.count(thick) == 1 and svg.count(thin) == 1

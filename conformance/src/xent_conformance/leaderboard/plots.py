@@ -1,7 +1,8 @@
 """Pictures of the leaderboard (matplotlib, optional: `pip install ./conformance[leaderboard]`).
 
 * heatmap: function/dtype x implementation, colour = max ulp error on a log scale, each cell annotated
-  (grey: not provided; a red frame: some vector failed).
+  (grey: not provided; a red frame: some vector failed at the board's level, thick when a numerics vector
+  fails at `compatible` too).
 * histograms: one panel per function, the distribution of per-vector max ulp errors of each
   implementation (both dtypes), on log-spaced bins (two per decade); exact results (0 ulp) fall in the
   first bin, anything beyond the ceiling in the last.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .render import Board, fmt
+from .render import FAILURE_LEVEL, Board, fmt
 
 FLOOR = 0.01  # ulp errors below this (exact results included) are drawn at this value on the log axes
 CEILING = 1e17  # the heatmap's colour scale stops here (a float64 result of the wrong magnitude is ~1e16 ulp)
@@ -59,11 +60,14 @@ def heatmap(board: Board, stem: Path) -> list[Path]:
             ax.text(j, i, fmt(cell.max_ulp), ha="center", va="center", fontsize=6,
                     color="white" if not np.isnan(data[i, j]) and data[i, j] < math.sqrt(min(top, CEILING)) else "black")
             if cell.counts["failed"] + cell.counts["errored"]:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.2))
+                # thick when numerics failures remain at compatible too, so the picture shows both levels
+                width = 3.0 if any(not v.expects_error for v in cell.failures_at(FAILURE_LEVEL)) else 1.0
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=width))
     ax.set_xticks(range(len(runs)), [r.label for r in runs], rotation=30, ha="right")
     ax.set_yticks(range(len(keys)), [f"{f} {d}" for f, d in keys], fontsize=7)
     ax.set_title(f"max ulp error per function and dtype (log scale, colours capped at {CEILING:.0e}; grey: not "
-                 f"provided; red frame: failures at {board.level})", fontsize=9)
+                 f"provided; red frame: failures at {board.level}, thick: numerics failures at {FAILURE_LEVEL} too)",
+                 fontsize=9)
     fig.colorbar(im, ax=ax, label="max ulp error")
     fig.tight_layout()
     return _save(plt, fig, stem)
