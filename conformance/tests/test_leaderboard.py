@@ -283,3 +283,16 @@ def test_heatmap_frames_are_thick_only_where_numerics_fail_at_compatible_too(tmp
     svg = plots.heatmap(Board([], [theirs]), tmp_path / "h")[1].read_text()
     thick, thin = "stroke: #ff0000; stroke-width: 3;", "stroke: #ff0000; stroke-linejoin"  # width 1 is SVG's default
     assert svg.count(thick) == 1 and svg.count(thin) == 1
+
+
+def test_the_shipped_causes_file_parses_and_names_existing_vectors():
+    from xent_conformance import paths
+    from xent_conformance.leaderboard.causes import default_path, load_causes
+    causes = load_causes(default_path())
+    assert set(causes) <= {"numpy-stable", "scipy", "pytorch", "jax-optax"}
+    for entries in causes.values():
+        for cause in entries:
+            for (function, dtype), ids in cause.vectors.items():
+                data = json.loads((paths.vectors_dir() / f"{function}_{dtype}.json").read_text())
+                known = {t["tcId"] for g in data["testGroups"] for t in g["tests"]}
+                assert ids <= known, (function, dtype, sorted(ids - known))
