@@ -32,7 +32,8 @@ func expNeg(x float64) float64 {
 		return math.Exp(x)
 	}
 	const inv = 32 / math.Ln2
-	n := math.Floor(x*inv + 0.5)
+	const shifter = 0x1.8p52 // adding it rounds |v| < 2^51 to an integer (math.Floor costs more)
+	n := (x*inv + shifter) - shifter
 	r := math.FMA(-n, ddLn2.hi/32, x)
 	r = math.FMA(-n, ddLn2.lo/32, r)
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
