@@ -296,3 +296,13 @@ def test_the_shipped_causes_file_parses_and_names_existing_vectors():
                 data = json.loads((paths.vectors_dir() / f"{function}_{dtype}.json").read_text())
                 known = {t["tcId"] for g in data["testGroups"] for t in g["tests"]}
                 assert ids <= known, (function, dtype, sorted(ids - known))
+
+
+def test_no_causes_outside_a_checkout(monkeypatch):
+    from xent_conformance import paths
+    from xent_conformance.leaderboard import causes
+
+    def outside():
+        raise paths.NoCheckout("no checkout")
+    monkeypatch.setattr(paths, "repo_root", outside)
+    assert causes.default_path() is None and causes.load_causes(None) == {}

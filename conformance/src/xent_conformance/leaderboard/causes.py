@@ -75,9 +75,9 @@ def parse_causes(data: Any) -> dict[str, list[Cause]]:
     return {str(label): [_entry(label, i, e) for i, e in enumerate(entries)] for label, entries in data.items()}
 
 
-def load_causes(path: Path) -> dict[str, list[Cause]]:
-    """The causes file, or nothing when it does not exist."""
-    if not path.is_file():
+def load_causes(path: Path | None) -> dict[str, list[Cause]]:
+    """The causes file, or nothing when there is none."""
+    if path is None or not path.is_file():
         return {}
     try:
         return parse_causes(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -87,9 +87,13 @@ def load_causes(path: Path) -> dict[str, list[Cause]]:
         raise CausesError(f"{path}: {exc}") from None
 
 
-def default_path() -> Path:
+def default_path() -> Path | None:
+    """frameworks/causes.yaml of the checkout; None outside one (an installed wheel: no causes)."""
     from .. import paths
-    return paths.repo_root() / "frameworks" / "causes.yaml"
+    try:
+        return paths.repo_root() / "frameworks" / "causes.yaml"
+    except paths.NoCheckout:
+        return None
 
 
 @dataclass
