@@ -412,7 +412,7 @@ public final class Catalogue {
         double eps = c.real("label_smoothing", 0.0);
         LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
-        Impl.checkLabelSmoothing(eps);
+        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
         long ignoreIndex = c.integer("ignore_index", -100);
         Tensor logits = c.ranked("logits", 2, 5);
         int[] shape = logits.shape();

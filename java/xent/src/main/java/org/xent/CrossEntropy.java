@@ -622,7 +622,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new Impl.Sce(logits, shape, target, null, null, options.toArgs(false))).values();
+        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false))).values();
     }
 
     /**
@@ -641,7 +641,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new Impl.Sce(logits, shape, target, null, null, options.toArgs(false)))
+        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)))
                 .reduce(reduction);
     }
 
@@ -676,7 +676,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new Impl.Sce(logits, shape, null, target, null, options.toArgs(false))).values();
+        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false))).values();
     }
 
     /**
@@ -695,7 +695,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new Impl.Sce(logits, shape, null, target, null, options.toArgs(false)))
+        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)))
                 .reduce(reduction);
     }
 
@@ -713,7 +713,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return Check.toFloat(Impl.softmaxCrossEntropy(
-                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true))).values());
+                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).values());
     }
 
     /**
@@ -732,7 +732,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return f(Impl.softmaxCrossEntropy(
-                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
+                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
     }
 
     /**
@@ -748,7 +748,7 @@ public final class CrossEntropy {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropy(
-                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true))).values());
+                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true))).values());
     }
 
     /**
@@ -766,7 +766,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         return f(Impl.softmaxCrossEntropy(
-                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true)))
+                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)))
                 .reduce(reduction));
     }
 
@@ -788,7 +788,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropyGrad(new Impl.Sce(logits, shape, target, null, null, options.toArgs(false)),
+        return Impl.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)),
                 reduction);
     }
 
@@ -807,7 +807,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropyGrad(new Impl.Sce(logits, shape, null, target, null, options.toArgs(false)),
+        return Impl.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)),
                 reduction);
     }
 
@@ -826,7 +826,7 @@ public final class CrossEntropy {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropyGrad(
-                new Impl.Sce(logits, shape, target, null, null, options.toArgs(true)), reduction));
+                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true)), reduction));
     }
 
     /**
@@ -843,7 +843,7 @@ public final class CrossEntropy {
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(options, "options");
         return Check.toFloat(Impl.softmaxCrossEntropyGrad(
-                new Impl.Sce(logits, shape, null, d(target, "target"), null, options.toArgs(true)),
+                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)),
                 reduction));
     }
 

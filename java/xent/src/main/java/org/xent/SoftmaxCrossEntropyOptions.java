@@ -105,8 +105,8 @@ public final class SoftmaxCrossEntropyOptions {
         return labelSmoothingMode;
     }
 
-    Impl.SceArgs toArgs(boolean float32) {
-        Impl.SceArgs a = new Impl.SceArgs();
+    SoftmaxCrossEntropyCall.Args toArgs(boolean float32) {
+        SoftmaxCrossEntropyCall.Args a = new SoftmaxCrossEntropyCall.Args();
         a.weight = weight == null ? null : weight.clone();
         a.ignoreIndex = ignoreIndex;
         a.labelSmoothing = labelSmoothing;

@@ -1,0 +1,261 @@
+package org.xent;
+
+/**
+ * Geometry and validated arguments of one softmax_cross_entropy (or gradient) call: the logits (float64,
+ * or float32 widened one row at a time), class-index or probability targets, weights, ignore_index and
+ * label smoothing, checked in the spec's error precedence (D1) when the call is built; the loss and its
+ * gradient read rows, target masses and the mean's denominator from it.
+ */
+final class SoftmaxCrossEntropyCall {
+    /** The options of {@link SoftmaxCrossEntropyOptions} as one call sees them (float parameters already in the dtype). */
+    static final class Args {
+        double[] weight;
+        int ignoreIndex = -100;
+        double labelSmoothing;
+        LabelSmoothingMode mode = LabelSmoothingMode.UNIFORM;
+    }
+
+    static void checkLabelSmoothing(double eps) {
+        if (!(eps >= 0.0 && eps <= 1.0)) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + eps);
+        }
+    }
+
+    /** float64 logits, or null when {@link #logits32} holds float32 ones. */
+    final double[] logits;
+    final float[] logits32;
+    /** One row of float32 logits widened to double (reused: no copy of the whole tensor). */
+    private final double[] rowBuf;
+    final int nRows;
+    final int c;
+    final int spatial;
+    final int[] index;
+    final double[] prob;
+    final double[] w;
+    final int ignoreIndex;
+    final double eps;
+    final LabelSmoothingMode mode;
+
+    SoftmaxCrossEntropyCall(double[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, Args args) {
+        this(Check.notNullLength(logits, "logits"), logits, null, shape, index, prob, targetShape, args);
+    }
+
+    /** float32 logits, widened one row at a time as the rows are loaded. */
+    SoftmaxCrossEntropyCall(float[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, Args args) {
+        this(Check.notNullLength(logits, "logits"), null, logits, shape, index, prob, targetShape, args);
+    }
+
+    private SoftmaxCrossEntropyCall(int length, double[] logits, float[] logits32, int[] shape, int[] index, double[] prob,
+                int[] targetShape, Args args) {
+        Check.notNull(args, "options");
+        Check.notNull(args.mode, "label_smoothing_mode");
+        checkLabelSmoothing(args.labelSmoothing);
+        Check.notNull(shape, "logits shape");
+        Check.rank(shape, 2, 5, "logits");
+        Check.dataLength(length, shape, "logits");
+        if (shape[1] == 0) {
+            throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
+                    + Check.shapeString(shape));
+        }
+        this.logits = logits;
+        this.logits32 = logits32;
+        nRows = shape[0];
+        c = shape[1];
+        rowBuf = logits32 == null ? null : new double[c];
+        int s = 1;
+        for (int i = 2; i < shape.length; i++) {
+            s *= shape[i];
+        }
+        spatial = s;
+        int positions = nRows * spatial;
+        if (index != null) {
+            int[] expect = new int[shape.length - 1];
+            expect[0] = shape[0];
+            System.arraycopy(shape, 2, expect, 1, shape.length - 2);
+            if (targetShape != null) {
+                Check.sameShape(targetShape, "target", expect, "logits without axis 1");
+            }
+            if (index.length != positions) {
+                throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has " + index.length
+                        + " class indices but logits of shape " + Check.shapeString(shape) + " have "
+                        + positions + " positions (target shape must be " + Check.shapeString(expect) + ")");
+            }
+        } else {
+            Check.notNull(prob, "target");
+            if (targetShape != null) {
+                Check.sameShape(targetShape, "target", shape, "logits");
+            }
+            if (prob.length != length) {
+                throw Check.err(ErrorKind.SHAPE_MISMATCH, "probability target has " + prob.length
+                        + " values but logits have " + length + " (shape " + Check.shapeString(shape) + ")");
+            }
+        }
+        if (args.weight != null && args.weight.length != c) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "weight must have shape [" + c + "] (one per class); got length "
+                    + args.weight.length);
+        }
+        if (args.weight != null) {
+            Check.weights(args.weight, "weight");
+        }
+        if (args.mode == LabelSmoothingMode.OFF_TARGET && c == 1 && args.labelSmoothing > 0) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT,
+                    "label_smoothing_mode off_target needs at least 2 classes when label_smoothing > 0");
+        }
+        if (index != null) {
+            for (int p = 0; p < positions; p++) {
+                int y = index[p];
+                if (y != args.ignoreIndex && (y < 0 || y >= c)) {
+                    throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + p + "] = " + y + " is outside [0, "
+                            + c + ") and is not ignore_index (" + args.ignoreIndex + ")");
+                }
+            }
+        } else {
+            Check.probabilities(prob, "target");
+        }
+        this.index = index;
+        this.prob = prob;
+        this.w = args.weight;
+        this.ignoreIndex = args.ignoreIndex;
+        this.eps = args.labelSmoothing;
+        this.mode = args.mode;
+    }
+
+    int positions() {
+        return nRows * spatial;
+    }
+
+    /** Loads position pos's row into r: fully, or lean ({@link Row#loadLean}) when only nll is needed. */
+    Row load(Row r, int pos, boolean lean) {
+        int off = offset(pos);
+        if (logits32 == null) {
+            return lean ? r.loadLean(logits, off, spatial) : r.load(logits, off, spatial);
+        }
+        for (int j = 0; j < c; j++) {
+            rowBuf[j] = logits32[off + j * spatial];
+        }
+        return lean ? r.loadLean(rowBuf, 0, 1) : r.load(rowBuf, 0, 1);
+    }
+
+    int offset(int pos) {
+        int n = pos / spatial;
+        int s = pos % spatial;
+        return n * c * spatial + s;
+    }
+
+    boolean ignored(int pos) {
+        return index != null && index[pos] == ignoreIndex;
+    }
+
+    double weight(int cls) {
+        return w == null ? 1.0 : w[cls];
+    }
+
+    /** m_c = w_c q_c (index targets) or w_c t'_c (probability targets). */
+    DoubleDouble[] mass(int pos) {
+        return mass(pos, 0);
+    }
+
+    /** m_c times 2^k. */
+    DoubleDouble[] mass(int pos, int k) {
+        DoubleDouble[] q = smoothedTarget(pos, k);
+        for (int j = 0; j < c; j++) {
+            q[j].mul(weight(j));
+        }
+        return q;
+    }
+
+    /**
+     * The power of two k by which the gradient scales the masses so that eps / C does not underflow
+     * (0 unless eps &lt; {@link #TINY_EPS}; 0 too when a weight above 2^20 could make 2^k m_c overflow).
+     */
+    int gradScale() {
+        if (!(eps > 0 && eps < TINY_EPS)) {
+            return 0;
+        }
+        for (int j = 0; j < c; j++) {
+            if (weight(j) > 0x1p20) {
+                return 0;
+            }
+        }
+        return TINY_EPS_SCALE;
+    }
+
+    /**
+     * Below this label smoothing, eps / C can underflow: the loss then forms the smoothed target
+     * scaled by 2^{@value #TINY_EPS_SCALE} and the masses with their own exponent ({@link #massX}).
+     */
+    static final double TINY_EPS = 0x1p-900;
+    static final int TINY_EPS_SCALE = 1000;
+
+    /** m_c as {@link ExtendedDouble}: exact even when eps / C underflows or w_c q_c overflows. */
+    ExtendedDouble[] massX(int pos) {
+        int k = eps > 0 && eps < TINY_EPS ? TINY_EPS_SCALE : 0;
+        DoubleDouble[] q = smoothedTarget(pos, k);
+        ExtendedDouble[] m = new ExtendedDouble[c];
+        for (int j = 0; j < c; j++) {
+            ExtendedDouble qj = ExtendedDouble.of(q[j].hi, q[j].lo, -k);
+            m[j] = w == null ? qj : qj.mul(ExtendedDouble.of(w[j]));
+        }
+        return m;
+    }
+
+    /** The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k. */
+    private DoubleDouble[] smoothedTarget(int pos, int k) {
+        DoubleDouble[] q = new DoubleDouble[c];
+        DoubleDouble oneMinusEps = scaled(Impl.oneMinus(eps), k);
+        double epsK = Math.scalb(eps, k);
+        if (index != null) {
+            int y = index[pos];
+            DoubleDouble share;
+            if (eps == 0.0) {
+                share = DoubleDouble.of(0.0);
+            } else if (mode == LabelSmoothingMode.UNIFORM) {
+                share = DoubleDouble.of(epsK).div(c);
+            } else {
+                share = DoubleDouble.of(epsK).div(c - 1);
+            }
+            for (int j = 0; j < c; j++) {
+                if (j == y) {
+                    q[j] = mode == LabelSmoothingMode.UNIFORM ? oneMinusEps.copy().add(share) : oneMinusEps.copy();
+                } else {
+                    q[j] = share.copy();
+                }
+            }
+        } else {
+            int off = offset(pos);
+            DoubleDouble share = null;
+            if (eps != 0.0 && mode == LabelSmoothingMode.UNIFORM) {
+                share = DoubleDouble.of(epsK).div(c);
+            }
+            for (int j = 0; j < c; j++) {
+                double t = prob[off + j * spatial];
+                if (eps == 0.0) {
+                    q[j] = scaled(DoubleDouble.of(t), k);
+                } else if (mode == LabelSmoothingMode.UNIFORM) {
+                    q[j] = oneMinusEps.copy().mul(t).add(share);
+                } else {
+                    q[j] = oneMinusEps.copy().mul(t).add(Impl.oneMinus(t).mul(epsK).div(c - 1));
+                }
+            }
+        }
+        return q;
+    }
+
+    private static DoubleDouble scaled(DoubleDouble x, int k) {
+        return k == 0 ? x : new DoubleDouble(Math.scalb(x.hi, k), Math.scalb(x.lo, k));
+    }
+
+    /** N positions, or the sum of w_y over the non-ignored positions (which may exceed the double range). */
+    ExtendedDouble denominator() {
+        if (index == null) {
+            return ExtendedDouble.of(positions());
+        }
+        ExtendedDouble acc = ExtendedDouble.ZERO;
+        for (int p = 0; p < positions(); p++) {
+            if (!ignored(p)) {
+                acc = acc.add(ExtendedDouble.of(weight(index[p])));
+            }
+        }
+        return acc;
+    }
+}
