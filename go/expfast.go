@@ -76,10 +76,10 @@ func expFast(x dd) dd {
 	return dd{hi * f, lo * f}
 }
 
-// log1pTabDD[i] = log(1 + i/128) as dd (logDD, relative 2^-95), for log1pDDFast.
+// log1pTabDD[i] = log(1 + i/256) as dd (logDD, relative 2^-95), for log1pDDFast.
 var log1pTabDD [log1pNodes + 1]dd
 
-const log1pNodes = 128
+const log1pNodes = 256
 
 func init() {
 	for i := range log1pTabDD {
@@ -88,11 +88,11 @@ func init() {
 }
 
 // log1pDDFast returns log(1 + s) for s.hi in [0, 1] as dd, to a relative error of about 2^-69: with
-// c = 1 + i/128 the nearest node to 1 + s, log(1 + s) = log(c) + log1p(d), d = (1 + s - c) / c,
-// |d| <= 2^-8 (1 + s - c formed exactly, the division corrected by FMA to about 2^-105 |d|; for
+// c = 1 + i/256 the nearest node to 1 + s, log(1 + s) = log(c) + log1p(d), d = (1 + s - c) / c,
+// |d| <= 2^-9 (1 + s - c formed exactly, the division corrected by FMA to about 2^-105 |d|; for
 // i = 0, d = s itself); log1p(d) = d - d^2/2 + d^3 P(d) with d^2/2 exact (FMA) and the series to
-// d^10 (truncation below 2^-77 |d|) in float64 (error below 2^-75 |d|). log(c) >= 2 |log1p(d)| for
-// i >= 1: the final sum cancels by at most a factor 2.
+// d^8 (truncation below 2^-75 |d|) in float64 (error below 2^-77 |d|). For i >= 1,
+// log(c) >= log(1 + 1/256) > 2^-9 >= |log1p(d)|: the final sum cancels by at most a factor 2.
 func log1pDDFast(s dd) dd {
 	i := int(s.hi*log1pNodes + 0.5)
 	d := s
@@ -105,14 +105,14 @@ func log1pDDFast(s dd) dd {
 	}
 	sq, sqe := twoProd(d.hi, d.hi)
 	x := d.hi
-	p := x * x * x * (1.0/3 + x*(-1.0/4+x*(1.0/5+x*(-1.0/6+x*(1.0/7+x*(-1.0/8+x*(1.0/9+x*(-1.0/10))))))))
-	h, e := fastTwoSum(d.hi, -sq/2) // |d^2/2| <= 2^-9 |d|
+	p := x * x * x * (1.0/3 + x*(-1.0/4+x*(1.0/5+x*(-1.0/6+x*(1.0/7+x*(-1.0/8))))))
+	h, e := fastTwoSum(d.hi, -sq/2) // |d^2/2| <= 2^-10 |d|
 	l := dd{h, e + (d.lo - sqe/2 - x*d.lo + p)}
 	if i == 0 {
 		return l
 	}
-	// log(c) >= log(1 + 1/128) > 2^-8 >= |l|: Dekker's sum, and the low parts added plainly, since
-	// the two cancel by at most a factor 2
+	// log(c) > |l|: Dekker's sum, and the low parts added plainly, since the two cancel by at most a
+	// factor 2
 	t := log1pTabDD[i]
 	h, e = fastTwoSum(t.hi, l.hi)
 	h, e = fastTwoSum(h, e+(t.lo+l.lo))
