@@ -102,23 +102,39 @@ def test_bounds_of_near_max_terms_are_finite():
         assert all(math.isfinite(b) and b >= 0 for b in bounds.values())
 
 
-def test_range_extreme_rule():
-    """Below the normal range: flush to zero passes anywhere. Overflowing intermediates (+-inf of the right
-    sign) and x / 0 with x flushed (NaN for inf) pass only in hand-flagged RangeExtreme vectors."""
+def test_range_extreme_rule_everywhere():
+    """Below the normal range, flush to zero passes in every vector; elsewhere an unflagged vector has no
+    range-extreme allowance (softplus(max) = inf from log1p(exp(z)) is a defect)."""
     for flagged in (False, True):
         assert range_extreme_ok(0.0, "1e-310", 5e-324, FLOAT64, flagged)
         assert range_extreme_ok(0.0, "1e-39", 1e-45, FLOAT32, flagged)
         assert not range_extreme_ok(math.nan, "1e-310", 5e-324, FLOAT64, flagged)
         assert not range_extreme_ok(-math.inf, "8e307", 1.0, FLOAT64, flagged)
-        assert not range_extreme_ok(1.0, "inf", 0.0, FLOAT64, flagged)
+        assert not range_extreme_ok(-1.0, "inf", 0.0, FLOAT64, flagged)
         assert not range_extreme_ok(math.nan, "nan", 0.0, FLOAT64, flagged)  # equal NaNs are judged before
-    assert not range_extreme_ok(0.0, "1e-300", 5e-324, FLOAT64, True)        # an error of 1e-300 > lambda
     assert not range_extreme_ok(1e-300 + 1e-308, "1e-300", 5e-324, FLOAT64, False)  # normal: no allowance
-    assert range_extreme_ok(1e-300 + 1e-308, "1e-300", 5e-324, FLOAT64, True)       # flagged: lambda everywhere
-    assert range_extreme_ok(math.inf, "8e307", 1.0, FLOAT64, True)
-    assert not range_extreme_ok(math.inf, "8e307", 1.0, FLOAT64, False)      # softplus(max) = inf is a defect
-    assert range_extreme_ok(math.nan, "inf", 0.0, FLOAT64, True)
+    assert not range_extreme_ok(math.inf, "8e307", 1.0, FLOAT64, False)
     assert not range_extreme_ok(math.nan, "inf", 0.0, FLOAT64, False)
+    assert not range_extreme_ok(1.0, "inf", 0.0, FLOAT64, False)
+
+
+def test_range_extreme_rule_in_flagged_vectors():
+    """A RangeExtreme vector tests extended-range and exact-subnormal arithmetic: any element passes
+    unless it is NaN for a number or of the opposite sign; 0 passes for either sign (a flush)."""
+    ok = [(743.34, "743.46"),            # cross_entropy: a subnormal q' under the log kept 2 bits
+          (0.0, "1.4e-215"),             # sigmoid focal: a subnormal focal factor flushed
+          (-0.0, "-3e-300"),
+          (math.inf, "8e307"),           # an intermediate overflowed
+          (1e300, "inf"), (math.nan, "inf"), (0.0, "-inf"),
+          (1e-300 + 1e-308, "1e-300")]
+    for got, exact in ok:
+        assert range_extreme_ok(got, exact, 5e-324, FLOAT64, True), (got, exact)
+    bad = [(math.nan, "743.46"), (-1.0, "743.46"), (-math.inf, "8e307"), (1e-300, "-1e-300"),
+           (-math.inf, "inf"), (math.nan, "nan"),
+           (1.0, "0"), (math.inf, "0")]       # an exact 0 has no sign: within bound + lambda only
+    for got, exact in bad:
+        assert not range_extreme_ok(got, exact, 5e-324, FLOAT64, True), (got, exact)
+    assert range_extreme_ok(1e-310, "0", 5e-324, FLOAT64, True)
 
 
 def test_a_non_finite_or_negative_bound_is_refused():
@@ -153,3 +169,42 @@ def test_shipped_vectors_hold_finite_bounds_and_flag_results_below_the_normal_ra
                 and 0 < abs(mpmath.mpf(e)) < normal]
         if tiny:
             assert "Underflow" in test["flags"], where
+
+
+# ------------------------------------------------------------------ decisions of session 11 (Q1, Q5)
+LOGISTIC_PARAMS = {"reduction": "none", "weight": None, "pos_weight": None}
+
+
+@pytest.mark.parametrize("function, params", [
+    ("binary_cross_entropy_with_logits", LOGISTIC_PARAMS),
+    ("binary_cross_entropy_with_logits_grad", LOGISTIC_PARAMS),
+    ("sigmoid_focal_loss", {"reduction": "none", "alpha": 0.25, "gamma": 2.0}),
+])
+def test_every_element_at_an_infinite_z_is_a_limit(function, params):
+    """Q1: the closed form max(z, 0) - z y + log1p(exp(-|z|)) gives NaN at z = +inf for every y and at
+    z = -inf for y = 0, so NaN is acceptable (LimitValue) at every element with an infinite z."""
+    z = [math.inf, math.inf, math.inf, -math.inf, -math.inf, -math.inf, 1.0]
+    y = [0.0, 0.5, 1.0, 0.0, 0.5, 1.0, 0.0]
+    tensors = {"z": Tensor("float64", (7,), tuple(z)), "y": Tensor("float64", (7,), tuple(y))}
+    _, certified, _ = evaluate(function, tensors, params, FLOAT64)
+    assert [c.limit for c in certified] == [True] * 6 + [False]
+    with np.errstate(all="ignore"):   # the closed form itself gives NaN at some of those places
+        closed = np.maximum(z, 0) - np.multiply(z, y) + np.log1p(np.exp(-np.abs(z)))
+    assert np.isnan(closed[:6]).any()
+
+
+def test_bce_logits_grad_accepts_a_rounded_exponent_argument():
+    """Q5: JAX's exp(z - logaddexp(z, 0)) is off by about u |z| near 1 (1 exactly at z = 33.35, y = 0: 30 ulp):
+    accepted at compatible, not at accurate; the |z| factor is capped at ln(1/u), so a wrong answer at a
+    huge z still fails."""
+    z = 33.345703125
+    got = math.exp(z - np.logaddexp(z, 0.0))
+    assert got == 1.0
+    ok = verdicts("binary_cross_entropy_with_logits_grad", FLOAT64, {"z": ([z],), "y": ([0.0],)}, got, LOGISTIC_PARAMS)
+    assert ok == {"accurate": False, "compatible": True}
+    for dtype in (FLOAT64, FLOAT32):
+        (expected, _, bounds), = oracle("binary_cross_entropy_with_logits_grad", dtype,
+                                        {"z": ([1e30],), "y": ([0.0],)}, LOGISTIC_PARAMS)
+        assert expected == 1.0 and bounds["compatible"] < 200 * dtype.u   # not 1e30 u: 0 or 2 fail
+        assert not verdicts("binary_cross_entropy_with_logits_grad", dtype, {"z": ([1e30],), "y": ([0.0],)},
+                            1.0 - 256 * dtype.u, LOGISTIC_PARAMS)["compatible"]

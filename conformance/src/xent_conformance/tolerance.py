@@ -9,10 +9,9 @@ Non-finite expected values compare exactly (NaN matches NaN); +0 and -0 are equa
 Range extremes: at `compatible` an element also passes, reported apart, when it is the ordinary outcome
 of plain float arithmetic: within the bound plus the dtype's smallest normal number lambda where the
 exact value is below the normal range (flush to zero, inexact subnormals); and in vectors flagged
-RangeExtreme (hand cases whose stable formula over- or underflows in an intermediate) also for every
-element within bound + lambda, as an infinity of the exact value's sign (a partial sum or intermediate
-overflows although the exact result is finite), or as NaN for an infinite exact value (a tiny numerator
-flushed to 0 over a zero denominator). See spec/xent.yaml, `tolerance`.
+RangeExtreme (hand cases that test extended-range or exact-subnormal arithmetic, which `compatible`
+does not require) every element passes unless it is NaN where the exact value is a number, or of the
+opposite sign to the exact value (0 passes for either sign). See spec/xent.yaml, `tolerance`.
 """
 from __future__ import annotations
 
@@ -106,23 +105,34 @@ def range_extreme_ok(got: float, exact_text: str, bound: float, dtype: DType, fl
     """The outcome of plain float arithmetic for a range-extreme result (accepted at `compatible` only).
 
     A result whose exact value is below the normal range passes within bound + lambda (lambda = the
-    smallest normal number: flush to zero, inexact subnormals) wherever it occurs. In a vector flagged
-    RangeExtreme (a hand-written case whose stable formula over- or underflows in an intermediate) every
-    element also passes within bound + lambda, as an infinity of the exact value's sign (an intermediate
-    overflowed although the result is finite), or as NaN where the exact value is infinite (a positive
-    numerator below the normal range flushed to 0 over a zero denominator: x / 0 becomes 0 / 0)."""
-    if exact_text in ("inf", "-inf"):
-        return flagged and math.isnan(got)
-    if math.isnan(got) or exact_text == "nan":
+    smallest normal number: flush to zero, inexact subnormals) wherever it occurs. A vector flagged
+    RangeExtreme tests extended-range and exact-subnormal arithmetic (an intermediate over- or
+    underflows, or a subnormal intermediate under a log or a power loses its digits), which `compatible`
+    does not require: every element passes unless it is NaN where the exact value is a number, or an
+    infinity or number of the opposite sign to the exact value (0 passes for either sign: a flush). An
+    exact 0 has no sign: there the element passes within bound + lambda."""
+    if exact_text == "nan":
+        return False
+    if flagged:
+        return _range_extreme_flagged_ok(got, exact_text, bound, dtype)
+    if math.isnan(got) or math.isinf(got) or exact_text in ("inf", "-inf"):
         return False
     with mpmath.workprec(_PREC):
         exact = mpmath.mpf(exact_text)
         lam = mpmath.mpf(smallest_normal(dtype))
-        if math.isinf(got):
-            return flagged and exact != 0 and (got > 0) == (exact > 0)
-        if not flagged and not abs(exact) < lam:
-            return False
-        return abs(mpmath.mpf(got) - exact) <= mpmath.mpf(bound) + lam
+        return abs(exact) < lam and abs(mpmath.mpf(got) - exact) <= mpmath.mpf(bound) + lam
+
+
+def _range_extreme_flagged_ok(got: float, exact_text: str, bound: float, dtype: DType) -> bool:
+    if exact_text in ("inf", "-inf"):
+        return math.isnan(got) or got == 0 or (got > 0) == (exact_text == "inf")
+    if math.isnan(got):
+        return False  # NaN where the exact value is a number
+    with mpmath.workprec(_PREC):
+        exact = mpmath.mpf(exact_text)
+        if exact == 0:
+            return not math.isinf(got) and abs(mpmath.mpf(got)) <= mpmath.mpf(bound) + mpmath.mpf(smallest_normal(dtype))
+        return got == 0 or (got > 0) == (exact > 0)
 
 
 def judge_levels(got: float, expected: float, exact_text: str, bounds: dict[str, float], dtype: DType) -> dict[str, Verdict]:

@@ -82,8 +82,8 @@ def _range_extreme(case, exact: str, expected: float, bound: float):
 
 
 def test_range_extreme_accepts_plain_float_outcomes_at_compatible_only():
-    """A RangeExtreme vector accepts, at compatible only, a result within the smallest normal number of the
-    exact value (flush to zero) or an infinity of the exact value's sign (an overflowing intermediate)."""
+    """A RangeExtreme vector accepts, at compatible only, any result that is not NaN for a number nor of the
+    opposite sign (an overflowing intermediate, a flush to zero, a subnormal intermediate that lost digits)."""
     c = CASES["sigmoid/float64/1"]
     tiny = _range_extreme(c, "1.0e-310", 1.0e-310, 5e-324)
     flushed = compare(tiny, out(tiny, ["0x0p+0"]))
@@ -93,9 +93,13 @@ def test_range_extreme_accepts_plain_float_outcomes_at_compatible_only():
     assert "range extreme" in compare(big, out(big, ["inf"])).detail
     assert compare(big, out(big, ["-inf"])).status["compatible"] == "failed"      # wrong sign
     assert compare(big, out(big, ["nan"])).status["compatible"] == "failed"
-    assert compare(big, out(big, ["0x0p+0"])).status["compatible"] == "failed"    # 0 for 2^1022
-    normal = _range_extreme(c, "1.0e-300", 1.0e-300, 1e-315)
-    assert compare(normal, out(normal, ["0x0p+0"])).status["compatible"] == "failed"  # above lambda: no allowance
+    assert compare(big, out(big, ["-0x1p+0"])).status["compatible"] == "failed"   # a number of the wrong sign
+    assert compare(big, out(big, ["0x0p+0"])).status == {"accurate": "failed", "compatible": "acceptable"}  # flush
+    normal = _range_extreme(c, "743.46", 743.46, 1e-12)   # a subnormal intermediate under a log lost digits
+    assert compare(normal, out(normal, ["0x1.73abb4f301b42p+9"])).status == {"accurate": "failed",
+                                                                           "compatible": "acceptable"}
+    unflagged = dataclasses.replace(normal, flags=c.flags)
+    assert compare(unflagged, out(unflagged, ["0x1.73abb4f301b42p+9"])).status["compatible"] == "failed"
 
 
 def test_range_extreme_overflow_needs_the_flag_but_flush_to_zero_does_not():

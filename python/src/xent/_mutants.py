@@ -1120,9 +1120,7 @@ def _bce_logits_port(old, log1p):
         ref = old(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction)
         dt = _dtype_of(ref)
         z, y = np.asarray(z).astype(dt), np.asarray(y).astype(dt)
-        if not np.isfinite(z).all():
-            return ref
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # infinite z too: inf - inf * y gives NaN, acceptable (LimitValue)
             tail = log1p(np.exp(-np.abs(z)))
             if pos_weight is None:
                 loss = np.maximum(z, 0) - z * y + tail
@@ -1143,7 +1141,8 @@ def _bce_logits_port(old, log1p):
 @mutant("port_bce_logits_tf", ["binary_cross_entropy_with_logits"], """
     each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as
     PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight;
-    a plain sum / mean in the data's dtype.""")
+    a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it
+    meets inf - inf or 0 * inf: acceptable, LimitValue).""")
 def _():
     _replace("binary_cross_entropy_with_logits", lambda old: _bce_logits_port(old, np.log1p))
 

@@ -51,6 +51,20 @@ class Out:
     kappa: object = 0             # iv.mpf or number >= 0
     nu: object = 1                # mpf or number >= 0 (never a float sum: near-max terms would overflow)
     limit: bool = False           # a limit at an infinite input that frameworks return as NaN
+    # normwise kind `exponent` (spec): exponentials exp(x) whose argument a kernel forms with an absolute
+    # error u |z| (x = z - logaddexp(z, 0)); nu gains exp_mass * min(|z|, ln(1/u)) for the dtype
+    exp_mass: object = 0          # mpf or number >= 0: sum of |exp(x)| times its coefficient
+    exp_arg: float = 0.0          # |z|
+
+
+def exponent_nu(o: Out, dtype: DType) -> mpmath.mpf:
+    """The `exponent` term of nu: an argument rounded inside exp (d exp(x) = exp(x) dx, |dx| <= u |z|).
+    Beyond |z| = ln(1/u) the exponential is within u of its limit and its argument rounds to the exact
+    limit's (logaddexp(z, 0) rounds to max(z, 0)), so the error stays below u: |z| is capped there."""
+    if not o.exp_mass:
+        return mpmath.mpf(0)
+    cap = -(dtype.unit_roundoff_exp) * mpmath.log(2)
+    return upper(o.exp_mass) * min(mpmath.mpf(o.exp_arg), cap)
 
 
 @dataclass
@@ -217,7 +231,7 @@ def certify(compute, dtype: DType) -> tuple[tuple[int, ...], list[Certified], in
                 rounded.append(r)
             if all(r is not None for r in rounded):
                 certified = [
-                    Certified(r, exact_text(o.value), upper(o.kappa), mpmath.mpf(o.nu), o.limit)
+                    Certified(r, exact_text(o.value), upper(o.kappa), mpmath.mpf(o.nu) + exponent_nu(o, dtype), o.limit)
                     for r, o in zip(rounded, ev.outputs)
                 ]
                 return ev.shape, certified, prec

@@ -71,7 +71,9 @@ def _bce_logits_grad_element(z: float, y: float, w: float, pw: float, coef) -> O
     kappa = coef * X(w) * ((1 - X(y)) + X(pw) * X(y)) * sig * sig_neg * X(abs(z))
     if 0 < y < 1:
         kappa += coef * X(w) * (sig + X(pw) * sig_neg) * X(y)
-    return Out(value, kappa, upper(coef) * w * max(1.0, pw))
+    # normwise exponent: autodiff of a log-space loss forms each sigmoid as exp(z - logaddexp(z, 0))
+    exp_mass = coef * X(w) * ((1 - X(y)) * sig + X(pw) * X(y) * sig_neg)
+    return Out(value, kappa, upper(coef) * w * max(1.0, pw), exp_mass=exp_mass, exp_arg=abs(z))
 
 
 def binary_cross_entropy_with_logits_grad(inputs, params) -> Evaluation:

@@ -83,8 +83,10 @@ def _bce_logits_element(z: float, y: float, w: float, pw: float) -> Out:
     pos_zero, neg_zero = w == 0 or pw == 0 or y == 0, w == 0 or y == 1  # exact zero tests (no underflow)
     if math.isnan(z):
         return Out(math.nan)
+    # Every value at an infinite z is a limit that mainstream formulas return as NaN: PyTorch's (1 - y) z
+    # gives 0 * inf, the closed form max(z, 0) - z y + log1p(exp(-|z|)) gives inf - inf or -inf * 0.
     if z == math.inf:
-        return Out(math.inf if not neg_zero else 0.0, limit=(y == 1 or w == 0))  # frameworks: NaN (0 * inf)
+        return Out(math.inf if not neg_zero else 0.0, limit=True)
     if z == -math.inf:
         return Out(math.inf if not pos_zero else 0.0, limit=True)
     terms = []
@@ -162,7 +164,7 @@ def _sigmoid_focal_element(z: float, y: float, alpha: float | None, gamma: float
         return Out(0.0, limit=math.isinf(z))
     if math.isinf(z):
         matching = (z > 0 and y == 1) or (z < 0 and y == 0)
-        return Out(0.0 if matching else math.inf, limit=(z < 0 or y == 1))
+        return Out(0.0 if matching else math.inf, limit=True)  # the closed form of BCE with logits: NaN
     terms = []
     if y > 0:
         terms.append(X(y) * softplus_iv(-z))
