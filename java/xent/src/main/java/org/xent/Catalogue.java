@@ -361,7 +361,7 @@ public final class Catalogue {
             }
             case "binary_cross_entropy": {
                 double eps = c.real("epsilon", 1e-15);
-                Impl.checkBceEpsilon(eps);
+                ProbabilityLosses.checkBceEpsilon(eps);
                 Reduction r = c.reduction(Reduction.MEAN);
                 Tensor y = c.elementwise("y");
                 Tensor p = c.elementwise("p");
@@ -384,7 +384,7 @@ public final class Catalogue {
             case "sigmoid_focal_loss": {
                 Double alpha = c.params.containsKey("alpha") ? c.optionalReal("alpha") : Double.valueOf(c.round(0.25));
                 double gamma = c.real("gamma", 2.0);
-                Impl.checkSigmoidFocalScalars(alpha, gamma);
+                LogitLosses.checkSigmoidFocalScalars(alpha, gamma);
                 Reduction r = c.reduction(Reduction.NONE);
                 Tensor z = c.ranked("z", 1, 5);
                 Tensor y = c.ranked("y", 1, 5);

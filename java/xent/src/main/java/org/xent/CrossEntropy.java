@@ -70,7 +70,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape} when x is empty
      */
     public static double[] softmax(double[] logits) {
-        return Impl.softmax(logits);
+        return Primitives.softmax(logits);
     }
 
     /**
@@ -80,7 +80,7 @@ public final class CrossEntropy {
      * @return the probabilities, length n
      */
     public static float[] softmax(float[] logits) {
-        return Check.toFloat(Impl.softmax(d(logits, "logits")));
+        return Check.toFloat(Primitives.softmax(d(logits, "logits")));
     }
 
     /**
@@ -96,7 +96,7 @@ public final class CrossEntropy {
      */
     public static double crossEntropyLoss(double[] predictedProbs, int trueClassIndex) {
         Check.notNull(predictedProbs, "predictedProbs");
-        return Impl.nllFromProbs(predictedProbs, new int[] {1, predictedProbs.length},
+        return ProbabilityLosses.nllFromProbs(predictedProbs, new int[] {1, predictedProbs.length},
                 new int[] {trueClassIndex}, DEFAULT_EPSILON).per[0].value();
     }
 
@@ -112,7 +112,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape} when x is empty
      */
     public static double logsumexp(double[] x) {
-        return Impl.logsumexp(x);
+        return Primitives.logsumexp(x);
     }
 
     /**
@@ -122,7 +122,7 @@ public final class CrossEntropy {
      * @return lse(x) rounded once to float
      */
     public static float logsumexp(float[] x) {
-        return f(Impl.logsumexp(d(x, "x")));
+        return f(Primitives.logsumexp(d(x, "x")));
     }
 
     /**
@@ -135,7 +135,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape} when x is empty
      */
     public static double[] logSoftmax(double[] x) {
-        return Impl.logSoftmax(x);
+        return Primitives.logSoftmax(x);
     }
 
     /**
@@ -145,7 +145,7 @@ public final class CrossEntropy {
      * @return the log-probabilities, each rounded once to float
      */
     public static float[] logSoftmax(float[] x) {
-        return Check.toFloat(Impl.logSoftmax(d(x, "x")));
+        return Check.toFloat(Primitives.logSoftmax(d(x, "x")));
     }
 
     // =================================================================== elementwise logistic functions
@@ -158,7 +158,7 @@ public final class CrossEntropy {
      * @return sigmoid(z)
      */
     public static double sigmoid(double z) {
-        return Impl.sigmoid(z);
+        return Primitives.sigmoid(z);
     }
 
     /**
@@ -168,7 +168,7 @@ public final class CrossEntropy {
      * @return sigmoid(z) rounded once to float
      */
     public static float sigmoid(float z) {
-        return f(Impl.sigmoid(z));
+        return f(Primitives.sigmoid(z));
     }
 
     /**
@@ -181,7 +181,7 @@ public final class CrossEntropy {
         Check.notNull(z, "z");
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
-            out[i] = Impl.sigmoid(z[i]);
+            out[i] = Primitives.sigmoid(z[i]);
         }
         return out;
     }
@@ -204,7 +204,7 @@ public final class CrossEntropy {
      * @return log_sigmoid(z)
      */
     public static double logSigmoid(double z) {
-        return Impl.logSigmoid(z);
+        return Primitives.logSigmoid(z);
     }
 
     /**
@@ -214,7 +214,7 @@ public final class CrossEntropy {
      * @return log_sigmoid(z) rounded once to float
      */
     public static float logSigmoid(float z) {
-        return f(Impl.logSigmoid(z));
+        return f(Primitives.logSigmoid(z));
     }
 
     /**
@@ -227,7 +227,7 @@ public final class CrossEntropy {
         Check.notNull(z, "z");
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
-            out[i] = Impl.logSigmoid(z[i]);
+            out[i] = Primitives.logSigmoid(z[i]);
         }
         return out;
     }
@@ -250,7 +250,7 @@ public final class CrossEntropy {
      * @return softplus(z)
      */
     public static double softplus(double z) {
-        return Impl.softplus(z);
+        return Primitives.softplus(z);
     }
 
     /**
@@ -260,7 +260,7 @@ public final class CrossEntropy {
      * @return softplus(z) rounded once to float
      */
     public static float softplus(float z) {
-        return f(Impl.softplus(z));
+        return f(Primitives.softplus(z));
     }
 
     /**
@@ -273,7 +273,7 @@ public final class CrossEntropy {
         Check.notNull(z, "z");
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
-            out[i] = Impl.softplus(z[i]);
+            out[i] = Primitives.softplus(z[i]);
         }
         return out;
     }
@@ -299,7 +299,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape} (empty), {@code invalid_probability}
      */
     public static double entropy(double[] p) {
-        return Impl.entropy(p, LogBase.E);
+        return Information.entropy(p, LogBase.E);
     }
 
     /**
@@ -311,7 +311,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape}, {@code invalid_probability}, {@code invalid_argument}
      */
     public static double entropy(double[] p, LogBase base) {
-        return Impl.entropy(p, base);
+        return Information.entropy(p, base);
     }
 
     /**
@@ -322,7 +322,7 @@ public final class CrossEntropy {
      * @return H(p) rounded once to float
      */
     public static float entropy(float[] p, LogBase base) {
-        return f(Impl.entropy(d(p, "p"), base));
+        return f(Information.entropy(d(p, "p"), base));
     }
 
     /**
@@ -335,7 +335,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability}
      */
     public static double crossEntropy(double[] p, double[] q) {
-        return Impl.crossEntropy(p, q, LogBase.E, 0.0);
+        return Information.crossEntropy(p, q, LogBase.E, 0.0);
     }
 
     /**
@@ -352,7 +352,7 @@ public final class CrossEntropy {
      *                       {@code invalid_argument}
      */
     public static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
-        return Impl.crossEntropy(p, q, base, epsilon);
+        return Information.crossEntropy(p, q, base, epsilon);
     }
 
     /**
@@ -365,7 +365,7 @@ public final class CrossEntropy {
      * @return H(p, q) rounded once to float
      */
     public static float crossEntropy(float[] p, float[] q, LogBase base, double epsilon) {
-        return f(Impl.crossEntropy(d(p, "p"), d(q, "q"), base, rf(epsilon)));
+        return f(Information.crossEntropy(d(p, "p"), d(q, "q"), base, rf(epsilon)));
     }
 
     /**
@@ -378,7 +378,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability}
      */
     public static double klDivergence(double[] p, double[] q) {
-        return Impl.klDivergence(p, q, LogBase.E);
+        return Information.klDivergence(p, q, LogBase.E);
     }
 
     /**
@@ -392,7 +392,7 @@ public final class CrossEntropy {
      *                       {@code invalid_argument}
      */
     public static double klDivergence(double[] p, double[] q, LogBase base) {
-        return Impl.klDivergence(p, q, base);
+        return Information.klDivergence(p, q, base);
     }
 
     /**
@@ -404,7 +404,7 @@ public final class CrossEntropy {
      * @return KL(p || q) rounded once to float
      */
     public static float klDivergence(float[] p, float[] q, LogBase base) {
-        return f(Impl.klDivergence(d(p, "p"), d(q, "q"), base));
+        return f(Information.klDivergence(d(p, "p"), d(q, "q"), base));
     }
 
     // =================================================================== losses from probabilities
@@ -421,7 +421,7 @@ public final class CrossEntropy {
      *                       {@code invalid_probability}, {@code invalid_argument}
      */
     public static double[] nllFromProbsUnreduced(double[] probs, int[] shape, int[] target, double epsilon) {
-        return Impl.nllFromProbs(probs, shape, target, epsilon).values();
+        return ProbabilityLosses.nllFromProbs(probs, shape, target, epsilon).values();
     }
 
     /**
@@ -438,7 +438,7 @@ public final class CrossEntropy {
      */
     public static double nllFromProbs(double[] probs, int[] shape, int[] target, double epsilon, Reduction reduction) {
         Check.reduced(reduction, "nllFromProbs");
-        return Impl.nllFromProbs(probs, shape, target, epsilon).reduce(reduction);
+        return ProbabilityLosses.nllFromProbs(probs, shape, target, epsilon).reduce(reduction);
     }
 
     /**
@@ -491,7 +491,7 @@ public final class CrossEntropy {
      * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability}
      */
     public static double[] categoricalCrossEntropyUnreduced(double[] t, double[] p, int[] shape) {
-        return Impl.categoricalCrossEntropy(t, shape, p, shape).values();
+        return ProbabilityLosses.categoricalCrossEntropy(t, shape, p, shape).values();
     }
 
     /**
@@ -505,7 +505,7 @@ public final class CrossEntropy {
      */
     public static double categoricalCrossEntropy(double[] t, double[] p, int[] shape, Reduction reduction) {
         Check.reduced(reduction, "categoricalCrossEntropy");
-        return Impl.categoricalCrossEntropy(t, shape, p, shape).reduce(reduction);
+        return ProbabilityLosses.categoricalCrossEntropy(t, shape, p, shape).reduce(reduction);
     }
 
     /**
@@ -518,7 +518,7 @@ public final class CrossEntropy {
      */
     public static double categoricalCrossEntropy(double[][] t, double[][] p, Reduction reduction) {
         Check.reduced(reduction, "categoricalCrossEntropy");
-        return Impl.categoricalCrossEntropy(Check.flatten(t, "t"), Check.shape2(t),
+        return ProbabilityLosses.categoricalCrossEntropy(Check.flatten(t, "t"), Check.shape2(t),
                 Check.flatten(p, "p"), Check.shape2(p)).reduce(reduction);
     }
 
@@ -559,7 +559,7 @@ public final class CrossEntropy {
      * @throws XentException {@code shape_mismatch}, {@code invalid_probability}, {@code invalid_argument}
      */
     public static double[] binaryCrossEntropyUnreduced(double[] y, double[] p, double epsilon) {
-        return Impl.binaryCrossEntropy(y, p, epsilon).values();
+        return ProbabilityLosses.binaryCrossEntropy(y, p, epsilon).values();
     }
 
     /**
@@ -573,7 +573,7 @@ public final class CrossEntropy {
      */
     public static double binaryCrossEntropy(double[] y, double[] p, double epsilon, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropy");
-        return Impl.binaryCrossEntropy(y, p, epsilon).reduce(reduction);
+        return ProbabilityLosses.binaryCrossEntropy(y, p, epsilon).reduce(reduction);
     }
 
     /**
@@ -622,7 +622,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false))).values();
+        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false))).values();
     }
 
     /**
@@ -641,7 +641,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)))
+        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)))
                 .reduce(reduction);
     }
 
@@ -676,7 +676,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false))).values();
+        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false))).values();
     }
 
     /**
@@ -695,7 +695,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)))
+        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)))
                 .reduce(reduction);
     }
 
@@ -712,7 +712,7 @@ public final class CrossEntropy {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
-        return Check.toFloat(Impl.softmaxCrossEntropy(
+        return Check.toFloat(LogitLosses.softmaxCrossEntropy(
                 new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).values());
     }
 
@@ -731,7 +731,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         Check.notNull(target, "target");
-        return f(Impl.softmaxCrossEntropy(
+        return f(LogitLosses.softmaxCrossEntropy(
                 new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
     }
 
@@ -747,7 +747,7 @@ public final class CrossEntropy {
     public static float[] softmaxCrossEntropyUnreduced(float[] logits, int[] shape, float[] target,
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
-        return Check.toFloat(Impl.softmaxCrossEntropy(
+        return Check.toFloat(LogitLosses.softmaxCrossEntropy(
                 new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true))).values());
     }
 
@@ -765,7 +765,7 @@ public final class CrossEntropy {
                                             SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
-        return f(Impl.softmaxCrossEntropy(
+        return f(LogitLosses.softmaxCrossEntropy(
                 new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)))
                 .reduce(reduction));
     }
@@ -788,7 +788,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)),
+        return Gradients.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)),
                 reduction);
     }
 
@@ -807,7 +807,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Impl.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)),
+        return Gradients.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)),
                 reduction);
     }
 
@@ -825,7 +825,7 @@ public final class CrossEntropy {
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Check.toFloat(Impl.softmaxCrossEntropyGrad(
+        return Check.toFloat(Gradients.softmaxCrossEntropyGrad(
                 new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true)), reduction));
     }
 
@@ -842,7 +842,7 @@ public final class CrossEntropy {
     public static float[] softmaxCrossEntropyGrad(float[] logits, int[] shape, float[] target,
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(options, "options");
-        return Check.toFloat(Impl.softmaxCrossEntropyGrad(
+        return Check.toFloat(Gradients.softmaxCrossEntropyGrad(
                 new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)),
                 reduction));
     }
@@ -863,7 +863,7 @@ public final class CrossEntropy {
      */
     public static double[] binaryCrossEntropyWithLogitsUnreduced(double[] z, int[] shape, double[] y,
                                                                  double[] weight, double[] posWeight) {
-        return Impl.bceWithLogits(z, shape, y, null, weight, posWeight).values();
+        return LogitLosses.bceWithLogits(z, shape, y, null, weight, posWeight).values();
     }
 
     /**
@@ -880,7 +880,7 @@ public final class CrossEntropy {
     public static double binaryCrossEntropyWithLogits(double[] z, int[] shape, double[] y, double[] weight,
                                                       double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
-        return Impl.bceWithLogitsReduced(z, shape, y, null, weight, posWeight, reduction);
+        return LogitLosses.bceWithLogitsReduced(z, shape, y, null, weight, posWeight, reduction);
     }
 
     /**
@@ -895,7 +895,7 @@ public final class CrossEntropy {
      */
     public static float[] binaryCrossEntropyWithLogitsUnreduced(float[] z, int[] shape, float[] y,
                                                                 double[] weight, double[] posWeight) {
-        return Check.toFloat(Impl.bceWithLogits(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return Check.toFloat(LogitLosses.bceWithLogits(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight)).values());
     }
 
@@ -913,7 +913,7 @@ public final class CrossEntropy {
     public static float binaryCrossEntropyWithLogits(float[] z, int[] shape, float[] y, double[] weight,
                                                      double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
-        return f(Impl.bceWithLogitsReduced(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return f(LogitLosses.bceWithLogitsReduced(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight), reduction));
     }
 
@@ -932,7 +932,7 @@ public final class CrossEntropy {
      */
     public static double[] binaryCrossEntropyWithLogitsGrad(double[] z, int[] shape, double[] y, double[] weight,
                                                             double[] posWeight, Reduction reduction) {
-        return Impl.bceWithLogitsGrad(z, shape, y, null, weight, posWeight, reduction);
+        return Gradients.bceWithLogitsGrad(z, shape, y, null, weight, posWeight, reduction);
     }
 
     /**
@@ -948,7 +948,7 @@ public final class CrossEntropy {
      */
     public static float[] binaryCrossEntropyWithLogitsGrad(float[] z, int[] shape, float[] y, double[] weight,
                                                            double[] posWeight, Reduction reduction) {
-        return Check.toFloat(Impl.bceWithLogitsGrad(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return Check.toFloat(Gradients.bceWithLogitsGrad(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight), reduction));
     }
 
@@ -967,7 +967,7 @@ public final class CrossEntropy {
      *                       {@code invalid_argument}
      */
     public static double[] focalLossUnreduced(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
-        return Impl.focalLoss(logits, shape, target, gamma, alpha).values();
+        return LogitLosses.focalLoss(logits, shape, target, gamma, alpha).values();
     }
 
     /**
@@ -984,7 +984,7 @@ public final class CrossEntropy {
     public static double focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha,
                                    Reduction reduction) {
         Check.reduced(reduction, "focalLoss");
-        return Impl.focalLoss(logits, shape, target, gamma, alpha).reduce(reduction);
+        return LogitLosses.focalLoss(logits, shape, target, gamma, alpha).reduce(reduction);
     }
 
     /**
@@ -1012,7 +1012,7 @@ public final class CrossEntropy {
      * @return FL, each rounded once to float
      */
     public static float[] focalLossUnreduced(float[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
-        return Check.toFloat(Impl.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).values());
+        return Check.toFloat(LogitLosses.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).values());
     }
 
     /**
@@ -1029,7 +1029,7 @@ public final class CrossEntropy {
     public static float focalLoss(float[] logits, int[] shape, int[] target, double gamma, double[] alpha,
                                   Reduction reduction) {
         Check.reduced(reduction, "focalLoss");
-        return f(Impl.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).reduce(reduction));
+        return f(LogitLosses.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).reduce(reduction));
     }
 
     /**
@@ -1047,7 +1047,7 @@ public final class CrossEntropy {
      *                       {@code invalid_argument}
      */
     public static double[] sigmoidFocalLossUnreduced(double[] z, int[] shape, double[] y, Double alpha, double gamma) {
-        return Impl.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).values();
+        return LogitLosses.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).values();
     }
 
     /**
@@ -1064,7 +1064,7 @@ public final class CrossEntropy {
     public static double sigmoidFocalLoss(double[] z, int[] shape, double[] y, Double alpha, double gamma,
                                           Reduction reduction) {
         Check.reduced(reduction, "sigmoidFocalLoss");
-        return Impl.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).reduce(reduction);
+        return LogitLosses.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).reduce(reduction);
     }
 
     /**
@@ -1078,7 +1078,7 @@ public final class CrossEntropy {
      * @return the loss per element, rounded once to float
      */
     public static float[] sigmoidFocalLossUnreduced(float[] z, int[] shape, float[] y, Double alpha, double gamma) {
-        return Check.toFloat(Impl.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
+        return Check.toFloat(LogitLosses.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
                 alpha == null ? null : rf(alpha), rf(gamma)).values());
     }
 
@@ -1096,7 +1096,7 @@ public final class CrossEntropy {
     public static float sigmoidFocalLoss(float[] z, int[] shape, float[] y, Double alpha, double gamma,
                                          Reduction reduction) {
         Check.reduced(reduction, "sigmoidFocalLoss");
-        return f(Impl.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
+        return f(LogitLosses.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
                 alpha == null ? null : rf(alpha), rf(gamma)).reduce(reduction));
     }
 
@@ -1110,7 +1110,7 @@ public final class CrossEntropy {
      * @throws XentException {@code shape_mismatch}, {@code invalid_probability}
      */
     public static double[] sigmoidMseGrad(double[] z, double[] y) {
-        return Impl.sigmoidMseGrad(z, y);
+        return Gradients.sigmoidMseGrad(z, y);
     }
 
     /**
@@ -1121,6 +1121,6 @@ public final class CrossEntropy {
      * @return the gradient per element, rounded once to float
      */
     public static float[] sigmoidMseGrad(float[] z, float[] y) {
-        return Check.toFloat(Impl.sigmoidMseGrad(d(z, "z"), d(y, "y")));
+        return Check.toFloat(Gradients.sigmoidMseGrad(d(z, "z"), d(y, "y")));
     }
 }

@@ -6,8 +6,8 @@ package org.xent;
  * or would dominate the final error. Built on {@link DoubleDouble}; results are deterministic on every JVM.
  */
 final class DoubleDoubleMath {
-    private static final double LN2_HI = Impl.LN2_HI;
-    private static final double LN2_LO = Impl.LN2_LO;
+    static final double LN2_HI = 0x1.62e42fefa39efp-1;
+    static final double LN2_LO = 0x1.abc9e3b39803fp-56;
     /** Below this argument exp is subnormal-bound: plain exp, whose absolute error is below one subnormal. */
     private static final double EXP_MIN_NORMAL_ARG = -708.0;
     private static final double EXP_MAX_ARG = 709.782712893384;

@@ -323,4 +323,9 @@ final class Row {
     DoubleDouble oneMinusProbAtMax() {
         return new DoubleDouble(sHi, sLo).div(onePlusS());
     }
+
+    /** Whether the row has a finite log-sum-exp to build on: every logit finite or -inf, or exactly one +inf. */
+    boolean usable() {
+        return status == FINITE || status == ONE_POSINF;
+    }
 }

@@ -4,7 +4,7 @@ package org.xent;
  * Geometry and validated arguments of one softmax_cross_entropy (or gradient) call: the logits (float64,
  * or float32 widened one row at a time), class-index or probability targets, weights, ignore_index and
  * label smoothing, checked in the spec's error precedence (D1) when the call is built; the loss and its
- * gradient read rows, target masses and the mean's denominator from it.
+ * gradient ({@link LogitLosses}, {@link Gradients}) read rows, target masses and the mean's denominator from it.
  */
 final class SoftmaxCrossEntropyCall {
     /** The options of {@link SoftmaxCrossEntropyOptions} as one call sees them (float parameters already in the dtype). */
@@ -202,7 +202,7 @@ final class SoftmaxCrossEntropyCall {
     /** The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k. */
     private DoubleDouble[] smoothedTarget(int pos, int k) {
         DoubleDouble[] q = new DoubleDouble[c];
-        DoubleDouble oneMinusEps = scaled(Impl.oneMinus(eps), k);
+        DoubleDouble oneMinusEps = scaled(Terms.oneMinus(eps), k);
         double epsK = Math.scalb(eps, k);
         if (index != null) {
             int y = index[pos];
@@ -234,7 +234,7 @@ final class SoftmaxCrossEntropyCall {
                 } else if (mode == LabelSmoothingMode.UNIFORM) {
                     q[j] = oneMinusEps.copy().mul(t).add(share);
                 } else {
-                    q[j] = oneMinusEps.copy().mul(t).add(Impl.oneMinus(t).mul(epsK).div(c - 1));
+                    q[j] = oneMinusEps.copy().mul(t).add(Terms.oneMinus(t).mul(epsK).div(c - 1));
                 }
             }
         }
