@@ -176,9 +176,9 @@ def index_losses(v: CEInputs):
         fast = (x.max(axis=1) < _FAST_RANGE) & (x.min(axis=1) > -_FAST_RANGE)  # no NaN, no inf either
         nll = np.empty(x.shape[0])
         if fast.all():
-            nll[:] = _target_nll(x, y, compensated)
+            _blockwise_target_nll(x, y, compensated, nll)
         else:
-            nll[fast] = _target_nll(x[fast], y[fast], compensated)
+            nll[fast] = _blockwise_target_nll(x[fast], y[fast], compensated, np.empty(int(fast.sum())))
             nll[~fast] = _target_nll_special(x[~fast], y[~fast], compensated)
         loss = nm.mul0(wy, nll)
         loss = np.where(ignored, 0.0, loss)
@@ -195,6 +195,18 @@ def index_losses(v: CEInputs):
 
 #: rows whose logits all lie within +-2^1000 take _target_nll (no overflow in the shift x - a)
 _FAST_RANGE = 2.0 ** 1000
+
+
+#: rows are processed in blocks of about this many elements: the [rows, C] scratch buffers stay in
+#: cache, and the extra memory is a few blocks, not a few copies of the input
+_BLOCK_ELEMENTS = 1 << 14
+
+
+def _blockwise_target_nll(x, y, compensated, out):
+    step = max(1, _BLOCK_ELEMENTS // max(1, x.shape[1]))
+    for start in range(0, x.shape[0], step):
+        out[start:start + step] = _target_nll(x[start:start + step], y[start:start + step], compensated)
+    return out
 
 
 def _target_nll(x, y, compensated):
