@@ -501,7 +501,7 @@ var mutants = []mutant{
 		}))},
 	{"port_ce_lse_minus_target", "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
 		acceptCompatible, []string{"softmax_cross_entropy", "focal_loss"}, values(lossesFromNLL(portNLL))},
-	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
+	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
 		acceptCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log1p(u) }))},
 	{"bce_logits_log_not_log1p", "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
 		killCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log(rd(1 + u)) }))},
@@ -1321,7 +1321,7 @@ func bceLogitsTF(tail func(rd func(float64) float64, u float64) float64) func(c 
 		rd := rounding(c)
 		shipped := perElement(c)
 		l := mapIdx(z, func(i int, v float64) float64 {
-			if math.IsInf(v, 0) || math.IsNaN(v) {
+			if math.IsNaN(v) { // infinite z goes through the formula (NaN at inf - inf or 0 * inf: LimitValue)
 				return shipped[i]
 			}
 			t := rd(tail(rd, rd(math.Exp(-math.Abs(v)))))

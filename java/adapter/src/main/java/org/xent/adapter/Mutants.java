@@ -1089,7 +1089,7 @@ final class Mutants {
                 Mutants::portMaxShift);
         add("port_ce_lse_minus_target", Level.ACCEPT_COMPATIBLE, List.of("softmax_cross_entropy", "focal_loss"), "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
                 r -> lossesFromNll(r, Mutants::portNll));
-        add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype.",
+        add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
                 r -> bceLogitsTf(r, (rd, u) -> Math.log1p(u)));
         add("bce_logits_log_not_log1p", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
                 r -> bceLogitsTf(r, (rd, u) -> Math.log(rd.applyAsDouble(1 + u))));
@@ -1309,7 +1309,7 @@ final class Mutants {
         double of(DoubleUnaryOperator rd, double u);
     }
 
-    /** binary_cross_entropy_with_logits by the TensorFlow / PyTorch formula in the data's dtype; non-finite z keep the shipped loss. */
+    /** binary_cross_entropy_with_logits by the TensorFlow / PyTorch formula in the data's dtype, infinite z included (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue); NaN z keeps the shipped loss. */
     private static Tensor bceLogitsTf(Req r, Tail tail) {
         Tensor ref = r.shipped();
         DoubleUnaryOperator rd = rounding(r);
@@ -1320,7 +1320,7 @@ final class Mutants {
         boolean hasPw = r.values("pos_weight") != null;
         double[] per = r.param("reduction", "none").shipped().values().clone();
         for (int i = 0; i < z.length; i++) {
-            if (!Double.isFinite(z[i])) {
+            if (Double.isNaN(z[i])) {
                 continue;
             }
             double t = rd.applyAsDouble(tail.of(rd, rd.applyAsDouble(Math.exp(-Math.abs(z[i])))));
