@@ -2,7 +2,7 @@ package org.xent;
 
 /**
  * log1p(exp(x)) for finite x &lt;= 0 (the softplus tail) as an unevaluated pair hi + lo with a relative
- * error near 2^-60, without allocation. e = exp(x) comes from {@link ExpDD}; then v = 1 + e is formed
+ * error near 2^-60, without allocation. e = exp(x) comes from {@link TableExp}; then v = 1 + e is formed
  * exactly as a pair and log(v) by a table (Tang's method for log): v = c_j (1 + f) with
  * c_j = 1 + j/64 nearest to v, ln(c_j) stored as a double-double, f = (v - c_j) / c_j with
  * |f| &lt;= 1/128 (v - c_j exact by Sterbenz's lemma) and log1p(f) by its degree-10 Taylor polynomial
@@ -27,7 +27,7 @@ final class Log1pExp {
         }
     }
 
-    private final ExpDD ex = new ExpDD();
+    private final TableExp ex = new TableExp();
     /** The high part of the last result. */
     double hi;
     /** The low part of the last result. */
@@ -41,7 +41,7 @@ final class Log1pExp {
     void set(double x) {
         double eh;
         double el;
-        if (x >= ExpDD.MIN_ARG) {
+        if (x >= TableExp.MIN_ARG) {
             ex.set(x);
             eh = ex.hi;
             el = ex.lo;

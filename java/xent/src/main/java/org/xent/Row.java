@@ -47,7 +47,7 @@ final class Row {
     private double[] src;
     private int srcOff;
     private int srcStride;
-    private final ExpDD ex = new ExpDD();
+    private final TableExp ex = new TableExp();
 
     Row(int n) {
         this.n = n;
@@ -118,7 +118,7 @@ final class Row {
 
     /**
      * Loads a row for {@link #nllX(int)} only: a, k, s and L without the per-class arrays, in one pass
-     * over the row after the scan, with exp by {@link ExpDD} (relative error below 2^-59 per term, far
+     * over the row after the scan, with exp by {@link TableExp} (relative error below 2^-59 per term, far
      * below what the rounded loss can show) and s summed in double-double.
      */
     Row loadLean(double[] x, int off, int stride) {
@@ -140,7 +140,7 @@ final class Row {
             }
             double eh;
             double elo;
-            if (di >= ExpDD.MIN_ARG) {
+            if (di >= TableExp.MIN_ARG) {
                 ex.set(di);
                 eh = ex.hi;
                 elo = ex.lo + eh * dli;

@@ -15,7 +15,7 @@ import java.math.MathContext;
  * formed as hi + lo by an FMA and TwoSum, q itself as q + ql, so only the roundings inside the
  * polynomial's tail (below 2^-66 relative to the result) remain.
  */
-final class ExpDD {
+final class TableExp {
     /** The smallest argument with a normal result (below, exp is left to {@link Libm#exp(double)}). */
     static final double MIN_ARG = -708.0;
 
