@@ -84,3 +84,15 @@ def test_split_sum_error_below_a_64th_of_an_ulp(n, rng):
     hi, lo = nm.split_sum(t)
     exact = [mpmath.fsum(mpmath.mpf(float(v)) for v in row) for row in t]
     assert _rel_err_ulps(hi, lo, exact) < 2.0 ** -6
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_long_nonnegative_reduction_rounds_once(reduction, rng):
+    # more than SPLIT_SUM_MAX non-negative terms spanning 2^-600..2^40 take the blocked split_sum path
+    from xent._validate import reduce
+    n = 3 * nm.SPLIT_SUM_MAX + 17
+    v = np.ldexp(rng.random(n), rng.integers(-600, 40, n))
+    got = reduce(v, reduction, np.dtype(np.float64))
+    exact = mpmath.fsum(mpmath.mpf(float(t)) for t in v) / (n if reduction == "mean" else 1)
+    err = abs(mpmath.mpf(float(got)) - exact) / (U * abs(exact))
+    assert err <= 1.0 + 2.0 ** -6, f"{err} x u"  # one rounding (half an ulp is at most u |exact|)

@@ -231,6 +231,20 @@ def normalise_axis(name, arr, axis):
     return int(axis) % arr.ndim
 
 
+def _sum(flat, compensated):
+    """(hi, lo) sum of a [1, n] array: split_sum in blocks when every term is finite and non-negative
+    (losses: a few vectorised passes), else the general compensated sum."""
+    from ._numerics import SPLIT_SUM_MAX, compensated_sum, split_sum
+    n = flat.shape[1]
+    if not compensated or n <= SPLIT_SUM_MAX or not (flat.min() >= 0 and np.isfinite(flat.max())):
+        return compensated_sum(flat, compensated=compensated)
+    blocks = -(-n // SPLIT_SUM_MAX)
+    padded = np.zeros(blocks * SPLIT_SUM_MAX, dtype=flat.dtype)
+    padded[:n] = flat[0]
+    h, l = split_sum(padded.reshape(blocks, SPLIT_SUM_MAX))  # each block's sum to about 2^-6 u
+    return compensated_sum(np.concatenate([h, l]).reshape(1, -1))
+
+
 def reduce(values, reduction, out, denominator=None):
     """Apply a reduction to per-element values (work dtype); round once to ``out``."""
     from ._numerics import compensated_sum, compensation_needed
@@ -238,7 +252,7 @@ def reduce(values, reduction, out, denominator=None):
         return values.astype(out)
     flat = values.reshape(1, -1)
     compensated = compensation_needed(out)
-    hi, lo = compensated_sum(flat, compensated=compensated)
+    hi, lo = _sum(flat, compensated)
     scale = 0
     if not np.isfinite(hi[0]) and np.isfinite(flat).all():
         # the sum overflows though every term is finite: sum the terms scaled by 2^-scale (exact but

@@ -114,6 +114,8 @@ def _redo_extreme(losses, z, y, w, pw, work):
     range cuts them: a loss above 2^1000 (a weight times a huge softplus overflows) or below 2^-1000
     (subnormal terms must be summed before rounding to the subnormal grid). Those elements are
     recomputed in the extended work dtype (the whole array then reduced in it)."""
+    if losses.size == 0 or (losses.min() >= 2.0 ** -1000 and losses.max() <= 2.0 ** 1000):  # NaN: False
+        return losses
     with np.errstate(invalid="ignore"):
         redo = np.isfinite(z) & ~np.isnan(losses) & ~((losses >= 2.0 ** -1000) & (losses <= 2.0 ** 1000))
     if not redo.any():
