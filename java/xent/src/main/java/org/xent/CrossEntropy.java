@@ -32,15 +32,18 @@ public final class CrossEntropy {
     private CrossEntropy() {
     }
 
-    private static float f(double x) {
+    /** A float32 result: computed in double, rounded once here. */
+    private static float toFloat(double x) {
         return (float) x;
     }
 
-    private static double rf(double x) {
+    /** A float parameter of a float32 overload, as the dtype's value (the spec treats parameters so). */
+    private static double asFloat32(double x) {
         return (float) x;
     }
 
-    private static double[] d(float[] x, String name) {
+    /** float32 input widened to double (exact), null rejected with the argument's name. */
+    private static double[] widen(float[] x, String name) {
         Check.notNull(x, name);
         return Check.toDouble(x);
     }
@@ -80,7 +83,7 @@ public final class CrossEntropy {
      * @return the probabilities, length n
      */
     public static float[] softmax(float[] logits) {
-        return Check.toFloat(Primitives.softmax(d(logits, "logits")));
+        return Check.toFloat(Primitives.softmax(widen(logits, "logits")));
     }
 
     /**
@@ -122,7 +125,7 @@ public final class CrossEntropy {
      * @return lse(x) rounded once to float
      */
     public static float logsumexp(float[] x) {
-        return f(Primitives.logsumexp(d(x, "x")));
+        return toFloat(Primitives.logsumexp(widen(x, "x")));
     }
 
     /**
@@ -145,7 +148,7 @@ public final class CrossEntropy {
      * @return the log-probabilities, each rounded once to float
      */
     public static float[] logSoftmax(float[] x) {
-        return Check.toFloat(Primitives.logSoftmax(d(x, "x")));
+        return Check.toFloat(Primitives.logSoftmax(widen(x, "x")));
     }
 
     // =================================================================== elementwise logistic functions
@@ -168,7 +171,7 @@ public final class CrossEntropy {
      * @return sigmoid(z) rounded once to float
      */
     public static float sigmoid(float z) {
-        return f(Primitives.sigmoid(z));
+        return toFloat(Primitives.sigmoid(z));
     }
 
     /**
@@ -193,7 +196,7 @@ public final class CrossEntropy {
      * @return sigmoid of each element, rounded once to float
      */
     public static float[] sigmoid(float[] z) {
-        return Check.toFloat(sigmoid(d(z, "z")));
+        return Check.toFloat(sigmoid(widen(z, "z")));
     }
 
     /**
@@ -214,7 +217,7 @@ public final class CrossEntropy {
      * @return log_sigmoid(z) rounded once to float
      */
     public static float logSigmoid(float z) {
-        return f(Primitives.logSigmoid(z));
+        return toFloat(Primitives.logSigmoid(z));
     }
 
     /**
@@ -239,7 +242,7 @@ public final class CrossEntropy {
      * @return log_sigmoid of each element, rounded once to float
      */
     public static float[] logSigmoid(float[] z) {
-        return Check.toFloat(logSigmoid(d(z, "z")));
+        return Check.toFloat(logSigmoid(widen(z, "z")));
     }
 
     /**
@@ -260,7 +263,7 @@ public final class CrossEntropy {
      * @return softplus(z) rounded once to float
      */
     public static float softplus(float z) {
-        return f(Primitives.softplus(z));
+        return toFloat(Primitives.softplus(z));
     }
 
     /**
@@ -285,7 +288,7 @@ public final class CrossEntropy {
      * @return softplus of each element, rounded once to float
      */
     public static float[] softplus(float[] z) {
-        return Check.toFloat(softplus(d(z, "z")));
+        return Check.toFloat(softplus(widen(z, "z")));
     }
 
     // =================================================================== information theory
@@ -322,7 +325,7 @@ public final class CrossEntropy {
      * @return H(p) rounded once to float
      */
     public static float entropy(float[] p, LogBase base) {
-        return f(Information.entropy(d(p, "p"), base));
+        return toFloat(Information.entropy(widen(p, "p"), base));
     }
 
     /**
@@ -365,7 +368,7 @@ public final class CrossEntropy {
      * @return H(p, q) rounded once to float
      */
     public static float crossEntropy(float[] p, float[] q, LogBase base, double epsilon) {
-        return f(Information.crossEntropy(d(p, "p"), d(q, "q"), base, rf(epsilon)));
+        return toFloat(Information.crossEntropy(widen(p, "p"), widen(q, "q"), base, asFloat32(epsilon)));
     }
 
     /**
@@ -404,7 +407,7 @@ public final class CrossEntropy {
      * @return KL(p || q) rounded once to float
      */
     public static float klDivergence(float[] p, float[] q, LogBase base) {
-        return f(Information.klDivergence(d(p, "p"), d(q, "q"), base));
+        return toFloat(Information.klDivergence(widen(p, "p"), widen(q, "q"), base));
     }
 
     // =================================================================== losses from probabilities
@@ -464,7 +467,7 @@ public final class CrossEntropy {
      * @return l, length N, each rounded once to float
      */
     public static float[] nllFromProbsUnreduced(float[] probs, int[] shape, int[] target, double epsilon) {
-        return Check.toFloat(nllFromProbsUnreduced(d(probs, "probs"), shape, target, rf(epsilon)));
+        return Check.toFloat(nllFromProbsUnreduced(widen(probs, "probs"), shape, target, asFloat32(epsilon)));
     }
 
     /**
@@ -478,7 +481,7 @@ public final class CrossEntropy {
      * @return the reduced loss rounded once to float
      */
     public static float nllFromProbs(float[] probs, int[] shape, int[] target, double epsilon, Reduction reduction) {
-        return f(nllFromProbs(d(probs, "probs"), shape, target, rf(epsilon), reduction));
+        return toFloat(nllFromProbs(widen(probs, "probs"), shape, target, asFloat32(epsilon), reduction));
     }
 
     /**
@@ -531,7 +534,7 @@ public final class CrossEntropy {
      * @return l, each rounded once to float
      */
     public static float[] categoricalCrossEntropyUnreduced(float[] t, float[] p, int[] shape) {
-        return Check.toFloat(categoricalCrossEntropyUnreduced(d(t, "t"), d(p, "p"), shape));
+        return Check.toFloat(categoricalCrossEntropyUnreduced(widen(t, "t"), widen(p, "p"), shape));
     }
 
     /**
@@ -544,7 +547,7 @@ public final class CrossEntropy {
      * @return the reduced loss rounded once to float
      */
     public static float categoricalCrossEntropy(float[] t, float[] p, int[] shape, Reduction reduction) {
-        return f(categoricalCrossEntropy(d(t, "t"), d(p, "p"), shape, reduction));
+        return toFloat(categoricalCrossEntropy(widen(t, "t"), widen(p, "p"), shape, reduction));
     }
 
     /**
@@ -585,7 +588,7 @@ public final class CrossEntropy {
      * @return l, each rounded once to float
      */
     public static float[] binaryCrossEntropyUnreduced(float[] y, float[] p, double epsilon) {
-        return Check.toFloat(binaryCrossEntropyUnreduced(d(y, "y"), d(p, "p"), rf(epsilon)));
+        return Check.toFloat(binaryCrossEntropyUnreduced(widen(y, "y"), widen(p, "p"), asFloat32(epsilon)));
     }
 
     /**
@@ -598,7 +601,7 @@ public final class CrossEntropy {
      * @return the reduced loss rounded once to float
      */
     public static float binaryCrossEntropy(float[] y, float[] p, double epsilon, Reduction reduction) {
-        return f(binaryCrossEntropy(d(y, "y"), d(p, "p"), rf(epsilon), reduction));
+        return toFloat(binaryCrossEntropy(widen(y, "y"), widen(p, "p"), asFloat32(epsilon), reduction));
     }
 
     // =================================================================== losses from logits
@@ -731,7 +734,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         Check.notNull(target, "target");
-        return f(LogitLosses.softmaxCrossEntropy(
+        return toFloat(LogitLosses.softmaxCrossEntropy(
                 new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
     }
 
@@ -748,7 +751,7 @@ public final class CrossEntropy {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         return Check.toFloat(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true))).values());
+                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true))).values());
     }
 
     /**
@@ -765,8 +768,8 @@ public final class CrossEntropy {
                                             SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
-        return f(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)))
+        return toFloat(LogitLosses.softmaxCrossEntropy(
+                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true)))
                 .reduce(reduction));
     }
 
@@ -843,7 +846,7 @@ public final class CrossEntropy {
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(options, "options");
         return Check.toFloat(Gradients.softmaxCrossEntropyGrad(
-                new SoftmaxCrossEntropyCall(logits, shape, null, d(target, "target"), null, options.toArgs(true)),
+                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true)),
                 reduction));
     }
 
@@ -895,7 +898,7 @@ public final class CrossEntropy {
      */
     public static float[] binaryCrossEntropyWithLogitsUnreduced(float[] z, int[] shape, float[] y,
                                                                 double[] weight, double[] posWeight) {
-        return Check.toFloat(LogitLosses.bceWithLogits(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return Check.toFloat(LogitLosses.bceWithLogits(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight)).values());
     }
 
@@ -913,7 +916,7 @@ public final class CrossEntropy {
     public static float binaryCrossEntropyWithLogits(float[] z, int[] shape, float[] y, double[] weight,
                                                      double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
-        return f(LogitLosses.bceWithLogitsReduced(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return toFloat(LogitLosses.bceWithLogitsReduced(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight), reduction));
     }
 
@@ -948,7 +951,7 @@ public final class CrossEntropy {
      */
     public static float[] binaryCrossEntropyWithLogitsGrad(float[] z, int[] shape, float[] y, double[] weight,
                                                            double[] posWeight, Reduction reduction) {
-        return Check.toFloat(Gradients.bceWithLogitsGrad(d(z, "z"), shape, d(y, "y"), null, roundWeights(weight),
+        return Check.toFloat(Gradients.bceWithLogitsGrad(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight), reduction));
     }
 
@@ -1012,7 +1015,7 @@ public final class CrossEntropy {
      * @return FL, each rounded once to float
      */
     public static float[] focalLossUnreduced(float[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
-        return Check.toFloat(LogitLosses.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).values());
+        return Check.toFloat(LogitLosses.focalLoss(widen(logits, "logits"), shape, target, asFloat32(gamma), roundWeights(alpha)).values());
     }
 
     /**
@@ -1029,7 +1032,7 @@ public final class CrossEntropy {
     public static float focalLoss(float[] logits, int[] shape, int[] target, double gamma, double[] alpha,
                                   Reduction reduction) {
         Check.reduced(reduction, "focalLoss");
-        return f(LogitLosses.focalLoss(d(logits, "logits"), shape, target, rf(gamma), roundWeights(alpha)).reduce(reduction));
+        return toFloat(LogitLosses.focalLoss(widen(logits, "logits"), shape, target, asFloat32(gamma), roundWeights(alpha)).reduce(reduction));
     }
 
     /**
@@ -1078,8 +1081,8 @@ public final class CrossEntropy {
      * @return the loss per element, rounded once to float
      */
     public static float[] sigmoidFocalLossUnreduced(float[] z, int[] shape, float[] y, Double alpha, double gamma) {
-        return Check.toFloat(LogitLosses.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
-                alpha == null ? null : rf(alpha), rf(gamma)).values());
+        return Check.toFloat(LogitLosses.sigmoidFocalLoss(widen(z, "z"), shape, widen(y, "y"), null,
+                alpha == null ? null : asFloat32(alpha), asFloat32(gamma)).values());
     }
 
     /**
@@ -1096,8 +1099,8 @@ public final class CrossEntropy {
     public static float sigmoidFocalLoss(float[] z, int[] shape, float[] y, Double alpha, double gamma,
                                          Reduction reduction) {
         Check.reduced(reduction, "sigmoidFocalLoss");
-        return f(LogitLosses.sigmoidFocalLoss(d(z, "z"), shape, d(y, "y"), null,
-                alpha == null ? null : rf(alpha), rf(gamma)).reduce(reduction));
+        return toFloat(LogitLosses.sigmoidFocalLoss(widen(z, "z"), shape, widen(y, "y"), null,
+                alpha == null ? null : asFloat32(alpha), asFloat32(gamma)).reduce(reduction));
     }
 
     /**
@@ -1121,6 +1124,6 @@ public final class CrossEntropy {
      * @return the gradient per element, rounded once to float
      */
     public static float[] sigmoidMseGrad(float[] z, float[] y) {
-        return Check.toFloat(Gradients.sigmoidMseGrad(d(z, "z"), d(y, "y")));
+        return Check.toFloat(Gradients.sigmoidMseGrad(widen(z, "z"), widen(y, "y")));
     }
 }
