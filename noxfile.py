@@ -49,6 +49,15 @@ def python(session: nox.Session) -> None:
     session.run("pytest", "-q", "-p", "no:cacheprovider", "python/tests", *session.posargs)
 
 
+@nox.session
+def python_no_extended(session: nox.Session) -> None:
+    """The Python vectors with numpy.longdouble treated as float64 (as on Windows and macOS arm64).
+    Not in the tests tag while some float64 vectors still fail in this mode (python/README.md lists them)."""
+    session.install("./python[test]")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "python/tests/test_vectors.py", *session.posargs,
+                env={"XENT_NO_EXTENDED": "1"})
+
+
 @nox.session(tags=["tests"], python=False)
 def java(session: nox.Session) -> None:
     """The Java reference's own tests (JUnit 5 over every vector), through Maven."""
