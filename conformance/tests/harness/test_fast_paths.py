@@ -2,6 +2,7 @@
 parse_hex, the loader without jsonschema, and fastjudge against compare on every shipped vector."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -151,3 +152,34 @@ def test_an_escaped_quote_before_a_colon_in_a_string_is_not_a_key(tmp_path):
     path = tmp_path / "softmax_float64.json"
     path.write_text(_softmax_text().replace('"function":', '"comment": "say \\"x\\": y", "function":', 1))
     assert len(vectors.load_vector_file(path)) == len(vectors.load_vector_file(FIXTURES / "softmax_float64.json"))
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("XENT_CACHE_DIR", str(folder))
+    monkeypatch.delenv("XENT_NO_CACHE", raising=False)
+    return folder
+
+
+def test_the_cache_gives_back_exactly_what_the_loader_made(cache_dir, tmp_path, monkeypatch):
+    fresh = load_vectors(FIXTURES)
+    assert list(cache_dir.glob("*.marshal"))
+    monkeypatch.setattr(vectors, "_read_checked", lambda *a: pytest.fail("a cached file was parsed again"))
+    again = load_vectors(FIXTURES)
+    assert repr(again) == repr(fresh)  # every field (repr: NaN equals NaN)
+
+
+def test_an_edited_file_or_no_cache_is_read_and_checked_again(cache_dir, tmp_path, monkeypatch):
+    path = tmp_path / "softmax_float64.json"
+    path.write_text(_softmax_text())
+    vectors.load_vector_file(path)
+    doc = json.loads(_softmax_text())
+    doc["testGroups"][0]["tests"][0]["inputs"]["x"]["data"][0] = "0x1.zzp+0"
+    path.write_text(json.dumps(doc))  # now broken: must not come from the cache
+    with pytest.raises(vectors.VectorFileError):
+        vectors.load_vector_file(path)
+    monkeypatch.setenv("XENT_NO_CACHE", "1")
+    before = set(cache_dir.iterdir())
+    vectors.load_vector_file(FIXTURES / "sigmoid_float64.json")
+    assert set(cache_dir.iterdir()) == before

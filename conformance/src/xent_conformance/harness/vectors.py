@@ -269,13 +269,20 @@ def load_vector_file(path: Path | str, use_schema: bool = False) -> list[VectorC
     except (OSError, UnicodeDecodeError) as exc:
         raise VectorFileError(path, "", f"cannot read: {exc}") from None
 
+    from . import vcache  # a file checked before is read back from the cache
+    if not use_schema:
+        cached = vcache.load(path, text)
+        if cached is not None:
+            return cached
     trusted = not use_schema and _trusted(path, text)
     doc = json.loads(text) if trusted else _read_checked(path, text)
     try:
-        return _cases_of(path, doc, use_schema, trusted)
+        cases = _cases_of(path, doc, use_schema, trusted)
     except RecursionError:  # JSON the C parser read, nested too deeply for the checks that walk it
         error = nesting_error(text)
         raise VectorFileError(path, error.where, error.message) from None
+    vcache.store(text, cases)
+    return cases
 
 
 def _trusted(path: Path, text: str) -> bool:
