@@ -59,6 +59,18 @@ public final class CrossEntropy {
         return r;
     }
 
+    /** One float64 softmax cross-entropy call; exactly one of index and prob (the targets) is non-null. */
+    private static SoftmaxCrossEntropyCall call(double[] logits, int[] shape, int[] index, double[] prob,
+                                                SoftmaxCrossEntropyOptions options) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(false));
+    }
+
+    /** One float32 call: its options' float parameters are rounded to float first. */
+    private static SoftmaxCrossEntropyCall call(float[] logits, int[] shape, int[] index, double[] prob,
+                                                SoftmaxCrossEntropyOptions options) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(true));
+    }
+
     // =================================================================== seed entry points (document 002)
 
     /**
@@ -625,7 +637,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false))).values();
+        return LogitLosses.softmaxCrossEntropy(call(logits, shape, target, null, options)).values();
     }
 
     /**
@@ -644,7 +656,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)))
+        return LogitLosses.softmaxCrossEntropy(call(logits, shape, target, null, options))
                 .reduce(reduction);
     }
 
@@ -679,7 +691,7 @@ public final class CrossEntropy {
                                                         SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false))).values();
+        return LogitLosses.softmaxCrossEntropy(call(logits, shape, null, target, options)).values();
     }
 
     /**
@@ -698,7 +710,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return LogitLosses.softmaxCrossEntropy(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)))
+        return LogitLosses.softmaxCrossEntropy(call(logits, shape, null, target, options))
                 .reduce(reduction);
     }
 
@@ -716,7 +728,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return Check.toFloat(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).values());
+                call(logits, shape, target, null, options)).values());
     }
 
     /**
@@ -735,7 +747,7 @@ public final class CrossEntropy {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
         return toFloat(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true))).reduce(reduction));
+                call(logits, shape, target, null, options)).reduce(reduction));
     }
 
     /**
@@ -751,7 +763,7 @@ public final class CrossEntropy {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         return Check.toFloat(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true))).values());
+                call(logits, shape, null, widen(target, "target"), options)).values());
     }
 
     /**
@@ -769,7 +781,7 @@ public final class CrossEntropy {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         return toFloat(LogitLosses.softmaxCrossEntropy(
-                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true)))
+                call(logits, shape, null, widen(target, "target"), options))
                 .reduce(reduction));
     }
 
@@ -791,7 +803,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Gradients.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(false)),
+        return Gradients.softmaxCrossEntropyGrad(call(logits, shape, target, null, options),
                 reduction);
     }
 
@@ -810,7 +822,7 @@ public final class CrossEntropy {
                                                    SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
-        return Gradients.softmaxCrossEntropyGrad(new SoftmaxCrossEntropyCall(logits, shape, null, target, null, options.toArgs(false)),
+        return Gradients.softmaxCrossEntropyGrad(call(logits, shape, null, target, options),
                 reduction);
     }
 
@@ -829,7 +841,7 @@ public final class CrossEntropy {
         Check.notNull(target, "target");
         Check.notNull(options, "options");
         return Check.toFloat(Gradients.softmaxCrossEntropyGrad(
-                new SoftmaxCrossEntropyCall(logits, shape, target, null, null, options.toArgs(true)), reduction));
+                call(logits, shape, target, null, options), reduction));
     }
 
     /**
@@ -846,7 +858,7 @@ public final class CrossEntropy {
                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
         Check.notNull(options, "options");
         return Check.toFloat(Gradients.softmaxCrossEntropyGrad(
-                new SoftmaxCrossEntropyCall(logits, shape, null, widen(target, "target"), null, options.toArgs(true)),
+                call(logits, shape, null, widen(target, "target"), options),
                 reduction));
     }
 
