@@ -183,3 +183,10 @@ def test_an_edited_file_or_no_cache_is_read_and_checked_again(cache_dir, tmp_pat
     before = set(cache_dir.iterdir())
     vectors.load_vector_file(FIXTURES / "sigmoid_float64.json")
     assert set(cache_dir.iterdir()) == before
+
+
+def test_the_cache_keeps_only_the_newest_entries(cache_dir, monkeypatch):
+    from xent_conformance.harness import vcache
+    monkeypatch.setattr(vcache, "MAX_ENTRIES", 3)
+    load_vectors(FIXTURES)
+    assert len(list(cache_dir.glob("*.marshal"))) == 3

@@ -83,8 +83,25 @@ def store(text: str, cases: list[VectorCase]) -> None:
         with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False, suffix=".tmp") as handle:
             handle.write(marshal.dumps(rows))
         os.replace(handle.name, entry)
+        _prune(entry.parent)
     except (OSError, ValueError):
         try:
             os.unlink(handle.name)  # noqa: F821 - defined when the write itself failed
         except (OSError, NameError):
+            pass
+
+
+MAX_ENTRIES = 400  # about ten versions of the shipped vector set (40 files each); older entries go
+
+
+def _prune(base: Path) -> None:
+    """Keep the newest MAX_ENTRIES entries: every regenerated vector set would otherwise stay for good."""
+    entries = list(base.glob("*.marshal"))
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime)
+    for old in entries[:len(entries) - MAX_ENTRIES]:
+        try:
+            old.unlink()
+        except OSError:
             pass
