@@ -48,20 +48,28 @@ class _Arrays:
         n = self.n = len(case.exact)
         self.expected = np.array(case.expected, dtype=np.float64)
         self.finite = np.isfinite(self.expected)
-        hi, lo, slack, exps = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
-        usable = True
-        for i, text in enumerate(case.exact):
-            if not self.finite[i]:
-                continue  # compared exactly, by equality
-            parts = _split(text)
-            if parts is None:
-                usable = False
-                continue
-            hi[i], lo[i], slack[i], exps[i] = parts
-        self.hi, self.lo, self.slack, self.usable = hi, lo, slack, usable
+        parts = exact_parts(case)
+        self.usable = all(p is not None for p in parts)
+        if self.usable and n:
+            hi, lo, slack, exps = (np.array(column) for column in zip(*parts))
+            exps = exps.astype(np.int64)
+        else:
+            hi, lo, slack, exps = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+        self.hi, self.lo, self.slack = hi, lo, slack
         self.scale = np.ldexp(1.0, exps)
         self.ulp = _scaled_ulps(hi, lo, exps, dt.precision, dt.emin, dt.eta_exp)
         self.bounds = {lv: np.array(case.bounds[lv], dtype=np.float64) for lv in LEVELS}
+
+
+_SPECIAL = (0.0, 0.0, 0.0, 0)  # a non-finite expected value: compared by equality, no exact value needed
+
+
+def exact_parts(case: VectorCase) -> list[tuple[float, float, float, int] | None]:
+    """_split of every exact value (kept on the case, and in the loader's cache: decimal arithmetic is
+    the costliest part of preparing a vector)."""
+    if case.exact_parts is None:
+        case.exact_parts = [_split(text) if math.isfinite(e) else _SPECIAL for text, e in zip(case.exact, case.expected)]
+    return case.exact_parts
 
 
 def _split(text: str) -> tuple[float, float, float, int] | None:

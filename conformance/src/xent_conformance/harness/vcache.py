@@ -2,7 +2,7 @@
 marshal file next time, without re-parsing JSON, re-checking and re-reading hex floats.
 
 The key is the SHA-256 of the file's text together with the source of the modules that check and read
-it (vectors, hexfloat, tensor, jsonfmt, dtypes), the spec's function names and the Python version: an
+it (vectors, hexfloat, tensor, jsonfmt, dtypes, and fastjudge, whose split exact values are kept too), the spec's function names and the Python version: an
 edited vector file, a changed loader or spec never meets a stale entry. The cache lives in $XENT_CACHE_DIR, else
 $XDG_CACHE_HOME/xent-conformance, else ~/.cache/xent-conformance; XENT_NO_CACHE=1 turns it off. It
 holds nothing but what the loader produced (plain lists, dicts, strings and numbers); a cache folder
@@ -38,9 +38,9 @@ def folder() -> Path | None:
 @lru_cache(maxsize=1)
 def _code_key() -> bytes:
     from .. import dtypes, hexfloat, jsonfmt, tensor
-    from . import vectors
+    from . import fastjudge, vectors
     digest = hashlib.sha256(sys.version.encode())
-    for module in (vectors, hexfloat, tensor, jsonfmt, dtypes, sys.modules[__name__]):
+    for module in (vectors, hexfloat, tensor, jsonfmt, dtypes, fastjudge, sys.modules[__name__]):
         digest.update(Path(module.__file__).read_bytes())
     return digest.digest()
 
@@ -65,6 +65,7 @@ def load(path: Path, text: str) -> list[VectorCase] | None:
         for row in rows:
             case = VectorCase(**dict(zip(_FIELDS, row[0])), source=str(path))
             case.acceptable = [Acceptable(list(f), list(s), list(v)) for f, s, v in row[1]]
+            case.exact_parts = row[2]
             cases.append(case)
         return cases
     except (OSError, ValueError, EOFError, TypeError, IndexError):
@@ -76,8 +77,9 @@ def store(text: str, cases: list[VectorCase]) -> None:
     entry = _entry(text)
     if entry is None:
         return
-    rows = [(tuple(getattr(c, f) for f in _FIELDS), [(a.flags, a.shape, a.values) for a in c.acceptable])
-            for c in cases]
+    from .fastjudge import exact_parts
+    rows = [(tuple(getattr(c, f) for f in _FIELDS), [(a.flags, a.shape, a.values) for a in c.acceptable],
+             exact_parts(c)) for c in cases]
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False, suffix=".tmp") as handle:

@@ -68,6 +68,7 @@ class VectorCase:
     source: str = ""
     where: str = ""                  # JSON path of the test in its file, e.g. $.testGroups[0].tests[3]
     fast: Any = field(default=None, repr=False, compare=False)  # fastjudge's arrays, made on first use
+    exact_parts: Any = field(default=None, repr=False, compare=False)  # fastjudge's split exact values (cached)
 
     @property
     def key(self) -> str:
