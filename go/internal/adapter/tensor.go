@@ -19,6 +19,14 @@ type rawTensor struct {
 // integers >= 0, data a flat list whose length is the shape's product (computed without
 // overflow: shape [2^32, 2^32] needs 2^64 elements, not 0). Anything else is a bad request.
 func decodeTensor(name string, raw json.RawMessage) (*rawTensor, error) {
+	if t, ok := splitTensor(raw); ok {
+		return checkTensor(name, t)
+	}
+	return unmarshalTensor(name, raw)
+}
+
+// unmarshalTensor is decodeTensor through json.Unmarshal, for every form splitTensor leaves out.
+func unmarshalTensor(name string, raw json.RawMessage) (*rawTensor, error) {
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, bad("%s: a tensor must be an object with dtype, shape and data, got %s", name, brief(raw))
 	}
@@ -33,8 +41,19 @@ func decodeTensor(name string, raw json.RawMessage) (*rawTensor, error) {
 	if obj.Dtype == nil || obj.Shape == nil || obj.Data == nil {
 		return nil, bad("%s: a tensor needs dtype, shape and data (none of them null)", name)
 	}
-	t := &rawTensor{Dtype: *obj.Dtype, Shape: make([]int, len(*obj.Shape)), Data: *obj.Data}
-	for i, r := range *obj.Shape {
+	return checkTensor(name, &splitRaw{dtype: *obj.Dtype, shape: *obj.Shape, data: *obj.Data})
+}
+
+// splitRaw is a tensor object cut into its members, the elements of shape and data still raw.
+type splitRaw struct {
+	dtype       string
+	shape, data []json.RawMessage
+}
+
+// checkTensor reads the shape's integers and checks that data has the shape's product of elements.
+func checkTensor(name string, obj *splitRaw) (*rawTensor, error) {
+	t := &rawTensor{Dtype: obj.dtype, Shape: make([]int, len(obj.shape)), Data: obj.data}
+	for i, r := range obj.shape {
 		d, err := parseInt(r)
 		if err != nil || d < 0 {
 			return nil, bad("%s: shape[%d] = %s is not an integer in [0, 2^63)", name, i, brief(r))
