@@ -109,8 +109,8 @@ func handleLine(line []byte, send func(any), logw io.Writer) (stop bool) {
 	case "run":
 		send(runCaseSafely(line, logw))
 	case "run_batch":
-		var cases []json.RawMessage
-		if err := json.Unmarshal(req["cases"], &cases); err != nil || cases == nil {
+		cases, ok := adapter.SplitArray(req["cases"]) // checked JSON: no second check
+		if !ok && (json.Unmarshal(req["cases"], &cases) != nil || cases == nil) {
 			send(badRequest(id, "run_batch needs a list cases"))
 			return false
 		}
@@ -183,6 +183,14 @@ type wireCase struct {
 
 // readCase decodes a case; id is nil when the case has no readable string id.
 func readCase(raw json.RawMessage) (c *adapter.Case, id *string, err error) {
+	if c, ok := adapter.SplitCase(raw); ok { // raw is checked JSON; other forms are unmarshalled
+		return c, &c.ID, nil
+	}
+	return unmarshalCase(raw)
+}
+
+// unmarshalCase is readCase through json.Unmarshal, for every form adapter.SplitCase leaves out.
+func unmarshalCase(raw json.RawMessage) (c *adapter.Case, id *string, err error) {
 	var w wireCase
 	if err := json.Unmarshal(raw, &w); err != nil {
 		var obj map[string]json.RawMessage

@@ -168,3 +168,168 @@ func printable(d string) bool {
 	}
 	return true
 }
+
+// skipValue moves past one JSON value. The input must be valid JSON (it comes from a
+// json.Unmarshal that checked it): only strings, nesting and delimiters are tracked.
+func (s *scanner) skipValue() ([]byte, bool) {
+	s.space()
+	start, depth := s.i, 0
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case '"':
+			if !s.skipString() {
+				return nil, false
+			}
+			if depth == 0 {
+				return s.b[start:s.i], true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return s.b[start:s.i], s.i > start
+			}
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[start:s.i], true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return s.b[start:s.i], s.i > start
+			}
+		}
+		s.i++
+	}
+	return s.b[start:s.i], depth == 0 && s.i > start
+}
+
+// skipString moves past a string, escapes included.
+func (s *scanner) skipString() bool {
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch s.b[j] {
+		case '\\':
+			j++
+		case '"':
+			s.i = j + 1
+			return true
+		}
+	}
+	return false
+}
+
+// SplitArray cuts a JSON array into its elements, as json.Unmarshal into []json.RawMessage does,
+// without checking the JSON again; raw must be valid JSON (from a json.Unmarshal that checked
+// it). Anything but an array reports false.
+func SplitArray(raw []byte) ([]json.RawMessage, bool) {
+	s := scanner{b: raw}
+	if !s.eat('[') {
+		return nil, false
+	}
+	out := make([]json.RawMessage, 0, 64)
+	if s.eat(']') {
+		return out, true
+	}
+	for {
+		v, ok := s.skipValue()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+		if s.eat(']') {
+			s.space()
+			return out, s.i == len(s.b)
+		}
+		if !s.eat(',') {
+			return nil, false
+		}
+	}
+}
+
+// SplitCase reads a case object {"id", "function", "dtype", "params", "inputs"} in its common
+// form: those five keys once each, the three strings printable ASCII without escapes, params and
+// inputs objects whose keys are such strings, none repeated. raw must be valid JSON (from a
+// json.Unmarshal that checked it). Any other form reports false, and the caller decodes it with
+// json.Unmarshal, so every answer is the same as before.
+func SplitCase(raw []byte) (*Case, bool) {
+	s := scanner{b: raw}
+	if !s.eat('{') {
+		return nil, false
+	}
+	var c Case
+	seen := 0
+	for {
+		key, ok := s.str()
+		if !ok || !s.eat(':') {
+			return nil, false
+		}
+		var bit int
+		switch key {
+		case "id":
+			bit, ok = 1, s.printableStr(&c.ID)
+		case "function":
+			bit, ok = 2, s.printableStr(&c.Function)
+		case "dtype":
+			bit, ok = 4, s.printableStr(&c.Dtype)
+		case "params":
+			bit = 8
+			c.Params, ok = s.rawObject()
+		case "inputs":
+			bit = 16
+			c.Inputs, ok = s.rawObject()
+		}
+		if bit == 0 || !ok || seen&bit != 0 {
+			return nil, false
+		}
+		seen |= bit
+		if s.eat('}') {
+			break
+		}
+		if !s.eat(',') {
+			return nil, false
+		}
+	}
+	s.space()
+	return &c, seen == 31 && s.i == len(s.b)
+}
+
+// printableStr reads a string of printable ASCII without escapes into dst.
+func (s *scanner) printableStr(dst *string) bool {
+	v, ok := s.str()
+	if !ok || !printable(v) {
+		return false
+	}
+	*dst = v
+	return true
+}
+
+// rawObject reads an object whose keys are printable ASCII without escapes, none repeated, its
+// values kept raw (never nil, as json.Unmarshal gives for {}).
+func (s *scanner) rawObject() (map[string]json.RawMessage, bool) {
+	if !s.eat('{') {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, 4)
+	if s.eat('}') {
+		return m, true
+	}
+	for {
+		key, ok := s.str()
+		if !ok || !printable(key) || !s.eat(':') {
+			return nil, false
+		}
+		if _, dup := m[key]; dup {
+			return nil, false
+		}
+		if m[key], ok = s.skipValue(); !ok {
+			return nil, false
+		}
+		if s.eat('}') {
+			return m, true
+		}
+		if !s.eat(',') {
+			return nil, false
+		}
+	}
+}

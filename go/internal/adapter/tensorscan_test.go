@@ -83,3 +83,80 @@ func FuzzSplitTensor(f *testing.F) {
 		sameAsUnmarshal(t, raw)
 	})
 }
+
+// TestSplitArray: an array is cut into the elements json.Unmarshal gives; anything else falls back.
+func TestSplitArray(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		fast bool
+	}{
+		{`[]`, true},
+		{` [ {"a": [1, {"b": "]}"}]}, "x\"y", -1.5e3, true, null, [[]] ] `, true},
+		{`[{"id": "a\\"}, 2]`, true},
+		{`null`, false},
+		{`{"cases": []}`, false},
+		{`"[1]"`, false},
+	} {
+		got, ok := SplitArray([]byte(tc.raw))
+		if ok != tc.fast {
+			t.Fatalf("SplitArray(%s) ok = %v, want %v", tc.raw, ok, tc.fast)
+		}
+		var want []json.RawMessage
+		if ok && (json.Unmarshal([]byte(tc.raw), &want) != nil || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("SplitArray(%s) = %q, json.Unmarshal gives %q", tc.raw, got, want)
+		}
+	}
+}
+
+// TestSplitCase: the common form of a case is read as json.Unmarshal reads it; every other form
+// (which the adapter must tell apart: missing, null, repeated or differently cased keys) falls back.
+func TestSplitCase(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		fast bool
+	}{
+		{`{"id": "a", "function": "softmax", "dtype": "float64", "params": {}, "inputs": {"x": {"dtype": "float64", "shape": [1], "data": ["0x1p+0"]}}}`, true},
+		{`{"inputs":{"p":[1, "}"],"q":null},"params":{"reduction":"mean","w":{"a":[]}},"dtype":"float32","function":"f","id":"b"}`, true},
+		{`{"id": "a", "function": "softmax", "dtype": "float64", "params": {}}`, false},
+		{`{"id": null, "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}}`, false},
+		{`{"id": 1, "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}}`, false},
+		{`{"id": "a", "id": "b", "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}}`, false},
+		{`{"ID": "a", "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}}`, false},
+		{`{"id": "a\u0062", "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}}`, false},
+		{`{"id": "a", "function": "softmax", "dtype": "float64", "params": {"r": 1, "r": 2}, "inputs": {}}`, false},
+		{`{"id": "a", "function": "softmax", "dtype": "float64", "params": [], "inputs": {}}`, false},
+		{`{"id": "a", "function": "softmax", "dtype": "float64", "params": {}, "inputs": {}, "extra": 1}`, false},
+	} {
+		got, ok := SplitCase([]byte(tc.raw))
+		if ok != tc.fast {
+			t.Fatalf("SplitCase(%s) ok = %v, want %v", tc.raw, ok, tc.fast)
+		}
+		var want Case
+		if ok && (json.Unmarshal([]byte(tc.raw), &want) != nil || !reflect.DeepEqual(*got, want)) {
+			t.Fatalf("SplitCase(%s) = %+v, json.Unmarshal gives %+v", tc.raw, *got, want)
+		}
+	}
+}
+
+// FuzzSplitCase: whenever the fast readers accept valid JSON, they agree with json.Unmarshal.
+func FuzzSplitCase(f *testing.F) {
+	f.Add(`{"id": "a", "function": "softmax", "dtype": "float64", "params": {"r": "mean"}, "inputs": {"x": {"dtype": "float64", "shape": [1], "data": ["0x1p+0"]}}}`)
+	f.Add(`[{"id": "a"}, [1, "\"]"], 2.5, null]`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		if got, ok := SplitCase([]byte(raw)); ok {
+			var want Case
+			if json.Unmarshal([]byte(raw), &want) != nil || !reflect.DeepEqual(*got, want) {
+				t.Fatalf("SplitCase(%q) = %+v, json.Unmarshal gives %+v", raw, *got, want)
+			}
+		}
+		if got, ok := SplitArray([]byte(raw)); ok {
+			var want []json.RawMessage
+			if json.Unmarshal([]byte(raw), &want) != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("SplitArray(%q) = %q, json.Unmarshal gives %q", raw, got, want)
+			}
+		}
+	})
+}
