@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from . import paths
@@ -162,14 +161,18 @@ def _strict_integer(_checker, value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
+@lru_cache(maxsize=None)
+def _validator_class() -> Any:
+    """Draft 2020-12 with strict integers; jsonschema is imported here, as a run never validates (issue 14)."""
+    import jsonschema
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
 
 
 def schema_problems(document: Any, schema_name: str, file: Path | str) -> list[str]:
     """Schema problems, located; an integer must be an int (1.0 is not: it would crash range() later)."""
-    validator = _Validator(load_schema(schema_name))
+    validator = _validator_class()(load_schema(schema_name))
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         meaning = error.schema.get("description") if isinstance(error.schema, dict) else None
