@@ -38,27 +38,35 @@ ENABLED = os.environ.get("XENT_EXACT_JUDGE", "") != "1"
 
 
 class _Arrays:
-    """Per-vector arrays, made on the first judgement of the vector and kept on it. Values of finite
-    elements are held scaled by `scale` (1 or 2^600): exact * scale = hi + lo (+- slack)."""
+    """The arrays of a batch's cases, concatenated (issue 14: built with one numpy call per column, not
+    per vector). Values of finite elements are held scaled by `scale` (1 or 2^300k):
+    exact * scale = hi + lo (+- slack)."""
 
-    __slots__ = ("expected", "finite", "hi", "lo", "slack", "scale", "ulp", "bounds", "usable", "n")
+    __slots__ = ("expected", "finite", "hi", "lo", "slack", "scale", "ulp", "bounds", "sizes")
 
-    def __init__(self, case: VectorCase):
-        dt = dtype_named(case.dtype)
-        n = self.n = len(case.exact)
-        self.expected = np.array(case.expected, dtype=np.float64)
+    def __init__(self, cases: list[VectorCase]):
+        self.sizes = [len(case.exact) for case in cases]
+        n = sum(self.sizes)
+        self.expected = np.fromiter((x for case in cases for x in case.expected), dtype=np.float64, count=n)
         self.finite = np.isfinite(self.expected)
-        parts = exact_parts(case)
-        self.usable = all(p is not None for p in parts)
-        if self.usable and n:
+        parts = [p for case in cases for p in exact_parts(case)]
+        if n:
             hi, lo, slack, exps = (np.array(column) for column in zip(*parts))
             exps = exps.astype(np.int64)
         else:
-            hi, lo, slack, exps = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+            hi, lo, slack, exps = np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
         self.hi, self.lo, self.slack = hi, lo, slack
         self.scale = np.ldexp(1.0, exps)
-        self.ulp = _scaled_ulps(hi, lo, exps, dt.precision, dt.emin, dt.eta_exp)
-        self.bounds = {lv: np.array(case.bounds[lv], dtype=np.float64) for lv in LEVELS}
+        dts = [dtype_named(case.dtype) for case in cases]
+        self.ulp = _scaled_ulps(hi, lo, exps, *(_per_element([getattr(dt, attr) for dt in dts], self.sizes)
+                                                for attr in ("precision", "emin", "eta_exp")))
+        self.bounds = {lv: np.fromiter((b for case in cases for b in case.bounds[lv]), dtype=np.float64, count=n)
+                       for lv in LEVELS}
+
+
+def _per_element(per_case: list[int], sizes: list[int]) -> np.ndarray:
+    """A constant of each case repeated for each of its elements."""
+    return np.repeat(np.array(per_case, dtype=np.int64), sizes)
 
 
 _SPECIAL = (0.0, 0.0, 0.0, 0)  # a non-finite expected value: compared by equality, no exact value needed
@@ -98,8 +106,8 @@ def _split(text: str) -> tuple[float, float, float, int] | None:
         return None
 
 
-def _scaled_ulps(hi: np.ndarray, lo: np.ndarray, k: np.ndarray, precision: int, emin: int, eta_exp: int
-                 ) -> np.ndarray:
+def _scaled_ulps(hi: np.ndarray, lo: np.ndarray, k: np.ndarray, precision: np.ndarray, emin: np.ndarray,
+                 eta_exp: np.ndarray) -> np.ndarray:
     """tolerance.ulp of each exact value, times its scale 2^k: 2^(max(e - 1, emin) - precision + 1) with
     |exact| = m 2^e, 0.5 <= m < 1; just below a power of two (hi a power of two, lo of the other sign)
     the binade is the one below hi's."""
@@ -110,9 +118,10 @@ def _scaled_ulps(hi: np.ndarray, lo: np.ndarray, k: np.ndarray, precision: int, 
     return np.where(hi == 0, np.ldexp(1.0, eta_exp + k), out)
 
 
-def arrays(case: VectorCase) -> _Arrays:
+def usable(case: VectorCase) -> bool:
+    """Whether every exact value of the vector could be split (kept on the case)."""
     if case.fast is None:
-        case.fast = _Arrays(case)
+        case.fast = all(p is not None for p in exact_parts(case))
     return case.fast
 
 
@@ -128,7 +137,7 @@ def _eligible(case: VectorCase, answer: Answer) -> list[float] | None:
             values = [parse_hex(text, case.dtype) for text in answer.data]
         except HexFloatError:
             return None  # compare reports it
-    if len(values) != len(case.expected) or not arrays(case).usable:
+    if len(values) != len(case.expected) or not usable(case):
         return None
     return values
 
@@ -150,11 +159,10 @@ def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
             values.append(v)
     if not chosen:
         return out
-    parts = [arrays(pairs[j][0]) for j in chosen]
-    cat = lambda name: np.concatenate([getattr(a, name) for a in parts])  # noqa: E731
-    got = np.fromiter((x for v in values for x in v), dtype=np.float64, count=sum(a.n for a in parts))
-    finite, expected = cat("finite"), cat("expected")
-    hi, lo, slack, scale, ulp = cat("hi"), cat("lo"), cat("slack"), cat("scale"), cat("ulp")
+    a = _Arrays([pairs[j][0] for j in chosen])
+    got = np.fromiter((x for v in values for x in v), dtype=np.float64, count=sum(a.sizes))
+    finite, expected = a.finite, a.expected
+    hi, lo, slack, scale, ulp = a.hi, a.lo, a.slack, a.scale, a.ulp
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         # special expected values compare by equality (NaN matches NaN); a finite one needs a finite answer
         same_special = ~finite & ((got == expected) | (np.isnan(got) & np.isnan(expected)))
@@ -167,28 +175,29 @@ def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
         ok &= ~finite | (err == 0) | (err >= scale * 2.0 ** -1022)
         scaled_err = {}
         for lv in LEVELS:
-            bound = np.concatenate([a.bounds[lv] for a in parts]) * scale
+            bound = a.bounds[lv] * scale
             ok &= ~finite | (err + margin < bound)   # a miss, or too close to call: the exact path
             scaled_err[lv] = np.where(finite, err / bound, 0.0)
         ulps = np.where(finite, err / ulp, 0.0)
     start = 0
-    for j, a, v in zip(chosen, parts, values):
-        end = start + a.n
+    for j, n in zip(chosen, a.sizes):
+        end = start + n
         if ok[start:end].all():
-            out[j] = _passed(pairs[j][0], pairs[j][1], a, ulps[start:end],
+            out[j] = _passed(pairs[j][0], pairs[j][1], finite[start:end], ulps[start:end],
                              {lv: s[start:end] for lv, s in scaled_err.items()})
         start = end
     return out
 
 
-def _passed(case: VectorCase, answer: Answer, a: _Arrays, ulps: np.ndarray, scaled: dict[str, np.ndarray]) -> Outcome:
+def _passed(case: VectorCase, answer: Answer, finite: np.ndarray, ulps: np.ndarray, scaled: dict[str, np.ndarray]
+            ) -> Outcome:
     """The outcome compare gives a clear pass: passed at every level, with its figures."""
     outcome = Outcome(case=case, status={lv: PASSED for lv in LEVELS},
                       got={"dtype": answer.dtype, "shape": answer.shape, "data": answer.data})
-    outcome.ulp_errors = ulps[a.finite].tolist()
+    outcome.ulp_errors = ulps[finite].tolist()
     outcome.max_ulp = max(outcome.ulp_errors) if outcome.ulp_errors else None
     if outcome.ulp_errors:
         outcome.max_scaled = {lv: max(float(s.max()), 0.0) for lv, s in scaled.items()}
-    if a.n:
+    if len(ulps):
         outcome.worst_index = int(np.argmax(ulps))  # the first largest, as compare picks it
     return outcome

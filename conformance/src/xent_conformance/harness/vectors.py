@@ -67,7 +67,7 @@ class VectorCase:
     acceptable: list[Acceptable] = field(default_factory=list)
     source: str = ""
     where: str = ""                  # JSON path of the test in its file, e.g. $.testGroups[0].tests[3]
-    fast: Any = field(default=None, repr=False, compare=False)  # fastjudge's arrays, made on first use
+    fast: Any = field(default=None, repr=False, compare=False)  # fastjudge's usable flag, made on first use
     exact_parts: Any = field(default=None, repr=False, compare=False)  # fastjudge's split exact values (cached)
 
     @property
