@@ -22,9 +22,11 @@ nox.options.sessions = ["conformance"]
 nox.options.error_on_missing_interpreters = True
 
 
-def install_conformance(session: nox.Session, *extras: str) -> None:
+def install_conformance(session: nox.Session, *extras: str, mutants: bool = False) -> None:
+    """The harness and xent-python; with mutants, also xent-python's mutant catalogue (./python/mutants:
+    test-side code kept out of the shipped package, which the adapter imports only for XENT_MUTANT)."""
     target = "./conformance" + (f"[{','.join(extras)}]" if extras else "")
-    session.install(target, "./python")
+    session.install(target, "./python", *(["./python/mutants"] if mutants else []))
 
 
 @nox.session(tags=["tests"])
@@ -38,14 +40,14 @@ def vectors(session: nox.Session) -> None:
 @nox.session(tags=["tests"])
 def conformance_tests(session: nox.Session) -> None:
     """Tests of the oracle, the spec loader and the harness (broken adapters included)."""
-    install_conformance(session, "test")
+    install_conformance(session, "test", mutants=True)  # test_mutants.py reads the Python catalogue
     session.run("pytest", "-q", "-p", "no:cacheprovider", "conformance/tests", *session.posargs)
 
 
 @nox.session(tags=["tests"])
 def python(session: nox.Session) -> None:
     """The Python reference's own tests: every vector in library mode, and hypothesis properties."""
-    session.install("./python[test]")
+    session.install("./python[test]", "./python/mutants")  # python/tests/test_mutants.py tests the catalogue
     session.run("pytest", "-q", "-p", "no:cacheprovider", "python/tests", *session.posargs)
 
 
@@ -102,10 +104,12 @@ def conformance(session: nox.Session) -> None:
 @nox.session(tags=["tests"])
 @nox.parametrize("impl", IMPLEMENTATIONS)
 def mutants(session: nox.Session, impl: str) -> None:
-    """Every mutant of one implementation (conformance/MUTANTS.md) must be killed by the vectors."""
-    install_conformance(session, "test")
+    """Every mutant of one implementation (conformance/MUTANTS.md) must be killed by the vectors
+    (posargs go to `xent-conformance mutants`, e.g. -- --only port_max_shift)."""
+    install_conformance(session, "test", mutants=impl == "python")
     REPORTS.mkdir(exist_ok=True)
-    session.run("xent-conformance", "mutants", "--impl", impl, "--report-json", str(REPORTS / f"mutants-{impl}.json"))
+    session.run("xent-conformance", "mutants", "--impl", impl, "--report-json", str(REPORTS / f"mutants-{impl}.json"),
+                *session.posargs)
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""The mutant catalogue (python/src/xent/_mutants.py) and `xent-conformance mutants`."""
+"""The mutant catalogue (python/mutants/xent_mutants.py) and `xent-conformance mutants`."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import pytest
 from xent_conformance.cli import main
 from xent_conformance.mutants import MutantInfo, read_catalogue
 
-xent_mutants = pytest.importorskip("xent._mutants", reason="the Python implementation (xent) is not installed")
+xent_mutants = pytest.importorskip("xent_mutants", reason="the Python mutant catalogue (./python/mutants) is not installed")
 
 ADAPTER = [sys.executable, "-m", "xent.adapter"]
 

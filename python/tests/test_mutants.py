@@ -1,6 +1,8 @@
-"""The mutant registry (xent._mutants) leaves the shipped implementation untouched unless activated."""
+"""The mutant registry (xent_mutants, python/mutants: outside the shipped package) leaves the shipped
+implementation untouched unless activated."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,7 +12,8 @@ import numpy as np
 import pytest
 
 import xent
-from xent import _mutants
+import xent_mutants as _mutants  # python/mutants: `pip install ./python/mutants`
+from xent import adapter
 
 
 def test_activate_and_undo_restore_the_shipped_functions():
@@ -62,10 +65,36 @@ def test_reimplementation_helpers_match_the_shipped_code_when_unswitched():
 def test_the_shipped_adapter_never_imports_the_registry():
     env = {k: v for k, v in os.environ.items() if k != "XENT_MUTANT"}
     code = ("import sys, io, xent.adapter as a; a.main(io.StringIO('{\"cmd\": \"stop\"}\\n'), io.StringIO()); "
-            "print(json.dumps('xent._mutants' in sys.modules))")
+            "print(json.dumps('xent_mutants' in sys.modules))")
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True,
                          env=env, timeout=60, check=True).stdout
     assert json.loads(out) is False
+
+
+def test_the_shipped_package_holds_no_mutant_code():
+    # charter: shipped libraries hold no test-only code; the catalogue lives in python/mutants
+    from pathlib import Path
+    package = Path(xent.__file__).parent
+    assert not list(package.glob("*mutant*"))
+    assert Path(_mutants.__file__).parent != package
+
+
+def test_without_the_catalogue_start_is_refused_and_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "xent_mutants", None)  # as if python/mutants were not installed
+    monkeypatch.setattr(adapter, "_START_REFUSAL", None)
+    adapter.enable_mutant("sigmoid_naive")
+    out = io.StringIO()
+    adapter.main(io.StringIO('{"cmd": "start", "version": 1}\n{"cmd": "stop"}\n'), out)
+    (answer,) = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert "capabilities" not in answer
+    assert "sigmoid_naive" in answer["error"]["message"] and "install ./python/mutants" in answer["error"]["message"]
+
+
+def test_without_the_catalogue_list_mutants_fails_and_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "xent_mutants", None)
+    assert adapter._cli(["--list-mutants"]) != 0
+    out = capsys.readouterr()
+    assert out.out == "" and "install ./python/mutants" in out.err
 
 
 def test_level_sets_name_registered_mutants():

@@ -3,7 +3,7 @@ package main
 // The mutant catalogue of the Go adapter: named, deliberately wrong variants of the implementation
 // (conformance/MUTANTS.md), switched on by the environment variable XENT_MUTANT=<name> at start-up
 // and listed by `xent-adapter --list-mutants`. Each mutant models one porting mistake, with the name
-// and description of the Python catalogue's mutant for the same mistake (python/src/xent/_mutants.py),
+// and description of the Python catalogue's mutant for the same mistake (python/mutants/xent_mutants.py),
 // as an alternative answer for some functions of the adapter's dispatch (adapter.Override). A mutant
 // first runs the shipped function so that its errors stay identical and only values differ (except
 // the mutants that model a missing check); mutants that model "what a porter writes" compute in the

@@ -119,13 +119,13 @@ type pythonMutant struct {
 	level             level
 }
 
-// pythonCatalogue reads the Python catalogue from its source (python/src/xent/_mutants.py:
+// pythonCatalogue reads the Python catalogue from its source (python/mutants/xent_mutants.py:
 // @mutant("name", functions, """description"""), the description's white space normalised as the
 // registry does; the level from the sets ACCEPT_AT_COMPATIBLE and KILL_AT_ACCURATE, every other entry
 // being kill: compatible).
 func pythonCatalogue(t *testing.T) []pythonMutant {
 	t.Helper()
-	b, err := os.ReadFile("../../../python/src/xent/_mutants.py")
+	b, err := os.ReadFile("../../../python/mutants/xent_mutants.py")
 	if err != nil {
 		t.Fatalf("the Python catalogue is the reference: %v", err)
 	}

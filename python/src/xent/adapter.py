@@ -54,7 +54,8 @@ _HEX = re.compile(r"([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?
 _CANONICAL = re.compile(r"-?0x1(?:\.[0-9a-f]{1,13})?p[+-][0-9]{1,4}")  # never 0: see _parse_float64
 _MIN_NORMAL = 2.0 ** -1022
 
-#: Set by enable_mutant() when XENT_MUTANT names no known mutant: `start` is then refused with this text.
+#: Set by enable_mutant() when XENT_MUTANT names no known mutant or the catalogue is not installed: `start`
+#: is then refused with this text.
 _START_REFUSAL = None
 
 
@@ -76,16 +77,36 @@ def _signature(fn) -> tuple[tuple[str, ...], tuple[str, ...]]:
 SIGNATURES = {name: _signature(fn) for name, fn in FUNCTIONS.items()}
 
 
-def enable_mutant(name):
-    """Switch on the mutant ``name`` (XENT_MUTANT; conformance/MUTANTS.md). An unknown name makes the
-    adapter refuse `start`. The mutant registry is imported only here, never by the shipped path."""
-    global _START_REFUSAL
-    from . import _mutants
+#: Said when the mutant catalogue is asked for but not installed (it is not part of the shipped package).
+MUTANTS_MISSING = ("the mutant catalogue of xent-python (module xent_mutants) is not installed: "
+                   "install ./python/mutants (pip install ./python/mutants)")
+
+
+def _mutant_registry():
+    """The mutant catalogue (python/mutants, test-side code outside the shipped package), or None when
+    it is not installed. Imported only for XENT_MUTANT or --list-mutants, never by the shipped path."""
     try:
-        _mutants.activate(name)
-    except _mutants.UnknownMutant:
+        import xent_mutants
+    except ModuleNotFoundError as exc:
+        if exc.name != "xent_mutants":  # installed but broken: say so, do not pretend it is missing
+            raise
+        return None
+    return xent_mutants
+
+
+def enable_mutant(name):
+    """Switch on the mutant ``name`` (XENT_MUTANT; conformance/MUTANTS.md). An unknown name, or a missing
+    catalogue, makes the adapter refuse `start`."""
+    global _START_REFUSAL
+    registry = _mutant_registry()
+    if registry is None:
+        _START_REFUSAL = f"XENT_MUTANT={name!r} is set but {MUTANTS_MISSING}"
+        return
+    try:
+        registry.activate(name)
+    except registry.UnknownMutant:
         _START_REFUSAL = (f"XENT_MUTANT={name!r} is not a known mutant of xent-python "
-                          f"({len(_mutants.MUTANTS)} known; `python -m xent.adapter --list-mutants` lists them)")
+                          f"({len(registry.MUTANTS)} known; `python -m xent.adapter --list-mutants` lists them)")
 
 
 def _one_line(text: str) -> str:
@@ -396,8 +417,11 @@ def main(stdin=None, stdout=None) -> int:
 
 def _cli(argv) -> int:
     if argv == ["--list-mutants"]:  # the catalogue as JSON, for `xent-conformance mutants`
-        from ._mutants import catalogue
-        print(json.dumps({"mutants": catalogue()}, indent=1))
+        registry = _mutant_registry()
+        if registry is None:
+            print(f"python -m xent.adapter --list-mutants: {MUTANTS_MISSING}", file=sys.stderr)
+            return 69  # EX_UNAVAILABLE
+        print(json.dumps({"mutants": registry.catalogue()}, indent=1))
         return 0
     if argv:
         print(f"usage: python -m xent.adapter [--list-mutants] (got {' '.join(argv)})", file=sys.stderr)

@@ -532,7 +532,7 @@ final class Mutants {
 
     // ================================================================== binary cross-entropy
 
-    /** binary_cross_entropy with one of the clip mistakes (as python/src/xent/_mutants.py's _bce_mutated). */
+    /** binary_cross_entropy with one of the clip mistakes (as python/mutants/xent_mutants.py's _bce_mutated). */
     private static Tensor bce(Req r, boolean low, boolean high, boolean roundedUpper, boolean useLog1p) {
         r.shipped();
         double[] y = r.values("y");

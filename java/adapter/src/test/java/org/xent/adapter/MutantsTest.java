@@ -96,18 +96,18 @@ class MutantsTest {
     }
 
     /**
-     * The Python catalogue in its order, read from its source (python/src/xent/_mutants.py:
+     * The Python catalogue in its order, read from its source (python/mutants/xent_mutants.py:
      * {@code @mutant("name", functions, """description""")}, the description's white space normalised as
      * the registry does; the level from the sets ACCEPT_AT_COMPATIBLE and KILL_AT_ACCURATE, every other
      * entry being kill: compatible).
      */
     private static Map<String, PythonMutant> pythonCatalogue() throws Exception {
         Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("python/src/xent/_mutants.py"))) {
+        while (dir != null && !Files.exists(dir.resolve("python/mutants/xent_mutants.py"))) {
             dir = dir.getParent();
         }
-        assertNotNull(dir, "python/src/xent/_mutants.py not found above the working directory");
-        String src = Files.readString(dir.resolve("python/src/xent/_mutants.py"));
+        assertNotNull(dir, "python/mutants/xent_mutants.py not found above the working directory");
+        String src = Files.readString(dir.resolve("python/mutants/xent_mutants.py"));
         Set<String> accept = pythonSet(src, "ACCEPT_AT_COMPATIBLE");
         Set<String> accurate = pythonSet(src, "KILL_AT_ACCURATE");
         Matcher m = Pattern.compile("@mutant\\(\\s*\"([^\"]+)\",.*?\"\"\"(.*?)\"\"\"", Pattern.DOTALL).matcher(src);

@@ -1,4 +1,4 @@
-"""The mutant catalogue: named, deliberately wrong variants of this implementation (not public API).
+"""The mutant catalogue of xent-python: named, deliberately wrong variants of the implementation.
 
 Each mutant models one mistake that people make when they port a softmax / cross-entropy loss, and is
 a small change to one internal function of the package (a monkeypatch), switched on in the protocol
@@ -6,8 +6,9 @@ adapter by the environment variable ``XENT_MUTANT=<name>`` (``xent-conformance r
 --mutant NAME``). ``xent-conformance mutants --impl python`` runs every mutant through the harness and
 reports which golden vectors kill it; conformance/MUTANTS.md documents the catalogue.
 
-This module is imported only when XENT_MUTANT is set (or by the tests): the shipped implementation never
-loads it. ``activate(name)`` applies a mutant and returns a function that undoes it.
+This module is test-side code, outside the shipped ``xent`` package (charter: shipped libraries hold no
+test-only code); install it with ``pip install ./python/mutants`` next to ``./python``. The adapter
+imports it only when XENT_MUTANT is set or ``--list-mutants`` is asked: the shipped path never loads it. ``activate(name)`` applies a mutant and returns a function that undoes it.
 
 Every mutant declares the spec functions whose results it can change (``functions``); the runner sends
 it only those vectors. Mutants that compute "like a porter would" work in the data's own dtype (float64
@@ -22,9 +23,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import FUNCTIONS, _ce, information, logit_losses, primitives, prob_losses
-from . import _numerics as nm
-from ._validate import (check_base, float_array, float_param, index_array, out_dtype, reduce,
+# internal names of xent: the mutants monkeypatch them, so they are imported from the package itself
+from xent import FUNCTIONS, _ce, information, logit_losses, primitives, prob_losses
+from xent import _numerics as nm
+from xent._validate import (check_base, float_array, float_param, index_array, out_dtype, reduce,
                         weight_array)
 
 
