@@ -31,19 +31,20 @@ final class Primitives {
     }
 
     static double[] softmax(double[] x) {
-        Row r = row(x, "x");
-        double[] out = new double[x.length];
-        if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
-            java.util.Arrays.fill(out, Double.NaN);
-            return out;
-        }
-        for (int i = 0; i < out.length; i++) {
-            out[i] = r.prob(i).value();
-        }
-        return out;
+        return perEntry(x, (r, i) -> r.prob(i).value());
     }
 
     static double[] logSoftmax(double[] x) {
+        return perEntry(x, (r, i) -> i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value());
+    }
+
+    /** One output of a row's analysis at entry i. */
+    private interface RowEntry {
+        double at(Row r, int i);
+    }
+
+    /** Every entry of a row; all NaN when the row has no limit (NaN, two +inf, all -inf). */
+    private static double[] perEntry(double[] x, RowEntry entry) {
         Row r = row(x, "x");
         double[] out = new double[x.length];
         if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
@@ -51,7 +52,7 @@ final class Primitives {
             return out;
         }
         for (int i = 0; i < out.length; i++) {
-            out[i] = i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value();
+            out[i] = entry.at(r, i);
         }
         return out;
     }
