@@ -63,22 +63,22 @@ class Board:
                 f"(ours x framework x function x dtype) have ours above the framework; listed below.")
 
 
-def matrix_rows(board: Board) -> tuple[list[str], list[list[str]]]:
-    """Function/dtype x implementation: max ulp, and the failed count when any (blank: not declared)."""
+def _grid(board: Board, cell_text) -> tuple[list[str], list[list[str]]]:
+    """Function/dtype x implementation, each cell `cell_text(cell)` (blank: not declared or not supported)."""
     header = ["function", "dtype"] + [r.label for r in board.runs]
     rows = []
     for key in board.keys():
-        row = list(key)
-        for run in board.runs:
-            cell = run.cells.get(key)
-            row.append(_matrix_cell(cell))
-        rows.append(row)
+        cells = (run.cells.get(key) for run in board.runs)
+        rows.append(list(key) + ["" if cell is None or not cell.supported else cell_text(cell) for cell in cells])
     return header, rows
 
 
-def _matrix_cell(cell: Cell | None) -> str:
-    if cell is None or not cell.supported:
-        return ""
+def matrix_rows(board: Board) -> tuple[list[str], list[list[str]]]:
+    """Function/dtype x implementation: max ulp, and the failed count when any (blank: not declared)."""
+    return _grid(board, _matrix_cell)
+
+
+def _matrix_cell(cell: Cell) -> str:
     failed = cell.counts["failed"] + cell.counts["errored"]
     return fmt(cell.max_ulp) + (f" ({failed} failed)" if failed else "")
 
@@ -86,15 +86,7 @@ def _matrix_cell(cell: Cell | None) -> str:
 def status_rows(board: Board, level: str) -> tuple[list[str], list[list[str]]]:
     """Function/dtype x implementation at `level`: "good/supported" (good = passed + acceptable) and the
     failed and errored counts when any; blank: nothing supported there."""
-    header = ["function", "dtype"] + [r.label for r in board.runs]
-    rows = []
-    for key in board.keys():
-        row = list(key)
-        for run in board.runs:
-            cell = run.cells.get(key)
-            row.append("" if cell is None or not cell.supported else _status_cell(cell.counts_at(level)))
-        rows.append(row)
-    return header, rows
+    return _grid(board, lambda cell: _status_cell(cell.counts_at(level)))
 
 
 def _status_cell(c: dict[str, int]) -> str:
