@@ -34,11 +34,7 @@ final class Information {
     static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
         Check.notNull(base, "base");
         Check.inClosedUnit(epsilon, "epsilon");
-        Check.nonEmpty(p, "p");
-        Check.nonEmpty(q, "q");
-        Check.sameLength(p, "p", q, "q");
-        Check.probabilities(p, "p");
-        Check.probabilities(q, "q");
+        checkDistributions(p, q);
         int n = p.length;
         DoubleDouble acc = new DoubleDouble();
         if (epsilon == 0.0) {
@@ -74,13 +70,18 @@ final class Information {
         return toBase(acc, base).value();
     }
 
-    static double klDivergence(double[] p, double[] q, LogBase base) {
-        Check.notNull(base, "base");
+    /** p and q in the spec's precedence: shapes (non-empty, same length) before values (probabilities). */
+    private static void checkDistributions(double[] p, double[] q) {
         Check.nonEmpty(p, "p");
         Check.nonEmpty(q, "q");
         Check.sameLength(p, "p", q, "q");
         Check.probabilities(p, "p");
         Check.probabilities(q, "q");
+    }
+
+    static double klDivergence(double[] p, double[] q, LogBase base) {
+        Check.notNull(base, "base");
+        checkDistributions(p, q);
         DoubleDouble acc = new DoubleDouble();
         for (int i = 0; i < p.length; i++) {
             double pi = p[i];
