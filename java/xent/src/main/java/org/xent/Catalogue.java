@@ -284,32 +284,32 @@ public final class Catalogue {
         switch (function) {
             case "logsumexp": {
                 Tensor x = c.vector("x");
-                return c.scalar(f32 ? CrossEntropy.logsumexp(c.f(x)) : CrossEntropy.logsumexp(x.values()));
+                return c.scalar(f32 ? Primitives.logsumexp(c.f(x)) : Primitives.logsumexp(x.values()));
             }
             case "softmax": {
                 Tensor x = c.vector("x");
-                return c.out(x.shape(), f32 ? d(CrossEntropy.softmax(c.f(x))) : CrossEntropy.softmax(x.values()));
+                return c.out(x.shape(), f32 ? d(Primitives.softmax(c.f(x))) : Primitives.softmax(x.values()));
             }
             case "log_softmax": {
                 Tensor x = c.vector("x");
-                return c.out(x.shape(), f32 ? d(CrossEntropy.logSoftmax(c.f(x))) : CrossEntropy.logSoftmax(x.values()));
+                return c.out(x.shape(), f32 ? d(Primitives.logSoftmax(c.f(x))) : Primitives.logSoftmax(x.values()));
             }
             case "sigmoid": {
                 Tensor z = c.elementwise("z");
-                return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoid(c.f(z))) : CrossEntropy.sigmoid(z.values()));
+                return c.out(z.shape(), f32 ? d(Primitives.sigmoid(c.f(z))) : Primitives.sigmoid(z.values()));
             }
             case "log_sigmoid": {
                 Tensor z = c.elementwise("z");
-                return c.out(z.shape(), f32 ? d(CrossEntropy.logSigmoid(c.f(z))) : CrossEntropy.logSigmoid(z.values()));
+                return c.out(z.shape(), f32 ? d(Primitives.logSigmoid(c.f(z))) : Primitives.logSigmoid(z.values()));
             }
             case "softplus": {
                 Tensor z = c.elementwise("z");
-                return c.out(z.shape(), f32 ? d(CrossEntropy.softplus(c.f(z))) : CrossEntropy.softplus(z.values()));
+                return c.out(z.shape(), f32 ? d(Primitives.softplus(c.f(z))) : Primitives.softplus(z.values()));
             }
             case "entropy": {
                 LogBase base = c.base();
                 Tensor p = c.vector("p");
-                return c.scalar(f32 ? CrossEntropy.entropy(c.f(p), base) : CrossEntropy.entropy(p.values(), base));
+                return c.scalar(f32 ? Information.entropy(c.f(p), base) : Information.entropy(p.values(), base));
             }
             case "cross_entropy": {
                 LogBase base = c.base();
@@ -317,15 +317,15 @@ public final class Catalogue {
                 Check.inClosedUnit(eps, "epsilon");
                 Tensor p = c.vector("p");
                 Tensor q = c.vector("q");
-                return c.scalar(f32 ? CrossEntropy.crossEntropy(c.f(p), c.f(q), base, eps)
-                        : CrossEntropy.crossEntropy(p.values(), q.values(), base, eps));
+                return c.scalar(f32 ? Information.crossEntropy(c.f(p), c.f(q), base, eps)
+                        : Information.crossEntropy(p.values(), q.values(), base, eps));
             }
             case "kl_divergence": {
                 LogBase base = c.base();
                 Tensor p = c.vector("p");
                 Tensor q = c.vector("q");
-                return c.scalar(f32 ? CrossEntropy.klDivergence(c.f(p), c.f(q), base)
-                        : CrossEntropy.klDivergence(p.values(), q.values(), base));
+                return c.scalar(f32 ? Information.klDivergence(c.f(p), c.f(q), base)
+                        : Information.klDivergence(p.values(), q.values(), base));
             }
             case "nll_from_probs": {
                 double eps = c.real("epsilon", 1e-15);
@@ -335,12 +335,12 @@ public final class Catalogue {
                 Tensor target = c.ranked("target", 1, 1);
                 int[] t = c.indices(target, null);
                 if (r == Reduction.NONE) {
-                    double[] out = f32 ? d(CrossEntropy.nllFromProbsUnreduced(c.f(probs), probs.shape(), t, eps))
-                            : CrossEntropy.nllFromProbsUnreduced(probs.values(), probs.shape(), t, eps);
+                    double[] out = f32 ? d(ProbabilityLosses.nllFromProbsUnreduced(c.f(probs), probs.shape(), t, eps))
+                            : ProbabilityLosses.nllFromProbsUnreduced(probs.values(), probs.shape(), t, eps);
                     return c.out(new int[] {out.length}, out);
                 }
-                return c.scalar(f32 ? CrossEntropy.nllFromProbs(c.f(probs), probs.shape(), t, eps, r)
-                        : CrossEntropy.nllFromProbs(probs.values(), probs.shape(), t, eps, r));
+                return c.scalar(f32 ? ProbabilityLosses.nllFromProbs(c.f(probs), probs.shape(), t, eps, r)
+                        : ProbabilityLosses.nllFromProbs(probs.values(), probs.shape(), t, eps, r));
             }
             case "categorical_cross_entropy": {
                 Reduction r = c.reduction(Reduction.MEAN);
@@ -352,26 +352,26 @@ public final class Catalogue {
                 }
                 Check.sameShape(t.shape(), "t", p.shape(), "p");
                 if (r == Reduction.NONE) {
-                    double[] out = f32 ? d(CrossEntropy.categoricalCrossEntropyUnreduced(c.f(t), c.f(p), t.shape()))
-                            : CrossEntropy.categoricalCrossEntropyUnreduced(t.values(), p.values(), t.shape());
+                    double[] out = f32 ? d(ProbabilityLosses.categoricalCrossEntropyUnreduced(c.f(t), c.f(p), t.shape()))
+                            : ProbabilityLosses.categoricalCrossEntropyUnreduced(t.values(), p.values(), t.shape());
                     return c.out(new int[] {t.shape()[0]}, out);
                 }
-                return c.scalar(f32 ? CrossEntropy.categoricalCrossEntropy(c.f(t), c.f(p), t.shape(), r)
-                        : CrossEntropy.categoricalCrossEntropy(t.values(), p.values(), t.shape(), r));
+                return c.scalar(f32 ? ProbabilityLosses.categoricalCrossEntropy(c.f(t), c.f(p), t.shape(), r)
+                        : ProbabilityLosses.categoricalCrossEntropy(t.values(), p.values(), t.shape(), r));
             }
             case "binary_cross_entropy": {
                 double eps = c.real("epsilon", 1e-15);
-                ProbabilityLosses.checkBceEpsilon(eps);
+                ProbabilityLossKernels.checkBceEpsilon(eps);
                 Reduction r = c.reduction(Reduction.MEAN);
                 Tensor y = c.elementwise("y");
                 Tensor p = c.elementwise("p");
                 Check.sameShape(y.shape(), "y", p.shape(), "p");
                 if (r == Reduction.NONE) {
-                    return c.out(y.shape(), f32 ? d(CrossEntropy.binaryCrossEntropyUnreduced(c.f(y), c.f(p), eps))
-                            : CrossEntropy.binaryCrossEntropyUnreduced(y.values(), p.values(), eps));
+                    return c.out(y.shape(), f32 ? d(ProbabilityLosses.binaryCrossEntropyUnreduced(c.f(y), c.f(p), eps))
+                            : ProbabilityLosses.binaryCrossEntropyUnreduced(y.values(), p.values(), eps));
                 }
-                return c.scalar(f32 ? CrossEntropy.binaryCrossEntropy(c.f(y), c.f(p), eps, r)
-                        : CrossEntropy.binaryCrossEntropy(y.values(), p.values(), eps, r));
+                return c.scalar(f32 ? ProbabilityLosses.binaryCrossEntropy(c.f(y), c.f(p), eps, r)
+                        : ProbabilityLosses.binaryCrossEntropy(y.values(), p.values(), eps, r));
             }
             case "softmax_cross_entropy":
             case "softmax_cross_entropy_grad":
@@ -384,24 +384,24 @@ public final class Catalogue {
             case "sigmoid_focal_loss": {
                 Double alpha = c.params.containsKey("alpha") ? c.optionalReal("alpha") : Double.valueOf(c.round(0.25));
                 double gamma = c.real("gamma", 2.0);
-                LogitLosses.checkSigmoidFocalScalars(alpha, gamma);
+                LogitLossKernels.checkSigmoidFocalScalars(alpha, gamma);
                 Reduction r = c.reduction(Reduction.NONE);
                 Tensor z = c.ranked("z", 1, 5);
                 Tensor y = c.ranked("y", 1, 5);
                 Check.sameShape(z.shape(), "z", y.shape(), "y");
                 if (r == Reduction.NONE) {
-                    return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoidFocalLossUnreduced(c.f(z), z.shape(), c.f(y), alpha, gamma))
-                            : CrossEntropy.sigmoidFocalLossUnreduced(z.values(), z.shape(), y.values(), alpha, gamma));
+                    return c.out(z.shape(), f32 ? d(LogitLosses.sigmoidFocalLossUnreduced(c.f(z), z.shape(), c.f(y), alpha, gamma))
+                            : LogitLosses.sigmoidFocalLossUnreduced(z.values(), z.shape(), y.values(), alpha, gamma));
                 }
-                return c.scalar(f32 ? CrossEntropy.sigmoidFocalLoss(c.f(z), z.shape(), c.f(y), alpha, gamma, r)
-                        : CrossEntropy.sigmoidFocalLoss(z.values(), z.shape(), y.values(), alpha, gamma, r));
+                return c.scalar(f32 ? LogitLosses.sigmoidFocalLoss(c.f(z), z.shape(), c.f(y), alpha, gamma, r)
+                        : LogitLosses.sigmoidFocalLoss(z.values(), z.shape(), y.values(), alpha, gamma, r));
             }
             case "sigmoid_mse_grad": {
                 Tensor z = c.elementwise("z");
                 Tensor y = c.elementwise("y");
                 Check.sameShape(z.shape(), "z", y.shape(), "y");
-                return c.out(z.shape(), f32 ? d(CrossEntropy.sigmoidMseGrad(c.f(z), c.f(y)))
-                        : CrossEntropy.sigmoidMseGrad(z.values(), y.values()));
+                return c.out(z.shape(), f32 ? d(Gradients.sigmoidMseGrad(c.f(z), c.f(y)))
+                        : Gradients.sigmoidMseGrad(z.values(), y.values()));
             }
             default:
                 throw new IllegalStateException("function " + function + " is in SIGNATURES but has no call");
@@ -436,28 +436,28 @@ public final class Catalogue {
             int[] t = c.indices(target, ignoreIndex, ignore);
             SoftmaxCrossEntropyOptions o = options(weight, ignore[0], eps, mode);
             if (grad) {
-                return c.out(shape, f32 ? d(CrossEntropy.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
-                        : CrossEntropy.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
+                return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
+                        : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
             }
             if (r == Reduction.NONE) {
-                return c.out(posShape, f32 ? d(CrossEntropy.softmaxCrossEntropyUnreduced(c.f(logits), shape, t, o))
-                        : CrossEntropy.softmaxCrossEntropyUnreduced(logits.values(), shape, t, o));
+                return c.out(posShape, f32 ? d(LogitLosses.softmaxCrossEntropyUnreduced(c.f(logits), shape, t, o))
+                        : LogitLosses.softmaxCrossEntropyUnreduced(logits.values(), shape, t, o));
             }
-            return c.scalar(f32 ? CrossEntropy.softmaxCrossEntropy(c.f(logits), shape, t, o, r)
-                    : CrossEntropy.softmaxCrossEntropy(logits.values(), shape, t, o, r));
+            return c.scalar(f32 ? LogitLosses.softmaxCrossEntropy(c.f(logits), shape, t, o, r)
+                    : LogitLosses.softmaxCrossEntropy(logits.values(), shape, t, o, r));
         }
         // probability targets: ignore_index plays no part (any int fits the options)
         SoftmaxCrossEntropyOptions o = options(weight, -100, eps, mode);
         if (grad) {
-            return c.out(shape, f32 ? d(CrossEntropy.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
-                    : CrossEntropy.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
+            return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
+                    : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
         }
         if (r == Reduction.NONE) {
-            return c.out(posShape, f32 ? d(CrossEntropy.softmaxCrossEntropyUnreduced(c.f(logits), shape, c.f(target), o))
-                    : CrossEntropy.softmaxCrossEntropyUnreduced(logits.values(), shape, target.values(), o));
+            return c.out(posShape, f32 ? d(LogitLosses.softmaxCrossEntropyUnreduced(c.f(logits), shape, c.f(target), o))
+                    : LogitLosses.softmaxCrossEntropyUnreduced(logits.values(), shape, target.values(), o));
         }
-        return c.scalar(f32 ? CrossEntropy.softmaxCrossEntropy(c.f(logits), shape, c.f(target), o, r)
-                : CrossEntropy.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
+        return c.scalar(f32 ? LogitLosses.softmaxCrossEntropy(c.f(logits), shape, c.f(target), o, r)
+                : LogitLosses.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
     }
 
     private static SoftmaxCrossEntropyOptions options(double[] weight, int ignoreIndex, double eps, LabelSmoothingMode mode) {
@@ -475,15 +475,15 @@ public final class Catalogue {
         double[] pw = c.broadcastVector("pos_weight", shape);
         boolean f32 = c.f32;
         if (grad) {
-            return c.out(shape, f32 ? d(CrossEntropy.binaryCrossEntropyWithLogitsGrad(c.f(z), shape, c.f(y), w, pw, r))
-                    : CrossEntropy.binaryCrossEntropyWithLogitsGrad(z.values(), shape, y.values(), w, pw, r));
+            return c.out(shape, f32 ? d(Gradients.binaryCrossEntropyWithLogitsGrad(c.f(z), shape, c.f(y), w, pw, r))
+                    : Gradients.binaryCrossEntropyWithLogitsGrad(z.values(), shape, y.values(), w, pw, r));
         }
         if (r == Reduction.NONE) {
-            return c.out(shape, f32 ? d(CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(c.f(z), shape, c.f(y), w, pw))
-                    : CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(z.values(), shape, y.values(), w, pw));
+            return c.out(shape, f32 ? d(LogitLosses.binaryCrossEntropyWithLogitsUnreduced(c.f(z), shape, c.f(y), w, pw))
+                    : LogitLosses.binaryCrossEntropyWithLogitsUnreduced(z.values(), shape, y.values(), w, pw));
         }
-        return c.scalar(f32 ? CrossEntropy.binaryCrossEntropyWithLogits(c.f(z), shape, c.f(y), w, pw, r)
-                : CrossEntropy.binaryCrossEntropyWithLogits(z.values(), shape, y.values(), w, pw, r));
+        return c.scalar(f32 ? LogitLosses.binaryCrossEntropyWithLogits(c.f(z), shape, c.f(y), w, pw, r)
+                : LogitLosses.binaryCrossEntropyWithLogits(z.values(), shape, y.values(), w, pw, r));
     }
 
     private static Tensor focalLoss(Call c) {
@@ -502,12 +502,12 @@ public final class Catalogue {
         int[] t = c.indices(target, null);
         boolean f32 = c.f32;
         if (r == Reduction.NONE) {
-            double[] out = f32 ? d(CrossEntropy.focalLossUnreduced(c.f(logits), shape, t, gamma, alpha))
-                    : CrossEntropy.focalLossUnreduced(logits.values(), shape, t, gamma, alpha);
+            double[] out = f32 ? d(LogitLosses.focalLossUnreduced(c.f(logits), shape, t, gamma, alpha))
+                    : LogitLosses.focalLossUnreduced(logits.values(), shape, t, gamma, alpha);
             return c.out(new int[] {shape[0]}, out);
         }
-        return c.scalar(f32 ? CrossEntropy.focalLoss(c.f(logits), shape, t, gamma, alpha, r)
-                : CrossEntropy.focalLoss(logits.values(), shape, t, gamma, alpha, r));
+        return c.scalar(f32 ? LogitLosses.focalLoss(c.f(logits), shape, t, gamma, alpha, r)
+                : LogitLosses.focalLoss(logits.values(), shape, t, gamma, alpha, r));
     }
 
     private static double[] d(float[] x) {

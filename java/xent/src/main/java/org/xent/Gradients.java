@@ -1,184 +1,151 @@
 package org.xent;
 
-import static org.xent.LogitLosses.checkBceWithLogits;
-import static org.xent.LogitLosses.bcast;
-import static org.xent.Primitives.sigmoidDD;
-import static org.xent.Terms.oneMinus;
+import static org.xent.SoftmaxCrossEntropyCall.call;
+import static org.xent.Float32.roundWeights;
+import static org.xent.Float32.widen;
 
 /**
- * Gradients of the losses from logits with respect to the logits: softmax cross-entropy, BCE with
- * logits and sigmoid followed by squared error, each element rounded once.
+ * Gradients with respect to the logits: of softmax cross-entropy, of binary cross-entropy with logits
+ * and of the squared error of a sigmoid (Python: {@code xent.grads}).
+ * The conventions of every public class of the package are in its package documentation.
  */
-final class Gradients {
+public final class Gradients {
     private Gradients() {
     }
 
     /**
-     * g_c M - m_c for a row whose logits all lie within 1/2 of the maximum or are -inf, where the usual
-     * form cancels (label smoothing 1 on nearly uniform logits). With e_k = 1 + f_k, f_k = expm1(d_k) for
-     * the A finite logits, e_k = 0 for the masked (-inf) ones (not 1 + (-1), which would cancel),
-     * F = sum f_k, S = A + F and M = sum m_j:
-     * g_c M - m_c = ((M - A m_c) + f_c M - m_c F) / S for a finite c, and -m_c for a masked c.
-     * The small terms f_c M and m_c F carry their own relative accuracy, so the error scales with the
-     * logits' spread rather than with u. M - A m_c = sum_{finite j} (m_j - r) - A (m_c - r)
-     * + sum_{masked j} m_j is formed from the differences to a reference mass r, one the classes share
-     * (index targets give every class but the target the same mass), so equal masses cancel exactly.
+     * Gradient of softmax cross-entropy (class-index targets) with respect to the logits: with
+     * {@code m_c = w_c q_c} and {@code g = softmax} over axis 1, {@code d loss / d x_c = g_c sum_j m_j - m_c};
+     * ignored positions give 0; multiplied by 1 for NONE and SUM, divided by the mean's denominator for
+     * MEAN (a zero denominator gives NaN everywhere).
+     *
+     * @param logits    row-major logits [N, C, d1..dk]
+     * @param shape     the logits' shape
+     * @param target    class indices [N, d1..dk]
+     * @param options   weight, ignore_index, label smoothing and its mode
+     * @param reduction the loss's reduction (NONE, SUM or MEAN)
+     * @return the gradient, the logits' shape
+     * @throws XentException as {@link LogitLosses#softmaxCrossEntropyUnreduced(double[], int[], int[], SoftmaxCrossEntropyOptions)}
      */
-    static final class NearlyUniform {
-        private final DoubleDouble[] f;
-        private final boolean[] masked;
-        private final DoubleDouble mTotal;
-        private final DoubleDouble ref;
-        private final DoubleDouble delta = new DoubleDouble();
-        private final DoubleDouble fSum = new DoubleDouble();
-        private final DoubleDouble s;
-        private final double finite;
-
-        NearlyUniform(Row r, DoubleDouble[] m, DoubleDouble mTotal) {
-            int c = r.n;
-            f = new DoubleDouble[c];
-            masked = new boolean[c];
-            ref = commonMass(m);
-            int a = 0;
-            for (int i = 0; i < c; i++) {
-                if (r.d[i] == Double.NEGATIVE_INFINITY) {
-                    masked[i] = true;
-                    delta.add(m[i]);
-                    continue;
-                }
-                a++;
-                f[i] = i == r.k ? DoubleDouble.of(0.0) : r.expm1(i);
-                fSum.add(f[i]);
-                delta.add(m[i].copy().sub(ref));
-            }
-            finite = a;
-            this.mTotal = mTotal;
-            s = DoubleDouble.of(finite).add(fSum);
-        }
-
-        /**
-         * A mass that at least two of the first three classes share when there is one (index targets
-         * give every class but the target the same mass), else m_0.
-         */
-        static DoubleDouble commonMass(DoubleDouble[] m) {
-            if (m.length >= 3 && !sameMass(m[0], m[1]) && sameMass(m[1], m[2])) {
-                return m[1];
-            }
-            return m[0];
-        }
-
-        private static boolean sameMass(DoubleDouble x, DoubleDouble y) {
-            return x.hi == y.hi && x.lo == y.lo;
-        }
-
-        DoubleDouble grad(int j, DoubleDouble mj) {
-            if (masked[j]) {
-                return mj.copy().neg(); // g_j = 0
-            }
-            DoubleDouble num = delta.copy().sub(mj.copy().sub(ref).mul(finite)); // M - A m_j
-            num = DoubleDouble.of(num.hi).add(num.lo);
-            num.add(f[j].copy().mul(mTotal)).sub(mj.copy().mul(fSum));
-            return num.div(s);
-        }
+    public static double[] softmaxCrossEntropyGrad(double[] logits, int[] shape, int[] target,
+                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return GradientKernels.softmaxCrossEntropyGrad(call(logits, shape, target, null, options),
+                reduction);
     }
 
-    static double[] softmaxCrossEntropyGrad(SoftmaxCrossEntropyCall g, Reduction reduction) {
-        Check.notNull(reduction, "reduction");
-        int positions = g.positions();
-        double[] out = new double[g.positions() * g.c];
-        ExtendedDouble denom = reduction == Reduction.MEAN ? g.denominator() : null;
-        int scale = g.gradScale();
-        if (denom != null && denom.isZero()) {
-            java.util.Arrays.fill(out, Double.NaN);
-            return out;
-        }
-        Row r = new Row(g.c);
-        for (int p = 0; p < positions; p++) {
-            int off = g.offset(p);
-            if (g.ignored(p)) {
-                continue;
-            }
-            g.load(r, p, false);
-            if (!r.usable()) {
-                for (int j = 0; j < g.c; j++) {
-                    out[off + j * g.spatial] = Double.NaN;
-                }
-                continue;
-            }
-            DoubleDouble[] m = g.mass(p, scale);
-            DoubleDouble total = new DoubleDouble();
-            DoubleDouble rest = new DoubleDouble();
-            for (int j = 0; j < g.c; j++) {
-                total.add(m[j]);
-                if (j != r.k) {
-                    rest.add(m[j]);
-                }
-            }
-            NearlyUniform nu = r.nearlyUniform() ? new NearlyUniform(r, m, total) : null;
-            for (int j = 0; j < g.c; j++) {
-                DoubleDouble gj;
-                if (nu != null) {
-                    gj = nu.grad(j, m[j]);
-                } else if (j == r.k) {
-                    if (r.status == Row.ONE_POSINF) {
-                        gj = rest.copy();
-                    } else {
-                        // g_k M - m_k = (sum_{i != k} m_i - m_k s) / (1 + s)
-                        gj = rest.copy().sub(m[j].copy().mul(new DoubleDouble(r.sHi, r.sLo))).div(r.onePlusS());
-                    }
-                } else {
-                    gj = r.prob(j).mul(total).sub(m[j]);
-                }
-                ExtendedDouble gx = ExtendedDouble.of(gj.hi, gj.lo, -scale);
-                out[off + j * g.spatial] = (denom == null ? gx : gx.div(denom)).value();
-            }
-        }
-        return out;
+    /**
+     * Gradient of softmax cross-entropy with probability targets: {@code g_c sum_j m_j - m_c} with
+     * {@code m_c = w_c t'_c}; divided by the number of positions for MEAN.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class probabilities, the logits' shape
+     * @param options   weight, label smoothing and its mode
+     * @param reduction NONE, SUM or MEAN
+     * @return the gradient, the logits' shape
+     */
+    public static double[] softmaxCrossEntropyGrad(double[] logits, int[] shape, double[] target,
+                                                   SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return GradientKernels.softmaxCrossEntropyGrad(call(logits, shape, null, target, options),
+                reduction);
     }
 
-    static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
-                                      double[] posWeight, Reduction reduction) {
-        Check.notNull(reduction, "reduction");
-        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
-        int last = zShape[zShape.length - 1];
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            double zi = z[i];
-            if (Double.isNaN(zi)) {
-                out[i] = Double.NaN;
-                continue;
-            }
-            double yi = y[i];
-            DoubleDouble a = oneMinus(yi).mul(sigmoidDD(zi));
-            DoubleDouble b = DoubleDouble.of(yi).mul(bcast(posWeight, i, last)).mul(sigmoidDD(-zi));
-            DoubleDouble gi = a.sub(b).mul(bcast(weight, i, last));
-            if (reduction == Reduction.MEAN) {
-                gi.div(n);
-            }
-            out[i] = gi.value();
-        }
-        return out;
+    /**
+     * Float32 {@link #softmaxCrossEntropyGrad(double[], int[], int[], SoftmaxCrossEntropyOptions, Reduction)}.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class indices
+     * @param options   the options (rounded to float)
+     * @param reduction NONE, SUM or MEAN
+     * @return the gradient, each element rounded once to float
+     */
+    public static float[] softmaxCrossEntropyGrad(float[] logits, int[] shape, int[] target,
+                                                  SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return Check.toFloat(GradientKernels.softmaxCrossEntropyGrad(
+                call(logits, shape, target, null, options), reduction));
     }
 
-    static double[] sigmoidMseGrad(double[] z, double[] y) {
-        Check.notNull(z, "z");
-        Check.notNull(y, "y");
-        Check.sameLength(z, "z", y, "y");
-        Check.probabilities(y, "y");
-        double[] out = new double[z.length];
-        for (int i = 0; i < z.length; i++) {
-            double zi = z[i];
-            if (Double.isNaN(zi)) {
-                out[i] = Double.NaN;
-                continue;
-            }
-            double yi = y[i];
-            DoubleDouble p = sigmoidDD(zi);
-            DoubleDouble q = sigmoidDD(-zi);
-            // p - y = (1 - y) p - y (1 - p), exact for y in {0, 1}
-            DoubleDouble diff = oneMinus(yi).mul(p).sub(DoubleDouble.of(yi).mul(q));
-            out[i] = diff.mul(p).mul(q).value();
-        }
-        return out;
+    /**
+     * Float32 {@link #softmaxCrossEntropyGrad(double[], int[], double[], SoftmaxCrossEntropyOptions, Reduction)}.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class probabilities
+     * @param options   the options (rounded to float)
+     * @param reduction NONE, SUM or MEAN
+     * @return the gradient, each element rounded once to float
+     */
+    public static float[] softmaxCrossEntropyGrad(float[] logits, int[] shape, float[] target,
+                                                  SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.notNull(options, "options");
+        return Check.toFloat(GradientKernels.softmaxCrossEntropyGrad(
+                call(logits, shape, null, widen(target, "target"), options),
+                reduction));
+    }
+
+    /**
+     * Gradient of binary cross-entropy from logits with respect to z:
+     * {@code w ((1 - y) sigmoid(z) - pw y sigmoid(-z))} (= {@code w (sigmoid(z) - y)} for pw = 1),
+     * divided by numel(z) for MEAN.
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets in [0, 1]
+     * @param weight    w, or null
+     * @param posWeight pw, or null
+     * @param reduction NONE, SUM or MEAN
+     * @return the gradient, z's shape
+     */
+    public static double[] binaryCrossEntropyWithLogitsGrad(double[] z, int[] shape, double[] y, double[] weight,
+                                                            double[] posWeight, Reduction reduction) {
+        return GradientKernels.bceWithLogitsGrad(z, shape, y, null, weight, posWeight, reduction);
+    }
+
+    /**
+     * Float32 {@link #binaryCrossEntropyWithLogitsGrad(double[], int[], double[], double[], double[], Reduction)}.
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets
+     * @param weight    w, or null (rounded to float)
+     * @param posWeight pw, or null (rounded to float)
+     * @param reduction NONE, SUM or MEAN
+     * @return the gradient, each element rounded once to float
+     */
+    public static float[] binaryCrossEntropyWithLogitsGrad(float[] z, int[] shape, float[] y, double[] weight,
+                                                           double[] posWeight, Reduction reduction) {
+        return Check.toFloat(GradientKernels.bceWithLogitsGrad(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
+                roundWeights(posWeight), reduction));
+    }
+
+    /**
+     * Gradient of the squared error {@code (y - sigmoid(z))^2 / 2} with respect to z, elementwise:
+     * {@code (p - y) p (1 - p)} with {@code p = sigmoid(z)} and {@code 1 - p = sigmoid(-z)}.
+     *
+     * @param z the logits (any shape, flat)
+     * @param y the targets in [0, 1], same length
+     * @return the gradient per element
+     * @throws XentException {@code shape_mismatch}, {@code invalid_probability}
+     */
+    public static double[] sigmoidMseGrad(double[] z, double[] y) {
+        return GradientKernels.sigmoidMseGrad(z, y);
+    }
+
+    /**
+     * Float32 {@link #sigmoidMseGrad(double[], double[])}.
+     *
+     * @param z the logits
+     * @param y the targets
+     * @return the gradient per element, rounded once to float
+     */
+    public static float[] sigmoidMseGrad(float[] z, float[] y) {
+        return Check.toFloat(GradientKernels.sigmoidMseGrad(widen(z, "z"), widen(y, "y")));
     }
 }

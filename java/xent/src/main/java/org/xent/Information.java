@@ -1,117 +1,132 @@
 package org.xent;
 
+import static org.xent.Float32.asFloat32;
+import static org.xent.Float32.toFloat;
+import static org.xent.Float32.widen;
+
 /**
- * Entropy, cross-entropy and KL divergence of probability vectors, in nats or bits.
- *
- * Every entry point here and in the loss classes checks in the spec's error precedence (D1):
- * scalar parameters, then ranks and empty axes, then shape agreement, then values (tensor
- * parameters, indices, probabilities).
+ * Information theory over discrete distributions: entropy, cross-entropy and KL divergence in a
+ * chosen {@link LogBase} (Python: {@code xent.information}).
+ * The conventions of every public class of the package are in its package documentation.
  */
-final class Information {
+public final class Information {
     private Information() {
     }
 
-    static DoubleDouble toBase(DoubleDouble nats, LogBase base) {
-        if (base == LogBase.TWO) {
-            return nats.div(new DoubleDouble(DoubleDoubleMath.LN2_HI, DoubleDoubleMath.LN2_LO));
-        }
-        return nats;
+    /**
+     * Shannon entropy in nats: {@code H(p) = -sum_i p_i log(p_i)}, with 0 log 0 = 0. The distribution is
+     * used as given (not renormalised).
+     *
+     * @param p the distribution, length n &gt;= 1, each p_i in [0, 1]
+     * @return H(p)
+     * @throws XentException {@code invalid_shape} (empty), {@code invalid_probability}
+     */
+    public static double entropy(double[] p) {
+        return InformationKernels.entropy(p, LogBase.E);
     }
 
-    static double entropy(double[] p, LogBase base) {
-        Check.notNull(base, "base");
-        Check.nonEmpty(p, "p");
-        Check.probabilities(p, "p");
-        DoubleDouble acc = new DoubleDouble();
-        for (double pi : p) {
-            if (pi > 0) {
-                acc.add(DoubleDouble.of(pi).mul(-Libm.log(pi)));
-            }
-        }
-        return toBase(acc, base).value();
+    /**
+     * Shannon entropy in the given base: {@code H(p) = -sum_i p_i log(p_i) / log(base)}, 0 log 0 = 0.
+     *
+     * @param p    the distribution, length n &gt;= 1, each p_i in [0, 1]
+     * @param base {@link LogBase#E} (nats) or {@link LogBase#TWO} (bits)
+     * @return H(p)
+     * @throws XentException {@code invalid_shape}, {@code invalid_probability}, {@code invalid_argument}
+     */
+    public static double entropy(double[] p, LogBase base) {
+        return InformationKernels.entropy(p, base);
     }
 
-    static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
-        Check.notNull(base, "base");
-        Check.inClosedUnit(epsilon, "epsilon");
-        checkDistributions(p, q);
-        int n = p.length;
-        DoubleDouble acc = new DoubleDouble();
-        if (epsilon == 0.0) {
-            for (int i = 0; i < n; i++) {
-                if (p[i] > 0) {
-                    acc.add(DoubleDoubleMath.log(DoubleDouble.of(q[i])).mul(-p[i]));
-                }
-            }
-        } else {
-            // q'_i = a_i / S with a_i = q_i + eps, S = sum_j a_j; -log q'_i = log1p((S - a_i) / a_i).
-            DoubleDouble[] ai = new DoubleDouble[n];
-            DoubleDouble total = new DoubleDouble();
-            for (int i = 0; i < n; i++) {
-                ai[i] = DoubleDouble.of(q[i]).add(epsilon);
-                total.add(ai[i]);
-            }
-            for (int i = 0; i < n; i++) {
-                if (p[i] > 0) {
-                    DoubleDouble rest = total.copy().sub(ai[i]);
-                    DoubleDouble ratio = rest.copy().div(ai[i]).norm();
-                    DoubleDouble t;
-                    if (ratio.hi > 0x1p1000) {
-                        // a_i is tiny (a subnormal epsilon): the ratio would overflow, and
-                        // log(S - a_i) - log(a_i) has no cancellation at this size.
-                        t = DoubleDoubleMath.log(rest).sub(DoubleDoubleMath.log(ai[i]));
-                    } else {
-                        t = DoubleDoubleMath.log1p(ratio);
-                    }
-                    acc.add(t.mul(p[i]));
-                }
-            }
-        }
-        return toBase(acc, base).value();
+    /**
+     * Float32 {@link #entropy(double[], LogBase)}.
+     *
+     * @param p    the distribution
+     * @param base the base
+     * @return H(p) rounded once to float
+     */
+    public static float entropy(float[] p, LogBase base) {
+        return toFloat(InformationKernels.entropy(widen(p, "p"), base));
     }
 
-    /** p and q in the spec's precedence: shapes (non-empty, same length) before values (probabilities). */
-    private static void checkDistributions(double[] p, double[] q) {
-        Check.nonEmpty(p, "p");
-        Check.nonEmpty(q, "q");
-        Check.sameLength(p, "p", q, "q");
-        Check.probabilities(p, "p");
-        Check.probabilities(q, "q");
+    /**
+     * Cross-entropy in nats, epsilon 0: {@code H(p, q) = -sum_{i: p_i > 0} p_i log(q_i)}.
+     * p_i &gt; 0 with q_i = 0 gives +inf.
+     *
+     * @param p the true distribution, each in [0, 1]
+     * @param q the predicted distribution, same length, each in [0, 1]
+     * @return H(p, q)
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability}
+     */
+    public static double crossEntropy(double[] p, double[] q) {
+        return InformationKernels.crossEntropy(p, q, LogBase.E, 0.0);
     }
 
-    static double klDivergence(double[] p, double[] q, LogBase base) {
-        Check.notNull(base, "base");
-        checkDistributions(p, q);
-        DoubleDouble acc = new DoubleDouble();
-        for (int i = 0; i < p.length; i++) {
-            double pi = p[i];
-            double qi = q[i];
-            if (!(pi > 0)) {
-                continue;
-            }
-            if (qi == 0.0) {
-                acc.add(Double.POSITIVE_INFINITY);
-                continue;
-            }
-            if (pi == qi) {
-                continue;
-            }
-            // The terms p log(p/q) have both signs and their sum may cancel, so each log ratio is formed
-            // as a double-double (a rounded quotient or log would be amplified by that cancellation).
-            DoubleDouble lr;
-            if (pi >= 0.5 * qi && pi <= 2.0 * qi) {
-                // p - q is exact (Sterbenz): log(p/q) = log1p((p - q)/q)
-                lr = DoubleDoubleMath.log1p(DoubleDouble.of(pi - qi).div(qi));
-            } else {
-                DoubleDouble r = DoubleDouble.of(pi).div(qi);
-                if (Double.isFinite(r.hi) && r.hi >= 0x1p-1000 && r.hi <= 0x1p1000) {
-                    lr = DoubleDoubleMath.log(r);
-                } else {
-                    lr = DoubleDoubleMath.log(DoubleDouble.of(pi)).sub(DoubleDoubleMath.log(DoubleDouble.of(qi)));
-                }
-            }
-            acc.add(lr.mul(pi));
-        }
-        return toBase(acc, base).value();
+    /**
+     * Cross-entropy with base and epsilon: with epsilon = 0, {@code H = -sum_{i: p_i > 0} p_i log(q_i) / log(base)};
+     * with epsilon &gt; 0 (seed document 000), {@code q'_i = (q_i + eps) / sum_j (q_j + eps)} and
+     * {@code H = -sum_{i: p_i > 0} p_i log(q'_i) / log(base)}.
+     *
+     * @param p       the true distribution, each in [0, 1]
+     * @param q       the predicted distribution, same length, each in [0, 1]
+     * @param base    {@link LogBase#E} or {@link LogBase#TWO}
+     * @param epsilon in [0, 1]
+     * @return H(p, q)
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability},
+     *                       {@code invalid_argument}
+     */
+    public static double crossEntropy(double[] p, double[] q, LogBase base, double epsilon) {
+        return InformationKernels.crossEntropy(p, q, base, epsilon);
+    }
+
+    /**
+     * Float32 {@link #crossEntropy(double[], double[], LogBase, double)}; epsilon is rounded to float first.
+     *
+     * @param p       the true distribution
+     * @param q       the predicted distribution
+     * @param base    the base
+     * @param epsilon in [0, 1]
+     * @return H(p, q) rounded once to float
+     */
+    public static float crossEntropy(float[] p, float[] q, LogBase base, double epsilon) {
+        return toFloat(InformationKernels.crossEntropy(widen(p, "p"), widen(q, "q"), base, asFloat32(epsilon)));
+    }
+
+    /**
+     * Kullback-Leibler divergence in nats: {@code KL(p || q) = sum_{i: p_i > 0} p_i log(p_i / q_i)}.
+     * p_i &gt; 0 with q_i = 0 gives +inf; KL(p || p) = 0 exactly.
+     *
+     * @param p the first distribution, each in [0, 1]
+     * @param q the second distribution, same length, each in [0, 1]
+     * @return KL(p || q)
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability}
+     */
+    public static double klDivergence(double[] p, double[] q) {
+        return InformationKernels.klDivergence(p, q, LogBase.E);
+    }
+
+    /**
+     * Kullback-Leibler divergence in the given base: {@code sum_{i: p_i > 0} p_i log(p_i / q_i) / log(base)}.
+     *
+     * @param p    the first distribution
+     * @param q    the second distribution
+     * @param base {@link LogBase#E} or {@link LogBase#TWO}
+     * @return KL(p || q)
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability},
+     *                       {@code invalid_argument}
+     */
+    public static double klDivergence(double[] p, double[] q, LogBase base) {
+        return InformationKernels.klDivergence(p, q, base);
+    }
+
+    /**
+     * Float32 {@link #klDivergence(double[], double[], LogBase)}.
+     *
+     * @param p    the first distribution
+     * @param q    the second distribution
+     * @param base the base
+     * @return KL(p || q) rounded once to float
+     */
+    public static float klDivergence(float[] p, float[] q, LogBase base) {
+        return toFloat(InformationKernels.klDivergence(widen(p, "p"), widen(q, "q"), base));
     }
 }

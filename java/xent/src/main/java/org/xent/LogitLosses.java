@@ -1,308 +1,402 @@
 package org.xent;
 
-import static org.xent.Primitives.sigmoidDD;
-import static org.xent.Primitives.softplusDD;
-import static org.xent.Primitives.softplusX;
-import static org.xent.Primitives.SOFTPLUS_TINY_ARG;
-import static org.xent.Terms.oneMinus;
-import static org.xent.Terms.term;
+import static org.xent.SoftmaxCrossEntropyCall.call;
+import static org.xent.Float32.asFloat32;
+import static org.xent.Float32.roundWeights;
+import static org.xent.Float32.toFloat;
+import static org.xent.Float32.widen;
 
 /**
- * Losses from logits: softmax cross-entropy (through {@link SoftmaxCrossEntropyCall}), BCE with
- * logits, the focal loss and the sigmoid focal loss, per element unrounded ({@link Losses}); the
- * argument checks the gradients share are here too.
+ * Losses from logits: softmax cross-entropy, binary cross-entropy with logits, the focal loss and
+ * the sigmoid focal loss (Python: {@code xent.logit_losses}).
+ * The conventions of every public class of the package are in its package documentation.
  */
-final class LogitLosses {
+public final class LogitLosses {
     private LogitLosses() {
     }
 
-    static Losses softmaxCrossEntropy(SoftmaxCrossEntropyCall g) {
-        int positions = g.positions();
-        ExtendedDouble[] per = new ExtendedDouble[positions];
-        Row r = new Row(g.c);
-        // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
-        boolean lean = g.index != null && g.eps == 0.0;
-        for (int p = 0; p < positions; p++) {
-            if (g.ignored(p)) {
-                per[p] = ExtendedDouble.ZERO;
-                continue;
-            }
-            g.load(r, p, lean);
-            if (!r.usable()) {
-                per[p] = ExtendedDouble.of(Double.NaN);
-                continue;
-            }
-            if (lean) {
-                double w = g.weight(g.index[p]);
-                per[p] = w == 0.0 ? ExtendedDouble.ZERO : ExtendedDouble.of(w).mul(r.nllX(g.index[p]));
-                continue;
-            }
-            ExtendedDouble[] m = g.massX(p);
-            ExtendedDouble acc = ExtendedDouble.ZERO;
-            for (int j = 0; j < g.c; j++) {
-                if (!m[j].isZero()) {
-                    acc = acc.add(m[j].mul(r.nllX(j)));
-                }
-            }
-            per[p] = acc;
-        }
-        return new Losses(per, g.denominator());
-    }
-
-    /** Index into a weight of shape [numel] or [C] (C = last dimension). */
-    static double bcast(double[] w, int i, int last) {
-        if (w == null) {
-            return 1.0;
-        }
-        return w.length == last && w.length != 0 ? w[i % last] : w[i];
-    }
-
-    static int checkLogitPair(double[] z, int[] zShape, double[] y, int[] yShape) {
-        Check.notNull(zShape, "z shape");
-        Check.rank(zShape, 1, 5, "z");
-        if (yShape != null) {
-            Check.rank(yShape, 1, 5, "y");
-        }
-        int n = Check.data(z, zShape, "z");
-        if (yShape != null) {
-            Check.sameShape(zShape, "z", yShape, "y");
-        }
-        Check.notNull(y, "y");
-        if (y.length != n) {
-            throw Check.err(ErrorKind.SHAPE_MISMATCH, "y has " + y.length + " values but z of shape "
-                    + Check.shapeString(zShape) + " has " + n);
-        }
-        return n;
-    }
-
-    static void checkBroadcastShape(double[] w, int n, int[] zShape, String name) {
-        if (w == null) {
-            return;
-        }
-        int last = zShape[zShape.length - 1];
-        if (w.length != n && w.length != last) {
-            throw Check.err(ErrorKind.SHAPE_MISMATCH, name + " must have z's shape " + Check.shapeString(zShape)
-                    + " or [" + last + "]; got " + w.length + " values");
-        }
-    }
-
-    /** The checks of BCE with logits and its gradient: shapes of both weights before their values (D1). */
-    static int checkBceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
-                                          double[] posWeight) {
-        int n = checkLogitPair(z, zShape, y, yShape);
-        checkBroadcastShape(weight, n, zShape, "weight");
-        checkBroadcastShape(posWeight, n, zShape, "pos_weight");
-        if (weight != null) {
-            Check.weights(weight, "weight");
-        }
-        if (posWeight != null) {
-            Check.weights(posWeight, "pos_weight");
-        }
-        Check.probabilities(y, "y");
-        return n;
-    }
-
     /**
-     * binary_cross_entropy_with_logits reduced (SUM or MEAN). Without weights it takes the one-pass
-     * path {@link #bceWithLogitsSum}; with weights, or when that path meets a non-finite value or some
-     * |z_i| &gt; {@link Primitives#SOFTPLUS_TINY_ARG}, the general per-element path (extended exponents, one rounding).
+     * Softmax cross-entropy with class-index targets, per position (reduction none). With
+     * {@code lp = log_softmax} over axis 1 of logits [N, C, d1..dk] and y the target of a position,
+     * {@code loss = -sum_c w_c q_c lp_c}, where {@code q_c = (1 - eps)[c = y] + eps / C} (uniform) or
+     * {@code (1 - eps)[c = y] + eps / (C - 1) [c != y]} (off_target); ignored positions (target =
+     * ignore_index) give 0.
+     *
+     * @param logits  row-major logits
+     * @param shape   [N, C, d1..dk], rank 2 to 5, C &gt;= 1
+     * @param target  class indices, row-major [N, d1..dk]
+     * @param options weight, ignore_index, label smoothing and its mode
+     * @return one loss per position, row-major [N, d1..dk]
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code index_out_of_range},
+     *                       {@code invalid_argument}
      */
-    static double bceWithLogitsReduced(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
-                                       double[] posWeight, Reduction reduction) {
-        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
-        if (weight == null && posWeight == null) {
-            DoubleDouble sum = bceWithLogitsSum(z, y);
-            if (sum != null) {
-                return (reduction == Reduction.MEAN ? sum.div(n) : sum).value();
-            }
-        }
-        return bceWithLogits(z, zShape, y, yShape, weight, posWeight).reduce(reduction);
-    }
-
-    /**
-     * sum_i l_i with l_i = y_i softplus(-z_i) + (1 - y_i) softplus(z_i) = m_i + log1p(exp(-|z_i|)), where
-     * m_i = (1 - y_i) z_i for z_i &gt;= 0 and y_i (-z_i) otherwise: two non-negative terms, each formed
-     * as a double-double ({@link Log1pExp}), summed in double-double. Null when some z_i is not finite,
-     * some |z_i| exceeds {@link Primitives#SOFTPLUS_TINY_ARG} (the general path then forms exp(-|z_i|) with its own
-     * exponent, so that subnormal-range losses are summed before they are rounded), or the sum overflows.
-     */
-    static DoubleDouble bceWithLogitsSum(double[] z, double[] y) {
-        Log1pExp t = new Log1pExp();
-        double hi = 0.0;
-        double lo = 0.0;
-        for (int i = 0; i < z.length; i++) {
-            double zi = z[i];
-            if (!(Math.abs(zi) <= SOFTPLUS_TINY_ARG)) {
-                return null; // not finite, or a loss term exp(-|z_i|) that may fall below the normal range
-            }
-            double yi = y[i];
-            double mh;
-            double ml;
-            if (zi >= 0) {
-                double c = 1.0 - yi;
-                double cl = DoubleDouble.twoSumErr(1.0, -yi, c);
-                mh = c * zi;
-                ml = Math.fma(c, zi, -mh) + cl * zi;
-            } else {
-                mh = yi * -zi;
-                ml = Math.fma(yi, -zi, -mh);
-            }
-            t.set(-Math.abs(zi));
-            double s1 = hi + mh;
-            lo += DoubleDouble.twoSumErr(hi, mh, s1) + ml;
-            double s2 = s1 + t.hi;
-            lo += DoubleDouble.twoSumErr(s1, t.hi, s2) + t.lo;
-            hi = s2;
-        }
-        return Double.isFinite(hi) ? new DoubleDouble(hi, lo) : null;
-    }
-
-    static Losses bceWithLogits(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight, double[] posWeight) {
-        int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
-        int last = zShape[zShape.length - 1];
-        ExtendedDouble[] per = new ExtendedDouble[n];
-        for (int i = 0; i < n; i++) {
-            double zi = z[i];
-            double yi = y[i];
-            ExtendedDouble pos = ExtendedDouble.of(yi).mul(ExtendedDouble.of(bcast(posWeight, i, last)));
-            ExtendedDouble l = term(pos, softplusX(-zi)).add(term(ExtendedDouble.of(oneMinus(yi)), softplusX(zi)));
-            per[i] = term(ExtendedDouble.of(bcast(weight, i, last)), l);
-        }
-        return new Losses(per, ExtendedDouble.of(n));
-    }
-
-
-    /** Below this, (1 - p_t)^gamma is formed with its own exponent (a subnormal power loses its digits). */
-    private static final double FOCAL_TINY = 0x1p-960;
-
-    /**
-     * x^gamma as a double-double for x &gt; 0 (a double-double) whose power is normal: exact products for
-     * gamma 1 and 2, else exp(gamma log x) with both functions in double-double (a rounded pow's
-     * half-ulp or more would otherwise be a good part of the loss's error).
-     */
-    static DoubleDouble powDD(DoubleDouble x, double gamma) {
-        if (gamma == 1.0) {
-            return x.copy();
-        }
-        if (gamma == 2.0) {
-            return x.copy().mul(x);
-        }
-        DoubleDouble l = DoubleDoubleMath.log(x).mul(gamma);
-        DoubleDouble e = DoubleDoubleMath.exp(l.hi);
-        return e.add(e.hi * l.lo);
-    }
-
-    /**
-     * The focal modulating factor (1 - p_t)^gamma from 1 - p_t = omp (a double-double), corrected to
-     * first order for omp's low part. When the power falls below {@link #FOCAL_TINY} it is formed as
-     * m^gamma 2^(e gamma) from omp = m 2^e, so that e.g. (1e-161)^2 keeps 53 bits (fuzz, seed 11).
-     */
-    static ExtendedDouble focalFactor(DoubleDouble omp, double gamma) {
-        if (!(omp.hi > 0) || gamma == 0.0 || !Double.isFinite(omp.hi)) {
-            return ExtendedDouble.of(Libm.pow(omp.hi, gamma));
-        }
-        double ph = Libm.pow(omp.hi, gamma);
-        double rel = gamma * (omp.lo / omp.hi);
-        if (ph >= FOCAL_TINY) {
-            return ExtendedDouble.of(powDD(omp, gamma));
-        }
-        ExtendedDouble o = ExtendedDouble.of(omp.hi, 0.0, 0);
-        double eg = o.e * gamma;
-        double whole = Math.floor(eg);
-        if (!(Math.abs(whole) < 0x1p30)) {
-            return ExtendedDouble.of(ph); // far below any double
-        }
-        double m = Libm.pow(o.hi, gamma) * Libm.pow(2.0, eg - whole);
-        return ExtendedDouble.of(m, m * rel, (int) whole);
-    }
-
-    static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
-        Check.gamma(gamma);
-        Check.notNull(shape, "logits shape");
-        Check.rank(shape, 2, 2, "logits");
-        Check.data(logits, shape, "logits");
-        int nRows = shape[0];
-        int c = shape[1];
-        if (c == 0) {
-            throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class; got shape "
-                    + Check.shapeString(shape));
-        }
+    public static double[] softmaxCrossEntropyUnreduced(double[] logits, int[] shape, int[] target,
+                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(target, "target");
-        if (target.length != nRows) {
-            throw Check.err(ErrorKind.SHAPE_MISMATCH, "target has length " + target.length + " but logits have "
-                    + nRows + " rows (shape " + Check.shapeString(shape) + ")");
-        }
-        if (alpha != null && alpha.length != c) {
-            throw Check.err(ErrorKind.SHAPE_MISMATCH, "alpha must have shape [" + c + "]; got length " + alpha.length);
-        }
-        if (alpha != null) {
-            Check.weights(alpha, "alpha");
-        }
-        for (int n = 0; n < nRows; n++) {
-            if (target[n] < 0 || target[n] >= c) {
-                throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + n + "] = " + target[n]
-                        + " is outside [0, " + c + ")");
-            }
-        }
-        ExtendedDouble[] per = new ExtendedDouble[nRows];
-        Row r = new Row(c);
-        for (int n = 0; n < nRows; n++) {
-            r.load(logits, n * c, 1);
-            if (!r.usable()) {
-                per[n] = ExtendedDouble.of(Double.NaN);
-                continue;
-            }
-            int y = target[n];
-            ExtendedDouble nll = r.nllX(y);
-            DoubleDouble omp; // 1 - p_t
-            if (r.status == Row.ONE_POSINF) {
-                omp = DoubleDouble.of(y == r.k ? 0.0 : 1.0);
-            } else if (y == r.k) {
-                omp = r.oneMinusProbAtMax();
-            } else {
-                // 1 - e_y / (1 + s) = (1 + sum_{i != k, y} e_i) / (1 + s): no cancellation
-                DoubleDouble num = DoubleDouble.of(1.0);
-                for (int i = 0; i < c; i++) {
-                    if (i != r.k && i != y) {
-                        num.add(r.e[i]);
-                        num.lo += r.el[i];
-                    }
-                }
-                omp = num.div(r.onePlusS());
-            }
-            omp.norm();
-            double a = alpha == null ? 1.0 : alpha[y];
-            per[n] = term(ExtendedDouble.of(a), term(focalFactor(omp, gamma), nll));
-        }
-        return new Losses(per, ExtendedDouble.of(nRows));
+        Check.notNull(options, "options");
+        return LogitLossKernels.softmaxCrossEntropy(call(logits, shape, target, null, options)).values();
     }
 
-    static void checkSigmoidFocalScalars(Double alpha, double gamma) {
-        if (alpha != null && !(alpha >= 0.0 && alpha <= 1.0)) {
-            throw Check.err(ErrorKind.INVALID_ARGUMENT, "alpha must be in [0, 1] or null; got " + alpha);
-        }
-        Check.gamma(gamma);
+    /**
+     * Softmax cross-entropy with class-index targets, reduced: sum of the position losses, or their sum
+     * divided by {@code sum over non-ignored positions of w_y} (mean; 0/0 = NaN when all are ignored).
+     *
+     * @param logits    row-major logits [N, C, d1..dk]
+     * @param shape     the logits' shape
+     * @param target    class indices [N, d1..dk]
+     * @param options   weight, ignore_index, label smoothing and its mode
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double softmaxCrossEntropy(double[] logits, int[] shape, int[] target,
+                                             SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.reduced(reduction, "softmaxCrossEntropy");
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return LogitLossKernels.softmaxCrossEntropy(call(logits, shape, target, null, options))
+                .reduce(reduction);
     }
 
-    static Losses sigmoidFocalLoss(double[] z, int[] zShape, double[] y, int[] yShape, Double alpha, double gamma) {
-        checkSigmoidFocalScalars(alpha, gamma);
-        int n = checkLogitPair(z, zShape, y, yShape);
-        Check.probabilities(y, "y");
-        ExtendedDouble[] per = new ExtendedDouble[n];
-        for (int i = 0; i < n; i++) {
-            double zi = z[i];
-            double yi = y[i];
-            DoubleDouble cy = DoubleDouble.of(yi);
-            DoubleDouble c1y = oneMinus(yi);
-            DoubleDouble ce = term(cy, softplusDD(-zi)).add(term(c1y, softplusDD(zi)));
-            DoubleDouble omp = term(cy, sigmoidDD(-zi)).add(term(c1y, sigmoidDD(zi))).norm();
-            ExtendedDouble l = term(focalFactor(omp, gamma), ExtendedDouble.of(ce));
-            if (alpha != null) {
-                DoubleDouble wa = cy.copy().mul(alpha).add(c1y.copy().mul(oneMinus(alpha)));
-                l = term(ExtendedDouble.of(wa), l);
-            }
-            per[i] = l;
-        }
-        return new Losses(per, ExtendedDouble.of(n));
+    /**
+     * {@link #softmaxCrossEntropy(double[], int[], int[], SoftmaxCrossEntropyOptions, Reduction)} for [N, C]
+     * logits and the default options: {@code mean_n (a_n - x[n, y_n] + log1p(s_n))}.
+     *
+     * @param logits    N rows of C logits
+     * @param target    N class indices
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double softmaxCrossEntropy(double[][] logits, int[] target, Reduction reduction) {
+        return softmaxCrossEntropy(Check.flatten(logits, "logits"), Check.shape2(logits), target,
+                SoftmaxCrossEntropyOptions.defaults(), reduction);
+    }
+
+    /**
+     * Softmax cross-entropy with probability targets (same shape as the logits), per position:
+     * {@code t' = (1 - eps) t + eps / C} (uniform) or {@code (1 - eps) t + eps / (C - 1) (1 - t)} (off_target),
+     * {@code loss = -sum_c w_c t'_c lp_c}. ignore_index has no effect.
+     *
+     * @param logits  row-major logits [N, C, d1..dk]
+     * @param shape   the logits' shape
+     * @param target  class probabilities, the logits' shape, each in [0, 1]
+     * @param options weight, label smoothing and its mode
+     * @return one loss per position [N, d1..dk]
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability},
+     *                       {@code invalid_argument}
+     */
+    public static double[] softmaxCrossEntropyUnreduced(double[] logits, int[] shape, double[] target,
+                                                        SoftmaxCrossEntropyOptions options) {
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return LogitLossKernels.softmaxCrossEntropy(call(logits, shape, null, target, options)).values();
+    }
+
+    /**
+     * Softmax cross-entropy with probability targets, reduced: the sum, or the sum divided by the number
+     * of positions N * d1 * ... * dk (mean), weights or not.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class probabilities, the logits' shape
+     * @param options   weight, label smoothing and its mode
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double softmaxCrossEntropy(double[] logits, int[] shape, double[] target,
+                                             SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.reduced(reduction, "softmaxCrossEntropy");
+        Check.notNull(target, "target");
+        Check.notNull(options, "options");
+        return LogitLossKernels.softmaxCrossEntropy(call(logits, shape, null, target, options))
+                .reduce(reduction);
+    }
+
+    /**
+     * Float32 softmax cross-entropy with class-index targets, per position; options rounded to float.
+     *
+     * @param logits  row-major logits
+     * @param shape   the logits' shape
+     * @param target  class indices
+     * @param options the options
+     * @return one loss per position, each rounded once to float
+     */
+    public static float[] softmaxCrossEntropyUnreduced(float[] logits, int[] shape, int[] target,
+                                                       SoftmaxCrossEntropyOptions options) {
+        Check.notNull(options, "options");
+        Check.notNull(target, "target");
+        return Check.toFloat(LogitLossKernels.softmaxCrossEntropy(
+                call(logits, shape, target, null, options)).values());
+    }
+
+    /**
+     * Float32 softmax cross-entropy with class-index targets, reduced; options rounded to float.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class indices
+     * @param options   the options
+     * @param reduction SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float softmaxCrossEntropy(float[] logits, int[] shape, int[] target,
+                                            SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.reduced(reduction, "softmaxCrossEntropy");
+        Check.notNull(options, "options");
+        Check.notNull(target, "target");
+        return toFloat(LogitLossKernels.softmaxCrossEntropy(
+                call(logits, shape, target, null, options)).reduce(reduction));
+    }
+
+    /**
+     * Float32 softmax cross-entropy with probability targets, per position; options rounded to float.
+     *
+     * @param logits  row-major logits
+     * @param shape   the logits' shape
+     * @param target  class probabilities
+     * @param options the options
+     * @return one loss per position, each rounded once to float
+     */
+    public static float[] softmaxCrossEntropyUnreduced(float[] logits, int[] shape, float[] target,
+                                                       SoftmaxCrossEntropyOptions options) {
+        Check.notNull(options, "options");
+        return Check.toFloat(LogitLossKernels.softmaxCrossEntropy(
+                call(logits, shape, null, widen(target, "target"), options)).values());
+    }
+
+    /**
+     * Float32 softmax cross-entropy with probability targets, reduced; options rounded to float.
+     *
+     * @param logits    row-major logits
+     * @param shape     the logits' shape
+     * @param target    class probabilities
+     * @param options   the options
+     * @param reduction SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float softmaxCrossEntropy(float[] logits, int[] shape, float[] target,
+                                            SoftmaxCrossEntropyOptions options, Reduction reduction) {
+        Check.reduced(reduction, "softmaxCrossEntropy");
+        Check.notNull(options, "options");
+        return toFloat(LogitLossKernels.softmaxCrossEntropy(
+                call(logits, shape, null, widen(target, "target"), options))
+                .reduce(reduction));
+    }
+
+    /**
+     * Binary cross-entropy from logits, elementwise:
+     * {@code l = w (pw y softplus(-z) + (1 - y) softplus(z))}, w = pw = 1 when absent; weight and pos_weight
+     * have z's shape or shape [C] with C the last dimension (broadcast along the last axis).
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape, rank 1 to 5 (y has the same shape)
+     * @param y         targets in [0, 1]
+     * @param weight    w, or null
+     * @param posWeight pw, or null
+     * @return l, one per element
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability},
+     *                       {@code invalid_argument}
+     */
+    public static double[] binaryCrossEntropyWithLogitsUnreduced(double[] z, int[] shape, double[] y,
+                                                                 double[] weight, double[] posWeight) {
+        return LogitLossKernels.bceWithLogits(z, shape, y, null, weight, posWeight).values();
+    }
+
+    /**
+     * Binary cross-entropy from logits, reduced (sum, or mean over numel(z)).
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets in [0, 1]
+     * @param weight    w, or null
+     * @param posWeight pw, or null
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double binaryCrossEntropyWithLogits(double[] z, int[] shape, double[] y, double[] weight,
+                                                      double[] posWeight, Reduction reduction) {
+        Check.reduced(reduction, "binaryCrossEntropyWithLogits");
+        return LogitLossKernels.bceWithLogitsReduced(z, shape, y, null, weight, posWeight, reduction);
+    }
+
+    /**
+     * Float32 {@link #binaryCrossEntropyWithLogitsUnreduced}; weights rounded to float.
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets
+     * @param weight    w, or null
+     * @param posWeight pw, or null
+     * @return l, each rounded once to float
+     */
+    public static float[] binaryCrossEntropyWithLogitsUnreduced(float[] z, int[] shape, float[] y,
+                                                                double[] weight, double[] posWeight) {
+        return Check.toFloat(LogitLossKernels.bceWithLogits(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
+                roundWeights(posWeight)).values());
+    }
+
+    /**
+     * Float32 {@link #binaryCrossEntropyWithLogits}; weights rounded to float.
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets
+     * @param weight    w, or null
+     * @param posWeight pw, or null
+     * @param reduction SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float binaryCrossEntropyWithLogits(float[] z, int[] shape, float[] y, double[] weight,
+                                                     double[] posWeight, Reduction reduction) {
+        Check.reduced(reduction, "binaryCrossEntropyWithLogits");
+        return toFloat(LogitLossKernels.bceWithLogitsReduced(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
+                roundWeights(posWeight), reduction));
+    }
+
+    /**
+     * Softmax focal loss per row (seed document 000): {@code p_t = softmax(x_n)_{y_n}},
+     * {@code FL_n = alpha_{y_n} (1 - p_t)^gamma (-log p_t)}, alpha = 1 when absent, 0^0 = 1; evaluated with
+     * {@code -log p_t = (a - x_y) + log1p(s)} and {@code 1 - p_t} formed without cancellation.
+     *
+     * @param logits row-major [N, C] logits
+     * @param shape  {N, C}, C &gt;= 1
+     * @param target N class indices in [0, C)
+     * @param gamma  the focusing parameter, finite and &gt;= 0 (default 2)
+     * @param alpha  per-class weights [C], finite and &gt;= 0, or null
+     * @return FL, length N
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code index_out_of_range},
+     *                       {@code invalid_argument}
+     */
+    public static double[] focalLossUnreduced(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+        return LogitLossKernels.focalLoss(logits, shape, target, gamma, alpha).values();
+    }
+
+    /**
+     * Softmax focal loss reduced: the sum, or the sum divided by N (not by the sum of alpha).
+     *
+     * @param logits    row-major [N, C] logits
+     * @param shape     {N, C}
+     * @param target    N class indices
+     * @param gamma     the focusing parameter
+     * @param alpha     per-class weights, or null
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha,
+                                   Reduction reduction) {
+        Check.reduced(reduction, "focalLoss");
+        return LogitLossKernels.focalLoss(logits, shape, target, gamma, alpha).reduce(reduction);
+    }
+
+    /**
+     * {@link #focalLoss(double[], int[], int[], double, double[], Reduction)} for a [N, C] matrix.
+     *
+     * @param logits    N rows of C logits
+     * @param target    N class indices
+     * @param gamma     the focusing parameter
+     * @param alpha     per-class weights, or null
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double focalLoss(double[][] logits, int[] target, double gamma, double[] alpha, Reduction reduction) {
+        return focalLoss(Check.flatten(logits, "logits"), Check.shape2(logits), target, gamma, alpha, reduction);
+    }
+
+    /**
+     * Float32 {@link #focalLossUnreduced}; gamma and alpha rounded to float.
+     *
+     * @param logits row-major [N, C]
+     * @param shape  {N, C}
+     * @param target N class indices
+     * @param gamma  the focusing parameter
+     * @param alpha  per-class weights, or null
+     * @return FL, each rounded once to float
+     */
+    public static float[] focalLossUnreduced(float[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+        return Check.toFloat(LogitLossKernels.focalLoss(widen(logits, "logits"), shape, target, asFloat32(gamma), roundWeights(alpha)).values());
+    }
+
+    /**
+     * Float32 {@link #focalLoss(double[], int[], int[], double, double[], Reduction)}.
+     *
+     * @param logits    row-major [N, C]
+     * @param shape     {N, C}
+     * @param target    N class indices
+     * @param gamma     the focusing parameter
+     * @param alpha     per-class weights, or null
+     * @param reduction SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float focalLoss(float[] logits, int[] shape, int[] target, double gamma, double[] alpha,
+                                  Reduction reduction) {
+        Check.reduced(reduction, "focalLoss");
+        return toFloat(LogitLossKernels.focalLoss(widen(logits, "logits"), shape, target, asFloat32(gamma), roundWeights(alpha)).reduce(reduction));
+    }
+
+    /**
+     * Sigmoid focal loss (RetinaNet, torchvision), elementwise:
+     * {@code ce = y softplus(-z) + (1 - y) softplus(z)}, {@code 1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z)},
+     * {@code loss = ce (1 - p_t)^gamma}, times {@code alpha y + (1 - alpha)(1 - y)} when alpha is not null.
+     *
+     * @param z     row-major logits
+     * @param shape z's shape, rank 1 to 5 (y has the same shape)
+     * @param y     targets in [0, 1]
+     * @param alpha in [0, 1], or null to disable the weighting (default 0.25)
+     * @param gamma finite, &gt;= 0 (default 2)
+     * @return the loss per element
+     * @throws XentException {@code invalid_shape}, {@code shape_mismatch}, {@code invalid_probability},
+     *                       {@code invalid_argument}
+     */
+    public static double[] sigmoidFocalLossUnreduced(double[] z, int[] shape, double[] y, Double alpha, double gamma) {
+        return LogitLossKernels.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).values();
+    }
+
+    /**
+     * Sigmoid focal loss reduced: the sum, or the mean over numel(z).
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets in [0, 1]
+     * @param alpha     in [0, 1], or null
+     * @param gamma     finite, &gt;= 0
+     * @param reduction SUM or MEAN
+     * @return the reduced loss
+     */
+    public static double sigmoidFocalLoss(double[] z, int[] shape, double[] y, Double alpha, double gamma,
+                                          Reduction reduction) {
+        Check.reduced(reduction, "sigmoidFocalLoss");
+        return LogitLossKernels.sigmoidFocalLoss(z, shape, y, null, alpha, gamma).reduce(reduction);
+    }
+
+    /**
+     * Float32 {@link #sigmoidFocalLossUnreduced}; alpha and gamma rounded to float.
+     *
+     * @param z     row-major logits
+     * @param shape z's shape
+     * @param y     targets
+     * @param alpha in [0, 1], or null
+     * @param gamma finite, &gt;= 0
+     * @return the loss per element, rounded once to float
+     */
+    public static float[] sigmoidFocalLossUnreduced(float[] z, int[] shape, float[] y, Double alpha, double gamma) {
+        return Check.toFloat(LogitLossKernels.sigmoidFocalLoss(widen(z, "z"), shape, widen(y, "y"), null,
+                alpha == null ? null : asFloat32(alpha), asFloat32(gamma)).values());
+    }
+
+    /**
+     * Float32 {@link #sigmoidFocalLoss(double[], int[], double[], Double, double, Reduction)}.
+     *
+     * @param z         row-major logits
+     * @param shape     z's shape
+     * @param y         targets
+     * @param alpha     in [0, 1], or null
+     * @param gamma     finite, &gt;= 0
+     * @param reduction SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float sigmoidFocalLoss(float[] z, int[] shape, float[] y, Double alpha, double gamma,
+                                         Reduction reduction) {
+        Check.reduced(reduction, "sigmoidFocalLoss");
+        return toFloat(LogitLossKernels.sigmoidFocalLoss(widen(z, "z"), shape, widen(y, "y"), null,
+                alpha == null ? null : asFloat32(alpha), asFloat32(gamma)).reduce(reduction));
     }
 }

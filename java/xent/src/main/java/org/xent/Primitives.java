@@ -1,115 +1,223 @@
 package org.xent;
 
+import static org.xent.Float32.toFloat;
+import static org.xent.Float32.widen;
+
 /**
- * softmax, log-softmax and log-sum-exp over a vector (the {@link Row} kernel), and the elementwise
- * logistic functions sigmoid, softplus and log-sigmoid, in binary64; the double-double forms are
- * shared with the losses and gradients built on them.
+ * softmax, log-softmax and log-sum-exp over a vector, and the elementwise logistic functions
+ * sigmoid, log-sigmoid and softplus (Python: {@code xent.primitives}).
+ * The conventions of every public class of the package are in its package documentation.
  */
-final class Primitives {
+public final class Primitives {
     private Primitives() {
     }
 
-    static Row row(double[] x, String name) {
-        Check.nonEmpty(x, name);
-        return new Row(x.length).load(x, 0, 1);
+    /**
+     * Softmax of a logit vector (seed document 002's entry point):
+     * {@code softmax(x)_j = exp(x_j) / sum_i exp(x_i)}, evaluated as {@code exp(x_j - a) / (1 + s)} with
+     * {@code a = max x} at k and {@code s = sum_{i != k} exp(x_i - a)}.
+     * Special values: any NaN gives all NaN; exactly one +inf at k gives onehot(k); two or more +inf, or
+     * all -inf, give all NaN; a -inf entry gives exactly 0.
+     *
+     * @param logits x, length n &gt;= 1
+     * @return the probabilities, length n
+     * @throws XentException {@code invalid_shape} when x is empty
+     */
+    public static double[] softmax(double[] logits) {
+        return PrimitiveKernels.softmax(logits);
     }
 
-    static double logsumexp(double[] x) {
-        Row r = row(x, "x");
-        switch (r.status) {
-            case Row.NAN:
-                return Double.NaN;
-            case Row.ONE_POSINF:
-            case Row.MULTI_POSINF:
-                return Double.POSITIVE_INFINITY;
-            case Row.ALL_NEGINF:
-                return Double.NEGATIVE_INFINITY;
-            default:
-                // a tiny L (all terms below the normal range) is added to a with its own exponent, rounded once
-                return r.lx != null ? ExtendedDouble.of(r.a).add(r.lx).value() : DoubleDouble.of(r.a).add(r.lse1p()).value();
-        }
+    /**
+     * Float32 {@link #softmax(double[])}: computed in double, each output rounded once to float.
+     *
+     * @param logits x, length n &gt;= 1
+     * @return the probabilities, length n
+     */
+    public static float[] softmax(float[] logits) {
+        return Check.toFloat(PrimitiveKernels.softmax(widen(logits, "logits")));
     }
 
-    static double[] softmax(double[] x) {
-        return perEntry(x, (r, i) -> r.prob(i).value());
+    /**
+     * Log-sum-exp: {@code lse(x) = log(sum_i exp(x_i)) = a + log1p(s)}, a = max x at k,
+     * {@code s = sum_{i != k} exp(x_i - a)} (Blanchard, Higham and Higham 2021).
+     * Any NaN gives NaN; otherwise any +inf gives +inf; all -inf gives -inf.
+     *
+     * @param x the vector, length n &gt;= 1
+     * @return lse(x)
+     * @throws XentException {@code invalid_shape} when x is empty
+     */
+    public static double logsumexp(double[] x) {
+        return PrimitiveKernels.logsumexp(x);
     }
 
-    static double[] logSoftmax(double[] x) {
-        return perEntry(x, (r, i) -> i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value());
+    /**
+     * Float32 {@link #logsumexp(double[])}.
+     *
+     * @param x the vector, length n &gt;= 1
+     * @return lse(x) rounded once to float
+     */
+    public static float logsumexp(float[] x) {
+        return toFloat(PrimitiveKernels.logsumexp(widen(x, "x")));
     }
 
-    /** One output of a row's analysis at entry i. */
-    private interface RowEntry {
-        double at(Row r, int i);
+    /**
+     * Log-softmax: {@code log_softmax(x)_j = x_j - lse(x) = (x_j - a) - log1p(s)}.
+     * Any NaN gives all NaN; one +inf at k gives 0 at k and -inf elsewhere; two or more +inf, or all
+     * -inf, give all NaN; a -inf entry gives -inf.
+     *
+     * @param x the logits, length n &gt;= 1
+     * @return the log-probabilities, length n
+     * @throws XentException {@code invalid_shape} when x is empty
+     */
+    public static double[] logSoftmax(double[] x) {
+        return PrimitiveKernels.logSoftmax(x);
     }
 
-    /** Every entry of a row; all NaN when the row has no limit (NaN, two +inf, all -inf). */
-    private static double[] perEntry(double[] x, RowEntry entry) {
-        Row r = row(x, "x");
-        double[] out = new double[x.length];
-        if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
-            java.util.Arrays.fill(out, Double.NaN);
-            return out;
-        }
-        for (int i = 0; i < out.length; i++) {
-            out[i] = entry.at(r, i);
+    /**
+     * Float32 {@link #logSoftmax(double[])}.
+     *
+     * @param x the logits, length n &gt;= 1
+     * @return the log-probabilities, each rounded once to float
+     */
+    public static float[] logSoftmax(float[] x) {
+        return Check.toFloat(PrimitiveKernels.logSoftmax(widen(x, "x")));
+    }
+
+    /**
+     * Logistic function: {@code sigmoid(z) = 1 / (1 + exp(-z))}, as {@code exp(z) / (1 + exp(z))} for z &lt; 0.
+     * sigmoid(+inf) = 1, sigmoid(-inf) = 0, NaN gives NaN.
+     *
+     * @param z the logit
+     * @return sigmoid(z)
+     */
+    public static double sigmoid(double z) {
+        return PrimitiveKernels.sigmoid(z);
+    }
+
+    /**
+     * Float32 {@link #sigmoid(double)}.
+     *
+     * @param z the logit
+     * @return sigmoid(z) rounded once to float
+     */
+    public static float sigmoid(float z) {
+        return toFloat(PrimitiveKernels.sigmoid(z));
+    }
+
+    /**
+     * Elementwise {@link #sigmoid(double)} over a tensor of any shape (flat, row-major).
+     *
+     * @param z the logits (may be empty)
+     * @return sigmoid of each element
+     */
+    public static double[] sigmoid(double[] z) {
+        Check.notNull(z, "z");
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            out[i] = PrimitiveKernels.sigmoid(z[i]);
         }
         return out;
     }
 
-    /** softplus(z) = max(z, 0) + log1p(exp(-|z|)). */
-    static DoubleDouble softplusDD(double z) {
-        if (Double.isNaN(z)) {
-            return DoubleDouble.of(Double.NaN);
-        }
-        if (z == Double.POSITIVE_INFINITY) {
-            return DoubleDouble.of(Double.POSITIVE_INFINITY);
-        }
-        if (z == Double.NEGATIVE_INFINITY) {
-            return DoubleDouble.of(0.0);
-        }
-        DoubleDouble t = DoubleDoubleMath.log1p(DoubleDoubleMath.exp(-Math.abs(z)));
-        return z > 0 ? DoubleDouble.of(z).add(t) : t;
+    /**
+     * Float32 elementwise {@link #sigmoid(double)}.
+     *
+     * @param z the logits (may be empty)
+     * @return sigmoid of each element, rounded once to float
+     */
+    public static float[] sigmoid(float[] z) {
+        return Check.toFloat(sigmoid(widen(z, "z")));
     }
-
-    /** sigmoid(z) = 1 / (1 + exp(-z)) for z >= 0, exp(z) / (1 + exp(z)) for z < 0. */
-    static DoubleDouble sigmoidDD(double z) {
-        if (Double.isNaN(z)) {
-            return DoubleDouble.of(Double.NaN);
-        }
-        if (z >= 0) {
-            DoubleDouble e = DoubleDoubleMath.exp(-z);
-            return DoubleDouble.of(1.0).div(DoubleDouble.of(1.0).add(e));
-        }
-        DoubleDouble e = DoubleDoubleMath.exp(z);
-        return e.copy().div(DoubleDouble.of(1.0).add(e));
-    }
-
-    /** Beyond this |z|, softplus(-|z|) = exp(-|z|) &lt; 2^-1009 is formed with its own exponent ({@link #softplusX}). */
-    static final double SOFTPLUS_TINY_ARG = 700.0;
 
     /**
-     * softplus(z) with an extended exponent: for z &lt; -{@link #SOFTPLUS_TINY_ARG} it is exp(z) (log1p(e) = e
-     * to 2^-1009 relative), formed as 2^k exp(r) ({@link DoubleDoubleMath#expX}) so that losses in or below the
-     * subnormal range add up before the result is rounded; for z &gt; 700 it is z (the tail exp(-z) is
-     * below 2^-1018 of it); otherwise {@link #softplusDD}.
+     * Log of the logistic function: {@code log_sigmoid(z) = -softplus(-z) = -log(1 + exp(-z))}.
+     * log_sigmoid(+inf) = -0, log_sigmoid(-inf) = -inf, NaN gives NaN.
+     *
+     * @param z the logit
+     * @return log_sigmoid(z)
      */
-    static ExtendedDouble softplusX(double z) {
-        if (Double.isFinite(z) && Math.abs(z) > SOFTPLUS_TINY_ARG) {
-            return z > 0 ? ExtendedDouble.of(z) : DoubleDoubleMath.expX(z);
+    public static double logSigmoid(double z) {
+        return PrimitiveKernels.logSigmoid(z);
+    }
+
+    /**
+     * Float32 {@link #logSigmoid(double)}.
+     *
+     * @param z the logit
+     * @return log_sigmoid(z) rounded once to float
+     */
+    public static float logSigmoid(float z) {
+        return toFloat(PrimitiveKernels.logSigmoid(z));
+    }
+
+    /**
+     * Elementwise {@link #logSigmoid(double)} over a tensor of any shape.
+     *
+     * @param z the logits (may be empty)
+     * @return log_sigmoid of each element
+     */
+    public static double[] logSigmoid(double[] z) {
+        Check.notNull(z, "z");
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            out[i] = PrimitiveKernels.logSigmoid(z[i]);
         }
-        return ExtendedDouble.of(softplusDD(z));
+        return out;
     }
 
-    static double sigmoid(double z) {
-        return sigmoidDD(z).value();
+    /**
+     * Float32 elementwise {@link #logSigmoid(double)}.
+     *
+     * @param z the logits (may be empty)
+     * @return log_sigmoid of each element, rounded once to float
+     */
+    public static float[] logSigmoid(float[] z) {
+        return Check.toFloat(logSigmoid(widen(z, "z")));
     }
 
-    static double softplus(double z) {
-        return softplusDD(z).value();
+    /**
+     * Softplus: {@code softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))}.
+     * softplus(+inf) = +inf, softplus(-inf) = 0, NaN gives NaN.
+     *
+     * @param z the logit
+     * @return softplus(z)
+     */
+    public static double softplus(double z) {
+        return PrimitiveKernels.softplus(z);
     }
 
-    static double logSigmoid(double z) {
-        return -softplusDD(-z).value();
+    /**
+     * Float32 {@link #softplus(double)}.
+     *
+     * @param z the logit
+     * @return softplus(z) rounded once to float
+     */
+    public static float softplus(float z) {
+        return toFloat(PrimitiveKernels.softplus(z));
+    }
+
+    /**
+     * Elementwise {@link #softplus(double)} over a tensor of any shape.
+     *
+     * @param z the logits (may be empty)
+     * @return softplus of each element
+     */
+    public static double[] softplus(double[] z) {
+        Check.notNull(z, "z");
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            out[i] = PrimitiveKernels.softplus(z[i]);
+        }
+        return out;
+    }
+
+    /**
+     * Float32 elementwise {@link #softplus(double)}.
+     *
+     * @param z the logits (may be empty)
+     * @return softplus of each element, rounded once to float
+     */
+    public static float[] softplus(float[] z) {
+        return Check.toFloat(softplus(widen(z, "z")));
     }
 }

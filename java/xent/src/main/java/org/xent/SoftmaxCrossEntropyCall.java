@@ -4,7 +4,7 @@ package org.xent;
  * Geometry and validated arguments of one softmax_cross_entropy (or gradient) call: the logits (float64,
  * or float32 widened one row at a time), class-index or probability targets, weights, ignore_index and
  * label smoothing, checked in the spec's error precedence (D1) when the call is built; the loss and its
- * gradient ({@link LogitLosses}, {@link Gradients}) read rows, target masses and the mean's denominator from it.
+ * gradient ({@link LogitLossKernels}, {@link GradientKernels}) read rows, target masses and the mean's denominator from it.
  */
 final class SoftmaxCrossEntropyCall {
     /** The options of {@link SoftmaxCrossEntropyOptions} as one call sees them (float parameters already in the dtype). */
@@ -19,6 +19,18 @@ final class SoftmaxCrossEntropyCall {
         if (!(eps >= 0.0 && eps <= 1.0)) {
             throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + eps);
         }
+    }
+
+    /** One float64 call of the public API; exactly one of index and prob (the targets) is non-null. */
+    static SoftmaxCrossEntropyCall call(double[] logits, int[] shape, int[] index, double[] prob,
+                                        SoftmaxCrossEntropyOptions options) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(false));
+    }
+
+    /** One float32 call of the public API: its options' float parameters are rounded to float first. */
+    static SoftmaxCrossEntropyCall call(float[] logits, int[] shape, int[] index, double[] prob,
+                                        SoftmaxCrossEntropyOptions options) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(true));
     }
 
     /** float64 logits, or null when {@link #logits32} holds float32 ones. */

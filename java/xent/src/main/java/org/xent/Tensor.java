@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * A tensor as the golden vectors and the adapter protocol carry it: a dtype ({@code "float64"},
  * {@code "float32"} or {@code "int64"}), a shape and row-major data. Float data are held as doubles
- * (float32 values exactly); int64 data as longs. Used by {@link Catalogue}; the typed API of
- * {@link CrossEntropy} does not need it.
+ * (float32 values exactly); int64 data as longs. Used by {@link Catalogue}; the typed API (the
+ * classes by concept, {@link Primitives} to {@link Gradients}) does not need it.
  *
  * @param dtype  the dtype name
  * @param shape  the shape (empty for a scalar)

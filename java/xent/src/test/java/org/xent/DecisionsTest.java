@@ -166,29 +166,29 @@ class DecisionsTest {
         double[] none = new double[0];
         return Stream.of(
                 Arguments.of("epsilon 2 before p = []", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.crossEntropy(none, new double[] {1}, LogBase.E, 2.0)),
+                        (Runnable) () -> Information.crossEntropy(none, new double[] {1}, LogBase.E, 2.0)),
                 Arguments.of("p = [] before the lengths", ErrorKind.INVALID_SHAPE,
-                        (Runnable) () -> CrossEntropy.crossEntropy(none, new double[] {1}, LogBase.E, 0.0)),
+                        (Runnable) () -> Information.crossEntropy(none, new double[] {1}, LogBase.E, 0.0)),
                 Arguments.of("null base before q = []", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.klDivergence(new double[] {1}, none, null)),
+                        (Runnable) () -> Information.klDivergence(new double[] {1}, none, null)),
                 Arguments.of("epsilon -1 before C = 0", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.nllFromProbsUnreduced(none, new int[] {1, 0}, new int[] {5}, -1)),
+                        (Runnable) () -> ProbabilityLosses.nllFromProbsUnreduced(none, new int[] {1, 0}, new int[] {5}, -1)),
                 Arguments.of("C = 0 before the target", ErrorKind.INVALID_SHAPE,
-                        (Runnable) () -> CrossEntropy.nllFromProbsUnreduced(none, new int[] {1, 0}, new int[] {5}, 0.1)),
+                        (Runnable) () -> ProbabilityLosses.nllFromProbsUnreduced(none, new int[] {1, 0}, new int[] {5}, 0.1)),
                 Arguments.of("epsilon 1/2 before the lengths", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.binaryCrossEntropyUnreduced(new double[] {1}, none, 0.5)),
+                        (Runnable) () -> ProbabilityLosses.binaryCrossEntropyUnreduced(new double[] {1}, none, 0.5)),
                 Arguments.of("gamma -1 before rank 1", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.focalLossUnreduced(new double[] {0}, new int[] {1}, new int[] {0}, -1, null)),
+                        (Runnable) () -> LogitLosses.focalLossUnreduced(new double[] {0}, new int[] {1}, new int[] {0}, -1, null)),
                 Arguments.of("alpha 2 before a mismatch", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.sigmoidFocalLossUnreduced(new double[] {0}, new int[] {1}, none, 2.0, 2)),
+                        (Runnable) () -> LogitLosses.sigmoidFocalLossUnreduced(new double[] {0}, new int[] {1}, none, 2.0, 2)),
                 Arguments.of("label_smoothing 2 before rank 1", ErrorKind.INVALID_ARGUMENT,
-                        (Runnable) () -> CrossEntropy.softmaxCrossEntropyUnreduced(new double[] {0}, new int[] {1}, new int[] {0},
+                        (Runnable) () -> LogitLosses.softmaxCrossEntropyUnreduced(new double[] {0}, new int[] {1}, new int[] {0},
                                 new SoftmaxCrossEntropyOptions().labelSmoothing(2))),
                 Arguments.of("weight [nan, 1] for z [2, 3]", ErrorKind.SHAPE_MISMATCH,
-                        (Runnable) () -> CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(new double[6], new int[] {2, 3},
+                        (Runnable) () -> LogitLosses.binaryCrossEntropyWithLogitsUnreduced(new double[6], new int[] {2, 3},
                                 new double[6], new double[] {NAN, 1}, null)),
                 Arguments.of("pos_weight shape before weight values (grad)", ErrorKind.SHAPE_MISMATCH,
-                        (Runnable) () -> CrossEntropy.binaryCrossEntropyWithLogitsGrad(new double[6], new int[] {2, 3},
+                        (Runnable) () -> Gradients.binaryCrossEntropyWithLogitsGrad(new double[6], new int[] {2, 3},
                                 new double[6], new double[] {NAN, 1, 1}, new double[] {1, 1}, Reduction.MEAN)));
     }
 
@@ -207,24 +207,24 @@ class DecisionsTest {
         double[] logits = {1, 2, 3, bad, 0, bad};
         int[] target = {2, -100};
         SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults();
-        double[] per = CrossEntropy.softmaxCrossEntropyUnreduced(logits, shape, target, o);
+        double[] per = LogitLosses.softmaxCrossEntropyUnreduced(logits, shape, target, o);
         assertEquals(0.0, per[1]);
-        double first = CrossEntropy.softmaxCrossEntropyUnreduced(new double[] {1, 2, 3}, new int[] {1, 3}, new int[] {2}, o)[0];
+        double first = LogitLosses.softmaxCrossEntropyUnreduced(new double[] {1, 2, 3}, new int[] {1, 3}, new int[] {2}, o)[0];
         assertEquals(first, per[0]);
-        assertEquals(first, CrossEntropy.softmaxCrossEntropy(logits, shape, target, o, Reduction.SUM));
-        assertEquals(first, CrossEntropy.softmaxCrossEntropy(logits, shape, target, o, Reduction.MEAN));
-        double[] g = CrossEntropy.softmaxCrossEntropyGrad(logits, shape, target, o, Reduction.MEAN);
+        assertEquals(first, LogitLosses.softmaxCrossEntropy(logits, shape, target, o, Reduction.SUM));
+        assertEquals(first, LogitLosses.softmaxCrossEntropy(logits, shape, target, o, Reduction.MEAN));
+        double[] g = Gradients.softmaxCrossEntropyGrad(logits, shape, target, o, Reduction.MEAN);
         assertArrayEquals(new double[] {0, 0, 0}, java.util.Arrays.copyOfRange(g, 3, 6));
         // with label smoothing the per-class path (not the one-pass one) skips the position too
         SoftmaxCrossEntropyOptions smooth = new SoftmaxCrossEntropyOptions().labelSmoothing(0.25);
-        assertEquals(0.0, CrossEntropy.softmaxCrossEntropyUnreduced(logits, shape, target, smooth)[1]);
-        assertTrue(Double.isFinite(CrossEntropy.softmaxCrossEntropy(logits, shape, target, smooth, Reduction.MEAN)));
+        assertEquals(0.0, LogitLosses.softmaxCrossEntropyUnreduced(logits, shape, target, smooth)[1]);
+        assertTrue(Double.isFinite(LogitLosses.softmaxCrossEntropy(logits, shape, target, smooth, Reduction.MEAN)));
     }
 
     @Test
     void nanInANonIgnoredPositionStillPropagates() {
         double[] logits = {1, NAN, 3, 0, 0, 0};
-        double[] per = CrossEntropy.softmaxCrossEntropyUnreduced(logits, new int[] {2, 3}, new int[] {0, -100},
+        double[] per = LogitLosses.softmaxCrossEntropyUnreduced(logits, new int[] {2, 3}, new int[] {0, -100},
                 SoftmaxCrossEntropyOptions.defaults());
         assertTrue(Double.isNaN(per[0]));
         assertEquals(0.0, per[1]);
@@ -242,24 +242,24 @@ class DecisionsTest {
     @MethodSource("zeroDenominators")
     void meanGradientOverAZeroDenominatorIsNanEverywhere(String why, int[] target, double[] weight) {
         SoftmaxCrossEntropyOptions o = new SoftmaxCrossEntropyOptions().weight(weight);
-        double[] g = CrossEntropy.softmaxCrossEntropyGrad(new double[] {1, 2, 3, 4, 5, 6}, new int[] {2, 3}, target, o,
+        double[] g = Gradients.softmaxCrossEntropyGrad(new double[] {1, 2, 3, 4, 5, 6}, new int[] {2, 3}, target, o,
                 Reduction.MEAN);
         assertEquals(6, g.length);
         for (double v : g) {
             assertTrue(Double.isNaN(v), why + ": " + java.util.Arrays.toString(g));
         }
         // sum is not divided: ignored rows stay 0
-        double[] sum = CrossEntropy.softmaxCrossEntropyGrad(new double[] {1, 2, 3, 4, 5, 6}, new int[] {2, 3}, target, o,
+        double[] sum = Gradients.softmaxCrossEntropyGrad(new double[] {1, 2, 3, 4, 5, 6}, new int[] {2, 3}, target, o,
                 Reduction.SUM);
         assertEquals(0.0, sum[3]);
     }
 
     @Test
     void meanGradientOfNoPositionsStaysEmpty() {
-        assertEquals(0, CrossEntropy.softmaxCrossEntropyGrad(new double[0], new int[] {0, 3}, new int[0],
+        assertEquals(0, Gradients.softmaxCrossEntropyGrad(new double[0], new int[] {0, 3}, new int[0],
                 SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN).length);
         // N = 2 with a zero spatial axis: empty too
-        assertEquals(0, CrossEntropy.softmaxCrossEntropyGrad(new double[0], new int[] {2, 3, 0}, new int[0],
+        assertEquals(0, Gradients.softmaxCrossEntropyGrad(new double[0], new int[] {2, 3, 0}, new int[0],
                 SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN).length);
     }
 
@@ -268,25 +268,25 @@ class DecisionsTest {
     static Stream<Arguments> zeroTimesInfinity() {
         return Stream.of(
                 Arguments.of("BCE with logits, weight 0 at z = +inf, y = 0", (Supplier<double[]>) () ->
-                        CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(new double[] {INF, 1}, new int[] {2},
+                        LogitLosses.binaryCrossEntropyWithLogitsUnreduced(new double[] {INF, 1}, new int[] {2},
                                 new double[] {0, 0}, new double[] {0, 1}, null)),
                 Arguments.of("BCE with logits, pos_weight 0 at z = -inf, y = 1", (Supplier<double[]>) () ->
-                        CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(new double[] {-INF, 1}, new int[] {2},
+                        LogitLosses.binaryCrossEntropyWithLogitsUnreduced(new double[] {-INF, 1}, new int[] {2},
                                 new double[] {1, 0}, null, new double[] {0, 1})),
                 Arguments.of("focal_loss, alpha_y = 0 at a -inf target logit", (Supplier<double[]>) () ->
-                        CrossEntropy.focalLossUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2}, new int[] {0, 1},
+                        LogitLosses.focalLossUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2}, new int[] {0, 1},
                                 2.0, new double[] {0, 1})),
                 Arguments.of("sigmoid_focal_loss, alpha 0 with y = 1 at z = -inf", (Supplier<double[]>) () ->
-                        CrossEntropy.sigmoidFocalLossUnreduced(new double[] {-INF, 1}, new int[] {2}, new double[] {1, 0},
+                        LogitLosses.sigmoidFocalLossUnreduced(new double[] {-INF, 1}, new int[] {2}, new double[] {1, 0},
                                 0.0, 2.0)),
                 Arguments.of("sigmoid_focal_loss, alpha 1 with y = 0 at z = +inf", (Supplier<double[]>) () ->
-                        CrossEntropy.sigmoidFocalLossUnreduced(new double[] {INF, 1}, new int[] {2}, new double[] {0, 0},
+                        LogitLosses.sigmoidFocalLossUnreduced(new double[] {INF, 1}, new int[] {2}, new double[] {0, 0},
                                 1.0, 2.0)),
                 Arguments.of("softmax CE, class weight 0 at a -inf target logit", (Supplier<double[]>) () ->
-                        CrossEntropy.softmaxCrossEntropyUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2}, new int[] {0, 1},
+                        LogitLosses.softmaxCrossEntropyUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2}, new int[] {0, 1},
                                 new SoftmaxCrossEntropyOptions().weight(new double[] {0, 1}))),
                 Arguments.of("softmax CE, target mass 0 at a -inf logit", (Supplier<double[]>) () ->
-                        CrossEntropy.softmaxCrossEntropyUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2},
+                        LogitLosses.softmaxCrossEntropyUnreduced(new double[] {-INF, 0, 0, 1}, new int[] {2, 2},
                                 new double[] {0, 1, 0, 1}, SoftmaxCrossEntropyOptions.defaults())));
     }
 
@@ -298,10 +298,10 @@ class DecisionsTest {
 
     @Test
     void zeroCoefficientNeverMasksNan() {
-        double[] l = CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(new double[] {NAN}, new int[] {1}, new double[] {1},
+        double[] l = LogitLosses.binaryCrossEntropyWithLogitsUnreduced(new double[] {NAN}, new int[] {1}, new double[] {1},
                 new double[] {0}, null);
         assertTrue(Double.isNaN(l[0]));
-        double[] g = CrossEntropy.binaryCrossEntropyWithLogitsGrad(new double[] {NAN}, new int[] {1}, new double[] {1},
+        double[] g = Gradients.binaryCrossEntropyWithLogitsGrad(new double[] {NAN}, new int[] {1}, new double[] {1},
                 new double[] {0}, null, Reduction.SUM);
         assertTrue(Double.isNaN(g[0]));
     }
@@ -313,7 +313,7 @@ class DecisionsTest {
     void nllFromProbsChecksNonTargetProbabilities(double bad) {
         double[] probs = {0.5, bad, 1, 0};
         assertKind(ErrorKind.INVALID_PROBABILITY,
-                () -> CrossEntropy.nllFromProbsUnreduced(probs, new int[] {2, 2}, new int[] {0, 0}, 1e-15));
+                () -> ProbabilityLosses.nllFromProbsUnreduced(probs, new int[] {2, 2}, new int[] {0, 0}, 1e-15));
         assertKind(ErrorKind.INVALID_PROBABILITY, () -> call("nll_from_probs", map(),
                 map("probs", f64(s(2, 2), probs), "target", i64(s(2), 0, 0))));
     }

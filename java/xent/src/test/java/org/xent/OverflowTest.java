@@ -19,7 +19,7 @@ class OverflowTest {
         double[] logits = new double[24];
         logits[12] = MAX;
         SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults().weight(new double[] {1, 2, 1, 1, 1, 1});
-        double got = CrossEntropy.softmaxCrossEntropy(logits, new int[] {4, 6}, new int[] {0, 0, 1, 0}, o, Reduction.MEAN);
+        double got = LogitLosses.softmaxCrossEntropy(logits, new int[] {4, 6}, new int[] {0, 0, 1, 0}, o, Reduction.MEAN);
         // (3 log 6 + 2 * MAX) / 5
         assertEquals(0x1.9999999999999p+1022, got);
     }
@@ -27,17 +27,17 @@ class OverflowTest {
     @Test
     void logitsSpanningMoreThanTheDoubleRange() {
         double[] logits = {MAX, -MAX, 0, 0, 0, 0, 0, 0};
-        double got = CrossEntropy.softmaxCrossEntropy(logits, new int[] {4, 2}, new int[] {1, 0, 0, 0},
+        double got = LogitLosses.softmaxCrossEntropy(logits, new int[] {4, 2}, new int[] {1, 0, 0, 0},
                 SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN);
         // (2 MAX + 3 log 2) / 4: the per-position loss 2 MAX itself is beyond the double range
         assertEquals(0x1.fffffffffffffp+1022, got);
-        assertEquals(Double.POSITIVE_INFINITY, CrossEntropy.softmaxCrossEntropyUnreduced(logits, new int[] {4, 2},
+        assertEquals(Double.POSITIVE_INFINITY, LogitLosses.softmaxCrossEntropyUnreduced(logits, new int[] {4, 2},
                 new int[] {1, 0, 0, 0}, SoftmaxCrossEntropyOptions.defaults())[0]);
     }
 
     @Test
     void bceWithLogitsPosWeightNearMax() {
-        double got = CrossEntropy.binaryCrossEntropyWithLogits(new double[] {0, -MAX}, new int[] {2},
+        double got = LogitLosses.binaryCrossEntropyWithLogits(new double[] {0, -MAX}, new int[] {2},
                 new double[] {0, 0.5}, null, new double[] {1, 3}, Reduction.MEAN);
         // (log 2 + 1.5 MAX) / 2
         assertEquals(0x1.7ffffffffffffp+1023, got);
@@ -47,7 +47,7 @@ class OverflowTest {
     void sigmoidFocalFactorBelowTheNormalRange() {
         // (1 - p_t)^2 = (1.6e-161)^2 is subnormal as a double; the oracle's value is from the fuzz run
         // (xent-conformance fuzz --impl java --function sigmoid_focal_loss --seed 11, element 37)
-        double got = CrossEntropy.sigmoidFocalLossUnreduced(new double[] {-0x1.8e5ce4b9a0167p+889}, new int[] {1},
+        double got = LogitLosses.sigmoidFocalLossUnreduced(new double[] {-0x1.8e5ce4b9a0167p+889}, new int[] {1},
                 new double[] {0x1.a530ea7c69747p-535}, 0.25, 2.0)[0];
         double want = 0x1.4ca865a6011dbp-714;
         assertEquals(want, got, 2 * Math.ulp(want));
@@ -59,14 +59,14 @@ class OverflowTest {
         // xent-conformance fuzz --impl java --function softmax_cross_entropy_grad --seed 12 (element 39)
         SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults()
                 .weight(new double[] {1, 1, 1, 0, 0x1.9p+6}).labelSmoothing(Double.MIN_VALUE);
-        double[] g = CrossEntropy.softmaxCrossEntropyGrad(new double[40], new int[] {4, 5, 2},
+        double[] g = Gradients.softmaxCrossEntropyGrad(new double[40], new int[] {4, 5, 2},
                 new int[] {0, 0, 0, 0, 0, 0, 0, 3}, o, Reduction.MEAN);
         assertEquals(-0x0.0000000000002p-1022, g[39]);
     }
 
     @Test
     void sigmoidFocalLossSumOfTwoMaxima() {
-        double got = CrossEntropy.sigmoidFocalLoss(new double[] {-MAX, -MAX}, new int[] {2}, new double[] {1, 1},
+        double got = LogitLosses.sigmoidFocalLoss(new double[] {-MAX, -MAX}, new int[] {2}, new double[] {1, 1},
                 null, 2.0, Reduction.MEAN);
         assertEquals(0x1.fffffffffffffp+1023, got);
     }
@@ -81,14 +81,14 @@ class OverflowTest {
         double[] y = new double[36];
         java.util.Arrays.fill(z, -745.0);
         int[] shape = {36};
-        assertEquals(0x0.0000000000015p-1022, CrossEntropy.binaryCrossEntropyWithLogits(z, shape, y, null, null,
+        assertEquals(0x0.0000000000015p-1022, LogitLosses.binaryCrossEntropyWithLogits(z, shape, y, null, null,
                 Reduction.SUM));
         // each element rounds once: 0.571 * 2^-1074 -> 2^-1074; the mean 0.571 * 2^-1074 likewise
-        double[] none = CrossEntropy.binaryCrossEntropyWithLogitsUnreduced(z, shape, y, null, null);
+        double[] none = LogitLosses.binaryCrossEntropyWithLogitsUnreduced(z, shape, y, null, null);
         for (double l : none) {
             assertEquals(0x0.0000000000001p-1022, l);
         }
-        assertEquals(0x0.0000000000001p-1022, CrossEntropy.binaryCrossEntropyWithLogits(z, shape, y, null, null,
+        assertEquals(0x0.0000000000001p-1022, LogitLosses.binaryCrossEntropyWithLogits(z, shape, y, null, null,
                 Reduction.MEAN));
     }
 
@@ -99,8 +99,8 @@ class OverflowTest {
         // (not 5 * 2^-1074 from rounding each exp(-745) to the subnormal grid first). Oracle:
         // python3 -c "from mpmath import mp, mpf, exp, log1p; mp.prec=200; print(float(log1p(5*exp(mpf(-745)))).hex())"
         double[] x = {0.0, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9, -0x1.748p+9};
-        assertEquals(0x0.0000000000003p-1022, CrossEntropy.logsumexp(x));
+        assertEquals(0x0.0000000000003p-1022, Primitives.logsumexp(x));
         // log_softmax at the maximum is -log1p(s), rounded once as well
-        assertEquals(-0x0.0000000000003p-1022, CrossEntropy.logSoftmax(x)[0]);
+        assertEquals(-0x0.0000000000003p-1022, Primitives.logSoftmax(x)[0]);
     }
 }

@@ -13,7 +13,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
-import org.xent.CrossEntropy;
+import org.xent.LogitLosses;
 import org.xent.Reduction;
 import org.xent.SoftmaxCrossEntropyOptions;
 
@@ -83,10 +83,10 @@ public class WorkloadBench {
     public double loss() {
         boolean f32 = "float32".equals(dtype);
         if ("sce".equals(workload)) {
-            return f32 ? CrossEntropy.softmaxCrossEntropy(logits32, shape, classTargets, options, Reduction.MEAN)
-                    : CrossEntropy.softmaxCrossEntropy(logits64, shape, classTargets, options, Reduction.MEAN);
+            return f32 ? LogitLosses.softmaxCrossEntropy(logits32, shape, classTargets, options, Reduction.MEAN)
+                    : LogitLosses.softmaxCrossEntropy(logits64, shape, classTargets, options, Reduction.MEAN);
         }
-        return f32 ? CrossEntropy.binaryCrossEntropyWithLogits(logits32, shape, probTargets32, null, null, Reduction.MEAN)
-                : CrossEntropy.binaryCrossEntropyWithLogits(logits64, shape, probTargets64, null, null, Reduction.MEAN);
+        return f32 ? LogitLosses.binaryCrossEntropyWithLogits(logits32, shape, probTargets32, null, null, Reduction.MEAN)
+                : LogitLosses.binaryCrossEntropyWithLogits(logits64, shape, probTargets64, null, null, Reduction.MEAN);
     }
 }

@@ -1,0 +1,26 @@
+/**
+ * The xent catalogue (spec/xent.yaml): softmax, log-sum-exp, logistic functions, entropies and
+ * cross-entropy losses with their gradients, grouped by concept like the Python package:
+ * {@link org.xent.Primitives}, {@link org.xent.Information}, {@link org.xent.ProbabilityLosses},
+ * {@link org.xent.LogitLosses} and {@link org.xent.Gradients}. {@link org.xent.CrossEntropy} keeps the two
+ * entry points of the seed document 002.
+ *
+ * <p>Conventions:
+ * <ul>
+ *   <li>{@code double} arrays are float64 inputs; {@code float} overloads take float32 inputs, compute in
+ *       double from them and round each result once to float. Float parameters (epsilon, label smoothing,
+ *       gamma, alpha, weights) of a float overload are first rounded to float, as the spec treats them as
+ *       values of the dtype.</li>
+ *   <li>Tensors of any rank are flat row-major arrays plus an {@code int[]} shape; {@code double[][]}
+ *       overloads are offered for the common [N, C] case.</li>
+ *   <li>A loss with a {@code reduction} is returned as a {@code double} by the method taking a
+ *       {@link org.xent.Reduction} ({@code SUM} or {@code MEAN}), and per element (reduction none) by the
+ *       method whose name ends in {@code Unreduced}.</li>
+ *   <li>Bad input raises {@link org.xent.XentException} with the spec's {@link org.xent.ErrorKind}.</li>
+ *   <li>Accuracy: the Blanchard-Higham-Higham log1p form with an exact shift, double-double
+ *       (compensated) sums and FMA-exact products, so that each result is within a few ulps of the exact
+ *       value times its condition number (the spec's {@code accurate} level). Elementary functions are
+ *       {@link java.lang.StrictMath}'s or the package's own, so results are the same on every JVM.</li>
+ * </ul>
+ */
+package org.xent;
