@@ -27,6 +27,24 @@
 // are first rounded to the nearest float32, as the specification requires ("1e-15 means the dtype's
 // nearest value").
 //
+// # 16-bit dtypes
+//
+// [Float16] (IEEE binary16) and [BFloat16] values are bit patterns (uint16). [Float16From] and
+// [BFloat16From] round a float64 once (to nearest, ties to even, with subnormals and overflow to
+// +-inf; never through float32), and their Float64 methods widen exactly. Every function has a 16-bit
+// form through the same three steps, written once rather than per function:
+//
+//	loss, err := xent.Narrow[xent.BFloat16](xent.SoftmaxCrossEntropy(xent.Widen(logits), target,
+//		xent.WithLabelSmoothing(0.1), xent.WithDtype[xent.BFloat16]()))
+//
+// [Widen] (or [WidenSlice], or a value's Float64 method) widens the inputs exactly to float64,
+// [WithDtype] makes the float parameters (given or default, weights included) values of the 16-bit
+// format, and [Narrow] ([NarrowSlice], [NarrowScalar]) rounds the float64 result once. Narrow[float32]
+// is the specification's mixed contract (output_dtype float32, what autocast runs): 16-bit inputs, a
+// float32 result rounded once. This meets the `accurate` tolerance: the float64 result is within a
+// few float64 ulps (about 2^-50 relative) of the exact value, so after the final rounding the error
+// is at most half a 16-bit (or float32) ulp plus a negligible fraction.
+//
 // # Errors
 //
 // Functions that can fail on bad input return (value, error). Every error wraps one of the sentinel

@@ -83,6 +83,7 @@ type config struct {
 	alphaOn         bool
 	classAlpha      []float64
 	classAlphaShape []int
+	paramRound      func(float64) float64 // WithDtype: the 16-bit format of the float parameters
 }
 
 // WithReduction sets the reduction (none, sum or mean).
@@ -245,6 +246,7 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	}
 	c.epsilon, c.labelSmoothing = roundParam[T](c.epsilon), roundParam[T](c.labelSmoothing)
 	c.gamma, c.alpha = roundParam[T](c.gamma), roundParam[T](c.alpha)
+	c.roundParamsTo16()
 	if f.allowed&optEpsilon != 0 {
 		if e := c.epsilon; !(e >= 0 && e <= f.epsHigh) || (f.epsOpen && e == f.epsHigh) {
 			interval := fmt.Sprintf("[0, %v]", f.epsHigh)
