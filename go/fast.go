@@ -115,7 +115,7 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	var den nsum
 	for pos := range vals {
 		y := p.idx[pos]
-		if y == p.c.ignoreIndex {
+		if p.c.ignores(y) {
 			continue
 		}
 		n, r := pos/p.d, pos%p.d

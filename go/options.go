@@ -15,6 +15,9 @@ const (
 	ReductionNone Reduction = "none" // no reduction: one value per element or position
 	ReductionSum  Reduction = "sum"  // sum_i l_i
 	ReductionMean Reduction = "mean" // sum_i l_i / (number of elements, or the weighted denominator)
+	// ReductionBatchMean: sum_i l_i / (the size of the first dimension), KLDiv only (PyTorch's
+	// 'batchmean', the mathematically correct KL divergence per sample).
+	ReductionBatchMean Reduction = "batchmean"
 )
 
 // Base is the logarithm base of the information-theoretic functions.
@@ -52,6 +55,9 @@ const (
 	optGamma
 	optAlpha
 	optClassAlpha
+	optLogTarget
+	optAxis
+	optBatchMean // not an option: marks the functions whose reduction may be batchmean (kl_div)
 )
 
 var optNames = map[optBit]string{
@@ -59,6 +65,7 @@ var optNames = map[optBit]string{
 	optWeight: "WithWeight", optPosWeight: "WithPosWeight", optIgnoreIndex: "WithIgnoreIndex",
 	optLabelSmoothing: "WithLabelSmoothing", optSmoothingMode: "WithSmoothingMode",
 	optGamma: "WithGamma", optAlpha: "WithAlpha/WithoutAlpha", optClassAlpha: "WithClassAlpha",
+	optLogTarget: "WithLogTarget", optAxis: "WithAxis",
 }
 
 // Option sets an optional parameter of a catalogue function. Parameters left unset take the
@@ -76,6 +83,9 @@ type config struct {
 	posWeight       []float64
 	posWeightShape  []int
 	ignoreIndex     int
+	ignoreNone      bool // WithoutIgnoreIndex: no target value is ignored (ignoreIndex unused)
+	logTarget       bool
+	axis            int
 	labelSmoothing  float64
 	smoothingMode   SmoothingMode
 	gamma           float64
@@ -113,10 +123,14 @@ func WithPosWeight(w []float64, shape ...int) Option {
 	return func(c *config) { c.set |= optPosWeight; c.posWeight = w; c.posWeightShape = shapeOr(w, shape) }
 }
 
-// WithIgnoreIndex sets the class-index target value that SoftmaxCrossEntropy ignores (default -100).
+// WithIgnoreIndex sets the class-index target value that SoftmaxCrossEntropy and NLLLoss ignore
+// (default -100; WithoutIgnoreIndex ignores none).
 func WithIgnoreIndex(i int) Option {
-	return func(c *config) { c.set |= optIgnoreIndex; c.ignoreIndex = i }
+	return func(c *config) { c.set |= optIgnoreIndex; c.ignoreIndex, c.ignoreNone = i, false }
 }
+
+// ignores reports whether the class-index target y is the ignored index.
+func (c *config) ignores(y int) bool { return !c.ignoreNone && y == c.ignoreIndex }
 
 // WithLabelSmoothing sets SoftmaxCrossEntropy's label smoothing eps in [0, 1] (default 0).
 func WithLabelSmoothing(eps float64) Option {
@@ -172,8 +186,11 @@ func newConfig(fn string, allowed optBit, defaults config, opts []Option) (confi
 		return c, newError(ErrInvalidArgument, fn, "option %s does not apply to %s", strings.Join(names, ", "), fn)
 	}
 	if allowed&optReduction != 0 {
-		switch c.reduction {
-		case ReductionNone, ReductionSum, ReductionMean:
+		switch {
+		case c.reduction == ReductionNone, c.reduction == ReductionSum, c.reduction == ReductionMean:
+		case c.reduction == ReductionBatchMean && allowed&optBatchMean != 0:
+		case allowed&optBatchMean != 0:
+			return c, newError(ErrInvalidArgument, fn, "unknown reduction %q (want none, sum, mean or batchmean)", string(c.reduction))
 		default:
 			return c, newError(ErrInvalidArgument, fn, "unknown reduction %q (want none, sum or mean)", string(c.reduction))
 		}
@@ -224,8 +241,14 @@ var functionOptions = func() map[string]fnOptions {
 			defaults: config{gamma: 2, reduction: ReductionMean}},
 		"sigmoid_focal_loss": {allowed: optAlpha | optGamma | optReduction,
 			defaults: config{alpha: 0.25, alphaOn: true, gamma: 2, reduction: ReductionNone}},
+		"nll_loss": {allowed: optWeight | optIgnoreIndex | optReduction,
+			defaults: config{ignoreIndex: -100, reduction: ReductionMean}},
+		"kl_div":      {allowed: optReduction | optBatchMean | optLogTarget, defaults: config{reduction: ReductionMean}},
+		"logsumexp":   {allowed: optAxis, defaults: config{axis: -1}},
+		"softmax":     {allowed: optAxis, defaults: config{axis: -1}},
+		"log_softmax": {allowed: optAxis, defaults: config{axis: -1}},
 	}
-	for _, fn := range []string{"logsumexp", "softmax", "log_softmax", "sigmoid", "log_sigmoid", "softplus", "sigmoid_mse_grad"} {
+	for _, fn := range []string{"sigmoid", "log_sigmoid", "softplus", "sigmoid_mse_grad"} {
 		m[fn] = fnOptions{}
 	}
 	return m

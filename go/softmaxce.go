@@ -65,7 +65,7 @@ func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
 	m := p.massBuf
 	if p.idx != nil {
 		y := p.idx[pos]
-		if y == p.c.ignoreIndex {
+		if p.c.ignores(y) {
 			return nil
 		}
 		for c := range m {
@@ -186,8 +186,8 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			p.idx = []int{}
 		}
 		for i, y := range p.idx {
-			if y != c.ignoreIndex && (y < 0 || y >= p.k) {
-				return nil, newError(ErrIndexOutOfRange, fn, "target%s = %d is outside [0, %d) and is not ignore_index (%d)", indexString(i, idxShape), y, p.k, c.ignoreIndex)
+			if !c.ignores(y) && (y < 0 || y >= p.k) {
+				return nil, indexError(fn, c, i, idxShape, y, p.k)
 			}
 		}
 	} else {
@@ -208,7 +208,7 @@ func (p *sceProblem) denominator() xdd {
 	}
 	var s xacc
 	for _, y := range p.idx {
-		if y != p.c.ignoreIndex {
+		if !p.c.ignores(y) {
 			s.addDD(ddF(p.weight(y)))
 		}
 	}
@@ -246,7 +246,7 @@ func (p *sceProblem) loss() ([]int, []float64) {
 // (their terms are 0, or NaN exactly where nll_y is NaN too).
 func (p *sceProblem) targetLoss(pos int) xdd {
 	y := p.idx[pos]
-	if y == p.c.ignoreIndex {
+	if p.c.ignores(y) {
 		return xdd{}
 	}
 	w := p.weight(y)
@@ -413,9 +413,9 @@ func commonMass(m []dd) dd {
 // The mean is the sum of losses divided by the sum of w_y over non-ignored positions (IEEE division:
 // NaN when everything is ignored).
 //
-// Options: WithWeight ([C], finite, >= 0), WithIgnoreIndex (default -100), WithLabelSmoothing
-// (default 0, in [0, 1]), WithSmoothingMode (default SmoothUniform), WithReduction (default mean;
-// none gives shape [N, d1..dk]). Errors: ErrInvalidShape (logits rank, C = 0), ErrShapeMismatch
+// Options: WithWeight ([C], finite, >= 0), WithIgnoreIndex (default -100) or WithoutIgnoreIndex
+// (no index ignored), WithLabelSmoothing (default 0, in [0, 1]), WithSmoothingMode (default
+// SmoothUniform), WithReduction (default mean; none gives shape [N, d1..dk]). Errors: ErrInvalidShape (logits rank, C = 0), ErrShapeMismatch
 // (target or weight shape), ErrIndexOutOfRange (a target outside [0, C) that is not ignore_index),
 // ErrInvalidArgument (bad smoothing, weight or enum; off_target with C = 1 and eps > 0).
 //
