@@ -17,11 +17,15 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 
 FLOAT_PARAMS = {"epsilon", "label_smoothing", "gamma", "alpha"}
 SPECIAL = {"inf": math.inf, "-inf": -math.inf, "+inf": math.inf, "nan": math.nan}
-PRECISION = {"float64": (53, -1022), "float32": (24, -126)}
+PRECISION = {"float64": (53, -1022), "float32": (24, -126), "float16": (11, -14), "bfloat16": (8, -126)}
+#: numpy dtypes of the vectors' float dtype names (every value in the files is exact in its dtype)
+FLOAT_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32),
+                "float16": np.dtype(np.float16), "bfloat16": np.dtype(ml_dtypes.bfloat16)}
 
 
 def vectors_dir() -> Path | None:
@@ -49,7 +53,7 @@ def tensor(obj):
     if dtype == "int64":
         return np.array(obj["data"], dtype=np.int64).reshape(shape)
     arr = np.array([parse_float(v) for v in obj["data"]], dtype=np.float64).reshape(shape)
-    return arr.astype(np.float32) if dtype == "float32" else arr
+    return arr.astype(FLOAT_DTYPES[dtype])
 
 
 def decode_params(params: dict) -> dict:
@@ -94,17 +98,18 @@ def vector_files() -> list[str]:
     return sorted(glob.glob(str(d / "*.json"))) if d else []
 
 
+def load_file(path) -> list[Case]:
+    """The cases of one vector file."""
+    with open(path) as fh:
+        doc = json.load(fh)
+    return [Case(doc["function"], doc["dtype"], t["tcId"], t.get("comment", ""), t.get("flags", []),
+                 group.get("params", {}), t["inputs"], t["result"], t.get("error"), t.get("expected"),
+                 t.get("exact", []), t.get("bounds", {}))
+            for group in doc["testGroups"] for t in group["tests"]]
+
+
 def load_cases() -> list[Case]:
-    cases = []
-    for path in vector_files():
-        with open(path) as fh:
-            doc = json.load(fh)
-        for group in doc["testGroups"]:
-            for t in group["tests"]:
-                cases.append(Case(doc["function"], doc["dtype"], t["tcId"], t.get("comment", ""),
-                                  t.get("flags", []), group.get("params", {}), t["inputs"], t["result"],
-                                  t.get("error"), t.get("expected"), t.get("exact", []), t.get("bounds", {})))
-    return cases
+    return [case for path in vector_files() for case in load_file(path)]
 
 
 _DECIMAL = re.compile(r"([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?")

@@ -65,8 +65,8 @@ def test_session():
                         "target": {"dtype": "int64", "shape": [1], "data": [0]}}},
             {"id": "e", "function": "softmax", "dtype": "float64", "params": {},
              "inputs": {"x": {"dtype": "float64", "shape": [1], "data": ["1.5"]}}},
-            {"id": "f", "function": "softmax", "dtype": "float16", "params": {},
-             "inputs": {"x": {"dtype": "float16", "shape": [1], "data": ["0x1p+0"]}}},
+            {"id": "f", "function": "softmax", "dtype": "float8_e5m2", "params": {},
+             "inputs": {"x": {"dtype": "float8_e5m2", "shape": [1], "data": ["0x1p+0"]}}},
         ]},
         {"cmd": "stop"},
     ]
@@ -75,7 +75,7 @@ def test_session():
     ans = run_adapter(lines)
     assert ans[0]["version"] == 1
     assert set(ans[0]["capabilities"]) == set(xent.FUNCTIONS)
-    assert all(v == ["float64", "float32"] for v in ans[0]["capabilities"].values())
+    assert all(v == ["float64", "float32", "float16", "bfloat16"] for v in ans[0]["capabilities"].values())
     a = ans[1]
     assert a["id"] == "a" and a["output"]["shape"] == [2]
     got = [float.fromhex(v) for v in a["output"]["data"]]
@@ -90,7 +90,7 @@ def test_session():
     assert results["d"]["output"]["dtype"] == "float32" and results["d"]["output"]["shape"] == []
     assert float.fromhex(results["d"]["output"]["data"][0]) > 0
     assert results["e"]["error"]["kind"] == "bad_request"
-    assert results["f"] == {"id": "f", "unsupported": results["f"]["unsupported"]} and "float16" in results["f"]["unsupported"]
+    assert results["f"] == {"id": "f", "unsupported": results["f"]["unsupported"]} and "float8_e5m2" in results["f"]["unsupported"]
     assert len(ans) == 5
 
 
@@ -279,7 +279,7 @@ def test_case_kinds(name):
     assert answer["id"] == "c"
 
 
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int64"])
+@pytest.mark.parametrize("dtype", ["float8_e5m2", "float128", "int64"])
 def test_an_unsupported_dtype_gets_the_per_case_unsupported_answer(dtype):
     answer = run("sigmoid", {"z": {"dtype": dtype, "shape": [], "data": ["0x1p+0"]}}, dtype=dtype)
     assert set(answer) == {"id", "unsupported"} and dtype in answer["unsupported"]

@@ -26,10 +26,13 @@ from typing import Any
 import numpy as np
 
 from . import FUNCTIONS, __version__
+from . import _half
 from .errors import XentError
 
 PROTOCOL_VERSION = 1
-DTYPES = ("float64", "float32")
+#: The dtypes this adapter computes (protocol 1.2 adds the 16-bit ones, spec E1), as numpy dtypes.
+NUMPY_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32), **_half.BY_NAME}
+DTYPES = tuple(NUMPY_DTYPES)
 BAD_REQUEST = "bad_request"
 INTERNAL_ERROR = "internal_error"
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
@@ -37,7 +40,7 @@ INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 #: The protocol type of each parameter (the spec's parameter types). Float parameters are hex-float
 #: strings of the request's dtype; tensors are {dtype, shape, data} objects.
 PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float", "ignore_index": "int",
-               "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum",
+               "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum", "output_dtype": "enum",
                "weight": "tensor_or_null", "pos_weight": "tensor_or_null"}
 #: alpha is a tensor [C] in focal_loss and a scalar in sigmoid_focal_loss
 PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null",
@@ -127,7 +130,7 @@ def parse_float(text, dtype: str = "float64") -> float:
     """A hex float (or inf, -inf, nan) exactly representable in ``dtype``; anything else, including a
     value that would have to be rounded (D9: never re-rounded), is a BadRequest."""
     value = _parse_float64(text)
-    _check_float32_exact("a value", np.array([value]), dtype)
+    _check_exact_in_dtype("a value", np.array([value]), dtype)
     return value
 
 
@@ -170,15 +173,18 @@ def _check_exact(text: str, mantissa: int, exp2: int) -> None:
         raise BadRequest(f"hex float {text!r:.60} is not exactly representable in float64")
 
 
-def _check_float32_exact(name: str, values: np.ndarray, dtype: str) -> None:
-    """Float64 values that must be float32 values too (no rounding, overflow or underflow)."""
-    if dtype != "float32":
+def _check_exact_in_dtype(name: str, values: np.ndarray, dtype: str) -> None:
+    """Float64 values that must be values of a narrower dtype too (no rounding, overflow or underflow)."""
+    if dtype == "float32":
+        with np.errstate(over="ignore", under="ignore"):
+            same = values.astype(np.float32).astype(np.float64) == values
+        bad = ~(same | np.isnan(values))
+    elif dtype in _half.BY_NAME:
+        bad = ~_half.exactly_representable(values, _half.BY_NAME[dtype])
+    else:
         return
-    with np.errstate(over="ignore", under="ignore"):
-        same = values.astype(np.float32).astype(np.float64) == values
-    bad = ~(same | np.isnan(values))
     if bad.any():
-        raise BadRequest(f"{name} {float(values[bad][0]).hex()} is not exactly representable in float32")
+        raise BadRequest(f"{name} {float(values[bad][0]).hex()} is not exactly representable in {dtype}")
 
 
 class _HugeInt:
@@ -236,8 +242,8 @@ def decode_tensor(name: str, obj, dtypes: tuple[str, ...]) -> np.ndarray:
     if dtype == "int64":
         return np.array([parse_int64(f"{name} data", v) for v in data], dtype=np.int64).reshape(shape)
     values = np.array([_parse_float64(v) for v in data], dtype=np.float64)
-    _check_float32_exact(f"{name}: a value", values, dtype)
-    return values.astype(np.dtype(dtype)).reshape(shape)  # exact: every value was checked
+    _check_exact_in_dtype(f"{name}: a value", values, dtype)
+    return values.astype(NUMPY_DTYPES[dtype]).reshape(shape)  # exact: every value was checked
 
 
 def _param_kind(function: str, name: str) -> str:
@@ -302,9 +308,10 @@ def format_hex(x: float) -> str:
 
 def encode_tensor(value, dtype: str) -> dict:
     arr = np.asarray(value)
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind != "f" and arr.dtype not in _half.FORMATS:
         raise TypeError(f"unexpected output dtype {arr.dtype}")  # a bug: answered internal_error
-    return {"dtype": dtype, "shape": list(arr.shape), "data": [format_hex(v) for v in arr.ravel().tolist()]}
+    data = arr.astype(np.float64).ravel().tolist()  # exact for every float dtype
+    return {"dtype": dtype, "shape": list(arr.shape), "data": [format_hex(v) for v in data]}
 
 
 # ------------------------------------------------------------------------------------------ requests
@@ -329,9 +336,11 @@ def run_case(case) -> dict:
         if not isinstance(dtype, str):
             raise BadRequest(f"dtype must be a string, got {dtype!r:.60}")
         if dtype not in DTYPES:
-            return {"id": case_id, "unsupported": f"xent-python computes float64 and float32, not {dtype[:40]!r}"}
+            return {"id": case_id, "unsupported": f"xent-python computes {', '.join(DTYPES)}, not {dtype[:40]!r}"}
         kwargs = decode_arguments(fname, dtype, case.get("inputs"), case.get("params", {}))
-        return {"id": case_id, "output": encode_tensor(FUNCTIONS[fname](**kwargs), dtype)}
+        # the autocast contract answers in float32 (spec E1); the function rejects it for other dtypes
+        out_dtype = "float32" if kwargs.get("output_dtype") == "float32" else dtype
+        return {"id": case_id, "output": encode_tensor(FUNCTIONS[fname](**kwargs), out_dtype)}
     except XentError as exc:
         return _error(case_id, exc.kind, str(exc))
     except BadRequest as exc:

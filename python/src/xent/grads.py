@@ -7,10 +7,12 @@ import numpy as np
 from . import _ce
 from . import _dd as dd
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import check_probability, out_dtype
 from .logit_losses import _bce_logits_args, _logistic_inputs
 
 
+@half_precision()
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
                                label_smoothing_mode="uniform", reduction="mean"):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits (same parameters).
@@ -87,6 +89,7 @@ def _cancellation_free_grad(st, M_hi, M_lo):
     return (D + (f * M - m * F)) / S
 
 
+@half_precision()
 def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to z:
     :math:`w\,((1 - y)\,\sigma(z) - p_w\, y\, \sigma(-z))` (for :math:`p_w = 1` this is
@@ -128,6 +131,7 @@ def _bce_logits_grad_dd(z, y, w, pw, den, fast):
     return np.where(inside & np.isfinite(fast) & np.isfinite(res), res, fast)
 
 
+@half_precision()
 def sigmoid_mse_grad(z, y):
     r"""Gradient of the squared error :math:`(y - \sigma(z))^2 / 2` with respect to z:
     :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`, and

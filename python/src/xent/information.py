@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import (check_base, check_nonempty_axis, check_probability, check_same_shape,
                         float_array, float_param, normalise_axis, out_dtype, peek_float_dtype)
 
@@ -42,6 +43,7 @@ def _prepare(axis, base, **arrays):
     return base, {k: np.moveaxis(v, ax, -1).astype(work) for k, v in arrs.items()}, out, work
 
 
+@half_precision()
 def entropy(p, *, base="e", axis=None):
     r"""Shannon entropy :math:`H(p) = -\sum_i p_i \log p_i / \log(\mathrm{base})`, with 0 log 0 = 0.
 
@@ -68,6 +70,7 @@ def _log_ratio(num, den):
         return np.where(near, np.log1p((num - den) / den), np.log(ratio))
 
 
+@half_precision()
 def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
     r"""Cross-entropy :math:`H(p, q) = -\sum_{i: p_i > 0} p_i \log q_i / \log(\mathrm{base})`.
 
@@ -103,6 +106,7 @@ def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
     return _finish(hi, lo, base, work, out)
 
 
+@half_precision()
 def kl_divergence(p, q, *, base="e", axis=None):
     r"""Kullback-Leibler divergence :math:`KL(p \| q) = \sum_{i: p_i > 0} p_i \log(p_i / q_i) / \log(\mathrm{base})`.
 

@@ -7,6 +7,7 @@ import numpy as np
 from . import _ce
 from . import _dd as dd
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
                         check_same_shape, check_weight_values, float_array, float_param, index_array,
                         out_dtype, peek_float_dtype, real_array, reduce)
@@ -17,6 +18,7 @@ def _result(res):
     return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
 
 
+@half_precision(mixed=True)
 def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
                           label_smoothing_mode="uniform", reduction="mean"):
     r"""Cross-entropy of softmax(logits) over axis 1 against class indices or class probabilities
@@ -88,6 +90,7 @@ def _bce_logits_args(z, y, weight, pos_weight, reduction):
     return z, y, w, pw, reduction
 
 
+@half_precision(mixed=True)
 def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, reduction="mean"):
     r"""Binary cross-entropy of sigmoid(z) against targets y, from logits:
     :math:`l = w\,(p_w\, y\, \mathrm{softplus}(-z) + (1 - y)\, \mathrm{softplus}(z))`.
@@ -144,6 +147,7 @@ def mul_exact(a, b):
         return a * b
 
 
+@half_precision()
 def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     r"""Softmax focal loss (seed document 000):
     :math:`p_t = \mathrm{softmax}(\mathrm{logits}_n)_{y_n}`,
@@ -188,6 +192,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     return _result(reduce(fl.astype(work), reduction, out))
 
 
+@half_precision()
 def sigmoid_focal_loss(z, y, *, alpha=0.25, gamma=2.0, reduction="none"):
     r"""Sigmoid focal loss, RetinaNet form (``torchvision.ops.sigmoid_focal_loss``):
     :math:`ce = y\,\mathrm{softplus}(-z) + (1-y)\,\mathrm{softplus}(z)`,

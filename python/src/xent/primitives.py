@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import MAX_RANK, check_nonempty_axis, check_rank, float_array, normalise_axis, out_dtype
 
 
@@ -23,6 +24,7 @@ def _parts(x, axis):
     return nm.LseParts(xw, compensated=nm.compensation_needed(out)), ax, out
 
 
+@half_precision(mixed=True)
 def logsumexp(x, *, axis=None):
     r"""Log of the sum of exponentials, :math:`\mathrm{lse}(x) = \log \sum_i e^{x_i}`.
 
@@ -53,6 +55,7 @@ def logsumexp(x, *, axis=None):
     return res[()] if res.ndim == 0 else res
 
 
+@half_precision(mixed=True)
 def softmax(x, *, axis=None):
     r"""Normalised exponentials, :math:`\mathrm{softmax}(x)_j = e^{x_j} / \sum_i e^{x_i}`.
 
@@ -68,6 +71,7 @@ def softmax(x, *, axis=None):
     return np.moveaxis(parts.softmax().astype(out), -1, ax)
 
 
+@half_precision(mixed=True)
 def log_softmax(x, *, axis=None):
     r"""Logarithm of softmax, :math:`x_j - \mathrm{lse}(x)`, evaluated as
     :math:`(x_j - a) - \mathrm{log1p}(s)` so that the dominant entry keeps its tiny negative value.
@@ -89,18 +93,21 @@ def _elementwise(z, fn):
     return res[()] if res.ndim == 0 else res
 
 
+@half_precision()
 def sigmoid(z):
     r"""Logistic function :math:`\sigma(z) = 1 / (1 + e^{-z})`, elementwise, computed as
     :math:`e^z / (1 + e^z)` for z < 0. ``sigmoid(+inf) = 1``, ``sigmoid(-inf) = 0``. Any shape."""
     return _elementwise(z, nm.sigmoid)
 
 
+@half_precision()
 def log_sigmoid(z):
     r"""Logarithm of the logistic function, :math:`\log\sigma(z) = -\mathrm{softplus}(-z)`,
     elementwise. ``log_sigmoid(+inf) = -0.0``, ``log_sigmoid(-inf) = -inf``."""
     return _elementwise(z, lambda w: -nm.softplus(-w))
 
 
+@half_precision(mixed=True)
 def softplus(z):
     r"""Smooth ReLU :math:`\log(1 + e^z) = \max(z, 0) + \mathrm{log1p}(e^{-|z|})`, elementwise.
     ``softplus(+inf) = +inf``, ``softplus(-inf) = 0``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
                         check_same_shape, float_array, float_param, index_array, out_dtype, peek_float_dtype,
                         reduce)
@@ -14,6 +15,7 @@ def _result(res):
     return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
 
 
+@half_precision()
 def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
     r"""Negative log-likelihood of the target class, clamped:
     :math:`l_n = -\log(\max(\mathrm{probs}[n, t_n], \epsilon))`, reduced over n.
@@ -47,6 +49,7 @@ def nll_from_probs(probs, target, *, epsilon=1e-15, reduction="mean"):
     return _result(reduce(losses, reduction, out))
 
 
+@half_precision()
 def categorical_cross_entropy(t, p, *, reduction="mean"):
     r"""Cross-entropy between target rows and predicted probability rows, no clamp:
     :math:`l_n = -\sum_{c: t_{nc} > 0} t_{nc} \log p_{nc}`, reduced over n.
@@ -75,6 +78,7 @@ def categorical_cross_entropy(t, p, *, reduction="mean"):
     return _result(reduce(hi + lo, reduction, out))
 
 
+@half_precision()
 def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
     r"""Binary cross-entropy from probabilities with a clip:
     :math:`p' = \min(\max(p, \epsilon), 1 - \epsilon)` (1 - epsilon exact, not rounded),
