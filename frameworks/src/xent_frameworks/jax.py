@@ -1,6 +1,8 @@
 """JAX and optax on CPU as a reference point. Run as ``python -m xent_frameworks.jax``.
 
-64-bit mode is on, so float64 vectors run in float64 and float32 vectors in float32. Mappings:
+64-bit mode is on, so float64 vectors run in float64, float32 vectors in float32, float16 and bfloat16
+vectors in those dtypes (bfloat16 arrays are ml_dtypes', JAX's own). JAX has no autocast: the mixed
+contract (``output_dtype`` 'float32') is not declared. Mappings:
 
 * logsumexp, softmax, log_softmax, sigmoid, log_sigmoid, softplus: ``jax.nn``.
 * entropy, cross_entropy: ``jax.scipy.special.entr`` / ``xlogy`` summed (base e, epsilon 0 only).
@@ -32,7 +34,8 @@ import jax.scipy.special as jsp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
-from .protocol import Library, Unsupported, natural_log_only, reduce, serve_and_exit  # noqa: E402
+from .protocol import (DTYPES, HALF_DTYPES, Library, Unsupported, natural_log_only, output_dtype_params,  # noqa: E402
+                       reduce, serve_and_exit)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -143,16 +146,20 @@ FUNCTIONS = {
 #: depend on the case: answered per case.
 NATURAL_LOG = {"base": ["e"]}
 NO_WEIGHTS = {"weight": [None]}
-PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
+NO_AUTOCAST = output_dtype_params("same")
+PARAMS = {**NO_AUTOCAST, "entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
           "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]},
-          "softmax_cross_entropy": NO_WEIGHTS, "softmax_cross_entropy_grad": NO_WEIGHTS,
-          "binary_cross_entropy_with_logits": {**NO_WEIGHTS, "pos_weight": [None]},
+          "softmax_cross_entropy": {**NO_WEIGHTS, **NO_AUTOCAST["softmax_cross_entropy"]},
+          "softmax_cross_entropy_grad": NO_WEIGHTS,
+          "binary_cross_entropy_with_logits": {**NO_WEIGHTS, "pos_weight": [None],
+                                               **NO_AUTOCAST["binary_cross_entropy_with_logits"]},
           "binary_cross_entropy_with_logits_grad": {**NO_WEIGHTS, "pos_weight": [None]}}
 
 
 def library() -> Library:
     return Library(NAME, f"jax {jax.__version__}, optax {optax.__version__}",
-                   {name: _jitted(name) for name in FUNCTIONS}, params=PARAMS)
+                   {name: _jitted(name) for name in FUNCTIONS}, params=PARAMS,
+                   default_dtypes=DTYPES + HALF_DTYPES)
 
 
 def _jitted(name):

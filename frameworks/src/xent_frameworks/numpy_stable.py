@@ -4,7 +4,8 @@ Run as ``python -m xent_frameworks.numpy_stable``. Every formula is the textbook
 documents (shared/seeds 000-002), written plainly in the data's dtype, with no validation beyond what
 NumPy itself raises and no accuracy refinements (no log1p, no compensated sums): it is the baseline a
 careful tutorial reader would write. The functions the seeds do not teach (sigmoid focal loss) are not
-declared.
+declared. float16 runs in float16 like the other dtypes (NumPy's own half type; bfloat16 is not NumPy's),
+and the mixed contract (output_dtype 'float32', an autocast notion) is not declared.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .protocol import Library, Rejected, reduce
+from .protocol import DTYPES, Library, Rejected, output_dtype_params, reduce
 
 NAME = "numpy-stable"
 
@@ -209,7 +210,8 @@ FUNCTIONS = {f.__name__: f for f in (
 
 
 def library() -> Library:
-    return Library(NAME, np.__version__, FUNCTIONS)
+    return Library(NAME, np.__version__, FUNCTIONS, params=output_dtype_params("same"),
+                   default_dtypes=DTYPES + ("float16",))
 
 
 def main() -> int:

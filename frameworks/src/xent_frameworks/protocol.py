@@ -27,13 +27,27 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TextIO
 
+import ml_dtypes
 import numpy as np
 from xent_conformance.hexfloat import HexFloatError, format_hex, parse_hex
 from xent_conformance.tensor import Tensor, TensorError
 
 PROTOCOL_VERSION = 1
 DTYPES = ("float64", "float32")
-NP_DTYPES = {"float64": np.float64, "float32": np.float32}
+#: protocol 1.2 (spec E1): the 16-bit dtypes, bfloat16 as ml_dtypes' NumPy dtype
+HALF_DTYPES = ("float16", "bfloat16")
+NP_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32), "float16": np.dtype(np.float16),
+             "bfloat16": np.dtype(ml_dtypes.bfloat16)}
+#: The mixed (autocast) contract's parameter: 'same' or 'float32' (16-bit inputs, float32 results).
+OUTPUT_DTYPE = "output_dtype"
+#: The functions that have output_dtype (what PyTorch runs in float32 under autocast, spec E1).
+AUTOCAST_FUNCTIONS = ("logsumexp", "softmax", "log_softmax", "softplus", "softmax_cross_entropy",
+                      "binary_cross_entropy_with_logits")
+
+
+def output_dtype_params(*values: str) -> dict[str, dict[str, list[str]]]:
+    """Capability params declaring these output_dtype values for every function that has the parameter."""
+    return {name: {OUTPUT_DTYPE: list(values)} for name in AUTOCAST_FUNCTIONS}
 LIBRARY_ERROR_KIND = "library_error"
 BAD_REQUEST_KIND = "bad_request"        # D7: the request cannot be read or does not follow the protocol
 INTERNAL_ERROR_KIND = "internal_error"  # D7: an unexpected failure inside the adapter or the library
@@ -77,22 +91,24 @@ def classify(exc: BaseException) -> str:
 
 
 def decode_tensor(obj: Any, where: str) -> np.ndarray:
-    """A protocol tensor object as a NumPy array of its dtype (float32 values checked exactly)."""
+    """A protocol tensor object as a NumPy array of its dtype (values checked exactly in the dtype)."""
     try:
         t = Tensor.from_json(obj, where)
     except TensorError as exc:
         raise BadRequest(str(exc)) from None
-    dtype = np.int64 if t.dtype == "int64" else NP_DTYPES[t.dtype]
-    return np.array(t.data, dtype=dtype).reshape(t.shape)
+    if t.dtype == "int64":
+        return np.array(t.data, dtype=np.int64).reshape(t.shape)
+    return np.array(t.data, dtype=np.float64).astype(NP_DTYPES[t.dtype]).reshape(t.shape)  # exact
 
 
 def encode_tensor(value: Any) -> dict[str, Any]:
     """A result as a protocol tensor, in the dtype the library returned (the harness checks it)."""
     arr = np.asarray(value)
-    if arr.dtype not in (np.float64, np.float32):
+    names = {dt: name for name, dt in NP_DTYPES.items()}
+    if arr.dtype not in names:
         raise TypeError(f"the library returned dtype {arr.dtype}, not a float dtype")
-    return {"dtype": str(arr.dtype), "shape": list(arr.shape),
-            "data": [format_hex(v) for v in arr.ravel().tolist()]}
+    return {"dtype": names[arr.dtype], "shape": list(arr.shape),
+            "data": [format_hex(v) for v in arr.astype(np.float64).ravel().tolist()]}  # exact
 
 
 def decode_params(params: dict[str, Any], dtype: str) -> dict[str, Any]:
@@ -124,7 +140,8 @@ class Library:
     name: str
     version: str
     functions: dict[str, Handler]
-    dtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per function; default both
+    dtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per function; else default_dtypes
+    default_dtypes: tuple[str, ...] = DTYPES
     #: per function, the parameter values the library supports ({"base": ["e"]}): declared as a protocol
     #: 1.1 capability object, so that the harness does not send cases outside and counts them unsupported
     params: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
@@ -132,7 +149,7 @@ class Library:
     def capabilities(self) -> dict[str, Any]:
         caps: dict[str, Any] = {}
         for f in self.functions:
-            dtypes = list(self.dtypes.get(f, DTYPES))
+            dtypes = list(self.dtypes.get(f, self.default_dtypes))
             caps[f] = {"dtypes": dtypes, "params": self.params[f]} if f in self.params else dtypes
         return caps
 
@@ -146,10 +163,10 @@ class Library:
             if handler is None:
                 raise BadRequest(f"unknown function {case.get('function')!r}")
             dtype = case.get("dtype")
-            if dtype not in DTYPES:
+            if dtype not in NP_DTYPES:
                 raise BadRequest(f"unsupported dtype {dtype!r}")
             inputs = {k: decode_tensor(v, f"inputs.{k}") for k, v in (case.get("inputs") or {}).items()}
-            kwargs = {**inputs, **decode_params(case.get("params") or {}, dtype)}
+            kwargs = _apply_output_dtype({**inputs, **decode_params(case.get("params") or {}, dtype)}, dtype)
             return {"id": case_id, "output": encode_tensor(handler(**kwargs))}
         except Unsupported as exc:
             return {"id": case_id, "unsupported": str(exc)}
@@ -238,3 +255,25 @@ def natural_log_only(base: str) -> None:
     """Libraries without a `base` option: base 'e' only (dividing by log 2 would be our code, not theirs)."""
     if base != "e":
         raise Unsupported(f"base {base!r}: the library has no base parameter")
+
+
+def _apply_output_dtype(kwargs: dict[str, Any], dtype: str) -> dict[str, Any]:
+    """Take output_dtype out of the call (no library has the parameter): 'float32' runs the float32 call
+    on the widened inputs (float32_inputs), 'same' the call in the vector's dtype."""
+    value = kwargs.pop(OUTPUT_DTYPE, "same")
+    if value == "float32":
+        return float32_inputs(kwargs, dtype)
+    if value != "same":
+        raise Rejected("invalid_argument", f"output_dtype {value!r} is not 'same' or 'float32'")
+    return kwargs
+
+
+def float32_inputs(kwargs: dict[str, Any], dtype: str) -> dict[str, Any]:
+    """The mixed contract as autocast runs it (output_dtype 'float32'): every 16-bit float array (inputs
+    and tensor parameters) converted to float32, exactly, so that the library's float32 call runs. Other
+    dtypes cannot take the contract (the spec's invalid_argument; the library has no such error):
+    unsupported."""
+    if dtype not in HALF_DTYPES:
+        raise Unsupported(f"output_dtype 'float32' with {dtype} inputs: the autocast contract takes 16-bit inputs")
+    return {k: (v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == NP_DTYPES[dtype] else v)
+            for k, v in kwargs.items()}

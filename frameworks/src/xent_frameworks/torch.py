@@ -1,7 +1,12 @@
 """PyTorch (CPU, one thread) as a reference point. Run as ``python -m xent_frameworks.torch``.
 
-Each function is one PyTorch call on tensors of the vector's dtype (float64 or float32), gradients by
-autograd on that same call:
+Each function is one PyTorch call on tensors of the vector's dtype (float64, float32, float16 or bfloat16),
+gradients by autograd on that same call. The mixed contract (``output_dtype`` 'float32', on the six
+functions that have it) is autocast's: the 16-bit tensors are converted to float32 and the float32 call
+runs. That is exactly what ``torch.autocast`` does for the ops on its float32 list; on the CPU the list
+holds cross_entropy and binary_cross_entropy_with_logits (tests/test_torch_autocast.py checks that
+autocast's result is the same bits), on CUDA also softmax, log_softmax, softplus and the exp and sum of
+logsumexp, which the CPU's autocast leaves in 16 bits.
 
 * softmax_cross_entropy(_grad): ``F.cross_entropy(logits, target, weight=, ignore_index=,
   label_smoothing=, reduction=)``; probability targets are passed as float tensors, as PyTorch takes them,
@@ -26,13 +31,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .protocol import Library, Unsupported, natural_log_only, serve_and_exit
+from .protocol import (DTYPES, HALF_DTYPES, NP_DTYPES, Library, Unsupported, natural_log_only, output_dtype_params,
+                       serve_and_exit)
 
 NAME = "pytorch"
 
 
+BFLOAT16 = NP_DTYPES["bfloat16"]
+
+
 def _t(a, grad=False):
-    t = torch.from_numpy(np.array(a, order="C"))  # a copy; keeps rank 0 (ascontiguousarray would not)
+    a = np.array(a, order="C")  # a copy; keeps rank 0 (ascontiguousarray would not)
+    if a.dtype == BFLOAT16:  # torch cannot read ml_dtypes' bfloat16: through float32, exactly
+        t = torch.from_numpy(a.astype(np.float32)).to(torch.bfloat16)
+    else:
+        t = torch.from_numpy(a)
     return t.requires_grad_(True) if grad else t
 
 
@@ -132,19 +145,22 @@ FUNCTIONS = {
 #: off_target / sockeye smoothing is data-dependent (fine at label_smoothing 0): answered per case.
 NATURAL_LOG = {"base": ["e"]}
 PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
-          "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]}}
+          "cross_entropy": {**NATURAL_LOG, "epsilon": ["0x0p+0"]},
+          **output_dtype_params("same", "float32")}
 
 
 def library() -> Library:
     return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()},
-                   params=PARAMS)
+                   params=PARAMS, default_dtypes=DTYPES + HALF_DTYPES)
 
 
 def _numpy_result(fn):
     """Hand NumPy the tensor fn returns (detached: gradients are results here, not graph nodes)."""
     def call(**kwargs):
-        out = fn(**kwargs)
-        return out.detach().numpy()
+        out = fn(**kwargs).detach()
+        if out.dtype == torch.bfloat16:  # NumPy has no bfloat16 of its own: through float32, exactly
+            return out.float().numpy().astype(BFLOAT16)
+        return out.numpy()
     return call
 
 
