@@ -55,14 +55,23 @@ public final class Catalogue {
     public record Signature(Map<String, InputKind> inputs, Map<String, ParamKind> params) {
     }
 
+    /** The functions that take {@code output_dtype} (the mixed contract: what autocast runs in float32). */
+    public static final List<String> MIXED = List.of("logsumexp", "softmax", "log_softmax", "softplus",
+            "softmax_cross_entropy", "binary_cross_entropy_with_logits");
+
     /** Every function of spec/xent.yaml with its inputs and params, in the spec's order. */
     public static final Map<String, Signature> SIGNATURES = signatures();
 
     /** Every function of spec/xent.yaml, in the spec's order. */
     public static final List<String> FUNCTIONS = List.copyOf(SIGNATURES.keySet());
 
-    /** The dtypes every function supports. */
-    public static final List<String> DTYPES = Collections.unmodifiableList(Arrays.asList("float64", "float32"));
+    /**
+     * The dtypes every function supports. A float16 or bfloat16 call runs the double computation on the
+     * (exactly widened) 16-bit values with its float parameters rounded to the dtype, and rounds each
+     * result once to the dtype ({@link SixteenBit}), or to float32 under {@code output_dtype} float32.
+     */
+    public static final List<String> DTYPES = Collections.unmodifiableList(Arrays.asList("float64", "float32",
+            "float16", "bfloat16"));
 
     private static final int[] SCALAR = new int[0];
 
@@ -106,6 +115,11 @@ public final class Catalogue {
         s.put("softmax_cross_entropy_grad", sce);
         s.put("binary_cross_entropy_with_logits_grad", bce);
         s.put("sigmoid_mse_grad", new Signature(zy, none));
+        for (String f : MIXED) { // one more enum parameter: output_dtype same (the default) or float32
+            Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
+            params.put("output_dtype", ParamKind.ENUM);
+            s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
+        }
         return Collections.unmodifiableMap(s);
     }
 
@@ -267,6 +281,7 @@ public final class Catalogue {
     public static Tensor call(String function, String dtype, Map<String, Object> params, Map<String, Tensor> inputs) {
         validate(function, dtype, params, inputs);
         Call c = new Call("float32".equals(dtype), params == null ? Map.of() : params, inputs);
+        c.setDtype(dtype);
         try {
             return compute(function, c);
         } catch (XentException e) {
@@ -519,6 +534,10 @@ public final class Catalogue {
         final boolean f32;
         final Map<String, Object> params;
         final Map<String, Tensor> inputs;
+        /** The 16-bit format of a float16 or bfloat16 call (computed in double), else null. */
+        SixteenBit half;
+        /** Whether output_dtype is float32 (the mixed contract). */
+        boolean mixed;
         /** The first class index beyond the int range that was passed on as a stand-in, or null. */
         String beyondInt;
 
@@ -587,16 +606,41 @@ public final class Catalogue {
         }
 
         Tensor scalar(double v) {
-            return Tensor.ofFloats(f32 ? "float32" : "float64", SCALAR, new double[] {v});
+            return out(SCALAR, new double[] {v});
         }
 
+        /** The result of the call: double results rounded once to a 16-bit dtype, or to float32 (mixed). */
         Tensor out(int[] shape, double[] data) {
+            if (mixed) {
+                return Tensor.ofFloats("float32", shape.clone(), Check.toDouble(Check.toFloat(data)));
+            }
+            if (half != null) {
+                return Tensor.ofFloats(half.dtype(), shape.clone(), half.widen(half.narrow(data)));
+            }
             return Tensor.ofFloats(f32 ? "float32" : "float64", shape.clone(), data);
         }
 
-        /** A float parameter as a value of the dtype (float32 calls round it once, as the spec says). */
+        /**
+         * Sets the 16-bit format (null for float64 and float32) and checks output_dtype: step 1 of the
+         * precedence (it depends on the dtype only); float32 asks for the mixed contract.
+         */
+        void setDtype(String dtype) {
+            half = SixteenBit.of(dtype);
+            String output = string("output_dtype", "same");
+            if (!"same".equals(output) && !"float32".equals(output)) {
+                throw new XentException(ErrorKind.INVALID_ARGUMENT, "output_dtype must be same or float32; got "
+                        + Check.quote(output));
+            }
+            mixed = "float32".equals(output);
+            if (mixed && half == null) {
+                throw new XentException(ErrorKind.INVALID_ARGUMENT, "output_dtype float32 needs float16 or bfloat16"
+                        + " inputs (the mixed contract); these are " + dtype);
+            }
+        }
+
+        /** A float parameter as a value of the dtype (float32 and 16-bit calls round it once, as the spec says). */
         double round(double v) {
-            return f32 ? (float) v : v;
+            return half != null ? half.round(v) : f32 ? (float) v : v;
         }
 
         double real(String name, double dflt) {

@@ -30,8 +30,8 @@ public final class HexFloat {
      * Parses hex-float text exactly as a value of {@code dtype}.
      *
      * @param text  a hex float ({@code 0x1.8p+1}, {@code 0x1.8p1}, {@code 0x3}), or exactly {@code inf}, {@code -inf}, {@code nan}
-     * @param dtype {@code "float64"} or {@code "float32"}
-     * @return the value (for float32, a float value held exactly in a double)
+     * @param dtype {@code "float64"}, {@code "float32"}, {@code "float16"} or {@code "bfloat16"}
+     * @return the value (for the narrower dtypes, a value of the dtype held exactly in a double)
      * @throws IllegalArgumentException when the text is not a hex float or names no value of the dtype
      */
     public static double parse(String text, String dtype) {
@@ -46,8 +46,13 @@ public final class HexFloat {
             precision = 24;
             emin = -126;
             emax = 127;
+        } else if (SixteenBit.of(dtype) != null) {
+            precision = SixteenBit.of(dtype).precision();
+            emin = SixteenBit.of(dtype).minExponent();
+            emax = SixteenBit.of(dtype).maxExponent();
         } else {
-            throw new IllegalArgumentException("unknown float dtype " + Check.quote(dtype) + " (float64 or float32)");
+            throw new IllegalArgumentException("unknown float dtype " + Check.quote(dtype)
+                    + " (float64, float32, float16 or bfloat16)");
         }
         if (text == null) {
             throw new IllegalArgumentException("expected a hex-float string, got null");

@@ -43,6 +43,13 @@ class CatalogueTest {
         "inf, float32, Infinity",
         "-inf, float64, -Infinity",
         "nan, float32, NaN",
+        "0x1.ffcp+15, float16, 65504",
+        "0x1p-24, float16, 0x1p-24",
+        "0x0.004p-14, float16, 0x1p-24",
+        "-0x1.554p-2, float16, -0x1.554p-2",
+        "0x1.fep+127, bfloat16, 0x1.fep127",
+        "0x1p-133, bfloat16, 0x1p-133",
+        "inf, bfloat16, Infinity",
     })
     void exactHexFloatsParse(String text, String dtype, double want) {
         assertEquals(want, HexFloat.parse(text, dtype));
@@ -67,7 +74,14 @@ class CatalogueTest {
         "0x, float64",
         "0x.p1, float64",
         "'', float64",
-        "0x1p+0, float16",
+        "0x1p+0, float8",
+        "0x1.002p+0, float16",  // 12 significant bits: float16 has 11
+        "0x1p-25, float16",     // below the smallest subnormal 2^-24
+        "0x1.8p-24, float16",
+        "0x1p+16, float16",     // beyond 65504
+        "0x1.01p+0, bfloat16",  // 9 significant bits: bfloat16 has 8
+        "0x1p-134, bfloat16",   // below the smallest subnormal 2^-133
+        "0x1p+128, bfloat16",
         "INF, float32",
         "+inf, float64",
         "Infinity, float64",

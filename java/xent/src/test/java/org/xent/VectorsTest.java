@@ -86,7 +86,9 @@ class VectorsTest {
         assertEquals(expected.values().length, got.values().length, id + ": output size");
         JsonNode exact = t.get("exact");
         JsonNode bounds = t.get("bounds").get("accurate");
-        boolean f32 = "float32".equals(dtype);
+        assertEquals(expected.dtype(), got.dtype(), id + ": output dtype (float32 under output_dtype float32)");
+        boolean f32 = !"float64".equals(got.dtype()); // 16-bit values are float32 values too
+        SixteenBit half = SixteenBit.of(got.dtype());
         StringBuilder failures = new StringBuilder();
         double maxUlp = 0;
         double maxRatio = 0;
@@ -95,6 +97,10 @@ class VectorsTest {
             double e = expected.values()[i];
             if (f32 && !Double.isNaN(g) && g != (double) (float) g) {
                 failures.append(String.format("[%d] %s is not a float32 value%n", i, g));
+                continue;
+            }
+            if (half != null && !Double.isNaN(g) && g != half.round(g)) {
+                failures.append(String.format("[%d] %s is not a %s value%n", i, g, half.dtype()));
                 continue;
             }
             if (Double.isNaN(e) || Double.isInfinite(e)) {
@@ -112,7 +118,7 @@ class VectorsTest {
             BigDecimal ex = parseExact(exact.get(i).asText());
             double bound = Catalogue.parseFloat(bounds.get(i).asText());
             BigDecimal err = new BigDecimal(g).subtract(ex).abs();
-            double ulp = ulpOf(ex, e, f32);
+            double ulp = half != null ? halfUlp(half, ex) : ulpOf(ex, e, f32);
             double errUlp = err.divide(new BigDecimal(ulp), MathContext.DECIMAL64).doubleValue();
             double ratio = bound > 0 ? err.doubleValue() / bound : (err.signum() == 0 ? 0 : Double.POSITIVE_INFINITY);
             if (ex.signum() != 0) {
@@ -171,6 +177,13 @@ class VectorsTest {
             a = Math.nextDown(a);
         }
         return Math.ulp(a);
+    }
+
+    /** ulp of the exact value in a 16-bit dtype: 2^(max(floor(log2 |exact|), emin) - (precision - 1)). */
+    static double halfUlp(SixteenBit half, BigDecimal exact) {
+        double a = Math.abs(exact.doubleValue());
+        int e = a == 0 ? half.minExponent() : Math.max(Math.getExponent(a), half.minExponent());
+        return Math.scalb(1.0, Math.min(e, half.maxExponent()) - (half.precision() - 1));
     }
 
     static String hex(double v, boolean f32) {

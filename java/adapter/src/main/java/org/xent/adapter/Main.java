@@ -21,8 +21,8 @@ import org.xent.XentException;
 
 /**
  * The xent conformance adapter (conformance/PROTOCOL.md, version 1): JSON Lines on standard input and
- * output. Answers {@code start} with the capabilities (every function of the catalogue in float64 and
- * float32), {@code run} and {@code run_batch} with output tensors or error objects, and exits on
+ * output. Answers {@code start} with the capabilities (every function of the catalogue in float64,
+ * float32, float16 and bfloat16), {@code run} and {@code run_batch} with output tensors or error objects, and exits on
  * {@code stop} or end of input. A bad request is answered with an error object ({@code bad_request},
  * or {@code internal_error} for a bug), never with a crash.
  */
@@ -288,7 +288,8 @@ public final class Main {
             for (int d : result.shape()) {
                 shape.add(d);
             }
-            boolean f32 = "float32".equals(result.dtype());
+            // float32, and the 16-bit dtypes (float32 values too): float32's hex text (PROTOCOL.md)
+            boolean f32 = !"float64".equals(result.dtype());
             ArrayNode data = o.putArray("data");
             for (double v : result.values()) {
                 data.add(Catalogue.formatFloat(v, f32));
@@ -376,7 +377,7 @@ public final class Main {
     }
 
     /**
-     * A tensor object decoded strictly (D7, D9): dtype float64, float32 or int64; shape a list of
+     * A tensor object decoded strictly (D7, D9): dtype float64, float32, float16, bfloat16 or int64; shape a list of
      * non-negative int64 integers whose product is the length of data; float data hex-float strings
      * exact in the dtype; int64 data JSON integers within int64.
      */
@@ -392,7 +393,7 @@ public final class Main {
         }
         String dtype = dt.asText();
         if (!"int64".equals(dtype) && !Catalogue.DTYPES.contains(dtype)) {
-            throw new IllegalArgumentException(name + " has dtype '" + dtype + "' (float64, float32 or int64)");
+            throw new IllegalArgumentException(name + " has dtype '" + dtype + "' (float64, float32, float16, bfloat16 or int64)");
         }
         int[] shape = new int[sh.size()];
         BigInteger numel = BigInteger.ONE;
