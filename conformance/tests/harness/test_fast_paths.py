@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from xent_conformance import paths
-from xent_conformance.harness import fastjudge, vectors
+from xent_conformance.harness import fastjudge, judgecheck, protocol, vectors
 from xent_conformance.harness.compare import compare
 from xent_conformance.harness.protocol import Answer
 from xent_conformance.hexfloat import HexFloatError, format_hex, parse_hex
@@ -107,7 +107,7 @@ def test_fastjudge_statuses_are_the_exact_ones_on_every_shipped_vector(shipped):
         if fast is None:
             continue
         decided += 1
-        exact = compare(case, answer)
+        (exact,) = judgecheck.exact_outcomes([(case, answer)])  # every element with mpmath
         assert fast.status == exact.status, case.key
         assert fast.detail == exact.detail
         assert (fast.max_ulp is None) == (exact.max_ulp is None), case.key
@@ -116,6 +116,70 @@ def test_fastjudge_statuses_are_the_exact_ones_on_every_shipped_vector(shipped):
         for lv, v in exact.max_scaled.items():
             assert fast.max_scaled[lv] == pytest.approx(v, rel=1e-12, abs=1e-250), case.key
     assert decided > compared // 4  # the fast judge decides the clear passes, which are most answers
+
+
+def test_compare_decides_its_clear_elements_fast_with_the_exact_statuses(shipped):
+    """compare judges only the elements that are not clear passes with mpmath: on every third synthetic
+    answer (misses, edges of the bounds) its statuses and detail are those of mpmath on every element."""
+    mixed = 0
+    for n, case in enumerate(c for c in shipped if c.result == "valid"):
+        if n % 3:
+            continue
+        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+                        data=[format_hex(v) for v in _variant(case, n)])
+        hybrid = compare(case, answer)
+        (exact,) = judgecheck.exact_outcomes([(case, answer)])
+        assert (hybrid.status, hybrid.detail) == (exact.status, exact.detail), case.key
+        assert (hybrid.max_ulp is None) == (exact.max_ulp is None), case.key
+        if exact.max_ulp is not None:
+            assert hybrid.max_ulp == pytest.approx(exact.max_ulp, rel=1e-12, abs=1e-250), case.key
+        clear = fastjudge.clear_elements(case, [float.fromhex(t) if t.startswith(("0x", "-0x")) else float(t)
+                                                for t in answer.data])
+        mixed += clear is not None and any(clear[0]) and not all(clear[0])
+    assert mixed > 100  # answers with clear elements and others: the case this path is for
+
+
+def test_an_exact_value_far_below_every_range_is_held_by_the_fast_judge():
+    """e^-(10^300)-sized exact values (beyond Decimal's exponents) are 0 give or take 2^-1860, not a
+    reason to judge the whole vector with mpmath."""
+    text = "3.666423685917776802547873454830038307577e-78072820862606201654737339177799637492280159585647583"
+    assert fastjudge._split(text) == (0.0, 0.0, 2.0 ** -1860, 0)
+    assert fastjudge._split("-9.05e-295565490868405274588224007604472982662") == (0.0, 0.0, 2.0 ** -1860, 0)
+    assert fastjudge._split("1.5e-300")[3] == 300   # a small value with an ordinary exponent is scaled, not dropped
+
+
+def test_a_copy_with_other_exact_values_does_not_inherit_the_split_ones(shipped):
+    import dataclasses
+    case = next(c for c in shipped if c.result == "valid" and len(c.expected) == 1 and math.isfinite(c.expected[0]))
+    fastjudge.exact_parts(case)
+    protocol.case_json(case)
+    moved = dataclasses.replace(case, exact=["0.5"], expected=[0.5], expected_text=["0x1p-1"])
+    assert moved.exact_parts is None and moved.fast is None and moved.request is None
+    assert fastjudge.exact_parts(moved)[0][0] == 0.5
+
+
+def test_requests_encoded_once_are_byte_for_byte_the_encoder_s(shipped):
+    sample = shipped[::97] + [c for c in shipped if c.result == "error"][:20]
+    assert protocol.encode_batch(sample) == protocol.encode(protocol.batch_request(sample))
+    for case in sample:
+        assert protocol.encode_run(case) == protocol.encode(protocol.run_request(case))
+        assert case.request is not None   # kept for the next request
+
+
+def test_loading_pauses_the_collector_and_puts_the_vectors_out_of_its_reach():
+    import gc
+    from xent_conformance.harness.commands import load_cases
+    gc.unfreeze()
+    calls = []
+    real_disable = gc.disable
+    gc.disable = lambda: calls.append("disable") or real_disable()
+    try:
+        cases, _ = load_cases("run", str(FIXTURES))
+    finally:
+        gc.disable = real_disable
+    assert calls == ["disable"] and gc.isenabled()
+    assert len(cases) == N_FIXTURE_VECTORS and gc.get_freeze_count() > 0
+    gc.unfreeze()
 
 
 def test_fastjudge_never_decides_a_miss(shipped):

@@ -128,9 +128,15 @@ def compare(case: VectorCase, answer: Answer) -> Outcome:
     failed = {lv: False for lv in LEVELS}
     reasons: dict[str, set[str]] = {lv: set() for lv in LEVELS}
     worst_key: tuple | None = None
+    from .fastjudge import clear_elements  # (fastjudge builds on this module)
+    clear = clear_elements(case, values)
     for i, g in enumerate(values):
         exp, exact = case.expected[i], case.exact[i]
-        verdicts = _judge_levels(g, exp, exact, case.bounds, i, dt)
+        if clear is not None and clear[0][i]:
+            # a clear pass at every level, decided without exact arithmetic (fastjudge), figures included
+            verdicts = {lv: Verdict(True, math.nan, clear[1][i], clear[2][lv][i]) for lv in LEVELS}
+        else:
+            verdicts = _judge_levels(g, exp, exact, case.bounds, i, dt)
         misses = 0
         for lv, v in verdicts.items():
             if not v.ok:

@@ -86,6 +86,8 @@ def _split(text: str) -> tuple[float, float, float, int] | None:
     hi = float(text)
     if not math.isfinite(hi):
         return None
+    if hi == 0 and _tiny_exponent(text):
+        return 0.0, 0.0, float(_NEGLIGIBLE), 0  # beyond Decimal's exponent range, far below 2^-1860
     try:
         value = Decimal(text)
         if value == 0:
@@ -104,6 +106,16 @@ def _split(text: str) -> tuple[float, float, float, int] | None:
         return None  # not reached: values below 2^-1860 are negligible
     except (InvalidOperation, ValueError, OverflowError):
         return None
+
+
+def _tiny_exponent(text: str) -> bool:
+    """Whether a decimal text m e-N with |m| < 10 is below 10^-600 (< 2^-1860): the exact values of
+    vectors whose true result underflows everything (e^-(10^300)) are written that way."""
+    mantissa, e, exponent = text.partition("e")
+    try:
+        return bool(e) and abs(float(mantissa)) < 10 and int(exponent) < -600
+    except ValueError:
+        return False
 
 
 def _scaled_ulps(hi: np.ndarray, lo: np.ndarray, k: np.ndarray, precision: np.ndarray, emin: np.ndarray,
@@ -149,7 +161,8 @@ def try_compare(case: VectorCase, answer: Answer) -> Outcome | None:
 
 
 def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
-    """try_compare for each pair, with one set of numpy operations over all their elements."""
+    """try_compare for each pair, with one set of numpy operations over all their elements; the clear
+    passes are found for the whole batch at once and their figures read from plain lists."""
     out: list[Outcome | None] = [None] * len(pairs)
     chosen, values = [], []
     for j, (case, answer) in enumerate(pairs):
@@ -161,6 +174,35 @@ def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
         return out
     a = _Arrays([pairs[j][0] for j in chosen])
     got = np.fromiter((x for v in values for x in v), dtype=np.float64, count=sum(a.sizes))
+    ok, ulps, scaled = _figures(a, got)
+    ends = np.cumsum(a.sizes)
+    misses = np.concatenate(([0], np.cumsum(~ok)))[np.concatenate(([0], ends))]
+    clear = (np.diff(misses) == 0).tolist()   # per case: no element left to the exact path
+    finite, ulp_list = a.finite.tolist(), ulps.tolist()
+    scaled_lists = {lv: s.tolist() for lv, s in scaled.items()}
+    start = 0
+    for j, n, is_clear in zip(chosen, a.sizes, clear):
+        end = start + n
+        if is_clear:
+            out[j] = _passed(pairs[j][0], pairs[j][1], finite[start:end], ulp_list[start:end],
+                             {lv: s[start:end] for lv, s in scaled_lists.items()})
+        start = end
+    return out
+
+
+def clear_elements(case: VectorCase, values: list[float]
+                   ) -> tuple[list[bool], list[float], dict[str, list[float]]] | None:
+    """For compare: which elements of an answer clearly pass at every level (those need no exact
+    arithmetic), with their ulp and scaled errors; None when the vector's exact values cannot be held."""
+    if not ENABLED or len(values) != len(case.expected) or not usable(case):
+        return None
+    ok, ulps, scaled = _figures(_Arrays([case]), np.array(values, dtype=np.float64))
+    return ok.tolist(), ulps.tolist(), {lv: s.tolist() for lv, s in scaled.items()}
+
+
+def _figures(a: _Arrays, got: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Per element: whether it clearly passes at every level, its error in ulps and its error over each
+    level's bound (0 where the expected value is not finite)."""
     finite, expected = a.finite, a.expected
     hi, lo, slack, scale, ulp = a.hi, a.lo, a.slack, a.scale, a.ulp
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -179,25 +221,18 @@ def judge_batch(pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome | None]:
             ok &= ~finite | (err + margin < bound)   # a miss, or too close to call: the exact path
             scaled_err[lv] = np.where(finite, err / bound, 0.0)
         ulps = np.where(finite, err / ulp, 0.0)
-    start = 0
-    for j, n in zip(chosen, a.sizes):
-        end = start + n
-        if ok[start:end].all():
-            out[j] = _passed(pairs[j][0], pairs[j][1], finite[start:end], ulps[start:end],
-                             {lv: s[start:end] for lv, s in scaled_err.items()})
-        start = end
-    return out
+    return ok, ulps, scaled_err
 
 
-def _passed(case: VectorCase, answer: Answer, finite: np.ndarray, ulps: np.ndarray, scaled: dict[str, np.ndarray]
+def _passed(case: VectorCase, answer: Answer, finite: list[bool], ulps: list[float], scaled: dict[str, list[float]]
             ) -> Outcome:
     """The outcome compare gives a clear pass: passed at every level, with its figures."""
     outcome = Outcome(case=case, status={lv: PASSED for lv in LEVELS},
                       got={"dtype": answer.dtype, "shape": answer.shape, "data": answer.data})
-    outcome.ulp_errors = ulps[finite].tolist()
+    outcome.ulp_errors = [u for u, f in zip(ulps, finite) if f]
     outcome.max_ulp = max(outcome.ulp_errors) if outcome.ulp_errors else None
     if outcome.ulp_errors:
-        outcome.max_scaled = {lv: max(float(s.max()), 0.0) for lv, s in scaled.items()}
-    if len(ulps):
-        outcome.worst_index = int(np.argmax(ulps))  # the first largest, as compare picks it
+        outcome.max_scaled = {lv: max(max(s), 0.0) for lv, s in scaled.items()}
+    if ulps:
+        outcome.worst_index = ulps.index(max(ulps))  # the first largest, as compare picks it
     return outcome

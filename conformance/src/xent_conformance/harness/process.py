@@ -258,6 +258,10 @@ class AdapterProcess:
     def send(self, message: dict) -> None:
         self._writes.put(encode(message))
 
+    def send_encoded(self, line: bytes) -> None:
+        """Send a message already encoded as one JSON line (protocol.encode_batch, encode_run)."""
+        self._writes.put(line)
+
     def pending(self) -> bool:
         return not self._lines.empty()
 

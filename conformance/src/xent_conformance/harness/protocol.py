@@ -209,6 +209,24 @@ def batch_request(cases: list[VectorCase]) -> dict:
     return {"cmd": "run_batch", "cases": [case_payload(c) for c in cases]}
 
 
+def case_json(case: VectorCase) -> str:
+    """The case's payload (its own id) as encode writes it, made once per case and kept on it (and in the
+    vectors cache): a run, its retries and the mutant runs over the same cases never encode a case twice."""
+    if case.request is None:
+        case.request = json.dumps(case_payload(case), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return case.request
+
+
+def encode_batch(cases: list[VectorCase]) -> bytes:
+    """encode(batch_request(cases)), byte for byte, from the cases' kept payloads."""
+    return ('{"cmd":"run_batch","cases":[' + ",".join(map(case_json, cases)) + "]}\n").encode("utf-8")
+
+
+def encode_run(case: VectorCase) -> bytes:
+    """encode(run_request(case)), byte for byte, from the case's kept payload."""
+    return ('{"cmd":"run",' + case_json(case)[1:] + "\n").encode("utf-8")
+
+
 def excerpt(value: Any, limit: int = 160) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return clean(text, limit)

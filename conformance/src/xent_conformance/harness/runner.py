@@ -194,6 +194,10 @@ class Runner:
         self._kill()
 
     # ------------------------------------------------------------------ requests
+    def _judge(self, pairs: list[tuple[VectorCase, Answer]]) -> list[Outcome]:
+        """The outcomes of well-formed answers (judgecheck's runner also judges them exactly)."""
+        return judge_many(pairs)
+
     def _run_batch(self, batch: list[VectorCase], sent: bool = False, following: list[VectorCase] | None = None
                    ) -> tuple[list[VectorCase], list[VectorCase] | None]:
         """Send one batch (unless `sent`: it went out ahead) and record what came back. Returns the cases
@@ -205,7 +209,7 @@ class Runner:
         what = f"run_batch of {len(batch)} cases ({batch[0].key} ...)"
         if not sent:
             self.proc.limit_answer(*answer_limits(batch))
-            self.proc.send(protocol.batch_request(batch))
+            self.proc.send_encoded(protocol.encode_batch(batch))
         obj = self._read_answer(what, time.monotonic() + self.opt.timeout)
         if _is_request_error(obj):
             # the adapter could not read the batch as a whole (D7): judge its cases one by one
@@ -238,9 +242,9 @@ class Runner:
         ahead = None
         if not missing and following and self.proc is not None and self.proc.alive:
             self.proc.limit_answer(*answer_limits(following))
-            self.proc.send(protocol.batch_request(following))
+            self.proc.send_encoded(protocol.encode_batch(following))
             ahead = following
-        for rid, outcome in zip(answers, judge_many([(by_id[rid], a) for rid, a in answers.items()])):
+        for rid, outcome in zip(answers, self._judge([(by_id[rid], a) for rid, a in answers.items()])):
             answered[rid] = outcome
         for outcome in answered.values():
             assert outcome is not None
@@ -254,7 +258,7 @@ class Runner:
         assert self.proc is not None
         what = f"run {case.key}"
         self.proc.limit_answer(*answer_limits([case]))
-        self.proc.send(protocol.run_request(case))
+        self.proc.send_encoded(protocol.encode_run(case))
         try:
             obj = self._read_answer(what, time.monotonic() + self.opt.timeout)
         except AdapterFailure as exc:
@@ -274,7 +278,7 @@ class Runner:
         except ProtocolViolation as exc:
             self._record(errored(case, f"malformed answer: {exc}", obj))
             return
-        self._record(judge_answer(case, answer))
+        self._record(self._judge([(case, answer)])[0])
 
     def _not_run(self, cases: list[VectorCase], why: str) -> None:
         for case in cases:

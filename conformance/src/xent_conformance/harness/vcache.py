@@ -2,7 +2,8 @@
 marshal file next time, without re-parsing JSON, re-checking and re-reading hex floats.
 
 The key is the SHA-256 of the file's text together with the source of the modules that check and read
-it (vectors, hexfloat, tensor, jsonfmt, dtypes, and fastjudge, whose split exact values are kept too), the spec's function names and the Python version: an
+it (vectors, hexfloat, tensor, jsonfmt, dtypes, fastjudge, whose split exact values are kept too, and protocol,
+whose encoding of each case's request is kept too), the spec's function names and the Python version: an
 edited vector file, a changed loader or spec never meets a stale entry. The cache lives in $XENT_CACHE_DIR, else
 $XDG_CACHE_HOME/xent-conformance, else ~/.cache/xent-conformance; XENT_NO_CACHE=1 turns it off. It
 holds nothing but what the loader produced (plain lists, dicts, strings and numbers); a cache folder
@@ -16,13 +17,16 @@ import marshal
 import os
 import sys
 import tempfile
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 
 from .vectors import Acceptable, VectorCase
 
-_FIELDS = ("function", "dtype", "tc_id", "comment", "flags", "params", "inputs", "result", "error_kind",
-           "expected_shape", "expected", "expected_text", "exact", "bounds", "where")
+#: every field the loader fills (a field added to VectorCase is kept without an edit here); the rest is
+#: stored apart (acceptable outputs, made values) or given on load (source)
+_FIELDS = tuple(f.name for f in fields(VectorCase)
+                if f.init and f.name not in ("acceptable", "source", "fast", "exact_parts"))
 
 
 def folder() -> Path | None:
@@ -38,9 +42,9 @@ def folder() -> Path | None:
 @lru_cache(maxsize=1)
 def _code_key() -> bytes:
     from .. import dtypes, hexfloat, jsonfmt, tensor
-    from . import fastjudge, vectors
+    from . import fastjudge, protocol, vectors
     digest = hashlib.sha256(sys.version.encode())
-    for module in (vectors, hexfloat, tensor, jsonfmt, dtypes, fastjudge, sys.modules[__name__]):
+    for module in (vectors, hexfloat, tensor, jsonfmt, dtypes, fastjudge, protocol, sys.modules[__name__]):
         digest.update(Path(module.__file__).read_bytes())
     return digest.digest()
 
@@ -65,7 +69,7 @@ def load(path: Path, text: str) -> list[VectorCase] | None:
         for row in rows:
             case = VectorCase(**dict(zip(_FIELDS, row[0])), source=str(path))
             case.acceptable = [Acceptable(list(f), list(s), list(v)) for f, s, v in row[1]]
-            case.exact_parts = row[2]
+            case.exact_parts, case.request, case._size = row[2], row[3], row[4]
             cases.append(case)
         return cases
     except (OSError, ValueError, EOFError, TypeError, IndexError):
@@ -78,8 +82,9 @@ def store(text: str, cases: list[VectorCase]) -> None:
     if entry is None:
         return
     from .fastjudge import exact_parts
+    from .protocol import case_json
     rows = [(tuple(getattr(c, f) for f in _FIELDS), [(a.flags, a.shape, a.values) for a in c.acceptable],
-             exact_parts(c)) for c in cases]
+             exact_parts(c), case_json(c), c.size) for c in cases]
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False, suffix=".tmp") as handle:

@@ -67,22 +67,34 @@ class VectorCase:
     acceptable: list[Acceptable] = field(default_factory=list)
     source: str = ""
     where: str = ""                  # JSON path of the test in its file, e.g. $.testGroups[0].tests[3]
-    fast: Any = field(default=None, repr=False, compare=False)  # fastjudge's usable flag, made on first use
-    exact_parts: Any = field(default=None, repr=False, compare=False)  # fastjudge's split exact values (cached)
+    # fastjudge's usable flag and split exact values, made on first use (init=False, as below: a copy made
+    # with dataclasses.replace, whose exact values may differ, must not inherit them)
+    fast: Any = field(default=None, init=False, repr=False, compare=False)
+    exact_parts: Any = field(default=None, init=False, repr=False, compare=False)
+
+    # made on first use and kept (init=False: dataclasses.replace, which may change what they derive from,
+    # starts without them): the protocol id, the element count, the case's request JSON (protocol.case_json)
+    _key: Any = field(default=None, init=False, repr=False, compare=False)
+    _size: Any = field(default=None, init=False, repr=False, compare=False)
+    request: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
         """The protocol id of this case: function/dtype/tcId, unique within a run."""
-        return f"{self.function}/{self.dtype}/{self.tc_id}"
+        if self._key is None:
+            self._key = f"{self.function}/{self.dtype}/{self.tc_id}"
+        return self._key
 
     @property
     def size(self) -> int:
         """Number of tensor elements in the inputs and the expected output (for batch sizing)."""
-        n = len(self.expected)
-        for tensor in self.inputs.values():
-            if isinstance(tensor, dict) and isinstance(tensor.get("data"), list):
-                n += len(tensor["data"])
-        return n
+        if self._size is None:
+            n = len(self.expected)
+            for tensor in self.inputs.values():
+                if isinstance(tensor, dict) and isinstance(tensor.get("data"), list):
+                    n += len(tensor["data"])
+            self._size = n
+        return self._size
 
 
 def _product(shape: list[int]) -> int:
