@@ -4,6 +4,13 @@ import java.util.Arrays;
 
 /** Argument checks that raise {@link XentException} with a message naming the argument and index. */
 final class Check {
+    /**
+     * The largest rank of the spec's [N, C, d1..dk] losses, the elementwise functions and the axis
+     * functions: N, C and six spatial dimensions, beyond ONNX's backend tests (rank 7); rank 9 is
+     * invalid_shape (issue 19).
+     */
+    static final int MAX_RANK = 8;
+
     private Check() {
     }
 

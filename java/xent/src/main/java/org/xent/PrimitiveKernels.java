@@ -15,7 +15,11 @@ final class PrimitiveKernels {
     }
 
     static double logsumexp(double[] x) {
-        Row r = row(x, "x");
+        return lse(row(x, "x"));
+    }
+
+    /** The log-sum-exp of a loaded row (also one slice of a tensor along an axis: {@link AlongAxis}). */
+    static double lse(Row r) {
         switch (r.status) {
             case Row.NAN:
                 return Double.NaN;
@@ -31,28 +35,32 @@ final class PrimitiveKernels {
     }
 
     static double[] softmax(double[] x) {
-        return perEntry(x, (r, i) -> r.prob(i).value());
+        return perEntry(x, SOFTMAX);
     }
 
     static double[] logSoftmax(double[] x) {
-        return perEntry(x, (r, i) -> i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value());
+        return perEntry(x, LOG_SOFTMAX);
     }
 
-    /** One output of a row's analysis at entry i. */
-    private interface RowEntry {
+    /** One output of a row's analysis at entry i, for a row with a limit (FINITE or ONE_POSINF). */
+    interface RowEntry {
         double at(Row r, int i);
     }
 
-    /** Every entry of a row; all NaN when the row has no limit (NaN, two +inf, all -inf). */
+    static final RowEntry SOFTMAX = (r, i) -> r.prob(i).value();
+    static final RowEntry LOG_SOFTMAX = (r, i) -> i == r.k && r.lx != null ? -r.lx.value() : -r.nll(i).value();
+
+    /** Entry i of a loaded row; NaN when the row has no limit (NaN, two +inf, all -inf). */
+    static double entry(Row r, int i, RowEntry entry) {
+        return r.status == Row.FINITE || r.status == Row.ONE_POSINF ? entry.at(r, i) : Double.NaN;
+    }
+
+    /** Every entry of a row. */
     private static double[] perEntry(double[] x, RowEntry entry) {
         Row r = row(x, "x");
         double[] out = new double[x.length];
-        if (r.status != Row.FINITE && r.status != Row.ONE_POSINF) {
-            java.util.Arrays.fill(out, Double.NaN);
-            return out;
-        }
         for (int i = 0; i < out.length; i++) {
-            out[i] = entry.at(r, i);
+            out[i] = entry(r, i, entry);
         }
         return out;
     }

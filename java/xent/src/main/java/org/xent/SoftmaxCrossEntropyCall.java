@@ -11,6 +11,8 @@ final class SoftmaxCrossEntropyCall {
     static final class Args {
         double[] weight;
         int ignoreIndex = -100;
+        /** No target value is ignored (ignore_index absent); ignoreIndex is then unused. */
+        boolean ignoreNone;
         double labelSmoothing;
         LabelSmoothingMode mode = LabelSmoothingMode.UNIFORM;
     }
@@ -45,6 +47,7 @@ final class SoftmaxCrossEntropyCall {
     final double[] prob;
     final double[] w;
     final int ignoreIndex;
+    final boolean ignoreNone;
     final double eps;
     final LabelSmoothingMode mode;
 
@@ -116,9 +119,9 @@ final class SoftmaxCrossEntropyCall {
         if (index != null) {
             for (int p = 0; p < positions; p++) {
                 int y = index[p];
-                if (y != args.ignoreIndex && (y < 0 || y >= c)) {
+                if (!(y == args.ignoreIndex && !args.ignoreNone) && (y < 0 || y >= c)) {
                     throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + p + "] = " + y + " is outside [0, "
-                            + c + ") and is not ignore_index (" + args.ignoreIndex + ")");
+                            + c + ") and " + (args.ignoreNone ? "no index is ignored" : "is not ignore_index (" + args.ignoreIndex + ")"));
                 }
             }
         } else {
@@ -128,6 +131,7 @@ final class SoftmaxCrossEntropyCall {
         this.prob = prob;
         this.w = args.weight;
         this.ignoreIndex = args.ignoreIndex;
+        this.ignoreNone = args.ignoreNone;
         this.eps = args.labelSmoothing;
         this.mode = args.mode;
     }
@@ -155,7 +159,7 @@ final class SoftmaxCrossEntropyCall {
     }
 
     boolean ignored(int pos) {
-        return index != null && index[pos] == ignoreIndex;
+        return index != null && !ignoreNone && index[pos] == ignoreIndex;
     }
 
     double weight(int cls) {

@@ -1,14 +1,18 @@
 package org.xent;
 
+import java.util.OptionalInt;
+
 /**
  * Parameters of {@code softmax_cross_entropy} and its gradient, with the spec's defaults:
- * no class weights, {@code ignore_index = -100}, {@code label_smoothing = 0},
+ * no class weights, {@code ignore_index = -100} ({@link #ignoreIndex(OptionalInt)} for none),
+ * {@code label_smoothing = 0},
  * {@code label_smoothing_mode = uniform}. The reduction is passed to each call. Setters return
  * {@code this}; an instance is not shared between threads while it is being changed.
  */
 public final class SoftmaxCrossEntropyOptions {
     private double[] weight;
     private int ignoreIndex = -100;
+    private boolean ignoreNone;
     private double labelSmoothing;
     private LabelSmoothingMode labelSmoothingMode = LabelSmoothingMode.UNIFORM;
 
@@ -44,7 +48,31 @@ public final class SoftmaxCrossEntropyOptions {
      */
     public SoftmaxCrossEntropyOptions ignoreIndex(int ignoreIndex) {
         this.ignoreIndex = ignoreIndex;
+        this.ignoreNone = false;
         return this;
+    }
+
+    /**
+     * The ignored class index, or {@link OptionalInt#empty()} to ignore none (the spec's ignore_index null,
+     * ONNX's SoftmaxCrossEntropyLoss without the attribute): every target must then be a class, -100 too.
+     *
+     * @param ignoreIndex the ignored target value, or empty
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions ignoreIndex(OptionalInt ignoreIndex) {
+        Check.notNull(ignoreIndex, "ignoreIndex (OptionalInt.empty() for none)");
+        this.ignoreNone = ignoreIndex.isEmpty();
+        this.ignoreIndex = ignoreIndex.orElse(this.ignoreIndex);
+        return this;
+    }
+
+    /**
+     * The ignored class index, empty when none is ignored.
+     *
+     * @return ignore_index, or empty
+     */
+    public OptionalInt ignoredIndex() {
+        return ignoreNone ? OptionalInt.empty() : OptionalInt.of(ignoreIndex);
     }
 
     /**
@@ -79,7 +107,7 @@ public final class SoftmaxCrossEntropyOptions {
     }
 
     /**
-     * The ignored class index.
+     * The ignored class index (meaningless when {@link #ignoredIndex()} is empty).
      *
      * @return ignore_index
      */
@@ -109,6 +137,7 @@ public final class SoftmaxCrossEntropyOptions {
         SoftmaxCrossEntropyCall.Args a = new SoftmaxCrossEntropyCall.Args();
         a.weight = weight == null ? null : weight.clone();
         a.ignoreIndex = ignoreIndex;
+        a.ignoreNone = ignoreNone;
         a.labelSmoothing = labelSmoothing;
         a.mode = labelSmoothingMode;
         if (float32) {
