@@ -56,14 +56,14 @@ class MainTest {
             + "\"inputs\":{\"x\":{\"dtype\":\"float64\",\"shape\":[3],\"data\":[\"0x1p+0\",\"-inf\",\"0x1p+0\"]}}";
 
     @Test
-    void startDeclaresEveryFunctionInBothDtypes() throws Exception {
+    void startDeclaresEveryFunctionInEveryDtype() throws Exception {
         JsonNode a = session("{\"cmd\":\"start\",\"version\":1}", "{\"cmd\":\"stop\"}").get(0);
         assertEquals(1, a.get("version").asInt());
         assertEquals("java", a.get("implementation").get("language").asText());
         JsonNode caps = a.get("capabilities");
         assertEquals(Catalogue.FUNCTIONS.size(), caps.size());
         for (String f : Catalogue.FUNCTIONS) {
-            assertEquals("[\"float64\",\"float32\"]", caps.get(f).toString(), f);
+            assertEquals("[\"float64\",\"float32\",\"float16\",\"bfloat16\"]", caps.get(f).toString(), f);
         }
     }
 
@@ -174,7 +174,19 @@ class MainTest {
                 c("an epsilon that is no float32", "nll_from_probs", "float32", "\"epsilon\":\"0x1.0000001p-4\"",
                         PROBS.replace("float64", "float32") + "," + target("0"), "bad_request"),
                 c("an unknown function", "softmaxx", "float64", "", x("float64", "[1]", "[\"0x1p+0\"]"), "bad_request"),
-                c("a float16 call", "softmax", "float16", "", x("float16", "[1]", "[\"0x1p+0\"]"), "unsupported"),
+                c("a float16 call", "softmax", "float16", "", x("float16", "[1]", "[\"0x1p+0\"]"), "output"),
+                c("12 bits in float16", "softmax", "float16", "", x("float16", "[1]", "[\"0x1.002p+0\"]"), "bad_request"),
+                c("below float16's smallest subnormal", "softmax", "float16", "", x("float16", "[1]", "[\"0x1p-25\"]"), "bad_request"),
+                c("9 bits in bfloat16", "softmax", "bfloat16", "", x("bfloat16", "[1]", "[\"0x1.01p+0\"]"), "bad_request"),
+                c("a bfloat16 tensor in a float16 call", "softmax", "float16", "", x("bfloat16", "[1]", "[\"0x1p+0\"]"), "bad_request"),
+                c("a gamma that is no bfloat16", "focal_loss", "bfloat16", "\"gamma\":\"0x1.01p+1\"",
+                        LOGITS.replace("float64", "bfloat16") + "," + target("0"), "bad_request"),
+                c("output_dtype float32 in a float64 call", "softmax", "float64", "\"output_dtype\":\"float32\"",
+                        x("float64", "[1]", "[\"0x1p+0\"]"), "invalid_argument"),
+                c("output_dtype float16", "softmax", "float16", "\"output_dtype\":\"float16\"",
+                        x("float16", "[1]", "[\"0x1p+0\"]"), "invalid_argument"),
+                c("output_dtype on sigmoid", "sigmoid", "float16", "\"output_dtype\":\"float32\"",
+                        "\"z\":{\"dtype\":\"float16\",\"shape\":[],\"data\":[\"0x0p+0\"]}", "bad_request"),
                 c("a dimension beyond int with no data", "softmax", "float64", "", x("float64", "[4294967296,0]", "[]"), "unsupported"),
                 c("rank 6 sigmoid", "sigmoid", "float64", "",
                         "\"z\":{\"dtype\":\"float64\",\"shape\":[1,1,1,1,1,1],\"data\":[\"0x0p+0\"]}", "invalid_shape"),
@@ -223,11 +235,28 @@ class MainTest {
 
     @Test
     void unsupportedDtypeIsAPerCaseAnswerNotAnError() throws Exception {
-        JsonNode a = session("{\"cmd\":\"run_batch\",\"cases\":[{\"id\":\"h\",\"function\":\"softmax\",\"dtype\":\"bfloat16\","
+        JsonNode a = session("{\"cmd\":\"run_batch\",\"cases\":[{\"id\":\"h\",\"function\":\"softmax\",\"dtype\":\"float8\","
                 + "\"params\":{},\"inputs\":{}}]}").get(0).get("results").get(0);
         assertEquals(Set.of("id", "unsupported"), Set.copyOf(iterable(a.fieldNames())));
         assertEquals("h", a.get("id").asText());
-        assertTrue(a.get("unsupported").asText().contains("bfloat16"));
+        assertTrue(a.get("unsupported").asText().contains("float8"));
+    }
+
+    /**
+     * 16-bit answers carry float32's hex text: log_softmax([0, 0]) = -ln 2 = -0.69314718..., float16's
+     * nearest -0x1.63p-1 (1420 * 2^-11), float32's -0x1.62e43p-1 under output_dtype float32.
+     */
+    @Test
+    void sixteenBitAnswersUseFloat32HexText() throws Exception {
+        String in = "\"inputs\":{" + x("float16", "[2]", "[\"0x0p+0\",\"-0x0p+0\"]") + "}}";
+        List<JsonNode> a = session(
+                "{\"cmd\":\"run\",\"id\":\"h\",\"function\":\"log_softmax\",\"dtype\":\"float16\",\"params\":{}," + in,
+                "{\"cmd\":\"run\",\"id\":\"m\",\"function\":\"log_softmax\",\"dtype\":\"float16\","
+                        + "\"params\":{\"output_dtype\":\"float32\"}," + in);
+        assertEquals("{\"dtype\":\"float16\",\"shape\":[2],\"data\":[\"-0x1.63p-1\",\"-0x1.63p-1\"]}",
+                a.get(0).get("output").toString());
+        assertEquals("{\"dtype\":\"float32\",\"shape\":[2],\"data\":[\"-0x1.62e43p-1\",\"-0x1.62e43p-1\"]}",
+                a.get(1).get("output").toString());
     }
 
     private static List<String> iterable(java.util.Iterator<String> it) {
