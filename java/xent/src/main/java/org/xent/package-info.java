@@ -11,6 +11,12 @@
  *       double from them and round each result once to float. Float parameters (epsilon, label smoothing,
  *       gamma, alpha, weights) of a float overload are first rounded to float, as the spec treats them as
  *       values of the dtype.</li>
+ *   <li>float16 and bfloat16 values are {@code short} bit patterns of a {@link org.xent.SixteenBit} format. Every
+ *       function has a 16-bit form through one widening path: widen the inputs exactly to double, round the
+ *       float parameters to the format ({@code round}), run the double overload, round each result once
+ *       ({@code narrow}; {@code apply} does the three for a function of one array), or cast it to
+ *       {@code float} for the mixed contract ({@code output_dtype} float32). {@link org.xent.Catalogue} runs
+ *       any function so for the dtypes {@code "float16"} and {@code "bfloat16"}.</li>
  *   <li>Tensors of any rank are flat row-major arrays plus an {@code int[]} shape; {@code double[][]}
  *       overloads are offered for the common [N, C] case.</li>
  *   <li>A loss with a {@code reduction} is returned as a {@code double} by the method taking a
