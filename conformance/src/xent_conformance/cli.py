@@ -41,10 +41,26 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: commands whose module is registered alone when the command line names them: a run imports neither
+#: the generator (mpmath, yaml, multiprocessing, rich's progress) nor the other commands (issue 14)
+HARNESS_COMMANDS = ("run", "smoke")
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The subcommand of a command line (its first word that is not an option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command` one of HARNESS_COMMANDS, only the harness's own commands are
+    registered (the same parsers, help and errors for them; other words are then not commands)."""
     parser = _Parser(prog="xent-conformance", description=__doc__)
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    if command in HARNESS_COMMANDS:
+        from .harness import commands as harness_commands
+        harness_commands.register(commands)
+        return parser
     from . import generate_cli, validate_cli
     generate_cli.register(commands)
     validate_cli.register(commands)
@@ -59,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_named(words)).parse_args(argv)
     from .paths import NoCheckout
     try:
         return int(args.handler(args) or 0)
