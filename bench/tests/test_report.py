@@ -114,10 +114,12 @@ def test_end_to_end_section_puts_the_revisions_side_by_side():
     from xent_bench.harness import EndToEnd
     from xent_bench.results import Unavailable
     phases = {"start": 0.5, "load": 1.0, "run": 2.0, "report": 0.5}
-    head = EndToEnd("go", "HEAD", 10000, 4.0, phases, 200.0, "CONFORMS", [4.0, 4.5, 5.0])
+    head = EndToEnd("go", "HEAD", 10000, 4.0, phases, 200.0, "CONFORMS", [4.0, 4.5, 5.0], adapter_rss_mib=20.0)
     old = EndToEnd("go", "ed46cfc", 9000, 36.0, {**phases, "load": 30.0}, 180.0, "CONFORMS", [36.0, 37.0, 40.0])
     s = report.end_to_end_section([head, old, Unavailable("java at ed46cfc: no jar")])
     assert [r[:4] for r in s.rows] == [["go", "HEAD", "10000", "4.00"], ["go", "ed46cfc", "9000", "36.00"]]
     assert s.rows[0][4] == "2.5 kchecks/s" and s.rows[1][5:9] == ["0.50", "30.00", "2.00", "0.50"]
+    assert s.rows[0][9:11] == ["200", "20"] and s.rows[1][10] == "nan"   # harness (self) and adapter (children)
+    assert any("RUSAGE_SELF" in n and "RUSAGE_CHILDREN" in n for n in s.notes)
     assert any("HEAD is 10.0x ed46cfc in checks/s end to end (9.0x in wall time)" in n for n in s.notes)
     assert any("no jar" in n for n in s.notes)

@@ -106,9 +106,10 @@ class EndToEnd:
     vectors: int
     wall: float            # seconds from spawning the harness to its exit (loading included, no build)
     phases: dict[str, float]  # start (interpreter and imports), load, run (adapter and judging), report
-    peak_rss_mib: float    # the harness process alone (the adapter is not counted)
+    peak_rss_mib: float    # the harness process alone (ru_maxrss of RUSAGE_SELF; the adapter is not counted)
     verdict: str
     samples: list[float]   # wall of every repeat
+    adapter_rss_mib: float = float("nan")  # ru_maxrss of RUSAGE_CHILDREN: the largest child reaped, the adapter
 
     @property
     def per_second(self) -> float:
@@ -158,7 +159,8 @@ def summarise(impl: str, revision: str, runs: list[dict]) -> EndToEnd:
     phases["start"] = mid["wall"] - mid["inProcessSeconds"] + phases.pop("imports")
     phases = {k: phases[k] for k in ("start", "load", "run", "report")}
     return EndToEnd(impl=impl, revision=revision, vectors=mid["vectors"], wall=mid["wall"], phases=phases,
-                    peak_rss_mib=mid["peakRssKiB"] / 1024, verdict=mid["verdict"], samples=[d["wall"] for d in runs])
+                    peak_rss_mib=mid["peakRssKiB"] / 1024, verdict=mid["verdict"], samples=[d["wall"] for d in runs],
+                    adapter_rss_mib=mid.get("childPeakRssKiB", float("nan")) / 1024)
 
 
 def prepare_revision(root: Path, revision: str, timeout: float = 1800) -> tuple[str, Path] | Unavailable:

@@ -5,8 +5,9 @@ installation being measured, so it works with any revision of xent_conformance (
 xent_bench, and only names that revision ed46cfc already had: harness.commands.load_cases and
 harness.runner.Runner.run). It writes OUT.json: the phases in seconds (imports: interpreter start to
 the command line parsed; load: reading and checking the vector files; run: adapter start to stop,
-judging included; report: the rest, printing and writing reports), the exit code, and the harness's own
-peak RSS (ru_maxrss of this process alone: the adapter is a child and not counted).
+judging included; report: the rest, printing and writing reports), the exit code, the harness's own
+peak RSS (ru_maxrss of RUSAGE_SELF: this process alone, the adapter is a child and not counted) and the
+adapter's (ru_maxrss of RUSAGE_CHILDREN: the largest child reaped, which with --no-build is the adapter).
 """
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ def main() -> int:
     code = cli_main(argv)
     total = time.perf_counter() - BEGAN
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     phases = {"imports": imported, "load": spent["load"], "run": spent["run"]}
     phases["report"] = max(total - sum(phases.values()), 0.0)
     with open(out, "w", encoding="utf-8") as handle:
-        json.dump({"phases": phases, "exit": code, "peakRssKiB": usage.ru_maxrss,
+        json.dump({"phases": phases, "exit": code, "peakRssKiB": usage.ru_maxrss, "childPeakRssKiB": children.ru_maxrss,
                    "cpuSeconds": usage.ru_utime + usage.ru_stime, "inProcessSeconds": total}, handle)
     return code
 

@@ -137,7 +137,7 @@ def end_to_end_section(figures: list[EndToEnd | Unavailable]) -> Section:
             continue
         rows.append([f.impl, f.revision, str(f.vectors), f"{f.wall:.2f}", fmt_rate(f.per_second, "checks"),
                      *(f"{f.phases[k]:.2f}" for k in ("start", "load", "run", "report")),
-                     f"{f.peak_rss_mib:.0f}", f.verdict])
+                     f"{f.peak_rss_mib:.0f}", f"{f.adapter_rss_mib:.0f}", f.verdict])
     ok = [f for f in figures if isinstance(f, EndToEnd)]
     for head in (f for f in ok if f.revision == "HEAD"):
         for other in (f for f in ok if f.impl == head.impl and f.revision != "HEAD"):
@@ -147,10 +147,11 @@ def end_to_end_section(figures: list[EndToEnd | Unavailable]) -> Section:
                     f"{len(ok[0].samples) if ok else 0} runs alternating between revisions (after an untimed warm-up "
                     "that builds the adapter and the byte-code caches); phases: start = interpreter and imports, load = "
                     "reading and checking the vector files, run = adapter start to stop with judging, report = the "
-                    "rest; peak RSS: the harness process alone")
+                    "rest; checks/s: vectors over the wall; peak RSS: the harness process alone (ru_maxrss of "
+                    "RUSAGE_SELF), adapter RSS: the largest child the harness reaped (RUSAGE_CHILDREN: the adapter)")
     return Section("Harness end to end, side by side",
                    ["impl", "revision", "vectors", "wall s", "checks/s", "start s", "load s", "run s", "report s",
-                    "peak RSS MiB", "verdict"], rows, notes)
+                    "peak RSS MiB", "adapter RSS MiB", "verdict"], rows, notes)
 
 
 def sections(run: BenchRun) -> list[Section]:
