@@ -58,18 +58,24 @@ final class LogitLossKernels {
     }
 
     static int checkLogitPair(double[] z, int[] zShape, double[] y, int[] yShape) {
+        return checkLogitPair(z, z == null ? 0 : z.length, zShape, y, y == null ? 0 : y.length, yShape);
+    }
+
+    /** The shape checks of a (z, y) pair of either dtype (the arrays only tested for null); returns numel. */
+    static int checkLogitPair(Object z, int zLength, int[] zShape, Object y, int yLength, int[] yShape) {
         Check.notNull(zShape, "z shape");
         Check.rank(zShape, 1, 5, "z");
         if (yShape != null) {
             Check.rank(yShape, 1, 5, "y");
         }
-        int n = Check.data(z, zShape, "z");
+        Check.notNull(z, "z");
+        int n = Check.dataLength(zLength, zShape, "z");
         if (yShape != null) {
             Check.sameShape(zShape, "z", yShape, "y");
         }
         Check.notNull(y, "y");
-        if (y.length != n) {
-            throw Check.err(ErrorKind.SHAPE_MISMATCH, "y has " + y.length + " values but z of shape "
+        if (yLength != n) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "y has " + yLength + " values but z of shape "
                     + Check.shapeString(zShape) + " has " + n);
         }
         return n;

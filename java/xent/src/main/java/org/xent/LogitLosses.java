@@ -124,8 +124,9 @@ public final class LogitLosses {
                                                        SoftmaxCrossEntropyOptions options) {
         Check.notNull(options, "options");
         Check.notNull(target, "target");
-        return Check.toFloat(LogitLossKernels.softmaxCrossEntropy(
-                call(logits, shape, target, null, options)).values());
+        SoftmaxCrossEntropyCall g = call(logits, shape, target, null, options);
+        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+        return Check.toFloat(fast != null ? fast : LogitLossKernels.softmaxCrossEntropy(g).values());
     }
 
     /**
@@ -143,8 +144,9 @@ public final class LogitLosses {
         Check.reduced(reduction, "softmaxCrossEntropy");
         Check.notNull(options, "options");
         Check.notNull(target, "target");
-        return toFloat(LogitLossKernels.softmaxCrossEntropy(
-                call(logits, shape, target, null, options)).reduce(reduction));
+        SoftmaxCrossEntropyCall g = call(logits, shape, target, null, options);
+        double fast = Float32Kernels.softmaxCrossEntropy(g, reduction);
+        return toFloat(!Double.isNaN(fast) ? fast : LogitLossKernels.softmaxCrossEntropy(g).reduce(reduction));
     }
 
     /**
@@ -230,6 +232,13 @@ public final class LogitLosses {
      */
     public static float[] binaryCrossEntropyWithLogitsUnreduced(float[] z, int[] shape, float[] y,
                                                                 double[] weight, double[] posWeight) {
+        if (weight == null && posWeight == null) {
+            LogitLossKernels.checkLogitPair(z, z == null ? 0 : z.length, shape, y, y == null ? 0 : y.length, null);
+            double[] fast = Float32Kernels.bceWithLogits(z, y);
+            if (fast != null) {
+                return Check.toFloat(fast);
+            }
+        }
         return Check.toFloat(LogitLossKernels.bceWithLogits(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight)).values());
     }
@@ -248,6 +257,13 @@ public final class LogitLosses {
     public static float binaryCrossEntropyWithLogits(float[] z, int[] shape, float[] y, double[] weight,
                                                      double[] posWeight, Reduction reduction) {
         Check.reduced(reduction, "binaryCrossEntropyWithLogits");
+        if (weight == null && posWeight == null) {
+            int n = LogitLossKernels.checkLogitPair(z, z == null ? 0 : z.length, shape, y, y == null ? 0 : y.length, null);
+            double sum = n == 0 ? Double.NaN : Float32Kernels.bceWithLogitsSum(z, y);
+            if (!Double.isNaN(sum)) {
+                return toFloat(reduction == Reduction.MEAN ? sum / n : sum);
+            }
+        }
         return toFloat(LogitLossKernels.bceWithLogitsReduced(widen(z, "z"), shape, widen(y, "y"), null, roundWeights(weight),
                 roundWeights(posWeight), reduction));
     }

@@ -1,0 +1,170 @@
+package org.xent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The float32 one-pass paths: their exp and log1p within the budgets their comments prove (measured
+ * against the double-double routines), and their losses within 2^-30 (relative) of the double-double
+ * path's on random problems, with weights, ignored positions and spatial dimensions.
+ */
+class Float32KernelsTest {
+    private static double relErr(double got, DoubleDouble want) {
+        return Math.abs((got - want.hi) - want.lo) / Math.abs(want.hi);
+    }
+
+    @Test
+    void expNegWithinItsBudget() {
+        Random rnd = new Random(1);
+        double worst = 0;
+        for (int i = 0; i < 200_000; i++) {
+            // half the samples near 0 (the reduction's small n), half over the whole range
+            double x = i % 2 == 0 ? -rnd.nextDouble() : Float32Kernels.EXP_MIN_ARG * rnd.nextDouble();
+            worst = Math.max(worst, relErr(Float32Kernels.expNeg(x), DoubleDoubleMath.exp(x)));
+        }
+        assertTrue(worst < 0x1p-48, "worst relative error " + worst);
+        assertEquals(1.0, Float32Kernels.expNeg(0.0));
+        assertEquals(1.0, Float32Kernels.expNeg(-0.0));
+        assertTrue(relErr(Float32Kernels.expNeg(Float32Kernels.EXP_MIN_ARG),
+                DoubleDoubleMath.exp(Float32Kernels.EXP_MIN_ARG)) < 0x1p-48);
+    }
+
+    @Test
+    void expNegDropsTermsBelowItsRange() {
+        assertEquals(0.0, Float32Kernels.expNeg(Math.nextDown(Float32Kernels.EXP_MIN_ARG)));
+        assertEquals(0.0, Float32Kernels.expNeg(Double.NEGATIVE_INFINITY));
+    }
+
+    @Test
+    void log1pUnitWithinItsBudget() {
+        Random rnd = new Random(2);
+        double worst = 0;
+        for (int i = 0; i <= 200_000; i++) {
+            // nodes i/64, the midpoints between them (|d| largest), and random points; tiny e too
+            double e = i <= 128 ? i / 128.0 : i % 3 == 0 ? Math.scalb(rnd.nextDouble(), -rnd.nextInt(60)) : rnd.nextDouble();
+            if (e == 0) {
+                continue;
+            }
+            worst = Math.max(worst, relErr(Float32Kernels.log1pUnit(e), DoubleDoubleMath.log1p(DoubleDouble.of(e))));
+        }
+        assertTrue(worst < 0x1p-49, "worst relative error " + worst);
+        assertEquals(0.0, Float32Kernels.log1pUnit(0.0));
+    }
+
+    private static float[] logits(Random rnd, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (scale * rnd.nextGaussian());
+        }
+        return x;
+    }
+
+    /** Scales of the logits from tiny to wide (differences up to hundreds: terms far below 2^-53). */
+    @ParameterizedTest
+    @ValueSource(doubles = {1e-30, 1e-3, 1.0, 4.0, 60.0, 300.0})
+    void softmaxCrossEntropyMatchesTheDoubleDoublePath(double scale) {
+        Random rnd = new Random(Double.hashCode(scale));
+        int[] shape = {7, 13, 3};
+        float[] x = logits(rnd, 7 * 13 * 3, scale);
+        int[] target = new int[7 * 3];
+        for (int p = 0; p < target.length; p++) {
+            target[p] = p % 5 == 4 ? -100 : rnd.nextInt(13);
+        }
+        double[] w = new double[13];
+        for (int c = 0; c < 13; c++) {
+            w[c] = c == 3 ? 0.0 : 0.25 + rnd.nextDouble();
+        }
+        SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults().weight(w);
+        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null, o);
+        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
+        for (int p = 0; p < fast.length; p++) {
+            ExtendedDouble want = exact.per[p];
+            assertTrue(Math.abs(fast[p] - want.value()) <= 0x1p-30 * Math.abs(want.value()),
+                    "position " + p + ": " + fast[p] + " vs " + want.value());
+        }
+        for (Reduction r : new Reduction[] {Reduction.SUM, Reduction.MEAN}) {
+            double want = exact.reduce(r);
+            double got = Float32Kernels.softmaxCrossEntropy(g, r);
+            assertTrue(Math.abs(got - want) <= 0x1p-30 * Math.abs(want), r + ": " + got + " vs " + want);
+        }
+    }
+
+    @Test
+    void softmaxCrossEntropyLeavesNonFiniteLogitsAndSmoothingToTheGeneralPath() {
+        int[] shape = {2, 3};
+        int[] target = {0, 1};
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] x = {0f, 1f, 2f, 3f, bad, 5f};
+            assertNull(Float32Kernels.softmaxCrossEntropyIfFast(
+                    SoftmaxCrossEntropyCall.call(x, shape, target, null, SoftmaxCrossEntropyOptions.defaults())));
+            float got = LogitLosses.softmaxCrossEntropy(x, shape, target, SoftmaxCrossEntropyOptions.defaults(),
+                    Reduction.SUM);
+            double want = LogitLossKernels.softmaxCrossEntropy(SoftmaxCrossEntropyCall.call(x, shape, target, null,
+                    SoftmaxCrossEntropyOptions.defaults())).reduce(Reduction.SUM);
+            assertEquals((float) want, got);
+        }
+        SoftmaxCrossEntropyOptions smoothed = SoftmaxCrossEntropyOptions.defaults().labelSmoothing(0.1);
+        assertNull(Float32Kernels.softmaxCrossEntropyIfFast(
+                SoftmaxCrossEntropyCall.call(new float[] {0f, 1f}, new int[] {1, 2}, new int[] {0}, null, smoothed)));
+    }
+
+    @Test
+    void softmaxCrossEntropyMeanOverNothingIsTheGeneralPathsAnswer() {
+        SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults();
+        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(new float[] {0f, 1f}, new int[] {1, 2},
+                new int[] {-100}, null, o);
+        assertTrue(Double.isNaN(Float32Kernels.softmaxCrossEntropy(g, Reduction.MEAN)));
+        assertEquals((float) LogitLossKernels.softmaxCrossEntropy(g).reduce(Reduction.MEAN),
+                LogitLosses.softmaxCrossEntropy(new float[] {0f, 1f}, new int[] {1, 2}, new int[] {-100}, o,
+                        Reduction.MEAN));
+    }
+
+    @ParameterizedTest
+    @ValueSource(doubles = {1e-30, 1e-3, 1.0, 4.0, 60.0, 300.0, 1e30})
+    void bceWithLogitsMatchesTheDoubleDoublePath(double scale) {
+        Random rnd = new Random(Double.hashCode(scale) + 1);
+        int n = 3000;
+        float[] z = logits(rnd, n, scale);
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 7 == 0 ? 1f : i % 11 == 0 ? 0f : rnd.nextFloat();
+        }
+        double[] zd = Check.toDouble(z);
+        double[] yd = Check.toDouble(y);
+        Losses exact = LogitLossKernels.bceWithLogits(zd, new int[] {n}, yd, null, null, null);
+        double[] fast = Float32Kernels.bceWithLogits(z, y);
+        for (int i = 0; i < n; i++) {
+            double want = exact.per[i].value();
+            // terms below 2^-1000 are dropped (exp(-|z|) for |z| > 708): an absolute 2^-1000 besides 2^-30
+            assertTrue(Math.abs(fast[i] - want) <= 0x1p-30 * Math.abs(want) + 0x1p-1000, i + ": " + fast[i] + " vs " + want);
+        }
+        double want = exact.reduce(Reduction.SUM);
+        double got = Float32Kernels.bceWithLogitsSum(z, y);
+        assertTrue(Math.abs(got - want) <= 0x1p-30 * Math.abs(want), got + " vs " + want);
+    }
+
+    @Test
+    void bceWithLogitsChecksTargetsAndLeavesNonFiniteLogitsToTheGeneralPath() {
+        XentException e = assertThrows(XentException.class, () -> LogitLosses.binaryCrossEntropyWithLogits(
+                new float[] {0f, 1f}, new int[] {2}, new float[] {0.5f, 1.5f}, null, null, Reduction.SUM));
+        assertEquals(ErrorKind.INVALID_PROBABILITY, e.kind());
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] z = {0.5f, bad};
+            float[] y = {0.25f, 0.75f};
+            assertNull(Float32Kernels.bceWithLogits(z, y));
+            assertTrue(Double.isNaN(Float32Kernels.bceWithLogitsSum(z, y)));
+            double want = LogitLossKernels.bceWithLogitsReduced(Check.toDouble(z), new int[] {2}, Check.toDouble(y),
+                    null, null, null, Reduction.MEAN);
+            assertEquals((float) want, LogitLosses.binaryCrossEntropyWithLogits(z, new int[] {2}, y, null, null,
+                    Reduction.MEAN));
+        }
+    }
+}
