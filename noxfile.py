@@ -113,6 +113,16 @@ def mutants(session: nox.Session, impl: str) -> None:
 
 
 @nox.session
+def judge_equivalence(session: nox.Session) -> None:
+    """The fast judge's verdicts are the exact (mpmath) judge's on every vector, for the three
+    implementations and every mutant (issue 14; slow: every answer is judged both ways). posargs go to
+    python -m xent_conformance.harness.judgecheck, e.g. -- --impl go --mutants none."""
+    install_conformance(session, mutants=True)
+    args = session.posargs or ["--impl", "python", "--impl", "java", "--impl", "go", "--mutants", "all"]
+    session.run("python", "-m", "xent_conformance.harness.judgecheck", *args)
+
+
+@nox.session
 def fuzz(session: nox.Session) -> None:
     """Differential fuzzing against the oracle: nox -s fuzz -- 600 [fuzz options] (seconds per implementation)."""
     install_conformance(session, "test")
