@@ -44,6 +44,22 @@ def test_all_outputs_for_a_failing_run(run_cli, tmp_path):
     assert "| softmax | float64 | 4 |" in md and "softmax/float64/2" in md and "--tcid 2" in md
 
 
+def test_the_json_report_has_one_line_per_result_and_the_data_of_the_indented_dump(run_cli, tmp_path):
+    from xent_conformance.harness.report import json_text
+    path = tmp_path / "r.json"
+    run_cli("run", "--impl", fake("wrong_error"), *V, "--report-json", str(path))
+    text = path.read_text()
+    data = json.loads(text)
+    assert len(data["results"]) == N_FIXTURE_VECTORS
+    lines = text.splitlines()
+    start = lines.index(' "results": [')
+    assert [json.loads(line.rstrip(",")) for line in lines[start + 1:start + 1 + N_FIXTURE_VECTORS]] == data["results"]
+    assert lines[start + 1 + N_FIXTURE_VECTORS] in (" ],", " ]")
+    tricky = {"events": ['\n "results": []'], "results": [{"detail": '\n "results": []'}], "z": None}
+    assert json.loads(json_text(tricky)) == tricky and json.loads(json_text({**tricky, "results": []})) == {
+        **tricky, "results": []}
+
+
 def test_rerun_command_reruns_just_that_vector(run_cli, tmp_path):
     code, out, _ = run_cli("run", "--impl", fake("wrong_error"), *V)
     rerun = next(line for line in out.splitlines() if line.strip().startswith("rerun:")).split("rerun:", 1)[1]
