@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -14,8 +15,8 @@ import java.util.Set;
  * and data lengths, the ranks, and the order in which the spec's errors are reported (D1).
  *
  * <p>Params are given as the vectors write them: float parameters as hex-float strings exact in the
- * dtype (or Java numbers), enums as strings, {@code ignore_index} as an integer, optional tensors as {@link Tensor} or
- * null. A missing param takes the spec's default. Problems with the request itself (unknown function,
+ * dtype (or Java numbers), enums as strings, {@code ignore_index} as an integer (null: no index is ignored),
+ * {@code log_target} as a Boolean, optional tensors as {@link Tensor} or null. A missing param takes the spec's default. Problems with the request itself (unknown function,
  * dtype, input or parameter; a missing input; a param of the wrong type; a tensor whose dtype or data
  * length is wrong; a malformed number) raise {@link IllegalArgumentException} before anything is
  * computed; rejections of the spec raise {@link XentException}, in the spec's error precedence:
@@ -30,6 +31,10 @@ public final class Catalogue {
         FLOAT_OR_NULL,
         /** An integer ({@link Long} or {@link Integer}), any int64 value. */
         INT,
+        /** An integer or null (ignore_index: null ignores no index, which absent does not mean). */
+        INT_OR_NULL,
+        /** A {@link Boolean} (kl_div's log_target). */
+        BOOL,
         /** A string naming one of the spec's values (an unknown value is {@code invalid_argument}). */
         ENUM,
         /** A float {@link Tensor} of the request's dtype, or null. */
@@ -86,7 +91,7 @@ public final class Catalogue {
         Map<String, ParamKind> none = Map.of();
         Map<String, ParamKind> reduction = Map.of("reduction", ParamKind.ENUM);
         for (String f : List.of("logsumexp", "softmax", "log_softmax")) {
-            s.put(f, new Signature(x, none));
+            s.put(f, new Signature(x, Map.of("axis", ParamKind.INT)));
         }
         for (String f : List.of("sigmoid", "log_sigmoid", "softplus")) {
             s.put(f, new Signature(z, none));
@@ -101,7 +106,7 @@ public final class Catalogue {
         s.put("binary_cross_entropy", new Signature(ordered("y", InputKind.FLOAT, "p", InputKind.FLOAT),
                 ordered("epsilon", ParamKind.FLOAT, "reduction", ParamKind.ENUM)));
         Signature sce = new Signature(ordered("logits", InputKind.FLOAT, "target", InputKind.INDEX_OR_FLOAT),
-                ordered("weight", ParamKind.TENSOR_OR_NULL, "ignore_index", ParamKind.INT,
+                ordered("weight", ParamKind.TENSOR_OR_NULL, "ignore_index", ParamKind.INT_OR_NULL,
                         "label_smoothing", ParamKind.FLOAT, "label_smoothing_mode", ParamKind.ENUM,
                         "reduction", ParamKind.ENUM));
         Signature bce = new Signature(zy, ordered("weight", ParamKind.TENSOR_OR_NULL, "pos_weight",
@@ -115,6 +120,10 @@ public final class Catalogue {
         s.put("softmax_cross_entropy_grad", sce);
         s.put("binary_cross_entropy_with_logits_grad", bce);
         s.put("sigmoid_mse_grad", new Signature(zy, none));
+        s.put("nll_loss", new Signature(ordered("input", InputKind.FLOAT, "target", InputKind.INDEX),
+                ordered("weight", ParamKind.TENSOR_OR_NULL, "ignore_index", ParamKind.INT_OR_NULL, "reduction", ParamKind.ENUM)));
+        s.put("kl_div", new Signature(ordered("input", InputKind.FLOAT, "target", InputKind.FLOAT),
+                ordered("reduction", ParamKind.ENUM, "log_target", ParamKind.BOOL)));
         for (String f : MIXED) { // one more enum parameter: output_dtype same (the default) or float32
             Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
             params.put("output_dtype", ParamKind.ENUM);
@@ -222,6 +231,8 @@ public final class Catalogue {
             case FLOAT -> v instanceof Number || v instanceof String;
             case FLOAT_OR_NULL -> v == null || v instanceof Number || v instanceof String;
             case INT -> v instanceof Long || v instanceof Integer;
+            case INT_OR_NULL -> v == null || v instanceof Long || v instanceof Integer;
+            case BOOL -> v instanceof Boolean;
             case ENUM -> v instanceof String;
             case TENSOR_OR_NULL -> v == null || v instanceof Tensor;
         };
@@ -230,6 +241,8 @@ public final class Catalogue {
                 case FLOAT -> "a float (hex-float string)";
                 case FLOAT_OR_NULL -> "a float (hex-float string) or null";
                 case INT -> "an integer";
+                case INT_OR_NULL -> "an integer or null";
+                case BOOL -> "a Boolean";
                 case ENUM -> "a string";
                 case TENSOR_OR_NULL -> "a tensor or null";
             } + "; got " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
@@ -297,17 +310,24 @@ public final class Catalogue {
     private static Tensor compute(String function, Call c) {
         boolean f32 = c.f32;
         switch (function) {
-            case "logsumexp": {
-                Tensor x = c.vector("x");
-                return c.scalar(f32 ? Primitives.logsumexp(c.f(x)) : Primitives.logsumexp(x.values()));
+            case "logsumexp": { // AlongAxis checks the rank, an empty axis, then the axis' range (D1)
+                Tensor x = c.inputs.get("x");
+                int axis = c.axis();
+                double[] out = f32 ? d(AlongAxis.logsumexp(c.f(x), x.shape(), axis))
+                        : AlongAxis.logsumexp(x.values(), x.shape(), axis);
+                return c.out(AlongAxis.reducedShape(x.shape(), axis), out);
             }
             case "softmax": {
-                Tensor x = c.vector("x");
-                return c.out(x.shape(), f32 ? d(Primitives.softmax(c.f(x))) : Primitives.softmax(x.values()));
+                Tensor x = c.inputs.get("x");
+                int axis = c.axis();
+                return c.out(x.shape(), f32 ? d(AlongAxis.softmax(c.f(x), x.shape(), axis))
+                        : AlongAxis.softmax(x.values(), x.shape(), axis));
             }
             case "log_softmax": {
-                Tensor x = c.vector("x");
-                return c.out(x.shape(), f32 ? d(Primitives.logSoftmax(c.f(x))) : Primitives.logSoftmax(x.values()));
+                Tensor x = c.inputs.get("x");
+                int axis = c.axis();
+                return c.out(x.shape(), f32 ? d(AlongAxis.logSoftmax(c.f(x), x.shape(), axis))
+                        : AlongAxis.logSoftmax(x.values(), x.shape(), axis));
             }
             case "sigmoid": {
                 Tensor z = c.elementwise("z");
@@ -396,6 +416,10 @@ public final class Catalogue {
                 return bceWithLogits(c, function.endsWith("_grad"));
             case "focal_loss":
                 return focalLoss(c);
+            case "nll_loss":
+                return nllLoss(c);
+            case "kl_div":
+                return klDiv(c);
             case "sigmoid_focal_loss": {
                 Double alpha = c.params.containsKey("alpha") ? c.optionalReal("alpha") : Double.valueOf(c.round(0.25));
                 double gamma = c.real("gamma", 2.0);
@@ -428,7 +452,7 @@ public final class Catalogue {
         LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
         SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
-        long ignoreIndex = c.integer("ignore_index", -100);
+        Long ignoreIndex = c.optionalInteger("ignore_index", -100);
         Tensor logits = c.ranked("logits", 2, 5);
         int[] shape = logits.shape();
         if (shape[1] == 0) {
@@ -449,7 +473,8 @@ public final class Catalogue {
         int[] ignore = new int[1];
         if (target.isInt()) {
             int[] t = c.indices(target, ignoreIndex, ignore);
-            SoftmaxCrossEntropyOptions o = options(weight, ignore[0], eps, mode);
+            SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
+                    eps, mode);
             if (grad) {
                 return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
                         : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
@@ -462,7 +487,7 @@ public final class Catalogue {
                     : LogitLosses.softmaxCrossEntropy(logits.values(), shape, t, o, r));
         }
         // probability targets: ignore_index plays no part (any int fits the options)
-        SoftmaxCrossEntropyOptions o = options(weight, -100, eps, mode);
+        SoftmaxCrossEntropyOptions o = options(weight, OptionalInt.of(-100), eps, mode);
         if (grad) {
             return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
                     : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
@@ -475,7 +500,8 @@ public final class Catalogue {
                 : LogitLosses.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
     }
 
-    private static SoftmaxCrossEntropyOptions options(double[] weight, int ignoreIndex, double eps, LabelSmoothingMode mode) {
+    private static SoftmaxCrossEntropyOptions options(double[] weight, OptionalInt ignoreIndex, double eps,
+            LabelSmoothingMode mode) {
         return new SoftmaxCrossEntropyOptions().weight(weight).ignoreIndex(ignoreIndex).labelSmoothing(eps)
                 .labelSmoothingMode(mode);
     }
@@ -523,6 +549,54 @@ public final class Catalogue {
         }
         return c.scalar(f32 ? LogitLosses.focalLoss(c.f(logits), shape, t, gamma, alpha, r)
                 : LogitLosses.focalLoss(logits.values(), shape, t, gamma, alpha, r));
+    }
+
+    /** nll_loss: reduction (step 1), input rank and C = 0, target and weight shapes, then the typed API's value checks. */
+    private static Tensor nllLoss(Call c) {
+        Reduction r = c.reduction(Reduction.MEAN);
+        Long ignoreIndex = c.optionalInteger("ignore_index", -100);
+        Tensor input = c.ranked("input", 1, Check.MAX_RANK);
+        int[] shape = input.shape();
+        int classes = shape.length == 1 ? shape[0] : shape[1];
+        if (classes == 0) {
+            throw new XentException(ErrorKind.INVALID_SHAPE, "input must have at least one class; got shape "
+                    + Arrays.toString(shape));
+        }
+        int[] posShape = shape.length == 1 ? SCALAR : new int[shape.length - 1];
+        if (shape.length > 1) {
+            posShape[0] = shape[0];
+            System.arraycopy(shape, 2, posShape, 1, shape.length - 2);
+        }
+        Tensor target = c.inputs.get("target");
+        Check.sameShape(target.shape(), "target", posShape, "input without the class axis");
+        double[] weight = c.classVector("weight", classes);
+        int[] ignore = new int[1];
+        int[] t = c.indices(target, ignoreIndex, ignore);
+        OptionalInt ig = ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]);
+        boolean f32 = c.f32;
+        if (r == Reduction.NONE) {
+            return c.out(posShape, f32 ? d(LogProbabilityLosses.nllLossUnreduced(c.f(input), shape, t, weight, ig))
+                    : LogProbabilityLosses.nllLossUnreduced(input.values(), shape, t, weight, ig));
+        }
+        return c.scalar(f32 ? LogProbabilityLosses.nllLoss(c.f(input), shape, t, weight, ig, r)
+                : LogProbabilityLosses.nllLoss(input.values(), shape, t, weight, ig, r));
+    }
+
+    /** kl_div: reduction (step 1), ranks, then shape agreement; nothing else is checked. */
+    private static Tensor klDiv(Call c) {
+        KlDivReduction r = KlDivReduction.fromSpec(c.string("reduction", "mean"));
+        boolean logTarget = Boolean.TRUE.equals(c.params.get("log_target"));
+        Tensor input = c.ranked("input", 0, Check.MAX_RANK);
+        Tensor target = c.ranked("target", 0, Check.MAX_RANK);
+        int[] shape = input.shape();
+        Check.sameShape(shape, "input", target.shape(), "target");
+        boolean f32 = c.f32;
+        if (r == KlDivReduction.NONE) {
+            return c.out(shape, f32 ? d(LogProbabilityLosses.klDivUnreduced(c.f(input), c.f(target), shape, logTarget))
+                    : LogProbabilityLosses.klDivUnreduced(input.values(), target.values(), shape, logTarget));
+        }
+        return c.scalar(f32 ? LogProbabilityLosses.klDiv(c.f(input), c.f(target), shape, r, logTarget)
+                : LogProbabilityLosses.klDiv(input.values(), target.values(), shape, r, logTarget));
     }
 
     private static double[] d(float[] x) {
@@ -660,6 +734,21 @@ public final class Catalogue {
         long integer(String name, long dflt) {
             Object v = params.get(name);
             return v == null ? dflt : ((Number) v).longValue();
+        }
+
+        /** An int-or-null parameter: dflt when absent, null when given as null (ignore_index: none ignored). */
+        Long optionalInteger(String name, long dflt) {
+            if (!params.containsKey(name)) {
+                return dflt;
+            }
+            Object v = params.get(name);
+            return v == null ? null : ((Number) v).longValue();
+        }
+
+        /** The axis parameter (default -1); an int64 beyond int is out of range for every rank, as MAX_VALUE is. */
+        int axis() {
+            long a = integer("axis", -1);
+            return a == (int) a ? (int) a : Integer.MAX_VALUE;
         }
 
         String string(String name, String dflt) {

@@ -111,7 +111,7 @@ class CatalogueTest {
         return Stream.of(
                 bad("unknown function", "softmaxx", "float64", map(), map("x", x)),
                 bad("unsupported dtype", "softmax", "float16", map(), map("x", x)),
-                bad("unknown parameter", "softmax", "float64", map("axis", 1L), map("x", x)),
+                bad("unknown parameter", "softmax", "float64", map("dim", 1L), map("x", x)),
                 bad("unknown input", "softmax", "float64", map(), map("x", x, "y", x)),
                 bad("missing input", "sigmoid_mse_grad", "float64", map(), map("z", x)),
                 bad("a float32 tensor in a float64 call", "softmax", "float64", map(),

@@ -351,8 +351,18 @@ public final class Main {
                 }
                 HexFloat.parse(v.asText(), dtype); // a value of the request's dtype, exactly (D9)
                 return v.asText();
+            case INT_OR_NULL:
+                if (isNull) {
+                    return null; // ignore_index null: no index is ignored (absent means -100)
+                }
+                // fall through
             case INT:
                 return int64(v, "parameter '" + name + "'");
+            case BOOL:
+                if (!v.isBoolean()) {
+                    throw new IllegalArgumentException("parameter '" + name + "' must be true or false; got " + v);
+                }
+                return v.booleanValue();
             case ENUM:
                 if (!v.isTextual()) {
                     throw new IllegalArgumentException("parameter '" + name + "' must be a string; got " + v);
