@@ -119,7 +119,7 @@ def test_end_to_end_section_puts_the_revisions_side_by_side():
     s = report.end_to_end_section([head, old, Unavailable("java at ed46cfc: no jar")])
     assert [r[:4] for r in s.rows] == [["go", "HEAD", "10000", "4.00"], ["go", "ed46cfc", "9000", "36.00"]]
     assert s.rows[0][4] == "2.5 kchecks/s" and s.rows[1][5:9] == ["0.50", "30.00", "2.00", "0.50"]
-    assert s.rows[0][9:11] == ["200", "20"] and s.rows[1][10] == "nan"   # harness (self) and adapter (children)
-    assert any("RUSAGE_SELF" in n and "RUSAGE_CHILDREN" in n for n in s.notes)
+    assert s.rows[0][9:11] == ["200", "20"] and s.rows[1][10] == "nan"   # harness (RUSAGE_SELF), adapter (VmHWM)
+    assert any("RUSAGE_SELF" in n and "VmHWM" in n for n in s.notes)
     assert any("HEAD is 10.0x ed46cfc in checks/s end to end (9.0x in wall time)" in n for n in s.notes)
     assert any("no jar" in n for n in s.notes)

@@ -109,7 +109,7 @@ class EndToEnd:
     peak_rss_mib: float    # the harness process alone (ru_maxrss of RUSAGE_SELF; the adapter is not counted)
     verdict: str
     samples: list[float]   # wall of every repeat
-    adapter_rss_mib: float = float("nan")  # ru_maxrss of RUSAGE_CHILDREN: the largest child reaped, the adapter
+    adapter_rss_mib: float = float("nan")  # the adapter's peak (VmHWM when the harness stops it; 0: unreadable)
 
     @property
     def per_second(self) -> float:
@@ -160,7 +160,7 @@ def summarise(impl: str, revision: str, runs: list[dict]) -> EndToEnd:
     phases = {k: phases[k] for k in ("start", "load", "run", "report")}
     return EndToEnd(impl=impl, revision=revision, vectors=mid["vectors"], wall=mid["wall"], phases=phases,
                     peak_rss_mib=mid["peakRssKiB"] / 1024, verdict=mid["verdict"], samples=[d["wall"] for d in runs],
-                    adapter_rss_mib=mid.get("childPeakRssKiB", float("nan")) / 1024)
+                    adapter_rss_mib=mid.get("adapterPeakRssKiB", float("nan")) / 1024)
 
 
 def prepare_revision(root: Path, revision: str, timeout: float = 1800) -> tuple[str, Path] | Unavailable:

@@ -148,7 +148,8 @@ def end_to_end_section(figures: list[EndToEnd | Unavailable]) -> Section:
                     "that builds the adapter and the byte-code caches); phases: start = interpreter and imports, load = "
                     "reading and checking the vector files, run = adapter start to stop with judging, report = the "
                     "rest; checks/s: vectors over the wall; peak RSS: the harness process alone (ru_maxrss of "
-                    "RUSAGE_SELF), adapter RSS: the largest child the harness reaped (RUSAGE_CHILDREN: the adapter)")
+                    "RUSAGE_SELF), adapter RSS: the adapter process's peak (VmHWM of /proc/PID/status when the harness stops "
+                    "it; RUSAGE_CHILDREN would count the harness's pages a child holds between fork and exec)")
     return Section("Harness end to end, side by side",
                    ["impl", "revision", "vectors", "wall s", "checks/s", "start s", "load s", "run s", "report s",
                     "peak RSS MiB", "adapter RSS MiB", "verdict"], rows, notes)
