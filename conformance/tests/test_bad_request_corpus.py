@@ -218,10 +218,12 @@ SCALAR_PARAMS = {  # name: (valid values, invalid values)
     "reduction": (("none", "sum", "mean"), ("avg",)),
     "base": (("e", "2"), ("10",)),
     "label_smoothing_mode": (("uniform", "off_target"), ("x",)),
-    "ignore_index": ((-100, 0, 1), ()),
+    "ignore_index": ((-100, 0, 1, None), ()),       # None: nothing ignored (specVersion 3)
+    "axis": ((-1, 0, 1), (5, -7)),                 # softmax, log_softmax, logsumexp
+    "log_target": ((False, True), ()),             # kl_div
 }
 INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
-CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs"}
+CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs", "nll_loss"}
 
 
 class RequestGenerator:
@@ -367,8 +369,8 @@ def test_the_python_adapters_tables_match_the_spec() -> None:
     """The Python adapter decodes each input and parameter by tables of its own (python/src/xent/adapter.py);
     a spec change that they miss would turn valid requests into bad requests, or the reverse."""
     adapter_module = pytest.importorskip("xent.adapter")
-    kinds = {"float": "float", "float_or_null": "float_or_null", "int": "int", "enum": "enum",
-             "float_tensor_or_null": "tensor_or_null"}
+    kinds = {"float": "float", "float_or_null": "float_or_null", "int": "int", "int_or_null": "int_or_null",
+             "bool": "bool", "enum": "enum", "float_tensor_or_null": "tensor_or_null"}
     for name, fn in load_spec().functions.items():
         inputs, params = adapter_module.SIGNATURES[name]
         assert list(inputs) == list(fn["inputs"]) and sorted(params) == sorted(fn["params"]), name

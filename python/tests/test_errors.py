@@ -19,7 +19,11 @@ def test_one_class_per_kind():
 
 CASES = [
     (xent.softmax, (np.zeros(0),), {}, xent.InvalidShapeError, "non-zero"),
-    (xent.logsumexp, (np.zeros((2, 2)),), {}, xent.InvalidShapeError, "rank 1"),
+    (xent.logsumexp, (np.zeros((1,) * 8 + (2,)),), {}, xent.InvalidShapeError, "rank 1 to 8"),
+    (xent.logsumexp, (np.zeros((2, 2)),), {"axis": 2}, xent.InvalidArgumentError, "axis 2"),
+    (xent.nll_loss, (np.zeros((2, 3)), np.array([0, -100])), {"ignore_index": None}, xent.IndexOutOfRangeError,
+     "target[1] = -100"),
+    (xent.kl_div, (np.zeros(2), np.zeros(3)), {}, xent.ShapeMismatchError, "(2,) and (3,)"),
     (xent.entropy, (np.array([0.5, 1.5]),), {}, xent.InvalidProbabilityError, "p[1]"),
     (xent.entropy, (np.array([0.5, 0.5]),), {"base": "10"}, xent.InvalidArgumentError, "base"),
     (xent.cross_entropy, (np.array([0.5, 0.5]), np.array([1.0])), {}, xent.ShapeMismatchError, "(2,) and (1,)"),
@@ -32,7 +36,7 @@ CASES = [
     (xent.categorical_cross_entropy, (np.zeros((2, 0)), np.zeros((2, 0))), {}, xent.InvalidShapeError, "C > 0"),
     (xent.binary_cross_entropy, (np.array([1.0]), np.array([0.5])), {"epsilon": 0.5}, xent.InvalidArgumentError,
      "epsilon"),
-    (xent.softmax_cross_entropy, (np.zeros(3), np.array([0])), {}, xent.InvalidShapeError, "rank 2 to 5"),
+    (xent.softmax_cross_entropy, (np.zeros(3), np.array([0])), {}, xent.InvalidShapeError, "rank 2 to 8"),
     (xent.softmax_cross_entropy, (np.zeros((2, 3)), np.array([0, 5])), {}, xent.IndexOutOfRangeError,
      "target[1] = 5"),
     (xent.softmax_cross_entropy, (np.zeros((2, 3)), np.array([0, 1])), {"weight": np.ones(2)},
@@ -79,7 +83,7 @@ def test_errors_are_catchable_by_base_class():
 # ranks / C = 0 / empty vectors, then shape mismatches, then values (tensor parameters and the off_target
 # rule, then indices, then probabilities). Each case violates two steps; the earlier one must win.
 Z23 = np.zeros((2, 3))
-RANK6 = np.zeros((1,) * 6)
+RANK9 = np.zeros((1,) * 9)
 PRECEDENCE = [
     ("empty p before length", xent.cross_entropy, (np.zeros(0), np.ones(1)), {}, xent.InvalidShapeError),
     ("empty q before length", xent.kl_divergence, (np.ones(1), np.zeros(0)), {}, xent.InvalidShapeError),
@@ -92,7 +96,7 @@ PRECEDENCE = [
     ("C = 0 before index (nll)", xent.nll_from_probs, (np.zeros((1, 0)), np.array([0])), {}, xent.InvalidShapeError),
     ("label_smoothing before rank", xent.softmax_cross_entropy, (np.zeros(3), np.array(0)),
      {"label_smoothing": 2.0}, xent.InvalidArgumentError),
-    ("mode before rank", xent.softmax_cross_entropy, (RANK6, np.zeros((1,) * 5, dtype=int)),
+    ("mode before rank", xent.softmax_cross_entropy, (RANK9, np.zeros((1,) * 8, dtype=int)),
      {"label_smoothing_mode": "sockeye"}, xent.InvalidArgumentError),
     ("NaN smoothing before C = 0", xent.softmax_cross_entropy_grad, (np.zeros((1, 0)), np.array([9, 9])),
      {"label_smoothing": np.nan}, xent.InvalidArgumentError),
@@ -100,7 +104,7 @@ PRECEDENCE = [
      {"ignore_index": 1.5}, xent.InvalidArgumentError),
     ("reduction before mismatch", xent.categorical_cross_entropy, (np.ones((1, 2)), np.ones((1, 3))),
      {"reduction": "avg"}, xent.InvalidArgumentError),
-    ("scalar alpha before rank", xent.sigmoid_focal_loss, (RANK6, RANK6), {"alpha": 2.0}, xent.InvalidArgumentError),
+    ("scalar alpha before rank", xent.sigmoid_focal_loss, (RANK9, RANK9), {"alpha": 2.0}, xent.InvalidArgumentError),
     ("gamma before C = 0", xent.focal_loss, (np.zeros((1, 0)), np.array([4])), {"gamma": -1.0},
      xent.InvalidArgumentError),
     ("base before empty", xent.entropy, (np.zeros(0),), {"base": "10"}, xent.InvalidArgumentError),
@@ -108,7 +112,7 @@ PRECEDENCE = [
      xent.InvalidArgumentError),
     ("BCE epsilon before mismatch", xent.binary_cross_entropy, (np.array([1.0, 0.0]), np.array([2.0])),
      {"epsilon": 0.5}, xent.InvalidArgumentError),
-    ("rank before mismatch", xent.binary_cross_entropy_with_logits, (RANK6, np.zeros(2)), {}, xent.InvalidShapeError),
+    ("rank before mismatch", xent.binary_cross_entropy_with_logits, (RANK9, np.zeros(2)), {}, xent.InvalidShapeError),
     ("C = 0 before weight shape", xent.softmax_cross_entropy, (np.zeros((1, 0)), np.array([0])),
      {"weight": np.array([-1.0])}, xent.InvalidShapeError),
     ("target rank before length", xent.nll_from_probs, (np.full((2, 2), 0.5), np.zeros((3, 1), dtype=int)), {},
@@ -153,7 +157,7 @@ def test_nll_from_probs_checks_non_target_probabilities(bad):
         xent.nll_from_probs(np.array([[0.5, bad]]), np.array([0]))
 
 
-# DECISIONS D6: the elementwise functions take rank 0 (or 1) to 5; rank 6 is invalid_shape.
+# DECISIONS D6: the elementwise functions take rank 0 (or 1) to 8 (specVersion 3); rank 9 is invalid_shape.
 ELEMENTWISE = {
     "sigmoid": lambda a: xent.sigmoid(a),
     "log_sigmoid": lambda a: xent.log_sigmoid(a),
@@ -168,11 +172,11 @@ ELEMENTWISE = {
 
 
 @pytest.mark.parametrize("name", list(ELEMENTWISE))
-def test_elementwise_rank_6_is_invalid_shape_and_rank_5_is_computed(name):
+def test_elementwise_rank_9_is_invalid_shape_and_rank_8_is_computed(name):
     call = ELEMENTWISE[name]
-    assert np.shape(call(np.full((1, 2, 1, 1, 1), 0.5))) == (1, 2, 1, 1, 1)
-    for shape in ((1, 2, 1, 1, 1, 1), (0, 1, 1, 1, 1, 1)):
-        with pytest.raises(xent.InvalidShapeError, match="rank 6"):
+    assert np.shape(call(np.full((1, 2, 1, 1, 1, 1, 1, 1), 0.5))) == (1, 2, 1, 1, 1, 1, 1, 1)
+    for shape in ((1, 2, 1, 1, 1, 1, 1, 1, 1), (0, 1, 1, 1, 1, 1, 1, 1, 1)):
+        with pytest.raises(xent.InvalidShapeError, match="rank 9"):
             call(np.full(shape, 0.5))
 
 

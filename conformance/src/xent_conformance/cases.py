@@ -115,6 +115,8 @@ _INPUT_KIND = {"float_tensor": "float", "int_tensor": "int", "target_tensor": "t
 
 _PARAM_TYPES = {  # what a case file may write for a parameter of each spec type (null: the default or None)
     "int": "an integer within int64",
+    "int_or_null": "an integer within int64, or null",
+    "bool": "true or false",
     "enum": "a string (a value outside the enum is allowed: it makes an invalid_argument case)",
     "float": "a number or a number string",
     "float_or_null": "a number, a number string or null",
@@ -142,13 +144,15 @@ def resolve_params(fn: dict, given: dict, dtype: DType) -> dict:
 
 def _param(value: Any, kind: str, dtype: DType) -> Any:
     number = isinstance(value, (int, float, str)) and not isinstance(value, bool)
-    if value is None and kind != "int":
+    if value is None and kind not in ("int", "bool"):
         return None
     if kind in ("float", "float_or_null") and number:
         return to_dtype(value, dtype)
     if kind == "float_tensor_or_null" and isinstance(value, (list, dict)):
         return tensor_from_yaml(value, "float", dtype)
-    if (kind == "int" and is_int64(value)) or (kind == "enum" and isinstance(value, str)):
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if (kind in ("int", "int_or_null") and is_int64(value)) or (kind == "enum" and isinstance(value, str)):
         return value
     if kind not in _PARAM_TYPES:
         return value  # a type this generator does not know: passed on as written
@@ -300,7 +304,8 @@ def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor]
     chosen = {}
     for name, value in given.items():
         if value == "random_weights":  # positive per-class weights, [C] = the class axis (axis 1, or last)
-            classes = first.shape[1] if len(first.shape) >= 2 and fn["inputs"].get("logits") else first.shape[-1]
+            class_axis = any(d["role"] in ("class_index", "class_index_or_probabilities") for d in fn["inputs"].values())
+            classes = first.shape[1] if len(first.shape) >= 2 and class_axis else first.shape[-1]
             value = [0.25 + 2 * src.uniform() for _ in range(classes)]
         chosen[name] = value
     return resolve_params(fn, chosen, dtype)

@@ -25,7 +25,9 @@ from .tensor import INT_DTYPE, Tensor
 from .values import to_dtype
 
 CLASSES = 3                 # small shapes keep the family cheap: at most 2 * 3 * 2^3 = 48 elements
-IGNORE_LEVELS = {"absent": -100, "positive": 1, "negative": -1}
+IGNORE_LEVELS = {"absent": -100, "positive": 1, "negative": -1, "null": None}  # null: nothing ignored
+AXIS_LEVELS = ("-1", "0")  # valid at every rank (an axis out of range is an error case, not a level)
+BOOL_LEVELS = ("false", "true")
 FLOAT_LEVELS = {            # levels of scalar float parameters, default first
     "epsilon": {"cross_entropy": ("0", "1e-15"), "nll_from_probs": ("1e-15", "0"),
                 "binary_cross_entropy": ("1e-15", "0", "1e-7")},
@@ -51,7 +53,15 @@ def _rank_factor(fn: dict) -> Factor | None:
     if low == high:
         return None
     default = max(low, 1) if low < 2 else low
+    if _has_class_axis(fn) and low <= 2 <= high:
+        default = 2  # nll_loss: [N, C] is the common form, [C] (rank 1) a level like the spatial ranks
     return Factor("rank", (str(default),) + tuple(str(r) for r in range(low, high + 1) if r != default))
+
+
+def _has_class_axis(fn: dict) -> bool:
+    """[N, C, d1..dk] inputs with class-index targets (softmax CE, its gradient, nll_loss)."""
+    roles = [decl["role"] for decl in fn["inputs"].values()]
+    return roles[0] == "logits" and ("class_index_or_probabilities" in roles or "class_index" in roles)
 
 
 def _target_factor(fn: dict) -> Factor | None:
@@ -74,10 +84,14 @@ def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
         return Factor(name, (default,) + tuple(v for v in decl["values"] if v != default))
     if kind == "float_tensor_or_null":
         return Factor(name, ("absent", "present"))
-    if kind == "int":
+    if kind == "int_or_null":
         return Factor(name, tuple(IGNORE_LEVELS))
     if kind == "float_or_null":
         return Factor(name, SIGMOID_ALPHA_LEVELS)
+    if kind == "int":
+        return Factor(name, AXIS_LEVELS)
+    if kind == "bool":
+        return Factor(name, BOOL_LEVELS)
     levels = FLOAT_LEVELS.get(name)
     if isinstance(levels, dict):
         levels = levels.get(function)
@@ -114,6 +128,8 @@ def _shape(fn: dict, config: dict) -> tuple[int, ...]:
     rank = int(config["rank"]) if "rank" in config else next(iter(fn["inputs"].values()))["rank"][0]
     if roles[0] == "logits" and "class_index_or_probabilities" in roles or "class_index" in roles:
         return (2, CLASSES) + (2,) * (rank - 2)   # [N, C, d1..]: class axis 1
+    if _has_class_axis(fn) and rank == 1:
+        return (CLASSES,)                           # nll_loss's [C] with a scalar target
     if rank == 0:
         return ()
     return (2,) * (rank - 1) + (CLASSES,)           # the last axis is the [C] of weight and pos_weight
@@ -131,10 +147,14 @@ def _given_params(fn: dict, config: dict) -> dict:
             given[name] = level if level == "off_target" else "uniform"
         elif decl["type"] == "float_tensor_or_null":
             given[name] = "random_weights" if level == "present" else None
-        elif decl["type"] == "int":
+        elif decl["type"] == "int_or_null":
             given[name] = IGNORE_LEVELS[level]
         elif decl["type"] == "float_or_null":
             given[name] = None if level == "null" else level
+        elif decl["type"] == "int":
+            given[name] = int(level)
+        elif decl["type"] == "bool":
+            given[name] = level == "true"
         else:
             given[name] = level
     return given
@@ -160,7 +180,7 @@ def _flags(config: dict) -> list[str]:
     flags += ["HigherRank"] if config.get("targets") in ("index", "probabilities") and int(config.get("rank", 2)) > 2 else []
     flags += ["LabelSmoothing"] if config.get("smoothing", "off") != "off" else []
     flags += ["ClassWeights"] if config.get("weight") == "present" else []
-    flags += ["IgnoreIndex"] if config.get("ignore_index", "absent") != "absent" else []
+    flags += ["IgnoreIndex"] if config.get("ignore_index", "absent") not in ("absent", "null") else []
     flags += ["ProbabilityTargets"] if config.get("targets") == "probabilities" else []
     flags += ["Base2"] if config.get("base") == "2" else []
     return flags
@@ -177,7 +197,7 @@ def coverage_cases(entry: dict, fn: dict, function: str, dtype: DType, source: s
         family = {"targets": targets} if targets in ("probabilities", "soft") else {}
         inputs = _random_inputs(src, fn, _shape(fn, config), family, 1.0, dtype)
         params = _random_params(src, fn, _given_params(fn, config), inputs, dtype)
-        if config.get("ignore_index", "absent") != "absent" and not inputs["target"].is_float:
+        if config.get("ignore_index", "absent") not in ("absent", "null") and not inputs["target"].is_float:
             inputs["target"] = _with_ignored(inputs["target"], params["ignore_index"])
         comment = f"{entry['comment']} (seed {entry['seed']}: {_describe(config, factor_list)})"
         cases.append(Case(tc_id, comment, _flags(config), inputs, params, None, source))
@@ -211,7 +231,12 @@ def classify(case: Case, function: str, fn: dict, dtype: DType) -> dict[str, str
             levels[name] = "off" if p["label_smoothing"] == 0 else p["label_smoothing_mode"]
         elif name == "ignore_index":
             value = p[name]
-            levels[name] = "absent" if value == -100 else "positive" if value >= 0 else "negative"
+            levels[name] = ("null" if value is None else "absent" if value == -100
+                            else "positive" if value >= 0 else "negative")
+        elif name == "axis":
+            levels[name] = str(p[name]) if str(p[name]) in factor.levels else None
+        elif factor.levels == BOOL_LEVELS:
+            levels[name] = "true" if p[name] else "false"
         elif factor.levels == ("absent", "present"):
             levels[name] = "absent" if p[name] is None else "present"
         elif name in fn["params"] and fn["params"][name]["type"] == "enum":

@@ -12,6 +12,7 @@ from .prob_losses import nll_from_probs, categorical_cross_entropy, binary_cross
 from .logit_losses import (softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss,
                            sigmoid_focal_loss)
 from .grads import softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad
+from .porting import nll_loss, kl_div
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,7 @@ FUNCTIONS = {
         nll_from_probs, categorical_cross_entropy, binary_cross_entropy,
         softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss,
         softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
+        nll_loss, kl_div,
     )
 }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _numerics as nm
-from ._validate import (as_array, check_enum, check_ignore_index, check_indices, check_probability,
+from ._validate import (MAX_RANK, as_array, check_enum, check_ignore_index, check_indices, check_probability,
                         check_rank, check_reduction, check_weight_values, float_array, float_param,
                         index_equals, is_float_input, peek_float_dtype, real_array)
 from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
@@ -57,7 +57,7 @@ def validate(logits, target, weight, ignore_index, label_smoothing, label_smooth
     ignore_index = check_ignore_index(ignore_index)
 
     logits = float_array("logits", logits)
-    check_rank("logits", logits, 2, 5)
+    check_rank("logits", logits, 2, MAX_RANK)
     C = logits.shape[1]
     if C == 0:
         raise InvalidShapeError(f"logits must have at least one class along axis 1, got shape {logits.shape}")

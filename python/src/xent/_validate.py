@@ -14,8 +14,9 @@ from .errors import (IndexOutOfRangeError, InvalidArgumentError, InvalidProbabil
                      InvalidShapeError, ShapeMismatchError)
 
 REDUCTIONS = ("none", "sum", "mean")
-#: The highest rank any function accepts (elementwise functions: 0 or 1 to 5; DECISIONS D6).
-MAX_RANK = 5
+#: The highest rank any function accepts (specVersion 3: N, C and six spatial dimensions; elementwise
+#: functions 0 or 1 to 8; DECISIONS D6, issue 19).
+MAX_RANK = 8
 
 
 def as_array(name, x):
@@ -92,7 +93,9 @@ def index_array(name, x):
 
 def index_equals(target, value):
     """target == value elementwise, exactly: a value outside the target's integer range equals nothing
-    (numpy 1.x would wrap it to the dtype first)."""
+    (numpy 1.x would wrap it to the dtype first). None (no ignore_index) equals nothing."""
+    if value is None:
+        return np.zeros(target.shape, dtype=bool)
     info = np.iinfo(target.dtype)
     if not info.min <= value <= info.max:
         return np.zeros(target.shape, dtype=bool)
@@ -100,9 +103,12 @@ def index_equals(target, value):
 
 
 def check_ignore_index(value):
-    """ignore_index: an integer (not a bool), kept as an exact Python int."""
+    """ignore_index: an integer (not a bool), kept as an exact Python int; or None, which ignores no
+    index (specVersion 3: ONNX without the attribute)."""
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidArgumentError(f"ignore_index must be an integer, got {value!r}")
+        raise InvalidArgumentError(f"ignore_index must be an integer or None, got {value!r}")
     return int(value)
 
 
@@ -224,9 +230,8 @@ def normalise_axis(name, arr, axis):
     if axis is None:
         check_rank(name, arr, 1, 1)
         return 0
-    if arr.ndim == 0:
-        raise InvalidShapeError(f"{name} must have rank >= 1, got a scalar")
-    if not isinstance(axis, (int, np.integer)) or not -arr.ndim <= axis < arr.ndim:
+    check_rank(name, arr, 1, MAX_RANK)  # step 2 of the precedence, before the axis (step 4)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -arr.ndim <= axis < arr.ndim:
         raise InvalidArgumentError(f"axis {axis!r} is out of range for {name} of rank {arr.ndim}")
     return int(axis) % arr.ndim
 

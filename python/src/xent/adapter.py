@@ -39,7 +39,8 @@ INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 #: The protocol type of each parameter (the spec's parameter types). Float parameters are hex-float
 #: strings of the request's dtype; tensors are {dtype, shape, data} objects.
-PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float", "ignore_index": "int",
+PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float", "ignore_index": "int_or_null",
+               "axis": "int", "log_target": "bool",
                "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum", "output_dtype": "enum",
                "weight": "tensor_or_null", "pos_weight": "tensor_or_null"}
 #: alpha is a tensor [C] in focal_loss and a scalar in sigmoid_focal_loss
@@ -47,10 +48,12 @@ PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null",
                            ("sigmoid_focal_loss", "alpha"): "float_or_null"}
 #: Inputs holding class indices (int64 tensors), and inputs that hold either class indices or
 #: probabilities of the request's dtype; every other input is a float tensor of the request's dtype.
-INDEX_INPUTS = {("nll_from_probs", "target"), ("focal_loss", "target")}
+INDEX_INPUTS = {("nll_from_probs", "target"), ("focal_loss", "target"), ("nll_loss", "target")}
 INDEX_OR_FLOAT_INPUTS = {("softmax_cross_entropy", "target"), ("softmax_cross_entropy_grad", "target")}
-#: Python-only keyword arguments that the protocol does not carry.
-PYTHON_ONLY_PARAMS = frozenset({"axis"})
+#: Python-only keyword arguments that the protocol does not carry: the axis of the information functions
+#: (the spec's entropy, cross_entropy and kl_divergence take vectors); softmax, log_softmax and logsumexp
+#: take `axis` in the protocol (specVersion 3).
+PYTHON_ONLY_PARAMS = frozenset({("entropy", "axis"), ("cross_entropy", "axis"), ("kl_divergence", "axis")})
 
 _SPECIALS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "0x0p+0": 0.0, "-0x0p+0": -0.0}
 _HEX = re.compile(r"([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?")
@@ -66,18 +69,18 @@ class BadRequest(Exception):
     """The request itself is malformed (not a spec error of the function): kind bad_request."""
 
 
-def _signature(fn) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _signature(name: str, fn) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(input names, parameter names) of a function: positional arguments are the spec's inputs,
     keyword-only ones its parameters."""
     sig = inspect.signature(fn).parameters.values()
     inputs = tuple(p.name for p in sig if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
     params = tuple(p.name for p in sig if p.kind is inspect.Parameter.KEYWORD_ONLY
-                   and p.name not in PYTHON_ONLY_PARAMS)
+                   and (name, p.name) not in PYTHON_ONLY_PARAMS)
     return inputs, params
 
 
 #: Taken from the shipped functions at import, before any mutant replaces one.
-SIGNATURES = {name: _signature(fn) for name, fn in FUNCTIONS.items()}
+SIGNATURES = {name: _signature(name, fn) for name, fn in FUNCTIONS.items()}
 
 
 #: Said when the mutant catalogue is asked for but not installed (it is not part of the shipped package).
@@ -258,8 +261,12 @@ def decode_param(function: str, name: str, value, dtype: str):
         return None
     if kind in ("float", "float_or_null"):
         return parse_float(value, dtype)
-    if kind == "int":
+    if kind in ("int", "int_or_null"):
         return parse_int64(name, value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise BadRequest(f"{name} must be true or false, got {value!r:.60}")
+        return value
     if kind == "enum":
         if not isinstance(value, str):
             raise BadRequest(f"{name} must be a string, got {value!r:.60}")

@@ -1,9 +1,10 @@
 """Primitives over a vector (logsumexp, softmax, log_softmax) and elementwise logistic functions
 (sigmoid, log_sigmoid, softplus).
 
-The vector functions follow the spec's rank-1 contract by default (``axis=None``: ``x`` must be a
-non-empty vector). Pass ``axis=k`` to apply them along axis ``k`` of an array of any rank, batched
-over the other axes (like ``scipy.special.softmax(x, axis=k)``).
+The vector functions run along ``axis`` (default -1, the last; negative counts from the end, as
+PyTorch's ``dim`` and ONNX's ``axis`` from opset 13), batched over the other axes, for ``x`` of rank 1 to
+8 (specVersion 3, issue 19). ``axis=None`` keeps the old rank-1 contract (``x`` must be a vector). An
+axis outside [-r, r) is ``InvalidArgumentError``; an empty axis is ``InvalidShapeError``.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _parts(x, axis):
 
 
 @half_precision(mixed=True)
-def logsumexp(x, *, axis=None):
+def logsumexp(x, *, axis=-1):
     r"""Log of the sum of exponentials, :math:`\mathrm{lse}(x) = \log \sum_i e^{x_i}`.
 
     Evaluated as :math:`a + \mathrm{log1p}(s)` with :math:`a = \max_i x_i` (attained at k) and
@@ -35,9 +36,9 @@ def logsumexp(x, *, axis=None):
     Parameters
     ----------
     x : array_like, float32 or float64
-        A non-empty vector (``axis=None``), or an array reduced along ``axis``.
-    axis : int, optional
-        Reduce along this axis instead of requiring a vector.
+        An array of rank 1 to 8, reduced along ``axis`` (the axis is removed).
+    axis : int, default -1
+        The axis to reduce; ``None`` requires a vector (the rank-1 contract of specVersion 2).
 
     Returns
     -------
@@ -48,7 +49,9 @@ def logsumexp(x, *, axis=None):
     Raises
     ------
     InvalidShapeError
-        If x is not a vector (with ``axis=None``) or the reduced axis is empty.
+        If x has rank 0 or above 8 (or is not a vector, with ``axis=None``), or the reduced axis is empty.
+    InvalidArgumentError
+        If axis is outside [-r, r) for x of rank r.
     """
     parts, _, out = _parts(x, axis)
     res = parts.lse().astype(out)
@@ -56,7 +59,7 @@ def logsumexp(x, *, axis=None):
 
 
 @half_precision(mixed=True)
-def softmax(x, *, axis=None):
+def softmax(x, *, axis=-1):
     r"""Normalised exponentials, :math:`\mathrm{softmax}(x)_j = e^{x_j} / \sum_i e^{x_i}`.
 
     Evaluated as :math:`e^{x_j - a} / (1 + s)` (the division form recommended by Blanchard, Higham and
@@ -72,7 +75,7 @@ def softmax(x, *, axis=None):
 
 
 @half_precision(mixed=True)
-def log_softmax(x, *, axis=None):
+def log_softmax(x, *, axis=-1):
     r"""Logarithm of softmax, :math:`x_j - \mathrm{lse}(x)`, evaluated as
     :math:`(x_j - a) - \mathrm{log1p}(s)` so that the dominant entry keeps its tiny negative value.
 
@@ -87,7 +90,7 @@ def log_softmax(x, *, axis=None):
 
 def _elementwise(z, fn):
     z = float_array("z", z)
-    check_rank("z", z, 0, MAX_RANK)  # rank 6 is invalid_shape (DECISIONS D6)
+    check_rank("z", z, 0, MAX_RANK)  # rank 9 is invalid_shape (DECISIONS D6)
     out = out_dtype(z)
     res = fn(z.astype(nm.work_dtype(out))).astype(out)
     return res[()] if res.ndim == 0 else res

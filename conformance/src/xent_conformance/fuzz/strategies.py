@@ -351,8 +351,13 @@ def _param(draw, name: str, decl: dict, function: str, dtype: DType, shape, clas
             return None
         full = "z's shape" in str(decl.get("domain", "")) and draw(st.booleans())
         return draw(weight_tensor(tuple(shape) if full else (classes,), dtype))
-    if kind == "int":   # ignore_index
-        return draw(st.sampled_from([default, -1, 0, classes - 1, classes, 7]))
+    if kind == "int_or_null":   # ignore_index (null: nothing ignored)
+        return draw(st.sampled_from([default, None, -1, 0, classes - 1, classes, 7]))
+    if kind == "int":           # axis: in range, or just outside it (invalid_argument)
+        rank = len(shape)
+        return draw(st.sampled_from([default, 0, rank - 1, -rank, rank, -rank - 1]))
+    if kind == "bool":          # log_target
+        return draw(st.booleans())
     return default
 
 

@@ -7,6 +7,7 @@ from .core import Certified, DomainError, OracleError, certify
 from .grads import binary_cross_entropy_with_logits_grad, sigmoid_mse_grad, softmax_cross_entropy_grad
 from .information import cross_entropy, entropy, kl_divergence
 from .logit_losses import binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss, softmax_cross_entropy
+from .porting import kl_div, nll_loss
 from .primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from .prob_losses import binary_cross_entropy, categorical_cross_entropy, nll_from_probs
 
@@ -16,6 +17,7 @@ KERNELS = {f.__name__: f for f in (
     nll_from_probs, categorical_cross_entropy, binary_cross_entropy,
     softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss,
     softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
+    nll_loss, kl_div,
 )}
 
 __all__ = ["KERNELS", "evaluate", "Certified", "DomainError", "OracleError"]

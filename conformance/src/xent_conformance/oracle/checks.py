@@ -7,12 +7,21 @@ from ..tensor import Tensor
 from .core import DomainError
 
 REDUCTIONS = ("none", "sum", "mean")
+#: The highest rank of any input with a free rank (specVersion 3: N, C and six spatial dimensions).
+MAX_RANK = 8
 
 
 def rank(t: Tensor, name: str, low: int, high: int) -> None:
     if not low <= len(t.shape) <= high:
         want = f"rank {low}" if low == high else f"rank {low} to {high}"
         raise DomainError("invalid_shape", f"{name} must have {want}, got shape {list(t.shape)}")
+
+
+def axis(value: int, rank_of_x: int, name: str) -> int:
+    """An axis in [-r, r), normalised to [0, r); outside is invalid_argument (step 4 of the precedence)."""
+    if not -rank_of_x <= value < rank_of_x:
+        raise DomainError("invalid_argument", f"axis {value} is outside [-{rank_of_x}, {rank_of_x}) for {name} of rank {rank_of_x}")
+    return value % rank_of_x
 
 
 def non_empty(t: Tensor, name: str) -> None:

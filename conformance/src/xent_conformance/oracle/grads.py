@@ -103,8 +103,8 @@ def _sigmoid_mse_grad_element(z: float, y: float) -> Out:
 
 def sigmoid_mse_grad(inputs, params) -> Evaluation:
     z, y = inputs["z"], inputs["y"]
-    checks.rank(z, "z", 0, 5)
-    checks.rank(y, "y", 0, 5)
+    checks.rank(z, "z", 0, checks.MAX_RANK)
+    checks.rank(y, "y", 0, checks.MAX_RANK)
     checks.same_shape(y, z, "y", "z")
     checks.probabilities(y, "y")
     return Evaluation(z.shape, [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)])

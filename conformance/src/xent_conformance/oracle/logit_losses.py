@@ -65,8 +65,8 @@ def read_logistic(inputs, params, weighted: bool = True):
     """The checks in the spec's errorPrecedence order (scalar parameters are checked by the caller first)."""
     z, y = inputs["z"], inputs["y"]
     checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(z, "z", 1, 5)
-    checks.rank(y, "y", 1, 5)
+    checks.rank(z, "z", 1, checks.MAX_RANK)
+    checks.rank(y, "y", 1, checks.MAX_RANK)
     checks.same_shape(y, z, "y", "z")
     tensors = [(params[name], name) for name in ("weight", "pos_weight")] if weighted else []
     for t, name in tensors:

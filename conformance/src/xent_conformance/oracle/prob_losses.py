@@ -108,8 +108,8 @@ def binary_cross_entropy(inputs, params) -> Evaluation:
     y, p = inputs["y"], inputs["p"]
     eps = checks.float_param(params, "epsilon", 0.0, 0.5, high_open=True)
     reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(y, "y", 0, 5)
-    checks.rank(p, "p", 0, 5)
+    checks.rank(y, "y", 0, checks.MAX_RANK)
+    checks.rank(p, "p", 0, checks.MAX_RANK)
     checks.same_shape(y, p, "y", "p")
     checks.probabilities(y, "y")
     checks.probabilities(p, "p")

@@ -39,7 +39,7 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     eps = checks.float_param(params, "label_smoothing", 0.0, 1.0)
     mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
     checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(logits, "logits", 2, 5)
+    checks.rank(logits, "logits", 2, checks.MAX_RANK)
     classes = logits.shape[1]
     if classes == 0:
         raise DomainError("invalid_shape", "logits must have at least one class (C = 0 on axis 1)")
