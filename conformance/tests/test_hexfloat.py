@@ -21,7 +21,15 @@ from xent_conformance.hexfloat import MAX_TEXT, HexFloatError, format_hex, parse
     ("0x1.ffffffp+127", "float32"),
     ("0x1p+1024", "float64"),
     ("0x1p+99999999999999999999999999999", "float64"),
-    ("0x1.8", "bfloat16"),
+    ("0x1.8", "float8_e5m2"),                # not a dtype of the spec
+    ("0x1.001p+0", "float16"),               # 13 significant bits: float16 has 11
+    ("0x1.01p+0", "bfloat16"),               # 9 significant bits: bfloat16 has 8
+    ("0x1p-25", "float16"),                  # half float16's smallest subnormal
+    ("0x1.8p-24", "float16"),                # a bit below the smallest subnormal 2^-24
+    ("0x1p+16", "float16"),                  # beyond 65504
+    ("0x1.ffep+15", "float16"),              # 65520: rounds to inf, not a float16 value
+    ("0x1p-134", "bfloat16"),
+    ("0x1.ffp+127", "bfloat16"),
 ])
 def test_not_representable_is_an_error(text: str, dtype: str) -> None:
     with pytest.raises(HexFloatError):
@@ -47,6 +55,11 @@ def test_not_a_hex_float(text: str) -> None:
     ("0x0p+99999999999999999999", "float64", 0.0),
     ("inf", "float32", math.inf),
     ("-inf", "float64", -math.inf),
+    ("0x1.ffcp+15", "float16", 65504.0),              # float16's largest finite value
+    ("0x0.004p-14", "float16", math.ldexp(1, -24)),   # its smallest subnormal, both spellings
+    ("0x1p-24", "float16", math.ldexp(1, -24)),
+    ("0x1.fep+127", "bfloat16", float.fromhex("0x1.fep+127")),
+    ("0x1p-133", "bfloat16", math.ldexp(1, -133)),
 ])
 def test_exact_values_are_accepted(text: str, dtype: str, value: float) -> None:
     assert parse_hex(text, dtype) == value

@@ -79,6 +79,8 @@ def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
         return Factor("smoothing", ("off", "uniform", "off_target"))
     if name == "label_smoothing_mode":
         return None  # folded into the smoothing factor
+    if name == "output_dtype":
+        return None  # a contract of the 16-bit dtypes, not an option: its own cases cover it (spec, dtypes)
     if kind == "enum":
         default = decl["default"]
         return Factor(name, (default,) + tuple(v for v in decl["values"] if v != default))

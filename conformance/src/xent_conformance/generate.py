@@ -18,9 +18,9 @@ import mpmath
 
 from . import __version__, jsonfmt, tolerance
 from .cases import Case, case_elements, check_file_elements, materialize
-from .dtypes import DTYPES, DType
+from .dtypes import DTYPES, OUTPUT_DTYPE_PARAM, DType
 from .hexfloat import format_hex
-from .oracle import DomainError, OracleError, evaluate
+from .oracle import DomainError, OracleError, evaluate, output_dtype_of
 from .oracle.core import INITIAL_PRECISION, MAX_PRECISION
 from .spec import Spec, case_files, load_case_file, load_spec
 from .tensor import Tensor
@@ -65,6 +65,7 @@ def run_job(job: Job) -> dict:
             "inputs": {name: t.to_json() for name, t in case.inputs.items()}}
     try:
         shape, certified, _ = evaluate(job.function, case.inputs, case.params, dtype)
+        dtype = output_dtype_of(case.params, dtype)  # results, bounds and their u, eta: float32 if mixed
     except DomainError as exc:
         if case.error != exc.kind:
             wanted = f"error {case.error}" if case.error else "a value"
@@ -110,6 +111,8 @@ def timed_job(job: Job) -> tuple[dict, float]:
 def _params_json(params: dict) -> dict:
     out = {}
     for name, value in params.items():
+        if name == OUTPUT_DTYPE_PARAM and value == "same":
+            continue  # the default is left out, so requests of earlier protocol versions keep their form
         if isinstance(value, Tensor):
             out[name] = value.to_json()
         elif isinstance(value, float):
@@ -131,7 +134,11 @@ def assemble(function: str, dtype: DType, spec: Spec, cases: list[Case], tests: 
     for case, test in zip(cases, tests):
         params = _params_json(case.params)
         key = json.dumps(params, sort_keys=True)
-        group = groups.setdefault(key, {"params": params, "tolerance": _tolerance_json(constants, dtype), "tests": []})
+        try:  # the tolerance's u and eta are the result dtype's (float32 under output_dtype float32)
+            out_dtype = output_dtype_of(case.params, dtype)
+        except DomainError:  # a group of error cases: no result to judge
+            out_dtype = dtype
+        group = groups.setdefault(key, {"params": params, "tolerance": _tolerance_json(constants, out_dtype), "tests": []})
         group["tests"].append(test)
     used = sorted({flag for test in tests for flag in test["flags"]}
                   | {flag for test in tests for alt in test.get("acceptable", []) for flag in alt["flags"]})

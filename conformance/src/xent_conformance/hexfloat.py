@@ -9,12 +9,18 @@ must name a value of the dtype exactly. ``0x1.0000000000000001p+0`` (one bit too
 ``0x1p-99999`` (far below the smallest subnormal) are errors, never silently re-rounded the way
 ``float.fromhex`` would. Subnormals may be written either way: ``0x0.0000000000001p-1022`` or
 ``0x1p-1074``.
+
+The 16-bit dtypes (float16, bfloat16) use the same text: a value is written as the float64 value it
+equals (``0x1p-24`` is float16's smallest subnormal, ``0x1.ffcp+15`` its largest finite value) and a
+text that is not exactly a value of the dtype (``0x1.001p+0`` in float16) is an error.
 """
 from __future__ import annotations
 
 import math
 import re
 import struct
+
+from .dtypes import DTYPES
 
 SPECIALS = {"inf": math.inf, "-inf": -math.inf, "+inf": math.inf, "nan": math.nan,
             "infinity": math.inf, "-infinity": -math.inf, "+infinity": math.inf}
@@ -27,7 +33,7 @@ MAX_TEXT = 1100
 _MAX_EXPONENT_DIGITS = 12  # |p| below 10^12: any larger exponent is out of range of every dtype anyway
 
 # (precision in bits, exponent of the smallest normal, exponent of the largest finite) per float dtype
-_FORMATS = {"float64": (53, -1022, 1023), "float32": (24, -126, 127)}
+_FORMATS = {d.name: (d.precision, d.emin, d.emax) for d in DTYPES.values()}
 
 
 class HexFloatError(ValueError):
@@ -77,7 +83,7 @@ def _exact_parts(text: str) -> tuple[int, int, int] | None:
 
 
 def parse_hex(text: object, dtype: str = "float64") -> float:
-    """Parse hex-float text exactly; the value must be exactly representable in dtype (float64 or float32).
+    """Parse hex-float text exactly; the value must be exactly representable in dtype (a name of DTYPES).
 
     Raises HexFloatError for anything else: a decimal, a value that would need rounding (too many
     significant bits, below the smallest subnormal, beyond the largest finite value), an unknown dtype.
@@ -85,7 +91,7 @@ def parse_hex(text: object, dtype: str = "float64") -> float:
     if not isinstance(text, str):
         raise HexFloatError(f"expected a hex-float string, got {type(text).__name__} {_short(text)}")
     if dtype not in _FORMATS:
-        raise HexFloatError(f"unknown float dtype {dtype!r} (expected float64 or float32)")
+        raise HexFloatError(f"unknown float dtype {dtype!r} (expected one of {', '.join(_FORMATS)})")
     key = text.strip().lower()
     if key in SPECIALS:
         return SPECIALS[key]

@@ -5,9 +5,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .dtypes import DTYPES
 from .hexfloat import HexFloatError, format_hex, parse_hex
 
-FLOAT_DTYPES = ("float64", "float32")
+FLOAT_DTYPES = tuple(DTYPES)  # float64, float32, float16, bfloat16
 INT_DTYPE = "int64"
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
@@ -45,7 +46,7 @@ class Tensor:
             raise TensorError(f"{where}: expected an object with dtype, shape, data")
         dtype, shape, data = obj.get("dtype"), obj.get("shape"), obj.get("data")
         if dtype not in (*FLOAT_DTYPES, INT_DTYPE):
-            raise TensorError(f"{where}.dtype: {dtype!r} is not float64, float32 or int64")
+            raise TensorError(f"{where}.dtype: {dtype!r} is not {', '.join(FLOAT_DTYPES)} or int64")
         if not isinstance(shape, list) or not all(is_int64(d) and d >= 0 for d in shape):
             raise TensorError(f"{where}.shape: expected a list of non-negative int64 integers, got {shape!r}")
         if not isinstance(data, list) or len(data) != math.prod(shape):

@@ -89,13 +89,13 @@ def consistency_problems(file: Path | str, cases: list[VectorCase]) -> list[str]
     for case in cases:
         if case.result != "valid":
             continue
-        dtype = dtype_named(case.dtype)
+        dtype = dtype_named(case.result_dtype)  # float32 under output_dtype float32 (the mixed contract)
         for i, (exact, expected) in enumerate(zip(case.exact, case.expected)):
             allowed = roundings(exact, dtype)
             if not any(_same(expected, value) for value in allowed):
                 wanted = " or ".join(dict.fromkeys(format_hex(v) for v in allowed))
                 problems.append(f"{file}: {case.where}.expected.data[{i}]: {case.expected_text[i]} is not the exact "
-                                f"value {exact} rounded to {case.dtype} ({wanted})")
+                                f"value {exact} rounded to {dtype.name} ({wanted})")
         for k, alternative in enumerate(case.acceptable):
             if alternative.shape != case.expected_shape:
                 problems.append(f"{file}: {case.where}.acceptable[{k}].output.shape: {alternative.shape} is not the "

@@ -31,9 +31,12 @@ def _constant(name: str, dtype: DType) -> float | None:
 
 
 def float_to_dtype(value: float, dtype: DType) -> float:
-    """A float64 value rounded once into the dtype (the identity for float64)."""
+    """A float64 value rounded once into the dtype (the identity for float64; float16 and bfloat16 are
+    rounded straight from the float64 value, never through float32)."""
     if dtype.precision == 53 or not math.isfinite(value):
         return value
+    if dtype.name != "float32":
+        return round_raw(mpmath.mpf(value)._mpf_, dtype)  # mpf of a float is exact
     try:
         return struct.unpack("f", struct.pack("f", value))[0]  # IEEE round-to-nearest-even
     except OverflowError:  # beyond the float32 range after rounding

@@ -108,8 +108,8 @@ def compare(case: VectorCase, answer: Answer) -> Outcome:
     got_tensor = {"dtype": answer.dtype, "shape": answer.shape, "data": answer.data}
     if case.result == "error":
         return uniform(case, FAILED, f"expected error {case.error_kind}, got a value", got_tensor)
-    if answer.dtype != case.dtype:
-        return uniform(case, FAILED, f"output dtype {answer.dtype!r}, expected {case.dtype!r}", got_tensor)
+    if answer.dtype != case.result_dtype:
+        return uniform(case, FAILED, f"output dtype {answer.dtype!r}, expected {case.result_dtype!r}", got_tensor)
     if answer.shape != case.expected_shape:
         return uniform(case, FAILED, f"output shape {answer.shape}, expected {case.expected_shape}", got_tensor)
     values: list[float] = []
@@ -119,11 +119,11 @@ def compare(case: VectorCase, answer: Answer) -> Outcome:
         except HexFloatError as exc:
             return errored(case, f"output.data[{i}]: {exc}", got_tensor)
         try:
-            parse_hex(text, case.dtype)
+            parse_hex(text, case.result_dtype)
         except HexFloatError as exc:
             return uniform(case, FAILED, f"output.data[{i}]: {exc}", got_tensor)
 
-    dt = dtype_named(case.dtype)
+    dt = dtype_named(case.result_dtype)
     out = Outcome(case=case, status={}, got=got_tensor)
     failed = {lv: False for lv in LEVELS}
     reasons: dict[str, set[str]] = {lv: set() for lv in LEVELS}

@@ -57,7 +57,7 @@ class _Arrays:
             hi, lo, slack, exps = np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
         self.hi, self.lo, self.slack = hi, lo, slack
         self.scale = np.ldexp(1.0, exps)
-        dts = [dtype_named(case.dtype) for case in cases]
+        dts = [dtype_named(case.result_dtype) for case in cases]
         self.ulp = _scaled_ulps(hi, lo, exps, *(_per_element([getattr(dt, attr) for dt in dts], self.sizes)
                                                 for attr in ("precision", "emin", "eta_exp")))
         self.bounds = {lv: np.fromiter((b for case in cases for b in case.bounds[lv]), dtype=np.float64, count=n)
@@ -140,13 +140,13 @@ def usable(case: VectorCase) -> bool:
 def _eligible(case: VectorCase, answer: Answer) -> list[float] | None:
     """The answer's values when the fast judge may look at it (a value answer of the right dtype and
     shape, every element certainly exact in the dtype, a vector whose exact values it can hold)."""
-    if (not ENABLED or answer.kind != "output" or case.result != "valid" or answer.dtype != case.dtype
+    if (not ENABLED or answer.kind != "output" or case.result != "valid" or answer.dtype != case.result_dtype
             or answer.shape != case.expected_shape):
         return None
-    values = fast_hex_list(answer.data, case.dtype) if answer.data else []
+    values = fast_hex_list(answer.data, case.result_dtype) if answer.data else []
     if values is None:  # spellings the quick reader leaves alone (subnormals, ...): read exactly
         try:
-            values = [parse_hex(text, case.dtype) for text in answer.data]
+            values = [parse_hex(text, case.result_dtype) for text in answer.data]
         except HexFloatError:
             return None  # compare reports it
     if len(values) != len(case.expected) or not usable(case):

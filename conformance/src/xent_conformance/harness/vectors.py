@@ -21,14 +21,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..dtypes import DTYPES
+from ..dtypes import DTYPES, OUTPUT_DTYPE_PARAM, result_dtype
 from ..hexfloat import HexFloatError, parse_hex
 from ..jsonfmt import MAX_DEPTH, JSONStrictError, loads_strict, nesting_error
 from ..tensor import is_int64 as _is_int64  # 2^64 - 100 is not -100: nothing is ever wrapped
 from .. import paths
 
 LEVELS = ("accurate", "compatible")
-TENSOR_DTYPES = ("float64", "float32", "int64")
+TENSOR_DTYPES = (*DTYPES, "int64")
 
 
 class VectorFileError(Exception):
@@ -78,6 +78,13 @@ class VectorCase:
     _size: Any = field(default=None, init=False, repr=False, compare=False)
     request: Any = field(default=None, init=False, repr=False, compare=False)
 
+    expected_dtype: str = ""         # the answer's dtype when it is not `dtype` (float32 under output_dtype float32)
+
+    @property
+    def result_dtype(self) -> str:
+        """The dtype of the expected output and of the answer: the file's, or float32 (mixed contract)."""
+        return self.expected_dtype or self.dtype
+
     @property
     def key(self) -> str:
         """The protocol id of this case: function/dtype/tcId, unique within a run."""
@@ -114,10 +121,14 @@ def _is_int(x: Any) -> bool:
 # 0x0.xxx forms, +inf, errors) goes through parse_hex, which decides exactly and locates errors.
 _E64 = r"[pP](?:\+(?:\d{1,3}|10[01]\d|102[0-3])|-(?:\d{1,3}|10[01]\d|102[0-2]))"
 _E32 = r"[pP](?:\+(?:\d{1,2}|1[01]\d|12[0-7])|-(?:\d{1,2}|1[01]\d|12[0-6]))"
+_E16 = r"[pP](?:\+(?:\d|1[0-5])|-(?:\d|1[0-4]))"
 _H = "[0-9a-fA-F]"
 _FLOAT_TOKEN = {
     "float64": rf"(?:-?0[xX]1(?:\.{_H}{{1,13}})?{_E64}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
     "float32": rf"(?:-?0[xX]1(?:\.{_H}{{1,5}}|\.{_H}{{5}}[02468aceACE])?{_E32}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
+    # float16: 10 fraction bits (the third hex digit a multiple of 4); bfloat16: 7 (the second digit even)
+    "float16": rf"(?:-?0[xX]1(?:\.{_H}{{1,2}}|\.{_H}{{2}}[048cC])?{_E16}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
+    "bfloat16": rf"(?:-?0[xX]1(?:\.{_H}|\.{_H}[02468aceACE])?{_E32}|-?0[xX]0[pP]\+0|inf|-inf|nan)",
 }
 _FAST_LIST = {dtype: re.compile(rf"{token}(?:,{token})*") for dtype, token in _FLOAT_TOKEN.items()}
 
@@ -469,8 +480,10 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
     if result != "valid":
         raise c.fail(f"{tw}.result", f"expected \"valid\" or \"error\", got {_describe(result)}")
     exp_dtype, shape, values = c.tensor(c.get(test, "expected", tw), f"{tw}.expected", dtype)
-    if exp_dtype != dtype:
-        raise c.fail(f"{tw}.expected.dtype", f"is {exp_dtype!r} in a {dtype} file")
+    if exp_dtype != _result_dtype(dtype, params):
+        raise c.fail(f"{tw}.expected.dtype", f"is {exp_dtype!r} in a {dtype} file"
+                     + (f" with output_dtype {params['output_dtype']!r}" if "output_dtype" in params else ""))
+    case.expected_dtype = exp_dtype if exp_dtype != dtype else ""
     case.expected_shape = shape
     case.expected = values
     case.expected_text = list(test["expected"]["data"])
@@ -506,9 +519,18 @@ def _load_test(c: _Checker, test: Any, tw: str, function: str, dtype: str, param
     for ai, acc in enumerate(c.lst(test.get("acceptable", []), f"{tw}.acceptable")):
         aw = f"{tw}.acceptable[{ai}]"
         c.obj(acc, aw)
-        _, ashape, avalues = c.tensor(c.get(acc, "output", aw), f"{aw}.output", dtype)
+        _, ashape, avalues = c.tensor(c.get(acc, "output", aw), f"{aw}.output", case.result_dtype)
         case.acceptable.append(Acceptable(list(acc.get("flags", [])), ashape, avalues))
     return case
+
+
+def _result_dtype(dtype: str, params: dict) -> str:
+    """The expected output's dtype: float32 for 16-bit inputs under output_dtype float32 (the mixed
+    contract, spec specVersion 3), else the file's dtype."""
+    try:
+        return result_dtype(DTYPES[dtype], params.get(OUTPUT_DTYPE_PARAM)).name
+    except ValueError:  # a bad output_dtype: only error cases can carry it, and they have no output
+        return dtype
 
 
 def _special_disagrees(exact: float, expected: float) -> bool:

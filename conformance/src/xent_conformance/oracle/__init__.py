@@ -1,7 +1,7 @@
 """The mpmath oracle: one kernel per spec function, certified by interval evaluation (Ziv)."""
 from __future__ import annotations
 
-from ..dtypes import DType
+from ..dtypes import OUTPUT_DTYPE_PARAM, DType, result_dtype
 from ..tensor import Tensor
 from .core import Certified, DomainError, OracleError, certify
 from .grads import binary_cross_entropy_with_logits_grad, sigmoid_mse_grad, softmax_cross_entropy_grad
@@ -20,13 +20,26 @@ KERNELS = {f.__name__: f for f in (
     nll_loss, kl_div,
 )}
 
-__all__ = ["KERNELS", "evaluate", "Certified", "DomainError", "OracleError"]
+__all__ = ["KERNELS", "evaluate", "output_dtype_of", "Certified", "DomainError", "OracleError"]
 
 
 def evaluate(function: str, inputs: dict[str, Tensor], params: dict, dtype: DType):
-    """Certified outputs of function on exact inputs: (shape, [Certified], precision bits).
+    """Certified outputs of function on exact inputs: (shape, [Certified], precision bits), rounded into
+    the result dtype (`output_dtype_of`).
 
     Raises DomainError (with the spec's error kind) for inputs outside the function's domain.
     """
     kernel = KERNELS[function]
-    return certify(lambda: kernel(inputs, params), dtype)
+    out_dtype = output_dtype_of(params, dtype)
+    kernel_params = {k: v for k, v in params.items() if k != OUTPUT_DTYPE_PARAM}
+    return certify(lambda: kernel(inputs, kernel_params), out_dtype)
+
+
+def output_dtype_of(params: dict, dtype: DType) -> DType:
+    """The dtype results are rounded into: the inputs' dtype, or float32 under output_dtype 'float32'
+    (the mixed contract). A bad output_dtype is an invalid_argument of step 1 (a scalar parameter checked
+    on its own), so checking it before the kernel's own checks gives the kind the precedence gives."""
+    try:
+        return result_dtype(dtype, params.get(OUTPUT_DTYPE_PARAM))
+    except ValueError as exc:
+        raise DomainError("invalid_argument", str(exc)) from None

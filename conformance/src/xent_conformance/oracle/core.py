@@ -205,6 +205,14 @@ def exact_text(x) -> str:
     return "-" + text if sign else text
 
 
+def _exact_point(value: float, dtype: DType) -> float:
+    """An exact point value (0, -0, 1, an input, a limit) in the dtype: rounded once if it is not one of
+    its values (an input of a wider dtype cannot occur, but a kernel may state any exact float)."""
+    if value == 0 or not math.isfinite(value):
+        return value  # keeps the sign of zero, which mpmath's mpf does not hold
+    return round_raw(mpmath.mpf(value)._mpf_, dtype)
+
+
 @contextmanager
 def working_precision(bits: int):
     """Set the interval and the plain mpmath contexts to `bits` for the duration."""
@@ -225,7 +233,7 @@ def certify(compute, dtype: DType) -> tuple[tuple[int, ...], list[Certified], in
             rounded = []
             for out in ev.outputs:
                 if isinstance(out.value, float):
-                    r = out.value  # exact point values (0, -0, 1, inf, nan) are values of every dtype
+                    r = _exact_point(out.value, dtype)
                 else:
                     r = _decide(out.value, dtype)
                 rounded.append(r)
