@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 import org.xent.Catalogue;
 import org.xent.ErrorKind;
+import org.xent.SixteenBit;
 import org.xent.Tensor;
 import org.xent.XentException;
 
@@ -85,7 +86,24 @@ final class Mutants {
         if (m == null || !m.functions().contains(function)) {
             return r.shipped();
         }
-        return m.body().call(r);
+        return roundTo16(r, m.body().call(r));
+    }
+
+    /**
+     * A mutant's answer to a float16 or bfloat16 request (computed in double) rounded once to the output's
+     * dtype: the request's, or float32 under output_dtype float32. Other answers are returned as they are.
+     */
+    private static Tensor roundTo16(Req r, Tensor t) {
+        SixteenBit half = SixteenBit.of(r.dtype);
+        if (half == null) {
+            return t;
+        }
+        boolean mixed = "float32".equals(r.params.get("output_dtype"));
+        double[] v = t.values().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = mixed ? (double) (float) v[i] : half.round(v[i]);
+        }
+        return Tensor.ofFloats(mixed ? "float32" : half.dtype(), t.shape(), v);
     }
 
     private static void add(String name, Level level, List<String> functions, String description, Body body) {

@@ -166,6 +166,21 @@ class MutantsTest {
         assertEquals(-Math.log(2), Catalogue.parseFloat(out.get("data").get(0).asText()));
     }
 
+    /**
+     * A mutant's answer to a float16 request is rounded once to float16: -ln 2 = -0.693147... is float16's
+     * -0x1.63p-1 (1420 * 2^-11), not the double's float32 text -0x1.62e43p-1.
+     */
+    @Test
+    void mutantAnswersToSixteenBitRequestsAreValuesOfTheDtype() throws Exception {
+        String run = "{\"cmd\":\"run\",\"id\":\"n\",\"function\":\"nll_from_probs\",\"dtype\":\"float16\","
+                + "\"params\":{\"reduction\":\"none\"},\"inputs\":{"
+                + "\"probs\":{\"dtype\":\"float16\",\"shape\":[1,2],\"data\":[\"0x1p+1\",\"0x0p+0\"]},"
+                + "\"target\":{\"dtype\":\"int64\",\"shape\":[1],\"data\":[0]}}}";
+        JsonNode out = session("probabilities_not_checked", "{\"cmd\":\"start\",\"version\":1}", run).get(1).get("output");
+        assertEquals("float16", out.get("dtype").asText());
+        assertEquals("-0x1.63p-1", out.get("data").get(0).asText());
+    }
+
     /** The pairwise sum is numpy's: eight accumulators keep the small terms that a left-to-right sum loses. */
     @Test
     void pairwiseSumKeepsWhatASequentialSumLoses() {
