@@ -234,6 +234,16 @@ def test_the_cache_gives_back_exactly_what_the_loader_made(cache_dir, tmp_path, 
     assert repr(again) == repr(fresh)  # every field (repr: NaN equals NaN)
 
 
+def test_cached_cases_read_their_inputs_from_their_request_only_when_asked(cache_dir):
+    fresh = load_vectors(FIXTURES)
+    again = load_vectors(FIXTURES)
+    assert protocol.encode_batch(again) == protocol.encode_batch(fresh)   # the kept requests, inputs unread
+    assert [c.size for c in again] == [c.size for c in fresh]
+    assert all(c.__dict__.get("_inputs") is None for c in again)
+    assert [c.inputs for c in again] == [c.inputs for c in fresh]
+    assert all(c.__dict__.get("_inputs") is not None for c in again)
+
+
 def test_an_edited_file_or_no_cache_is_read_and_checked_again(cache_dir, tmp_path, monkeypatch):
     path = tmp_path / "softmax_float64.json"
     path.write_text(_softmax_text())

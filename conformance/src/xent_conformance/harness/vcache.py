@@ -24,9 +24,9 @@ from pathlib import Path
 from .vectors import Acceptable, VectorCase
 
 #: every field the loader fills (a field added to VectorCase is kept without an edit here); the rest is
-#: stored apart (acceptable outputs, made values) or given on load (source)
+#: stored apart (acceptable outputs; the inputs as part of the request JSON, read when used) or given on load
 _FIELDS = tuple(f.name for f in fields(VectorCase)
-                if f.init and f.name not in ("acceptable", "source", "fast", "exact_parts"))
+                if f.init and f.name not in ("acceptable", "source", "inputs"))
 
 
 def folder() -> Path | None:
@@ -67,7 +67,7 @@ def load(path: Path, text: str) -> list[VectorCase] | None:
         rows = marshal.loads(entry.read_bytes())
         cases = []
         for row in rows:
-            case = VectorCase(**dict(zip(_FIELDS, row[0])), source=str(path))
+            case = VectorCase(**dict(zip(_FIELDS, row[0])), inputs=None, source=str(path))  # read from request
             case.acceptable = [Acceptable(list(f), list(s), list(v)) for f, s, v in row[1]]
             case.exact_parts, case.request, case._size = row[2], row[3], row[4]
             cases.append(case)

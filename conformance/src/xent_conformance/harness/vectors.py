@@ -104,6 +104,23 @@ class VectorCase:
         return self._size
 
 
+def _read_inputs(case: VectorCase) -> dict[str, Any]:
+    """A case's inputs; a case from the vectors cache holds only its request JSON (protocol.case_json),
+    from which they are read on first use (a run sends that text and never needs them: about a million
+    objects fewer to load and keep)."""
+    inputs = case.__dict__.get("_inputs")
+    if inputs is None and case.request is not None:
+        inputs = case.__dict__["_inputs"] = json.loads(case.request)["inputs"]
+    return inputs
+
+
+def _write_inputs(case: VectorCase, inputs: dict[str, Any] | None) -> None:
+    case.__dict__["_inputs"] = inputs
+
+
+VectorCase.inputs = property(_read_inputs, _write_inputs)  # type: ignore[assignment] # the field, read lazily
+
+
 def _product(shape: list[int]) -> int:
     n = 1
     for d in shape:
