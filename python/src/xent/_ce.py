@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _extremes as ext
 from . import _numerics as nm
 from ._validate import (MAX_RANK, as_array, check_enum, check_ignore_index, check_indices, check_probability,
                         check_rank, check_reduction, check_weight_values, float_array, float_param,
@@ -29,6 +30,14 @@ class CESetup:
     w_pos: np.ndarray        # w_c per position, 0 at ignored positions
     alpha: object
     k: object
+    #: float64 work with 0 < k below the normal range: k 2^-TINY_EXP (the loss and gradient are then
+    #: formed as alpha (part of t) + k (part of the weights) at that scale); None otherwise
+    k_scaled: object = None
+    #: the label smoothing and its mode, and the target t (probabilities or one-hot, class axis last):
+    #: the double-double gradient forms alpha, k and w t from them without float64 roundings
+    eps: float = 0.0
+    mode: str = "uniform"
+    t: object = None
 
 
 @dataclass
@@ -145,7 +154,17 @@ def build(v: CEInputs) -> CESetup:
         keep = ~ignored[..., None]
         wt = np.where(keep, w * t, 0).astype(work, copy=False)
         w_pos = np.where(keep, w, 0).astype(work, copy=False)
-    return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim, wt, w_pos, alpha, k)
+    return CESetup(parts, mass, ignored, denominator, reduction, out, work, logits.ndim, wt, w_pos, alpha, k,
+                   _tiny_k_scaled(eps, mode, C, work), eps, mode, t)
+
+
+def _tiny_k_scaled(eps, mode, C, work):
+    """k 2^-TINY_EXP for a float64 work dtype when the smoothing's constant mass k = eps / C (or
+    eps / (C - 1)) is below 2^-900, where float64 keeps too few of its digits; else None."""
+    classes = C if mode == "uniform" else C - 1
+    if work != np.float64 or eps == 0 or classes < 1 or eps / classes >= 2.0 ** -900:
+        return None
+    return np.ldexp(np.float64(eps), -ext.TINY_EXP) / classes
 
 
 #: the shipped setup: softmax_cross_entropy takes its index-target fast path only with it (a replaced
@@ -161,9 +180,11 @@ def index_fast_eligible(v: CEInputs) -> bool:
 
 def index_losses(v: CEInputs):
     """Per-position losses w_y (lse(x) - x_y) for index targets without smoothing, in float64 (the
-    exact shift and compensated sum of LseParts for float64 results), the target's entry only; and
-    the mean's denominator. Rows that float64 cannot carry (a logit beyond 2^1000 in magnitude, a
-    loss that overflows or falls below 2^-1000) are recomputed by the general path in the work dtype."""
+    exact shift and compensated sum of LseParts for float64 results), the target's entry only, as
+    (values, exps) with loss = values 2^exps; and the mean's denominator. Rows that the fast float64
+    pass cannot carry (a non-finite logit or one beyond 2^1000, a loss below 2^-960 whose sum s of
+    exponentials must be formed below the normal range) go through LseParts' range-extreme handling;
+    a weighted loss below 2^-1000 is carried at 2^600."""
     C = v.logits.shape[1]
     x = np.moveaxis(v.logits, 1, -1).reshape(-1, C).astype(np.float64, copy=False)
     ignored = index_equals(v.tgt, v.ignore_index).reshape(-1)
@@ -172,6 +193,7 @@ def index_losses(v: CEInputs):
     wy = np.ones(y.shape) if w is None else w[y]
     wy = np.where(ignored, 0.0, wy)
     compensated = nm.compensation_needed(v.out)
+    exps = np.zeros(x.shape[0], dtype=np.int64)
     with np.errstate(invalid="ignore", over="ignore"):
         fast = (x.max(axis=1) < _FAST_RANGE) & (x.min(axis=1) > -_FAST_RANGE)  # no NaN, no inf either
         nll = np.empty(x.shape[0])
@@ -179,18 +201,23 @@ def index_losses(v: CEInputs):
             _blockwise_target_nll(x, y, compensated, nll)
         else:
             nll[fast] = _blockwise_target_nll(x[fast], y[fast], compensated, np.empty(int(fast.sum())))
-            nll[~fast] = _target_nll_special(x[~fast], y[~fast], compensated)
+        if compensated:
+            fast &= ~(nll < _TINY_NLL)  # their s is formed again below the normal range
+        if not fast.all():
+            nll[~fast], exps[~fast] = _target_nll_special(x[~fast], y[~fast], compensated)
         loss = nm.mul0(wy, nll)
         loss = np.where(ignored, 0.0, loss)
-    work = nm.work_dtype(v.out)
-    if work != np.float64:
-        redo = ~ignored & (np.isfinite(x) & (np.abs(x) >= 2.0 ** 1000)).any(axis=1)
-        redo |= ~ignored & np.isfinite(nll) & ((loss > 2.0 ** 1000) | (loss < 2.0 ** -1000))
-        if redo.any():
-            loss = loss.astype(work)
-            loss[redo] = _general_rows(v, redo)
-    denominator = nm.fsum(wy.astype(work).reshape(1, -1))[0]
-    return loss.reshape(v.pos_shape), denominator, work
+        if compensated:
+            tiny = (loss < ext.TINY) & (loss != 0) & np.isfinite(nll) & (exps == 0)
+            if tiny.any():  # a tiny weight times a normal loss: carried at 2^600
+                loss[tiny] = nm.mul0(wy[tiny], np.ldexp(nll[tiny], -ext.TINY_EXP))
+                exps[tiny] = ext.TINY_EXP
+    denominator = nm.fsum(wy.astype(nm.work_dtype(v.out)).reshape(1, -1))[0]
+    return loss.reshape(v.pos_shape), exps.reshape(v.pos_shape), denominator
+
+
+#: fast rows with a loss below this are recomputed through LseParts (its sum s is then subnormal)
+_TINY_NLL = 2.0 ** -960
 
 
 #: rows whose logits all lie within +-2^1000 take _target_nll (no overflow in the shift x - a)
@@ -239,21 +266,9 @@ def _target_nll(x, y, compensated):
 
 
 def _target_nll_special(x, y, compensated):
-    """The same for rows with non-finite or huge logits, through LseParts' special values."""
+    """The same for rows with non-finite or huge logits, or a tiny sum, through LseParts' special
+    values and range extremes, as (values, exps)."""
     parts = nm.LseParts(x, compensated=compensated)
     rows = np.arange(x.shape[0])
-    nll = (parts.L - parts.d[rows, y]) - parts.delta[rows, y]
-    nll = np.where(parts.single_inf, np.where(x[rows, y] == np.inf, 0.0, np.inf), nll)
-    return np.where(parts.bad, np.nan, nll)
-
-
-def _general_rows(v: CEInputs, rows):
-    """The general path's reduction-'none' losses of the selected positions (flattened order)."""
-    C = v.logits.shape[1]
-    x = np.moveaxis(v.logits, 1, -1).reshape(-1, C)[rows]
-    sub = CEInputs(x, v.tgt.reshape(-1)[rows], v.w_arr, v.ignore_index, v.eps, v.mode, "none", v.out,
-                   False, (int(rows.sum()),))
-    st = build(sub)
-    terms = nm.mul0(st.mass, st.parts.nll())
-    hi, lo = nm.compensated_sum(terms)
-    return hi + lo
+    values, exps = parts.nll_split()
+    return values[rows, y], exps[rows, 0]

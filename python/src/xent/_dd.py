@@ -73,11 +73,13 @@ def expm1(xh, xl=0.0):
     return mh, ml, k
 
 
-def exp(xh, xl=0.0):
-    """e^(xh + xl) as (hi, lo) for finite x with -708 < x < 709 (normal results)."""
+def exp(xh, xl=0.0, scale=0):
+    """e^(xh + xl) 2^scale as (hi, lo) for finite x with -708 < x + scale ln 2 < 709 (normal results);
+    ``scale`` lets an e^x far below the normal range (x down to about -1400) keep its digits."""
     mh, ml, k = expm1(xh, xl)
     h, l = add(mh, ml, np.ones_like(mh), np.zeros_like(mh))
-    return np.ldexp(h, k.astype(np.int64)), np.ldexp(l, k.astype(np.int64))
+    k = k.astype(np.int64) + scale
+    return np.ldexp(h, k), np.ldexp(l, k)
 
 
 def exp_m1(xh, xl=0.0):

@@ -186,6 +186,19 @@ def sigmoid(z):
         return np.where(np.isnan(z), z, q)
 
 
+#: float64 rows whose largest |logit| reaches this take their shift x - a at 2^-_HUGE_SHIFT_EXP
+_HUGE_LOGIT = 2.0 ** 1000
+_HUGE_SHIFT_EXP = 64
+#: float64 rows whose s = sum e^(x_i - a) is below this have it summed again at 2^_TINY_SCALE
+_TINY_SUM = 2.0 ** -960
+_TINY_SCALE = 600
+
+
+def _dd_exp(dh, dl, scale):
+    from . import _dd  # _dd imports two_sum / two_prod from here
+    return _dd.exp(dh, dl, scale)
+
+
 class LseParts:
     """The Blanchard-Higham-Higham decomposition of rows of logits (class axis last).
 
@@ -217,7 +230,17 @@ class LseParts:
             self.a = a
             self.k = np.argmax(np.where(np.isnan(x), -np.inf, x), axis=-1) if n else np.zeros(x.shape[:-1], int)
             xs = np.where(self.ok[..., None], x, 0).astype(x.dtype, copy=False)
-            if compensated:
+            # float64 rows with a logit beyond 2^1000 take the shift at 2^-64 (x - a may overflow)
+            self.huge = None
+            if compensated and x.dtype == np.float64 and n:
+                huge = self.ok & (np.abs(np.where(np.isinf(xs), 0, xs)).max(axis=-1) >= _HUGE_LOGIT)
+                self.huge = huge if huge.any() else None
+            if self.huge is not None:
+                row_exp = np.where(self.huge, _HUGE_SHIFT_EXP, 0)[..., None]
+                self.dh, self.dl = two_sum(np.ldexp(xs, -row_exp), -np.ldexp(a_safe[..., None], -row_exp))
+                d, delta = np.ldexp(self.dh, row_exp), np.ldexp(self.dl, row_exp)
+                delta = np.where(np.isfinite(d), delta, 0)
+            elif compensated:
                 d, delta = two_sum(xs, -a_safe[..., None])
                 delta = np.where(np.isfinite(d), delta, 0)
             else:
@@ -234,11 +257,36 @@ class LseParts:
             self.e = e
             self.s_hi, self.s_lo = compensated_sum(np.where(self.kmask, 0, e).astype(x.dtype, copy=False), compensated=compensated)
             self.L = np.log1p(self.s_hi) + self.s_lo / (1 + self.s_hi)
+            self.tiny = None
+            if compensated and x.dtype == np.float64:
+                tiny = self.ok & (self.s_hi < _TINY_SUM)
+                if tiny.any():
+                    self._tiny_sum(tiny)
+
+    def _tiny_sum(self, tiny):
+        """float64 rows whose s is far below the normal range (terms e^d near or under the subnormal
+        grid, as in lse([0, -745, -745])): s summed again from e^(d + delta) 2^TINY_SCALE in double-double
+        (then log1p(s) = s to far below the bound), so lse = a + s and -log_softmax_k = s are rounded
+        once, from the exact sum, to the subnormal grid."""
+        d, delta = self.d[tiny], self.delta[tiny]
+        room = ~self.kmask[tiny] & (d > -1100)
+        h, l = _dd_exp(np.where(room, d, 0.0), np.where(room, delta, 0.0), _TINY_SCALE)
+        s_hi, s_lo = compensated_sum(np.where(room, h + l, 0.0))
+        self.tiny = tiny
+        self.tiny_s = s_hi + s_lo  # s 2^TINY_SCALE
+        self.L = np.array(self.L)  # a copy, 0-d for a single row
+        self.L[tiny] = np.ldexp(self.tiny_s, -_TINY_SCALE)
 
     # ---- scalar per row
     def lse(self):
         with np.errstate(invalid="ignore", over="ignore"):
             out = self.a + self.L
+            if self.tiny is not None:  # a + s rounded once where a is small enough to feel s
+                a_t = self.a[self.tiny]
+                close = np.abs(a_t) < 2.0 ** -400
+                out = np.asarray(out).copy()
+                out[self.tiny] = np.where(close, np.ldexp(np.ldexp(np.where(close, a_t, 0), _TINY_SCALE)
+                                                          + self.tiny_s, -_TINY_SCALE), out[self.tiny])
             out = np.where(self.ok, out, np.where(self.pinf_count > 0, np.inf, -np.inf))
             return np.where(self.nan_row, np.nan, out).astype(self.x.dtype)
 
@@ -262,6 +310,18 @@ class LseParts:
         with np.errstate(invalid="ignore", over="ignore"):
             v = (self.L[..., None] - self.d) - self.delta
             return self._special(v, 0.0, np.inf)
+
+    def nll_split(self):
+        """-log_softmax as (values, exps) with -log_softmax = values 2^exps (exps per row, class axis
+        kept as 1): rows with a logit beyond 2^1000 carry their values at 2^-64, where the shift and
+        the loss (up to twice the largest double) cannot overflow."""
+        v = self.nll()
+        if self.huge is None:
+            return v, np.zeros(v.shape[:-1] + (1,), dtype=np.int64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = (np.ldexp(self.L, -_HUGE_SHIFT_EXP)[..., None] - self.dh) - self.dl
+        huge = self.huge[..., None]
+        return np.where(huge, scaled, v), np.where(huge, _HUGE_SHIFT_EXP, 0).astype(np.int64)
 
     def softmax(self):
         with np.errstate(invalid="ignore", over="ignore"):

@@ -7,6 +7,7 @@ import numpy as np
 from . import _ce
 from . import _dd as dd
 from . import _numerics as nm
+from . import _sce_grad_dd
 from ._half import half_precision
 from ._validate import check_probability, out_dtype
 from .logit_losses import _bce_logits_args, _logistic_inputs
@@ -41,6 +42,9 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
         if st.reduction == "mean":
             den = np.asarray(st.denominator, dtype=st.work)
             grad = grad / den if den != 0 else np.full_like(grad, np.nan)
+        if st.out == np.float64:  # the same formula in double-double, rounded once
+            exact, usable = _sce_grad_dd.gradient(st)
+            grad = np.where(usable, exact, grad)
     res = np.moveaxis(grad.astype(st.out), -1, 1)
     return res
 

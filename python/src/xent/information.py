@@ -101,6 +101,11 @@ def cross_entropy(p, q, *, base="e", epsilon=0.0, axis=None):
             rest = rest_hi + (rest_lo + tot_lo[..., None] - num_lo)
             ratio = num / den
             neg_log_q = np.where(ratio >= 0.5, -np.log1p(-rest / den), -np.log(ratio))
+            # a ratio below the normal range (a subnormal epsilon) has lost digits: log den - log num
+            far = ratio < 2.0 ** -1000
+            if far.any():
+                log_num = np.log(num_hi) + num_lo / num_hi
+                neg_log_q = np.where(far, np.log(den) - log_num, neg_log_q)
         terms = nm.mul0(pw, neg_log_q)
     hi, lo = nm.compensated_sum(terms)
     return _finish(hi, lo, base, work, out)

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _ce
 from . import _dd as dd
+from . import _extremes as ext
 from . import _numerics as nm
 from ._half import half_precision
 from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
@@ -45,17 +46,40 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     if _ce.setup is _ce.SHIPPED_SETUP:
         v = _ce.validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
         if _ce.index_fast_eligible(v):
-            losses, denominator, work = _ce.index_losses(v)
-            return _result(reduce(losses.astype(work, copy=False), v.reduction, v.out, denominator))
+            losses, exps, denominator = _ce.index_losses(v)
+            if exps.any():
+                return _result(ext.reduce_split(losses, exps, v.reduction, v.out, denominator))
+            return _result(reduce(losses, v.reduction, v.out, denominator))
         st = _ce.build(v)
     else:
         st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
-    nll = st.parts.nll()
-    with np.errstate(invalid="ignore", over="ignore"):
-        terms = nm.mul0(st.mass, nll)
-    hi, lo = nm.compensated_sum(terms, compensated=nm.compensation_needed(st.out))
-    losses = np.where(st.ignored, 0, hi + lo).astype(st.work, copy=False)
+    losses, exps = _sce_losses(st)
+    if exps.any():
+        return _result(ext.reduce_split(losses, exps, st.reduction, st.out, st.denominator))
     return _result(reduce(losses, st.reduction, st.out, st.denominator))
+
+
+def _sce_losses(st):
+    """Per-position losses sum_c m_c (-log_softmax_c) as (values, exps), loss = values 2^exps: rows
+    with huge logits carry their values at 2^-64 (LseParts.nll_split); with a label smoothing so small
+    that its constant mass k = w eps / C leaves the normal range, the loss is split as
+    alpha sum w t nll + k sum w nll and carried at 2^TINY_EXP."""
+    nll, exps = st.parts.nll_split()
+    compensated = nm.compensation_needed(st.out)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if st.k_scaled is None:
+            hi, lo = nm.compensated_sum(nm.mul0(st.mass, nll), compensated=compensated)
+            values = hi + lo
+        else:
+            on_hi, on_lo = nm.compensated_sum(nm.mul0(st.wt, nll))
+            off_hi, off_lo = nm.compensated_sum(nm.mul0(st.w_pos, nll))
+            on = st.alpha * (on_hi + on_lo)
+            room = np.abs(on) < 2.0 ** 400
+            values = np.where(room, np.ldexp(np.where(room, on, 0), -ext.TINY_EXP)
+                              + st.k_scaled * (off_hi + off_lo), on)
+            exps = exps + np.where(room, ext.TINY_EXP, 0)[..., None]
+    values = np.where(st.ignored, 0, values).astype(st.work, copy=False)
+    return values, np.broadcast_to(exps[..., 0], values.shape)
 
 
 def _weight_shape(name, w, z):
@@ -104,38 +128,34 @@ def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, redu
     """
     z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
-    work = nm.work_dtype(out)
     f64 = np.dtype(np.float64)
     losses = _bce_logits_terms(z.astype(f64, copy=False), y.astype(f64, copy=False), w, pw, f64)
-    if work != f64:
-        losses = _redo_extreme(losses, z, y, w, pw, work)
+    if out == f64 and losses.size and not (losses.min() >= ext.TINY and losses.max() <= ext.RANGE):  # NaN: False
+        return _result(_bce_logits_split(losses, z, y, w, pw, reduction, out))
     return _result(reduce(losses, reduction, out))
 
 
-def _redo_extreme(losses, z, y, w, pw, work):
+def _bce_logits_split(losses, z, y, w, pw, reduction, out):
     """float64 terms are accurate (every term non-negative, no cancellation) except where float64's
     range cuts them: a loss above 2^1000 (a weight times a huge softplus overflows) or below 2^-1000
     (subnormal terms must be summed before rounding to the subnormal grid). Those elements are
-    recomputed in the extended work dtype (the whole array then reduced in it)."""
-    if losses.size == 0 or (losses.min() >= 2.0 ** -1000 and losses.max() <= 2.0 ** 1000):  # NaN: False
-        return losses
-    with np.errstate(invalid="ignore"):
-        redo = np.isfinite(z) & ~np.isnan(losses) & ~((losses >= 2.0 ** -1000) & (losses <= 2.0 ** 1000))
-    if not redo.any():
-        return losses
+    recomputed as value * 2^exp (the softplus pair scaled) and reduced with their exponents."""
+    exps = ext.split_scale(losses, np.isfinite(z))
+    redo = exps != 0
     full = (lambda a: None if a is None else np.broadcast_to(a, z.shape)[redo])
-    losses = losses.astype(work)
-    losses[redo] = _bce_logits_terms(z[redo].astype(work), y[redo].astype(work), full(w), full(pw), work)
-    return losses
+    sp = ext.softplus_pair_scaled(z[redo], exps[redo])
+    losses[redo] = _bce_logits_terms(z[redo], y[redo], full(w), full(pw), np.dtype(np.float64), sp)
+    return ext.reduce_split(losses, exps, reduction, out)
 
 
-def _bce_logits_terms(zw, yw, w, pw, work):
-    """w (p_w y softplus(-z) + (1 - y) softplus(z)) elementwise; the D4 rule (a zero coefficient times
-    an infinite softplus is 0) is only needed, and only paid for, when some z is infinite."""
+def _bce_logits_terms(zw, yw, w, pw, work, sp=None):
+    """w (p_w y softplus(-z) + (1 - y) softplus(z)) elementwise (``sp``: the softplus pair, if given);
+    the D4 rule (a zero coefficient times an infinite softplus is 0) is only needed, and only paid for,
+    when some z is infinite."""
     with np.errstate(invalid="ignore", over="ignore"):
         mul = nm.mul0 if not np.isfinite(zw).all() else np.multiply
         pos = yw if pw is None else mul_exact(pw.astype(work), yw)
-        sp_neg, sp_pos = nm.softplus_pair(zw)
+        sp_neg, sp_pos = nm.softplus_pair(zw) if sp is None else sp
         l = mul(pos, sp_neg) + mul(1 - yw, sp_pos)
         if w is not None:
             l = nm.mul0(np.broadcast_to(w.astype(work), l.shape), l)
@@ -182,14 +202,77 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     work = nm.work_dtype(out)
     parts = nm.LseParts(logits.astype(work), compensated=nm.compensation_needed(out))
     idx = target[:, None]
-    nll = np.take_along_axis(parts.nll(), idx, axis=1)[:, 0]
+    nll, exps = parts.nll_split()
+    nll, exps = np.take_along_axis(nll, idx, axis=1)[:, 0], exps[:, 0]
     omp = np.take_along_axis(parts.one_minus_softmax(), idx, axis=1)[:, 0]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         mod = np.power(omp, np.asarray(g, dtype=work))
         fl = nm.mul0(mod, nll)
+        alpha_y = None if a is None else a.astype(work)[target]
         if a is not None:
-            fl = nm.mul0(a.astype(work)[target], fl)
+            fl = nm.mul0(alpha_y, fl)
+    if out == np.float64:
+        rows = parts.ok & (exps == 0)
+        if rows.any():
+            fl = np.array(fl)  # writable, in the work dtype (an extended one keeps rows beyond float64's range)
+            fl[rows] = _focal_dd(logits[rows].astype(np.float64), target[rows], g,
+                                 None if a is None else a.astype(np.float64)[target[rows]], fl[rows])
+    if exps.any():
+        return _result(ext.reduce_split(fl, exps, reduction, out))
     return _result(reduce(fl.astype(work), reduction, out))
+
+
+def _focal_dd(x, y, g, alpha_y, fast):
+    """float64: the focal loss of rows with a finite maximum and logits within 2^1000, in
+    double-double (e^(x_i - a) by dd.exp from the exact shift; -log p_t = (a - x_y) + log1p(s) and
+    1 - p_t = sum_{i != y} e_i / (1 + s)), rounded once: (1 - p_t)^gamma amplifies the float64
+    roundings of 1 - p_t by gamma, past the bound for gamma = 5. Entries the double-double evaluation
+    cannot carry keep the float64 value."""
+    rows = np.arange(x.shape[0])
+    k = x.argmax(axis=1)
+    a = x[rows, k][:, None]
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        d, delta = nm.two_sum(x, -a)
+        delta = np.where(np.isfinite(d), delta, 0.0)
+        normal = d > -700
+        eh, el = dd.exp(np.where(normal, d, 0.0), np.where(normal, delta, 0.0))
+        eh, el = np.where(normal, eh, np.exp(d)), np.where(normal, el, 0.0)
+        not_y = np.arange(x.shape[1])[None, :] != y[:, None]
+        zero = np.zeros(x.shape[0])
+        sh, sl, th, tl = zero, zero, zero, zero  # s = sum_{i != k} e_i, t = sum_{i != y} e_i (e_k = 1)
+        for j in range(x.shape[1]):
+            is_k, keep = k == j, not_y[:, j]
+            sh, sl = dd.add(sh, sl, np.where(is_k, 0.0, eh[:, j]), np.where(is_k, 0.0, el[:, j]))
+            th, tl = dd.add(th, tl, np.where(keep, np.where(is_k, 1.0, eh[:, j]), 0.0),
+                            np.where(keep & ~is_k, el[:, j], 0.0))
+        nll = dd.add(-d[rows, y], -delta[rows, y], *dd.log1p(sh, sl))
+        omp = dd.div(th, tl, *dd.add(np.ones_like(sh), zero, sh, sl))
+        factor = None if alpha_y is None else dd.scaled(alpha_y)
+        res, usable = _dd_power_times(omp, g, nll, factor)
+    return np.where(usable & np.isfinite(res), res, fast)
+
+
+def _dd_power_times(base, g, value, factor=None):
+    """base^gamma * value (* factor), double-doubles in, rounded once to float64, with base in [0, 1]:
+    base^gamma = exp(gamma log base), taken 2^1024 larger when it would fall below the normal range.
+    Also returns where the result is usable: for gamma > 0 a base that is normal and a power not far
+    below the normal range (the caller keeps its float64 value elsewhere: 0^gamma = 0 among them)."""
+    if g == 0:  # base^0 = 1, 0^0 included
+        res = value if factor is None else dd.mul(*value, *factor)
+        return dd.to_float(*res), np.ones(value[0].shape, dtype=bool)
+    bh, bl = base
+    zero = np.zeros_like(bh)
+    normal = bh > 2.0 ** -1000  # dd.log needs a normal argument with room
+    lh, ll = dd.log(np.where(normal, bh, 1.0), np.where(normal, bl, 0.0))
+    lh, ll = dd.mul(lh, ll, np.full_like(bh, g), zero)  # gamma log(base) <= 0
+    shift = np.where(lh < -700, _FOCAL_SHIFT, 0)
+    usable = normal & (lh > -1400)
+    lh, ll = dd.add(lh, ll, shift * dd._LN2_HI, shift * dd._LN2_LO)
+    lh = np.where(usable, lh, 0.0)
+    res = dd.mul(*dd.exp(lh, ll), *value)
+    if factor is not None:
+        res = dd.mul(*res, *factor)
+    return np.ldexp(dd.to_float(*res), -shift), usable
 
 
 @half_precision()
@@ -240,18 +323,10 @@ def _sigmoid_focal_dd(z, y, al, g, fast):
     omy = dd.one_minus(y)
     zero = np.zeros_like(y)
     ce = dd.add(*dd.mul(y, zero, nh, nl), *dd.mul(*omy, ph, pl))
-    omp_h, omp_l = dd.add(*dd.mul(y, zero, ch, cl), *dd.mul(*omy, sh, sl))
-    normal = omp_h > 2.0 ** -1000  # dd.log needs a normal argument with room
-    lh, ll = dd.log(np.where(normal, omp_h, 1.0), np.where(normal, omp_l, 0.0))
-    lh, ll = dd.mul(lh, ll, np.full_like(y, g), zero)  # gamma log(1 - p_t) <= 0
-    shift = np.where(lh < -700, _FOCAL_SHIFT, 0)
-    usable = inside & normal & (lh > -1400)
-    lh, ll = dd.add(lh, ll, shift * dd._LN2_HI, shift * dd._LN2_LO)
-    lh = np.where(usable, lh, 0.0)
-    loss = dd.mul(*dd.exp(lh, ll), *ce)
+    omp = dd.add(*dd.mul(y, zero, ch, cl), *dd.mul(*omy, sh, sl))
+    factor = None
     if al is not None:
         a = np.full_like(y, al)
         factor = dd.add(*nm.two_prod(a, y), *dd.mul(*dd.one_minus(a), *omy))
-        loss = dd.mul(*loss, *factor)
-    res = np.ldexp(dd.to_float(*loss), -shift)
-    return np.where(usable & np.isfinite(res), res, fast)
+    res, usable = _dd_power_times(omp, g, ce, factor)
+    return np.where(inside & usable & np.isfinite(res), res, fast)
