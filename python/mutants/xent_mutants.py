@@ -610,7 +610,8 @@ def _index_target(a):
     if tgt.dtype.kind == "f":
         return None
     tgt = tgt.astype(np.int64)
-    ignored = tgt == int(a["ignore_index"])
+    ignored = (np.zeros(tgt.shape, dtype=bool) if a["ignore_index"] is None  # None: nothing ignored
+               else tgt == int(a["ignore_index"]))
     return np.where(ignored, 0, tgt), ignored
 
 
@@ -1064,15 +1065,20 @@ def _dtype_of(ref) -> np.dtype:
     return np.asarray(ref).dtype
 
 
+def _along_axis(kernel, xs, axis):
+    """kernel applied to every slice of xs along axis (None: xs is a vector, the rank-1 contract)."""
+    return np.apply_along_axis(kernel, 0 if axis is None else axis, xs)
+
+
 def _port_rows(old, kernel):
-    """A rank-1 row function (axis=None) computed by kernel(x) in the data's dtype for finite rows."""
-    def fn(x, *, axis=None):
+    """A row function computed by kernel(x) in the data's dtype along the axis, for finite inputs."""
+    def fn(x, *, axis=-1):
         ref = old(x, axis=axis)
         xs = np.asarray(x).astype(_dtype_of(ref))
-        if axis is not None or not np.isfinite(xs).all():
+        if xs.size == 0 or not np.isfinite(xs).all():
             return ref
         with np.errstate(all="ignore"):
-            return _like(ref, kernel(xs))
+            return _like(ref, _along_axis(kernel, xs, axis))
     return fn
 
 
@@ -1173,13 +1179,13 @@ def _float32_only(old, kernel, rows=False):
     if not rows:
         return elementwise
 
-    def row(x, *, axis=None):
+    def row(x, *, axis=-1):
         ref = old(x, axis=axis)
         xs = np.asarray(x)
-        if _dtype_of(ref) != np.float32 or axis is not None or not np.isfinite(xs).all():
+        if _dtype_of(ref) != np.float32 or xs.size == 0 or not np.isfinite(xs).all():
             return ref
         with np.errstate(all="ignore"):
-            return _like(ref, kernel(xs.astype(np.float32)))
+            return _like(ref, _along_axis(kernel, xs.astype(np.float32), axis))
     return row
 
 
@@ -1290,6 +1296,62 @@ def _():
             mass = (st.wt * alpha + st.w_pos * k).astype(st.work)
         return dataclasses.replace(st, mass=mass, alpha=alpha, k=k)
     _patch_setup(t)
+
+
+# ============================================================================ porting parity (issue 19)
+# The classic mistakes of a port from PyTorch or ONNX; Java and Go have the same mutants, by name.
+
+
+@mutant("nll_loss_log_probs_as_probs", ["nll_loss"], """
+    nll_loss given log-probabilities but computed as if they were probabilities: -w_y log(x_y)
+    (nll_from_probs' formula, no clamp) instead of -w_y x_y; a log-probability below 0 gives NaN.""")
+def _():
+    def make(old):
+        def nll_loss(input, target, **kw):
+            ref = old(input, target, **kw)  # the shipped checks and the result's dtype
+            with np.errstate(all="ignore"):
+                return _like(ref, old(np.log(float_array("input", input)), target, **kw))
+        return nll_loss
+    _replace("nll_loss", make)
+
+
+@mutant("ignore_index_null_as_minus_100", ["nll_loss"] + list(SCE), """
+    an absent ignore_index (null / None: nothing ignored, ONNX's default) treated as PyTorch's -100: a
+    target -100 is then silently ignored instead of being index_out_of_range.""")
+def _():
+    def make(old):
+        def fn(*args, ignore_index=-100, **kw):
+            return old(*args, ignore_index=-100 if ignore_index is None else ignore_index, **kw)
+        return fn
+    for name in ("nll_loss",) + SCE:
+        _replace(name, make)
+
+
+@mutant("kl_div_batchmean_as_mean", ["kl_div"], """
+    kl_div's reduction batchmean computed as mean: the sum divided by every element (N times the
+    support size) instead of the batch size N.""")
+def _():
+    def make(old):
+        def kl_div(input, target, *, reduction="mean", **kw):
+            return old(input, target, reduction="mean" if reduction == "batchmean" else reduction, **kw)
+        return kl_div
+    _replace("kl_div", make)
+
+
+@mutant("axis_off_by_one", ROW, """
+    softmax, log_softmax and logsumexp along the next axis: an axis k of x of rank r is taken as
+    (k + 1) mod r (a 1-based / 0-based or NCHW / NHWC confusion); a vector is unaffected, an axis out of
+    range keeps its error.""")
+def _():
+    def make(old):
+        def fn(x, *, axis=-1):
+            r = np.ndim(x)
+            if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and 0 < r and -r <= axis < r:
+                axis = (axis % r + 1) % r
+            return old(x, axis=axis)
+        return fn
+    for name in ROW:
+        _replace(name, make)
 
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another

@@ -147,3 +147,34 @@ def test_smoothing_classes_from_the_last_axis_changes_rank_3_only():
         assert f(logits2, target2, label_smoothing=0.2) == shipped2
     finally:
         undo()
+
+
+# issue 19: the porting-parity mutants change exactly the behaviour they name
+def _with(name, call):
+    undo = _mutants.activate(name)
+    try:
+        return call()
+    finally:
+        undo()
+
+
+def test_porting_mutants_change_what_they_name():
+    logp = np.array([[-0.5, -1.5], [-2.0, -0.25]])
+    shipped = xent.FUNCTIONS["nll_loss"](logp, np.array([0, 1]), reduction="none")
+    assert list(shipped) == [0.5, 0.25]
+    mutated = _with("nll_loss_log_probs_as_probs",
+                    lambda: xent.FUNCTIONS["nll_loss"](logp, np.array([0, 1]), reduction="none"))
+    assert np.isnan(mutated).all()
+    with pytest.raises(xent.IndexOutOfRangeError):
+        xent.FUNCTIONS["nll_loss"](logp, np.array([-100, 1]), ignore_index=None)
+    assert _with("ignore_index_null_as_minus_100",
+                 lambda: xent.FUNCTIONS["nll_loss"](logp, np.array([-100, 1]), ignore_index=None)) == 0.25
+    x, t = np.full((2, 3), -1.0), np.full((2, 3), 0.5)
+    batchmean = xent.FUNCTIONS["kl_div"](x, t, reduction="batchmean")
+    assert _with("kl_div_batchmean_as_mean", lambda: xent.FUNCTIONS["kl_div"](x, t, reduction="batchmean")) \
+        == xent.FUNCTIONS["kl_div"](x, t) != batchmean
+    m = np.array([[0.0, 1.0], [2.0, 5.0]])
+    off = _with("axis_off_by_one", lambda: xent.FUNCTIONS["logsumexp"](m, axis=-1))
+    assert np.array_equal(off, xent.FUNCTIONS["logsumexp"](m, axis=0))
+    assert _with("axis_off_by_one", lambda: xent.FUNCTIONS["softmax"](np.array([1.0, 2.0]))).tolist() == \
+        xent.FUNCTIONS["softmax"](np.array([1.0, 2.0])).tolist()
