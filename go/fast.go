@@ -14,51 +14,73 @@ import (
 // finite data only; anything else (an infinite or NaN element) falls back to the double-double
 // path, which handles the limits exactly.
 
-// expTab[j] = 2^(j/32).
-var expTab [32]float64
+// expTab[j] = 2^(j/64).
+var expTab [64]float64
 
 func init() {
 	for j := range expTab {
-		expTab[j] = math.Exp2(float64(j) / 32)
+		expTab[j] = math.Exp2(float64(j) / 64)
 	}
 }
 
-// expNeg returns exp(x) for finite x <= 0 to a relative error of about 2^-50: x = (32k + j) ln2/32
-// + r with |r| <= ln2/64 (the reduction exact to 2^-100 by FMA with ln2/32 as a double-double),
-// exp(x) = 2^k 2^(j/32) exp(r) with a degree-5 Taylor polynomial for exp(r). Cheaper than
-// math.Exp; far below float32's precision.
-func expNeg(x float64) float64 {
-	if x < -700 { // near or below float64's underflow: rare, the library function handles it
-		return math.Exp(x)
+// expNegMin: below it expNeg returns 0. exp(x) < 2^-1021 there, and no float32 result can see such
+// a term: C of them, even times the largest float32 weight (2^128), stay below 2^-880, far under
+// float32's smallest subnormal 2^-149.
+const expNegMin = -708
+
+// shifter: adding it rounds a float64 of magnitude below 2^51 to an integer, which the sum's low
+// bits then hold (cheaper than math.Floor or a conversion); ties go to even.
+const shifter = 0x1.8p52
+
+// shifterBits is math.Float64bits(shifter).
+const shifterBits = 0x4338000000000000
+
+// expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-42 (0 below
+// expNegMin or for NaN). With n = rint(64 x / ln2) (|n| < 2^16), r = fl(x - n H) by one FMA against
+// H = fl(ln2/64): the FMA's rounding is 2^-53 |r| and H's own error |n| |ln2/64 - H| < 2^16 2^-60 =
+// 2^-44 absolute, so |r| <= ln2/128 + 2^-44 < 0.00542; exp(x) = 2^(n div 64) 2^((n mod 64)/64) exp(r)
+// with exp(r) by its degree-4 Taylor polynomial (truncation r^5/120 < 2^-44.5, evaluation about
+// 2^-52), the table entry within 2^-53 and one rounding of the product: in all below 2^-43.1 + 2^-50.
+// Far below float32's precision, and cheaper than math.Exp; a loop over a slice, because the body is
+// beyond the inliner's budget and a call per element would cost as much as the exp.
+func expNegInPlace(xs []float64) {
+	for i, x := range xs {
+		if !(x >= expNegMin) {
+			xs[i] = 0
+			continue
+		}
+		t := math.FMA(x, 64/math.Ln2, shifter)
+		n := t - shifter
+		ni := int64(math.Float64bits(t)) - shifterBits
+		r := math.FMA(-n, math.Ln2/64, x)
+		p := math.FMA(r, math.FMA(r, math.FMA(r, math.FMA(r, 1.0/24, 1.0/6), 1.0/2), 1), 1)
+		// the scale 2^(ni >> 6) >= 2^-1022 is added to the exponent bits: T_j p in [1, 2) stays normal
+		xs[i] = math.Float64frombits(math.Float64bits(expTab[ni&63]*p) + uint64(ni>>6)<<52)
 	}
-	const inv = 32 / math.Ln2
-	const shifter = 0x1.8p52 // adding it rounds |v| < 2^51 to an integer (math.Floor costs more)
-	n := (x*inv + shifter) - shifter
-	r := math.FMA(-n, ddLn2.hi/32, x)
-	r = math.FMA(-n, ddLn2.lo/32, r)
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
-	ni := int64(n)
-	return math.Float64frombits(math.Float64bits(expTab[ni&31]*p) + uint64(ni>>5)<<52)
 }
 
-// log1pTab[i] holds log(1 + i/64) and 1 / (1 + i/64).
-var log1pTab [65]struct{ log, inv float64 }
+// log1pTab[i] holds log(1 + i/64) and 1 / (1 + i/64) for i <= 64 (the rest only lets a mask replace
+// the bounds check).
+var log1pTab [128]struct{ log, inv float64 }
 
 func init() {
-	for i := range log1pTab {
+	for i := 0; i <= 64; i++ {
 		c := float64(i) / 64
 		log1pTab[i].log, log1pTab[i].inv = math.Log1p(c), 1/(1+c)
 	}
 }
 
-// log1pUnit returns log1p(e) for e in [0, 1] to a relative error of about 2^-46: with c = i/64
-// the nearest table point, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 1/128
-// (e - c is exact by Sterbenz's lemma), and log1p(d) by a degree-7 Taylor polynomial.
+// log1pUnit returns log1p(e) for e in [0, 1] to a relative error below 2^-37: with c = i/64 the
+// nearest node, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 1/128 (e - c exact by
+// Sterbenz's lemma, the division by a rounded reciprocal: 2^-52 |d|), log1p(d) by its degree-5
+// Taylor polynomial (truncation d^6/6 <= 2^-37.6 |d|, and |log1p(d)| >= 0.99 |d|); for i >= 1
+// log(1 + c) >= 2^-6.1 > 2 |log1p(d)|, so the final sum does not cancel; for i = 0, d = e exactly.
 func log1pUnit(e float64) float64 {
-	i := int(e*64 + 0.5)
-	t := &log1pTab[i]
-	d := (e - float64(i)/64) * t.inv
-	return t.log + d*(1+d*(-1.0/2+d*(1.0/3+d*(-1.0/4+d*(1.0/5+d*(-1.0/6+d*(1.0/7)))))))
+	t := math.FMA(e, 64, shifter) // the nearest node i/64 (a tie goes to even: either is nearest)
+	i := int64(math.Float64bits(t)) - shifterBits
+	tab := &log1pTab[i&127] // i <= 64
+	d := (e - (t-shifter)*(1.0/64)) * tab.inv
+	return math.FMA(d, math.FMA(d, math.FMA(d, math.FMA(d, math.FMA(d, 1.0/5, -1.0/4), 1.0/3), -1.0/2), 1), tab.log)
 }
 
 // log1pFast returns log1p(e) for e >= 0 to a few float64 ulps (Kahan's trick: the rounding of
@@ -112,6 +134,7 @@ func reduceFast(vals []float64, red Reduction, shape []int, den float64) ([]int,
 // It reports false (and the caller falls back) when a logit is not finite.
 func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	vals := make([]float64, p.positions())
+	buf := make([]float64, p.k)
 	var den nsum
 	for pos := range vals {
 		y := p.idx[pos]
@@ -121,21 +144,15 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 		n, r := pos/p.d, pos%p.d
 		row := x[n*p.k*p.d+r:]
 		at := func(c int) float64 { return float64(row[c*p.d]) }
-		k, a := 0, at(0)
-		for c := 1; c < p.k; c++ {
-			if v := at(c); v > a {
-				k, a = c, v
-			}
+		var a, s float64
+		var ok bool
+		if p.d == 1 {
+			_, a, s, ok = rowSumExp(row[:p.k], buf)
+		} else {
+			_, a, s, ok = rowSumExpStrided(row, p.k, p.d, buf)
 		}
-		var s float64
-		for c := 0; c < p.k; c++ {
-			v := at(c)
-			if !isFinite(v) {
-				return nil, nil, false
-			}
-			if c != k {
-				s += expNeg(v - a)
-			}
+		if !ok {
+			return nil, nil, false
 		}
 		L := log1pFast(s)
 		den.add(p.weight(y))
@@ -161,11 +178,70 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	return shape, out, true
 }
 
+// rowSumExp returns, for a contiguous row, the index k and value a of its (first) maximum and
+// s = sum_{c != k} exp(x_c - a) (the maximum's own term, exactly 1, stays out); false when a value is
+// not finite. buf holds at least len(row) values.
+func rowSumExp[T Float](row []T, buf []float64) (k int, a, s float64, ok bool) {
+	m := row[0]
+	for c, v := range row {
+		if v > m {
+			k, m = c, v
+		}
+		if v-v != 0 { // inf - inf and NaN - NaN are NaN
+			return 0, 0, 0, false
+		}
+	}
+	a = float64(m)
+	d := buf[:len(row)]
+	for c, v := range row {
+		d[c] = float64(v) - a
+	}
+	expNegInPlace(d)
+	d[k] = 0
+	s0, s1 := sum2(d)
+	return k, a, s0 + s1, true
+}
+
+// rowSumExpStrided is rowSumExp for a row of C values d apart (logits [N, C, d1..dk]).
+func rowSumExpStrided[T Float](row []T, classes, d int, buf []float64) (k int, a, s float64, ok bool) {
+	m := row[0]
+	for c := 0; c < classes; c++ {
+		v := row[c*d]
+		if v > m {
+			k, m = c, v
+		}
+		if v-v != 0 {
+			return 0, 0, 0, false
+		}
+	}
+	a = float64(m)
+	e := buf[:classes]
+	for c := range e {
+		e[c] = float64(row[c*d]) - a
+	}
+	expNegInPlace(e)
+	e[k] = 0
+	for _, v := range e {
+		s += v
+	}
+	return k, a, s, true
+}
+
 // bceFast is BCEWithLogits for float32 data z and y (read as they are, without a float64 copy): with
 // t = log1p(exp(-|z|)), l = w (pw y (max(-z, 0) + t) + (1 - y)(max(z, 0) + t)), in float64; false
 // when a z is not finite.
 func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 	red := p.config.reduction
+	if p.w == nil && p.pw == nil && red != ReductionNone {
+		sum, ok := bceFastSum(zs, ys)
+		if !ok {
+			return nil, nil, false
+		}
+		if red == ReductionSum {
+			return []int{}, []float64{sum}, true
+		}
+		return []int{}, []float64{sum / float64(len(zs))}, true
+	}
 	var vals []float64 // per element for reduction none; sum and mean add as they go
 	if red == ReductionNone {
 		vals = make([]float64, len(zs))
@@ -178,7 +254,9 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 		}
 		y := float64(ys[i])
 		a := math.Abs(z)
-		t := log1pUnit(expNeg(-a))
+		e := [1]float64{-a}
+		expNegInPlace(e[:])
+		t := log1pUnit(e[0])
 		pos, neg := t, a+t // softplus(-z), softplus(z) for z >= 0 (z finite: no NaN, and +-0 alike)
 		if z < 0 {
 			pos, neg = neg, pos
@@ -197,4 +275,51 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 		return []int{}, []float64{sum.value()}, true
 	}
 	return []int{}, []float64{sum.value() / float64(len(zs))}, true
+}
+
+// bceFastSum is the unweighted sum of bceFast: l = (1 - y) max(z, 0) + y max(-z, 0) + log1p(exp(-|z|)),
+// three non-negative terms (max(z, 0) = (z + |z|) / 2 and max(-z, 0) = |z| - max(z, 0) exactly: no
+// branch on the sign), added plainly in blocks of 1024 (2^-43 relative at most: the terms do not
+// cancel) and the blocks compensated. False when a z is not finite.
+func bceFastSum[T Float](zs, ys []T) (float64, bool) {
+	const block = 1024
+	var total nsum
+	var buf [block]float64
+	ys = ys[:len(zs)]
+	for start := 0; start < len(zs); start += block {
+		z := zs[start:min(start+block, len(zs))]
+		y := ys[start : start+len(z)]
+		e := buf[:len(z)]
+		for i, v := range z {
+			e[i] = -math.Abs(float64(v))
+		}
+		expNegInPlace(e)
+		for i, v := range z {
+			zi, yi := float64(v), float64(y[i])
+			a := math.Abs(zi)
+			pos := 0.5 * (zi + a)
+			e[i] = ((1-yi)*pos + yi*(a-pos)) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+		}
+		s0, s1 := sum2(e)
+		s := s0 + s1
+		if s-s != 0 { // a non-finite z made a term NaN or infinite
+			return 0, false
+		}
+		total.add(s)
+	}
+	return total.value(), true
+}
+
+// sum2 adds xs in two partial sums (even and odd indices): the additions of a single chain would wait
+// for each other.
+func sum2(xs []float64) (s0, s1 float64) {
+	i := 0
+	for ; i+1 < len(xs); i += 2 {
+		s0 += xs[i]
+		s1 += xs[i+1]
+	}
+	if i < len(xs) {
+		s0 += xs[i]
+	}
+	return s0, s1
 }

@@ -6,25 +6,120 @@ import (
 	"testing"
 )
 
+// expNeg is expNegInPlace for one value.
+func expNeg(x float64) float64 {
+	v := [1]float64{x}
+	expNegInPlace(v[:])
+	return v[0]
+}
+
 // The float32 fast paths' kernels are checked against the double-double functions: their relative
-// error must stay far below float32's unit roundoff (2^-24), here below 2^-45.
+// error must stay far below float32's unit roundoff (2^-24), within the budgets their comments prove.
 func TestFastKernelsAccuracy(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	worst := func(name string, got float64, want dd) {
+	worst := func(name string, got float64, want dd, bound float64) {
 		t.Helper()
-		if e := math.Abs(got-want.float()) / math.Abs(want.float()); e > 0x1p-45 {
+		if e := math.Abs(got-want.float()) / math.Abs(want.float()); e > bound {
 			t.Errorf("%s: relative error %g", name, e)
 		}
 	}
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 200000; i++ {
 		x := -r.ExpFloat64() * 30
 		if i%7 == 0 {
-			x = -r.Float64() * 745
+			x = -r.Float64() * -expNegMin
 		}
-		worst("expNeg", expNeg(x), expDD(ddF(x)))
+		worst("expNeg", expNeg(x), expDD(ddF(x)), 0x1p-42)
 		e := math.Exp(x)
-		worst("log1pUnit", log1pUnit(e), log1pDD(ddF(e)))
+		if i%3 == 0 {
+			e = float64(i%129) / 128 // the nodes of log1pUnit and the midpoints between them
+		}
+		if e > 0 {
+			worst("log1pUnit", log1pUnit(e), log1pDD(ddF(e)), 0x1p-37)
+		}
 		s := e * 1000
-		worst("log1pFast", log1pFast(s), log1pDD(ddF(s)))
+		if s > 0 {
+			worst("log1pFast", log1pFast(s), log1pDD(ddF(s)), 0x1p-45)
+		}
+	}
+}
+
+// Below expNegMin (and for -inf and NaN) expNegInPlace drops the term, as its comment allows.
+func TestExpNegDropsTermsBelowItsRange(t *testing.T) {
+	for _, x := range []float64{math.Nextafter(expNegMin, math.Inf(-1)), -745, math.Inf(-1), math.NaN()} {
+		if got := expNeg(x); got != 0 {
+			t.Errorf("expNeg(%g) = %g, want 0", x, got)
+		}
+	}
+	if got := expNeg(0); got != 1 {
+		t.Errorf("expNeg(0) = %g, want 1", got)
+	}
+}
+
+// The float32 fast paths agree with the double-double path on random problems (within a float32 ulp;
+// BCE's unweighted sum to 2^-30, relative),
+// with strided rows, weights, ignored positions and label smoothing; a non-finite value leaves the
+// fast path.
+func TestFastPathsMatchTheDoubleDoublePath(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, scale := range []float64{1e-30, 1e-3, 1, 4, 60, 300} {
+		const n, c, d = 7, 13, 3
+		x32 := make([]float32, n*c*d)
+		x64 := make([]float64, len(x32))
+		for i := range x32 {
+			x32[i] = float32(scale * r.NormFloat64())
+			x64[i] = float64(x32[i])
+		}
+		target := make([]int, n*d)
+		for i := range target {
+			target[i] = r.Intn(c)
+			if i%5 == 4 {
+				target[i] = -100
+			}
+		}
+		w := make([]float64, c)
+		for i := range w {
+			w[i] = float64(float32(0.25 + r.Float64()))
+		}
+		for _, eps := range []float64{0, 0.125} {
+			for _, red := range []Reduction{ReductionNone, ReductionSum, ReductionMean} {
+				opts := []Option{WithWeight(w), WithLabelSmoothing(eps), WithReduction(red)}
+				fast, err := SoftmaxCrossEntropy(NewTensor(x32, n, c, d), NewTensor(target, n, d), opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := SoftmaxCrossEntropy(NewTensor(x64, n, c, d), NewTensor(target, n, d), opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range want.Data {
+					// each within 0.5 ulp + 2^-6 ulp of the exact value: their float32s at most 1 ulp apart
+					w32 := float32(v)
+					if ulp := math.Nextafter32(w32, float32(math.Inf(1))) - w32; math.Abs(float64(fast.Data[i]-w32)) > float64(ulp) {
+						t.Errorf("sce scale %g eps %g %v [%d]: %g vs %g", scale, eps, red, i, fast.Data[i], v)
+					}
+				}
+			}
+		}
+		y32 := make([]float32, len(x32))
+		for i := range y32 {
+			y32[i] = r.Float32()
+		}
+		p, err := newBCE("binary_cross_entropy_with_logits", NewTensor(x32, len(x32)), NewTensor(y32, len(y32)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, ok := bceFastSum(x32, y32)
+		_, exact := p.data().loss()
+		if !ok || math.Abs(sum-exact[0]*float64(len(x32))) > 0x1p-30*math.Abs(sum) {
+			t.Errorf("bce scale %g: %g vs %g (%v)", scale, sum, exact[0]*float64(len(x32)), ok)
+		}
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		if _, ok := bceFastSum([]float32{0.5, bad}, []float32{0.25, 0.75}); ok {
+			t.Errorf("bceFastSum took %g", bad)
+		}
+		if _, _, _, ok := rowSumExp([]float32{0.5, bad, 1}, make([]float64, 3)); ok {
+			t.Errorf("rowSumExp took %g", bad)
+		}
 	}
 }
