@@ -86,7 +86,50 @@ final class Mutants {
         if (m == null || !m.functions().contains(function)) {
             return r.shipped();
         }
+        if (ROW.contains(function) && !AXIS_AWARE.contains(m.name()) && r.inputs.get("x") != null
+                && r.inputs.get("x").shape().length > 1) {
+            return roundTo16(r, alongAxis(r, m.body()));
+        }
         return roundTo16(r, m.body().call(r));
+    }
+
+    /**
+     * A row function's mutant on x of rank &gt; 1: the mutant's vector form on every slice along the axis
+     * (a rank-1 request without the axis parameter), reassembled; logsumexp drops the axis. The shipped
+     * call on the whole request runs first, so that its errors (rank, empty axis, axis range) are the
+     * shipped ones.
+     */
+    private static Tensor alongAxis(Req r, Body body) {
+        Tensor shipped = r.shipped();
+        Tensor x = r.inputs.get("x");
+        int[] shape = x.shape();
+        long axisParam = r.params.get("axis") == null ? -1 : ((Number) r.params.get("axis")).longValue();
+        int a = (int) (axisParam < 0 ? axisParam + shape.length : axisParam);
+        int n = shape[a];
+        int inner = 1;
+        for (int i = a + 1; i < shape.length; i++) {
+            inner *= shape[i];
+        }
+        int slices = n == 0 ? 0 : x.values().length / n;
+        boolean lse = "logsumexp".equals(r.function);
+        double[] out = new double[shipped.values().length];
+        Map<String, Object> params = new HashMap<>(r.params);
+        params.remove("axis");
+        String dtype = shipped.dtype();
+        for (int s = 0; s < slices; s++) {
+            int off = s / inner * n * inner + s % inner;
+            double[] v = new double[n];
+            for (int j = 0; j < n; j++) {
+                v[j] = x.values()[off + j * inner];
+            }
+            Tensor slice = Tensor.ofFloats(x.dtype(), new int[] {n}, v);
+            Tensor t = body.call(new Req(r.function, r.dtype, params, Map.of("x", slice)));
+            dtype = t.dtype();
+            for (int j = 0; j < t.values().length; j++) {
+                out[lse ? s : off + j * inner] = t.values()[j];
+            }
+        }
+        return Tensor.ofFloats(dtype, shipped.shape(), out);
     }
 
     /**
@@ -1132,7 +1175,27 @@ final class Mutants {
         });
         add("sce_smoothing_classes_last_axis", Level.KILL_COMPATIBLE, SCE, "at rank > 2 label smoothing takes the class count from the last axis (K = d_k) instead of axis 1 (C): uniform mass eps / K, off_target eps / (K - 1); at rank 2 nothing changes.",
                 Mutants::smoothingClassesLastAxis);
+
+        // ---------------------------------------------------------- porting from PyTorch and ONNX (issue 19)
+        add("nll_loss_log_probs_as_probs", Level.KILL_COMPATIBLE, List.of("nll_loss"), "nll_loss given log-probabilities but computed as if they were probabilities: -w_y log(x_y) (nll_from_probs' formula, no clamp) instead of -w_y x_y; a log-probability below 0 gives NaN.", r -> {
+            r.shipped();
+            return r.input("input", map(r.inputs.get("input"), Math::log)).shipped();
+        });
+        add("ignore_index_null_as_minus_100", Level.KILL_COMPATIBLE, concat(List.of("nll_loss"), SCE), "an absent ignore_index (null / None: nothing ignored, ONNX's default) treated as PyTorch's -100: a target -100 is then silently ignored instead of being index_out_of_range.",
+                r -> r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null
+                        ? r.param("ignore_index", -100L).shipped() : r.shipped());
+        add("kl_div_batchmean_as_mean", Level.KILL_COMPATIBLE, List.of("kl_div"), "kl_div's reduction batchmean computed as mean: the sum divided by every element (N times the support size) instead of the batch size N.",
+                r -> "batchmean".equals(r.params.get("reduction")) ? r.param("reduction", "mean").shipped() : r.shipped());
+        add("axis_off_by_one", Level.KILL_COMPATIBLE, ROW, "softmax, log_softmax and logsumexp along the next axis: an axis k of x of rank r is taken as (k + 1) mod r (a 1-based / 0-based or NCHW / NHWC confusion); a vector is unaffected, an axis out of range keeps its error.", r -> {
+            int rank = r.inputs.get("x").shape().length;
+            long axis = r.params.get("axis") == null ? -1 : ((Number) r.params.get("axis")).longValue();
+            return rank > 0 && axis >= -rank && axis < rank
+                    ? r.param("axis", (long) ((Math.floorMod(axis, rank) + 1) % rank)).shipped() : r.shipped();
+        });
     }
+
+    /** Mutants of a row function that handle an N-d x themselves (the others run slice by slice: {@link #alongAxis}). */
+    private static final java.util.Set<String> AXIS_AWARE = java.util.Set.of("axis_off_by_one");
 
     // ================================================================== port variants of the levels
 

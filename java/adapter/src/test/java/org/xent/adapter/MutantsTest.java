@@ -181,6 +181,28 @@ class MutantsTest {
         assertEquals("-0x1.63p-1", out.get("data").get(0).asText());
     }
 
+    /**
+     * A row function's mutant on an N-d x works slice by slice along the axis (issue 19): port_max_shift's
+     * logsumexp of a [2, 3] x along axis 0 is its logsumexp of each column, the axis dropped.
+     */
+    @Test
+    void rowMutantsWorkSliceBySliceAlongTheAxis() {
+        Mutants.Mutant m = Mutants.find("port_max_shift");
+        double[] x = {0, 1, 2, 30, -4, 0.5};
+        org.xent.Tensor t = org.xent.Tensor.ofFloats("float64", new int[] {2, 3}, x);
+        org.xent.Tensor got = Mutants.call(m, "logsumexp", "float64", Map.of("axis", 0L), Map.of("x", t));
+        assertEquals(List.of(3), java.util.Arrays.stream(got.shape()).boxed().toList());
+        for (int j = 0; j < 3; j++) {
+            org.xent.Tensor column = org.xent.Tensor.ofFloats("float64", new int[] {2}, new double[] {x[j], x[3 + j]});
+            double want = Mutants.call(m, "logsumexp", "float64", Map.of(), Map.of("x", column)).values()[0];
+            assertEquals(want, got.values()[j]);
+        }
+        org.xent.Tensor sm = Mutants.call(m, "softmax", "float64", Map.of(), Map.of("x", t));
+        double[] row1 = Mutants.call(m, "softmax", "float64", Map.of(),
+                Map.of("x", org.xent.Tensor.ofFloats("float64", new int[] {3}, new double[] {30, -4, 0.5}))).values();
+        assertEquals(List.of(row1[0], row1[1], row1[2]), List.of(sm.values()[3], sm.values()[4], sm.values()[5]));
+    }
+
     /** The pairwise sum is numpy's: eight accumulators keep the small terms that a left-to-right sum loses. */
     @Test
     void pairwiseSumKeepsWhatASequentialSumLoses() {
