@@ -155,3 +155,20 @@ def test_numpy_stable_prints_the_seed_bits():
     lib = adapter("numpy_stable")
     request, test = vector("entropy", "float64", 1)
     assert_close(lib.run_case(request), test, 1e-12)
+
+
+# issue 19: the porting calls map one to one
+@pytest.mark.parametrize(("function", "tc_id"), [("nll_loss", 4), ("nll_loss", 13), ("nll_loss", 22),
+                                                 ("kl_div", 2), ("kl_div", 5), ("kl_div", 7),
+                                                 ("softmax", 302), ("logsumexp", 300)])
+def test_torch_porting_calls_match_the_vectors(function, tc_id):
+    request, test = vector(function, "float64", tc_id)
+    assert_close(adapter("torch").run_case(request), test, 1e-12)
+
+
+def test_torch_ignore_index_null_ignores_nothing():
+    request, _ = vector("nll_loss", "float64", 52)   # ignore_index null with a target -100
+    assert request["params"]["ignore_index"] is None
+    assert adapter("torch").run_case(request)["error"]["kind"] == "index_out_of_range"
+    request["params"] = {**request["params"], "ignore_index": -100}
+    assert "output" in adapter("torch").run_case(request)

@@ -124,9 +124,9 @@ UNSUPPORTED_CHECKS = {
 }
 
 FUNCTIONS = {
-    "logsumexp": lambda x: jax.nn.logsumexp(x),
-    "softmax": lambda x: jax.nn.softmax(x),
-    "log_softmax": lambda x: jax.nn.log_softmax(x),
+    "logsumexp": lambda x, axis=-1: jax.nn.logsumexp(x, axis=axis),
+    "softmax": lambda x, axis=-1: jax.nn.softmax(x, axis=axis),
+    "log_softmax": lambda x, axis=-1: jax.nn.log_softmax(x, axis=axis),
     "sigmoid": lambda z: jax.nn.sigmoid(z),
     "log_sigmoid": lambda z: jax.nn.log_sigmoid(z),
     "softplus": lambda z: jax.nn.softplus(z),

@@ -32,9 +32,9 @@ def _log(base):
     raise Rejected("invalid_argument", f"unknown base {base!r}")
 
 
-def logsumexp(x):
-    a = np.max(x)
-    return a + np.log(np.sum(np.exp(x - a)))
+def logsumexp(x, axis=-1):
+    a = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(a, axis=axis) + np.log(np.sum(np.exp(x - a), axis=axis))
 
 
 def softmax(x, axis=-1):

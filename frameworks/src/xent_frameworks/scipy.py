@@ -42,9 +42,9 @@ def categorical_cross_entropy(t, p, reduction="mean"):
 
 
 FUNCTIONS = {
-    "logsumexp": lambda x: sp.logsumexp(x),
-    "softmax": lambda x: sp.softmax(x),
-    "log_softmax": lambda x: sp.log_softmax(x),
+    "logsumexp": lambda x, axis=-1: sp.logsumexp(x, axis=axis),
+    "softmax": lambda x, axis=-1: sp.softmax(x, axis=axis),
+    "log_softmax": lambda x, axis=-1: sp.log_softmax(x, axis=axis),
     "sigmoid": lambda z: sp.expit(z),
     "log_sigmoid": lambda z: sp.log_expit(z),
     "entropy": entropy,

@@ -17,6 +17,13 @@ logsumexp, which the CPU's autocast leaves in 16 bits.
 * binary_cross_entropy: ``F.binary_cross_entropy``, which clamps log at -100 instead of clipping p at
   epsilon; the spec's epsilon is not applied (the vectors show the difference).
 * kl_divergence: ``F.kl_div(log q, p, reduction='sum')`` (log_target False, input the log of q).
+* nll_loss: ``F.nll_loss(input, target, weight=, ignore_index=, reduction=)``; kl_div: ``F.kl_div(input,
+  target, reduction=, log_target=)`` (issue 19: the two calls people port, one to one).
+* logsumexp / softmax / log_softmax: ``torch.logsumexp(x, dim=axis)``, ``F.softmax(x, dim=axis)``,
+  ``F.log_softmax(x, dim=axis)``.
+* ignore_index null (no index ignored: ONNX's absent attribute) has no PyTorch spelling; it is passed as
+  -2^63, a value no class index in the vectors takes, so nothing is ignored and a target -100 is out of
+  bounds, as the spec says.
 * entropy / cross_entropy: ``torch.special.entr`` and ``torch.special.xlogy`` summed (epsilon 0 only).
 * sigmoid_mse_grad: autograd of ``F.mse_loss(sigmoid(z), y, reduction='sum') / 2``.
 
@@ -26,6 +33,7 @@ torchvision, not torch).
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 import torch
@@ -76,6 +84,14 @@ def kl_divergence(p, q, base="e"):
     return F.kl_div(torch.log(_t(q)), _t(p), reduction="sum", log_target=False)
 
 
+#: ignore_index null (nothing ignored) as PyTorch's int64 ignore_index: a value no class index takes
+NO_IGNORED_INDEX = -2**63
+
+
+def _torch_ignore_index(ignore_index):
+    return NO_IGNORED_INDEX if ignore_index is None else ignore_index
+
+
 def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
     if label_smoothing_mode != "uniform" and label_smoothing > 0:
         raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: PyTorch smooths uniformly (eps/C)")
@@ -84,7 +100,7 @@ def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, l
         # probability targets: the spec's ignore_index has no effect there, and PyTorch refuses any
         # ignore_index but its default with float targets; its default is the same "no effect"
         ignore_index = -100
-    return F.cross_entropy(logits, target, weight=_opt(weight), ignore_index=ignore_index,
+    return F.cross_entropy(logits, target, weight=_opt(weight), ignore_index=_torch_ignore_index(ignore_index),
                            label_smoothing=label_smoothing, reduction=reduction)
 
 
@@ -122,10 +138,21 @@ def sigmoid_mse_grad(z, y):
     return _grad_of(F.mse_loss(torch.sigmoid(x), _t(y), reduction="sum") / 2, x)
 
 
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    return F.nll_loss(_t(input), _t(target), weight=_opt(weight), ignore_index=_torch_ignore_index(ignore_index),
+                      reduction=reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    with warnings.catch_warnings():  # 'mean' warns that it divides by numel, which is what the spec says
+        warnings.simplefilter("ignore", UserWarning)
+        return F.kl_div(_t(input), _t(target), reduction=reduction, log_target=log_target)
+
+
 FUNCTIONS = {
-    "logsumexp": lambda x: torch.logsumexp(_t(x), dim=0),
-    "softmax": lambda x: F.softmax(_t(x), dim=0),
-    "log_softmax": lambda x: F.log_softmax(_t(x), dim=0),
+    "logsumexp": lambda x, axis=-1: torch.logsumexp(_t(x), dim=axis),
+    "softmax": lambda x, axis=-1: F.softmax(_t(x), dim=axis),
+    "log_softmax": lambda x, axis=-1: F.log_softmax(_t(x), dim=axis),
     "sigmoid": lambda z: torch.sigmoid(_t(z)),
     "log_sigmoid": lambda z: F.logsigmoid(_t(z)),
     "softplus": lambda z: F.softplus(_t(z)),
@@ -138,6 +165,8 @@ FUNCTIONS = {
     "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
     "binary_cross_entropy_with_logits_grad": binary_cross_entropy_with_logits_grad,
     "sigmoid_mse_grad": sigmoid_mse_grad,
+    "nll_loss": nll_loss,
+    "kl_div": kl_div,
 }
 
 
