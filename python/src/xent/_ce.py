@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _extremes as ext
+from . import _fast
 from . import _numerics as nm
 from ._validate import (MAX_RANK, as_array, check_enum, check_ignore_index, check_indices, check_probability,
                         check_rank, check_reduction, check_weight_values, float_array, float_param,
@@ -186,7 +187,7 @@ def index_losses(v: CEInputs):
     exponentials must be formed below the normal range) go through LseParts' range-extreme handling;
     a weighted loss below 2^-1000 is carried at 2^600."""
     C = v.logits.shape[1]
-    x = np.moveaxis(v.logits, 1, -1).reshape(-1, C).astype(np.float64, copy=False)
+    x = np.moveaxis(v.logits, 1, -1).reshape(-1, C)  # a view for [N, C] logits (widened per block)
     ignored = index_equals(v.tgt, v.ignore_index).reshape(-1)
     y = np.where(ignored, 0, v.tgt.reshape(-1)).astype(np.int64)
     w = None if v.w_arr is None else v.w_arr.astype(np.float64)
@@ -195,16 +196,12 @@ def index_losses(v: CEInputs):
     compensated = nm.compensation_needed(v.out)
     exps = np.zeros(x.shape[0], dtype=np.int64)
     with np.errstate(invalid="ignore", over="ignore"):
-        fast = (x.max(axis=1) < _FAST_RANGE) & (x.min(axis=1) > -_FAST_RANGE)  # no NaN, no inf either
-        nll = np.empty(x.shape[0])
-        if fast.all():
-            _blockwise_target_nll(x, y, compensated, nll)
-        else:
-            nll[fast] = _blockwise_target_nll(x[fast], y[fast], compensated, np.empty(int(fast.sum())))
+        nll = _fast.sce_target_nll(x, y, compensated)
+        fast = ~np.isnan(nll)  # rows with a non-finite logit or one beyond 2^1000 are NaN
         if compensated:
             fast &= ~(nll < _TINY_NLL)  # their s is formed again below the normal range
         if not fast.all():
-            nll[~fast], exps[~fast] = _target_nll_special(x[~fast], y[~fast], compensated)
+            nll[~fast], exps[~fast] = _target_nll_special(x[~fast].astype(np.float64), y[~fast], compensated)
         loss = nm.mul0(wy, nll)
         loss = np.where(ignored, 0.0, loss)
         if compensated:
@@ -218,51 +215,6 @@ def index_losses(v: CEInputs):
 
 #: fast rows with a loss below this are recomputed through LseParts (its sum s is then subnormal)
 _TINY_NLL = 2.0 ** -960
-
-
-#: rows whose logits all lie within +-2^1000 take _target_nll (no overflow in the shift x - a)
-_FAST_RANGE = 2.0 ** 1000
-
-
-#: rows are processed in blocks of about this many elements: the [rows, C] scratch buffers stay in
-#: cache, and the extra memory is a few blocks, not a few copies of the input
-_BLOCK_ELEMENTS = 1 << 14
-
-
-def _blockwise_target_nll(x, y, compensated, out):
-    step = max(1, _BLOCK_ELEMENTS // max(1, x.shape[1]))
-    for start in range(0, x.shape[0], step):
-        out[start:start + step] = _target_nll(x[start:start + step], y[start:start + step], compensated)
-    return out
-
-
-def _target_nll(x, y, compensated):
-    """-log_softmax(x)[y] per row for finite rows, |x| < 2^1000: a + log1p(s) - x_y with the shift
-    x - a exact (TwoSum: d + delta), s = sum_{i != k} e^(d_i) (1 + delta_i) by split_sum (float64
-    results; float32 results need neither, being computed in float64)."""
-    rows = np.arange(x.shape[0])
-    k = x.argmax(axis=1)
-    a = x[rows, k][:, None]
-    if compensated:
-        # TwoSum d + delta = x - a, in place in three [N, C] buffers (fresh 32 MB arrays cost page faults)
-        d = np.subtract(x, a)
-        bp = np.subtract(d, x)
-        delta = np.subtract(d, bp)
-        np.subtract(x, delta, out=delta)
-        np.subtract(-a, bp, out=bp)
-        np.add(delta, bp, out=delta)
-        d_y, delta_y = d[rows, y], delta[rows, y]
-        e = np.exp(d, out=bp)
-        np.multiply(e, delta, out=delta)
-        e += delta  # e^(d + delta) to first order: delta is below ulp(d) / 2
-        e[rows, k] = 0
-        s_hi, s_lo = nm.split_sum(e, scratch=delta)
-        L = np.log1p(s_hi) + s_lo / (1 + s_hi)
-        return (L - d_y) - delta_y
-    d = x - a
-    e = np.exp(d)
-    e[rows, k] = 0
-    return np.log1p(e.sum(axis=1)) - d[rows, y]
 
 
 def _target_nll_special(x, y, compensated):

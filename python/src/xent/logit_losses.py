@@ -7,6 +7,7 @@ import numpy as np
 from . import _ce
 from . import _dd as dd
 from . import _extremes as ext
+from . import _fast
 from . import _numerics as nm
 from ._half import half_precision
 from ._validate import (MAX_RANK, as_array, check_indices, check_probability, check_rank, check_reduction,
@@ -128,6 +129,11 @@ def binary_cross_entropy_with_logits(z, y, *, weight=None, pos_weight=None, redu
     """
     z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
+    if w is None and pw is None and reduction != "none" and z.size >= _fast.BLOCK_ELEMENTS:
+        total = _fast.bce_logits_sum(z, y, nm.compensation_needed(out))
+        if total is not None:  # every term in range and finite: one blockwise pass, no [N, C] temporaries
+            return _result(reduce(np.asarray(total, dtype=np.float64), "sum" if reduction == "sum" else "mean",
+                                  out, z.size))
     f64 = np.dtype(np.float64)
     losses = _bce_logits_terms(z.astype(f64, copy=False), y.astype(f64, copy=False), w, pw, f64)
     if out == f64 and losses.size and not (losses.min() >= ext.TINY and losses.max() <= ext.RANGE):  # NaN: False

@@ -1,0 +1,139 @@
+"""Blockwise float64 kernels for the common large calls (the [N, C] workload of bench/): the data are
+walked in blocks of about BLOCK_ELEMENTS with a few scratch buffers reused in place (ufuncs with
+out=), so a call touches the input once per pass inside the cache and its extra memory is a few
+blocks, not copies of the input. float32 inputs are widened block by block (dtype=float64 on the
+first ufunc of a pass), never as a whole array.
+
+Accuracy is that of the elementwise paths they replace (same formulas, fewer roundings): a kernel
+returns None when a block holds anything its fast formula does not cover (non-finite values, or
+terms near float64's range limits), and the caller takes the general path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _numerics as nm
+
+#: elements per block: six float64 scratch buffers of this size stay within a 2 MB cache
+BLOCK_ELEMENTS = 1 << 15
+#: |z| up to this keeps every BCE term within [2^-860, 2^10]: no term near the range limits
+_BCE_Z_LIMIT = 600.0
+F64 = np.dtype(np.float64)
+
+
+class _Scratch:
+    """A few float64 buffers of one block's size, viewed at the size of the current block."""
+
+    def __init__(self, count, size):
+        self.buffers = [np.empty(size) for _ in range(count)]
+
+    def views(self, shape):
+        n = int(np.prod(shape))
+        return [b[:n].reshape(shape) for b in self.buffers]
+
+
+def _row_blocks(rows, width):
+    step = max(1, BLOCK_ELEMENTS // max(1, width))
+    for start in range(0, rows, step):
+        yield slice(start, min(rows, start + step))
+
+
+def _as_f64(block, buffer):
+    """The block itself when it is float64, else its exact float64 copy in ``buffer``."""
+    if block.dtype == F64:
+        return block
+    np.copyto(buffer, block)
+    return buffer
+
+
+def bce_logits_sum(z, y, compensated):
+    """sum over every element of y softplus(-z) + (1 - y) softplus(z) as (hi, lo), unweighted, for z and
+    y of equal shape (float32 or float64); None if some |z| exceeds 600 or a value is not finite.
+
+    Each term is t + (1 - y) max(z, 0) + y max(-z, 0) with t = log1p(e^-|z|): the same non-negative
+    parts as y softplus(-z) + (1 - y) softplus(z), and one of the two products is exactly 0. A block is
+    summed by split_sum (float64 results, to about 2^-6 u) or plainly (float32 results)."""
+    width = z.shape[-1] if z.ndim else 1
+    z2, y2 = z.reshape(-1, width), y.reshape(-1, width)
+    size = BLOCK_ELEMENTS if z2.size > BLOCK_ELEMENTS else z2.size
+    scratch = _Scratch(6, size)
+    his, los = [], []
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for rows in _row_blocks(*z2.shape):
+            r, t, m, c, zbuf, ybuf = scratch.views(z2[rows].shape)
+            zb, yb = _as_f64(z2[rows], zbuf), _as_f64(y2[rows], ybuf)
+            np.abs(zb, out=r)
+            if not r.max() <= _BCE_Z_LIMIT:  # NaN compares False
+                return None
+            np.negative(r, out=t)
+            np.exp(t, out=t)
+            np.log1p(t, out=t)
+            np.maximum(zb, 0.0, out=m)
+            np.subtract(r, m, out=r)          # max(-z, 0)
+            np.multiply(r, yb, out=r)
+            np.subtract(1.0, yb, out=c)
+            np.multiply(c, m, out=c)
+            np.add(c, r, out=c)
+            np.add(c, t, out=c)
+            if compensated:
+                h, l = nm.split_sum(c, scratch=r)
+                his.append(h)
+                los.append(l)
+            else:
+                his.append(c.sum(axis=-1))
+        if not his:
+            return 0.0, 0.0
+        if not compensated:
+            return float(np.concatenate(his).sum()), 0.0
+        if not np.isfinite(np.concatenate(his)).all():
+            return None
+        return nm.compensated_sum(np.concatenate(his + los).reshape(1, -1))
+
+
+#: rows whose logits all lie within +-2^1000 take sce_target_nll (no overflow in the shift x - a)
+SCE_RANGE = 2.0 ** 1000
+
+
+def sce_target_nll(x, y, compensated):
+    """-log_softmax(x)[y] per row of the [rows, C] logits x (float32 or float64) with class indices y,
+    as float64; NaN in rows it does not cover (a non-finite logit, or one beyond 2^1000), which the
+    caller recomputes.
+
+    a + log1p(s) - x_y, with a = max x attained at k and s = sum_{i != k} e^(x_i - a). For float64
+    results (``compensated``) the shift x - a is exact (TwoSum: d + delta), e_i = e^d (1 + delta), and
+    s is summed by split_sum; float32 results are computed in float64 directly (29 extra bits)."""
+    rows_total, C = x.shape
+    out = np.empty(rows_total)
+    scratch = _Scratch(4, max(C, min(BLOCK_ELEMENTS, rows_total * C), 1))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for rows in _row_blocks(rows_total, C):
+            d, bp, delta, xbuf = scratch.views(x[rows].shape)
+            xb = _as_f64(x[rows], xbuf)
+            yb = y[rows]
+            idx = np.arange(xb.shape[0])
+            k = xb.argmax(axis=1)
+            a = xb[idx, k][:, None]
+            covered = (np.abs(a[:, 0]) < SCE_RANGE) & (xb.min(axis=1) > -SCE_RANGE)  # NaN: False
+            np.subtract(xb, a, out=d)
+            if compensated:
+                # TwoSum d + delta = x - a, in place
+                np.subtract(d, xb, out=bp)
+                np.subtract(d, bp, out=delta)
+                np.subtract(xb, delta, out=delta)
+                np.subtract(-a, bp, out=bp)
+                np.add(delta, bp, out=delta)
+                d_y, delta_y = d[idx, yb], delta[idx, yb]
+                np.exp(d, out=bp)
+                np.multiply(bp, delta, out=delta)
+                np.add(bp, delta, out=bp)  # e^(d + delta) to first order: delta is below ulp(d) / 2
+                bp[idx, k] = 0
+                s_hi, s_lo = nm.split_sum(bp, scratch=delta)
+                L = np.log1p(s_hi) + s_lo / (1 + s_hi)
+                nll = (L - d_y) - delta_y
+            else:
+                d_y = d[idx, yb]
+                np.exp(d, out=bp)
+                bp[idx, k] = 0
+                nll = np.log1p(bp.sum(axis=1)) - d_y
+            out[rows] = np.where(covered, nll, np.nan)
+    return out

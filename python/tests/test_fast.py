@@ -1,0 +1,85 @@
+"""The blockwise kernels of _fast (taken only by calls larger than one block, so never by the golden
+vectors): several blocks, float32 and float64, against mpmath at the spec's accurate level and against
+the general (elementwise) path, with special rows in a middle block."""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+import xent
+from xent import _fast
+
+mpmath.mp.prec = 200
+U = {np.float64: mpmath.mpf(2) ** -53, np.float32: mpmath.mpf(2) ** -24}
+
+
+def accurate(got, exact, kappa, dtype):
+    """|got - exact| <= u (2 |exact| + 4 kappa) (the spec's accurate level, no subnormals here)."""
+    return abs(mpmath.mpf(float(got)) - exact) <= U[dtype] * (2 * abs(exact) + 4 * kappa)
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    """Blocks of 1000 elements, so that a few thousand elements make several blocks."""
+    monkeypatch.setattr(_fast, "BLOCK_ELEMENTS", 1000)
+
+
+@pytest.fixture
+def bce_data():
+    rng = np.random.default_rng(5)
+    n = 2 * _fast.BLOCK_ELEMENTS + 123  # three blocks, the last one short
+    z = np.concatenate([8 * rng.standard_normal(n - 4), [0.0, 599.0, -599.0, 1e-300]])
+    y = rng.random(n)
+    y[::7] = np.round(y[::7])  # hard targets too
+    return z.reshape(-1, 1), y.reshape(-1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_bce_logits_blockwise_is_accurate(bce_data, dtype, reduction):
+    z, y = (a.astype(dtype) for a in bce_data)
+    got = xent.binary_cross_entropy_with_logits(z, y, reduction=reduction)
+    assert got.dtype == dtype
+    terms, kappa = [], []
+    for zi, yi in zip(z.ravel().tolist(), y.ravel().tolist()):
+        zm, ym = mpmath.mpf(zi), mpmath.mpf(yi)
+        sp_neg = mpmath.log1p(mpmath.exp(-abs(zm))) + max(-zm, 0)
+        terms.append(ym * sp_neg + (1 - ym) * (sp_neg + zm))
+        kappa.append(abs(zm) * abs(1 / (1 + mpmath.exp(-zm)) - ym))
+    scale = len(terms) if reduction == "mean" else 1
+    assert accurate(got, mpmath.fsum(terms) / scale, mpmath.fsum(kappa) / scale, dtype)
+    weighted = xent.binary_cross_entropy_with_logits(z, y, weight=np.ones(1, dtype), reduction=reduction)
+    assert abs(float(got) - float(weighted)) <= 2 * np.spacing(abs(weighted))  # the general path agrees
+
+
+def test_bce_logits_blockwise_leaves_extremes_to_the_general_path(bce_data):
+    z, y = bce_data
+    z = z.copy()
+    z[-1] = 700.0  # beyond the kernel's |z| <= 600
+    assert _fast.bce_logits_sum(z, y, True) is None
+    z[-1] = np.nan
+    assert _fast.bce_logits_sum(z, y, True) is None
+    assert np.isnan(xent.binary_cross_entropy_with_logits(z, y))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sce_blockwise_rows_match_the_general_path(dtype):
+    rng = np.random.default_rng(11)
+    rows, C = 3 * _fast.BLOCK_ELEMENTS // 30 + 5, 30  # four blocks
+    x = (3 * rng.standard_normal((rows, C))).astype(dtype)
+    x[rows // 2, 7] = np.inf  # a special row in a middle block: the general path's limit (one +inf)
+    x[rows // 2 + 1, 3] = dtype(2.0 ** 100)
+    y = rng.integers(0, C, rows)
+    got = xent.softmax_cross_entropy(x, y, reduction="none")
+    onehot = np.eye(C, dtype=dtype)[y]  # a probability target takes the general path
+    general = xent.softmax_cross_entropy(x, onehot, reduction="none")
+    finite = np.isfinite(general)
+    assert np.array_equal(np.isfinite(got), finite) and np.isnan(got).sum() == 0
+    assert np.all(np.abs(got[finite] - general[finite]) <= 2 * np.spacing(np.abs(general[finite])))
+    for r in (0, rows // 2 + 1, rows - 1):
+        xs = [mpmath.mpf(float(v)) for v in x[r]]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in xs))
+        g = [mpmath.exp(v - lse) for v in xs]
+        kappa = mpmath.fsum(abs(v) * abs(gi - (i == y[r])) for i, (v, gi) in enumerate(zip(xs, g)))
+        assert accurate(got[r], lse - xs[y[r]], kappa, dtype), r
