@@ -16,7 +16,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .dtypes import DType
+import mpmath
+
+from .dtypes import MIXED_INPUT_DTYPES as SIXTEEN_BIT, DType
 from .spec import Spec
 from .tensor import INT_DTYPE, Tensor, is_int64
 from .values import float_to_dtype, shown, to_dtype
@@ -296,7 +298,31 @@ def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dty
         else:
             raise ValueError(f"no random generator for role {role!r}")
         inputs[name] = Tensor(dtype.name, tuple(shape), tuple(float_to_dtype(v, dtype) for v in data))
+    if family.get("pattern") == "confident":
+        inputs["logits"] = _confident(src, inputs["logits"], inputs["target"], dtype)
     return inputs
+
+
+CONFIDENT = (0.99, 1 - 2.0 ** -8)  # the range of the target's probability in a confident row (issue 16)
+
+
+def _confident(src: Source, logits: Tensor, target: Tensor, dtype: DType) -> Tensor:
+    """Rows [N, C] whose target class y is confident: x_y is set so that p_y lies in CONFIDENT before
+    x_y is rounded into the dtype, where the true-class gradient p_y - 1 cancels (issue 16: a bfloat16
+    kernel loses all its bits there). x_y = log(p / (1 - p) * sum_{j != y} exp(x_j)), evaluated with
+    mpmath at 64 bits: deterministic on every machine, unlike libm."""
+    if len(logits.shape) != 2 or not all(isinstance(t, int) for t in target.data):
+        raise ValueError("pattern confident needs logits [N, C] and index targets")
+    classes = logits.shape[1]
+    data = list(logits.data)
+    low, high = CONFIDENT
+    with mpmath.workprec(64):
+        for row, y in enumerate(target.data):
+            p = mpmath.mpf(low) + (high - low) * mpmath.mpf(src.uniform())
+            others = [data[row * classes + j] for j in range(classes) if j != y]
+            mass = sum((mpmath.exp(x) for x in others), mpmath.mpf(0)) if others else mpmath.mpf(1)
+            data[row * classes + y] = float_to_dtype(float(mpmath.log(p / (1 - p) * mass)), dtype)
+    return Tensor(logits.dtype, logits.shape, tuple(data))
 
 
 def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor], dtype: DType) -> dict:
@@ -343,6 +369,17 @@ def family_elements(family: dict, fn: dict) -> int:
     return sum(math.prod(shapes[i % len(shapes)]) for i in range(family["count"])) * len(fn["inputs"])
 
 
+def family_indices(family: dict, dtype: DType) -> list[int]:
+    """The family's case indices (tcId - family tcId) for this dtype: all `count` of them, or at float16
+    and bfloat16 `count16` of them spread evenly over the range when the family gives `count16` (issue 16:
+    the 16-bit files stay small; a 16-bit vector has the tcId and configuration of the wider dtypes')."""
+    count = family["count"]
+    wanted = family.get("count16") if dtype.name in SIXTEEN_BIT else None
+    if wanted is None or wanted >= count:
+        return list(range(count))
+    return sorted({k * count // wanted for k in range(wanted)})
+
+
 def family_cases(family: dict, fn: dict, function: str, dtype: DType, source: str) -> list[Case]:
     shapes = family["shapes"]
     scales = family.get("scales", [1.0])
@@ -352,7 +389,7 @@ def family_cases(family: dict, fn: dict, function: str, dtype: DType, source: st
         _number(family["offset"], "offset")
     param_sets = family.get("params", [{}])
     cases = []
-    for i in range(family["count"]):
+    for i in family_indices(family, dtype):
         tc_id = family["tcId"] + i
         shape = tuple(shapes[i % len(shapes)])
         scale = float(scales[(i // len(shapes)) % len(scales)])
