@@ -103,6 +103,15 @@ func TestAxisShapes(t *testing.T) {
 	}
 }
 
+// softmax, log_softmax and logsumexp take x of rank up to 8.
+func TestAxisRank8(t *testing.T) {
+	rank8 := []int{1, 1, 1, 1, 1, 1, 2, 1}
+	lse, err := xent.LogSumExpTensor(T64([]float64{0, 0}, rank8...), xent.WithAxis(6))
+	if err != nil || fmt.Sprint(lse.Shape) != "[1 1 1 1 1 1 1]" || lse.Data[0] != math.Ln2 {
+		t.Fatalf("rank 8: got %v, %v; want shape [1 1 1 1 1 1 1] holding ln 2", lse, err)
+	}
+}
+
 func TestAxisErrors(t *testing.T) {
 	x := T64(make([]float64, 6), 2, 3)
 	rank9 := T64([]float64{0}, 1, 1, 1, 1, 1, 1, 1, 1, 1)

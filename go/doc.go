@@ -53,7 +53,7 @@
 // fault. No function panics on bad input. When several kinds apply, the first failing step of the
 // specification's precedence decides: options on their own ([ErrInvalidArgument]: an option the
 // function does not take, an enum value, a scalar outside its domain; [CheckOptions] runs this step
-// alone), then ranks, zero class counts and empty vectors ([ErrInvalidShape]; a rank above 5 for the
+// alone), then ranks, zero class counts and empty vectors ([ErrInvalidShape]; a rank above 8 for the
 // elementwise functions too), then shapes that must agree ([ErrShapeMismatch]), then values: weights
 // and alphas ([ErrInvalidArgument]), class indices ([ErrIndexOutOfRange]), probabilities
 // ([ErrInvalidProbability]).

@@ -305,8 +305,8 @@ func TestIdentities(t *testing.T) {
 // below has two faults of different kinds; the comment names the one that must win.
 func TestErrorPrecedence(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
-	rank6 := T64([]float64{0}, 1, 1, 1, 1, 1, 1)
-	rank6y := T64([]float64{1}, 1, 1, 1, 1, 1, 1)
+	rank9 := T64([]float64{0}, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+	rank9y := T64([]float64{1}, 1, 1, 1, 1, 1, 1, 1, 1, 1)
 	z23 := T64([]float64{0, 1, 2, 0, 1, 2}, 2, 3)
 	y23 := T64([]float64{0, 1, 0.5, 0, 1, 0.5}, 2, 3)
 	logits13 := T64([]float64{0, 1, 2}, 1, 3)
@@ -330,8 +330,8 @@ func TestErrorPrecedence(t *testing.T) {
 			_, err := xent.FocalLoss(T64([]float64{}, 1, 0), []int{4}, xent.WithGamma(-1))
 			return err
 		}},
-		{"sigmoid focal alpha before rank 6", xent.ErrInvalidArgument, func() error {
-			_, err := xent.SigmoidFocalLoss(rank6, rank6y, xent.WithAlpha(2))
+		{"sigmoid focal alpha before rank 9", xent.ErrInvalidArgument, func() error {
+			_, err := xent.SigmoidFocalLoss(rank9, rank9y, xent.WithAlpha(2))
 			return err
 		}},
 		{"nll epsilon before rank", xent.ErrInvalidArgument, func() error {
@@ -356,8 +356,8 @@ func TestErrorPrecedence(t *testing.T) {
 			_, err := xent.CrossEntropy([]float64{}, []float64{1})
 			return err
 		}},
-		{"bce-logits rank 6 before mismatch", xent.ErrInvalidShape, func() error {
-			_, err := xent.BCEWithLogits(rank6, T64([]float64{0, 1}))
+		{"bce-logits rank 9 before mismatch", xent.ErrInvalidShape, func() error {
+			_, err := xent.BCEWithLogits(rank9, T64([]float64{0, 1}))
 			return err
 		}},
 		{"bce-logits y rank 0 before mismatch", xent.ErrInvalidShape, func() error {
@@ -444,8 +444,9 @@ func TestErrorPrecedence(t *testing.T) {
 }
 
 // Ranks outside a function's declared range are invalid_shape (D6), for the elementwise functions
-// too (rank 0 to 5, or 1 to 5 for BCE with logits and the sigmoid focal loss), empty or not.
-func TestRankAboveFive(t *testing.T) {
+// too (rank 0 to 8, or 1 to 8 for BCE with logits and the sigmoid focal loss; 2 to 8 for the
+// softmax cross-entropy's logits: issue 19), empty or not.
+func TestRankAboveEight(t *testing.T) {
 	r6 := func(v float64, shape ...int) xent.Tensor[float64] {
 		n := 1
 		for _, d := range shape {
@@ -457,8 +458,8 @@ func TestRankAboveFive(t *testing.T) {
 		}
 		return T64(data, shape...)
 	}
-	z, y := r6(0, 1, 1, 1, 1, 2, 1), r6(1, 1, 1, 1, 1, 2, 1)
-	empty := r6(0, 1, 1, 0, 1, 1, 1)
+	z, y := r6(0, 1, 1, 1, 1, 2, 1, 1, 1, 1), r6(1, 1, 1, 1, 1, 2, 1, 1, 1, 1)
+	empty := r6(0, 1, 1, 0, 1, 1, 1, 1, 1, 1)
 	cases := map[string]func() error{
 		"binary_cross_entropy":                  func() error { _, err := xent.BinaryCrossEntropy(y, y); return err },
 		"binary_cross_entropy empty":            func() error { _, err := xent.BinaryCrossEntropy(empty, empty); return err },
@@ -467,7 +468,7 @@ func TestRankAboveFive(t *testing.T) {
 		"binary_cross_entropy_with_logits_grad": func() error { _, err := xent.BCEWithLogitsGrad(z, y); return err },
 		"sigmoid_focal_loss":                    func() error { _, err := xent.SigmoidFocalLoss(z, y); return err },
 		"softmax_cross_entropy": func() error {
-			_, err := xent.SoftmaxCrossEntropy(z, xent.NewTensor([]int{0}, 1, 1, 1, 2, 1))
+			_, err := xent.SoftmaxCrossEntropy(z, xent.NewTensor([]int{0}, 1, 1, 1, 2, 1, 1, 1, 1))
 			return err
 		},
 	}
@@ -478,9 +479,13 @@ func TestRankAboveFive(t *testing.T) {
 			}
 		})
 	}
-	// rank 5 is still accepted
-	if _, err := xent.BinaryCrossEntropy(r6(1, 1, 1, 1, 2, 1), r6(1, 1, 1, 1, 2, 1)); err != nil {
-		t.Fatalf("rank 5: %v", err)
+	// rank 8 is accepted
+	if _, err := xent.BinaryCrossEntropy(r6(1, 1, 1, 1, 2, 1, 1, 1, 1), r6(1, 1, 1, 1, 2, 1, 1, 1, 1)); err != nil {
+		t.Fatalf("rank 8: %v", err)
+	}
+	logits8 := r6(0, 1, 2, 1, 1, 1, 1, 1, 2)
+	if _, err := xent.SoftmaxCrossEntropy(logits8, xent.NewTensor([]int{1, 0}, 1, 1, 1, 1, 1, 1, 2)); err != nil {
+		t.Fatalf("softmax_cross_entropy rank 8: %v", err)
 	}
 }
 

@@ -99,7 +99,7 @@ func bceTerm(z, y, pw float64) xdd {
 // Options: WithWeight and WithPosWeight (z's shape or [C], C = z's last dimension, broadcast along
 // the last axis; finite, >= 0), WithReduction (default mean, dividing by the number of elements).
 // Errors, in the order they are checked (the spec's precedence, D1): ErrInvalidArgument (an unknown
-// reduction), ErrInvalidShape (z or y of rank 0 or above 5), ErrShapeMismatch (y, weight or
+// reduction), ErrInvalidShape (z or y of rank 0 or above 8), ErrShapeMismatch (y, weight or
 // pos_weight shape), ErrInvalidArgument (a negative or non-finite weight or pos_weight),
 // ErrInvalidProbability (a target outside [0, 1] or NaN).
 //
@@ -245,7 +245,7 @@ func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], erro
 //
 // Options: WithAlpha (default 0.25, in [0, 1]) or WithoutAlpha, WithGamma (default 2, finite,
 // >= 0), WithReduction (default none; mean divides by the number of elements). Errors:
-// ErrInvalidShape (z of rank 0 or above 5), ErrShapeMismatch, ErrInvalidProbability (a target
+// ErrInvalidShape (z of rank 0 or above 8), ErrShapeMismatch, ErrInvalidProbability (a target
 // outside [0, 1] or NaN), ErrInvalidArgument (alpha, gamma, reduction). Limits at z = +-inf are
 // those of BCEWithLogits (0 for the matching target).
 func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
@@ -280,7 +280,7 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 //
 //	d/dz (y - p)^2 / 2 = (p - y) p (1 - p),   p = sigmoid(z), 1 - p = sigmoid(-z).
 //
-// Errors: ErrInvalidShape (rank above 5), ErrShapeMismatch, ErrInvalidProbability (a target outside
+// Errors: ErrInvalidShape (rank above 8), ErrShapeMismatch, ErrInvalidProbability (a target outside
 // [0, 1] or NaN). z = +-inf gives 0; NaN propagates.
 func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 	const fn = "sigmoid_mse_grad"

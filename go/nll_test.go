@@ -195,6 +195,15 @@ func TestNLLLossErrors(t *testing.T) {
 	}
 }
 
+// rank 8 (N, C and six spatial dimensions) is accepted.
+func TestNLLLossRank8(t *testing.T) {
+	shape := []int{1, 2, 1, 1, 1, 1, 1, 2}
+	_, got, err := nllRun(false, []float64{-1, -2, -3, -4}, shape, []int{1, 0}, []int{1, 1, 1, 1, 1, 1, 2}, xent.WithReduction(xent.ReductionSum))
+	if err != nil || got[0] != 5 {
+		t.Fatalf("got %v, %v; want 3 + 2", got, err)
+	}
+}
+
 // NLLLoss takes log-probabilities, such as LogSoftmaxTensor's along axis 1 (PyTorch:
 // F.nll_loss(F.log_softmax(x, 1), y) is F.cross_entropy(x, y)), and picks -w_y input[n, y].
 func ExampleNLLLoss() {

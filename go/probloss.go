@@ -164,7 +164,7 @@ func bceElem(y, p, eps float64) dd {
 // number of elements, NaN when there are none). epsilon = 0 disables the clip.
 //
 // Options: WithEpsilon (default 1e-15, domain [0, 0.5)), WithReduction (default mean). Errors:
-// ErrInvalidShape for a rank above 5 (or a Tensor whose data does not match its shape),
+// ErrInvalidShape for a rank above 8 (or a Tensor whose data does not match its shape),
 // ErrShapeMismatch when the shapes differ, ErrInvalidProbability for a y or p outside [0, 1] or NaN,
 // ErrInvalidArgument for a bad epsilon or reduction (checked first). With epsilon 0: y = 1, p = 0 gives +inf; y = 0, p = 0 gives 0.
 func BinaryCrossEntropy[T Float](y, p Tensor[T], opts ...Option) (Tensor[T], error) {

@@ -401,7 +401,7 @@ func commonMass(m []dd) dd {
 // SoftmaxCrossEntropy returns the cross-entropy of softmax(logits) over the class axis (axis 1)
 // against class-index targets, with PyTorch's documented semantics (F.cross_entropy).
 //
-// logits has shape [N, C, d1..dk] (rank 2 to 5) and target the shape [N, d1..dk] of the positions.
+// logits has shape [N, C, d1..dk] (rank 2 to 8) and target the shape [N, d1..dk] of the positions.
 // With lp = log_softmax over axis 1 (computed as (x_c - a) - log1p(s)) and, for a position whose
 // target y is not ignore_index, the smoothed target
 //

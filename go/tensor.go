@@ -45,9 +45,11 @@ func (t Tensor[T]) Item() (T, bool) {
 	return t.Data[0], true
 }
 
-// maxRank is the largest rank of the specification's tensors (rank [0, 5] or [1, 5] for the
-// elementwise functions, [2, 5] for softmax_cross_entropy's logits); a larger rank is invalid_shape.
-const maxRank = 5
+// maxRank is the largest rank of the specification's tensors (rank [0, 8] or [1, 8] for the
+// elementwise functions, [2, 8] for softmax_cross_entropy's logits, [1, 8] for nll_loss' input):
+// N, C and six spatial dimensions, beyond the rank 7 of ONNX's backend tests. A larger rank is
+// invalid_shape.
+const maxRank = 8
 
 // numel returns the product of shape, or -1 if a dimension is negative or the product overflows.
 func numel(shape []int) int {
