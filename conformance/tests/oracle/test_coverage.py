@@ -51,6 +51,25 @@ def test_ignored_levels_hold_ignored_positions():
     entry = {"tcId": 5000, "seed": 1, "comment": "pairs"}
     for case in coverage.coverage_cases(entry, fn, "softmax_cross_entropy", DTYPES["float32"], ""):
         target = case.inputs["target"]
-        if case.params["ignore_index"] != -100 and not target.is_float:
+        if case.params["ignore_index"] is None:  # null: nothing ignored, every target a class
+            assert target.is_float or all(0 <= v < target_classes(case) for v in target.data)
+        elif case.params["ignore_index"] != -100 and not target.is_float:
             assert case.params["ignore_index"] in target.data
             assert any(v != case.params["ignore_index"] for v in target.data)
+
+
+def target_classes(case) -> int:
+    return case.inputs["logits"].shape[1]
+
+
+def test_ignore_index_null_axis_and_log_target_are_levels():
+    """issue 19: ignore_index null, axis and log_target are factors of the pairwise family."""
+    spec = load_spec()
+    names = {name: [f.levels for f in coverage.factors(name, spec.functions[name])]
+             for name in ("nll_loss", "softmax", "kl_div")}
+    assert coverage.IGNORE_LEVELS["null"] is None and tuple(coverage.IGNORE_LEVELS) in names["nll_loss"]
+    assert coverage.AXIS_LEVELS in names["softmax"] and coverage.BOOL_LEVELS in names["kl_div"]
+    entry = {"tcId": 5000, "seed": 1, "comment": "pairs"}
+    cases = coverage.coverage_cases(entry, spec.functions["nll_loss"], "nll_loss", DTYPES["float64"], "")
+    assert any(c.params["ignore_index"] is None for c in cases)
+    assert any(c.inputs["input"].shape == (coverage.CLASSES,) and c.inputs["target"].shape == () for c in cases)

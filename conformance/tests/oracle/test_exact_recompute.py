@@ -90,17 +90,41 @@ def log_base(params):
     return mpmath.log(2) if params.get("base") == "2" else 1
 
 
-def f_logsumexp(i, p):
-    return [lse(i["x"][1])]
+def slices(i, p):
+    """(flat indices, values) of every slice of x along the axis (issue 19), in row-major order of the
+    other axes; a vector with axis -1 is one slice."""
+    shape, xs = i["x"]
+    axis = p.get("axis", -1) % len(shape)
+    n, inner, outer = shape[axis], math.prod(shape[axis + 1:]), math.prod(shape[:axis])
+    for o in range(outer):
+        for r in range(inner):
+            idx = [(o * n + k) * inner + r for k in range(n)]
+            yield idx, [xs[j] for j in idx]
 
 
-def f_softmax(i, p):
-    d, l1p = shifted(i["x"][1])
+def along_axis(i, p, row_fn):
+    out = [None] * len(i["x"][1])
+    for idx, row in slices(i, p):
+        for j, v in zip(idx, row_fn(row)):
+            out[j] = v
+    return out
+
+
+def softmax_row(xs):
+    d, l1p = shifted(xs)
     return [mpmath.exp(v) / mpmath.exp(l1p) for v in d]
 
 
+def f_logsumexp(i, p):
+    return [lse(row) for _, row in slices(i, p)]
+
+
+def f_softmax(i, p):
+    return along_axis(i, p, softmax_row)
+
+
 def f_log_softmax(i, p):
-    return log_softmax(i["x"][1])
+    return along_axis(i, p, log_softmax)
 
 
 def f_sigmoid(i, p):
@@ -299,6 +323,37 @@ def f_softmax_cross_entropy_grad(i, p):
         for k in range(c):
             out[(n * c + k) * plane + r] = coef * (mpmath.exp(lp[k]) * total - m[k])
     return out
+
+
+def f_nll_loss(i, p):
+    """-w_y input[n, y, d..] per non-ignored position (issue 19); mean over the target weights."""
+    shape, xs = i["input"]
+    c, plane = (shape[1], math.prod(shape[2:])) if len(shape) >= 2 else (shape[0], 1)
+    w = tensor(p["weight"])[1] or [mpf(1)] * c
+    losses, denominator = [], mpf(0)
+    for pos, y in enumerate(i["target"][1]):
+        if y == p["ignore_index"]:
+            losses.append(mpf(0))
+            continue
+        n, r = divmod(pos, plane)
+        losses.append(-w[y] * xs[(n * c + y) * plane + r])
+        denominator += w[y]
+    return reduce_(losses, p["reduction"], denominator)
+
+
+def f_kl_div(i, p):
+    """xlogy(t, t) - t x, or exp(t) (t - x) with log_target (issue 19); batchmean divides by N."""
+    shape, xs = i["input"]
+    ts = i["target"][1]
+    if p["log_target"]:
+        terms = [mpmath.exp(t) * (t - x) for x, t in zip(xs, ts)]
+    else:
+        if any(t < 0 for t in ts):
+            raise Skip
+        terms = [t * (mpmath.log(t) - x) if t > 0 else mpf(0) for x, t in zip(xs, ts)]
+    if p["reduction"] != "batchmean":
+        return reduce_(terms, p["reduction"])
+    return reduce_(terms, "sum" if not shape else "mean", shape[0] if shape else None)
 
 
 FUNCTIONS = {name[2:]: f for name, f in globals().items() if name.startswith("f_")}
