@@ -14,7 +14,7 @@ from typing import Any
 from .generation import Generation
 from .harness import EndToEnd, Startup, Throughput
 from .results import ImplTimings, Key, Unavailable
-from .workload import ELEMENTS, KEYS, TORCH, C, N
+from .workload import ELEMENTS, KEYS, NUMPY_PLAIN, TORCH, C, N
 
 
 @dataclass
@@ -61,24 +61,31 @@ def workload_figures(timings: list[ImplTimings]) -> dict[Key, dict[str, dict[str
     """Per (workload, dtype) and implementation: seconds per call, elements/s and time / PyTorch's time
     (NaN without a PyTorch figure)."""
     torch = next((t.seconds for t in timings if t.impl == TORCH and t.unavailable is None), {})
+    numpy = next((t.seconds for t in timings if t.impl == NUMPY_PLAIN and t.unavailable is None), {})
     figures: dict[Key, dict[str, dict[str, float]]] = {}
     for key in KEYS:
         for t in timings:
             seconds = t.seconds.get(key)
             if seconds is not None:
-                figures.setdefault(key, {})[t.impl] = {
+                fig = figures.setdefault(key, {})[t.impl] = {
                     "seconds": seconds, "elementsPerSecond": ELEMENTS / seconds,
-                    "ratioToTorch": seconds / torch[key] if key in torch else math.nan}
+                    "ratioToTorch": seconds / torch[key] if key in torch else math.nan,
+                    "ratioToNumpy": seconds / numpy[key] if key in numpy else math.nan}
+                if key in t.peak_bytes:
+                    fig["peakBytes"] = t.peak_bytes[key]
     return figures
 
 
 def workload_section(timings: list[ImplTimings]) -> Section:
-    """Rows workload × dtype; per implementation ms per call, elements/s and the time ratio to PyTorch."""
+    """Rows workload × dtype; per implementation ms per call, elements/s, the time ratios to PyTorch and to
+    plain NumPy, and the peak extra memory of one call."""
     figures = workload_figures(timings)
     rows = [[*key, *(_workload_cell(t, figures.get(key, {}).get(t.impl)) for t in timings)] for key in KEYS]
-    notes = [f"{N}×{C} = {ELEMENTS} elements per call; ratio = time / PyTorch's time (above 1: slower than PyTorch)"]
+    notes = [f"{N}×{C} = {ELEMENTS} elements per call; ratio = time / PyTorch's time (above 1: slower than PyTorch) "
+             "and time / plain NumPy's time; peak: one call's peak resident memory above the size before it "
+             f"(Linux VmHWM; the float64 input is {ELEMENTS * 8 / 2 ** 20:.0f} MiB)"]
     notes += [f"{t.impl}: {t.unavailable}" if t.unavailable else f"{t.impl}: {t.how}" for t in timings]
-    return Section("Workload: ms per call, elements/s, ratio to PyTorch CPU (1 thread)",
+    return Section("Workload: ms per call, elements/s, ratios to PyTorch CPU (1 thread) and plain NumPy, peak memory",
                    ["workload", "dtype", *(t.impl for t in timings)], rows, notes)
 
 
@@ -87,8 +94,12 @@ def _workload_cell(t: ImplTimings, fig: dict[str, float] | None) -> str:
         return "not available"
     if fig is None:
         return "not run"
-    return "\n".join((fmt_ms(fig["seconds"]), fmt_rate(fig["elementsPerSecond"], "elem"),
-                      fmt_ratio(fig["ratioToTorch"])))
+    lines = [fmt_ms(fig["seconds"]), fmt_rate(fig["elementsPerSecond"], "elem"), fmt_ratio(fig["ratioToTorch"])]
+    if math.isfinite(fig.get("ratioToNumpy", math.nan)):
+        lines.append(f"{fig['ratioToNumpy']:.2f}× numpy")
+    if "peakBytes" in fig:
+        lines.append(f"peak +{fig['peakBytes'] / 2 ** 20:.0f} MiB")
+    return "\n".join(lines)
 
 
 def generation_section(gens: dict[str, Generation | Unavailable]) -> Section:

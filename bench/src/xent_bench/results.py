@@ -29,6 +29,8 @@ class ImplTimings:
     how: str
     seconds: dict[Key, float] = field(default_factory=dict)
     unavailable: Unavailable | None = None
+    #: peak memory of one call above the process's resident size before it (bytes), where measured
+    peak_bytes: dict[Key, int] = field(default_factory=dict)
 
 
 def tail(text: str, lines: int = 3, width: int = 300) -> str:

@@ -9,13 +9,17 @@ are not part of the time.
 
 Implementations: xent's Python reference (numpy), NumPy written the plain textbook way (no shift by the
 maximum, no log1p: what one writes first), and PyTorch's CPU kernels limited to one thread, the
-reference the ratios are taken against.
+reference the ratios are taken against. Each call's peak memory above the resident size before it is
+read from Linux's VmHWM (reset through /proc/self/clear_refs).
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import statistics
 import timeit
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -104,17 +108,63 @@ def median_seconds(fn: Callable[[], object], repeats: int, number: int = 1) -> f
     return statistics.median(timeit.repeat(fn, repeat=repeats, number=number)) / number
 
 
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def _status_kib(field_name: str) -> int:
+    for line in _STATUS.read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    raise KeyError(field_name)
+
+
+def _unmap_freed_blocks() -> None:
+    """glibc: serve every allocation above 64 KiB by mmap (a fixed threshold), so that a freed block
+    leaves the resident set instead of being kept in the heap for reuse, where the next call's peak
+    would not show it. Slows later allocations (fresh pages each time): called after the timings."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 64 * 1024)   # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 128 * 1024)  # M_TRIM_THRESHOLD: give the heap's free top back too
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def peak_extra_bytes(fn: Callable[[], object]) -> int | None:
+    """The peak resident memory of one call of fn above the process's resident size just before it:
+    Linux's high-water mark (VmHWM) is reset to the current size by writing 5 to /proc/self/clear_refs,
+    so allocations of every library count (numpy's and PyTorch's alike). None where /proc cannot do it."""
+    try:
+        _unmap_freed_blocks()
+        gc.collect()
+        _CLEAR_REFS.write_text("5")
+        before = _status_kib("VmRSS")
+        fn()
+        return max(0, _status_kib("VmHWM") - before) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def measure(repeats: int, n: int = N, c: int = C) -> list[ImplTimings]:
-    """Every Python-side implementation on every (workload, dtype); PyTorch is Unavailable without torch."""
+    """Every Python-side implementation on every (workload, dtype), with each call's peak extra memory;
+    PyTorch is Unavailable without torch."""
     results = {name: ImplTimings(name, f"{WHAT[name]}; timeit, median of {repeats} calls") for name in CALLS}
     torch_ok = torch_version()
     if isinstance(torch_ok, Unavailable):
         results[TORCH].unavailable = torch_ok
     else:
         results[TORCH].how += f", torch {torch_ok}, torch.set_num_threads(1)"
-    for workload, dtype in KEYS:
-        inp = make_inputs(workload, dtype, n, c)
-        for name, make in CALLS.items():
-            if results[name].unavailable is None:
-                results[name].seconds[(workload, dtype)] = median_seconds(make(workload, inp), repeats)
+    for measure_memory in (False, True):  # every timing first: the memory probe changes malloc's settings
+        for workload, dtype in KEYS:
+            inp = make_inputs(workload, dtype, n, c)
+            for name, make in CALLS.items():
+                if results[name].unavailable is not None:
+                    continue
+                call = make(workload, inp)
+                if not measure_memory:
+                    results[name].seconds[(workload, dtype)] = median_seconds(call, repeats)
+                elif (peak := peak_extra_bytes(call)) is not None:
+                    results[name].peak_bytes[(workload, dtype)] = peak
     return list(results.values())
