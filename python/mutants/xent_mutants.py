@@ -1072,8 +1072,8 @@ def _along_axis(kernel, xs, axis):
 
 def _port_rows(old, kernel):
     """A row function computed by kernel(x) in the data's dtype along the axis, for finite inputs."""
-    def fn(x, *, axis=-1):
-        ref = old(x, axis=axis)
+    def fn(x, *, axis=-1, **kw):  # kw: other parameters (output_dtype), passed to the shipped call
+        ref = old(x, axis=axis, **kw)
         xs = np.asarray(x).astype(_dtype_of(ref))
         if xs.size == 0 or not np.isfinite(xs).all():
             return ref
@@ -1170,8 +1170,8 @@ def _():
 
 def _float32_only(old, kernel, rows=False):
     """kernel(z) in float32 arithmetic for float32 data; float64 data as shipped."""
-    def elementwise(z):
-        ref = old(z)
+    def elementwise(z, **kw):  # kw: output_dtype (softplus), passed to the shipped call
+        ref = old(z, **kw)
         if _dtype_of(ref) != np.float32:
             return ref
         with np.errstate(all="ignore"):
@@ -1179,8 +1179,8 @@ def _float32_only(old, kernel, rows=False):
     if not rows:
         return elementwise
 
-    def row(x, *, axis=-1):
-        ref = old(x, axis=axis)
+    def row(x, *, axis=-1, **kw):
+        ref = old(x, axis=axis, **kw)
         xs = np.asarray(x)
         if _dtype_of(ref) != np.float32 or xs.size == 0 or not np.isfinite(xs).all():
             return ref
@@ -1344,11 +1344,11 @@ def _():
     range keeps its error.""")
 def _():
     def make(old):
-        def fn(x, *, axis=-1):
+        def fn(x, *, axis=-1, **kw):
             r = np.ndim(x)
             if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and 0 < r and -r <= axis < r:
                 axis = (axis % r + 1) % r
-            return old(x, axis=axis)
+            return old(x, axis=axis, **kw)
         return fn
     for name in ROW:
         _replace(name, make)
