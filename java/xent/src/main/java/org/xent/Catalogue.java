@@ -425,8 +425,8 @@ public final class Catalogue {
                 double gamma = c.real("gamma", 2.0);
                 LogitLossKernels.checkSigmoidFocalScalars(alpha, gamma);
                 Reduction r = c.reduction(Reduction.NONE);
-                Tensor z = c.ranked("z", 1, 5);
-                Tensor y = c.ranked("y", 1, 5);
+                Tensor z = c.ranked("z", 1, Check.MAX_RANK);
+                Tensor y = c.ranked("y", 1, Check.MAX_RANK);
                 Check.sameShape(z.shape(), "z", y.shape(), "y");
                 if (r == Reduction.NONE) {
                     return c.out(z.shape(), f32 ? d(LogitLosses.sigmoidFocalLossUnreduced(c.f(z), z.shape(), c.f(y), alpha, gamma))
@@ -453,7 +453,7 @@ public final class Catalogue {
         Reduction r = c.reduction(Reduction.MEAN);
         SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
-        Tensor logits = c.ranked("logits", 2, 5);
+        Tensor logits = c.ranked("logits", 2, Check.MAX_RANK);
         int[] shape = logits.shape();
         if (shape[1] == 0) {
             throw new XentException(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
@@ -508,8 +508,8 @@ public final class Catalogue {
 
     private static Tensor bceWithLogits(Call c, boolean grad) {
         Reduction r = c.reduction(Reduction.MEAN);
-        Tensor z = c.ranked("z", 1, 5);
-        Tensor y = c.ranked("y", 1, 5);
+        Tensor z = c.ranked("z", 1, Check.MAX_RANK);
+        Tensor y = c.ranked("y", 1, Check.MAX_RANK);
         int[] shape = z.shape();
         Check.sameShape(shape, "z", y.shape(), "y");
         double[] w = c.broadcastVector("weight", shape);
@@ -632,9 +632,9 @@ public final class Catalogue {
             return ranked(name, 1, 1);
         }
 
-        /** An input of an elementwise function: rank 0 to 5 (D6). */
+        /** An input of an elementwise function: rank 0 to 8 (D6). */
         Tensor elementwise(String name) {
-            return ranked(name, 0, 5);
+            return ranked(name, 0, Check.MAX_RANK);
         }
 
         /**

@@ -64,9 +64,9 @@ final class LogitLossKernels {
     /** The shape checks of a (z, y) pair of either dtype (the arrays only tested for null); returns numel. */
     static int checkLogitPair(Object z, int zLength, int[] zShape, Object y, int yLength, int[] yShape) {
         Check.notNull(zShape, "z shape");
-        Check.rank(zShape, 1, 5, "z");
+        Check.rank(zShape, 1, Check.MAX_RANK, "z");
         if (yShape != null) {
-            Check.rank(yShape, 1, 5, "y");
+            Check.rank(yShape, 1, Check.MAX_RANK, "y");
         }
         Check.notNull(z, "z");
         int n = Check.dataLength(zLength, zShape, "z");

@@ -23,7 +23,7 @@ public final class LogitLosses {
      * ignore_index) give 0.
      *
      * @param logits  row-major logits
-     * @param shape   [N, C, d1..dk], rank 2 to 5, C &gt;= 1
+     * @param shape   [N, C, d1..dk], rank 2 to 8, C &gt;= 1
      * @param target  class indices, row-major [N, d1..dk]
      * @param options weight, ignore_index, label smoothing and its mode
      * @return one loss per position, row-major [N, d1..dk]
@@ -190,7 +190,7 @@ public final class LogitLosses {
      * have z's shape or shape [C] with C the last dimension (broadcast along the last axis).
      *
      * @param z         row-major logits
-     * @param shape     z's shape, rank 1 to 5 (y has the same shape)
+     * @param shape     z's shape, rank 1 to 8 (y has the same shape)
      * @param y         targets in [0, 1]
      * @param weight    w, or null
      * @param posWeight pw, or null
@@ -354,7 +354,7 @@ public final class LogitLosses {
      * {@code loss = ce (1 - p_t)^gamma}, times {@code alpha y + (1 - alpha)(1 - y)} when alpha is not null.
      *
      * @param z     row-major logits
-     * @param shape z's shape, rank 1 to 5 (y has the same shape)
+     * @param shape z's shape, rank 1 to 8 (y has the same shape)
      * @param y     targets in [0, 1]
      * @param alpha in [0, 1], or null to disable the weighting (default 0.25)
      * @param gamma finite, &gt;= 0 (default 2)

@@ -66,7 +66,7 @@ final class SoftmaxCrossEntropyCall {
         Check.notNull(args.mode, "label_smoothing_mode");
         checkLabelSmoothing(args.labelSmoothing);
         Check.notNull(shape, "logits shape");
-        Check.rank(shape, 2, 5, "logits");
+        Check.rank(shape, 2, Check.MAX_RANK, "logits");
         Check.dataLength(length, shape, "logits");
         if (shape[1] == 0) {
             throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "

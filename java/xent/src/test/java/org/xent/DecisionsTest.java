@@ -76,7 +76,7 @@ class DecisionsTest {
     static Stream<Arguments> precedence() {
         Tensor logits22 = fill(0, 2, 2);
         Tensor z23 = fill(0, 2, 3);
-        Tensor rank6 = fill(0, 1, 1, 1, 1, 1, 1);
+        Tensor rank9 = fill(0, 1, 1, 1, 1, 1, 1, 1, 1, 1); // one above the limit (issue 19: was rank 6)
         return Stream.of(
                 // the examples of DECISIONS.md
                 c("zero classes with an index target", ErrorKind.INVALID_SHAPE, "softmax_cross_entropy", map(),
@@ -98,8 +98,8 @@ class DecisionsTest {
                         map("label_smoothing_mode", "bogus"), map("logits", f64(s(2, 0)), "target", i64(s(2), 0, 0))),
                 c("unknown reduction before an out-of-range target", ErrorKind.INVALID_ARGUMENT, "softmax_cross_entropy",
                         map("reduction", "avg"), map("logits", logits22, "target", i64(s(2), 0, 9))),
-                c("NaN label_smoothing before rank 6", ErrorKind.INVALID_ARGUMENT, "softmax_cross_entropy_grad",
-                        map("label_smoothing", "nan"), map("logits", rank6, "target", i64(s(1, 1, 1, 1, 1), 0))),
+                c("NaN label_smoothing before rank 9", ErrorKind.INVALID_ARGUMENT, "softmax_cross_entropy_grad",
+                        map("label_smoothing", "nan"), map("logits", rank9, "target", i64(s(1, 1, 1, 1, 1), 0))),
                 c("unknown base before an empty p", ErrorKind.INVALID_ARGUMENT, "entropy", map("base", "10"),
                         map("p", f64(s(0)))),
                 c("epsilon 2 before p = [], q = [1]", ErrorKind.INVALID_ARGUMENT, "cross_entropy", map("epsilon", "0x1p+1"),
@@ -108,8 +108,8 @@ class DecisionsTest {
                         map("p", f64(s(1), 1), "q", f64(s(2), 1, 0))),
                 c("epsilon -1 before probs of rank 3", ErrorKind.INVALID_ARGUMENT, "nll_from_probs", map("epsilon", "-0x1p+0"),
                         map("probs", fill(0.5, 1, 1, 1), "target", i64(s(1), 0))),
-                c("epsilon 1/2 before rank 6", ErrorKind.INVALID_ARGUMENT, "binary_cross_entropy", map("epsilon", "0x1p-1"),
-                        map("y", rank6, "p", rank6)),
+                c("epsilon 1/2 before rank 9", ErrorKind.INVALID_ARGUMENT, "binary_cross_entropy", map("epsilon", "0x1p-1"),
+                        map("y", rank9, "p", rank9)),
                 c("unknown reduction before t of rank 1", ErrorKind.INVALID_ARGUMENT, "categorical_cross_entropy",
                         map("reduction", "x"), map("t", f64(s(1), 1), "p", f64(s(1), 1))),
                 c("negative gamma before a wrong alpha shape", ErrorKind.INVALID_ARGUMENT, "focal_loss",
@@ -121,12 +121,12 @@ class DecisionsTest {
                 c("unknown reduction before z of rank 0", ErrorKind.INVALID_ARGUMENT, "binary_cross_entropy_with_logits_grad",
                         map("reduction", "x"), map("z", f64(s(), 0), "y", f64(s(), 0))),
                 // step 2: every input's rank and class count before shapes are compared
-                c("y of rank 6 against p of rank 1", ErrorKind.INVALID_SHAPE, "binary_cross_entropy", map(),
-                        map("y", rank6, "p", fill(0, 1))),
-                c("y of rank 6 against z of rank 1", ErrorKind.INVALID_SHAPE, "binary_cross_entropy_with_logits", map(),
-                        map("z", fill(0, 1), "y", rank6)),
-                c("y of rank 6 against z of rank 1 (sigmoid_mse_grad)", ErrorKind.INVALID_SHAPE, "sigmoid_mse_grad", map(),
-                        map("z", fill(0, 1), "y", rank6)),
+                c("y of rank 9 against p of rank 1", ErrorKind.INVALID_SHAPE, "binary_cross_entropy", map(),
+                        map("y", rank9, "p", fill(0, 1))),
+                c("y of rank 9 against z of rank 1", ErrorKind.INVALID_SHAPE, "binary_cross_entropy_with_logits", map(),
+                        map("z", fill(0, 1), "y", rank9)),
+                c("y of rank 9 against z of rank 1 (sigmoid_mse_grad)", ErrorKind.INVALID_SHAPE, "sigmoid_mse_grad", map(),
+                        map("z", fill(0, 1), "y", rank9)),
                 c("t with C = 0 against p of another shape", ErrorKind.INVALID_SHAPE, "categorical_cross_entropy", map(),
                         map("t", f64(s(2, 0)), "p", fill(0.5, 3, 2))),
                 c("target of rank 2 before alpha of a wrong shape", ErrorKind.INVALID_SHAPE, "focal_loss",
@@ -332,15 +332,15 @@ class DecisionsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("elementwise")
-    void rankSixIsInvalidShapeAndRankFiveComputes(String function, String[] names) {
-        Map<String, Tensor> six = new HashMap<>();
-        Map<String, Tensor> five = new HashMap<>();
+    void rankNineIsInvalidShapeAndRankEightComputes(String function, String[] names) {
+        Map<String, Tensor> nine = new HashMap<>();
+        Map<String, Tensor> eight = new HashMap<>();
         for (String n : names) {
-            six.put(n, fill(0.5, 1, 1, 1, 1, 1, 1));
-            five.put(n, fill(0.5, 1, 1, 1, 1, 2));
+            nine.put(n, fill(0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+            eight.put(n, fill(0.5, 1, 1, 1, 1, 1, 1, 1, 2));
         }
-        assertKind(ErrorKind.INVALID_SHAPE, () -> call(function, map(), six));
-        Tensor out = call(function, map(), five);
+        assertKind(ErrorKind.INVALID_SHAPE, () -> call(function, map(), nine));
+        Tensor out = call(function, map(), eight);
         assertTrue(out.values().length >= 1);
     }
 }

@@ -88,6 +88,8 @@ final class Vectors {
                 o = null;
             } else if (v.isTextual()) {
                 o = v.asText();
+            } else if (v.isBoolean()) {
+                o = v.asBoolean(); // kl_div's log_target
             } else if (v.isIntegralNumber()) {
                 o = v.asLong();
             } else if (v.isNumber()) {
