@@ -133,10 +133,18 @@ func reduceFast(vals []float64, red Reduction, shape []int, den float64) ([]int,
 	return []int{}, []float64{s.value() / den}
 }
 
+// maxFastRow is the longest row of lossFast: a plain sum of that many non-negative terms stays within
+// 2^-33 of its exact value ((n - 1) 2^-53).
+const maxFastRow = 1 << 20
+
 // lossFast is loss() for float32 logits x and index targets: per position
 // l = sum_c m_c (L - d_c) with d_c = x_c - a and L = log1p(sum_{c != k} exp(d_c)), in float64.
-// It reports false (and the caller falls back) when a logit is not finite.
+// It reports false (and the caller falls back) when a logit is not finite or a row has more than
+// maxFastRow classes.
 func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
+	if p.k > maxFastRow {
+		return nil, nil, false
+	}
 	vals := make([]float64, p.positions())
 	buf := make([]float64, p.k)
 	var den nsum

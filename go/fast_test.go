@@ -123,3 +123,17 @@ func TestFastPathsMatchTheDoubleDoublePath(t *testing.T) {
 		}
 	}
 }
+
+// Rows longer than maxFastRow (whose plain sum could exceed the error budget) leave the fast path.
+func TestLossFastLeavesLongRows(t *testing.T) {
+	for _, k := range []int{maxFastRow, maxFastRow + 1} {
+		x := make([]float32, k)
+		p, err := newSCE[float32]("softmax_cross_entropy", NewTensor(x, 1, k), true, []int{0}, []int{1}, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := lossFast(p, x); ok != (k <= maxFastRow) {
+			t.Errorf("k = %d: fast path %v", k, ok)
+		}
+	}
+}

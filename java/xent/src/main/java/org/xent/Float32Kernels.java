@@ -97,6 +97,9 @@ final class Float32Kernels {
         }
     }
 
+    /** The longest row of the softmax CE path: its plain row sum stays within 2^-33 (class comment). */
+    static final int MAX_ROW = 1 << 20;
+
     /**
      * Per-position losses w_y (-log softmax(x)_y) of a validated call with float32 logits, class-index
      * targets and no label smoothing (ignored positions 0); null when a logit is not finite.
@@ -166,10 +169,10 @@ final class Float32Kernels {
 
     /**
      * The per-position losses of a validated float32 call when this path applies (class-index targets,
-     * no label smoothing, finite logits), else null.
+     * no label smoothing, at most {@link #MAX_ROW} classes, finite logits), else null.
      */
     static double[] softmaxCrossEntropyIfFast(SoftmaxCrossEntropyCall g) {
-        return g.index != null && g.eps == 0.0 && g.logits32 != null ? softmaxCrossEntropy(g) : null;
+        return g.index != null && g.eps == 0.0 && g.logits32 != null && g.c <= MAX_ROW ? softmaxCrossEntropy(g) : null;
     }
 
     /**

@@ -133,6 +133,15 @@ class Float32KernelsTest {
     }
 
     @Test
+    void softmaxCrossEntropyLeavesRowsBeyondItsSumBoundToTheGeneralPath() {
+        for (int c : new int[] {Float32Kernels.MAX_ROW, Float32Kernels.MAX_ROW + 1}) {
+            SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(new float[c], new int[] {1, c}, new int[] {0},
+                    null, SoftmaxCrossEntropyOptions.defaults());
+            assertEquals(c <= Float32Kernels.MAX_ROW, Float32Kernels.softmaxCrossEntropyIfFast(g) != null);
+        }
+    }
+
+    @Test
     void softmaxCrossEntropyMeanOverNothingIsTheGeneralPathsAnswer() {
         SoftmaxCrossEntropyOptions o = SoftmaxCrossEntropyOptions.defaults();
         SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(new float[] {0f, 1f}, new int[] {1, 2},
