@@ -90,18 +90,39 @@ def bce_logits_sum(z, y, compensated):
         return nm.compensated_sum(np.concatenate(his + los).reshape(1, -1))
 
 
-#: rows whose logits all lie within +-2^1000 take sce_target_nll (no overflow in the shift x - a)
+#: float64 rows with a logit or a loss beyond this are left to LseParts (carried with an exponent)
 SCE_RANGE = 2.0 ** 1000
+#: float32 results: rows whose s = sum_{i != k} e^(x_i - a) is below this are summed again without e_k
+_F32_MIN_S = 2.0 ** -20
+#: split_sum_unit's grid: terms in [0, 2) are cut at multiples of 2^-29
+_UNIT_SIGMA = 2.0 ** 23
+
+
+def split_sum_unit(t, scratch):
+    """Row sums of terms in [0, 2) as (hi, lo), with split_sum's method on one fixed grid (h on
+    multiples of 2^-29, summed exactly; the rest |l| < 2^-30 summed plainly, error below n^2 2^-30 u):
+    no row maximum and scalar operands. Also returns the rows where that error is within 2^-6 u of
+    the sum (hi >= n^2 2^-24); the caller sums the others with split_sum."""
+    n = t.shape[-1]
+    h = np.add(t, _UNIT_SIGMA, out=scratch)
+    h -= _UNIT_SIGMA
+    h_sum = h.sum(axis=-1)
+    np.subtract(t, h, out=h)
+    hi, lo = nm.two_sum(h_sum, h.sum(axis=-1))
+    return hi, lo, hi >= n * n * 2.0 ** -24
 
 
 def sce_target_nll(x, y, compensated):
     """-log_softmax(x)[y] per row of the [rows, C] logits x (float32 or float64) with class indices y,
-    as float64; NaN in rows it does not cover (a non-finite logit, or one beyond 2^1000), which the
-    caller recomputes.
+    as float64; NaN in rows it does not cover (a non-finite logit; for float64 results also a -inf
+    logit, a logit or a loss beyond 2^1000), which the caller recomputes.
 
-    a + log1p(s) - x_y, with a = max x attained at k and s = sum_{i != k} e^(x_i - a). For float64
+    a + log1p(s) - x_y, with a = max x (attained at k) and s = sum_{i != k} e^(x_i - a). For float64
     results (``compensated``) the shift x - a is exact (TwoSum: d + delta), e_i = e^d (1 + delta), and
-    s is summed by split_sum; float32 results are computed in float64 directly (29 extra bits)."""
+    s is summed to about 2^-6 u (split_sum_unit, split_sum where it cannot certify that). float32
+    results are computed in float64 directly (29 extra bits): s = sum_i e_i - 1 (e_k = 1), its
+    error below 22 2^-53 (1 + s) absolute, taken where s >= 2^-20 (the loss then within 2^-27 relative
+    before the rounding to float32); rows with a smaller s are summed again without e_k."""
     rows_total, C = x.shape
     out = np.empty(rows_total)
     scratch = _Scratch(4, max(C, min(BLOCK_ELEMENTS, rows_total * C), 1))
@@ -109,31 +130,46 @@ def sce_target_nll(x, y, compensated):
         for rows in _row_blocks(rows_total, C):
             d, bp, delta, xbuf = scratch.views(x[rows].shape)
             xb = _as_f64(x[rows], xbuf)
-            yb = y[rows]
-            idx = np.arange(xb.shape[0])
-            k = xb.argmax(axis=1)
-            a = xb[idx, k][:, None]
-            covered = (np.abs(a[:, 0]) < SCE_RANGE) & (xb.min(axis=1) > -SCE_RANGE)  # NaN: False
-            np.subtract(xb, a, out=d)
-            if compensated:
-                # TwoSum d + delta = x - a, in place
-                np.subtract(d, xb, out=bp)
-                np.subtract(d, bp, out=delta)
-                np.subtract(xb, delta, out=delta)
-                np.subtract(-a, bp, out=bp)
-                np.add(delta, bp, out=delta)
-                d_y, delta_y = d[idx, yb], delta[idx, yb]
-                np.exp(d, out=bp)
-                np.multiply(bp, delta, out=delta)
-                np.add(bp, delta, out=bp)  # e^(d + delta) to first order: delta is below ulp(d) / 2
-                bp[idx, k] = 0
-                s_hi, s_lo = nm.split_sum(bp, scratch=delta)
-                L = np.log1p(s_hi) + s_lo / (1 + s_hi)
-                nll = (L - d_y) - delta_y
-            else:
-                d_y = d[idx, yb]
-                np.exp(d, out=bp)
-                bp[idx, k] = 0
-                nll = np.log1p(bp.sum(axis=1)) - d_y
-            out[rows] = np.where(covered, nll, np.nan)
+            out[rows] = (_nll_exact_shift if compensated else _nll_plain)(xb, y[rows], d, bp, delta)
     return out
+
+
+def _nll_exact_shift(xb, yb, d, bp, delta):
+    idx = np.arange(xb.shape[0])
+    k = xb.argmax(axis=1)
+    a = xb[idx, k][:, None]
+    # TwoSum d + delta = x - a, in place; a -inf logit or an overflowing shift makes its row NaN
+    np.subtract(xb, a, out=d)
+    np.subtract(d, xb, out=bp)
+    np.subtract(d, bp, out=delta)
+    np.subtract(xb, delta, out=delta)
+    np.subtract(-a, bp, out=bp)
+    np.add(delta, bp, out=delta)
+    d_y, delta_y = d[idx, yb], delta[idx, yb]
+    np.exp(d, out=bp)
+    np.multiply(bp, delta, out=delta)
+    np.add(bp, delta, out=bp)  # e^(d + delta) to first order: delta is below ulp(d) / 2
+    bp[idx, k] = 0
+    s_hi, s_lo, certified = split_sum_unit(bp, delta)
+    if not certified.all():
+        s_hi[~certified], s_lo[~certified] = nm.split_sum(bp[~certified])
+    L = np.log1p(s_hi) + s_lo / (1 + s_hi)
+    nll = (L - d_y) - delta_y
+    # rows beyond 2^1000 are left to LseParts, which carries them with an exponent (a weight may overflow)
+    return np.where((np.abs(a[:, 0]) < SCE_RANGE) & (nll < SCE_RANGE), nll, np.nan)  # NaN compares False
+
+
+def _nll_plain(xb, yb, d, bp, delta):
+    idx = np.arange(xb.shape[0])
+    a = xb.max(axis=1)[:, None]
+    np.subtract(xb, a, out=d)
+    d_y = d[idx, yb]
+    np.exp(d, out=bp)
+    s = bp.sum(axis=1) - 1.0
+    small = s < _F32_MIN_S
+    if small.any():
+        part = bp[small]
+        part[np.arange(part.shape[0]), xb[small].argmax(axis=1)] = 0
+        s[small] = part.sum(axis=1)
+    nll = np.log1p(s) - d_y
+    return np.where(np.isfinite(a[:, 0]), nll, np.nan)
