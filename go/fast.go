@@ -244,16 +244,6 @@ func rowSumExpStrided[T Float](row []T, classes, d int, buf []float64) (k int, a
 // when a z is not finite.
 func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 	red := p.config.reduction
-	if p.w == nil && p.pw == nil && red != ReductionNone {
-		sum, ok := bceFastSum(zs, ys)
-		if !ok {
-			return nil, nil, false
-		}
-		if red == ReductionSum {
-			return []int{}, []float64{sum}, true
-		}
-		return []int{}, []float64{sum / float64(len(zs))}, true
-	}
 	var vals []float64 // per element for reduction none; sum and mean add as they go
 	if red == ReductionNone {
 		vals = make([]float64, len(zs))
@@ -292,8 +282,9 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 // bceFastSum is the unweighted sum of bceFast: l = (1 - y) max(z, 0) + y max(-z, 0) + log1p(exp(-|z|)),
 // three non-negative terms (max(z, 0) = (z + |z|) / 2 and max(-z, 0) = |z| - max(z, 0) exactly: no
 // branch on the sign), added plainly in blocks of 1024 (2^-43 relative at most: the terms do not
-// cancel) and the blocks compensated. False when a z is not finite.
-func bceFastSum[T Float](zs, ys []T) (float64, bool) {
+// cancel) and the blocks compensated. It checks y's values as it goes (checkProbs' error, for the
+// caller that has done every earlier check of the precedence); false when a z is not finite.
+func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, error) {
 	const block = 1024
 	var total nsum
 	var buf [block]float64
@@ -303,6 +294,9 @@ func bceFastSum[T Float](zs, ys []T) (float64, bool) {
 		y := ys[start : start+len(z)]
 		e := buf[:len(z)]
 		for i, v := range z {
+			if !(y[i] >= 0 && y[i] <= 1) {
+				return 0, false, checkProbs(fn, "y", ys, yShape) // the first bad y is in this block
+			}
 			e[i] = -math.Abs(float64(v))
 		}
 		expNegInPlace(e)
@@ -315,11 +309,11 @@ func bceFastSum[T Float](zs, ys []T) (float64, bool) {
 		s0, s1 := sum2(e)
 		s := s0 + s1
 		if s-s != 0 { // a non-finite z made a term NaN or infinite
-			return 0, false
+			return 0, false, nil
 		}
 		total.add(s)
 	}
-	return total.value(), true
+	return total.value(), true, nil
 }
 
 // sum2 adds xs in two partial sums (even and odd indices): the additions of a single chain would wait

@@ -108,14 +108,17 @@ func TestFastPathsMatchTheDoubleDoublePath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, ok := bceFastSum(x32, y32)
+		sum, ok, err := bceFastSum("binary_cross_entropy_with_logits", x32, y32, []int{len(y32)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		_, exact := p.data().loss()
 		if !ok || math.Abs(sum-exact[0]*float64(len(x32))) > 0x1p-30*math.Abs(sum) {
 			t.Errorf("bce scale %g: %g vs %g (%v)", scale, sum, exact[0]*float64(len(x32)), ok)
 		}
 	}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
-		if _, ok := bceFastSum([]float32{0.5, bad}, []float32{0.25, 0.75}); ok {
+		if _, ok, _ := bceFastSum("binary_cross_entropy_with_logits", []float32{0.5, bad}, []float32{0.25, 0.75}, []int{2}); ok {
 			t.Errorf("bceFastSum took %g", bad)
 		}
 		if _, _, _, ok := rowSumExp([]float32{0.5, bad, 1}, make([]float64, 3)); ok {
@@ -135,5 +138,23 @@ func TestLossFastLeavesLongRows(t *testing.T) {
 		if _, _, ok := lossFast(p, x); ok != (k <= maxFastRow) {
 			t.Errorf("k = %d: fast path %v", k, ok)
 		}
+	}
+}
+
+// The one pass checks y itself: a bad y in a later block gives checkProbs' error (same index and
+// message), also where a non-finite z comes first.
+func TestBCEFastSumChecksTargets(t *testing.T) {
+	z := make([]float32, 3000)
+	y := make([]float32, 3000)
+	y[2500] = 1.5
+	z[10] = float32(math.Inf(1))
+	want := checkProbs("binary_cross_entropy_with_logits", "y", y, []int{3000})
+	_, err := BCEWithLogits(NewTensor(z, 3000), NewTensor(y, 3000))
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("got %v, want %v", err, want)
+	}
+	z[10] = 0
+	if _, err := BCEWithLogits(NewTensor(z, 3000), NewTensor(y, 3000)); err == nil || err.Error() != want.Error() {
+		t.Errorf("got %v, want %v", err, want)
 	}
 }

@@ -32,7 +32,7 @@ func weightShapeOK(w []float64, wShape, zShape []int) bool {
 
 // newBCE validates the inputs in the spec's order (D1): options, ranks, shapes (y, weight,
 // pos_weight), weight values, target values.
-func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, error) {
+func newBCEShapes[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, error) {
 	c, err := configure[T](fn, opts)
 	if err != nil {
 		return nil, err
@@ -63,10 +63,19 @@ func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, err
 		}
 	}
 	p := &bceProblem{shape: z.Shape, count: len(z.Data), lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
+	p.load = func() { p.z, p.y = viewF64(z.Data), viewF64(y.Data) } // only read
+	return p, nil
+}
+
+// newBCE is newBCEShapes followed by the last check of the precedence, y's values.
+func newBCE[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProblem, error) {
+	p, err := newBCEShapes(fn, z, y, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkProbs(fn, "y", y.Data, y.Shape); err != nil {
 		return nil, err
 	}
-	p.load = func() { p.z, p.y = viewF64(z.Data), viewF64(y.Data) } // only read
 	return p, nil
 }
 
@@ -107,8 +116,25 @@ func bceTerm(z, y, pw float64) xdd {
 // otherwise. A zero weight or pos_weight times an infinite term contributes 0 (D4). Empty input:
 // mean NaN, sum 0.
 func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
-	p, err := newBCE("binary_cross_entropy_with_logits", z, y, opts)
+	const fn = "binary_cross_entropy_with_logits"
+	p, err := newBCEShapes(fn, z, y, opts)
 	if err != nil {
+		return Tensor[T]{}, err
+	}
+	if isFloat32[T]() && p.w == nil && p.pw == nil && p.config.reduction != ReductionNone {
+		// the one pass checks y's values itself (the last check of the precedence)
+		sum, ok, err := bceFastSum(fn, z.Data, y.Data, y.Shape)
+		if err != nil {
+			return Tensor[T]{}, err
+		}
+		if ok {
+			if p.config.reduction == ReductionMean {
+				sum /= float64(len(z.Data))
+			}
+			return outTensor[T]([]int{}, []float64{sum}), nil
+		}
+	}
+	if err := checkProbs(fn, "y", y.Data, y.Shape); err != nil {
 		return Tensor[T]{}, err
 	}
 	if isFloat32[T]() {
