@@ -1124,8 +1124,8 @@ def _():
 
 def _bce_logits_port(old, log1p):
     """BCE with logits by the TensorFlow / PyTorch formula in the data's dtype, log1p(t) computed by ``log1p``."""
-    def fn(z, y, *, weight=None, pos_weight=None, reduction="mean"):
-        ref = old(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction)
+    def fn(z, y, *, weight=None, pos_weight=None, reduction="mean", **kw):  # kw: output_dtype, to the shipped call
+        ref = old(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction, **kw)
         dt = _dtype_of(ref)
         z, y = np.asarray(z).astype(dt), np.asarray(y).astype(dt)
         with np.errstate(all="ignore"):  # infinite z too: inf - inf * y gives NaN, acceptable (LimitValue)
