@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 
 from xent_conformance import paths
 from xent_conformance.harness import fastjudge, judgecheck, protocol, vectors
 from xent_conformance.harness.compare import compare
 from xent_conformance.harness.protocol import Answer
+from xent_conformance.dtypes import dtype_named, from_bits, to_bits
 from xent_conformance.hexfloat import HexFloatError, format_hex, parse_hex
+from xent_conformance.values import float_to_dtype
 from xent_conformance.harness.vectors import fast_hex_list, load_vectors
 
 from .helpers import FIXTURES, N_FIXTURE_VECTORS
@@ -54,21 +55,22 @@ def test_a_run_does_not_validate_against_the_schema(monkeypatch):
 
 
 def _round(x: float, dtype: str) -> float:
-    with np.errstate(over="ignore"):
-        return float(np.float32(x)) if dtype == "float32" else x
+    """x rounded once into the dtype (any dtype of the table, the 16-bit ones included)."""
+    return float_to_dtype(x, dtype_named(dtype))
 
 
 def _step(x: float, dtype: str, k: int) -> float:
-    """x moved by k ulps of the dtype (or left alone when not finite)."""
-    if not math.isfinite(x):
-        return x
-    kind = np.float32 if dtype == "float32" else np.float64
-    v = kind(x)
-    target = kind(math.copysign(math.inf, k))
-    with np.errstate(over="ignore"):
-        for _ in range(abs(k)):
-            v = np.nextafter(v, target)
-    return float(v)
+    """x moved by k ulps of the dtype (or left alone when not finite): its neighbours' bit patterns."""
+    dt = dtype_named(dtype)
+    for _ in range(abs(k)):
+        if not math.isfinite(x):
+            return x
+        if x == 0:
+            x = math.copysign(dt.eta, k)
+            continue
+        bits = to_bits(x, dt)
+        x = from_bits(bits + 1 if (x > 0) == (k > 0) else bits - 1, dt)  # sign and magnitude
+    return x
 
 
 def _variant(case, index: int) -> list[float]:
@@ -81,11 +83,11 @@ def _variant(case, index: int) -> list[float]:
         if kind == 0 or not math.isfinite(e):
             out.append(e)
         elif kind in (1, 2):
-            out.append(_step(e, case.dtype, (1, -2)[kind - 1] * (1 + i % 3)))
+            out.append(_step(e, case.result_dtype, (1, -2)[kind - 1] * (1 + i % 3)))
         else:  # the bound's edge: exact + or - bound, rounded into the dtype, and its neighbours
             sign = 1 if kind % 2 else -1
-            edge = _round(float(exact) + sign * bound, case.dtype)
-            out.append(_step(edge, case.dtype, (kind - 3) // 2 - 1) if math.isfinite(edge) else e)
+            edge = _round(float(exact) + sign * bound, case.result_dtype)
+            out.append(_step(edge, case.result_dtype, (kind - 3) // 2 - 1) if math.isfinite(edge) else e)
     return out
 
 
@@ -100,7 +102,7 @@ def test_fastjudge_statuses_are_the_exact_ones_on_every_shipped_vector(shipped):
     decided = compared = 0
     for n, case in enumerate(c for c in shipped if c.result == "valid"):
         values = _variant(case, n)
-        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+        answer = Answer(id=case.key, kind="output", dtype=case.result_dtype, shape=case.expected_shape,
                         data=[format_hex(v) for v in values])
         fast = fastjudge.try_compare(case, answer)
         compared += 1
@@ -125,7 +127,7 @@ def test_compare_decides_its_clear_elements_fast_with_the_exact_statuses(shipped
     for n, case in enumerate(c for c in shipped if c.result == "valid"):
         if n % 3:
             continue
-        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+        answer = Answer(id=case.key, kind="output", dtype=case.result_dtype, shape=case.expected_shape,
                         data=[format_hex(v) for v in _variant(case, n)])
         hybrid = compare(case, answer)
         (exact,) = judgecheck.exact_outcomes([(case, answer)])
@@ -187,11 +189,11 @@ def test_fastjudge_never_decides_a_miss(shipped):
     for case in shipped[:3000]:
         if case.result != "valid" or not case.expected:
             continue
-        values = [_round(float(x) + 4 * b + 1e-300, case.dtype) if math.isfinite(float(x)) else e
+        values = [_round(float(x) + 4 * b + 1e-300, case.result_dtype) if math.isfinite(float(x)) else e
                   for x, b, e in zip(case.exact, case.bounds["compatible"], case.expected)]
         if all(v == e or not math.isfinite(float(x)) for v, e, x in zip(values, case.expected, case.exact)):
             continue  # nothing moved (special values only)
-        answer = Answer(id=case.key, kind="output", dtype=case.dtype, shape=case.expected_shape,
+        answer = Answer(id=case.key, kind="output", dtype=case.result_dtype, shape=case.expected_shape,
                         data=[format_hex(v) for v in values])
         assert fastjudge.try_compare(case, answer) is None, case.key
 
