@@ -209,7 +209,10 @@ def index_losses(v: CEInputs):
             if tiny.any():  # a tiny weight times a normal loss: carried at 2^600
                 loss[tiny] = nm.mul0(wy[tiny], np.ldexp(nll[tiny], -ext.TINY_EXP))
                 exps[tiny] = ext.TINY_EXP
-    denominator = nm.fsum(wy.astype(nm.work_dtype(v.out)).reshape(1, -1))[0]
+    if w is None:  # unweighted: the mean's denominator is the count of positions kept, exactly
+        denominator = np.asarray(ignored.size - np.count_nonzero(ignored), dtype=nm.work_dtype(v.out))[()]
+    else:
+        denominator = nm.fsum(wy.astype(nm.work_dtype(v.out)).reshape(1, -1))[0]
     return loss.reshape(v.pos_shape), exps.reshape(v.pos_shape), denominator
 
 
