@@ -187,3 +187,14 @@ def test_softmax_cross_entropy_takes_ignore_index_none_and_rank_8():
         xent.softmax_cross_entropy(np.zeros((1, 2)), np.array([-100]), ignore_index=None)
     grad = xent.softmax_cross_entropy_grad(np.zeros((1, 2)), np.array([1]), ignore_index=None)
     assert np.array_equal(grad, [[0.5, -0.5]])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_nll_loss_and_kl_div_keep_the_input_dtype_and_round_once(dtype):
+    x = np.array([[-1.25, -0.5], [-0.125, -3.0]], dtype=dtype)
+    got = xent.nll_loss(x, np.array([1, 0]), reduction="none")
+    assert got.dtype == dtype and list(got) == [0.5, 0.125]
+    t = np.array([[0.25, 0.75], [0.5, 0.5]], dtype=dtype)
+    kl = xent.kl_div(x, t, reduction="batchmean")
+    exact = _kl_exact_sum(x.astype(np.float64).ravel(), t.astype(np.float64).ravel()) / 2
+    assert kl.dtype == dtype and float(kl) == float(dtype(exact))

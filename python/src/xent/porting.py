@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _dd
 from . import _numerics as nm
+from ._half import half_precision
 from ._validate import (MAX_RANK, check_enum, check_ignore_index, check_indices, check_rank, check_reduction,
                         check_same_shape, check_weight_values, float_array, index_array, index_equals, out_dtype,
                         real_array, reduce)
@@ -41,6 +42,7 @@ def _nll_validate(input, target, weight, ignore_index, reduction):
     return x, tgt, w, ignore_index, reduction
 
 
+@half_precision()
 def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean"):
     r"""Negative log-likelihood from log-probabilities: :math:`l = -w_y \, \mathrm{input}[n, y, d_1..d_k]`.
 
@@ -112,6 +114,7 @@ def _kl_log_target(x, t, accurate):
     return np.where(t == -np.inf, np.where(np.isnan(x), np.nan, 0.0), val)
 
 
+@half_precision()
 def kl_div(input, target, *, reduction="mean", log_target=False):
     r"""PyTorch's KL divergence loss ``F.kl_div(input, target)`` with ``input`` = log q.
 
