@@ -11,6 +11,9 @@ package org.xent;
  */
 final class Log1pExp {
     private static final int N = 64;
+    /** Adding 1.5 2^52 rounds a double of magnitude below 2^51 to an integer (ties to even), held in the low bits. */
+    private static final double SHIFTER = 0x1.8p52;
+    private static final long SHIFTER_BITS = Double.doubleToRawLongBits(SHIFTER);
     private static final double[] LN_HI = new double[N + 1];
     private static final double[] LN_LO = new double[N + 1];
     /** 1 / c_j rounded: f's high part need not be the rounded quotient, the FMA residual corrects it. */
@@ -51,7 +54,7 @@ final class Log1pExp {
         }
         double vh = 1.0 + eh;
         double vl = (1.0 - vh) + eh; // exact (Fast2Sum: 1 >= e); v = vh + vl + el
-        int j = (int) Math.rint((vh - 1.0) * N);
+        int j = (int) (Double.doubleToRawLongBits((vh - 1.0) * N + SHIFTER) - SHIFTER_BITS); // rint, by the shifter
         double c = 1.0 + j / (double) N;
         double d = vh - c; // exact: |vh - c| <= 1/128 and both in [1, 2]
         double fh = (d + vl) * INV[j];

@@ -20,6 +20,9 @@ final class TableExp {
     static final double MIN_ARG = -708.0;
 
     private static final int N = 64;
+    /** Adding 1.5 2^52 rounds a double of magnitude below 2^51 to an integer (ties to even). */
+    private static final double SHIFTER = 0x1.8p52;
+    private static final long SHIFTER_BITS = Double.doubleToRawLongBits(SHIFTER);
     private static final double INV_LN2_N = N / 0x1.62e42fefa39efp-1;
     private static final double LN2_N_HI = 0x1.62e42fefa39efp-1 / N;
     private static final double LN2_N_LO = 0x1.abc9e3b39803fp-56 / N;
@@ -52,8 +55,10 @@ final class TableExp {
      * @param x an argument in [{@link #MIN_ARG}, 0]
      */
     void set(double x) {
-        double kd = Math.rint(x * INV_LN2_N);
-        int k = (int) kd;
+        // kd = rint(x 64/ln2) by the shifter, whose sum's last bits hold it (cheaper than Math.rint and a cast)
+        double t = x * INV_LN2_N + SHIFTER;
+        double kd = t - SHIFTER;
+        int k = (int) (Double.doubleToRawLongBits(t) - SHIFTER_BITS);
         // r = x - k ln2/64 as rh + rl: k H exactly as p + pe, x - p exact (Sterbenz: |x - p| <= ln2/128 <= |p| / 2)
         double p0 = kd * LN2_N_HI;
         double pe0 = Math.fma(kd, LN2_N_HI, -p0);
