@@ -150,16 +150,23 @@ def _nll_exact_shift(xb, yb, d, bp, delta):
     np.add(delta, bp, out=delta)
     d_y, delta_y = d[idx, yb], delta[idx, yb]
     np.exp(d, out=bp)
-    np.multiply(bp, delta, out=delta)
-    np.add(bp, delta, out=bp)  # e^(d + delta) to first order: delta is below ulp(d) / 2
     bp[idx, k] = 0
+    # e^(d + delta) = e^d (1 + delta) to first order (delta is below ulp(d) / 2): the corrections
+    # sum_i e_i delta_i, of order u s, as one row-wise dot product
+    correction = _row_dot(bp, delta)
     s_hi, s_lo, certified = split_sum_unit(bp, delta)
     if not certified.all():
         s_hi[~certified], s_lo[~certified] = nm.split_sum(bp[~certified])
+    s_lo += correction
     L = np.log1p(s_hi) + s_lo / (1 + s_hi)
     nll = (L - d_y) - delta_y
     # rows beyond 2^1000 are left to LseParts, which carries them with an exponent (a weight may overflow)
     return np.where((np.abs(a[:, 0]) < SCE_RANGE) & (nll < SCE_RANGE), nll, np.nan)  # NaN compares False
+
+
+def _row_dot(a, b):
+    """sum_j a[i, j] b[i, j] per row, in one pass (numpy >= 2.0: vecdot)."""
+    return np.vecdot(a, b) if hasattr(np, "vecdot") else np.einsum("ij,ij->i", a, b)
 
 
 def _nll_plain(d, yb, bp):
