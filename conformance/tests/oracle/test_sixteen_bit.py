@@ -155,3 +155,53 @@ def test_mixed_contract_rounds_once_into_float32(dtype: DType) -> None:
     assert mixed.exact == same.exact
     assert mixed.rounded == float_to_dtype(float(exact), FLOAT32) != same.rounded
     assert same.rounded == float_to_dtype(mixed.rounded, dtype)
+
+
+def _double_rounding_vectors() -> list:
+    from xent_conformance.harness.vectors import load_vectors
+    return [c for c in load_vectors(dtypes=["float16", "bfloat16"]) if "DoubleRounding" in c.flags]
+
+
+def test_double_rounding_vectors_catch_rounding_through_float32() -> None:
+    """Every vector flagged DoubleRounding has an element whose exact value, rounded to float32 first and
+    then to the dtype, misses `expected` (which is rounded once): the flag's promise, checked on the files."""
+    cases = _double_rounding_vectors()
+    assert {c.dtype for c in cases} == {"float16", "bfloat16"}
+    for case in cases:
+        dtype = {"float16": FLOAT16, "bfloat16": BFLOAT16}[case.dtype]
+        with mpmath.workprec(256):
+            twice = [round_raw(mpmath.mpf(float_to_dtype_exact(text, FLOAT32))._mpf_, dtype) for text in case.exact]
+        assert any(t != e for t, e in zip(twice, case.expected)), case.key
+
+
+def float_to_dtype_exact(text: str, dtype: DType) -> float:
+    """The 40-digit exact text rounded once into the dtype."""
+    with mpmath.workprec(256):
+        return round_raw(mpmath.mpf(text)._mpf_, dtype)
+
+
+def test_count16_spreads_a_family_over_its_tcids() -> None:
+    from xent_conformance.cases import family_indices
+    family = {"count": 10, "count16": 4}
+    assert family_indices(family, FLOAT16) == family_indices(family, BFLOAT16) == [0, 2, 5, 7]
+    assert family_indices(family, FLOAT32) == list(range(10))
+    assert family_indices({"count": 3, "count16": 5}, FLOAT16) == [0, 1, 2]
+    assert family_indices({"count": 3}, BFLOAT16) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("dtype", SIXTEEN + (FLOAT32,), ids=lambda d: d.name)
+def test_confident_rows_put_the_target_near_probability_one(dtype: DType) -> None:
+    """pattern confident: each row's target probability is within [0.99, 1 - 2^-8] up to the rounding of
+    the target logit into the dtype (a relative change of at most u in the logit)."""
+    from xent_conformance.cases import family_cases
+    from xent_conformance.spec import load_spec
+    fn = load_spec().functions["softmax_cross_entropy_grad"]
+    family = {"tcId": 1, "count": 3, "seed": 1, "comment": "c", "pattern": "confident", "shapes": [[4, 2], [4, 10], [2, 100]]}
+    for case in family_cases(family, fn, "softmax_cross_entropy_grad", dtype, "test"):
+        logits, target = case.inputs["logits"], case.inputs["target"]
+        classes = logits.shape[1]
+        for row, y in enumerate(target.data):
+            x = logits.data[row * classes:(row + 1) * classes]
+            p = mpmath.exp(x[y]) / sum(mpmath.exp(v) for v in x)
+            slack = abs(x[y]) * dtype.u * 2  # 1 - p changes by about e^{+-u |x_y|}
+            assert 0.99 * (1 - slack) <= p <= 1 - 2.0 ** -8 * (1 - slack), (case.tc_id, row, p)
