@@ -88,12 +88,12 @@ def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
         return Factor(name, ("absent", "present"))
     if kind == "int_or_null":
         return Factor(name, tuple(IGNORE_LEVELS))
-    if kind == "float_or_null":
-        return Factor(name, SIGMOID_ALPHA_LEVELS)
     if kind == "int":
         return Factor(name, AXIS_LEVELS)
     if kind == "bool":
         return Factor(name, BOOL_LEVELS)
+    if kind == "float_or_null":
+        return Factor(name, SIGMOID_ALPHA_LEVELS)
     levels = FLOAT_LEVELS.get(name)
     if isinstance(levels, dict):
         levels = levels.get(function)
@@ -128,10 +128,10 @@ def configurations(factor_list: list[Factor]) -> list[dict[str, str]]:
 def _shape(fn: dict, config: dict) -> tuple[int, ...]:
     roles = [decl["role"] for decl in fn["inputs"].values()]
     rank = int(config["rank"]) if "rank" in config else next(iter(fn["inputs"].values()))["rank"][0]
-    if roles[0] == "logits" and "class_index_or_probabilities" in roles or "class_index" in roles:
-        return (2, CLASSES) + (2,) * (rank - 2)   # [N, C, d1..]: class axis 1
     if _has_class_axis(fn) and rank == 1:
         return (CLASSES,)                           # nll_loss's [C] with a scalar target
+    if roles[0] == "logits" and "class_index_or_probabilities" in roles or "class_index" in roles:
+        return (2, CLASSES) + (2,) * (rank - 2)   # [N, C, d1..]: class axis 1
     if rank == 0:
         return ()
     return (2,) * (rank - 1) + (CLASSES,)           # the last axis is the [C] of weight and pos_weight
@@ -151,12 +151,12 @@ def _given_params(fn: dict, config: dict) -> dict:
             given[name] = "random_weights" if level == "present" else None
         elif decl["type"] == "int_or_null":
             given[name] = IGNORE_LEVELS[level]
-        elif decl["type"] == "float_or_null":
-            given[name] = None if level == "null" else level
         elif decl["type"] == "int":
             given[name] = int(level)
         elif decl["type"] == "bool":
             given[name] = level == "true"
+        elif decl["type"] == "float_or_null":
+            given[name] = None if level == "null" else level
         else:
             given[name] = level
     return given
