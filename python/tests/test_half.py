@@ -188,6 +188,16 @@ def test_default_float_parameters_are_values_of_the_dtype():
     assert got.dtype == BF16 and got == _half.narrow(want, BF16)
 
 
+@pytest.mark.parametrize("dt", HALF, ids=IDS)
+def test_tensor_parameters_of_the_dtype_are_widened(dt):
+    """focal_loss's alpha is a tensor [C] though its name is a float parameter's elsewhere."""
+    logits = np.array([[1.0, 2.0, -1.0]]).astype(dt)
+    alpha = np.array([0.25, 0.5, 1.0]).astype(dt)
+    got = xent.focal_loss(logits, [1], alpha=alpha)
+    assert got.dtype == dt
+    assert got == np.asarray(xent.focal_loss(logits.astype(np.float64), [1], alpha=alpha.astype(np.float64))).astype(dt)
+
+
 def test_a_parameter_that_rounds_to_infinity_is_rejected():
     with pytest.raises(xent.InvalidArgumentError):
         xent.focal_loss(np.zeros((1, 2), dtype=F16), [0], gamma=70000.0)

@@ -152,7 +152,7 @@ def half_precision(mixed: bool = False):
                 return fn(**widened)
             bound.apply_defaults()
             for name in FLOAT_PARAMS.intersection(bound.arguments):
-                widened[name] = _param_in(bound.arguments[name], dtype)
+                widened[name] = _param_in(_widen(bound.arguments[name]), dtype)  # a tensor alpha: widened
             result = fn(**widened)
             return _finish(result, np.dtype(np.float32) if output_dtype == "float32" else dtype)
 
