@@ -221,6 +221,7 @@ SCALAR_PARAMS = {  # name: (valid values, invalid values)
     "ignore_index": ((-100, 0, 1, None), ()),       # None: nothing ignored (specVersion 3)
     "axis": ((-1, 0, 1), (5, -7)),                 # softmax, log_softmax, logsumexp
     "log_target": ((False, True), ()),             # kl_div
+    "output_dtype": (("same",), ("float32", "float16")),  # float32 only with 16-bit inputs, never generated here
 }
 INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
 CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs", "nll_loss"}
