@@ -549,6 +549,11 @@ func activate(name string) bool {
 		if !slices.Contains(m.functions, c.Function) {
 			return adapter.Result{}, false
 		}
+		if slices.Contains(row, c.Function) && !axisAware[m.name] {
+			if r, ok := alongAxis(c, m.answer); ok {
+				return r, true
+			}
+		}
 		return m.answer(c), true
 	}
 	return true

@@ -37,6 +37,7 @@ var Functions = []string{
 	"nll_from_probs", "categorical_cross_entropy", "binary_cross_entropy",
 	"softmax_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss",
 	"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
+	"nll_loss", "kl_div",
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
@@ -206,11 +207,11 @@ func call[T xent.Float](c *Case) (result, error) {
 func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result, error) {
 	switch fn {
 	case "logsumexp":
-		return scalar(xent.LogSumExp(in.f["x"].Data))
+		return tensorResult(xent.LogSumExpTensor(in.f["x"], opts...))
 	case "softmax":
-		return vectorResult(xent.SoftmaxChecked(in.f["x"].Data))
+		return tensorResult(xent.SoftmaxTensor(in.f["x"], opts...))
 	case "log_softmax":
-		return vectorResult(xent.LogSoftmax(in.f["x"].Data))
+		return tensorResult(xent.LogSoftmaxTensor(in.f["x"], opts...))
 	case "sigmoid":
 		return elementwise(in.f["z"], xent.Sigmoid[T])
 	case "log_sigmoid":
@@ -241,6 +242,10 @@ func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result
 		return tensorResult(xent.SigmoidFocalLoss(in.f["z"], in.f["y"], opts...))
 	case "sigmoid_mse_grad":
 		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"]))
+	case "nll_loss":
+		return tensorResult(xent.NLLLoss(in.f["input"], in.i["target"], opts...))
+	case "kl_div":
+		return tensorResult(xent.KLDiv(in.f["input"], in.f["target"], opts...))
 	}
 	return result{}, bad("unknown function %q", fn)
 }
@@ -306,12 +311,12 @@ var (
 )
 
 var signatures = map[string]signature{
-	"logsumexp":   {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
-	"softmax":     {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
-	"log_softmax": {inputs: []inputSpec{ranked("x", floatIn, 1, 1)}},
-	"sigmoid":     {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
-	"log_sigmoid": {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
-	"softplus":    {inputs: []inputSpec{ranked("z", floatIn, 0, 5)}},
+	"logsumexp":   axisSignature,
+	"softmax":     axisSignature,
+	"log_softmax": axisSignature,
+	"sigmoid":     {inputs: []inputSpec{ranked("z", floatIn, 0, 8)}},
+	"log_sigmoid": {inputs: []inputSpec{ranked("z", floatIn, 0, 8)}},
+	"softplus":    {inputs: []inputSpec{ranked("z", floatIn, 0, 8)}},
 	"entropy":     {inputs: []inputSpec{ranked("p", floatIn, 1, 1)}, params: map[string]paramDecoder{"base": baseP}},
 	"cross_entropy": {inputs: []inputSpec{ranked("p", floatIn, 1, 1), ranked("q", floatIn, 1, 1)},
 		params: map[string]paramDecoder{"base": baseP, "epsilon": epsilonP}},
@@ -332,11 +337,18 @@ var signatures = map[string]signature{
 	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
 		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
 	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}},
+	"nll_loss": {inputs: []inputSpec{plain("input"), {name: "target", kind: intIn}},
+		params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP, "reduction": reductionP}},
+	"kl_div": {inputs: []inputSpec{plain("input"), plain("target")},
+		params: map[string]paramDecoder{"reduction": reductionP, "log_target": boolParam(xent.WithLogTarget)}},
 }
+
+// axisSignature is the row functions': x of any rank (the library checks 1 to 8) and an axis.
+var axisSignature = signature{inputs: []inputSpec{plain("x")}, params: map[string]paramDecoder{"axis": intParam(xent.WithAxis)}}
 
 var softmaxCESignature = signature{
 	inputs: []inputSpec{plain("logits"), {name: "target", kind: targetIn}},
-	params: map[string]paramDecoder{"weight": weightP, "ignore_index": intParam(xent.WithIgnoreIndex),
+	params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP,
 		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP},
 }
 
@@ -407,6 +419,25 @@ func intParam(opt func(int) xent.Option) paramDecoder {
 		v, err := parseInt(raw)
 		if err != nil {
 			return nil, bad("param %s: %v", name, err)
+		}
+		return opt(v), nil
+	}
+}
+
+// ignoreIndexP is ignore_index: an int64, or null for no ignored index (absent: the default -100).
+func ignoreIndexP(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error) {
+	if isNull(raw) {
+		return xent.WithoutIgnoreIndex(), nil
+	}
+	return intParam(xent.WithIgnoreIndex)(name, raw, bits, dtype)
+}
+
+// boolParam: a JSON true or false.
+func boolParam(opt func(bool) xent.Option) paramDecoder {
+	return func(name string, raw json.RawMessage, _ int, _ string) (xent.Option, error) {
+		var v bool
+		if s := strings.TrimSpace(string(raw)); s != "true" && s != "false" || json.Unmarshal(raw, &v) != nil {
+			return nil, bad("param %s: want true or false, got %s", name, brief(raw))
 		}
 		return opt(v), nil
 	}
@@ -549,13 +580,6 @@ func tensorResult[T xent.Float](t xent.Tensor[T], err error) (result, error) {
 		data[i] = float64(v)
 	}
 	return result{shape: t.Shape, data: data}, nil
-}
-
-func vectorResult[T xent.Float](v []T, err error) (result, error) {
-	if err != nil {
-		return result{}, err
-	}
-	return tensorResult(xent.Tensor[T]{Shape: []int{len(v)}, Data: v}, nil)
 }
 
 func elementwise[T xent.Float](z xent.Tensor[T], f func(T) T) (result, error) {
