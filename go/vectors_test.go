@@ -46,6 +46,7 @@ type vectorTest struct {
 	Result   string                     `json:"result"`
 	Error    string                     `json:"error"`
 	Expected *struct {
+		Dtype string   `json:"dtype"`
 		Shape []int    `json:"shape"`
 		Data  []string `json:"data"`
 	} `json:"expected"`
@@ -189,16 +190,23 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 	if len(res.Data) != len(tc.Expected.Data) {
 		t.Fatalf("tc %d: %d values, want %d", tc.TcID, len(res.Data), len(tc.Expected.Data))
 	}
-	prec, emin, width := uint(53), -1022, 64
-	if dtype == "float32" {
-		prec, emin, width = 24, -126, 32
+	outDtype := tc.Expected.Dtype // the file's dtype, or float32 under output_dtype float32
+	if outDtype == "" {
+		outDtype = dtype
 	}
+	if res.Dtype != outDtype {
+		t.Fatalf("tc %d (%s): output dtype %s, want %s", tc.TcID, tc.Comment, res.Dtype, outDtype)
+	}
+	f := outputFormats[outDtype]
 	bad := 0
 	for i, got := range res.Data {
-		// an expected value not exact in the file's dtype is an error of the file (D9)
-		want, err := adapter.ParseHex(tc.Expected.Data[i], width)
+		// an expected value not exact in the output's dtype is an error of the file (D9)
+		want, err := adapter.ParseHexIn(tc.Expected.Data[i], outDtype)
 		if err != nil {
 			t.Fatalf("tc %d: expected[%d]: %v", tc.TcID, i, err)
+		}
+		if _, err := adapter.ParseHexIn(adapter.FormatHex(got, 64), outDtype); err != nil && !math.IsNaN(got) {
+			t.Fatalf("tc %d (%s): output[%d] = %v is not a %s value", tc.TcID, tc.Comment, i, got, outDtype)
 		}
 		switch {
 		case math.IsNaN(want):
@@ -247,7 +255,7 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 		}
 		ulps := 0.0
 		if exact != 0 {
-			ulps = d / ulpOf(exact, prec, emin)
+			ulps = d / ulpOf(exact, f.prec, f.emin)
 		}
 		st.add(tc.TcID, ulps, ratio)
 		if d > bound {
@@ -260,6 +268,12 @@ func checkVector(t *testing.T, function, dtype string, params map[string]json.Ra
 		}
 	}
 }
+
+// outputFormats are the precision and smallest normal exponent of the output dtypes.
+var outputFormats = map[string]struct {
+	prec uint
+	emin int
+}{"float64": {53, -1022}, "float32": {24, -126}, "float16": {11, -14}, "bfloat16": {8, -126}}
 
 // ulpOf returns the unit in the last place of x in a binary format with prec bits and minimum
 // normal exponent emin (Zimmermann's definition: the spacing at |x|, subnormal spacing below).

@@ -178,7 +178,7 @@ func TestPanicIsInternalError(t *testing.T) {
 
 // An unsupported dtype gets the per-case unsupported answer, in run and in run_batch.
 func TestUnsupportedDtype(t *testing.T) {
-	c := `"function": "sigmoid", "dtype": "float16", "params": {}, "inputs": {"z": {"dtype": "float16", "shape": [], "data": ["0x0p+0"]}}`
+	c := `"function": "sigmoid", "dtype": "float8", "params": {}, "inputs": {"z": {"dtype": "float8", "shape": [], "data": ["0x0p+0"]}}`
 	answers := answersTo(t, `{"cmd": "run", "id": "h", `+c+`}`, `{"cmd": "run_batch", "cases": [{"id": "h", `+c+`}]}`)
 	for _, a := range []map[string]any{answers[0], answers[1]["results"].([]any)[0].(map[string]any)} {
 		if r, _ := a["unsupported"].(string); a["id"] != "h" || r == "" || a["error"] != nil || a["output"] != nil {

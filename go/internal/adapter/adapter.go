@@ -41,9 +41,9 @@ var Functions = []string{
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
-var dtypes = []string{"float64", "float32"}
+var dtypes = []string{"float64", "float32", "float16", "bfloat16"}
 
-// Capabilities maps every function to the dtypes it supports (float64 and float32).
+// Capabilities maps every function to the dtypes it supports (float64, float32, float16, bfloat16).
 func Capabilities() map[string][]string {
 	caps := make(map[string][]string, len(Functions))
 	for _, f := range Functions {
@@ -70,10 +70,12 @@ func bad(format string, args ...any) error {
 	return &badRequestError{fmt.Sprintf(format, args...)}
 }
 
-// result is a computed output tensor, its values widened to float64.
+// result is a computed output tensor, its values widened to float64; dtype is set by a 16-bit call
+// (its dtype, or float32 under output_dtype float32) and empty otherwise (the case's dtype).
 type result struct {
 	shape []int
 	data  []float64
+	dtype string
 }
 
 // Result is the outcome of a case: an output tensor (Shape, Data widened to float64) or an error
@@ -82,6 +84,7 @@ type result struct {
 type Result struct {
 	Shape      []int
 	Data       []float64
+	Dtype      string // the output's dtype: the case's, or float32 under output_dtype float32
 	ErrKind    string
 	ErrMessage string
 	BadRequest bool
@@ -94,26 +97,27 @@ func Answer(c *Case) map[string]any {
 		return ErrorAnswer(c.ID, KindBadRequest, fmt.Sprintf("bad request: unknown function %q", c.Function))
 	}
 	if !supportedDtype(c.Dtype) {
-		return map[string]any{"id": c.ID, "unsupported": fmt.Sprintf("dtype %q is not supported (xent-go: float64, float32)", c.Dtype)}
+		return map[string]any{"id": c.ID, "unsupported": fmt.Sprintf("dtype %q is not supported (xent-go: %s)",
+			c.Dtype, strings.Join(dtypes, ", "))}
 	}
 	r := Run(c)
 	if r.ErrKind != "" {
 		return ErrorAnswer(c.ID, r.ErrKind, r.ErrMessage)
 	}
-	bits := 64
-	if c.Dtype == "float32" {
-		bits = 32
+	bits := 32 // float32, and the 16-bit dtypes, whose values are float32 values: float32's hex text
+	if r.Dtype == "float64" {
+		bits = 64
 	}
 	data := make([]string, len(r.Data))
 	for i, v := range r.Data {
 		data[i] = FormatHex(v, bits)
 	}
-	return map[string]any{"id": c.ID, "output": map[string]any{"dtype": c.Dtype, "shape": r.Shape, "data": data}}
+	return map[string]any{"id": c.ID, "output": map[string]any{"dtype": r.Dtype, "shape": r.Shape, "data": data}}
 }
 
 func knownFunction(fn string) bool { _, ok := signatures[fn]; return ok }
 
-func supportedDtype(d string) bool { return d == "float64" || d == "float32" }
+func supportedDtype(d string) bool { _, ok := formats[d]; return ok }
 
 // ErrorAnswer is the protocol's error answer; the message is kept on one line.
 func ErrorAnswer(id, kind, message string) map[string]any {
@@ -138,7 +142,7 @@ var Override func(c *Case) (Result, bool)
 func Run(c *Case) Result {
 	if Override != nil {
 		if r, ok := Override(c); ok {
-			return r
+			return roundMutant(c, r)
 		}
 	}
 	return Shipped(c)
@@ -155,8 +159,12 @@ func Shipped(c *Case) Result {
 		res, err = call[float64](c)
 	case "float32":
 		res, err = call[float32](c)
+	case "float16":
+		res, err = call16[xent.Float16](c)
+	case "bfloat16":
+		res, err = call16[xent.BFloat16](c)
 	default:
-		err = bad("unsupported dtype %q (want float64 or float32)", c.Dtype)
+		err = bad("unsupported dtype %q (want %s)", c.Dtype, strings.Join(dtypes, ", "))
 	}
 	if err != nil {
 		var br *badRequestError
@@ -173,13 +181,18 @@ func Shipped(c *Case) Result {
 	if shape == nil {
 		shape = []int{}
 	}
-	return Result{Shape: shape, Data: res.data}
+	dtype := res.dtype
+	if dtype == "" {
+		dtype = c.Dtype
+	}
+	return Result{Shape: shape, Data: res.data, Dtype: dtype}
 }
 
 // call decodes the whole case first (any bad_request before any spec error), then checks the
-// options on their own (the spec's first step, D1), then the ranks of the inputs the library takes
-// as slices, and calls the function, which checks the rest in the spec's order.
-func call[T xent.Float](c *Case) (result, error) {
+// options on their own (the spec's first step, D1: output_dtype, then the library's), then the ranks
+// of the inputs the library takes as slices, and calls the function with the case's options and
+// extra, which checks the rest in the spec's order.
+func call[T xent.Float](c *Case, extra ...xent.Option) (result, error) {
 	sig, ok := signatures[c.Function]
 	if !ok {
 		return result{}, bad("unknown function %q", c.Function)
@@ -188,8 +201,12 @@ func call[T xent.Float](c *Case) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	opts = append(opts, extra...)
 	in, err := decodeInputs[T](c, sig)
 	if err != nil {
+		return result{}, err
+	}
+	if _, err := outputDtype(c); err != nil {
 		return result{}, err
 	}
 	if err := xent.CheckOptions[T](c.Function, opts...); err != nil {
@@ -396,8 +413,8 @@ func enumParam(opt func(string) xent.Option) paramDecoder {
 
 // floatParam: a hex-float string exact in the case's dtype.
 func floatParam(opt func(float64) xent.Option) paramDecoder {
-	return func(name string, raw json.RawMessage, bits int, _ string) (xent.Option, error) {
-		v, err := ParseFloat(raw, bits)
+	return func(name string, raw json.RawMessage, _ int, dtype string) (xent.Option, error) {
+		v, err := parseFloatIn(raw, dtype)
 		if err != nil {
 			return nil, bad("param %s: %v", name, err)
 		}
@@ -456,7 +473,7 @@ func tensorParam(opt func([]float64, ...int) xent.Option) paramDecoder {
 		if t.Dtype != dtype {
 			return nil, bad("param %s: a %s tensor in a %s request", name, t.Dtype, dtype)
 		}
-		data, err := t.floats("param "+name, bits)
+		data, err := t.floats("param "+name, dtype)
 		if err != nil {
 			return nil, err
 		}
@@ -493,7 +510,7 @@ func decodeInputs[T xent.Float](c *Case, sig signature) (*inputs[T], error) {
 			}
 			in.i[s.name] = xent.Tensor[int]{Shape: t.Shape, Data: data}
 		case t.Dtype == c.Dtype && s.kind != intIn:
-			data, err := t.floats(s.name, c.Bits())
+			data, err := t.floats(s.name, c.Dtype)
 			if err != nil {
 				return nil, err
 			}

@@ -225,7 +225,7 @@ func TestAnswerKinds(t *testing.T) {
 		{"unknown parameter", `{"id": "c", "function": "softmax", "dtype": "float64", "params": {"temperature": "0x1p+0"}, "inputs": {"x": {"dtype": "float64", "shape": [1], "data": ["0x0p+0"]}}}`, "bad_request"},
 		{"unknown function", `{"id": "c", "function": "softmax2", "dtype": "float64", "params": {}, "inputs": {}}`, "bad_request"},
 		{"missing function", `{"id": "c", "dtype": "float64", "params": {}, "inputs": {}}`, "bad_request"},
-		{"unsupported dtype", sigmoid("float16", `{"dtype": "float16", "shape": [1], "data": ["0x1p+0"]}`), "unsupported"},
+		{"unsupported dtype", sigmoid("float8", `{"dtype": "float8", "shape": [1], "data": ["0x1p+0"]}`), "unsupported"},
 		{"tensor float16 in a float64 case", sigmoid("float64", `{"dtype": "float16", "shape": [1], "data": ["0x1p+0"]}`), "bad_request"},
 		// D1 through the adapter: the options before the ranks it checks itself
 		{"label_smoothing before rank", `{"id": "c", "function": "softmax_cross_entropy", "dtype": "float64", "params": {"label_smoothing": "0x1p+1"}, "inputs": {"logits": {"dtype": "float64", "shape": [2], "data": ["0x0p+0", "0x0p+0"]}, "target": {"dtype": "int64", "shape": [], "data": [0]}}}`, "invalid_argument"},
@@ -269,7 +269,7 @@ func TestShippedBadRequest(t *testing.T) {
 	if r := Shipped(c); r.ErrKind != KindBadRequest || !r.BadRequest {
 		t.Fatalf("missing input: %+v", r)
 	}
-	if r := Shipped(&Case{ID: "c", Function: "softmax", Dtype: "float16"}); r.ErrKind != KindBadRequest {
+	if r := Shipped(&Case{ID: "c", Function: "softmax", Dtype: "float8"}); r.ErrKind != KindBadRequest {
 		t.Fatalf("Shipped with an unsupported dtype: %+v", r)
 	}
 }

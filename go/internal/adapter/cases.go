@@ -27,7 +27,7 @@ func (c *Case) Floats(name string, param bool) (data []float64, shape []int, ok 
 	if err != nil {
 		return nil, nil, false
 	}
-	if data, err = t.floats(name, c.Bits()); err != nil {
+	if data, err = t.floats(name, c.Dtype); err != nil {
 		return nil, nil, false
 	}
 	return data, t.Shape, true

@@ -66,21 +66,52 @@ func brief(raw json.RawMessage) string {
 	return strconv.Quote(s)
 }
 
-// format describes a binary floating-point format: precision, smallest exponent of a subnormal's
-// last bit, largest exponent of a normal's leading bit.
-type format struct{ prec, minExp, maxExp int }
+// format describes a binary floating-point format: its dtype name, precision, smallest exponent
+// of a subnormal's last bit, largest exponent of a normal's leading bit.
+type format struct {
+	dtype                string
+	prec, minExp, maxExp int
+}
 
 var (
-	binary64 = format{53, -1074, 1023}
-	binary32 = format{24, -149, 127}
+	binary64 = format{"float64", 53, -1074, 1023}
+	binary32 = format{"float32", 24, -149, 127}
+	binary16 = format{"float16", 11, -24, 15}
+	bfloat16 = format{"bfloat16", 8, -133, 127}
 )
 
-// ParseHex parses a hex float string (see ParseFloat) exactly into the format of the given width.
+// formats are the float dtypes of the protocol by name.
+var formats = map[string]format{"float64": binary64, "float32": binary32, "float16": binary16, "bfloat16": bfloat16}
+
+// ParseHex parses a hex float string (see ParseFloat) exactly into the format of the given width
+// (64 or 32).
 func ParseHex(s string, width int) (float64, error) {
-	f := binary64
 	if width == 32 {
-		f = binary32
+		return parseHexIn(s, binary32)
 	}
+	return parseHexIn(s, binary64)
+}
+
+// ParseHexIn parses a hex float string (see ParseFloat) exactly into the float dtype named dtype
+// (float64, float32, float16 or bfloat16); the value is returned as a float64 (exactly).
+func ParseHexIn(s, dtype string) (float64, error) {
+	f, ok := formats[dtype]
+	if !ok {
+		return 0, fmt.Errorf("%q is not a float dtype", dtype)
+	}
+	return parseHexIn(s, f)
+}
+
+// parseFloatIn is ParseFloat for the float dtype named dtype.
+func parseFloatIn(raw json.RawMessage, dtype string) (float64, error) {
+	s, ok := jsonString(raw)
+	if !ok {
+		return 0, fmt.Errorf("want a hex-float string, got %s", brief(raw))
+	}
+	return ParseHexIn(s, dtype)
+}
+
+func parseHexIn(s string, f format) (float64, error) {
 	switch s {
 	case "inf":
 		return math.Inf(1), nil
@@ -112,7 +143,7 @@ func ParseHex(s string, width int) (float64, error) {
 	e2 += int64(tz)
 	top := e2 + int64(bits.Len64(mant)) - 1
 	if bits.Len64(mant) > f.prec || e2 < int64(f.minExp) || top > int64(f.maxExp) {
-		return 0, fmt.Errorf("%q is not exactly representable in float%d (hex floats are never rounded)", s, width)
+		return 0, fmt.Errorf("%q is not exactly representable in %s (hex floats are never rounded)", s, f.dtype)
 	}
 	return sign * math.Ldexp(float64(mant), int(e2)), nil
 }

@@ -94,11 +94,11 @@ func productString(shape []int) string {
 	return strings.Join(parts, " * ") + " (more than 2^63)"
 }
 
-// floats decodes the data as hex floats exact in the given width (32 or 64).
-func (t *rawTensor) floats(name string, bits int) ([]float64, error) {
+// floats decodes the data as hex floats exact in the float dtype named dtype.
+func (t *rawTensor) floats(name string, dtype string) ([]float64, error) {
 	data := make([]float64, len(t.Data))
 	for i, r := range t.Data {
-		v, err := ParseFloat(r, bits)
+		v, err := parseFloatIn(r, dtype)
 		if err != nil {
 			return nil, bad("%s.data[%d]: %v", name, i, err)
 		}
