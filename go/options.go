@@ -57,6 +57,10 @@ const (
 	optClassAlpha
 	optLogTarget
 	optAxis
+	optLogitScale
+	optSoftcap
+	optZLoss
+	optEmptyMean
 	optBatchMean // not an option: marks the functions whose reduction may be batchmean (kl_div)
 )
 
@@ -66,6 +70,8 @@ var optNames = map[optBit]string{
 	optLabelSmoothing: "WithLabelSmoothing", optSmoothingMode: "WithSmoothingMode",
 	optGamma: "WithGamma", optAlpha: "WithAlpha/WithoutAlpha", optClassAlpha: "WithClassAlpha",
 	optLogTarget: "WithLogTarget", optAxis: "WithAxis",
+	optLogitScale: "WithLogitScale", optSoftcap: "WithSoftcap/WithoutSoftcap", optZLoss: "WithZLoss",
+	optEmptyMean: "WithEmptyMean",
 }
 
 // Option sets an optional parameter of a catalogue function. Parameters left unset take the
@@ -94,6 +100,51 @@ type config struct {
 	classAlpha      []float64
 	classAlphaShape []int
 	paramRound      func(float64) float64 // WithDtype: the 16-bit format of the float parameters
+	logitScale      float64
+	softcap         float64 // 0: no cap (WithoutSoftcap, the default)
+	capOn           bool
+	zLoss           float64
+	emptyMean       EmptyMean
+}
+
+// EmptyMean selects what SoftmaxCrossEntropy's reduction mean returns when its denominator is 0.
+type EmptyMean string
+
+// The empty_mean values of the specification.
+const (
+	// EmptyMeanNaN: IEEE division, NaN for 0/0 (PyTorch, ONNX; D3). The default.
+	EmptyMeanNaN EmptyMean = "nan"
+	// EmptyMeanZero: a mean over a zero denominator is 0, and its gradient is 0 (what training code
+	// patches in so that an all-padding micro-batch does not poison the accumulated loss).
+	EmptyMeanZero EmptyMean = "zero"
+)
+
+// WithLogitScale sets SoftmaxCrossEntropy's logit_scale s (finite, > 0; default 1): the logits are
+// multiplied by s before the cap and the cross-entropy.
+func WithLogitScale(s float64) Option {
+	return func(c *config) { c.set |= optLogitScale; c.logitScale = s }
+}
+
+// WithSoftcap sets SoftmaxCrossEntropy's softcap c (finite, > 0): each scaled logit x' becomes
+// c tanh(x' / c) (Gemma 2's final-logit soft-capping). The default is no cap (WithoutSoftcap).
+func WithSoftcap(cap float64) Option {
+	return func(c *config) { c.set |= optSoftcap; c.softcap, c.capOn = cap, true }
+}
+
+// WithoutSoftcap removes the soft cap (the specification's softcap = null, the default).
+func WithoutSoftcap() Option {
+	return func(c *config) { c.set |= optSoftcap; c.softcap, c.capOn = 0, false }
+}
+
+// WithZLoss sets SoftmaxCrossEntropy's z-loss coefficient z (finite, >= 0; default 0): each
+// non-ignored position adds z lse(xc)^2 (PaLM), unweighted; the mean divides these terms by the
+// number of non-ignored positions.
+func WithZLoss(z float64) Option { return func(c *config) { c.set |= optZLoss; c.zLoss = z } }
+
+// WithEmptyMean sets what SoftmaxCrossEntropy's mean returns for a zero denominator (default
+// EmptyMeanNaN).
+func WithEmptyMean(m EmptyMean) Option {
+	return func(c *config) { c.set |= optEmptyMean; c.emptyMean = m }
 }
 
 // WithReduction sets the reduction (none, sum or mean).
@@ -224,8 +275,10 @@ type fnOptions struct {
 // functionOptions maps every function of the specification (by its spec name) to its options.
 var functionOptions = func() map[string]fnOptions {
 	info := fnOptions{allowed: optBase, defaults: config{base: BaseE}}
-	sce := fnOptions{allowed: optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction,
-		defaults: config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean}}
+	sce := fnOptions{allowed: optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction |
+		optLogitScale | optSoftcap | optZLoss | optEmptyMean,
+		defaults: config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean,
+			logitScale: 1, emptyMean: EmptyMeanNaN}}
 	bce := fnOptions{allowed: optWeight | optPosWeight | optReduction, defaults: config{reduction: ReductionMean}}
 	m := map[string]fnOptions{
 		"entropy": info, "kl_divergence": info,
@@ -270,6 +323,10 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	c.epsilon, c.labelSmoothing = roundParam[T](c.epsilon), roundParam[T](c.labelSmoothing)
 	c.gamma, c.alpha = roundParam[T](c.gamma), roundParam[T](c.alpha)
 	c.roundParamsTo16()
+	c.roundLargeModel(roundParam[T])
+	if c.paramRound != nil {
+		c.roundLargeModel(c.paramRound)
+	}
 	if f.allowed&optEpsilon != 0 {
 		if e := c.epsilon; !(e >= 0 && e <= f.epsHigh) || (f.epsOpen && e == f.epsHigh) {
 			interval := fmt.Sprintf("[0, %v]", f.epsHigh)
@@ -285,10 +342,36 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	if f.allowed&optGamma != 0 && (!(c.gamma >= 0) || math.IsInf(c.gamma, 0)) {
 		return c, newError(ErrInvalidArgument, fn, "gamma = %v must be finite and >= 0", c.gamma)
 	}
+	if f.allowed&optLogitScale != 0 {
+		if err := c.checkLargeModel(fn); err != nil {
+			return c, err
+		}
+	}
 	if f.allowed&optAlpha != 0 && c.alphaOn && !(c.alpha >= 0 && c.alpha <= 1) {
 		return c, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)
 	}
 	return c, nil
+}
+
+// roundLargeModel rounds the large-model parameters to the dtype (T, then the 16-bit format of
+// WithDtype, as roundParamsTo16 does for the others).
+func (c *config) roundLargeModel(round func(float64) float64) {
+	c.logitScale, c.softcap, c.zLoss = round(c.logitScale), round(c.softcap), round(c.zLoss)
+}
+
+// checkLargeModel checks logit_scale, softcap, z_loss and empty_mean on their own (step 1).
+func (c *config) checkLargeModel(fn string) error {
+	switch {
+	case !(c.logitScale > 0) || math.IsInf(c.logitScale, 0):
+		return newError(ErrInvalidArgument, fn, "logit_scale = %v must be finite and > 0", c.logitScale)
+	case c.capOn && (!(c.softcap > 0) || math.IsInf(c.softcap, 0)):
+		return newError(ErrInvalidArgument, fn, "softcap = %v must be finite and > 0 (use WithoutSoftcap for no cap)", c.softcap)
+	case !(c.zLoss >= 0) || math.IsInf(c.zLoss, 0):
+		return newError(ErrInvalidArgument, fn, "z_loss = %v must be finite and >= 0", c.zLoss)
+	case c.emptyMean != EmptyMeanNaN && c.emptyMean != EmptyMeanZero:
+		return newError(ErrInvalidArgument, fn, "unknown empty_mean %q (want nan or zero)", string(c.emptyMean))
+	}
+	return nil
 }
 
 // CheckOptions returns the error that the function named fn (its name in the specification, such

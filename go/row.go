@@ -31,6 +31,9 @@ type lseRow struct {
 	// of such terms is formed before it is rounded once (L itself holds lx rounded to float64).
 	lx   xdd
 	useX bool
+	// aLo is the low part of the maximum's logit when the row's logits are double-doubles (x_i +
+	// lo_i, the scaled and capped logits of SoftmaxCrossEntropy): the shifts d_i include lo_i - aLo.
+	aLo float64
 }
 
 // tinyShift: a shift d_i below -tinyShift has e_i near or below float64's subnormal range; such
@@ -56,7 +59,11 @@ func analyzeRow(x []float64, off, stride, n int) lseRow {
 }
 
 // analyze is analyzeRow into r, reusing r's slices (a loop over rows allocates once).
-func (r *lseRow) analyze(x []float64, off, stride, n int) {
+func (r *lseRow) analyze(x []float64, off, stride, n int) { r.analyzeLo(x, nil, off, stride, n) }
+
+// analyzeLo is analyze for the double-double logits x_i + xlo_i (xlo nil: all 0). The maximum is taken
+// on the high parts; a shift then includes xlo_i - xlo_k (it may exceed 0 by a few units of 2^-106 |x|).
+func (r *lseRow) analyzeLo(x, xlo []float64, off, stride, n int) {
 	d, e := r.d, r.e
 	*r = lseRow{k: -1}
 	at := func(i int) float64 { return x[off+i*stride] }
@@ -93,6 +100,9 @@ func (r *lseRow) analyze(x []float64, off, stride, n int) {
 		return
 	}
 	r.d, r.e = reuse(d, n), reuse(e, n)
+	if xlo != nil {
+		r.aLo = xlo[off+r.k*stride]
+	}
 	// s = sh + sl: TwoSum on the high parts, the errors and low parts added plainly (the terms are in
 	// [0, 1] and of one sign: the sum's relative error is about n^2 2^-106).
 	var sh, sl float64
@@ -112,6 +122,10 @@ func (r *lseRow) analyze(x []float64, off, stride, n int) {
 		if math.IsInf(h, -1) {
 			r.d[i] = dd{math.Inf(-1), 0}
 			continue
+		}
+		if xlo != nil {
+			s := ddAddF(dd{h, l}, xlo[off+i*stride]-r.aLo) // lo's difference: exact to 2^-106 |x|
+			h, l = s.hi, s.lo
 		}
 		r.d[i] = dd{h, l}
 		if h >= -tinyShift {
@@ -204,7 +218,7 @@ func (r *lseRow) lse() dd {
 	case rowAllNegInf:
 		return dd{math.Inf(-1), 0}
 	}
-	return ddAddF(r.L, r.a)
+	return ddAddF(ddAddF(r.L, r.a), r.aLo)
 }
 
 // lseX returns lse extended-range: a + L rounded once where L is tiny (see lx).
@@ -215,6 +229,7 @@ func (r *lseRow) lseX() xdd {
 	var s xacc
 	s.add(r.lx)
 	s.add(xOf(ddF(r.a)))
+	s.add(xOf(ddF(r.aLo)))
 	return s.value()
 }
 

@@ -21,6 +21,8 @@ type sceProblem struct {
 	shareX   xdd // share, extended-range: e < 0 when eps is so small that share underflows
 	idx      []int
 	probs    []float64
+	lo       []float64 // with logit_scale or softcap: the low parts of xc (logits holds the high parts)
+	deriv    []float64 // with logit_scale or softcap: dxc/dx per element
 }
 
 // logitAt returns the logit of class c at position pos.
@@ -43,7 +45,7 @@ func (p *sceProblem) positions() int { return p.n * p.d }
 // call).
 func (p *sceProblem) row(pos int) *lseRow {
 	n, r := pos/p.d, pos%p.d
-	p.scratch.analyze(p.values(), n*p.k*p.d+r, p.d, p.k)
+	p.scratch.analyzeLo(p.values(), p.lo, n*p.k*p.d+r, p.d, p.k)
 	return &p.scratch
 }
 
@@ -197,6 +199,9 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 		}
 	}
 	p.convert = func() []float64 { return viewF64(logits.Data) } // the logits are only read
+	if c.largeModel() {
+		p.transform(p.convert())
+	}
 	return p, nil
 }
 
@@ -217,7 +222,14 @@ func (p *sceProblem) denominator() xdd {
 
 func (p *sceProblem) loss() ([]int, []float64) {
 	vals := make([]xdd, p.positions())
+	var zVals []xdd // the z-loss terms (nil when z_loss = 0: no term exists)
+	if p.c.zLoss > 0 {
+		zVals = make([]xdd, p.positions())
+	}
 	for pos := range vals {
+		if zVals != nil && (p.idx == nil || !p.c.ignores(p.idx[pos])) {
+			zVals[pos] = p.zTerm(p.row(pos))
+		}
 		if p.idx != nil && p.eps == 0 {
 			vals[pos] = p.targetLoss(pos)
 			continue
@@ -237,8 +249,39 @@ func (p *sceProblem) loss() ([]int, []float64) {
 		}
 		vals[pos] = s.value()
 	}
+	return p.reduceLoss(vals, zVals)
+}
+
+// reduceLoss reduces the cross-entropies vals and the z-loss terms zVals (nil: none). For mean each
+// part has its own denominator (the spec's choice, as Liger-Kernel and flash-attention): the usual
+// one for the cross-entropy, the number of non-ignored positions K for the z-loss terms.
+func (p *sceProblem) reduceLoss(vals, zVals []xdd) ([]int, []float64) {
 	den := p.denominator()
-	return reduce(vals, p.c.reduction, p.posShape, &den)
+	if zVals == nil && p.c.emptyMean == EmptyMeanNaN {
+		return reduce(vals, p.c.reduction, p.posShape, &den)
+	}
+	if p.c.reduction != ReductionMean {
+		for i, z := range zVals {
+			var s xacc
+			s.add(vals[i])
+			s.add(z)
+			vals[i] = s.value()
+		}
+		return reduce(vals, p.c.reduction, p.posShape, &den)
+	}
+	var ce, zs xacc
+	for _, v := range vals {
+		ce.add(v)
+	}
+	var mean xacc
+	mean.add(p.quotient(ce.value(), den))
+	if zVals != nil {
+		for _, z := range zVals {
+			zs.add(z)
+		}
+		mean.add(p.quotient(zs.value(), xOf(ddF(float64(p.kept())))))
+	}
+	return []int{}, []float64{mean.value().float()}
 }
 
 // targetLoss is the loss of position pos for index targets without label smoothing, where only the
@@ -251,9 +294,11 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 	}
 	w := p.weight(y)
 	n, rr := pos/p.d, pos%p.d
-	if a, L, ok := finiteLSE(p.values(), n*p.k*p.d+rr, p.d, p.k); ok {
-		h, l := twoSum(a, -p.logitAt(pos, y))
-		return xMul(xOf(ddF(w)), xOf(ddAdd(L, dd{h, l}))) // nll_y = L - d_y, as lseRow.nll
+	if p.lo == nil { // double-double logits (p.lo) need the row's shifts with their low parts
+		if a, L, ok := finiteLSE(p.values(), n*p.k*p.d+rr, p.d, p.k); ok {
+			h, l := twoSum(a, -p.logitAt(pos, y))
+			return xMul(xOf(ddF(w)), xOf(ddAdd(L, dd{h, l}))) // nll_y = L - d_y, as lseRow.nll
+		}
 	}
 	r := p.row(pos)
 	if w == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
@@ -287,14 +332,18 @@ func (p *sceProblem) gradScale() (k int, oneMinusEps, share dd) {
 
 func (p *sceProblem) grad() []float64 {
 	out := make([]float64, len(p.values()))
-	scale := xOf(ddF(1))
+	ceScale, zScale := xOf(ddF(1)), xOf(ddF(1))
+	ceOn, zOn := true, p.c.zLoss > 0 // the parts present (a part over a zero denominator with empty_mean zero is 0)
 	if p.c.reduction == ReductionMean {
-		scale = p.denominator()
-		if scale.m.hi == 0 {
-			for i := range out {
-				out[i] = math.NaN()
+		ceScale, zScale = p.denominator(), xOf(ddF(float64(p.kept())))
+		if ceScale.m.hi == 0 || (zOn && zScale.m.hi == 0) {
+			if p.c.emptyMean == EmptyMeanNaN {
+				for i := range out {
+					out[i] = math.NaN()
+				}
+				return out
 			}
-			return out
+			ceOn, zOn = ceScale.m.hi != 0, zOn && zScale.m.hi != 0
 		}
 	}
 	k, oneMinusEps, share := p.gradScale()
@@ -305,7 +354,25 @@ func (p *sceProblem) grad() []float64 {
 			continue // ignored: gradient 0
 		}
 		r := p.row(pos)
-		set := func(c int, v dd) { out[n*p.k*p.d+c*p.d+rr] = xDiv(xdd{v, -k}, scale).float() }
+		var zCoef dd // 2 z lse(xc): the z-loss term's gradient is zCoef g_c
+		if zOn {
+			zCoef = ddMulF(r.lse(), 2*p.c.zLoss)
+		}
+		set := func(c int, v dd) {
+			i := n*p.k*p.d + c*p.d + rr
+			var sum xacc
+			if ceOn {
+				sum.add(xDiv(xdd{v, -k}, ceScale))
+			}
+			if zOn {
+				sum.add(xDiv(xOf(mulDD(r.softmax(c), zCoef)), zScale))
+			}
+			g := sum.value()
+			if p.deriv != nil {
+				g = xMul(xOf(ddF(p.deriv[i])), g) // the chain rule through the scale and the cap
+			}
+			out[i] = g.float()
+		}
 		if r.nearUniform() {
 			gradNearUniform(r, m, set)
 		} else {
@@ -415,9 +482,17 @@ func commonMass(m []dd) dd {
 //
 // Options: WithWeight ([C], finite, >= 0), WithIgnoreIndex (default -100) or WithoutIgnoreIndex
 // (no index ignored), WithLabelSmoothing (default 0, in [0, 1]), WithSmoothingMode (default
-// SmoothUniform), WithReduction (default mean; none gives shape [N, d1..dk]). Errors: ErrInvalidShape (logits rank, C = 0), ErrShapeMismatch
+// SmoothUniform), WithReduction (default mean; none gives shape [N, d1..dk]).
+//
+// Large-model options (issue 17), in this order: WithLogitScale s (x' = s x, default 1), WithSoftcap c
+// (xc = c tanh(x' / c), default none: Gemma 2), the cross-entropy above on xc, and WithZLoss z (each
+// non-ignored position adds z lse(xc)^2, unweighted: PaLM; the mean divides these terms by the number of
+// non-ignored positions, the cross-entropies by their usual denominator). WithEmptyMean(EmptyMeanZero)
+// makes a mean part whose denominator is 0 equal 0 (its gradient too) instead of NaN. A cap maps +-inf
+// to +-c. Errors: ErrInvalidShape (logits rank, C = 0), ErrShapeMismatch
 // (target or weight shape), ErrIndexOutOfRange (a target outside [0, C) that is not ignore_index),
-// ErrInvalidArgument (bad smoothing, weight or enum; off_target with C = 1 and eps > 0).
+// ErrInvalidArgument (bad smoothing, weight or enum; logit_scale or softcap not finite and > 0, z_loss
+// not finite and >= 0; off_target with C = 1 and eps > 0).
 //
 // Special values: a NaN logit makes its position's loss NaN; a row with exactly one +inf at k has
 // the limit loss (0 when all the target mass is on k, +inf otherwise); two or more +inf, or all
@@ -427,7 +502,7 @@ func SoftmaxCrossEntropy[T Float](logits Tensor[T], target Tensor[int], opts ...
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if isFloat32[T]() {
+	if isFloat32[T]() && !p.c.largeModel() && p.c.zLoss == 0 && p.c.emptyMean == EmptyMeanNaN {
 		if shape, out, ok := lossFast(p, logits.Data); ok {
 			return outTensor[T](shape, out), nil
 		}
@@ -462,6 +537,9 @@ func SoftmaxCrossEntropyProbs[T Float](logits, target Tensor[T], opts ...Option)
 // divided by the mean's denominator for mean; when that denominator is 0 every element is NaN,
 // ignored positions included (D3: each is its gradient times 1/0). A single +inf logit at k gives g = onehot(k);
 // -inf logits give g_c = 0; NaN logits, two or more +inf, or all -inf give NaN for the position.
+// With the large-model options the gradient with respect to xc gains 2 z lse(xc) g_c (divided by the
+// number of non-ignored positions for mean) and is multiplied by dxc/dx = s / cosh^2(s x / c) (s
+// without a cap; 0 for an infinite logit under a cap).
 func SoftmaxCrossEntropyGrad[T Float](logits Tensor[T], target Tensor[int], opts ...Option) (Tensor[T], error) {
 	p, err := newSCE[T]("softmax_cross_entropy_grad", logits, true, target.Data, target.Shape, nil, nil, opts)
 	if err != nil {

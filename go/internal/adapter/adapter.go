@@ -366,7 +366,17 @@ var axisSignature = signature{inputs: []inputSpec{plain("x")}, params: map[strin
 var softmaxCESignature = signature{
 	inputs: []inputSpec{plain("logits"), {name: "target", kind: targetIn}},
 	params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP,
-		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP},
+		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP,
+		"logit_scale": floatParam(xent.WithLogitScale), "softcap": softcapP, "z_loss": floatParam(xent.WithZLoss),
+		"empty_mean": enumParam(func(s string) xent.Option { return xent.WithEmptyMean(xent.EmptyMean(s)) })},
+}
+
+// softcapP is softmax_cross_entropy's softcap: a hex float, or null for no cap (the default).
+func softcapP(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error) {
+	if isNull(raw) {
+		return xent.WithoutSoftcap(), nil
+	}
+	return floatParam(xent.WithSoftcap)(name, raw, bits, dtype)
 }
 
 var bceSignature = signature{
