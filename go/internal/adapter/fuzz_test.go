@@ -43,6 +43,8 @@ func FuzzAnswer(f *testing.F) {
 	f.Add(`{"id": "a", "function": "focal_loss", "dtype": "float64", "params": {"alpha": {"dtype": "float64", "shape": [2], "data": ["0x1p+0", "0x1p+0"]}}, "inputs": {"logits": {"dtype": "float64", "shape": [1, 2], "data": ["0x0p+0", "0x1p+0"]}, "target": {"dtype": "int64", "shape": [1], "data": [9223372036854775807]}}}`)
 	f.Add(`{"id": "a", "function": "sigmoid", "dtype": "float32", "params": {}, "inputs": {"z": {"dtype": "float32", "shape": [4294967296, 4294967296], "data": []}}}`)
 	f.Add(`{"id": "a", "function": "binary_cross_entropy_with_logits_grad", "dtype": "float64", "params": {"pos_weight": {"dtype": "float64", "shape": [1], "data": ["inf"]}, "reduction": "mean"}, "inputs": {"z": {"dtype": "float64", "shape": [0, 1], "data": []}, "y": {"dtype": "float64", "shape": [0, 1], "data": []}}}`)
+	f.Add(`{"id": "a", "function": "softmax_cross_entropy", "dtype": "float16", "params": {"output_dtype": "float32", "label_smoothing": "0x1.998p-4", "weight": {"dtype": "float16", "shape": [2], "data": ["0x1p+0", "0x1.ffcp+15"]}}, "inputs": {"logits": {"dtype": "float16", "shape": [1, 2], "data": ["0x1.ffcp+15", "-0x1p-24"]}, "target": {"dtype": "int64", "shape": [1], "data": [1]}}}`)
+	f.Add(`{"id": "a", "function": "nll_from_probs", "dtype": "bfloat16", "params": {"epsilon": "0x1p-133"}, "inputs": {"probs": {"dtype": "bfloat16", "shape": [1, 2], "data": ["0x0p+0", "0x1p+0"]}, "target": {"dtype": "int64", "shape": [1], "data": [0]}}}`)
 	kinds := map[string]bool{"invalid_shape": true, "shape_mismatch": true, "index_out_of_range": true,
 		"invalid_probability": true, "invalid_argument": true, KindBadRequest: true}
 	f.Fuzz(func(t *testing.T, line string) {
