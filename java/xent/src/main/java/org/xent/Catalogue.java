@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -127,6 +128,12 @@ public final class Catalogue {
         for (String f : MIXED) { // one more enum parameter: output_dtype same (the default) or float32
             Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
             params.put("output_dtype", ParamKind.ENUM);
+            s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
+        }
+        for (String f : List.of("softmax_cross_entropy", "softmax_cross_entropy_grad")) { // issue 17, after output_dtype
+            Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
+            params.putAll(ordered("logit_scale", ParamKind.FLOAT, "softcap", ParamKind.FLOAT_OR_NULL,
+                    "z_loss", ParamKind.FLOAT, "empty_mean", ParamKind.ENUM));
             s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
         }
         return Collections.unmodifiableMap(s);
@@ -452,6 +459,12 @@ public final class Catalogue {
         LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
         SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
+        double logitScale = c.real("logit_scale", 1.0);
+        Double softcap = c.optionalReal("softcap");
+        double zLoss = c.real("z_loss", 0.0);
+        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
+        SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
+                zLoss, emptyMean);
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
         Tensor logits = c.ranked("logits", 2, Check.MAX_RANK);
         int[] shape = logits.shape();
@@ -474,7 +487,7 @@ public final class Catalogue {
         if (target.isInt()) {
             int[] t = c.indices(target, ignoreIndex, ignore);
             SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
-                    eps, mode);
+                    eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
             if (grad) {
                 return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
                         : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
@@ -487,7 +500,8 @@ public final class Catalogue {
                     : LogitLosses.softmaxCrossEntropy(logits.values(), shape, t, o, r));
         }
         // probability targets: ignore_index plays no part (any int fits the options)
-        SoftmaxCrossEntropyOptions o = options(weight, OptionalInt.of(-100), eps, mode);
+        SoftmaxCrossEntropyOptions o = options(weight, OptionalInt.of(-100), eps, mode)
+                .logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
         if (grad) {
             return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
                     : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
@@ -498,6 +512,10 @@ public final class Catalogue {
         }
         return c.scalar(f32 ? LogitLosses.softmaxCrossEntropy(c.f(logits), shape, c.f(target), o, r)
                 : LogitLosses.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
+    }
+
+    private static OptionalDouble optional(Double v) {
+        return v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
     }
 
     private static SoftmaxCrossEntropyOptions options(double[] weight, OptionalInt ignoreIndex, double eps,

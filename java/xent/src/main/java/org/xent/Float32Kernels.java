@@ -172,7 +172,7 @@ final class Float32Kernels {
      * no label smoothing, at most {@link #MAX_ROW} classes, finite logits), else null.
      */
     static double[] softmaxCrossEntropyIfFast(SoftmaxCrossEntropyCall g) {
-        return g.index != null && g.eps == 0.0 && g.logits32 != null && g.c <= MAX_ROW ? softmaxCrossEntropy(g) : null;
+        return g.index != null && g.eps == 0.0 && g.logits32 != null && g.c <= MAX_ROW && g.plain() ? softmaxCrossEntropy(g) : null;
     }
 
     /**

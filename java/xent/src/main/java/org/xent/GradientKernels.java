@@ -88,9 +88,17 @@ final class GradientKernels {
         double[] out = new double[g.positions() * g.c];
         ExtendedDouble denom = reduction == Reduction.MEAN ? g.denominator() : null;
         int scale = g.gradScale();
-        if (denom != null && denom.isZero()) {
-            java.util.Arrays.fill(out, Double.NaN);
-            return out;
+        // the z-loss part's coefficient: 1 (none, sum) or 1 / K (mean); null when it is absent
+        boolean zOn = g.zLoss > 0;
+        ExtendedDouble zDenom = zOn && reduction == Reduction.MEAN ? ExtendedDouble.of(g.kept()) : null;
+        boolean ceOn = true;
+        if ((denom != null && denom.isZero()) || (zDenom != null && zDenom.isZero())) {
+            if (g.emptyMean == EmptyMean.NAN) {
+                java.util.Arrays.fill(out, Double.NaN);
+                return out;
+            }
+            ceOn = !denom.isZero(); // empty_mean zero: a part over a zero denominator contributes 0
+            zOn = zOn && !zDenom.isZero();
         }
         Row r = new Row(g.c);
         for (int p = 0; p < positions; p++) {
@@ -115,6 +123,8 @@ final class GradientKernels {
                 }
             }
             NearlyUniform nu = r.nearlyUniform() ? new NearlyUniform(r, m, total) : null;
+            // 2 z lse(x''): the z-loss term's gradient is that times softmax_j
+            ExtendedDouble zCoef = zOn ? r.lseX().mul(ExtendedDouble.of(2 * g.zLoss)) : null;
             for (int j = 0; j < g.c; j++) {
                 DoubleDouble gj;
                 if (nu != null) {
@@ -130,7 +140,22 @@ final class GradientKernels {
                     gj = r.prob(j).mul(total).sub(m[j]);
                 }
                 ExtendedDouble gx = ExtendedDouble.of(gj.hi, gj.lo, -scale);
-                out[off + j * g.spatial] = (denom == null ? gx : gx.div(denom)).value();
+                if (denom != null) {
+                    gx = gx.div(denom);
+                }
+                if (!ceOn) {
+                    gx = ExtendedDouble.ZERO;
+                }
+                if (zCoef != null) {
+                    DoubleDouble pj = r.prob(j);
+                    // a zero probability masks an infinite lse (the limit 2 z x_k e^(x_j - x_k) -> 0)
+                    ExtendedDouble zj = pj.isZero() ? ExtendedDouble.ZERO : zCoef.mul(ExtendedDouble.of(pj));
+                    gx = gx.add(zDenom == null ? zj : zj.div(zDenom));
+                }
+                if (g.deriv != null) { // the chain rule through the scale and the cap
+                    gx = gx.mul(ExtendedDouble.of(g.deriv[off + j * g.spatial]));
+                }
+                out[off + j * g.spatial] = gx.value();
             }
         }
         return out;

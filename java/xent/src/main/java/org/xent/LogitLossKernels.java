@@ -19,18 +19,30 @@ final class LogitLossKernels {
     static Losses softmaxCrossEntropy(SoftmaxCrossEntropyCall g) {
         int positions = g.positions();
         ExtendedDouble[] per = new ExtendedDouble[positions];
+        // the z-loss terms z lse^2 (null when z_loss = 0: no term exists, not 0 * inf)
+        ExtendedDouble[] zPer = g.zLoss > 0 ? new ExtendedDouble[positions] : null;
         Row r = new Row(g.c);
         // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
-        boolean lean = g.index != null && g.eps == 0.0;
+        boolean lean = g.index != null && g.eps == 0.0 && zPer == null;
         for (int p = 0; p < positions; p++) {
             if (g.ignored(p)) {
                 per[p] = ExtendedDouble.ZERO;
+                if (zPer != null) {
+                    zPer[p] = ExtendedDouble.ZERO;
+                }
                 continue;
             }
             g.load(r, p, lean);
             if (!r.usable()) {
                 per[p] = ExtendedDouble.of(Double.NaN);
+                if (zPer != null) {
+                    zPer[p] = per[p];
+                }
                 continue;
+            }
+            if (zPer != null) {
+                ExtendedDouble lse = r.lseX();
+                zPer[p] = ExtendedDouble.of(g.zLoss).mul(lse.mul(lse));
             }
             if (lean) {
                 double w = g.weight(g.index[p]);
@@ -46,7 +58,8 @@ final class LogitLossKernels {
             }
             per[p] = acc;
         }
-        return new Losses(per, g.denominator());
+        return zPer == null && g.emptyMean == EmptyMean.NAN ? new Losses(per, g.denominator())
+                : new Losses(per, g.denominator(), zPer, g);
     }
 
     /** Index into a weight of shape [numel] or [C] (C = last dimension). */

@@ -8,10 +8,37 @@ package org.xent;
 final class Losses {
     final ExtendedDouble[] per;
     final ExtendedDouble denominator;
+    /** softmax_cross_entropy's z-loss terms (null: none) and its call (null: IEEE means), issue 17. */
+    private final ExtendedDouble[] zPer;
+    private final SoftmaxCrossEntropyCall call;
 
     Losses(ExtendedDouble[] per, ExtendedDouble denominator) {
-        this.per = per;
+        this(per, denominator, null, null);
+    }
+
+    /**
+     * Cross-entropies per, z-loss terms zPer (null: none) and the call's empty_mean: the mean divides the
+     * cross-entropies by denominator and the z-loss terms by the number of non-ignored positions, each
+     * quotient 0 for a zero denominator under empty_mean zero (the spec's choice, as Liger-Kernel and
+     * flash-attention).
+     */
+    Losses(ExtendedDouble[] per, ExtendedDouble denominator, ExtendedDouble[] zPer, SoftmaxCrossEntropyCall call) {
+        this.per = zPer == null ? per : plus(per, zPer);
         this.denominator = denominator;
+        this.zPer = zPer;
+        this.call = call;
+        this.ceSum = zPer == null ? null : sum(per);
+    }
+
+    /** With z-loss terms: the sum of the cross-entropies alone (per holds both parts). */
+    private final ExtendedDouble ceSum;
+
+    private static ExtendedDouble[] plus(ExtendedDouble[] a, ExtendedDouble[] b) {
+        ExtendedDouble[] out = new ExtendedDouble[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i].add(b[i]);
+        }
+        return out;
     }
 
     Losses(DoubleDouble[] per, DoubleDouble denominator) {
@@ -35,11 +62,25 @@ final class Losses {
     }
 
     ExtendedDouble sum() {
+        return sum(per);
+    }
+
+    private static ExtendedDouble sum(ExtendedDouble[] values) {
         ExtendedDouble acc = ExtendedDouble.ZERO;
-        for (ExtendedDouble l : per) {
+        for (ExtendedDouble l : values) {
             acc = acc.add(l);
         }
         return acc;
+    }
+
+    private double mean() {
+        if (call == null) {
+            return sum().div(denominator).value();
+        }
+        if (zPer == null) {
+            return call.quotient(sum(), denominator).value();
+        }
+        return call.quotient(ceSum, denominator).add(call.quotient(sum(zPer), ExtendedDouble.of(call.kept()))).value();
     }
 
     double reduce(Reduction r) {
@@ -47,7 +88,7 @@ final class Losses {
             case SUM:
                 return sum().value();
             case MEAN:
-                return sum().div(denominator).value();
+                return mean();
             default:
                 throw new XentException(ErrorKind.INVALID_ARGUMENT, "reduction NONE does not reduce");
         }

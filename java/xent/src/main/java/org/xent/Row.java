@@ -47,6 +47,9 @@ final class Row {
     private double[] src;
     private int srcOff;
     private int srcStride;
+    /** The low parts of the loaded row's logits (double-double logits x_i + lo_i), or null; loLoK is lo at k. */
+    private double[] srcLo;
+    private double loK;
     private final TableExp ex = new TableExp();
 
     Row(int n) {
@@ -122,6 +125,8 @@ final class Row {
      * below what the rounded loss can show) and s summed in double-double.
      */
     Row loadLean(double[] x, int off, int stride) {
+        srcLo = null;
+        loK = 0.0;
         if (scan(x, off, stride) || status == ONE_POSINF) {
             return this;
         }
@@ -158,8 +163,22 @@ final class Row {
 
     /** Loads x[off + i * stride], i < n, and computes a, k, e, s and L. */
     Row load(double[] x, int off, int stride) {
+        return load(x, null, off, stride);
+    }
+
+    /**
+     * {@link #load(double[], int, int)} for the double-double logits x_i + lo_i (lo null: all 0): the maximum is
+     * taken on the high parts and each shift d_i + dl_i gains lo_i - lo_k (renormalised, so that dl_i stays
+     * below half an ulp of d_i).
+     */
+    Row load(double[] x, double[] lo, int off, int stride) {
+        srcLo = lo;
+        loK = 0.0;
         if (scan(x, off, stride)) {
             return this;
+        }
+        if (lo != null && status == FINITE) {
+            loK = lo[off + k * stride];
         }
         if (status == ONE_POSINF) {
             for (int i = 0; i < n; i++) {
@@ -190,6 +209,12 @@ final class Row {
                 continue;
             }
             double dli = DoubleDouble.twoSumErr(v, -a, di);
+            if (lo != null) {
+                double t = dli + (lo[off + i * stride] - loK);
+                double nd = di + t;
+                dli = DoubleDouble.twoSumErr(di, t, nd);
+                di = nd;
+            }
             DoubleDouble ed = DoubleDoubleMath.exp(di);
             double ei = ed.hi;
             d[i] = di;
@@ -241,6 +266,15 @@ final class Row {
         lLo = l.lo;
     }
 
+    /** lse = a + lo_k + L with its own exponent, for a FINITE or ONE_POSINF row (+inf for the latter). */
+    ExtendedDouble lseX() {
+        if (status == ONE_POSINF) {
+            return ExtendedDouble.of(Double.POSITIVE_INFINITY);
+        }
+        ExtendedDouble l = lx != null ? lx : ExtendedDouble.of(lHi, lLo, 0);
+        return l.add(ExtendedDouble.of(a)).add(ExtendedDouble.of(loK));
+    }
+
     /** L = log1p(s) as a double-double. */
     DoubleDouble lse1p() {
         return new DoubleDouble(lHi, lLo);
@@ -273,6 +307,9 @@ final class Row {
         double x = src[srcOff + i * srcStride];
         if (status != FINITE || x == Double.NEGATIVE_INFINITY) {
             return ExtendedDouble.of(Double.POSITIVE_INFINITY);
+        }
+        if (srcLo != null) {
+            return ExtendedDouble.of(nll(i)); // the shifts carry the low parts (bounded logits: no overflow)
         }
         double di = x - a;
         if (di == Double.NEGATIVE_INFINITY) {

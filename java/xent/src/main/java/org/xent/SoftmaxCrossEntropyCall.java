@@ -15,6 +15,29 @@ final class SoftmaxCrossEntropyCall {
         boolean ignoreNone;
         double labelSmoothing;
         LabelSmoothingMode mode = LabelSmoothingMode.UNIFORM;
+        double logitScale = 1.0;
+        /** The cap when capOn (NaN otherwise). */
+        double softcap = Double.NaN;
+        boolean capOn;
+        double zLoss;
+        EmptyMean emptyMean = EmptyMean.NAN;
+    }
+
+    /**
+     * Checks the large-model parameters on their own (step 1 of the error precedence): logit_scale finite
+     * and &gt; 0, softcap (when set) finite and &gt; 0, z_loss finite and &gt;= 0, empty_mean given.
+     */
+    static void checkLargeModel(double logitScale, boolean capOn, double softcap, double zLoss, EmptyMean emptyMean) {
+        if (!(logitScale > 0) || logitScale == Double.POSITIVE_INFINITY) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "logit_scale must be finite and > 0; got " + logitScale);
+        }
+        if (capOn && (!(softcap > 0) || softcap == Double.POSITIVE_INFINITY)) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "softcap must be finite and > 0 (or absent for no cap); got " + softcap);
+        }
+        if (!(zLoss >= 0) || zLoss == Double.POSITIVE_INFINITY) {
+            throw Check.err(ErrorKind.INVALID_ARGUMENT, "z_loss must be finite and >= 0; got " + zLoss);
+        }
+        Check.notNull(emptyMean, "empty_mean");
     }
 
     static void checkLabelSmoothing(double eps) {
@@ -35,9 +58,14 @@ final class SoftmaxCrossEntropyCall {
         return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(true));
     }
 
-    /** float64 logits, or null when {@link #logits32} holds float32 ones. */
+    /** float64 logits (with logit_scale or softcap: the high parts of x''), or null when {@link #logits32} holds float32 ones. */
     final double[] logits;
     final float[] logits32;
+    /** With logit_scale or softcap: the low parts of x'' and dx''/dx per element; null otherwise. */
+    final double[] lo;
+    final double[] deriv;
+    final double zLoss;
+    final EmptyMean emptyMean;
     /** One row of float32 logits widened to double (reused: no copy of the whole tensor). */
     private final double[] rowBuf;
     final int nRows;
@@ -65,6 +93,7 @@ final class SoftmaxCrossEntropyCall {
         Check.notNull(args, "options");
         Check.notNull(args.mode, "label_smoothing_mode");
         checkLabelSmoothing(args.labelSmoothing);
+        checkLargeModel(args.logitScale, args.capOn, args.softcap, args.zLoss, args.emptyMean);
         Check.notNull(shape, "logits shape");
         Check.rank(shape, 2, Check.MAX_RANK, "logits");
         Check.dataLength(length, shape, "logits");
@@ -72,11 +101,23 @@ final class SoftmaxCrossEntropyCall {
             throw Check.err(ErrorKind.INVALID_SHAPE, "logits must have at least one class (axis 1); got shape "
                     + Check.shapeString(shape));
         }
-        this.logits = logits;
-        this.logits32 = logits32;
+        if (args.logitScale != 1.0 || args.capOn) {
+            LargeModelLogits x = LargeModelLogits.of(logits, logits32, args.logitScale, args.softcap);
+            this.logits = x.hi;
+            this.logits32 = null;
+            this.lo = x.lo;
+            this.deriv = x.deriv;
+        } else {
+            this.logits = logits;
+            this.logits32 = logits32;
+            this.lo = null;
+            this.deriv = null;
+        }
+        this.zLoss = args.zLoss;
+        this.emptyMean = args.emptyMean;
         nRows = shape[0];
         c = shape[1];
-        rowBuf = logits32 == null ? null : new double[c];
+        rowBuf = this.logits32 == null ? null : new double[c];
         int s = 1;
         for (int i = 2; i < shape.length; i++) {
             s *= shape[i];
@@ -143,6 +184,9 @@ final class SoftmaxCrossEntropyCall {
     /** Loads position pos's row into r: fully, or lean ({@link Row#loadLean}) when only nll is needed. */
     Row load(Row r, int pos, boolean lean) {
         int off = offset(pos);
+        if (lo != null) {
+            return r.load(logits, lo, off, spatial);
+        }
         if (logits32 == null) {
             return lean ? r.loadLean(logits, off, spatial) : r.load(logits, off, spatial);
         }
@@ -259,6 +303,27 @@ final class SoftmaxCrossEntropyCall {
 
     private static DoubleDouble scaled(DoubleDouble x, int k) {
         return k == 0 ? x : new DoubleDouble(Math.scalb(x.hi, k), Math.scalb(x.lo, k));
+    }
+
+    /** Whether the call has none of the large-model options (the float32 kernels apply only then). */
+    boolean plain() {
+        return lo == null && zLoss == 0.0 && emptyMean == EmptyMean.NAN;
+    }
+
+    /** K: the number of non-ignored positions (the z-loss terms' mean divides by it). */
+    int kept() {
+        int k = 0;
+        for (int p = 0; p < positions(); p++) {
+            if (!ignored(p)) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /** num / den, or 0 when den is 0 and empty_mean is zero. */
+    ExtendedDouble quotient(ExtendedDouble num, ExtendedDouble den) {
+        return den.isZero() && emptyMean == EmptyMean.ZERO ? ExtendedDouble.ZERO : num.div(den);
     }
 
     /** N positions, or the sum of w_y over the non-ignored positions (which may exceed the double range). */

@@ -1,12 +1,14 @@
 package org.xent;
 
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
  * Parameters of {@code softmax_cross_entropy} and its gradient, with the spec's defaults:
  * no class weights, {@code ignore_index = -100} ({@link #ignoreIndex(OptionalInt)} for none),
  * {@code label_smoothing = 0},
- * {@code label_smoothing_mode = uniform}. The reduction is passed to each call. Setters return
+ * {@code label_smoothing_mode = uniform}, and the large-model options (issue 17) {@code logit_scale = 1},
+ * no {@code softcap}, {@code z_loss = 0}, {@code empty_mean = nan}. The reduction is passed to each call. Setters return
  * {@code this}; an instance is not shared between threads while it is being changed.
  */
 public final class SoftmaxCrossEntropyOptions {
@@ -15,6 +17,10 @@ public final class SoftmaxCrossEntropyOptions {
     private boolean ignoreNone;
     private double labelSmoothing;
     private LabelSmoothingMode labelSmoothingMode = LabelSmoothingMode.UNIFORM;
+    private double logitScale = 1.0;
+    private OptionalDouble softcap = OptionalDouble.empty();
+    private double zLoss;
+    private EmptyMean emptyMean = EmptyMean.NAN;
 
     /** Creates options holding the spec's defaults. */
     public SoftmaxCrossEntropyOptions() {
@@ -98,6 +104,101 @@ public final class SoftmaxCrossEntropyOptions {
     }
 
     /**
+     * The logit scale {@code s} (finite, &gt; 0; default 1): the logits are multiplied by it first.
+     *
+     * @param logitScale s
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions logitScale(double logitScale) {
+        this.logitScale = logitScale;
+        return this;
+    }
+
+    /**
+     * The soft cap {@code c} (finite, &gt; 0): each scaled logit x' becomes {@code c tanh(x' / c)} before the
+     * cross-entropy (Gemma 2); +-inf becomes +-c.
+     *
+     * @param softcap c
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions softcap(double softcap) {
+        this.softcap = OptionalDouble.of(softcap);
+        return this;
+    }
+
+    /**
+     * The soft cap, or {@link OptionalDouble#empty()} for none (the spec's softcap null, the default).
+     *
+     * @param softcap c, or empty
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions softcap(OptionalDouble softcap) {
+        Check.notNull(softcap, "softcap (OptionalDouble.empty() for none)");
+        this.softcap = softcap;
+        return this;
+    }
+
+    /**
+     * The z-loss coefficient {@code z} (finite, &gt;= 0; default 0): each non-ignored position adds
+     * {@code z lse(x'')^2} (PaLM), not weighted by the class weights; the mean divides these terms by the number
+     * of non-ignored positions.
+     *
+     * @param zLoss z
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions zLoss(double zLoss) {
+        this.zLoss = zLoss;
+        return this;
+    }
+
+    /**
+     * What the mean returns for a zero denominator; default {@link EmptyMean#NAN}.
+     *
+     * @param emptyMean the convention
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions emptyMean(EmptyMean emptyMean) {
+        this.emptyMean = emptyMean;
+        return this;
+    }
+
+    /**
+     * The logit scale.
+     *
+     * @return s
+     */
+    public double logitScale() {
+        return logitScale;
+    }
+
+    /**
+     * The soft cap, empty for none.
+     *
+     * @return c, or empty
+     */
+    public OptionalDouble softcap() {
+        return softcap;
+    }
+
+    /**
+     * The z-loss coefficient.
+     *
+     * @return z
+     */
+    public double zLoss() {
+        return zLoss;
+    }
+
+    /**
+     * The zero-denominator convention of the mean.
+     *
+     * @return empty_mean
+     */
+    public EmptyMean emptyMean() {
+        return emptyMean;
+    }
+
+    /**
      * The class weights (a copy), or null.
      *
      * @return the weights
@@ -140,7 +241,15 @@ public final class SoftmaxCrossEntropyOptions {
         a.ignoreNone = ignoreNone;
         a.labelSmoothing = labelSmoothing;
         a.mode = labelSmoothingMode;
+        a.logitScale = logitScale;
+        a.softcap = softcap.isPresent() ? softcap.getAsDouble() : Double.NaN;
+        a.capOn = softcap.isPresent();
+        a.zLoss = zLoss;
+        a.emptyMean = emptyMean;
         if (float32) {
+            a.logitScale = (float) a.logitScale;
+            a.softcap = (float) a.softcap;
+            a.zLoss = (float) a.zLoss;
             if (a.weight != null) {
                 for (int i = 0; i < a.weight.length; i++) {
                     a.weight[i] = (float) a.weight[i];
