@@ -1,7 +1,9 @@
 // Package xent is the Go reference implementation of the xent catalogue: softmax, log-softmax,
 // log-sum-exp, the elementwise logistic functions, entropy, cross-entropy and Kullback-Leibler
 // divergence, the classification losses built on them (from probabilities and from logits), and the
-// gradients of the logit losses. The normative definitions are in spec/xent.yaml of the xent
+// gradients of the logit losses; for ports from PyTorch and ONNX also NLLLoss and KLDiv on
+// log-probabilities and the row functions along an axis of a tensor (SoftmaxTensor,
+// LogSoftmaxTensor, LogSumExpTensor). The normative definitions are in spec/xent.yaml of the xent
 // repository; every exported function's doc comment repeats its formula.
 //
 // # Accuracy

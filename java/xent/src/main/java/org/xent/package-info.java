@@ -2,8 +2,9 @@
  * The xent catalogue (spec/xent.yaml): softmax, log-sum-exp, logistic functions, entropies and
  * cross-entropy losses with their gradients, grouped by concept like the Python package:
  * {@link org.xent.Primitives}, {@link org.xent.Information}, {@link org.xent.ProbabilityLosses},
- * {@link org.xent.LogitLosses} and {@link org.xent.Gradients}. {@link org.xent.CrossEntropy} keeps the two
- * entry points of the seed document 002.
+ * {@link org.xent.LogitLosses} and {@link org.xent.Gradients}; for ports from PyTorch and ONNX also
+ * {@link org.xent.LogProbabilityLosses} (nll_loss, kl_div) and {@link org.xent.AlongAxis} (the row functions
+ * along an axis). {@link org.xent.CrossEntropy} keeps the two entry points of the seed document 002.
  *
  * <p>Conventions:
  * <ul>
