@@ -32,8 +32,8 @@ class _Scratch:
         return [b[:n].reshape(shape) for b in self.buffers]
 
 
-def _row_blocks(rows, width):
-    step = max(1, BLOCK_ELEMENTS // max(1, width))
+def _row_blocks(rows, width, elements=None):
+    step = max(1, (elements or BLOCK_ELEMENTS) // max(1, width))
     for start in range(0, rows, step):
         yield slice(start, min(rows, start + step))
 
@@ -55,11 +55,11 @@ def bce_logits_sum(z, y, compensated):
     summed by split_sum (float64 results, to about 2^-6 u) or plainly (float32 results)."""
     width = z.shape[-1] if z.ndim else 1
     z2, y2 = z.reshape(-1, width), y.reshape(-1, width)
-    size = BLOCK_ELEMENTS if z2.size > BLOCK_ELEMENTS else z2.size
-    scratch = _Scratch(6, size)
+    block = BLOCK_ELEMENTS // 2  # six buffers here, four in sce_target_nll: the same cache footprint
+    scratch = _Scratch(6, max(width, min(block, z2.size), 1))
     his, los = [], []
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        for rows in _row_blocks(*z2.shape):
+        for rows in _row_blocks(*z2.shape, block):
             r, t, m, c, zbuf, ybuf = scratch.views(z2[rows].shape)
             zb, yb = _as_f64(z2[rows], zbuf), _as_f64(y2[rows], ybuf)
             np.abs(zb, out=r)
