@@ -105,6 +105,19 @@ func TestRoundMutant(t *testing.T) {
 	if r.Dtype != "float32" || r.Data[0] != 1+0x1p-11 {
 		t.Errorf("float32: %+v, want [1 + 2^-11]", r)
 	}
+	// an answer built on the shipped result carries the dtype's name but the mutant's float64 values
+	delete(c.Params, "output_dtype")
+	for _, tc := range []struct {
+		dtype string
+		value float64
+		want  float64
+	}{{"float16", 1 + 0x1p-11 + 0x1p-30, 1 + 0x1p-10}, {"bfloat16", 1 + 0x1p-8 + 0x1p-30, 1 + 0x1p-7}} {
+		c.Dtype = tc.dtype
+		r = roundMutant(c, Result{Shape: []int{1}, Data: []float64{tc.value}, Dtype: tc.dtype})
+		if r.Dtype != tc.dtype || r.Data[0] != tc.want {
+			t.Errorf("%s answer with its Dtype set: %+v, want [%x]", tc.dtype, r, tc.want)
+		}
+	}
 	if r := roundMutant(&Case{Dtype: "float64"}, Result{Data: []float64{0.1}}); r.Data[0] != 0.1 || r.Dtype != "" {
 		t.Errorf("float64 answers are left alone: %+v", r)
 	}
