@@ -85,3 +85,15 @@ def test_sce_blockwise_rows_match_the_general_path(dtype):
         g = [mpmath.exp(v - lse) for v in xs]
         kappa = mpmath.fsum(abs(v) * abs(gi - (i == y[r])) for i, (v, gi) in enumerate(zip(xs, g)))
         assert accurate(got[r], lse - xs[y[r]], kappa, dtype), r
+
+
+def test_rows_wider_than_a_block(bce_data):
+    z, y = (a[:2122].reshape(2, -1) for a in bce_data)  # two rows of 1061 elements, blocks of 500 (BCE)
+    got = xent.binary_cross_entropy_with_logits(z, y)
+    general = xent.binary_cross_entropy_with_logits(z, y, weight=np.ones(z.shape[1]))
+    assert abs(got - general) <= np.spacing(general)
+    x = np.random.default_rng(2).standard_normal((3, 2500))  # one row beyond the softmax kernel's 1000
+    target = np.array([0, 7, 2499])
+    probability = np.eye(2500)[target]
+    assert np.allclose(xent.softmax_cross_entropy(x, target), xent.softmax_cross_entropy(x, probability),
+                       rtol=4e-16, atol=0)
