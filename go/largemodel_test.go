@@ -103,6 +103,27 @@ func TestSoftcapSaturated(t *testing.T) {
 	assertULPs(t, "grad", g, []float64{0, 0, 0, 0}, 0)
 }
 
+// With z_loss > 0 and no cap a +inf logit makes lse infinite: the loss is +inf and the position's
+// gradient NaN in every class (2 z L g_c is inf * 0 or inf - inf); with a cap everything is finite.
+func TestZLossInfiniteLSE(t *testing.T) {
+	x := xent.NewTensor([]float64{math.Inf(1), 1, 2, 0, 1, 2}, 2, 3)
+	y := []int{0, 1}
+	l := sceLoss(t, x, y, xent.WithZLoss(1e-3), xent.WithReduction(xent.ReductionNone))
+	if !math.IsInf(l[0], 1) || !isFiniteF(l[1]) {
+		t.Errorf("loss %v, want [+inf, finite]", l)
+	}
+	g := sceGrad(t, x, y, xent.WithZLoss(1e-3), xent.WithReduction(xent.ReductionNone))
+	for i, v := range g {
+		if math.IsNaN(v) != (i < 3) {
+			t.Errorf("grad[%d] = %v: want NaN exactly in the first position", i, v)
+		}
+	}
+	g = sceGrad(t, x, y, xent.WithZLoss(1e-3), xent.WithSoftcap(4), xent.WithReduction(xent.ReductionNone))
+	if g[0] != 0 || !isFiniteF(g[1]) {
+		t.Errorf("capped grad %v: want 0 at the +inf logit, finite elsewhere", g)
+	}
+}
+
 // The z-loss term is z lse(x)^2 per non-ignored position, unweighted; mean divides the
 // cross-entropies by the sum of the target weights and the z-loss terms by the number of
 // non-ignored positions.

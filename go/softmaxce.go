@@ -354,6 +354,13 @@ func (p *sceProblem) grad() []float64 {
 			continue // ignored: gradient 0
 		}
 		r := p.row(pos)
+		if zOn && r.kind == rowOneInf {
+			// lse = +inf (no cap): 2 z L g_c is inf * 0 or inf - inf in every class (spec: NaN)
+			for c := 0; c < p.k; c++ {
+				out[n*p.k*p.d+c*p.d+rr] = math.NaN()
+			}
+			continue
+		}
 		var zCoef dd // 2 z lse(xc): the z-loss term's gradient is zCoef g_c
 		if zOn {
 			zCoef = ddMulF(r.lse(), 2*p.c.zLoss)
@@ -539,7 +546,8 @@ func SoftmaxCrossEntropyProbs[T Float](logits, target Tensor[T], opts ...Option)
 // -inf logits give g_c = 0; NaN logits, two or more +inf, or all -inf give NaN for the position.
 // With the large-model options the gradient with respect to xc gains 2 z lse(xc) g_c (divided by the
 // number of non-ignored positions for mean) and is multiplied by dxc/dx = s / cosh^2(s x / c) (s
-// without a cap; 0 for an infinite logit under a cap).
+// without a cap; 0 for an infinite logit under a cap). With z_loss > 0 and no cap, a position with a
+// +inf logit (lse = +inf) has gradient NaN in every class.
 func SoftmaxCrossEntropyGrad[T Float](logits Tensor[T], target Tensor[int], opts ...Option) (Tensor[T], error) {
 	p, err := newSCE[T]("softmax_cross_entropy_grad", logits, true, target.Data, target.Shape, nil, nil, opts)
 	if err != nil {

@@ -107,7 +107,8 @@ final class GradientKernels {
                 continue;
             }
             g.load(r, p, false);
-            if (!r.usable()) {
+            // with z-loss and a +inf logit (no cap) lse = +inf: 2 z L g_c is inf * 0 or inf - inf (spec: NaN)
+            if (!r.usable() || (zOn && r.status == Row.ONE_POSINF)) {
                 for (int j = 0; j < g.c; j++) {
                     out[off + j * g.spatial] = Double.NaN;
                 }
@@ -147,9 +148,7 @@ final class GradientKernels {
                     gx = ExtendedDouble.ZERO;
                 }
                 if (zCoef != null) {
-                    DoubleDouble pj = r.prob(j);
-                    // a zero probability masks an infinite lse (the limit 2 z x_k e^(x_j - x_k) -> 0)
-                    ExtendedDouble zj = pj.isZero() ? ExtendedDouble.ZERO : zCoef.mul(ExtendedDouble.of(pj));
+                    ExtendedDouble zj = zCoef.mul(ExtendedDouble.of(r.prob(j)));
                     gx = gx.add(zDenom == null ? zj : zj.div(zDenom));
                 }
                 if (g.deriv != null) { // the chain rule through the scale and the cap

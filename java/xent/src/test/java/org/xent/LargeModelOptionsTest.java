@@ -122,6 +122,23 @@ class LargeModelOptionsTest {
         }
     }
 
+    /** z_loss without a cap and a +inf logit: loss +inf, gradient NaN in every class of that position. */
+    @Test
+    void zLossWithInfiniteLse() {
+        double[] x = {Double.POSITIVE_INFINITY, 1, 2, 0, 1, 2};
+        int[] y = {0, 1};
+        double[] l = LogitLosses.softmaxCrossEntropyUnreduced(x, new int[] {2, 3}, y, opts().zLoss(1e-3));
+        assertEquals(Double.POSITIVE_INFINITY, l[0]);
+        assertTrue(Double.isFinite(l[1]));
+        double[] g = Gradients.softmaxCrossEntropyGrad(x, new int[] {2, 3}, y, opts().zLoss(1e-3), Reduction.NONE);
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(i < 3, Double.isNaN(g[i]), "element " + i);
+        }
+        g = Gradients.softmaxCrossEntropyGrad(x, new int[] {2, 3}, y, opts().zLoss(1e-3).softcap(4), Reduction.NONE);
+        assertEquals(0.0, g[0]);
+        assertTrue(Double.isFinite(g[1]));
+    }
+
     static Stream<Arguments> emptyMeans() {
         return Stream.of(
                 Arguments.of(opts(), true),
