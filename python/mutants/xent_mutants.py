@@ -1132,9 +1132,9 @@ def _bce_logits_port(old, log1p):
             tail = log1p(np.exp(-np.abs(z)))
             if pos_weight is None:
                 loss = np.maximum(z, 0) - z * y + tail
-            else:
+            else:  # not PyTorch's (1 - y) z + l (tail + max(-z, 0)): z + (|z| + tail) cancels at y = 0, z << 0
                 pw = np.asarray(pos_weight).astype(dt)
-                loss = (1 - y) * z + (1 + (pw - 1) * y) * (tail + np.maximum(-z, 0))
+                loss = (1 - y) * (np.maximum(z, 0) + tail) + pw * y * (np.maximum(-z, 0) + tail)
             if weight is not None:
                 loss = loss * np.asarray(weight).astype(dt)
             loss = np.broadcast_to(loss, z.shape)
@@ -1148,8 +1148,9 @@ def _bce_logits_port(old, log1p):
 
 @mutant("port_bce_logits_tf", ["binary_cross_entropy_with_logits"], """
     each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as
-    PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight;
-    a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it
+    (1 - y)(max(z, 0) + log1p(exp(-|z|))) + pw y (max(-z, 0) + log1p(exp(-|z|))) with pos_weight (PyTorch's
+    (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) cancels at y = 0, z << 0: a tiny loss
+    becomes 0, a defect); times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it
     meets inf - inf or 0 * inf: acceptable, LimitValue).""")
 def _():
     _replace("binary_cross_entropy_with_logits", lambda old: _bce_logits_port(old, np.log1p))

@@ -134,6 +134,20 @@ def test_port_bce_logits_tf_keeps_tiny_losses_and_log_variant_loses_them():
         assert (got == 0) == zero, name
 
 
+def test_port_bce_logits_tf_with_pos_weight_keeps_the_tiny_loss_of_y_0():
+    """PyTorch's pos_weight form (1 - y) z + l (log1p(exp(-|z|)) + max(-z, 0)) gives 0 here (a defect at
+    compatible); the must-accept port does not cancel: within 4 ulps of softplus(-25) = 1.3887944e-11."""
+    z, y = np.array([-25.0], dtype=np.float32), np.array([0.0], dtype=np.float32)
+    undo = _mutants.activate("port_bce_logits_tf")
+    try:
+        got = xent.FUNCTIONS["binary_cross_entropy_with_logits"](
+            z, y, pos_weight=np.array([2.0], dtype=np.float32), reduction="none")[0]
+    finally:
+        undo()
+    exact = np.float32(1.3887944e-11)
+    assert abs(got - exact) <= 4 * np.spacing(exact)
+
+
 def test_smoothing_classes_from_the_last_axis_changes_rank_3_only():
     rng = np.random.default_rng(3)
     logits3 = rng.standard_normal((2, 4, 3))

@@ -501,7 +501,7 @@ var mutants = []mutant{
 		}))},
 	{"port_ce_lse_minus_target", "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
 		acceptCompatible, []string{"softmax_cross_entropy", "focal_loss"}, values(lossesFromNLL(portNLL))},
-	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
+	{"port_bce_logits_tf", "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as (1 - y)(max(z, 0) + log1p(exp(-|z|))) + pw y (max(-z, 0) + log1p(exp(-|z|))) with pos_weight (PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) cancels at y = 0, z << 0: a tiny loss becomes 0, a defect); times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
 		acceptCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log1p(u) }))},
 	{"bce_logits_log_not_log1p", "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
 		killCompatible, []string{"binary_cross_entropy_with_logits"}, values(bceLogitsTF(func(rd func(float64) float64, u float64) float64 { return math.Log(rd(1 + u)) }))},
@@ -1315,8 +1315,9 @@ func lossesFromNLL(nllOf func(row []float64, rd func(float64) float64) []float64
 	}
 }
 
-// bceLogitsTF answers binary_cross_entropy_with_logits with the TensorFlow / PyTorch formula in the
-// data's dtype, log1p(u) of u = exp(-|z|) computed by tail; non-finite z keep the shipped loss.
+// bceLogitsTF answers binary_cross_entropy_with_logits with the TensorFlow formula in the data's dtype
+// (with pos_weight a form without cancellation), log1p(u) of u = exp(-|z|) computed by tail; NaN z
+// keeps the shipped loss.
 func bceLogitsTF(tail func(rd func(float64) float64, u float64) float64) func(c *adapter.Case, r adapter.Result) []float64 {
 	return func(c *adapter.Case, r adapter.Result) []float64 {
 		z, shape, _ := c.Floats("z", false)
@@ -1331,8 +1332,8 @@ func bceLogitsTF(tail func(rd func(float64) float64, u float64) float64) func(c 
 			}
 			t := rd(tail(rd, rd(math.Exp(-math.Abs(v)))))
 			var e float64
-			if hasPW {
-				e = rd(rd(rd(1-y[i])*v) + rd(rd(1+rd(rd(pw[i]-1)*y[i]))*rd(t+math.Max(-v, 0))))
+			if hasPW { // not PyTorch's (1 - y) z + l (t + max(-z, 0)): z + (|z| + t) cancels at y = 0, z << 0
+				e = rd(rd(rd(1-y[i])*rd(math.Max(v, 0)+t)) + rd(rd(pw[i]*y[i])*rd(math.Max(-v, 0)+t)))
 			} else {
 				e = rd(rd(math.Max(v, 0)-rd(v*y[i])) + t)
 			}

@@ -240,3 +240,19 @@ func TestProbabilitiesNotCheckedAnswersAValue(t *testing.T) {
 		t.Errorf("mutant answered %+v, want [-log 2]", r)
 	}
 }
+
+// port_bce_logits_tf with pos_weight keeps the tiny loss of y = 0, z = -25 (softplus(-25) =
+// 1.3887944e-11): PyTorch's (1 - y) z + l (log1p(exp(-|z|)) + max(-z, 0)) gives 0 in float32, a
+// defect at compatible.
+func TestBCELogitsPortWithPosWeightKeepsTheTinyLoss(t *testing.T) {
+	const bce = `{"id":"b","function":"binary_cross_entropy_with_logits","dtype":"float32","params":{"reduction":"none","pos_weight":{"dtype":"float32","shape":[1],"data":["0x1p+1"]}},"inputs":{"z":{"dtype":"float32","shape":[1],"data":["-0x1.9p+4"]},"y":{"dtype":"float32","shape":[1],"data":["0x0p+0"]}}}`
+	if !activate("port_bce_logits_tf") {
+		t.Fatal("port_bce_logits_tf is not in the catalogue")
+	}
+	defer func() { adapter.Override = nil }()
+	exact := float32(1.3887944e-11)
+	ulp := float64(math.Nextafter32(exact, 1) - exact)
+	if r := runCase(t, bce); r.ErrKind != "" || len(r.Data) != 1 || math.Abs(r.Data[0]-float64(exact)) > 4*ulp {
+		t.Errorf("mutant answered %+v, want %v within 4 ulps", r, exact)
+	}
+}

@@ -1150,7 +1150,7 @@ final class Mutants {
                 Mutants::portMaxShift);
         add("port_ce_lse_minus_target", Level.ACCEPT_COMPATIBLE, List.of("softmax_cross_entropy", "focal_loss"), "every per-class negative log-probability formed as nll_c = lse(row) - x_c with lse = a + log(sum_i exp(x_i - a)) (F.cross_entropy's logsumexp - gather); smoothing, weights, ignore_index and the reduction as shipped.",
                 r -> lossesFromNll(r, Mutants::portNll));
-        add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) with pos_weight; times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
+        add("port_bce_logits_tf", Level.ACCEPT_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "each element in the data's dtype as max(z, 0) - z y + log1p(exp(-|z|)) without pos_weight, and as (1 - y)(max(z, 0) + log1p(exp(-|z|))) + pw y (max(-z, 0) + log1p(exp(-|z|))) with pos_weight (PyTorch's (1 - y) z + (1 + (pw - 1) y)(log1p(exp(-|z|)) + max(-z, 0)) cancels at y = 0, z << 0: a tiny loss becomes 0, a defect); times weight; a plain sum / mean in the data's dtype. Infinite z goes through the same formula (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue).",
                 r -> bceLogitsTf(r, (rd, u) -> Math.log1p(u)));
         add("bce_logits_log_not_log1p", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_with_logits"), "port_bce_logits_tf with log(1 + exp(-|z|)) instead of log1p(exp(-|z|)): a confident correct prediction has loss 0 (z = 79, y = 1 in float32: exact 4.7e-35).",
                 r -> bceLogitsTf(r, (rd, u) -> Math.log(rd.applyAsDouble(1 + u))));
@@ -1390,7 +1390,7 @@ final class Mutants {
         double of(DoubleUnaryOperator rd, double u);
     }
 
-    /** binary_cross_entropy_with_logits by the TensorFlow / PyTorch formula in the data's dtype, infinite z included (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue); NaN z keeps the shipped loss. */
+    /** binary_cross_entropy_with_logits by the TensorFlow formula in the data's dtype (with pos_weight a form without cancellation), infinite z included (NaN where it meets inf - inf or 0 * inf: acceptable, LimitValue); NaN z keeps the shipped loss. */
     private static Tensor bceLogitsTf(Req r, Tail tail) {
         Tensor ref = r.shipped();
         DoubleUnaryOperator rd = rounding(r);
@@ -1405,9 +1405,10 @@ final class Mutants {
                 continue;
             }
             double t = rd.applyAsDouble(tail.of(rd, rd.applyAsDouble(Math.exp(-Math.abs(z[i])))));
+            // with pos_weight not PyTorch's (1 - y) z + l (t + max(-z, 0)): z + (|z| + t) cancels at y = 0, z << 0
             double e = hasPw
-                    ? rd.applyAsDouble(rd.applyAsDouble(rd.applyAsDouble(1 - y[i]) * z[i])
-                            + rd.applyAsDouble(rd.applyAsDouble(1 + rd.applyAsDouble(rd.applyAsDouble(pw[i] - 1) * y[i])) * rd.applyAsDouble(t + Math.max(-z[i], 0))))
+                    ? rd.applyAsDouble(rd.applyAsDouble(rd.applyAsDouble(1 - y[i]) * rd.applyAsDouble(Math.max(z[i], 0) + t))
+                            + rd.applyAsDouble(rd.applyAsDouble(pw[i] * y[i]) * rd.applyAsDouble(Math.max(-z[i], 0) + t)))
                     : rd.applyAsDouble(rd.applyAsDouble(Math.max(z[i], 0) - rd.applyAsDouble(z[i] * y[i])) + t);
             per[i] = rd.applyAsDouble(w[i] * e);
         }

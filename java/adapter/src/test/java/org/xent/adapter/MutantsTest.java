@@ -203,6 +203,21 @@ class MutantsTest {
         assertEquals(List.of(row1[0], row1[1], row1[2]), List.of(sm.values()[3], sm.values()[4], sm.values()[5]));
     }
 
+    /**
+     * port_bce_logits_tf with pos_weight keeps the tiny loss of y = 0, z = -25 (softplus(-25) = 1.3887944e-11):
+     * PyTorch's (1 - y) z + l (log1p(exp(-|z|)) + max(-z, 0)) gives 0 in float32, a defect at compatible.
+     */
+    @Test
+    void bceLogitsPortWithPosWeightKeepsTheTinyLoss() {
+        org.xent.Tensor z = org.xent.Tensor.ofFloats("float32", new int[] {1}, new double[] {-25});
+        org.xent.Tensor y = org.xent.Tensor.ofFloats("float32", new int[] {1}, new double[] {0});
+        org.xent.Tensor pw = org.xent.Tensor.ofFloats("float32", new int[] {1}, new double[] {2});
+        double got = Mutants.call(Mutants.find("port_bce_logits_tf"), "binary_cross_entropy_with_logits", "float32",
+                Map.of("pos_weight", pw, "reduction", "none"), Map.of("z", z, "y", y)).values()[0];
+        float exact = 1.3887944e-11f;
+        assertTrue(Math.abs(got - exact) <= 4 * Math.ulp(exact), "got " + got + ", want " + exact + " within 4 ulps");
+    }
+
     /** The pairwise sum is numpy's: eight accumulators keep the small terms that a left-to-right sum loses. */
     @Test
     void pairwiseSumKeepsWhatASequentialSumLoses() {
