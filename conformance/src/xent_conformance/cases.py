@@ -205,6 +205,8 @@ def _logits(src: Source, shape, family: dict, scale: float) -> list[float]:
         return [0.0] * size
     if pattern == "spread":
         return [src.spread() for _ in range(size)]
+    if pattern in ("coarse", "coarse_confident"):  # multiples of 1/8 in [-4, 4]: short text in a huge row
+        return [(src.index(65) - 32) / 8 for _ in range(size)]
     values = [src.normal() * (1.0 if pattern == "dominant" else scale) for _ in range(size)]
     if pattern == "offset":
         offset = float(family.get("offset", 0))
@@ -298,9 +300,22 @@ def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dty
         else:
             raise ValueError(f"no random generator for role {role!r}")
         inputs[name] = Tensor(dtype.name, tuple(shape), tuple(float_to_dtype(v, dtype) for v in data))
-    if family.get("pattern") == "confident":
+    if family.get("pattern") in ("confident", "coarse_confident"):
         inputs["logits"] = _confident(src, inputs["logits"], inputs["target"], dtype)
+    if "ignored" in family:
+        inputs["target"] = _mostly_ignored(src, inputs["target"], _number(family["ignored"], "ignored"))
     return inputs
+
+
+def _mostly_ignored(src: Source, target: Tensor, fraction: float) -> Tensor:
+    """Index targets with each position set to the default ignore_index -100 with probability
+    `fraction` (issue 17: mostly-ignored batches); the last position is always kept."""
+    if target.is_float or not 0 <= fraction <= 1:
+        raise ValueError("ignored needs index targets and a fraction in [0, 1]")
+    data = [-100 if src.uniform() < fraction else y for y in target.data]
+    if data:
+        data[-1] = target.data[-1]
+    return Tensor(target.dtype, target.shape, tuple(data))
 
 
 CONFIDENT = (0.99, 1 - 2.0 ** -8)  # the range of the target's probability in a confident row (issue 16)

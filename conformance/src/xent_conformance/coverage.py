@@ -32,8 +32,11 @@ FLOAT_LEVELS = {            # levels of scalar float parameters, default first
     "epsilon": {"cross_entropy": ("0", "1e-15"), "nll_from_probs": ("1e-15", "0"),
                 "binary_cross_entropy": ("1e-15", "0", "1e-7")},
     "gamma": ("2", "0", "0.5"),
+    "logit_scale": ("1", "2"),   # issue 17: softmax cross-entropy and its gradient
+    "z_loss": ("0", "0.25"),
 }
 SIGMOID_ALPHA_LEVELS = ("0.25", "null", "0.75")
+NULLABLE_FLOAT_LEVELS = {"softcap": ("null", "2")}  # default first; other float_or_null: the alpha levels
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
     if kind == "bool":
         return Factor(name, BOOL_LEVELS)
     if kind == "float_or_null":
-        return Factor(name, SIGMOID_ALPHA_LEVELS)
+        return Factor(name, NULLABLE_FLOAT_LEVELS.get(name, SIGMOID_ALPHA_LEVELS))
     levels = FLOAT_LEVELS.get(name)
     if isinstance(levels, dict):
         levels = levels.get(function)

@@ -275,7 +275,7 @@ def sce_positions(i, p):
     positions, denominator = [], mpf(0)
     for n in range(shape[0]):
         for r in range(plane):
-            row = [xs[(n * c + k) * plane + r] for k in range(c)]
+            row = [capped(x, p) for x in (xs[(n * c + k) * plane + r] for k in range(c))]
             if index:
                 y = ts[n * plane + r]
                 if y == p["ignore_index"]:
@@ -295,34 +295,72 @@ def sce_positions(i, p):
     return shape, positions, denominator
 
 
+def capped(x, p):
+    """Issue 17: x'' = c tanh(s x / c) with softcap c, s x without (the parameters absent: x)."""
+    scale = num(p.get("logit_scale", "0x1p+0"))
+    cap = num(p.get("softcap"))
+    return scale * x if cap is None else cap * mpmath.tanh(scale * x / cap)
+
+
+def capped_slope(x, p):
+    """dx''/dx = s / cosh^2(s x / c), s without a cap."""
+    scale = num(p.get("logit_scale", "0x1p+0"))
+    cap = num(p.get("softcap"))
+    return scale if cap is None else scale / mpmath.cosh(scale * x / cap) ** 2
+
+
+def z_of(p):
+    return num(p.get("z_loss", "0x0p+0"))
+
+
+def mean_part(total, denominator, p):
+    """One quotient of the mean: empty_mean zero gives 0 for a zero denominator (issue 17)."""
+    if denominator == 0:
+        if p.get("empty_mean", "nan") == "zero":
+            return mpf(0)
+        raise Skip
+    return total / denominator
+
+
 def f_softmax_cross_entropy(i, p):
     _, positions, denominator = sce_positions(i, p)
-    losses = []
+    losses, z_terms, z = [], [], z_of(p)
     for pos in positions:
         if pos is None:
             losses.append(mpf(0))
+            z_terms.append(mpf(0))
             continue
         row, m = pos
         lp = log_softmax(row)
         losses.append(-mp.fsum(mk * v for mk, v in zip(m, lp) if mk != 0))
-    return reduce_(losses, p["reduction"], denominator)
+        z_terms.append(z * lse(row) ** 2)
+    kept = sum(1 for pos in positions if pos is not None)
+    if p["reduction"] == "mean":
+        return [mean_part(mp.fsum(losses), denominator, p) + (mean_part(mp.fsum(z_terms), kept, p) if z else 0)]
+    return reduce_([a + b for a, b in zip(losses, z_terms)], p["reduction"], denominator)
 
 
 def f_softmax_cross_entropy_grad(i, p):
     shape, positions, denominator = sce_positions(i, p)
     c, plane = shape[1], math.prod(shape[2:])
-    if p["reduction"] == "mean" and denominator == 0:
-        raise Skip
-    coef = 1 / mpf(denominator) if p["reduction"] == "mean" else 1
+    kept, z, xs = sum(1 for pos in positions if pos is not None), z_of(p), i["logits"][1]
+    coef, z_coef = mpf(1), mpf(1)
+    if p["reduction"] == "mean":
+        if denominator == 0 and p.get("empty_mean", "nan") == "nan":
+            raise Skip
+        coef = mean_part(mpf(1), denominator, p)
+        z_coef = mean_part(mpf(1), kept, p)
     out = [mpf(0)] * math.prod(shape)
     for idx, pos in enumerate(positions):
         if pos is None:
             continue
         n, r = divmod(idx, plane)
         row, m = pos
-        lp, total = log_softmax(row), mp.fsum(m)
+        lp, total, row_lse = log_softmax(row), mp.fsum(m), lse(row)
         for k in range(c):
-            out[(n * c + k) * plane + r] = coef * (mpmath.exp(lp[k]) * total - m[k])
+            at = (n * c + k) * plane + r
+            g = mpmath.exp(lp[k])
+            out[at] = (coef * (g * total - m[k]) + z_coef * 2 * z * row_lse * g) * capped_slope(xs[at], p)
     return out
 
 

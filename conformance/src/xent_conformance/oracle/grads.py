@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 from mpmath import iv
 
 from . import checks
 from .core import Evaluation, Out, X, iv_sum, upper
-from .logit_losses import read_logistic
+from .logit_losses import add_outs, read_logistic
 from .primitives import sigmoid_iv
 from .sce_common import Position, read_problem, total_mass
 
@@ -43,17 +44,67 @@ def _position_grad(pos: Position, classes: int, coef) -> list[Out]:
     return outs
 
 
+def _z_grad(pos: Position, classes: int, coef, z: float) -> list[Out]:
+    """coef * 2 z L g_c of one position (issue 17's z-loss, L = lse(x'')); kappa from d(L g_c)/dx''_i:
+    coef 2 z (g_c G + |L| kappa_softmax(c)), plus coef 2 z |L| g_c for a rounded L."""
+    if pos.ignored:
+        return [Out(0.0) for _ in range(classes)]
+    row = pos.row
+    if not row.is_finite:  # NaN, all -inf, or an infinite lse (+inf without a cap): inf * 0, inf - inf
+        return [Out(math.nan) for _ in range(classes)]
+    lse = row.lse()
+    factor = coef * 2 * X(z)
+    nu = upper(factor * lse) * row.max_g() * row.nu_logits()
+    outs = []
+    for c in range(classes):
+        g = row.g(c)
+        if not row.live_mask(c):
+            outs.append(Out(0.0))
+            continue
+        kappa = factor * (g * row.weighted_abs_sum() + abs(lse) * row.kappa_softmax(c) + abs(lse) * g)
+        outs.append(Out(factor * lse * g, kappa, nu))
+    return outs
+
+
+def _through_transform(out: Out, x: float, problem) -> Out:
+    """d loss / dx_c = (d loss / dx''_c) dx''_c/dx_c (issue 17); kappa gains |value| 2 |t| for the slope
+    1 / cosh^2(t), t = s x / c (its condition 2 |t tanh t| <= 2 |t|)."""
+    transform = problem.transform
+    if isinstance(out.value, float) and (math.isnan(out.value) or out.value == 0.0):
+        return out
+    slope = transform.slope(x)
+    if transform.cap is not None and math.isinf(x):
+        return Out(0.0, limit=out.limit)
+    if isinstance(out.value, float):  # an infinite limit times a positive slope
+        return out
+    value = out.value * slope
+    kappa = upper(out.kappa) * upper(slope)
+    if transform.cap is not None:
+        kappa += upper(value) * 2 * abs(mpmath.mpf(transform.scale) * x / transform.cap)
+    return Out(value, kappa, mpmath.mpf(out.nu) * upper(slope), out.limit)
+
+
 def softmax_cross_entropy_grad(inputs, params) -> Evaluation:
     problem = read_problem(inputs, params)
     classes = problem.classes
+    size = math.prod(problem.shape)
+    z = problem.z_loss
+    coef, z_coef = iv.mpf(1), iv.mpf(1)
     if problem.reduction == "mean":
-        if problem.denominator_is_zero:
-            return Evaluation(problem.shape, [Out(math.nan) for _ in range(math.prod(problem.shape))])
-        coef = 1 / problem.denominator
-    else:
-        coef = iv.mpf(1)
+        if problem.denominator_is_zero and problem.empty_mean == "nan":
+            return Evaluation(problem.shape, [Out(math.nan) for _ in range(size)])
+        coef = None if problem.denominator_is_zero else 1 / problem.denominator
+        z_coef = None if problem.kept == 0 else 1 / iv.mpf(problem.kept)
     batch, plane = problem.shape[0], math.prod(problem.shape[2:])
-    per_position = [_position_grad(p, classes, coef) for p in problem.positions]
+    zeros = [Out(0.0) for _ in range(classes)]
+    per_position = [_position_grad(p, classes, coef) if coef is not None else zeros for p in problem.positions]
+    if z > 0 and z_coef is not None:
+        z_parts = [_z_grad(p, classes, z_coef, z) for p in problem.positions]
+        per_position = [[add_outs(a, b) for a, b in zip(ce, zp)] for ce, zp in zip(per_position, z_parts)]
+    if problem.transform is not None:
+        logits = inputs["logits"].data
+        per_position = [[_through_transform(per_position[n * plane + r][c], logits[(n * classes + c) * plane + r], problem)
+                         for c in range(classes)] for n in range(batch) for r in range(plane)]
     # positions are (n, r); the output is laid out [n, c, r]
     outs = [per_position[n * plane + r][c] for n in range(batch) for c in range(classes) for r in range(plane)]
     return Evaluation(problem.shape, outs)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 from mpmath import iv
 
 from ..tensor import Tensor
 from . import checks
-from .core import DomainError, Evaluation, Out, X, iv_sum, upper
+from .core import DomainError, Evaluation, Out, X, iv_sum, special_sum, upper
 from .primitives import sigmoid_iv, softplus_iv
 from .reduce import reduce_outputs
 from .row import Row
@@ -36,15 +37,54 @@ def _position_loss(pos: Position) -> Out:
         (y, m), = pos.mass.items()
         kappa = m * row.kappa_log_softmax(y)
     else:
-        kappa = iv_sum(abs(row.g(i) * mass - pos.mass.get(i, 0)) * X(abs(row.xs[i])) for i in row.live)
+        kappa = iv_sum(abs(row.g(i) * mass - pos.mass.get(i, 0)) * row.abs_x(i) for i in row.live)
     kappa += iv_sum(f * row.neg_log_softmax(c) for c, f in pos.soft.items())
     return Out(value, kappa, upper(mass) * row.nu_logits(), limit=masked_zero)
+
+
+def z_loss_term(pos: Position, z: float) -> Out:
+    """z lse(x'')^2 of one position (issue 17): 0 when ignored, NaN where lse is NaN, +inf where lse is
+    infinite. kappa: 2 |z L| G (G = sum_i g_i |x''_i|, lse's condition) plus 2 z L^2, the term's
+    sensitivity to the relative error of a rounded L (a kernel squares its computed lse)."""
+    if pos.ignored:
+        return Out(0.0)
+    row = pos.row
+    if row.kind == "posinf":
+        return Out(math.inf, limit=True)
+    if not row.is_finite:
+        return Out(math.nan)
+    lse = row.lse()
+    term = X(z) * lse * lse
+    kappa = 2 * X(z) * abs(lse) * row.weighted_abs_sum() + 2 * term
+    return Out(term, kappa, 2 * z * upper(lse) * row.nu_logits())
+
+
+def add_outs(a: Out, b: Out) -> Out:
+    """The sum of two outputs of one element (IEEE rules for the non-finite values)."""
+    return Out(special_sum([a.value, b.value]), upper(a.kappa) + upper(b.kappa), mpmath.mpf(a.nu) + mpmath.mpf(b.nu),
+               a.limit or b.limit)
+
+
+def _mean_part(outs: list[Out], denominator, is_zero: bool, empty_mean: str) -> Out:
+    """One quotient of a mean; with empty_mean zero a zero denominator gives 0 (issue 17)."""
+    if is_zero and empty_mean == "zero":
+        return Out(0.0)
+    return reduce_outputs(outs, "mean", (), denominator, is_zero)[1][0]
 
 
 def softmax_cross_entropy(inputs, params) -> Evaluation:
     problem = read_problem(inputs, params)
     shape = problem.shape[:1] + problem.shape[2:]
     outs = [_position_loss(p) for p in problem.positions]
+    z = problem.z_loss
+    z_outs = [z_loss_term(p, z) for p in problem.positions] if z > 0 else None
+    if problem.reduction == "mean" and (z_outs is not None or problem.empty_mean == "zero"):
+        total = _mean_part(outs, problem.denominator, problem.denominator_is_zero, problem.empty_mean)
+        if z_outs is not None:
+            total = add_outs(total, _mean_part(z_outs, iv.mpf(problem.kept), problem.kept == 0, problem.empty_mean))
+        return Evaluation((), [total])
+    if z_outs is not None:
+        outs = [add_outs(a, b) for a, b in zip(outs, z_outs)]
     return Evaluation(*reduce_outputs(outs, problem.reduction, shape, problem.denominator,
                                       problem.denominator_is_zero))
 

@@ -17,7 +17,13 @@ from .core import X, hi, iv_sum, lo, log1p
 class Row:
     """Special-value classification and accurate softmax quantities of one logit vector."""
 
-    def __init__(self, xs: list[float]):
+    def __init__(self, xs: list[float], transform: "LogitTransform | None" = None):
+        """xs: the row's logits; transform: the exact map x -> x'' (logit_scale, softcap) the row's
+        quantities are taken of (issue 17), or None for the logits themselves."""
+        self.transform = transform
+        if transform is not None:
+            self.raw = xs
+            xs = [transform.classify(x) for x in xs]
         self.xs = xs
         self.n = len(xs)
         self.kind = "finite"
@@ -36,14 +42,28 @@ class Row:
         if not self.live:
             self.kind = "all_neginf"
             return
-        a = max(xs[i] for i in self.live)
-        self.a = a
-        self.k = xs.index(a)
-        self.d = {i: X(xs[i]) - X(a) for i in self.live}
+        if transform is not None:
+            self._transformed_shift()
+        else:
+            a = max(xs[i] for i in self.live)
+            self.a = a
+            self.k = xs.index(a)
+            self.z = {i: X(xs[i]) for i in self.live}
+            self.d = {i: X(xs[i]) - X(a) for i in self.live}
         self.e = {i: (iv.mpf(1) if i == self.k else iv.exp(self.d[i])) for i in self.live}
         self.s = iv_sum(self.e[i] for i in self.live if i != self.k)
         self.den = 1 + self.s
         self.L = log1p(self.s)
+
+    def _transformed_shift(self) -> None:
+        """d_i = x''_i - x''_k as enclosures; k is the first maximum of the raw logits (the transform is
+        strictly increasing), and equal raw logits have d exactly 0."""
+        raw = self.raw
+        top = max(raw[i] for i in self.live)
+        self.k = raw.index(top)
+        self.z = {i: self.transform.enclose(raw[i]) for i in self.live}
+        self.a = None
+        self.d = {i: (iv.mpf(0) if raw[i] == top else self.z[i] - self.z[self.k]) for i in self.live}
 
     @property
     def is_finite(self) -> bool:
@@ -54,7 +74,7 @@ class Row:
 
     # values ------------------------------------------------------------------------------------
     def lse(self):
-        return X(self.a) + self.L
+        return self.z[self.k] + self.L
 
     def log_softmax(self, j: int):
         """Enclosure of log_softmax_j, or -inf (a float) for a masked entry."""
@@ -80,7 +100,12 @@ class Row:
 
     # condition numbers -------------------------------------------------------------------------
     def _abs_x(self, i: int):
-        return X(abs(self.xs[i]))
+        return abs(self.z[i]) if self.transform is not None else X(abs(self.xs[i]))
+
+    def abs_x(self, i: int):
+        """|x_i| (|x''_i| under a transform: an upper bound of the raw logit's own condition, since
+        |dx''/dx| |x| <= |x''| for scaling and tanh capping)."""
+        return self._abs_x(i)
 
     def weighted_abs_sum(self):
         """G = sum_i g_i |x_i| (the condition number of lse)."""
@@ -108,8 +133,50 @@ class Row:
     def nu_logits(self) -> mpmath.mpf:
         """Normwise scale for log-domain outputs: max |x_i| (the shift's rounding) + sqrt(n) (the
         probabilistic error of summing the n terms exp(x_i - a) <= 1, Higham and Mary 2019)."""
+        if self.transform is not None and self.kind == "finite":
+            return max(hi(abs(z)) for z in self.z.values()) + mpmath.sqrt(self.n)
         finite = [abs(x) for x in self.xs if math.isfinite(x)]
         return mpmath.mpf(max(finite) if finite else 0.0) + mpmath.sqrt(self.n)
 
     def max_g(self) -> mpmath.mpf:
         return hi(1 / self.den)
+
+
+class LogitTransform:
+    """x -> x'' = c tanh(s x / c) (softcap c) or s x (no cap): issue 17's logit_scale and softcap, exact."""
+
+    def __init__(self, scale: float, cap: float | None):
+        self.scale, self.cap = scale, cap
+
+    def classify(self, x: float) -> float:
+        """A float of the special-value class of x'': under a cap +-inf become the finite +-cap."""
+        if self.cap is not None and math.isinf(x):
+            return math.copysign(self.cap, x)
+        return x
+
+    def enclose(self, x: float):
+        """An enclosure of x'' for a finite x (or +-cap for an infinite x under a cap)."""
+        if math.isinf(x):
+            return X(math.copysign(self.cap, x))
+        scaled = X(self.scale) * X(x)
+        if self.cap is None or x == 0:
+            return scaled
+        return X(self.cap) * tanh_iv(scaled / X(self.cap))
+
+    def slope(self, x: float):
+        """dx''/dx = s / cosh^2(s x / c) = 4 s q / (1 + q)^2 with q = exp(-2 |s x / c|) (s without a
+        cap); 0 at an infinite x under a cap (the limit)."""
+        if self.cap is None:
+            return X(self.scale)
+        if math.isinf(x):
+            return iv.mpf(0)
+        q = iv.exp(-2 * abs(X(self.scale) * X(x) / X(self.cap)))
+        return X(self.scale) * 4 * q / ((1 + q) * (1 + q))
+
+
+def tanh_iv(t):
+    """tanh of an enclosure: -e / (2 + e) with e = expm1(-2 t) for t >= 0, odd (no cancellation near 0)."""
+    if hi(t) < 0:
+        return -tanh_iv(-t)
+    e = iv.expm1(-2 * t)
+    return -e / (2 + e)

@@ -10,7 +10,7 @@ from mpmath import iv
 from ..tensor import Tensor
 from . import checks
 from .core import DomainError, X, iv_sum
-from .row import Row
+from .row import LogitTransform, Row
 
 
 @dataclass
@@ -31,6 +31,28 @@ class Problem:
     reduction: str
     denominator: object
     denominator_is_zero: bool
+    # issue 17: z-loss scale, its mean's denominator K (non-ignored positions) and empty_mean
+    z_loss: float = 0.0
+    kept: int = 0
+    empty_mean: str = "nan"
+    transform: LogitTransform | None = None
+
+
+def large_model_options(params) -> tuple[LogitTransform | None, float, str]:
+    """Step 1 of errorPrecedence for issue 17's options (absent ones take their defaults):
+    logit_scale finite > 0, softcap null or finite > 0, z_loss finite >= 0, empty_mean nan | zero."""
+    scale = params.get("logit_scale", 1.0)
+    cap = params.get("softcap")
+    z = params.get("z_loss", 0.0)
+    if not (isinstance(scale, float) and math.isfinite(scale) and scale > 0):
+        raise DomainError("invalid_argument", f"logit_scale = {scale!r} must be finite and > 0")
+    if cap is not None and not (isinstance(cap, float) and math.isfinite(cap) and cap > 0):
+        raise DomainError("invalid_argument", f"softcap = {cap!r} must be null or finite and > 0")
+    if not (isinstance(z, float) and math.isfinite(z) and z >= 0):
+        raise DomainError("invalid_argument", f"z_loss = {z!r} must be finite and >= 0")
+    empty_mean = checks.enum({"empty_mean": params.get("empty_mean", "nan")}, "empty_mean", ("nan", "zero"))
+    transform = LogitTransform(scale, cap) if (scale != 1.0 or cap is not None) else None
+    return transform, z, empty_mean
 
 
 def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
@@ -39,6 +61,7 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     eps = checks.float_param(params, "label_smoothing", 0.0, 1.0)
     mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
     checks.enum(params, "reduction", checks.REDUCTIONS)
+    large_model_options(params)
     checks.rank(logits, "logits", 2, checks.MAX_RANK)
     classes = logits.shape[1]
     if classes == 0:
@@ -74,6 +97,7 @@ def _enclosure(x: Fraction):
 
 def read_problem(inputs, params) -> Problem:
     logits, target, weight, index_targets = _check(inputs, params)
+    transform, z_loss, empty_mean = large_model_options(params)
     classes = logits.shape[1]
     batch, spatial = logits.shape[0], logits.shape[2:]
     plane = math.prod(spatial)
@@ -104,14 +128,16 @@ def read_problem(inputs, params) -> Problem:
                     soft[c] = _enclosure(abs(w[c] * slope) * t[c])
             # PyTorch reads only lp_y for plain index targets; smoothing or soft targets read every class
             touched = (y,) if index_targets and eps == 0 else tuple(range(classes))
-            positions.append(Position(Row(xs), False, mass, soft, None, touched))
+            positions.append(Position(Row(xs, transform), False, mass, soft, None, touched))
     if index_targets:
         denominator = _enclosure(sum(weight_sum, Fraction(0)))
         is_zero = all_zero
     else:
         denominator = iv.mpf(len(positions))
         is_zero = len(positions) == 0
-    return Problem(logits.shape, classes, positions, params["reduction"], denominator, is_zero)
+    kept = sum(1 for p in positions if not p.ignored)
+    return Problem(logits.shape, classes, positions, params["reduction"], denominator, is_zero,
+                   z_loss, kept, empty_mean, transform)
 
 
 def total_mass(position: Position):
