@@ -45,7 +45,7 @@ FORMATS = {FLOAT16: Format(11, -14, 15), BFLOAT16: Format(8, -126, 127)}
 #: Protocol and vector names of the 16-bit dtypes.
 BY_NAME = {"float16": FLOAT16, "bfloat16": BFLOAT16}
 #: Parameters that are values of the dtype (rounded to the 16-bit dtype before the float64 run).
-FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha"})
+FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha", "logit_scale", "softcap", "z_loss"})
 #: Values of the ``output_dtype`` parameter (spec E1, the autocast contract).
 OUTPUT_DTYPES = ("same", "float32")
 

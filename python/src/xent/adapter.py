@@ -42,7 +42,8 @@ INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float", "ignore_index": "int_or_null",
                "axis": "int", "log_target": "bool",
                "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum", "output_dtype": "enum",
-               "weight": "tensor_or_null", "pos_weight": "tensor_or_null"}
+               "weight": "tensor_or_null", "pos_weight": "tensor_or_null",
+               "logit_scale": "float", "z_loss": "float", "softcap": "float_or_null", "empty_mean": "enum"}
 #: alpha is a tensor [C] in focal_loss and a scalar in sigmoid_focal_loss
 PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null",
                            ("sigmoid_focal_loss", "alpha"): "float_or_null"}

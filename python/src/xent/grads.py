@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ce
+from . import _large_model
 from . import _dd as dd
 from . import _numerics as nm
 from . import _sce_grad_dd
@@ -15,7 +16,8 @@ from .logit_losses import _bce_logits_args, _logistic_inputs
 
 @half_precision()
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
-                               label_smoothing_mode="uniform", reduction="mean"):
+                               label_smoothing_mode="uniform", reduction="mean", logit_scale=1.0, softcap=None,
+                               z_loss=0.0, empty_mean="nan"):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits (same parameters).
 
     With target mass :math:`m_c = w_c q_c` (smoothed, weighted) and g = softmax over the class axis,
@@ -26,7 +28,14 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
 
     Limits: a single +inf logit at k gives g = onehot(k); NaN logits, two or more +inf, or all -inf
     give NaN for that position.
+
+    Large-model options (issue 17, as in :func:`softmax_cross_entropy`): the gradient with respect to
+    the scaled and capped logits x'' times dx''/dx = logit_scale / cosh^2(logit_scale x / softcap).
     """
+    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean)
+    if not opts.is_default:
+        return _large_model.grad(softmax_cross_entropy_grad, logits, target, weight, ignore_index, label_smoothing,
+                                 label_smoothing_mode, reduction, opts)
     st = _ce.setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
     parts = st.parts
     g = parts.softmax()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ce
+from . import _large_model
 from . import _dd as dd
 from . import _extremes as ext
 from . import _fast
@@ -22,7 +23,8 @@ def _result(res):
 
 @half_precision(mixed=True)
 def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
-                          label_smoothing_mode="uniform", reduction="mean"):
+                          label_smoothing_mode="uniform", reduction="mean", logit_scale=1.0, softcap=None,
+                          z_loss=0.0, empty_mean="nan"):
     r"""Cross-entropy of softmax(logits) over axis 1 against class indices or class probabilities
     (PyTorch's ``F.cross_entropy`` semantics).
 
@@ -41,9 +43,18 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     Each :math:`-lp_c = (a - x_c) + \mathrm{log1p}(s)` is a sum of non-negative terms, so a confident
     correct prediction keeps its tiny loss. ``logits`` is [N, C, d1..dk] (rank 2 to 5).
 
+    Large-model options (specVersion 3, issue 17): the logits are scaled by ``logit_scale`` and, with a
+    ``softcap`` c, capped as c tanh(x / c) before everything else; ``z_loss`` adds z lse^2 per kept
+    position (unweighted; ``mean`` divides it by the number of kept positions); ``empty_mean='zero'``
+    gives 0 where a mean's denominator is 0. They take the general path of :mod:`xent._large_model`.
+
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
+    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean)
+    if not opts.is_default:
+        return _large_model.loss(softmax_cross_entropy, logits, target, weight, ignore_index, label_smoothing,
+                                 label_smoothing_mode, reduction, opts)
     if _ce.setup is _ce.SHIPPED_SETUP:
         v = _ce.validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
         if _ce.index_fast_eligible(v):
