@@ -123,3 +123,23 @@ def test_end_to_end_section_puts_the_revisions_side_by_side():
     assert any("RUSAGE_SELF" in n and "VmHWM" in n for n in s.notes)
     assert any("HEAD is 10.0x ed46cfc in checks/s end to end (9.0x in wall time)" in n for n in s.notes)
     assert any("no jar" in n for n in s.notes)
+
+
+def test_e2e_vectors_gives_every_revision_the_same_vector_folder(monkeypatch, tmp_path):
+    from xent_bench import harness
+    seen = []
+    monkeypatch.setattr(harness, "prepare_revision", lambda root, rev: ("old-python", tmp_path / "old"))
+    monkeypatch.setattr(harness, "_warm_up", lambda *a: None)
+
+    def probe(python, cwd, impl, extra, timeout):
+        seen.append((python, extra))
+        return {"wall": 1.0, "inProcessSeconds": 0.9, "phases": {"imports": 0.1, "load": 0.2, "run": 0.5, "report": 0.1},
+                "peakRssKiB": 1024, "vectors": 10, "verdict": "CONFORMS"}
+
+    monkeypatch.setattr(harness, "_probe_once", probe)
+    harness.side_by_side(tmp_path, ["go"], "ed46cfc", 1, vectors=str(tmp_path / "v"))
+    assert [extra for _, extra in seen] == [["--vectors", str((tmp_path / "v").resolve())]] * 2
+    assert {python for python, _ in seen} == {"old-python", __import__("sys").executable}
+    seen.clear()
+    harness.side_by_side(tmp_path, ["go"], "ed46cfc", 1)
+    assert [extra for _, extra in seen] == [[], []]

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--e2e-impl", action="append", metavar="IMPL",
                         help="implementations timed end to end (repeatable; default go)")
     parser.add_argument("--e2e-repeats", type=int, metavar="N", help="end-to-end runs per side (default 3, --quick 1)")
+    parser.add_argument("--e2e-vectors", metavar="DIR",
+                        help="the vector folder every revision runs end to end (default: each its own vectors/); "
+                             "the same work on both sides when the vector set has grown since --compare-with")
     return parser
 
 
@@ -73,7 +76,7 @@ def _run_part(part: str, run: BenchRun, root: Path, args: argparse.Namespace) ->
             run.startup[impl] = harness.startup(impl)
     elif part == "e2e":
         run.end_to_end = harness.side_by_side(root, args.e2e_impl or ["go"], args.compare_with,
-                                              args.e2e_repeats or (1 if args.quick else 3))
+                                              args.e2e_repeats or (1 if args.quick else 3), vectors=args.e2e_vectors)
     elif part == "python":
         run.workload[:0] = workload.measure(args.repeats or (3 if args.quick else 5))
     elif part == "go":

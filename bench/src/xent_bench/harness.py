@@ -186,10 +186,12 @@ def prepare_revision(root: Path, revision: str, timeout: float = 1800) -> tuple[
     return str(python), tree
 
 
-def side_by_side(root: Path, impls: list[str], revision: str | None, repeats: int, timeout: float = 1800
-                 ) -> list[EndToEnd | Unavailable]:
+def side_by_side(root: Path, impls: list[str], revision: str | None, repeats: int, timeout: float = 1800,
+                 vectors: str | None = None) -> list[EndToEnd | Unavailable]:
     """End-to-end figures for this checkout and, with `revision`, for that revision; the repeats
-    alternate between the two so that both see the same machine load."""
+    alternate between the two so that both see the same machine load. With `vectors`, every side runs
+    that vector folder (`--vectors`), else its own."""
+    extra = ["--vectors", str(Path(vectors).resolve())] if vectors else []
     sides: dict[str, tuple[str, Path] | Unavailable] = {"HEAD": (sys.executable, root)}
     if revision:
         sides[revision] = prepare_revision(root, revision)
@@ -201,7 +203,7 @@ def side_by_side(root: Path, impls: list[str], revision: str | None, repeats: in
         for _ in range(repeats):
             for label, side in sides.items():
                 if isinstance(runs[label], list):
-                    data = _probe_once(side[0], side[1], impl, [], timeout)
+                    data = _probe_once(side[0], side[1], impl, extra, timeout)
                     runs[label] = data if isinstance(data, Unavailable) else [*runs[label], data]
         for label, got in runs.items():
             out.append(Unavailable(f"{impl} at {label}: {got.reason}") if isinstance(got, Unavailable)
