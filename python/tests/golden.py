@@ -20,7 +20,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 
-FLOAT_PARAMS = {"epsilon", "label_smoothing", "gamma", "alpha"}
+FLOAT_PARAMS = {"epsilon", "label_smoothing", "gamma", "alpha", "logit_scale", "softcap", "z_loss"}
 SPECIAL = {"inf": math.inf, "-inf": -math.inf, "+inf": math.inf, "nan": math.nan}
 PRECISION = {"float64": (53, -1022), "float32": (24, -126), "float16": (11, -14), "bfloat16": (8, -126)}
 #: numpy dtypes of the vectors' float dtype names (every value in the files is exact in its dtype)
