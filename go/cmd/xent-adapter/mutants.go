@@ -1262,7 +1262,7 @@ func allFinite(x []float64) bool {
 func portNLL(row []float64, rd func(float64) float64) []float64 {
 	a := slices.Max(row)
 	e := mapf(row, func(v float64) float64 { return rd(math.Exp(rd(v - a))) })
-	lse := rd(a + rd(math.Log(plainSum(e, rd))))
+	lse := rd(a + rd(math.Log(pairwise(e, rd)))) // numpy's sum: pairwise (a plain loop fails C = 262144 in float32)
 	return mapf(row, func(v float64) float64 { return rd(lse - v) })
 }
 
