@@ -52,7 +52,7 @@ LIBRARY_ERROR_KIND = "library_error"
 BAD_REQUEST_KIND = "bad_request"        # D7: the request cannot be read or does not follow the protocol
 INTERNAL_ERROR_KIND = "internal_error"  # D7: an unexpected failure inside the adapter or the library
 #: Parameters the vectors carry as hex-float text (values of the vector's dtype).
-FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha"})
+FLOAT_PARAMS = frozenset({"epsilon", "label_smoothing", "gamma", "alpha", "logit_scale", "softcap", "z_loss"})
 
 # A library's error message -> the spec's error kind it reports. First match wins; deliberately short:
 # a message that names none of these stays a library_error.

@@ -13,6 +13,11 @@ logsumexp, which the CPU's autocast leaves in 16 bits.
   with PyTorch's default ignore_index (the spec's ignore_index has no effect on probability targets, and
   PyTorch rejects any other value there).
   PyTorch has no ``off_target`` smoothing: unsupported when label_smoothing > 0.
+  Large-model options (issue 17) composed with tensor ops around that call, on the vector's dtype:
+  logit_scale and softcap as ``softcap * torch.tanh(logits * logit_scale / softcap)`` before it (what
+  Gemma 2's reference code writes), z_loss as ``z_loss * torch.logsumexp(x, dim=1) ** 2`` over the kept
+  positions (summed, or divided by their number for mean); empty_mean 'zero' has no PyTorch spelling
+  (user code patches the NaN): unsupported per case.
 * binary_cross_entropy_with_logits(_grad): ``F.binary_cross_entropy_with_logits(weight=, pos_weight=)``.
 * binary_cross_entropy: ``F.binary_cross_entropy``, which clamps log at -100 instead of clipping p at
   epsilon; the spec's epsilon is not applied (the vectors show the difference).
@@ -104,17 +109,42 @@ def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, l
                            label_smoothing=label_smoothing, reduction=reduction)
 
 
+def _large_model_loss(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
+                      logit_scale=1.0, softcap=None, z_loss=0.0, empty_mean="nan"):
+    """F.cross_entropy of the scaled and capped logits plus the z-loss (issue 17), composed in torch."""
+    if empty_mean != "nan":
+        raise Unsupported("empty_mean 'zero': PyTorch's mean over no positions is NaN (user code patches it)")
+    logit_scale, z_loss = float(logit_scale), float(z_loss)  # the protocol hands 0-d arrays of the dtype
+    softcap = None if softcap is None else float(softcap)
+    x = logits * logit_scale if logit_scale != 1 else logits
+    if softcap is not None:
+        x = softcap * torch.tanh(x / softcap)
+    loss = _cross_entropy_call(x, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    if z_loss == 0:
+        return loss
+    tgt = _t(target)
+    kept = (torch.ones(tgt.shape[:1] + tgt.shape[2:], dtype=torch.bool) if tgt.is_floating_point()
+            else tgt != _torch_ignore_index(ignore_index))
+    safe = torch.where(kept.unsqueeze(1), x, torch.zeros((), dtype=x.dtype))  # ignored rows never reach lse
+    terms = torch.where(kept, z_loss * torch.logsumexp(safe, dim=1) ** 2, torch.zeros((), dtype=x.dtype))
+    if reduction == "none":
+        return loss + terms
+    if reduction == "sum":
+        return loss + terms.sum()
+    return loss + terms.sum() / kept.sum()
+
+
 def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                          label_smoothing_mode="uniform", reduction="mean"):
-    return _cross_entropy_call(_t(logits), target, weight, ignore_index, label_smoothing,
-                               label_smoothing_mode, reduction).detach()
+                          label_smoothing_mode="uniform", reduction="mean", **options):
+    return _large_model_loss(_t(logits), target, weight, ignore_index, label_smoothing,
+                             label_smoothing_mode, reduction, **options).detach()
 
 
 def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                               label_smoothing_mode="uniform", reduction="mean"):
+                               label_smoothing_mode="uniform", reduction="mean", **options):
     x = _t(logits, grad=True)
-    return _grad_of(_cross_entropy_call(x, target, weight, ignore_index, label_smoothing,
-                                        label_smoothing_mode, reduction), x)
+    return _grad_of(_large_model_loss(x, target, weight, ignore_index, label_smoothing,
+                                      label_smoothing_mode, reduction, **options), x)
 
 
 def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
