@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 # internal names of xent: the mutants monkeypatch them, so they are imported from the package itself
-from xent import FUNCTIONS, _ce, information, logit_losses, primitives, prob_losses
+from xent import FUNCTIONS, _ce, _large_model, information, logit_losses, primitives, prob_losses
 from xent import _numerics as nm
 from xent._validate import (check_base, float_array, float_param, index_array, out_dtype, reduce,
                         weight_array)
@@ -1353,6 +1353,132 @@ def _():
         return fn
     for name in ROW:
         _replace(name, make)
+
+
+# ============================================================================ large-model options (issue 17)
+
+
+@mutant("z_loss_when_off", SCE, """
+    z-loss applied although switched off: z_loss = 0 takes the entry point's default 1e-4 (Liger's
+    liger_cross_entropy_z_loss default lse_square_scale), the sentinel not honoured.""")
+def _():
+    def make(old):
+        def fn(*args, z_loss=0.0, **kw):
+            return old(*args, z_loss=z_loss or _large_model.PALM_Z_LOSS, **kw)
+        return fn
+    for name in SCE:
+        _replace(name, make)
+
+
+@mutant("z_loss_weighted", SCE, """
+    the z-loss term weighted by the target's class weight w_y and the mean's two parts over one common
+    denominator (the weighted one, sum of w_y): the term added to each position's weighted loss before
+    a PyTorch-style weighted mean.""")
+def _():
+    def weighted(w):
+        v = w.v
+        if v.prob_target or v.w_arr is None:
+            return np.ones(w.kept.shape)
+        return np.asarray(v.w_arr, dtype=np.float64)[np.where(w.kept, v.tgt, 0).astype(np.int64)]
+
+    old_terms = _large_model.z_terms
+
+    def loss(shipped, *args):
+        w = _large_model._widen(*args)
+        opts = args[-1]
+        per = np.asarray(shipped(w.x2, **w.kwargs), dtype=np.float64)
+        if opts.z > 0 and w.x2.size:
+            per = per + weighted(w) * old_terms(primitives.logsumexp(w.x2, axis=1), w.kept, opts)
+        if w.v.reduction == "none":
+            result = per
+        elif w.v.reduction == "sum":
+            result = _large_model.exact_sum(per)
+        else:
+            result = _large_model.quotient(_large_model.exact_sum(per), w.ce_denominator, opts)
+        return _like(np.zeros((), dtype=w.v.out), result) if w.v.reduction != "none" else per.astype(w.v.out)
+
+    def grad(shipped_grad, *args):
+        w = _large_model._widen(*args)
+        opts = args[-1]
+        den = w.ce_denominator if w.v.reduction == "mean" else 1.0
+        if w.v.reduction == "mean" and den == 0 and opts.empty_mean == "nan":
+            return np.full(w.x2.shape, np.nan).astype(w.v.out)
+        with np.errstate(all="ignore"):
+            g = np.asarray(shipped_grad(w.x2, **w.kwargs), dtype=np.float64)
+            if opts.z > 0 and w.x2.size:
+                g = g + np.expand_dims(weighted(w), 1) * _large_model._z_grad(w, 1.0, opts)
+            g = g / den if den != 0 else np.zeros_like(g)
+            return (g * _large_model.slope(w.v.logits, opts)).astype(w.v.out)
+
+    _set(_large_model, "loss", lambda shipped, *args: loss(shipped, *args))
+    _set(_large_model, "grad", lambda shipped, *args: grad(shipped, *args))
+
+
+@mutant("softcap_target_uncapped", ("softmax_cross_entropy",), """
+    soft-capping applied to the log-sum-exp only: the target's logit is read from the uncapped (scaled)
+    logits, loss = lse(x'') - x'_y (with smoothing and weights: the capped loss plus the target mass
+    times x''_y - x'_y, the terms a kernel that gathers x_y before capping gets).""")
+def _():
+    old = _large_model.loss
+
+    def loss(shipped, logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction, opts):
+        args = (logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction, opts)
+        if opts.cap is None:
+            return old(shipped, *args)
+        w = _large_model._widen(*args)
+        scaled = dataclasses.replace(opts, cap=None)
+        gap = _large_model.capped(w.v.logits, opts) - _large_model.capped(w.v.logits, scaled)  # x'' - x'
+        if w.v.prob_target:
+            return old(shipped, *args)
+        y = np.where(w.kept, w.v.tgt, 0).astype(np.int64)
+        wy = np.ones(y.shape) if w.v.w_arr is None else np.asarray(w.v.w_arr, dtype=np.float64)[y]
+        shift = np.where(w.kept, wy * np.take_along_axis(gap, np.expand_dims(y, 1), axis=1)[:, 0], 0.0)
+        base = np.asarray(old(shipped, *args[:-2], "none", opts), dtype=np.float64)
+        if w.v.reduction == "none":
+            return (base + shift).astype(w.v.out)
+        total = np.float64(old(shipped, *args))
+        if w.v.reduction == "sum":
+            return _like(np.zeros((), dtype=w.v.out), _large_model.exact_sum(np.append(base, shift)))
+        return _like(np.zeros((), dtype=w.v.out), total + _large_model.quotient(_large_model.exact_sum(shift),
+                                                                                 w.ce_denominator, opts))
+
+    _set(_large_model, "loss", loss)
+
+
+@mutant("softcap_scale_after_cap", SCE, """
+    logit_scale applied after the cap: logit_scale * softcap tanh(x / softcap) instead of
+    softcap tanh(logit_scale x / softcap) (a temperature divided out of the capped logits).""")
+def _():
+    def capped(logits, opts):
+        x = np.asarray(logits, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if opts.cap is None:
+                return opts.scale * x
+            return opts.scale * (opts.cap * np.tanh(x / opts.cap))
+
+    def slope(logits, opts):
+        x = np.asarray(logits, dtype=np.float64)
+        if opts.cap is None:
+            return np.full(x.shape, opts.scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            q = np.exp(-2 * np.abs(x / opts.cap))
+            return opts.scale * 4 * q / ((1 + q) * (1 + q))
+    _set(_large_model, "capped", capped)
+    _set(_large_model, "slope", slope)
+
+
+@mutant("empty_mean_zero_ignored", SCE, """
+    empty_mean = zero not honoured: a mean with a zero denominator stays NaN (PyTorch's 0/0) even when
+    the caller asked for 0.""")
+def _():
+    old = _large_model.quotient
+    _set(_large_model, "quotient", lambda total, den, opts: old(total, den, dataclasses.replace(opts, empty_mean="nan")))
+    old_grad = _large_model.grad
+
+    def grad(shipped_grad, *args):
+        opts = dataclasses.replace(args[-1], empty_mean="nan")
+        return old_grad(shipped_grad, *args[:-1], opts)
+    _set(_large_model, "grad", grad)
 
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another
