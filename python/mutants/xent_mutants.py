@@ -1082,10 +1082,19 @@ def _port_rows(old, kernel):
     return fn
 
 
+def _np_sum(e, axis=None):
+    """np.sum (pairwise) as numpy takes it for float16: in float32, rounded once to the dtype. ml_dtypes'
+    bfloat16 np.sum adds left to right in bfloat16 (a row of 4096 ones sums to 256), the 16-bit
+    accumulation that issue 16's long rows reject, not what a port's sum does."""
+    if e.dtype.itemsize == 2:
+        return e.astype(np.float32).sum(axis=axis).astype(e.dtype)
+    return e.sum(axis=axis)
+
+
 def _max_shift_parts(x):
     a = x.max()
     e = np.exp(x - a)
-    return a, e, e.sum()  # np.sum: pairwise
+    return a, e, _np_sum(e)
 
 
 @mutant("port_max_shift", ROW, """
@@ -1117,7 +1126,7 @@ def _():
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             a = np.where(self.ok, self.a, 0).astype(self.x.dtype)
             xs = np.where(self.ok[..., None], self.x, 0).astype(self.x.dtype)
-            lse = a + np.log(np.exp(xs - a[..., None]).sum(axis=-1))
+            lse = a + np.log(_np_sum(np.exp(xs - a[..., None]), axis=-1))
             return self._special(lse[..., None] - xs, 0.0, np.inf)
     _set(nm.LseParts, "nll", nll)
 

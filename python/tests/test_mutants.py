@@ -192,3 +192,14 @@ def test_porting_mutants_change_what_they_name():
     assert np.array_equal(off, xent.FUNCTIONS["logsumexp"](m, axis=0))
     assert _with("axis_off_by_one", lambda: xent.FUNCTIONS["softmax"](np.array([1.0, 2.0]))).tolist() == \
         xent.FUNCTIONS["softmax"](np.array([1.0, 2.0])).tolist()
+
+
+def test_port_max_shift_sums_a_bfloat16_row_in_float32():
+    """ml_dtypes' bfloat16 np.sum stalls at 256 on a row of ones; the port's sum does not: ln 4096."""
+    import ml_dtypes
+    undo = _mutants.activate("port_max_shift")
+    try:
+        got = xent.FUNCTIONS["logsumexp"](np.zeros(4096, dtype=ml_dtypes.bfloat16))
+    finally:
+        undo()
+    assert float(got) == float(ml_dtypes.bfloat16(np.log(4096.0)))
