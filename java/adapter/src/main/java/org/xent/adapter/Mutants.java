@@ -1192,6 +1192,148 @@ final class Mutants {
             return rank > 0 && axis >= -rank && axis < rank
                     ? r.param("axis", (long) ((Math.floorMod(axis, rank) + 1) % rank)).shipped() : r.shipped();
         });
+        addLargeModel();
+    }
+
+    // ================================================================== large-model options (issue 17)
+
+    /** The z-loss coefficient a kernel falls back to when z_loss = 0 is not honoured (PaLM; Liger's default). */
+    private static final double PALM_Z_LOSS = 1e-4;
+
+    /** The mutants of issue 17, in the Python catalogue's order; the accepted port variants skip its cases. */
+    private static void addLargeModel() {
+        add("z_loss_when_off", Level.KILL_COMPATIBLE, SCE, "z-loss applied although switched off: z_loss = 0 takes the entry point's default 1e-4 (Liger's liger_cross_entropy_z_loss default lse_square_scale), the sentinel not honoured.", r -> {
+            Tensor ref = r.shipped();
+            return r.real("z_loss", 0.0) == 0.0 ? r.param("z_loss", PALM_Z_LOSS).shipped() : ref;
+        });
+        add("z_loss_weighted", Level.KILL_COMPATIBLE, SCE, "the z-loss term weighted by the target's class weight w_y and the mean's two parts over one common denominator (the weighted one, sum of w_y): the term added to each position's weighted loss before a PyTorch-style weighted mean.",
+                Mutants::zLossWeighted);
+        add("softcap_target_uncapped", Level.KILL_COMPATIBLE, List.of("softmax_cross_entropy"), "soft-capping applied to the log-sum-exp only: the target's logit is read from the uncapped (scaled) logits, loss = lse(x'') - x'_y (with smoothing and weights: the capped loss plus the target mass times x''_y - x'_y, the terms a kernel that gathers x_y before capping gets).",
+                Mutants::softcapTargetUncapped);
+        add("softcap_scale_after_cap", Level.KILL_COMPATIBLE, SCE, "logit_scale applied after the cap: logit_scale * softcap tanh(x / softcap) instead of softcap tanh(logit_scale x / softcap) (a temperature divided out of the capped logits).", r -> {
+            Tensor ref = r.shipped();
+            // s c tanh(x / c) = c' tanh(s x / c') with c' = s c: the shipped function with that cap
+            return r.has("softcap") ? r.param("softcap", r.real("logit_scale", 1.0) * r.real("softcap", 0.0)).shipped() : ref;
+        });
+        add("empty_mean_zero_ignored", Level.KILL_COMPATIBLE, SCE, "empty_mean = zero not honoured: a mean with a zero denominator stays NaN (PyTorch's 0/0) even when the caller asked for 0.", r -> {
+            r.shipped();
+            return r.param("empty_mean", "nan").shipped();
+        });
+        // The port variants that recompute softmax_cross_entropy from the raw logits know nothing of the
+        // large-model options: a case that uses them is answered as shipped (their modelled port differs in
+        // the plain cross-entropy only; Python's variants patch the kernels its large-model path calls).
+        for (Mutant m : List.copyOf(CATALOGUE.values())) {
+            if (m.level() == Level.ACCEPT_COMPATIBLE && m.functions().stream().anyMatch(SCE::contains)) {
+                Body body = m.body();
+                CATALOGUE.put(m.name(), new Mutant(m.name(), m.level(), m.description(), m.functions(),
+                        r -> SCE.contains(r.function) && largeModel(r) ? r.shipped() : body.call(r)));
+            }
+        }
+    }
+
+    /** Whether a softmax_cross_entropy(_grad) request uses logit_scale != 1, a softcap, z_loss != 0 or empty_mean zero. */
+    private static boolean largeModel(Req r) {
+        return r.real("logit_scale", 1.0) != 1.0 || r.has("softcap") || r.real("z_loss", 0.0) != 0.0 || emptyZero(r);
+    }
+
+    private static boolean emptyZero(Req r) {
+        return "zero".equals(r.text("empty_mean", "nan"));
+    }
+
+    /** A mean part num / den: IEEE division, or 0 for den = 0 under empty_mean zero. */
+    private static double quotient(Req r, double num, double den) {
+        return den == 0 && emptyZero(r) ? 0.0 : num / den;
+    }
+
+    /** w_y per position (0 where ignored); 1 everywhere for probability targets (their mean counts positions). */
+    private static double[] sceTargetWeights(Req r) {
+        if (indexTarget(r)) {
+            return new SceInfo(r).targetWeights();
+        }
+        int[] shape = r.shape("logits");
+        double[] ones = new double[shape[0] * (r.values("logits").length / Math.max(1, shape[0] * shape[1]))];
+        Arrays.fill(ones, 1.0);
+        return ones;
+    }
+
+    /**
+     * z_loss_weighted: per position the shipped cross-entropy plus w_y times its z-loss term (the difference
+     * of the shipped losses with and without z_loss), reduced over the one weighted denominator; the
+     * gradient likewise from the per-position gradients.
+     */
+    private static Tensor zLossWeighted(Req r) {
+        Tensor ref = r.shipped();
+        if (r.real("z_loss", 0.0) == 0.0) {
+            return ref;
+        }
+        double[] wy = sceTargetWeights(r);
+        Req noZ = r.param("z_loss", 0.0);
+        double[] withZ = r.param("reduction", "none").shipped().values();
+        double[] ce = noZ.param("reduction", "none").shipped().values();
+        if (r.function.endsWith("_grad")) {
+            double den = r.mean() ? Sum.COMPENSATED.of(wy) : 1.0;
+            if (den == 0 && !emptyZero(r)) {
+                return map(ref, v -> Double.NaN);
+            }
+            int[] shape = r.shape("logits");
+            int c = shape[1];
+            int spatial = ce.length / Math.max(1, shape[0] * c);
+            double[] g = new double[ce.length];
+            for (int i = 0; i < g.length && den != 0; i++) {
+                int pos = i / (c * spatial) * spatial + i % spatial;
+                g[i] = (ce[i] + wy[pos] * (withZ[i] - ce[i])) / den;
+            }
+            return r.floats(ref.shape(), g);
+        }
+        double[] per = new double[ce.length];
+        for (int p = 0; p < per.length; p++) {
+            per[p] = ce[p] + wy[p] * (withZ[p] - ce[p]);
+        }
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(ref.shape(), per);
+            case "sum":
+                return r.scalar(Sum.COMPENSATED.of(per));
+            default:
+                return r.scalar(quotient(r, Sum.COMPENSATED.of(per), Sum.COMPENSATED.of(wy)));
+        }
+    }
+
+    /** softcap_target_uncapped: with a cap and index targets each kept position's loss gains w_y (xc_y - xs_y). */
+    private static Tensor softcapTargetUncapped(Req r) {
+        Tensor ref = r.shipped();
+        if (!r.has("softcap") || !indexTarget(r)) {
+            return ref;
+        }
+        double s = r.real("logit_scale", 1.0);
+        double cap = r.real("softcap", 0.0);
+        double[] x = r.values("logits");
+        SceInfo g = new SceInfo(r);
+        double[] wy = g.targetWeights();
+        double[] shift = new double[wy.length];
+        for (int p = 0; p < shift.length; p++) {
+            if (wy[p] != 0) {
+                double xs = s * x[g.element(p, g.y[p])];
+                shift[p] = wy[p] * (cap * Math.tanh(xs / cap) - xs);
+            }
+        }
+        switch (r.reduction()) {
+            case "none": {
+                double[] per = r.param("reduction", "none").shipped().values().clone();
+                for (int p = 0; p < per.length; p++) {
+                    per[p] += shift[p];
+                }
+                return r.floats(ref.shape(), per);
+            }
+            case "sum": {
+                double[] per = r.param("reduction", "none").shipped().values();
+                double[] all = Arrays.copyOf(per, per.length + shift.length);
+                System.arraycopy(shift, 0, all, per.length, shift.length);
+                return r.scalar(Sum.COMPENSATED.of(all));
+            }
+            default:
+                return r.scalar(ref.values()[0] + quotient(r, Sum.COMPENSATED.of(shift), Sum.COMPENSATED.of(wy)));
+        }
     }
 
     /** Mutants of a row function that handle an N-d x themselves (the others run slice by slice: {@link #alongAxis}). */
@@ -1288,7 +1430,8 @@ final class Mutants {
     /** nll_c = lse - x_c of a finite row, lse = a + log(sum exp(x_i - a)), every operation rounded by rd. */
     private static double[] portNll(double[] row, DoubleUnaryOperator rd) {
         double a = Arrays.stream(row).max().getAsDouble();
-        double s = plainSum(Arrays.stream(row).map(v -> rd.applyAsDouble(Math.exp(rd.applyAsDouble(v - a)))).toArray(), rd);
+        double[] e = Arrays.stream(row).map(v -> rd.applyAsDouble(Math.exp(rd.applyAsDouble(v - a)))).toArray();
+        double s = pairwise(e, 0, e.length, rd); // numpy's sum (a plain float32 loop fails C = 262144)
         double lse = rd.applyAsDouble(a + rd.applyAsDouble(Math.log(s)));
         return Arrays.stream(row).map(v -> rd.applyAsDouble(lse - v)).toArray();
     }
