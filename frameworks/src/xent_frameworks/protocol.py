@@ -145,6 +145,9 @@ class Library:
     #: per function, the parameter values the library supports ({"base": ["e"]}): declared as a protocol
     #: 1.1 capability object, so that the harness does not send cases outside and counts them unsupported
     params: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    #: functions whose handler takes issue 17's options (LARGE_MODEL_DEFAULTS); every other handler gets
+    #: them removed when they hold their defaults, and answers unsupported otherwise
+    large_model: frozenset[str] = frozenset()
 
     def capabilities(self) -> dict[str, Any]:
         caps: dict[str, Any] = {}
@@ -167,6 +170,8 @@ class Library:
                 raise BadRequest(f"unsupported dtype {dtype!r}")
             inputs = {k: decode_tensor(v, f"inputs.{k}") for k, v in (case.get("inputs") or {}).items()}
             kwargs = _apply_output_dtype({**inputs, **decode_params(case.get("params") or {}, dtype)}, dtype)
+            if case.get("function") not in self.large_model:
+                kwargs = without_large_model_options(kwargs)
             return {"id": case_id, "output": encode_tensor(handler(**kwargs))}
         except Unsupported as exc:
             return {"id": case_id, "unsupported": str(exc)}
@@ -255,6 +260,19 @@ def natural_log_only(base: str) -> None:
     """Libraries without a `base` option: base 'e' only (dividing by log 2 would be our code, not theirs)."""
     if base != "e":
         raise Unsupported(f"base {base!r}: the library has no base parameter")
+
+
+#: softmax_cross_entropy(_grad)'s large-model options (specVersion 3, issue 17) at their defaults
+LARGE_MODEL_DEFAULTS = {"logit_scale": 1.0, "softcap": None, "z_loss": 0.0, "empty_mean": "nan"}
+
+
+def without_large_model_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """kwargs without issue 17's options, which must hold their defaults (else the case is unsupported:
+    the library has no such option)."""
+    for name, default in LARGE_MODEL_DEFAULTS.items():
+        if name in kwargs and kwargs.pop(name) != default:
+            raise Unsupported(f"{name} other than its default: the library has no such option")
+    return kwargs
 
 
 def _apply_output_dtype(kwargs: dict[str, Any], dtype: str) -> dict[str, Any]:

@@ -210,7 +210,8 @@ PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
 
 def library() -> Library:
     return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()},
-                   params=PARAMS, default_dtypes=DTYPES + HALF_DTYPES)
+                   params=PARAMS, default_dtypes=DTYPES + HALF_DTYPES,
+                   large_model=frozenset({"softmax_cross_entropy", "softmax_cross_entropy_grad"}))
 
 
 def _numpy_result(fn):
