@@ -25,7 +25,7 @@ import yaml
 from xent_conformance.cases import hand_case
 from xent_conformance.dtypes import dtype_named
 from xent_conformance.harness import impls
-from xent_conformance.oracle import KERNELS, DomainError
+from xent_conformance.oracle import DomainError, output_dtype_of, run_kernel
 from xent_conformance.spec import load_spec
 
 CORPUS = Path(__file__).parent / "corpus" / "bad_requests.yaml"
@@ -222,6 +222,10 @@ SCALAR_PARAMS = {  # name: (valid values, invalid values)
     "axis": ((-1, 0, 1), (5, -7)),                 # softmax, log_softmax, logsumexp
     "log_target": ((False, True), ()),             # kl_div
     "output_dtype": (("same",), ("float32", "float16")),  # float32 only with 16-bit inputs, never generated here
+    "logit_scale": ((1.0, 0.5, 2.0), (0.0, -1.0, math.inf, math.nan)),        # softmax CE and its gradient
+    "softcap": ((None, 2.0, 30.0), (0.0, -1.0, math.inf, math.nan)),           # (specVersion 3, issue 17)
+    "z_loss": ((0.0, 2.0**-10, 0.5), (-0.125, math.inf, math.nan)),
+    "empty_mean": (("nan", "zero"), ("none",)),
 }
 INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
 CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs", "nll_loss"}
@@ -311,7 +315,8 @@ def oracle_kind(spec: Any, function: str, dtype: str, inputs: dict, params: dict
     entry = {"tcId": 1, "comment": "generated", "inputs": inputs, "params": params}
     case = hand_case(entry, spec.functions[function], dtype_named(dtype), "generated")
     try:
-        KERNELS[function](case.inputs, case.params)
+        output_dtype_of(case.params, dtype_named(dtype))  # step 1, before the kernel's own checks
+        run_kernel(function, case.inputs, case.params)
     except DomainError as exc:
         return exc.kind
     return "output"

@@ -20,7 +20,7 @@ KERNELS = {f.__name__: f for f in (
     nll_loss, kl_div,
 )}
 
-__all__ = ["KERNELS", "evaluate", "output_dtype_of", "Certified", "DomainError", "OracleError"]
+__all__ = ["KERNELS", "evaluate", "run_kernel", "output_dtype_of", "Certified", "DomainError", "OracleError"]
 
 
 def evaluate(function: str, inputs: dict[str, Tensor], params: dict, dtype: DType):
@@ -29,10 +29,14 @@ def evaluate(function: str, inputs: dict[str, Tensor], params: dict, dtype: DTyp
 
     Raises DomainError (with the spec's error kind) for inputs outside the function's domain.
     """
-    kernel = KERNELS[function]
     out_dtype = output_dtype_of(params, dtype)
-    kernel_params = {k: v for k, v in params.items() if k != OUTPUT_DTYPE_PARAM}
-    return certify(lambda: kernel(inputs, kernel_params), out_dtype)
+    return certify(lambda: run_kernel(function, inputs, params), out_dtype)
+
+
+def run_kernel(function: str, inputs: dict[str, Tensor], params: dict):
+    """The function's kernel on exact inputs, without output_dtype (a rounding target, not an argument of
+    the definition). Call output_dtype_of first: its check is step 1 of the precedence."""
+    return KERNELS[function](inputs, {k: v for k, v in params.items() if k != OUTPUT_DTYPE_PARAM})
 
 
 def output_dtype_of(params: dict, dtype: DType) -> DType:
