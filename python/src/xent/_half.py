@@ -22,6 +22,7 @@ from typing import NamedTuple
 import ml_dtypes
 import numpy as np
 
+from ._validate import dtype_of
 from .errors import InvalidArgumentError
 
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -76,23 +77,13 @@ def exactly_representable(values, dtype) -> np.ndarray:
 
 def half_dtype(x):
     """The 16-bit dtype of ``x`` (an array, numpy scalar or anything np.asarray reads), or None."""
-    dt = getattr(x, "dtype", None)
-    if dt is None:
-        try:
-            dt = np.asarray(x).dtype
-        except ValueError:  # a ragged list: its own check reports it later
-            return None
-    return np.dtype(dt) if np.dtype(dt) in FORMATS else None
+    dt = dtype_of(x)
+    return dt if dt is not None and dt in FORMATS else None
 
 
 def _is_float(x) -> bool:
-    dt = getattr(x, "dtype", None)
-    if dt is None:
-        try:
-            dt = np.asarray(x).dtype
-        except ValueError:
-            return False
-    return np.dtype(dt).kind == "f" or np.dtype(dt) in FORMATS
+    dt = dtype_of(x)
+    return dt is not None and (dt.kind == "f" or dt in FORMATS)
 
 
 def _widen(x):

@@ -45,15 +45,22 @@ def peek_float_dtype(*inputs):
     return np.dtype(np.float64)
 
 
-def is_float_input(x) -> bool:
-    """Whether ``x`` holds floats (a probability target) rather than integers (class indices)."""
+def dtype_of(x) -> np.dtype | None:
+    """The dtype of ``x`` (an array, numpy scalar or anything np.asarray reads), or None for a ragged
+    list (whose own check reports it later)."""
     dt = getattr(x, "dtype", None)
     if dt is None:
         try:
             dt = np.asarray(x).dtype
         except ValueError:
-            return False
-    return np.dtype(dt).kind == "f"
+            return None
+    return np.dtype(dt)
+
+
+def is_float_input(x) -> bool:
+    """Whether ``x`` holds floats (a probability target) rather than integers (class indices)."""
+    dt = dtype_of(x)
+    return dt is not None and dt.kind == "f"
 
 
 def float_array(name, x):
