@@ -164,8 +164,8 @@ def probability_rows(draw, shape: tuple[int, ...], axis: int, dtype: DType, like
 @st.composite
 def extreme_probability(draw, dtype: DType) -> float:
     choice = draw(st.integers(0, 4))
-    if choice == 0:
-        return draw(st.floats(0, 1, width=_width(dtype)))
+    if choice == 0:   # st.floats draws float32 at most: rounded once more into a 16-bit dtype
+        return float_to_dtype(draw(st.floats(0, 1, width=_width(dtype))), dtype)
     if choice == 1:   # 2^-k down to the smallest subnormal
         return float_to_dtype(math.ldexp(1.0, -draw(st.integers(1, -dtype.eta_exp))), dtype)
     if choice == 2:   # 1 - 2^-k
