@@ -11,6 +11,7 @@ type bceProblem struct {
 	w, pw  []float64 // nil, z's shape, or [C] broadcast along the last axis
 	lastC  int
 	config config
+	up     upstream // the gradient's grad_output
 }
 
 func (p *bceProblem) at(v []float64, i int) float64 {
@@ -57,12 +58,16 @@ func newBCEShapes[T Float](fn string, z, y Tensor[T], opts []Option) (*bceProble
 			return nil, newError(ErrShapeMismatch, fn, "%s has shape %v; want z's shape %v or [%d]", w.name, w.shape, z.Shape, z.Shape[len(z.Shape)-1])
 		}
 	}
+	up, err := c.upstreamFor(fn, z.Shape) // grad_output's shape (the gradient's): step 3 too
+	if err != nil {
+		return nil, err
+	}
 	for _, w := range weights {
 		if err := checkNonNegFinite(fn, w.name, w.w); err != nil {
 			return nil, err
 		}
 	}
-	p := &bceProblem{shape: z.Shape, count: len(z.Data), lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
+	p := &bceProblem{up: up, shape: z.Shape, count: len(z.Data), lastC: z.Shape[len(z.Shape)-1], config: c, w: c.weight, pw: c.posWeight}
 	p.load = func() { p.z, p.y = viewF64(z.Data), viewF64(y.Data) } // only read
 	return p, nil
 }
@@ -238,8 +243,12 @@ func (p *bceProblem) termFast(i int) (dd, bool) {
 // divided by the number of elements for mean. z = +inf gives w (1 - y); z = -inf gives -w pw y;
 // NaN propagates.
 func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
-	p, err := newBCE("binary_cross_entropy_with_logits_grad", z, y, opts)
+	const fn = "binary_cross_entropy_with_logits_grad"
+	p, err := newBCEShapes(fn, z, y, opts)
 	if err != nil {
+		return Tensor[T]{}, err
+	}
+	if err := checkProbs(fn, "y", y.Data, y.Shape); err != nil {
 		return Tensor[T]{}, err
 	}
 	p.data()
@@ -255,7 +264,7 @@ func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], erro
 		if math.IsNaN(zi) {
 			g = dd{math.NaN(), 0}
 		}
-		out[i] = divDD(ddMulF(g, p.at(p.w, i)), scale).float()
+		out[i] = times(xOf(divDD(ddMulF(g, p.at(p.w, i)), scale)), p.up.at(i)).float()
 	}
 	return outTensor[T](p.shape, out), nil
 }
@@ -308,8 +317,13 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 //
 // Errors: ErrInvalidShape (rank above 8), ErrShapeMismatch, ErrInvalidProbability (a target outside
 // [0, 1] or NaN). z = +-inf gives 0; NaN propagates.
-func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
+func SigmoidMSEGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 	const fn = "sigmoid_mse_grad"
+	c, err := configure[T](fn, opts)
+	if err != nil {
+		return Tensor[T]{}, err
+	}
+	c.reduction = ReductionNone // the loss output is elementwise: grad_output has z's shape
 	if err := checkTensor(fn, "z", z.Shape, len(z.Data), 0, maxRank); err != nil {
 		return Tensor[T]{}, err
 	}
@@ -318,6 +332,10 @@ func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 	}
 	if !sameShape(z.Shape, y.Shape) {
 		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "y has shape %v but z has shape %v", y.Shape, z.Shape)
+	}
+	u, err := c.upstreamFor(fn, z.Shape)
+	if err != nil {
+		return Tensor[T]{}, err
 	}
 	zs, ys := toF64(z.Data), toF64(y.Data)
 	if err := checkProbs(fn, "y", ys, y.Shape); err != nil {
@@ -330,7 +348,7 @@ func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 			continue
 		}
 		pv, q := sigmoidDD(zi), sigmoidDD(-zi)
-		out[i] = ddMul(ddMul(ddAddF(pv, -ys[i]), pv), q).float()
+		out[i] = times(xOf(ddMul(ddMul(ddAddF(pv, -ys[i]), pv), q)), u.at(i)).float()
 	}
 	return outTensor[T](z.Shape, out), nil
 }
@@ -350,33 +368,15 @@ func SigmoidMSEGrad[T Float](z, y Tensor[T]) (Tensor[T], error) {
 // alpha, reduction). A -inf target logit gives +inf; NaN logits give NaN for that row.
 func FocalLoss[T Float](logits Tensor[T], target []int, opts ...Option) (Tensor[T], error) {
 	const fn = "focal_loss"
-	c, err := configure[T](fn, opts)
+	prob, err := newFocal[T](fn, logits, target, opts)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkRank2(fn, "logits", logits.Shape, len(logits.Data)); err != nil {
+	if err := prob.checkTargets(fn, target); err != nil {
 		return Tensor[T]{}, err
 	}
+	c, alpha, gamma := prob.c, prob.alpha, prob.c.gamma
 	n, k := logits.Shape[0], logits.Shape[1]
-	if len(target) != n {
-		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "target has length %d but logits have %d rows (shape %v)", len(target), n, logits.Shape)
-	}
-	var alpha []float64
-	if c.classAlpha != nil {
-		if !sameShape(c.classAlphaShape, []int{k}) || len(c.classAlpha) != k {
-			return Tensor[T]{}, newError(ErrShapeMismatch, fn, "alpha has shape %v but there are %d classes (want [%d])", c.classAlphaShape, k, k)
-		}
-		alpha = roundParams[T](c.classAlpha)
-		if err := checkNonNegFinite(fn, "alpha", alpha); err != nil {
-			return Tensor[T]{}, err
-		}
-	}
-	gamma := c.gamma
-	for i, y := range target {
-		if y < 0 || y >= k {
-			return Tensor[T]{}, newError(ErrIndexOutOfRange, fn, "target[%d] = %d is outside [0, %d)", i, y, k)
-		}
-	}
 	xs := toF64(logits.Data)
 	vals := make([]xdd, n)
 	for i, y := range target {

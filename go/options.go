@@ -61,6 +61,9 @@ const (
 	optSoftcap
 	optZLoss
 	optEmptyMean
+	optGradOutput
+	optWhere
+	optResult
 	optBatchMean // not an option: marks the functions whose reduction may be batchmean (kl_div)
 )
 
@@ -71,7 +74,8 @@ var optNames = map[optBit]string{
 	optGamma: "WithGamma", optAlpha: "WithAlpha/WithoutAlpha", optClassAlpha: "WithClassAlpha",
 	optLogTarget: "WithLogTarget", optAxis: "WithAxis",
 	optLogitScale: "WithLogitScale", optSoftcap: "WithSoftcap/WithoutSoftcap", optZLoss: "WithZLoss",
-	optEmptyMean: "WithEmptyMean",
+	optEmptyMean: "WithEmptyMean", optGradOutput: "WithGradOutput", optWhere: "WithWhere",
+	optResult: "WithResult",
 }
 
 // Option sets an optional parameter of a catalogue function. Parameters left unset take the
@@ -105,6 +109,11 @@ type config struct {
 	capOn           bool
 	zLoss           float64
 	emptyMean       EmptyMean
+	gradOut         []float64 // WithGradOutput: the upstream gradient (nil: all ones)
+	gradOutShape    []int
+	where           []bool // WithWhere: the class mask (nil: every class included)
+	whereShape      []int
+	result          SCEResult
 }
 
 // EmptyMean selects what SoftmaxCrossEntropy's reduction mean returns when its denominator is 0.
@@ -276,10 +285,15 @@ type fnOptions struct {
 var functionOptions = func() map[string]fnOptions {
 	info := fnOptions{allowed: optBase, defaults: config{base: BaseE}}
 	sce := fnOptions{allowed: optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode | optReduction |
-		optLogitScale | optSoftcap | optZLoss | optEmptyMean,
+		optLogitScale | optSoftcap | optZLoss | optEmptyMean | optWhere,
 		defaults: config{ignoreIndex: -100, smoothingMode: SmoothUniform, reduction: ReductionMean,
-			logitScale: 1, emptyMean: EmptyMeanNaN}}
+			logitScale: 1, emptyMean: EmptyMeanNaN, result: ResultLoss}}
+	sceLoss, sceGrad := sce, sce
+	sceLoss.allowed |= optResult
+	sceGrad.allowed |= optGradOutput
 	bce := fnOptions{allowed: optWeight | optPosWeight | optReduction, defaults: config{reduction: ReductionMean}}
+	bceGrad := bce
+	bceGrad.allowed |= optGradOutput
 	m := map[string]fnOptions{
 		"entropy": info, "kl_divergence": info,
 		"cross_entropy": {allowed: optBase | optEpsilon, defaults: config{base: BaseE}, epsHigh: 1},
@@ -288,8 +302,15 @@ var functionOptions = func() map[string]fnOptions {
 		"categorical_cross_entropy": {allowed: optReduction, defaults: config{reduction: ReductionMean}},
 		"binary_cross_entropy": {allowed: optEpsilon | optReduction,
 			defaults: config{epsilon: seedEpsilon, reduction: ReductionMean}, epsHigh: 0.5, epsOpen: true},
-		"softmax_cross_entropy": sce, "softmax_cross_entropy_grad": sce,
-		"binary_cross_entropy_with_logits": bce, "binary_cross_entropy_with_logits_grad": bce,
+		"softmax_cross_entropy": sceLoss, "softmax_cross_entropy_grad": sceGrad,
+		"binary_cross_entropy_with_logits": bce, "binary_cross_entropy_with_logits_grad": bceGrad,
+		"binary_cross_entropy_grad": {allowed: optEpsilon | optReduction | optGradOutput,
+			defaults: config{epsilon: seedEpsilon, reduction: ReductionMean}, epsHigh: 0.5, epsOpen: true},
+		"focal_loss_grad": {allowed: optGamma | optClassAlpha | optReduction | optGradOutput,
+			defaults: config{gamma: 2, reduction: ReductionMean}},
+		"softmax_grad":     {allowed: optAxis, defaults: config{axis: -1}},
+		"log_softmax_grad": {allowed: optAxis, defaults: config{axis: -1}},
+		"sigmoid_mse_grad": {allowed: optGradOutput},
 		"focal_loss": {allowed: optGamma | optClassAlpha | optReduction,
 			defaults: config{gamma: 2, reduction: ReductionMean}},
 		"sigmoid_focal_loss": {allowed: optAlpha | optGamma | optReduction,
@@ -301,7 +322,7 @@ var functionOptions = func() map[string]fnOptions {
 		"softmax":     {allowed: optAxis, defaults: config{axis: -1}},
 		"log_softmax": {allowed: optAxis, defaults: config{axis: -1}},
 	}
-	for _, fn := range []string{"sigmoid", "log_sigmoid", "softplus", "sigmoid_mse_grad"} {
+	for _, fn := range []string{"sigmoid", "log_sigmoid", "softplus"} {
 		m[fn] = fnOptions{}
 	}
 	return m
@@ -322,6 +343,7 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	}
 	c.epsilon, c.labelSmoothing = roundParam[T](c.epsilon), roundParam[T](c.labelSmoothing)
 	c.gamma, c.alpha = roundParam[T](c.gamma), roundParam[T](c.alpha)
+	c.gradOut = roundParams[T](c.gradOut)
 	c.roundParamsTo16()
 	c.roundLargeModel(roundParam[T])
 	if c.paramRound != nil {
@@ -346,6 +368,9 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 		if err := c.checkLargeModel(fn); err != nil {
 			return c, err
 		}
+	}
+	if f.allowed&optResult != 0 && c.result != ResultLoss && c.result != ResultZLoss && c.result != ResultLSE {
+		return c, newError(ErrInvalidArgument, fn, "unknown result %q (want loss, z_loss or lse)", string(c.result))
 	}
 	if f.allowed&optAlpha != 0 && c.alphaOn && !(c.alpha >= 0 && c.alpha <= 1) {
 		return c, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)

@@ -23,7 +23,14 @@ type sceProblem struct {
 	probs    []float64
 	lo       []float64 // with logit_scale or softcap: the low parts of xc (logits holds the high parts)
 	deriv    []float64 // with logit_scale or softcap: dxc/dx per element
+	up       upstream  // the gradient's grad_output
+	empty    []bool    // with where: the positions with no included class
+	// whereClasses: the mask has shape [C] (broadcast over the positions), not the logits' shape
+	whereClasses bool
 }
+
+// excluded reports whether position pos has no class left by the mask (loss and gradient 0).
+func (p *sceProblem) excluded(pos int) bool { return p.empty != nil && p.empty[pos] }
 
 // logitAt returns the logit of class c at position pos.
 func (p *sceProblem) logitAt(pos, c int) float64 {
@@ -58,7 +65,11 @@ func (p *sceProblem) weight(c int) float64 {
 
 // masses returns m_c = w_c q_c for position pos (nil when the position is ignored).
 // The slice is a buffer reused from call to call (valid until the next call).
-func (p *sceProblem) masses(pos int) []dd { return p.massesWith(pos, p.oneMinus, p.share) }
+func (p *sceProblem) masses(pos int) []dd {
+	m := p.massesWith(pos, p.oneMinus, p.share)
+	p.dropMasked(pos, m)
+	return m
+}
 
 // massesWith is masses with 1 - eps and the share given: both scaled by 2^k, it returns the masses
 // scaled by 2^k (see gradScale).
@@ -162,9 +173,17 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 			return nil, newError(ErrShapeMismatch, fn, "weight has shape %v but there are %d classes (want [%d])", c.weightShape, p.k, p.k)
 		}
 		p.w = roundParams[T](c.weight)
-		if err := checkNonNegFinite(fn, "weight", p.w); err != nil {
+	}
+	if err := p.checkWhere(); err != nil {
+		return nil, err
+	}
+	if fn == "softmax_cross_entropy_grad" {
+		if p.up, err = c.upstreamFor(fn, p.posShape); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkNonNegFinite(fn, "weight", p.w); err != nil {
+		return nil, err
 	}
 	p.eps = c.labelSmoothing
 	if c.smoothingMode == SmoothOffTarget && p.k == 1 && p.eps > 0 {
@@ -202,6 +221,7 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 	if c.largeModel() {
 		p.transform(p.convert())
 	}
+	p.applyWhere()
 	return p, nil
 }
 
@@ -227,6 +247,9 @@ func (p *sceProblem) loss() ([]int, []float64) {
 		zVals = make([]xdd, p.positions())
 	}
 	for pos := range vals {
+		if p.excluded(pos) {
+			continue // no class left: loss 0 (its z-loss term too)
+		}
 		if zVals != nil && (p.idx == nil || !p.c.ignores(p.idx[pos])) {
 			zVals[pos] = p.zTerm(p.row(pos))
 		}
@@ -241,6 +264,9 @@ func (p *sceProblem) loss() ([]int, []float64) {
 		r := p.row(pos)
 		var s xacc
 		for c, mc := range m {
+			if !p.included(pos, c) {
+				continue // its mass is dropped
+			}
 			mx := p.massX(pos, c, mc)
 			if mx.m.hi == 0 && (r.kind == rowFinite || r.kind == rowOneInf) {
 				continue // a zero mass masks the class, even an infinite nll (mulDD)
@@ -289,8 +315,8 @@ func (p *sceProblem) reduceLoss(vals, zVals []xdd) ([]int, []float64) {
 // (their terms are 0, or NaN exactly where nll_y is NaN too).
 func (p *sceProblem) targetLoss(pos int) xdd {
 	y := p.idx[pos]
-	if p.c.ignores(y) {
-		return xdd{}
+	if p.c.ignores(y) || !p.included(pos, y) {
+		return xdd{} // ignored, or the target's mass is dropped by the mask
 	}
 	w := p.weight(y)
 	n, rr := pos/p.d, pos%p.d
@@ -350,9 +376,10 @@ func (p *sceProblem) grad() []float64 {
 	for pos := 0; pos < p.positions(); pos++ {
 		n, rr := pos/p.d, pos%p.d
 		m := p.massesWith(pos, oneMinusEps, share)
-		if m == nil {
-			continue // ignored: gradient 0
+		if m == nil || p.excluded(pos) {
+			continue // ignored, or no class left by the mask: gradient 0
 		}
+		p.dropMasked(pos, m)
 		r := p.row(pos)
 		if zOn && r.kind == rowOneInf {
 			// lse = +inf (no cap): 2 z L g_c is inf * 0 or inf - inf in every class (spec: NaN)
@@ -361,6 +388,7 @@ func (p *sceProblem) grad() []float64 {
 			}
 			continue
 		}
+		u := p.up.at(pos)
 		var zCoef dd // 2 z lse(xc): the z-loss term's gradient is zCoef g_c
 		if zOn {
 			zCoef = ddMulF(r.lse(), 2*p.c.zLoss)
@@ -378,7 +406,7 @@ func (p *sceProblem) grad() []float64 {
 			if p.deriv != nil {
 				g = xMul(xOf(ddF(p.deriv[i])), g) // the chain rule through the scale and the cap
 			}
-			out[i] = g.float()
+			out[i] = times(g, u).float()
 		}
 		if r.nearUniform() {
 			gradNearUniform(r, m, set)
@@ -509,12 +537,13 @@ func SoftmaxCrossEntropy[T Float](logits Tensor[T], target Tensor[int], opts ...
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if isFloat32[T]() && !p.c.largeModel() && p.c.zLoss == 0 && p.c.emptyMean == EmptyMeanNaN {
+	if isFloat32[T]() && !p.c.largeModel() && p.c.zLoss == 0 && p.c.emptyMean == EmptyMeanNaN &&
+		p.c.where == nil && p.c.result == ResultLoss {
 		if shape, out, ok := lossFast(p, logits.Data); ok {
 			return outTensor[T](shape, out), nil
 		}
 	}
-	shape, out := p.loss()
+	shape, out := p.output()
 	return outTensor[T](shape, out), nil
 }
 
@@ -529,7 +558,7 @@ func SoftmaxCrossEntropyProbs[T Float](logits, target Tensor[T], opts ...Option)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	shape, out := p.loss()
+	shape, out := p.output()
 	return outTensor[T](shape, out), nil
 }
 

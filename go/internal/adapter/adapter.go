@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -38,6 +39,7 @@ var Functions = []string{
 	"softmax_cross_entropy", "binary_cross_entropy_with_logits", "focal_loss", "sigmoid_focal_loss",
 	"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
 	"nll_loss", "kl_div",
+	"softmax_grad", "log_softmax_grad", "focal_loss_grad", "binary_cross_entropy_grad",
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
@@ -258,7 +260,15 @@ func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result
 	case "sigmoid_focal_loss":
 		return tensorResult(xent.SigmoidFocalLoss(in.f["z"], in.f["y"], opts...))
 	case "sigmoid_mse_grad":
-		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"]))
+		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"], opts...))
+	case "softmax_grad":
+		return tensorResult(xent.SoftmaxGrad(in.f["x"], in.f["grad_output"], opts...))
+	case "log_softmax_grad":
+		return tensorResult(xent.LogSoftmaxGrad(in.f["x"], in.f["grad_output"], opts...))
+	case "focal_loss_grad":
+		return tensorResult(xent.FocalLossGrad(in.f["logits"], in.i["target"].Data, opts...))
+	case "binary_cross_entropy_grad":
+		return tensorResult(xent.BinaryCrossEntropyGrad(in.f["y"], in.f["p"], opts...))
 	case "nll_loss":
 		return tensorResult(xent.NLLLoss(in.f["input"], in.i["target"], opts...))
 	case "kl_div":
@@ -345,15 +355,19 @@ var signatures = map[string]signature{
 		params: map[string]paramDecoder{"reduction": reductionP}},
 	"binary_cross_entropy": {inputs: []inputSpec{plain("y"), plain("p")},
 		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP}},
-	"softmax_cross_entropy":                 softmaxCESignature,
-	"softmax_cross_entropy_grad":            softmaxCESignature,
+	"softmax_cross_entropy":                 withParams(softmaxCESignature, "result", enumParam(resultOption)),
+	"softmax_cross_entropy_grad":            withParams(softmaxCESignature, "grad_output", gradOutputP),
 	"binary_cross_entropy_with_logits":      bceSignature,
-	"binary_cross_entropy_with_logits_grad": bceSignature,
-	"focal_loss": {inputs: []inputSpec{ranked("logits", floatIn, 2, 2), ranked("target", intIn, 1, 1)},
-		params: map[string]paramDecoder{"gamma": gammaP, "alpha": tensorParam(xent.WithClassAlpha), "reduction": reductionP}},
+	"binary_cross_entropy_with_logits_grad": withParams(bceSignature, "grad_output", gradOutputP),
+	"binary_cross_entropy_grad": {inputs: []inputSpec{plain("y"), plain("p")},
+		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP, "grad_output": gradOutputP}},
+	"focal_loss_grad": withParams(focalSignature, "grad_output", gradOutputP),
+	"softmax_grad":     axisPairSignature,
+	"log_softmax_grad": axisPairSignature,
+	"focal_loss": focalSignature,
 	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
 		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
-	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}},
+	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}, params: map[string]paramDecoder{"grad_output": gradOutputP}},
 	"nll_loss": {inputs: []inputSpec{plain("input"), {name: "target", kind: intIn}},
 		params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP, "reduction": reductionP}},
 	"kl_div": {inputs: []inputSpec{plain("input"), plain("target")},
@@ -363,12 +377,30 @@ var signatures = map[string]signature{
 // axisSignature is the row functions': x of any rank (the library checks 1 to 8) and an axis.
 var axisSignature = signature{inputs: []inputSpec{plain("x")}, params: map[string]paramDecoder{"axis": intParam(xent.WithAxis)}}
 
+// axisPairSignature is softmax_grad's and log_softmax_grad's: x and its upstream gradient, an axis.
+var axisPairSignature = signature{inputs: []inputSpec{plain("x"), plain("grad_output")},
+	params: map[string]paramDecoder{"axis": intParam(xent.WithAxis)}}
+
+var focalSignature = signature{inputs: []inputSpec{ranked("logits", floatIn, 2, 2), ranked("target", intIn, 1, 1)},
+	params: map[string]paramDecoder{"gamma": gammaP, "alpha": tensorParam(xent.WithClassAlpha), "reduction": reductionP}}
+
+// withParams returns sig with the parameter name added (sig itself is not changed).
+func withParams(sig signature, name string, dec paramDecoder) signature {
+	params := maps.Clone(sig.params)
+	params[name] = dec
+	sig.params = params
+	return sig
+}
+
+func resultOption(s string) xent.Option { return xent.WithResult(xent.SCEResult(s)) }
+
 var softmaxCESignature = signature{
 	inputs: []inputSpec{plain("logits"), {name: "target", kind: targetIn}},
 	params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP,
 		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP,
 		"logit_scale": floatParam(xent.WithLogitScale), "softcap": softcapP, "z_loss": floatParam(xent.WithZLoss),
-		"empty_mean": enumParam(func(s string) xent.Option { return xent.WithEmptyMean(xent.EmptyMean(s)) })},
+		"empty_mean": enumParam(func(s string) xent.Option { return xent.WithEmptyMean(xent.EmptyMean(s)) }),
+		"where":      whereP},
 }
 
 // softcapP is softmax_cross_entropy's softcap: a hex float, or null for no cap (the default).
@@ -489,6 +521,43 @@ func tensorParam(opt func([]float64, ...int) xent.Option) paramDecoder {
 		}
 		return opt(data, t.Shape...), nil
 	}
+}
+
+// gradOutputP is a gradient function's grad_output: a float tensor of the case's dtype (its values
+// data, any float), or null (all ones).
+func gradOutputP(name string, raw json.RawMessage, bits int, dtype string) (xent.Option, error) {
+	var opt xent.Option
+	_, err := tensorParam(func(v []float64, shape ...int) xent.Option {
+		opt = xent.WithGradOutput(xent.Tensor[float64]{Shape: shape, Data: v})
+		return opt
+	})(name, raw, bits, dtype)
+	return opt, err
+}
+
+// whereP is softmax_cross_entropy's class mask: a tensor of dtype bool (protocol 1.3) whose data are
+// JSON true or false (anything else is a bad request), or null (every class included).
+func whereP(name string, raw json.RawMessage, _ int, _ string) (xent.Option, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	t, err := decodeTensor("param "+name, raw)
+	if err != nil {
+		return nil, err
+	}
+	if t.Dtype != "bool" {
+		return nil, bad("param %s: a %s tensor where a bool tensor is wanted", name, t.Dtype)
+	}
+	mask := make([]bool, len(t.Data))
+	for i, r := range t.Data {
+		switch strings.TrimSpace(string(r)) {
+		case "true":
+			mask[i] = true
+		case "false":
+		default:
+			return nil, bad("param %s.data[%d]: want true or false, got %s", name, i, brief(r))
+		}
+	}
+	return xent.WithWhere(xent.Tensor[bool]{Shape: t.Shape, Data: mask}), nil
 }
 
 // ------------------------------------------------------------------ inputs
