@@ -20,8 +20,9 @@ import mpmath
 
 from .dtypes import MIXED_INPUT_DTYPES as SIXTEEN_BIT, DType
 from .spec import Spec
-from .tensor import INT_DTYPE, Tensor, is_int64
+from .tensor import BOOL_DTYPE, INT_DTYPE, Tensor, is_int64
 from .values import float_to_dtype, shown, to_dtype
+from . import split_merge_inputs
 
 MAX_CASE_ELEMENTS = 1_000_000
 MAX_FILE_ELEMENTS = 4_000_000
@@ -88,7 +89,8 @@ def _tensor_object(value: dict) -> tuple[tuple[int, ...], list, str | None]:
 
 
 def tensor_from_yaml(value: Any, kind: str, dtype: DType) -> Tensor:
-    """kind: 'float', 'int', or 'target' (int unless some element is a float or a string)."""
+    """kind: 'float', 'int', 'bool' (true/false elements), or 'target' (int unless some element is a float or a
+    string)."""
     if isinstance(value, dict):
         shape, data, given = _tensor_object(value)
         kind = given or kind
@@ -97,6 +99,11 @@ def tensor_from_yaml(value: Any, kind: str, dtype: DType) -> Tensor:
         _check_elements(shape)
     if kind == "target":
         kind = "float" if any(isinstance(v, (float, str)) for v in data) else "int"
+    if kind == "bool":
+        for i, v in enumerate(data):
+            if not isinstance(v, bool):
+                raise ValueError(f"element {i}: expected true or false, got {shown(v)}")
+        return Tensor(BOOL_DTYPE, shape, tuple(data))
     if kind == "int":
         for i, v in enumerate(data):
             if not is_int64(v):
@@ -123,6 +130,7 @@ _PARAM_TYPES = {  # what a case file may write for a parameter of each spec type
     "float": "a number or a number string",
     "float_or_null": "a number, a number string or null",
     "float_tensor_or_null": "a list, a tensor object or null",
+    "bool_tensor_or_null": "a list of true/false, a tensor object or null",
 }
 
 
@@ -152,6 +160,8 @@ def _param(value: Any, kind: str, dtype: DType) -> Any:
         return to_dtype(value, dtype)
     if kind == "float_tensor_or_null" and isinstance(value, (list, dict)):
         return tensor_from_yaml(value, "float", dtype)
+    if kind == "bool_tensor_or_null" and isinstance(value, (list, dict)):
+        return tensor_from_yaml(value, "bool", dtype)
     if kind == "bool" and isinstance(value, bool):
         return value
     if (kind in ("int", "int_or_null") and is_int64(value)) or (kind == "enum" and isinstance(value, str)):
@@ -268,6 +278,8 @@ def _binary_targets(src: Source, size: int, mode: str) -> list[float]:
 
 
 def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dtype: DType) -> dict[str, Tensor]:
+    if split_merge_inputs.handles(fn):  # issue 18: states, partial lse, shard statistics
+        return split_merge_inputs.random_inputs(src, fn, shape, family, scale, dtype)
     names = list(fn["inputs"])
     inputs: dict[str, Tensor] = {}
     targets = family.get("targets")
@@ -347,6 +359,7 @@ def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor]
         if value == "random_weights":  # positive per-class weights, [C] = the class axis (axis 1, or last)
             class_axis = any(d["role"] in ("class_index", "class_index_or_probabilities") for d in fn["inputs"].values())
             classes = first.shape[1] if len(first.shape) >= 2 and class_axis else first.shape[-1]
+            classes = split_merge_inputs.classes_of(inputs) or classes  # issue 18: C = sum of shard_size
             value = [0.25 + 2 * src.uniform() for _ in range(classes)]
         chosen[name] = value
     return resolve_params(fn, chosen, dtype)

@@ -84,6 +84,8 @@ def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
         return None  # folded into the smoothing factor
     if name == "output_dtype":
         return None  # a contract of the 16-bit dtypes, not an option: its own cases cover it (spec, dtypes)
+    if kind == "bool_tensor_or_null":
+        return None  # the class mask where: its hand cases (tcIds 8700-8757) cover it with every option
     if kind == "enum":
         default = decl["default"]
         return Factor(name, (default,) + tuple(v for v in decl["values"] if v != default))

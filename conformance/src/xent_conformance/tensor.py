@@ -10,6 +10,7 @@ from .hexfloat import HexFloatError, format_hex, parse_hex
 
 FLOAT_DTYPES = tuple(DTYPES)  # float64, float32, float16, bfloat16
 INT_DTYPE = "int64"
+BOOL_DTYPE = "bool"  # protocol 1.3: a mask (softmax_cross_entropy's where), data JSON true/false
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
@@ -45,8 +46,8 @@ class Tensor:
         if not isinstance(obj, dict):
             raise TensorError(f"{where}: expected an object with dtype, shape, data")
         dtype, shape, data = obj.get("dtype"), obj.get("shape"), obj.get("data")
-        if dtype not in (*FLOAT_DTYPES, INT_DTYPE):
-            raise TensorError(f"{where}.dtype: {dtype!r} is not {', '.join(FLOAT_DTYPES)} or int64")
+        if dtype not in (*FLOAT_DTYPES, INT_DTYPE, BOOL_DTYPE):
+            raise TensorError(f"{where}.dtype: {dtype!r} is not {', '.join(FLOAT_DTYPES)}, int64 or bool")
         if not isinstance(shape, list) or not all(is_int64(d) and d >= 0 for d in shape):
             raise TensorError(f"{where}.shape: expected a list of non-negative int64 integers, got {shape!r}")
         if not isinstance(data, list) or len(data) != math.prod(shape):
@@ -56,6 +57,11 @@ class Tensor:
             for i, v in enumerate(data):
                 if not is_int64(v):
                     raise TensorError(f"{where}.data[{i}]: expected an integer within int64, got {v!r}")
+            return Tensor(dtype, tuple(shape), tuple(data))
+        if dtype == BOOL_DTYPE:
+            for i, v in enumerate(data):
+                if not isinstance(v, bool):
+                    raise TensorError(f"{where}.data[{i}]: expected true or false (bool tensor), got {v!r}")
             return Tensor(dtype, tuple(shape), tuple(data))
         values = []
         for i, v in enumerate(data):

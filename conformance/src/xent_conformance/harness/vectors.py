@@ -28,7 +28,7 @@ from ..tensor import is_int64 as _is_int64  # 2^64 - 100 is not -100: nothing is
 from .. import paths
 
 LEVELS = ("accurate", "compatible")
-TENSOR_DTYPES = (*DTYPES, "int64")
+TENSOR_DTYPES = (*DTYPES, "int64", "bool")  # bool: protocol 1.3 masks (where)
 
 
 class VectorFileError(Exception):
@@ -219,6 +219,11 @@ class _Checker:
         expected_len = _product(shape)
         if len(data) != expected_len:
             raise self.fail(f"{where}.data", f"has {len(data)} elements but shape {shape} needs {expected_len}")
+        if dtype == "bool":
+            for i, x in enumerate(data):
+                if not isinstance(x, bool):
+                    raise self.fail(f"{where}.data[{i}]", f"expected true or false (bool tensor), got {_describe(x)}")
+            return dtype, shape, list(data)
         if dtype != "int64":
             fast = fast_hex_list(data, dtype)
             if fast is not None:

@@ -11,11 +11,12 @@ from .core import Evaluation, Out, X, iv_sum, upper
 from .logit_losses import add_outs, read_logistic
 from .primitives import sigmoid_iv
 from .sce_common import Position, read_problem, total_mass
+from .vjp import UPSTREAM, apply_upstream, loss_output_shape, upstream
 
 
 def _position_grad(pos: Position, classes: int, coef) -> list[Out]:
     """coef * (g_c * M - m_c) for each class of one position (M = total target mass)."""
-    if pos.ignored:
+    if pos.ignored or pos.empty:
         return [Out(0.0) for _ in range(classes)]
     row = pos.row
     if row.kind in ("nan", "multi_posinf", "all_neginf"):
@@ -47,7 +48,7 @@ def _position_grad(pos: Position, classes: int, coef) -> list[Out]:
 def _z_grad(pos: Position, classes: int, coef, z: float) -> list[Out]:
     """coef * 2 z L g_c of one position (issue 17's z-loss, L = lse(x'')); kappa from d(L g_c)/dx''_i:
     coef 2 z (g_c G + |L| kappa_softmax(c)), plus coef 2 z |L| g_c for a rounded L."""
-    if pos.ignored:
+    if pos.ignored or pos.empty:
         return [Out(0.0) for _ in range(classes)]
     row = pos.row
     if not row.is_finite:  # NaN, all -inf, or an infinite lse (+inf without a cap): inf * 0, inf - inf
@@ -101,13 +102,29 @@ def softmax_cross_entropy_grad(inputs, params) -> Evaluation:
     if z > 0 and z_coef is not None:
         z_parts = [_z_grad(p, classes, z_coef, z) for p in problem.positions]
         per_position = [[add_outs(a, b) for a, b in zip(ce, zp)] for ce, zp in zip(per_position, z_parts)]
+    # the mask where (issue 17): an excluded class's gradient is exactly 0, even in a NaN position
+    per_position = [[Out(0.0) if c in p.excluded else o for c, o in enumerate(outs)]
+                    for p, outs in zip(problem.positions, per_position)]
     if problem.transform is not None:
         logits = inputs["logits"].data
         per_position = [[_through_transform(per_position[n * plane + r][c], logits[(n * classes + c) * plane + r], problem)
                          for c in range(classes)] for n in range(batch) for r in range(plane)]
     # positions are (n, r); the output is laid out [n, c, r]
     outs = [per_position[n * plane + r][c] for n in range(batch) for c in range(classes) for r in range(plane)]
-    return Evaluation(problem.shape, outs)
+    return Evaluation(problem.shape, _sce_upstream(outs, problem, params.get(UPSTREAM)))
+
+
+def _sce_upstream(outs: list[Out], problem, v) -> list[Out]:
+    """grad_output (issue 17): output (n, c, r) times v[n, r] (reduction none) or the scalar v; an ignored
+    position stays exactly 0 without reading v (D2 extended)."""
+    classes, plane = problem.classes, math.prod(problem.shape[2:])
+
+    def position(i: int) -> int:
+        n, rest = divmod(i, classes * plane)
+        return n * plane + rest % plane
+
+    where = position if problem.reduction == "none" else (lambda i: 0)
+    return apply_upstream(outs, v, where, lambda i: problem.positions[position(i)].ignored)
 
 
 def _bce_logits_grad_element(z: float, y: float, w: float, pw: float, coef) -> Out:
@@ -134,7 +151,8 @@ def binary_cross_entropy_with_logits_grad(inputs, params) -> Evaluation:
     else:
         coef = iv.mpf(1)
     outs = [_bce_logits_grad_element(*args, coef) for args in zip(z.data, y.data, w, pw)]
-    return Evaluation(z.shape, outs)
+    v = params.get(UPSTREAM)  # its shape was checked by read_logistic's caller below (step 3)
+    return Evaluation(z.shape, apply_upstream(outs, v, (lambda i: i) if params["reduction"] == "none" else (lambda i: 0)))
 
 
 def _sigmoid_mse_grad_element(z: float, y: float) -> Out:
@@ -157,5 +175,7 @@ def sigmoid_mse_grad(inputs, params) -> Evaluation:
     checks.rank(z, "z", 0, checks.MAX_RANK)
     checks.rank(y, "y", 0, checks.MAX_RANK)
     checks.same_shape(y, z, "y", "z")
+    v = upstream(params, z.shape)
     checks.probabilities(y, "y")
-    return Evaluation(z.shape, [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)])
+    outs = [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)]
+    return Evaluation(z.shape, apply_upstream(outs, v, lambda i: i))

@@ -12,13 +12,13 @@ from .core import DomainError, Evaluation, Out, X, iv_sum, special_sum, upper
 from .primitives import sigmoid_iv, softplus_iv
 from .reduce import reduce_outputs
 from .row import Row
-from .sce_common import Position, read_problem, total_mass
+from .sce_common import Position, position_row, read_problem, total_mass
 
 
 # ---------------------------------------------------------------- softmax cross-entropy
 
 def _position_loss(pos: Position) -> Out:
-    if pos.ignored:
+    if pos.ignored or pos.empty:
         return Out(0.0)
     row = pos.row
     if row.kind == "posinf":
@@ -45,8 +45,9 @@ def _position_loss(pos: Position) -> Out:
 def z_loss_term(pos: Position, z: float) -> Out:
     """z lse(x'')^2 of one position (issue 17): 0 when ignored, NaN where lse is NaN, +inf where lse is
     infinite. kappa: 2 |z L| G (G = sum_i g_i |x''_i|, lse's condition) plus 2 z L^2, the term's
-    sensitivity to the relative error of a rounded L (a kernel squares its computed lse)."""
-    if pos.ignored:
+    sensitivity to the relative error of a rounded L (a kernel squares its computed lse). A position with
+    no included class (the mask where) has no term."""
+    if pos.ignored or pos.empty:
         return Out(0.0)
     row = pos.row
     if row.kind == "posinf":
@@ -57,6 +58,26 @@ def z_loss_term(pos: Position, z: float) -> Out:
     term = X(z) * lse * lse
     kappa = 2 * X(z) * abs(lse) * row.weighted_abs_sum() + 2 * term
     return Out(term, kappa, 2 * z * upper(lse) * row.nu_logits())
+
+
+def position_lse(row: Row | None) -> Out:
+    """lse(x'') of one position for result lse (issue 17): every position, ignored ones included; the
+    limit +inf for one or more +inf, -inf for all -inf or no included class (row None); kappa G, as
+    logsumexp's."""
+    if row is None:
+        return Out(-math.inf)
+    if row.kind in ("posinf", "multi_posinf"):
+        return Out(math.inf)
+    if row.kind == "all_neginf":
+        return Out(-math.inf)
+    if not row.is_finite:
+        return Out(math.nan)
+    return Out(row.lse(), row.weighted_abs_sum(), row.nu_logits())
+
+
+def _lse_rows(inputs, params, problem) -> list[Row | None]:
+    """The masked, transformed row of every position, ignored ones included (None: no included class)."""
+    return [position_row(inputs, params, problem, index) for index in range(len(problem.positions))]
 
 
 def add_outs(a: Out, b: Out) -> Out:
@@ -75,8 +96,13 @@ def _mean_part(outs: list[Out], denominator, is_zero: bool, empty_mean: str) -> 
 def softmax_cross_entropy(inputs, params) -> Evaluation:
     problem = read_problem(inputs, params)
     shape = problem.shape[:1] + problem.shape[2:]
-    outs = [_position_loss(p) for p in problem.positions]
+    result = params.get("result", "loss")
+    if result == "lse":  # not reduced: one lse per position (issue 17)
+        return Evaluation(shape, [position_lse(row) for row in _lse_rows(inputs, params, problem)])
     z = problem.z_loss
+    if result == "z_loss":
+        return _z_loss_result(problem, shape)
+    outs = [_position_loss(p) for p in problem.positions]
     z_outs = [z_loss_term(p, z) for p in problem.positions] if z > 0 else None
     if problem.reduction == "mean" and (z_outs is not None or problem.empty_mean == "zero"):
         total = _mean_part(outs, problem.denominator, problem.denominator_is_zero, problem.empty_mean)
@@ -87,6 +113,20 @@ def softmax_cross_entropy(inputs, params) -> Evaluation:
         outs = [add_outs(a, b) for a, b in zip(outs, z_outs)]
     return Evaluation(*reduce_outputs(outs, problem.reduction, shape, problem.denominator,
                                       problem.denominator_is_zero))
+
+
+def _z_loss_result(problem, shape) -> Evaluation:
+    """result z_loss: the z-loss part alone, reduced like the loss (mean over K kept positions); with
+    z_loss 0 no term exists and every element is 0."""
+    z = problem.z_loss
+    if z == 0:
+        if problem.reduction == "none":
+            return Evaluation(shape, [Out(0.0) for _ in problem.positions])
+        return Evaluation((), [Out(0.0)])
+    z_outs = [z_loss_term(p, z) for p in problem.positions]
+    if problem.reduction == "mean":
+        return Evaluation((), [_mean_part(z_outs, iv.mpf(problem.kept), problem.kept == 0, problem.empty_mean)])
+    return Evaluation(*reduce_outputs(z_outs, problem.reduction, shape))
 
 
 # ---------------------------------------------------------------- binary cross-entropy with logits

@@ -17,13 +17,17 @@ from .core import X, hi, iv_sum, lo, log1p
 class Row:
     """Special-value classification and accurate softmax quantities of one logit vector."""
 
-    def __init__(self, xs: list[float], transform: "LogitTransform | None" = None):
+    def __init__(self, xs: list[float], transform: "LogitTransform | None" = None,
+                 excluded: frozenset[int] = frozenset()):
         """xs: the row's logits; transform: the exact map x -> x'' (logit_scale, softcap) the row's
-        quantities are taken of (issue 17), or None for the logits themselves."""
+        quantities are taken of (issue 17), or None for the logits themselves; excluded: the classes the
+        class mask leaves out (issue 17's where): -inf whatever they hold, after the transform."""
         self.transform = transform
         if transform is not None:
             self.raw = xs
             xs = [transform.classify(x) for x in xs]
+        if excluded:
+            xs = [-math.inf if i in excluded else x for i, x in enumerate(xs)]
         self.xs = xs
         self.n = len(xs)
         self.kind = "finite"
@@ -60,7 +64,7 @@ class Row:
         strictly increasing), and equal raw logits have d exactly 0."""
         raw = self.raw
         top = max(raw[i] for i in self.live)
-        self.k = raw.index(top)
+        self.k = next(i for i in self.live if raw[i] == top)  # an excluded class may hold the same value
         self.z = {i: self.transform.enclose(raw[i]) for i in self.live}
         self.a = None
         self.d = {i: (iv.mpf(0) if raw[i] == top else self.z[i] - self.z[self.k]) for i in self.live}

@@ -21,6 +21,8 @@ class Position:
     soft: dict          # class -> |d loss / d t_c| * |t_c| factor pieces for perturbable soft targets
     weight_of_target: object  # enclosure of w_y (index targets), for the mean's denominator
     touched: tuple = ()       # classes whose log-probability a framework multiplies by its mass (D4 LimitValue)
+    excluded: frozenset = frozenset()  # classes the mask `where` leaves out (issue 17): gradient exactly 0
+    empty: bool = False       # no included class: loss, z-loss and gradient 0, lse -inf; not ignored
 
 
 @dataclass
@@ -62,6 +64,8 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     mode = checks.enum(params, "label_smoothing_mode", ("uniform", "off_target"))
     checks.enum(params, "reduction", checks.REDUCTIONS)
     large_model_options(params)
+    if "result" in params:  # softmax_cross_entropy only (its gradient has no result)
+        checks.enum(params, "result", RESULTS)
     checks.rank(logits, "logits", 2, checks.MAX_RANK)
     classes = logits.shape[1]
     if classes == 0:
@@ -74,6 +78,7 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     else:
         checks.same_shape(target, logits, "target", "logits")
     checks.weight_shape(weight, "weight", [(classes,)])
+    _check_mask_shape(params.get("where"), logits.shape)
     checks.weight_values(weight, "weight")
     if mode == "off_target" and classes == 1 and eps > 0:
         raise DomainError("invalid_argument", "off_target label smoothing needs C >= 2 when label_smoothing > 0")
@@ -82,6 +87,25 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     else:
         checks.probabilities(target, "target")
     return logits, target, weight, index_targets
+
+
+RESULTS = ("loss", "z_loss", "lse")
+
+
+def _check_mask_shape(mask: Tensor | None, logits_shape: tuple[int, ...]) -> None:
+    """Step 3: the class mask is [C] (every position) or the logits' own shape."""
+    if mask is not None and mask.shape not in ((logits_shape[1],), logits_shape):
+        raise DomainError("shape_mismatch", f"where has shape {list(mask.shape)}, expected [{logits_shape[1]}] "
+                                            f"or the logits' shape {list(logits_shape)}")
+
+
+def _excluded_classes(mask: Tensor | None, classes: int, n: int, plane: int, r: int) -> frozenset[int]:
+    """The classes whose mask is false at position (n, r)."""
+    if mask is None:
+        return frozenset()
+    if mask.shape == (classes,):
+        return frozenset(c for c in range(classes) if not mask.data[c])
+    return frozenset(c for c in range(classes) if not mask.data[(n * classes + c) * plane + r])
 
 
 def _smoothed(t: Fraction, eps: Fraction, classes: int, mode: str) -> Fraction:
@@ -119,8 +143,14 @@ def read_problem(inputs, params) -> Problem:
                 all_zero = all_zero and w[y] == 0
             else:
                 t = [Fraction(target.data[(n * classes + c) * plane + r]) for c in range(classes)]
+            excluded = _excluded_classes(params.get("where"), classes, n, plane, r)
+            if len(excluded) == classes:  # no included class: loss 0 but counted (not ignored)
+                positions.append(Position(None, False, {}, {}, None, (), excluded, empty=True))
+                continue
             mass, soft = {}, {}
             for c in range(classes):
+                if c in excluded:  # its mass is dropped whatever it is (optax's sum(where=...))
+                    continue
                 m = w[c] * _smoothed(t[c], eps, classes, mode)
                 if m != 0:
                     mass[c] = _enclosure(m)
@@ -128,7 +158,8 @@ def read_problem(inputs, params) -> Problem:
                     soft[c] = _enclosure(abs(w[c] * slope) * t[c])
             # PyTorch reads only lp_y for plain index targets; smoothing or soft targets read every class
             touched = (y,) if index_targets and eps == 0 else tuple(range(classes))
-            positions.append(Position(Row(xs, transform), False, mass, soft, None, touched))
+            touched = tuple(c for c in touched if c not in excluded)
+            positions.append(Position(Row(xs, transform, excluded), False, mass, soft, None, touched, excluded))
     if index_targets:
         denominator = _enclosure(sum(weight_sum, Fraction(0)))
         is_zero = all_zero
@@ -138,6 +169,16 @@ def read_problem(inputs, params) -> Problem:
     kept = sum(1 for p in positions if not p.ignored)
     return Problem(logits.shape, classes, positions, params["reduction"], denominator, is_zero,
                    z_loss, kept, empty_mean, transform)
+
+
+def position_row(inputs, params, problem: Problem, index: int) -> Row | None:
+    """The masked, transformed Row of position `index` (ignored or not; None: no included class)."""
+    classes, plane = problem.classes, math.prod(problem.shape[2:])
+    n, r = divmod(index, plane)
+    logits = inputs["logits"].data
+    xs = [logits[(n * classes + c) * plane + r] for c in range(classes)]
+    excluded = _excluded_classes(params.get("where"), classes, n, plane, r)
+    return None if len(excluded) == classes else Row(xs, problem.transform, excluded)
 
 
 def total_mass(position: Position):
