@@ -308,6 +308,7 @@ var functionOptions = func() map[string]fnOptions {
 			defaults: config{epsilon: seedEpsilon, reduction: ReductionMean}, epsHigh: 0.5, epsOpen: true},
 		"focal_loss_grad": {allowed: optGamma | optClassAlpha | optReduction | optGradOutput,
 			defaults: config{gamma: 2, reduction: ReductionMean}},
+		"online_softmax_merge": info, "lse_merge": info,
 		"softmax_grad":     {allowed: optAxis, defaults: config{axis: -1}},
 		"log_softmax_grad": {allowed: optAxis, defaults: config{axis: -1}},
 		"sigmoid_mse_grad": {allowed: optGradOutput},

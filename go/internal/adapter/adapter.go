@@ -40,6 +40,7 @@ var Functions = []string{
 	"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
 	"nll_loss", "kl_div",
 	"softmax_grad", "log_softmax_grad", "focal_loss_grad", "binary_cross_entropy_grad",
+	"online_softmax_merge", "lse_merge",
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
@@ -261,6 +262,10 @@ func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result
 		return tensorResult(xent.SigmoidFocalLoss(in.f["z"], in.f["y"], opts...))
 	case "sigmoid_mse_grad":
 		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"], opts...))
+	case "online_softmax_merge":
+		return tensorResult(xent.OnlineSoftmaxMerge(in.f["m"], in.f["d"], opts...))
+	case "lse_merge":
+		return tensorResult(xent.LSEMerge(in.f["lse"], opts...))
 	case "softmax_grad":
 		return tensorResult(xent.SoftmaxGrad(in.f["x"], in.f["grad_output"], opts...))
 	case "log_softmax_grad":
@@ -361,10 +366,12 @@ var signatures = map[string]signature{
 	"binary_cross_entropy_with_logits_grad": withParams(bceSignature, "grad_output", gradOutputP),
 	"binary_cross_entropy_grad": {inputs: []inputSpec{plain("y"), plain("p")},
 		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP, "grad_output": gradOutputP}},
-	"focal_loss_grad": withParams(focalSignature, "grad_output", gradOutputP),
-	"softmax_grad":     axisPairSignature,
-	"log_softmax_grad": axisPairSignature,
-	"focal_loss": focalSignature,
+	"focal_loss_grad":      withParams(focalSignature, "grad_output", gradOutputP),
+	"online_softmax_merge": {inputs: []inputSpec{plain("m"), plain("d")}, params: map[string]paramDecoder{"base": baseP}},
+	"lse_merge":            {inputs: []inputSpec{plain("lse")}, params: map[string]paramDecoder{"base": baseP}},
+	"softmax_grad":         axisPairSignature,
+	"log_softmax_grad":     axisPairSignature,
+	"focal_loss":           focalSignature,
 	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
 		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
 	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}, params: map[string]paramDecoder{"grad_output": gradOutputP}},
