@@ -6,6 +6,7 @@ from ..tensor import Tensor
 from .core import Certified, DomainError, OracleError, certify
 from .grads import binary_cross_entropy_with_logits_grad, sigmoid_mse_grad, softmax_cross_entropy_grad
 from .information import cross_entropy, entropy, kl_divergence
+from .linear_ce import linear_cross_entropy, linear_cross_entropy_grad
 from .logit_losses import binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss, softmax_cross_entropy
 from .porting import kl_div, nll_loss
 from .primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
@@ -18,6 +19,7 @@ KERNELS = {f.__name__: f for f in (
     softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss,
     softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
     nll_loss, kl_div,
+    linear_cross_entropy, linear_cross_entropy_grad,
 )}
 
 __all__ = ["KERNELS", "evaluate", "run_kernel", "output_dtype_of", "Certified", "DomainError", "OracleError"]
