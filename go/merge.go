@@ -41,7 +41,9 @@ func newMergeGeometry(shape []int) mergeGeometry {
 // state is (-inf, 0) and K = 0 gives (-inf, 0). Any NaN among a column's m_i or d_i gives M = D = NaN
 // there (NaN is never swallowed by max). D is exact, rounded once (the weights b^(m_i - M) are
 // extended-range, so states whose maxima differ by more than the exponent range still merge); M is
-// exact. Otherwise IEEE rules (a d_i = +inf whose weight is 0 gives NaN).
+// exact. A state whose weight b^(m_i - M) is exactly 0 (m_i = -inf < M, or M = +inf > m_i)
+// contributes 0 whatever its d_i (D4); d_i = +inf (an overflowed partial sum) gives D = +inf where it
+// contributes.
 //
 // Errors: ErrInvalidArgument (an option, an unknown base; a d_i < 0, step 4), ErrInvalidShape (rank
 // 0 or above 8), ErrShapeMismatch (m and d of different shapes).
@@ -92,12 +94,14 @@ func mergeColumn(ms, ds []float64, g mergeGeometry, j int, base2 bool) (float64,
 			continue
 		}
 		h, l := twoSum(mi, -M) // m_i < M: a finite or -inf difference
-		w := powX(dd{h, l}, base2)
-		if math.IsInf(h, -1) || w.m.hi == 0 {
-			D.add(xOf(dd{di * 0, 0})) // weight 0: 0, or NaN for d_i = +inf (IEEE)
-			continue
+		switch {
+		case math.IsInf(h, -1):
+			// b^(m_i - M) = 0 exactly: 0 whatever d_i (the zero-coefficient convention, D4)
+		case math.IsInf(di, 1):
+			D.add(xOf(ddF(di))) // an overflowed partial sum times a positive weight
+		default:
+			D.add(xMul(xOf(ddF(di)), powX(dd{h, l}, base2)))
 		}
-		D.add(xMul(xOf(ddF(di)), w))
 	}
 	return M, D.value().float()
 }
