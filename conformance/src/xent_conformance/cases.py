@@ -297,6 +297,8 @@ def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dty
             data = _elements(src, math.prod(shape), family)
         elif role == "binary_target":
             data = _binary_targets(src, math.prod(shape), targets or "hard")
+        elif role == "upstream":
+            data = _upstream(src, shape, family.get("upstream", "normal"), inputs.get("x"), dtype)
         elif role in ("class_index", "class_index_or_probabilities"):
             if role == "class_index_or_probabilities" and targets == "probabilities":
                 data = _distributions(src, shape, float(family.get("zeros", 0)), class_axis)
@@ -314,6 +316,42 @@ def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dty
     if "ignored" in family:
         inputs["target"] = _mostly_ignored(src, inputs["target"], _number(family["ignored"], "ignored"))
     return inputs
+
+
+def _upstream(src: Source, shape, pattern: str, x: Tensor | None, dtype: DType) -> list[float]:
+    """grad_output values (issue 17). near_constant: per row of the last axis a common value c times
+    1 + 16 ulps of noise; proportional: S * softmax(x)_j * (1 + 16 ulps of noise) per row (softmax with
+    mpmath at 64 bits: deterministic on every machine, unlike libm)."""
+    size = math.prod(shape)
+    if pattern == "normal":
+        return [src.normal() for _ in range(size)]
+    n = shape[-1] if shape else 1
+    noise = math.ldexp(1.0, 4 - dtype.precision)
+    out: list[float] = []
+    with mpmath.workprec(64):
+        for row in range(size // n if n else 0):
+            c = src.normal() * n
+            if pattern == "near_constant":
+                out += [c * (1 + (src.uniform() - 0.5) * noise) for _ in range(n)]
+                continue
+            xs = x.data[row * n:(row + 1) * n]
+            top = max(xs)
+            e = [mpmath.exp(v - top) for v in xs]
+            total = sum(e, mpmath.mpf(0))
+            out += [float(c * ei / total) * (1 + (src.uniform() - 0.5) * noise) for ei in e]
+    return out
+
+
+def _upstream_shape(fn: dict, inputs: dict[str, Tensor], reduction: str) -> tuple[int, ...]:
+    """The loss output's shape: positions (the shape without the class axis 1 for class-index losses,
+    the first input's shape for elementwise ones) for reduction none, [] for sum and mean."""
+    if reduction != "none":
+        return ()
+    first = next(iter(inputs.values()))
+    roles = {d["role"] for d in fn["inputs"].values()}
+    if roles & {"class_index", "class_index_or_probabilities"} and len(first.shape) >= 2:
+        return first.shape[:1] + first.shape[2:]
+    return first.shape
 
 
 def _mostly_ignored(src: Source, target: Tensor, fraction: float) -> Tensor:
@@ -357,6 +395,10 @@ def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor]
             class_axis = any(d["role"] in ("class_index", "class_index_or_probabilities") for d in fn["inputs"].values())
             classes = first.shape[1] if len(first.shape) >= 2 and class_axis else first.shape[-1]
             value = [0.25 + 2 * src.uniform() for _ in range(classes)]
+        elif value == "random_upstream":  # grad_output of the loss output's shape (issue 17)
+            reduction = given.get("reduction", fn["params"].get("reduction", {}).get("default", "none"))
+            shape = _upstream_shape(fn, inputs, reduction)
+            value = {"shape": list(shape), "data": [src.normal() for _ in range(math.prod(shape))]}
         chosen[name] = value
     return resolve_params(fn, chosen, dtype)
 

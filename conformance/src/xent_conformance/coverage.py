@@ -153,7 +153,8 @@ def _given_params(fn: dict, config: dict) -> dict:
         elif name == "label_smoothing_mode":
             given[name] = level if level == "off_target" else "uniform"
         elif decl["type"] == "float_tensor_or_null":
-            given[name] = "random_weights" if level == "present" else None
+            present = "random_upstream" if name == "grad_output" else "random_weights"  # issue 17: the loss output's shape
+            given[name] = present if level == "present" else None
         elif decl["type"] == "int_or_null":
             given[name] = IGNORE_LEVELS[level]
         elif decl["type"] == "int":

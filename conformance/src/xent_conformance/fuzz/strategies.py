@@ -322,7 +322,7 @@ def _example(draw, fn: dict, function: str, dtypes: list[str], corrupt: bool) ->
 
 def _float_input(draw, role: str, shape, axis: int, dtype: DType, classes: int, like: Tensor | None = None) -> Tensor:
     size = math.prod(shape)
-    if role == "logits":
+    if role in ("logits", "upstream"):  # upstream: a gradient flowing back, any float (issue 17)
         data = draw(logits(size, dtype, classes or (shape[-1] if shape else 1)))
     elif role == "probabilities":
         data = draw(probability_rows(tuple(shape), max(axis, 0), dtype, like))

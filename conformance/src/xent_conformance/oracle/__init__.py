@@ -11,6 +11,7 @@ from .logit_losses import binary_cross_entropy_with_logits, focal_loss, sigmoid_
 from .porting import kl_div, nll_loss
 from .primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from .prob_losses import binary_cross_entropy, categorical_cross_entropy, nll_from_probs
+from .vjp import binary_cross_entropy_grad, focal_loss_grad, log_softmax_grad, softmax_grad
 
 KERNELS = {f.__name__: f for f in (
     logsumexp, softmax, log_softmax, sigmoid, log_sigmoid, softplus,
@@ -20,6 +21,7 @@ KERNELS = {f.__name__: f for f in (
     softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
     nll_loss, kl_div,
     linear_cross_entropy, linear_cross_entropy_grad,
+    softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad,
 )}
 
 __all__ = ["KERNELS", "evaluate", "run_kernel", "output_dtype_of", "Certified", "DomainError", "OracleError"]

@@ -11,6 +11,7 @@ from .core import Evaluation, Out, X, iv_sum, upper
 from .logit_losses import add_outs, read_logistic
 from .primitives import sigmoid_iv
 from .sce_common import Position, read_problem, total_mass
+from .vjp import UPSTREAM, apply_upstream, loss_output_shape, upstream
 
 
 def _position_grad(pos: Position, classes: int, coef) -> list[Out]:
@@ -110,7 +111,20 @@ def softmax_cross_entropy_grad(inputs, params) -> Evaluation:
                          for c in range(classes)] for n in range(batch) for r in range(plane)]
     # positions are (n, r); the output is laid out [n, c, r]
     outs = [per_position[n * plane + r][c] for n in range(batch) for c in range(classes) for r in range(plane)]
-    return Evaluation(problem.shape, outs)
+    return Evaluation(problem.shape, _sce_upstream(outs, problem, params.get(UPSTREAM)))
+
+
+def _sce_upstream(outs: list[Out], problem, v) -> list[Out]:
+    """grad_output (issue 17): output (n, c, r) times v[n, r] (reduction none) or the scalar v; an ignored
+    position stays exactly 0 without reading v (D2 extended)."""
+    classes, plane = problem.classes, math.prod(problem.shape[2:])
+
+    def position(i: int) -> int:
+        n, rest = divmod(i, classes * plane)
+        return n * plane + rest % plane
+
+    where = position if problem.reduction == "none" else (lambda i: 0)
+    return apply_upstream(outs, v, where, lambda i: problem.positions[position(i)].ignored)
 
 
 def _bce_logits_grad_element(z: float, y: float, w: float, pw: float, coef) -> Out:
@@ -137,7 +151,8 @@ def binary_cross_entropy_with_logits_grad(inputs, params) -> Evaluation:
     else:
         coef = iv.mpf(1)
     outs = [_bce_logits_grad_element(*args, coef) for args in zip(z.data, y.data, w, pw)]
-    return Evaluation(z.shape, outs)
+    v = params.get(UPSTREAM)  # its shape was checked by read_logistic's caller below (step 3)
+    return Evaluation(z.shape, apply_upstream(outs, v, (lambda i: i) if params["reduction"] == "none" else (lambda i: 0)))
 
 
 def _sigmoid_mse_grad_element(z: float, y: float) -> Out:
@@ -160,5 +175,7 @@ def sigmoid_mse_grad(inputs, params) -> Evaluation:
     checks.rank(z, "z", 0, checks.MAX_RANK)
     checks.rank(y, "y", 0, checks.MAX_RANK)
     checks.same_shape(y, z, "y", "z")
+    v = upstream(params, z.shape)
     checks.probabilities(y, "y")
-    return Evaluation(z.shape, [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)])
+    outs = [_sigmoid_mse_grad_element(a, b) for a, b in zip(z.data, y.data)]
+    return Evaluation(z.shape, apply_upstream(outs, v, lambda i: i))

@@ -13,6 +13,7 @@ from .primitives import sigmoid_iv, softplus_iv
 from .reduce import reduce_outputs
 from .row import Row
 from .sce_common import Position, position_row, read_problem, total_mass
+from .vjp import loss_output_shape, upstream
 
 
 # ---------------------------------------------------------------- softmax cross-entropy
@@ -151,6 +152,7 @@ def read_logistic(inputs, params, weighted: bool = True):
     tensors = [(params[name], name) for name in ("weight", "pos_weight")] if weighted else []
     for t, name in tensors:
         checks.weight_shape(t, name, [z.shape, z.shape[-1:]])
+    upstream(params, loss_output_shape(params["reduction"], z.shape))  # the gradient's grad_output (step 3)
     for t, name in tensors:
         checks.weight_values(t, name)
     checks.probabilities(y, "y")

@@ -11,6 +11,7 @@ from ..tensor import Tensor
 from . import checks
 from .core import DomainError, X, iv_sum
 from .row import LogitTransform, Row
+from .vjp import loss_output_shape, upstream
 
 
 @dataclass
@@ -79,6 +80,7 @@ def _check(inputs, params) -> tuple[Tensor, Tensor, Tensor | None, bool]:
         checks.same_shape(target, logits, "target", "logits")
     checks.weight_shape(weight, "weight", [(classes,)])
     _check_mask_shape(params.get("where"), logits.shape)
+    upstream(params, loss_output_shape(params["reduction"], logits.shape[:1] + logits.shape[2:]))  # grad_output
     checks.weight_values(weight, "weight")
     if mode == "off_target" and classes == 1 and eps > 0:
         raise DomainError("invalid_argument", "off_target label smoothing needs C >= 2 when label_smoothing > 0")
