@@ -226,7 +226,7 @@ func (c *config) roundParamsTo16() {
 		return
 	}
 	c.epsilon, c.labelSmoothing, c.gamma, c.alpha = r(c.epsilon), r(c.labelSmoothing), r(c.gamma), r(c.alpha)
-	for _, w := range []*[]float64{&c.weight, &c.posWeight, &c.classAlpha, &c.gradOut} {
+	for _, w := range []*[]float64{&c.weight, &c.posWeight, &c.classAlpha, &c.gradOut, &c.bias} {
 		if *w != nil {
 			rounded := make([]float64, len(*w))
 			for i, v := range *w {

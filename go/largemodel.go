@@ -52,10 +52,14 @@ func capLogit(xp dd, c float64) (dd, float64) {
 func (p *sceProblem) transform(x []float64) {
 	s, c := p.c.logitScale, p.c.softcap
 	hi := make([]float64, len(x))
+	in := p.lo // double-double logits (linear_cross_entropy's exact ones): their low parts
 	p.lo = make([]float64, len(x))
 	p.deriv = make([]float64, len(x))
 	for i, v := range x {
 		h, l := twoProd(s, v)
+		if in != nil && isFinite(h) {
+			l += s * in[i] // below 2^-100 |s x|: its rounding is far beneath double-double precision
+		}
 		if !isFinite(h) {
 			h, l = s*v, 0 // an infinity or NaN (or a product past float64's range)
 		}

@@ -64,6 +64,8 @@ const (
 	optGradOutput
 	optWhere
 	optResult
+	optLinearBias
+	optWrt
 	optBatchMean // not an option: marks the functions whose reduction may be batchmean (kl_div)
 )
 
@@ -75,7 +77,7 @@ var optNames = map[optBit]string{
 	optLogTarget: "WithLogTarget", optAxis: "WithAxis",
 	optLogitScale: "WithLogitScale", optSoftcap: "WithSoftcap/WithoutSoftcap", optZLoss: "WithZLoss",
 	optEmptyMean: "WithEmptyMean", optGradOutput: "WithGradOutput", optWhere: "WithWhere",
-	optResult: "WithResult",
+	optResult: "WithResult", optLinearBias: "WithLinearBias", optWrt: "WithWrt",
 }
 
 // Option sets an optional parameter of a catalogue function. Parameters left unset take the
@@ -114,6 +116,10 @@ type config struct {
 	where           []bool // WithWhere: the class mask (nil: every class included)
 	whereShape      []int
 	result          SCEResult
+	bias            []float64 // WithLinearBias (nil: no bias)
+	biasShape       []int
+	wrt             Wrt
+	exact           *ddLogits // linear_cross_entropy's exact logits (internal)
 }
 
 // EmptyMean selects what SoftmaxCrossEntropy's reduction mean returns when its denominator is 0.
@@ -292,6 +298,10 @@ var functionOptions = func() map[string]fnOptions {
 	sceLoss.allowed |= optResult
 	sceGrad.allowed |= optGradOutput
 	bce := fnOptions{allowed: optWeight | optPosWeight | optReduction, defaults: config{reduction: ReductionMean}}
+	linear, linearGrad := sce, sce
+	linear.allowed = sce.allowed&^optWhere | optLinearBias
+	linearGrad.allowed = linear.allowed | optWrt | optGradOutput
+	linearGrad.defaults.wrt = WrtHidden
 	bceGrad := bce
 	bceGrad.allowed |= optGradOutput
 	m := map[string]fnOptions{
@@ -309,6 +319,7 @@ var functionOptions = func() map[string]fnOptions {
 		"focal_loss_grad": {allowed: optGamma | optClassAlpha | optReduction | optGradOutput,
 			defaults: config{gamma: 2, reduction: ReductionMean}},
 		"online_softmax_merge": info, "lse_merge": info,
+		"linear_cross_entropy": linear, "linear_cross_entropy_grad": linearGrad,
 		"softmax_grad":     {allowed: optAxis, defaults: config{axis: -1}},
 		"log_softmax_grad": {allowed: optAxis, defaults: config{axis: -1}},
 		"sigmoid_mse_grad": {allowed: optGradOutput},
@@ -344,7 +355,7 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	}
 	c.epsilon, c.labelSmoothing = roundParam[T](c.epsilon), roundParam[T](c.labelSmoothing)
 	c.gamma, c.alpha = roundParam[T](c.gamma), roundParam[T](c.alpha)
-	c.gradOut = roundParams[T](c.gradOut)
+	c.gradOut, c.bias = roundParams[T](c.gradOut), roundParams[T](c.bias)
 	c.roundParamsTo16()
 	c.roundLargeModel(roundParam[T])
 	if c.paramRound != nil {
@@ -372,6 +383,9 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 	}
 	if f.allowed&optResult != 0 && c.result != ResultLoss && c.result != ResultZLoss && c.result != ResultLSE {
 		return c, newError(ErrInvalidArgument, fn, "unknown result %q (want loss, z_loss or lse)", string(c.result))
+	}
+	if f.allowed&optWrt != 0 && c.wrt != WrtHidden && c.wrt != WrtLinearWeight && c.wrt != WrtLinearBias {
+		return c, newError(ErrInvalidArgument, fn, "unknown wrt %q (want hidden, linear_weight or linear_bias)", string(c.wrt))
 	}
 	if f.allowed&optAlpha != 0 && c.alphaOn && !(c.alpha >= 0 && c.alpha <= 1) {
 		return c, newError(ErrInvalidArgument, fn, "alpha = %v must be in [0, 1] (use WithoutAlpha to disable the weighting)", c.alpha)

@@ -177,10 +177,11 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 	if err := p.checkWhere(); err != nil {
 		return nil, err
 	}
-	if fn == "softmax_cross_entropy_grad" {
-		if p.up, err = c.upstreamFor(fn, p.posShape); err != nil {
-			return nil, err
-		}
+	if p.up, err = c.upstreamFor(fn, p.posShape); err != nil {
+		return nil, err
+	}
+	if c.wrt == WrtLinearBias && c.bias == nil {
+		return nil, newError(ErrInvalidArgument, fn, "wrt linear_bias needs a linear_bias (it is null)")
 	}
 	if err := checkNonNegFinite(fn, "weight", p.w); err != nil {
 		return nil, err
@@ -218,6 +219,10 @@ func newSCE[T Float](fn string, logits Tensor[T], index bool, idx []int, idxShap
 		}
 	}
 	p.convert = func() []float64 { return viewF64(logits.Data) } // the logits are only read
+	if c.exact != nil {                                          // linear_cross_entropy: the exact logits as double-doubles
+		hi := c.exact.hi
+		p.convert, p.lo = func() []float64 { return hi }, c.exact.lo
+	}
 	if c.largeModel() {
 		p.transform(p.convert())
 	}
@@ -358,19 +363,35 @@ func (p *sceProblem) gradScale() (k int, oneMinusEps, share dd) {
 
 func (p *sceProblem) grad() []float64 {
 	out := make([]float64, len(p.values()))
+	p.gradEach(func(i int, g xdd) { out[i] = g.float() })
+	return out
+}
+
+// gradAllNaN reports D3's case: a mean whose denominator (either, with a z-loss) is 0 under
+// empty_mean nan, where every element of the gradient is NaN.
+func (p *sceProblem) gradAllNaN() bool {
+	if p.c.reduction != ReductionMean || p.c.emptyMean != EmptyMeanNaN {
+		return false
+	}
+	return p.denominator().m.hi == 0 || (p.c.zLoss > 0 && p.kept() == 0)
+}
+
+// gradEach calls emit(i, g) with the gradient of every element i that is not exactly 0 (ignored
+// positions, positions with no class left by the mask and, under empty_mean zero, parts over a zero
+// denominator are skipped), g exact to double-double precision before its single rounding.
+func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
+	nan := xOf(dd{math.NaN(), 0})
+	if p.gradAllNaN() {
+		for i := range p.values() {
+			emit(i, nan)
+		}
+		return
+	}
 	ceScale, zScale := xOf(ddF(1)), xOf(ddF(1))
 	ceOn, zOn := true, p.c.zLoss > 0 // the parts present (a part over a zero denominator with empty_mean zero is 0)
 	if p.c.reduction == ReductionMean {
 		ceScale, zScale = p.denominator(), xOf(ddF(float64(p.kept())))
-		if ceScale.m.hi == 0 || (zOn && zScale.m.hi == 0) {
-			if p.c.emptyMean == EmptyMeanNaN {
-				for i := range out {
-					out[i] = math.NaN()
-				}
-				return out
-			}
-			ceOn, zOn = ceScale.m.hi != 0, zOn && zScale.m.hi != 0
-		}
+		ceOn, zOn = ceScale.m.hi != 0, zOn && zScale.m.hi != 0 // empty_mean zero (nan: gradAllNaN)
 	}
 	k, oneMinusEps, share := p.gradScale()
 	for pos := 0; pos < p.positions(); pos++ {
@@ -384,7 +405,7 @@ func (p *sceProblem) grad() []float64 {
 		if zOn && r.kind == rowOneInf {
 			// lse = +inf (no cap): 2 z L g_c is inf * 0 or inf - inf in every class (spec: NaN)
 			for c := 0; c < p.k; c++ {
-				out[n*p.k*p.d+c*p.d+rr] = math.NaN()
+				emit(n*p.k*p.d+c*p.d+rr, nan)
 			}
 			continue
 		}
@@ -406,7 +427,7 @@ func (p *sceProblem) grad() []float64 {
 			if p.deriv != nil {
 				g = xMul(xOf(ddF(p.deriv[i])), g) // the chain rule through the scale and the cap
 			}
-			out[i] = times(g, u).float()
+			emit(i, times(g, u))
 		}
 		if r.nearUniform() {
 			gradNearUniform(r, m, set)
@@ -414,7 +435,6 @@ func (p *sceProblem) grad() []float64 {
 			gradSpread(r, m, set)
 		}
 	}
-	return out
 }
 
 // gradSpread sets grad_c = g_c M - m_c as g_c R_c - m_c (1 - g_c) with R_c = sum_{j != c} m_j: two

@@ -40,7 +40,7 @@ var Functions = []string{
 	"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
 	"nll_loss", "kl_div",
 	"softmax_grad", "log_softmax_grad", "focal_loss_grad", "binary_cross_entropy_grad",
-	"online_softmax_merge", "lse_merge",
+	"online_softmax_merge", "lse_merge", "linear_cross_entropy", "linear_cross_entropy_grad",
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
@@ -262,6 +262,10 @@ func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result
 		return tensorResult(xent.SigmoidFocalLoss(in.f["z"], in.f["y"], opts...))
 	case "sigmoid_mse_grad":
 		return tensorResult(xent.SigmoidMSEGrad(in.f["z"], in.f["y"], opts...))
+	case "linear_cross_entropy":
+		return tensorResult(xent.LinearCrossEntropy(in.f["hidden"], in.f["linear_weight"], in.i["target"], opts...))
+	case "linear_cross_entropy_grad":
+		return tensorResult(xent.LinearCrossEntropyGrad(in.f["hidden"], in.f["linear_weight"], in.i["target"], opts...))
 	case "online_softmax_merge":
 		return tensorResult(xent.OnlineSoftmaxMerge(in.f["m"], in.f["d"], opts...))
 	case "lse_merge":
@@ -366,12 +370,14 @@ var signatures = map[string]signature{
 	"binary_cross_entropy_with_logits_grad": withParams(bceSignature, "grad_output", gradOutputP),
 	"binary_cross_entropy_grad": {inputs: []inputSpec{plain("y"), plain("p")},
 		params: map[string]paramDecoder{"epsilon": epsilonP, "reduction": reductionP, "grad_output": gradOutputP}},
-	"focal_loss_grad":      withParams(focalSignature, "grad_output", gradOutputP),
-	"online_softmax_merge": {inputs: []inputSpec{plain("m"), plain("d")}, params: map[string]paramDecoder{"base": baseP}},
-	"lse_merge":            {inputs: []inputSpec{plain("lse")}, params: map[string]paramDecoder{"base": baseP}},
-	"softmax_grad":         axisPairSignature,
-	"log_softmax_grad":     axisPairSignature,
-	"focal_loss":           focalSignature,
+	"focal_loss_grad":           withParams(focalSignature, "grad_output", gradOutputP),
+	"linear_cross_entropy":      linearSignature,
+	"linear_cross_entropy_grad": withParams(withParams(linearSignature, "wrt", enumParam(wrtOption)), "grad_output", gradOutputP),
+	"online_softmax_merge":      {inputs: []inputSpec{plain("m"), plain("d")}, params: map[string]paramDecoder{"base": baseP}},
+	"lse_merge":                 {inputs: []inputSpec{plain("lse")}, params: map[string]paramDecoder{"base": baseP}},
+	"softmax_grad":              axisPairSignature,
+	"log_softmax_grad":          axisPairSignature,
+	"focal_loss":                focalSignature,
 	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
 		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
 	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}, params: map[string]paramDecoder{"grad_output": gradOutputP}},
@@ -398,6 +404,18 @@ func withParams(sig signature, name string, dec paramDecoder) signature {
 	sig.params = params
 	return sig
 }
+
+// linearSignature is linear_cross_entropy's: softmax_cross_entropy's options without where, and the bias.
+var linearSignature = func() signature {
+	sig := withParams(softmaxCESignature, "linear_bias", tensorParam(func(b []float64, shape ...int) xent.Option {
+		return xent.WithLinearBias(xent.Tensor[float64]{Shape: shape, Data: b})
+	}))
+	delete(sig.params, "where")
+	sig.inputs = []inputSpec{plain("hidden"), plain("linear_weight"), {name: "target", kind: intIn}}
+	return sig
+}()
+
+func wrtOption(s string) xent.Option { return xent.WithWrt(xent.Wrt(s)) }
 
 func resultOption(s string) xent.Option { return xent.WithResult(xent.SCEResult(s)) }
 
