@@ -53,6 +53,7 @@ ACCEPT_AT_COMPATIBLE = frozenset({
     "naive_sequential_sum",         # left-to-right summation: within the sqrt(n) summation allowance
     "sigmoid_naive",                # 1 / (1 + exp(-z)) (PyTorch's): differs only at range extremes (0 below the normal range)
     "one_minus_softmax_by_subtraction",  # focal loss with p = exp(-ce), 1 - p by subtraction (the usual port)
+    "linear_ce_logits_rounded_to_dtype_then_ce",  # issue 18: logits by a matmul in the dtype, then a standard CE
 })
 
 #: Accuracy losses that the normwise `compatible` bound tolerates on purpose (inputs are probabilities, whose
@@ -1488,6 +1489,105 @@ def _():
         opts = dataclasses.replace(args[-1], empty_mean="nan")
         return old_grad(shipped_grad, *args[:-1], opts)
     _set(_large_model, "grad", grad)
+
+
+# ============================================================================ fused linear cross-entropy (issue 18)
+LINEAR_CE = ("linear_cross_entropy", "linear_cross_entropy_grad")
+
+
+@mutant("linear_ce_bias_dropped", LINEAR_CE, """
+    the fused kernel never adds linear_bias to the logits (a kernel written for the bias-free heads of
+    language models, given a bias); the bias gradient is still the positions' sum of the logits'
+    gradient, now of the bias-free logits.""")
+def _():
+    from xent import linear
+
+    def logits(call):
+        rows = np.where(call.kept[:, None], call.hidden, 0.0)
+        return linear.dot(rows[:, None, :], call.linear_weight[None, :, :], axis=-1)
+    _set(linear._Call, "logits", property(logits))
+
+
+@mutant("linear_ce_weight_grad_transposed", ("linear_cross_entropy_grad",), """
+    the weight gradient accumulated as hidden^T @ G, shape [H, C] (the layout of a kernel that keeps the
+    head transposed), and handed back in linear_weight's [C, H] shape without transposing: its data
+    reshaped, not transposed.""")
+def _():
+    def make(old):
+        def fn(*args, wrt="hidden", **kw):
+            result = old(*args, wrt=wrt, **kw)
+            if wrt != "linear_weight":
+                return result
+            return np.ascontiguousarray(np.asarray(result).T).reshape(np.shape(result))
+        return fn
+    _replace("linear_cross_entropy_grad", make)
+
+
+@mutant("linear_ce_logits_rounded_to_dtype_then_ce", LINEAR_CE, """
+    a plain port: the logits hidden @ linear_weight.T + linear_bias as a matmul in the data's dtype
+    (numpy's BLAS in float64 and float32; float32 accumulation rounded once into float16 or bfloat16,
+    as PyTorch's CPU half matmul), then the shipped cross-entropy and its gradient on those rounded
+    logits in the dtype, and the chain rule as plain matmuls (float32 accumulation for 16-bit data).
+    Ignored rows are not read (D2) and a mean over no weight is NaN everywhere (D3), as the spec says.""")
+def _():
+    import inspect
+
+    from xent._validate import index_equals
+
+    def accumulator(dtype):
+        return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+
+    def matmul(a, b, dtype):
+        acc = accumulator(dtype)
+        with np.errstate(all="ignore"):
+            return (np.asarray(a).astype(acc) @ np.asarray(b).astype(acc)).astype(dtype)
+
+    def prepared(old, args, kw):
+        old(*args, **kw)  # the shipped checks: the port raises what the spec says, in its order
+        bound = inspect.signature(old).bind(*args, **kw)
+        bound.apply_defaults()
+        a = dict(bound.arguments)
+        hidden, weight_matrix = np.asarray(a.pop("hidden")), np.asarray(a.pop("linear_weight"))
+        target, bias = np.asarray(a.pop("target")), a.pop("linear_bias")
+        dtype = np.result_type(hidden, weight_matrix)
+        kept = ~index_equals(target.astype(np.int64), a["ignore_index"])
+        rows = np.where(kept[:, None], hidden, 0).astype(dtype)
+        z = matmul(rows, weight_matrix.T, dtype)
+        if bias is not None:
+            with np.errstate(all="ignore"):
+                z = (z.astype(accumulator(dtype)) + np.asarray(bias).astype(accumulator(dtype))).astype(dtype)
+        return a, dtype, kept, rows, weight_matrix, target, z
+
+    def make_loss(old):
+        def fn(*args, **kw):
+            a, _, _, _, _, target, z = prepared(old, args, kw)
+            return FUNCTIONS_SHIPPED["softmax_cross_entropy"](z, target, **a)
+        return fn
+
+    def make_grad(old):
+        def fn(*args, **kw):
+            a, dtype, kept, rows, weight_matrix, target, z = prepared(old, args, kw)
+            wrt, upstream = a.pop("wrt"), a.pop("grad_output")
+            weights = a["weight"]
+            kept_targets = target[kept].astype(np.int64)
+            shape = {"hidden": rows.shape, "linear_weight": weight_matrix.shape, "linear_bias": weight_matrix.shape[:1]}[wrt]
+            empty = kept_targets.size == 0 or (weights is not None and not np.asarray(weights, dtype=np.float64)[kept_targets].any())
+            if a["reduction"] == "mean" and a["empty_mean"] == "nan" and empty:
+                return np.full(shape, np.nan).astype(dtype)
+            g = np.asarray(FUNCTIONS_SHIPPED["softmax_cross_entropy_grad"](z, target, **a))
+            with np.errstate(all="ignore"):
+                if upstream is not None:
+                    up = np.asarray(upstream).astype(dtype)
+                    g = (g * (up[:, None] if a["reduction"] == "none" else up)).astype(dtype)
+                g = np.where(kept[:, None], g, 0).astype(dtype)
+                if wrt == "hidden":
+                    return np.where(kept[:, None], matmul(g, weight_matrix, dtype), 0).astype(dtype)
+                if wrt == "linear_weight":
+                    return matmul(g.T, rows, dtype)
+                return matmul(g.T, np.ones((g.shape[0],), dtype=dtype), dtype)
+        return fn
+    _replace("linear_cross_entropy", make_loss)
+    _replace("linear_cross_entropy_grad", make_grad)
 
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another

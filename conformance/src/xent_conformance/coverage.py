@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from .cases import Case, Source, _random_inputs, _random_params  # the generator's seeded building blocks
+from . import split_merge_inputs
 from .dtypes import DType
 from .tensor import INT_DTYPE, Tensor
 from .values import to_dtype
@@ -135,6 +136,8 @@ def _shape(fn: dict, config: dict) -> tuple[int, ...]:
     rank = int(config["rank"]) if "rank" in config else next(iter(fn["inputs"].values()))["rank"][0]
     if _has_class_axis(fn) and rank == 1:
         return (CLASSES,)                           # nll_loss's [C] with a scalar target
+    if split_merge_inputs.handles(fn) and rank != 2:  # issue 18: K = 2 states over 2 columns, small at rank 8
+        return (3,) if rank == 1 else (2,) + (1,) * (rank - 2) + (2,)
     if roles[0] == "logits" and "class_index_or_probabilities" in roles or "class_index" in roles:
         return (2, CLASSES) + (2,) * (rank - 2)   # [N, C, d1..]: class axis 1
     if rank == 0:

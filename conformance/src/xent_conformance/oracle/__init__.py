@@ -11,6 +11,7 @@ from .logit_losses import binary_cross_entropy_with_logits, focal_loss, sigmoid_
 from .porting import kl_div, nll_loss
 from .primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from .prob_losses import binary_cross_entropy, categorical_cross_entropy, nll_from_probs
+from .split_merge import cross_entropy_from_shards, lse_merge, online_softmax_merge
 from .vjp import binary_cross_entropy_grad, focal_loss_grad, log_softmax_grad, softmax_grad
 
 KERNELS = {f.__name__: f for f in (
@@ -20,6 +21,7 @@ KERNELS = {f.__name__: f for f in (
     softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss,
     softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
     nll_loss, kl_div,
+    online_softmax_merge, lse_merge, cross_entropy_from_shards,
     linear_cross_entropy, linear_cross_entropy_grad,
     softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad,
 )}
