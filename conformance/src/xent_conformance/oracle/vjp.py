@@ -14,7 +14,7 @@ from mpmath import iv
 
 from ..tensor import Tensor
 from . import checks
-from .core import DomainError, Evaluation, OracleError, Out, X, hi, iv_sum, lo, special_sum, upper
+from .core import DomainError, Evaluation, OracleError, Out, X, hi, is_point, iv_sum, lo, special_sum, upper
 from .row import Row
 
 UPSTREAM = "grad_output"
@@ -51,6 +51,8 @@ def _sign(value) -> int:
 def times(out: Out, v: float) -> Out:
     """v * out as an IEEE product of exact values; v is perturbable (kappa gains |v * value|)."""
     value = out.value
+    if not isinstance(value, float) and is_point(value, 0):  # an exact zero held as an enclosure
+        value = 0.0
     if math.isnan(v) or (isinstance(value, float) and math.isnan(value)):
         return Out(math.nan)
     if isinstance(value, float) and value == 0.0:
