@@ -31,6 +31,13 @@ logsumexp, which the CPU's autocast leaves in 16 bits.
   bounds, as the spec says.
 * entropy / cross_entropy: ``torch.special.entr`` and ``torch.special.xlogy`` summed (epsilon 0 only).
 * sigmoid_mse_grad: autograd of ``F.mse_loss(sigmoid(z), y, reduction='sum') / 2``.
+* linear_cross_entropy(_grad) (issue 18): ``F.linear_cross_entropy(hidden, linear_weight, target,
+  linear_bias=, weight=, ignore_index=, label_smoothing=, reduction=)`` (PyTorch 2.13's reference path,
+  options None) when the installed torch has it, else ``F.cross_entropy(F.linear(hidden, linear_weight,
+  linear_bias), ...)``; with logit_scale, softcap or z_loss: ``F.linear`` followed by the composition of
+  softmax_cross_entropy above. Gradients by autograd with respect to ``wrt``, under ``grad_output``. PyTorch
+  multiplies an ignored row's zero logits gradient by its hidden row (a NaN there gives NaN in the weight
+  gradient, which the spec's D2 excludes) and gives 0, not NaN, for the weight gradient of an empty batch.
 
 Not declared: nll_from_probs, categorical_cross_entropy (PyTorch's losses take log-probabilities or
 logits, not probabilities), focal_loss (no softmax focal loss in PyTorch), sigmoid_focal_loss (it is in
@@ -44,8 +51,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .protocol import (DTYPES, HALF_DTYPES, NP_DTYPES, Library, Unsupported, natural_log_only, output_dtype_params,
-                       serve_and_exit)
+from .protocol import (DTYPES, HALF_DTYPES, NP_DTYPES, Library, Rejected, Unsupported, natural_log_only,
+                       output_dtype_params, serve_and_exit)
 
 NAME = "pytorch"
 
@@ -179,6 +186,42 @@ def kl_div(input, target, reduction="mean", log_target=False):
         return F.kl_div(_t(input), _t(target), reduction=reduction, log_target=log_target)
 
 
+#: PyTorch 2.13's fused linear cross-entropy (its reference path); older versions compose F.linear
+HAS_LINEAR_CROSS_ENTROPY = hasattr(F, "linear_cross_entropy")
+
+
+def _linear_loss(hidden, linear_weight, target, linear_bias=None, weight=None, ignore_index=-100,
+                 label_smoothing=0.0, label_smoothing_mode="uniform", reduction="mean", **options):
+    """The loss tensor of linear_cross_entropy on tensors (issue 18)."""
+    large_model = any(options.get(k, d) != d for k, d in (("logit_scale", 1.0), ("softcap", None), ("z_loss", 0.0)))
+    if not HAS_LINEAR_CROSS_ENTROPY or large_model or options.get("empty_mean", "nan") != "nan":
+        logits = F.linear(hidden, linear_weight, linear_bias)
+        return _large_model_loss(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode,
+                                 reduction, **options)
+    if label_smoothing_mode != "uniform" and label_smoothing > 0:
+        raise Unsupported(f"label_smoothing_mode {label_smoothing_mode!r}: PyTorch smooths uniformly (eps/C)")
+    return F.linear_cross_entropy(hidden, linear_weight, _t(target), linear_bias=linear_bias, weight=_opt(weight),
+                                  reduction=reduction, ignore_index=_torch_ignore_index(ignore_index),
+                                  label_smoothing=label_smoothing)
+
+
+def linear_cross_entropy(hidden, linear_weight, target, linear_bias=None, **params):
+    return _linear_loss(_t(hidden), _t(linear_weight), target, _opt(linear_bias), **params).detach()
+
+
+def linear_cross_entropy_grad(hidden, linear_weight, target, linear_bias=None, wrt="hidden", grad_output=None,
+                              **params):
+    if wrt not in ("hidden", "linear_weight", "linear_bias"):  # the protocol's wrt, not a PyTorch argument
+        raise Rejected("invalid_argument", f"unknown wrt {wrt!r}")
+    if wrt == "linear_bias" and linear_bias is None:
+        raise Rejected("invalid_argument", "wrt linear_bias without a bias")
+    tensors = {"hidden": _t(hidden, grad=True), "linear_weight": _t(linear_weight, grad=True),
+               "linear_bias": None if linear_bias is None else _t(linear_bias, grad=True)}
+    loss = _linear_loss(tensors["hidden"], tensors["linear_weight"], target, tensors["linear_bias"], **params)
+    loss.backward(torch.ones_like(loss) if grad_output is None else _t(grad_output))
+    return tensors[wrt].grad
+
+
 FUNCTIONS = {
     "logsumexp": lambda x, axis=-1: torch.logsumexp(_t(x), dim=axis),
     "softmax": lambda x, axis=-1: F.softmax(_t(x), dim=axis),
@@ -197,6 +240,8 @@ FUNCTIONS = {
     "sigmoid_mse_grad": sigmoid_mse_grad,
     "nll_loss": nll_loss,
     "kl_div": kl_div,
+    "linear_cross_entropy": linear_cross_entropy,
+    "linear_cross_entropy_grad": linear_cross_entropy_grad,
 }
 
 
@@ -211,7 +256,8 @@ PARAMS = {"entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
 def library() -> Library:
     return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()},
                    params=PARAMS, default_dtypes=DTYPES + HALF_DTYPES,
-                   large_model=frozenset({"softmax_cross_entropy", "softmax_cross_entropy_grad"}))
+                   large_model=frozenset({"softmax_cross_entropy", "softmax_cross_entropy_grad",
+                                              "linear_cross_entropy", "linear_cross_entropy_grad"}))
 
 
 def _numpy_result(fn):
