@@ -133,6 +133,12 @@ public final class AlongAxis {
 
     /** Checks x, its shape and the axis in the spec's precedence: rank and empty axis, then the axis' range. */
     private static Geometry geometry(double[] x, int[] shape, int axis) {
+        checkShape(x, shape, axis);
+        return geometryOf(shape, axis);
+    }
+
+    /** The checks before the axis' range: x's rank and length, and an empty axis when the axis is in range. */
+    private static void checkShape(double[] x, int[] shape, int axis) {
         Check.notNull(x, "x");
         Check.notNull(shape, "x shape");
         Check.rank(shape, 1, Check.MAX_RANK, "x");
@@ -143,8 +149,12 @@ public final class AlongAxis {
             throw Check.err(ErrorKind.INVALID_SHAPE, "x has shape " + Check.shapeString(shape) + ": axis " + axis
                     + " is empty");
         }
-        checkAxis(shape, axis);
-        return new Geometry(product(shape, 0, a), shape[a], product(shape, a + 1, r));
+    }
+
+    /** The slices along a checked axis (invalid_argument when it is out of range). */
+    private static Geometry geometryOf(int[] shape, int axis) {
+        int a = checkAxis(shape, axis);
+        return new Geometry(product(shape, 0, a), shape[a], product(shape, a + 1, shape.length));
     }
 
     /** The axis in [0, r); invalid_argument outside [-r, r). */
@@ -166,6 +176,29 @@ public final class AlongAxis {
     }
 
     /** entry(row, j) at every element, row being the analysis of the element's slice along the axis. */
+    /**
+     * The vector-Jacobian product of softmax (log false) or log_softmax (log true) along the axis, with the
+     * upstream gradient v of x's shape ({@link GradientKernels#rowVjp}); the forward function's checks, then
+     * v's shape (shape_mismatch).
+     */
+    static double[] vjp(double[] x, int[] shape, int axis, double[] v, boolean log) {
+        checkShape(x, shape, axis);
+        Check.notNull(v, "grad_output");
+        if (v.length != x.length) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "grad_output must have x's shape " + Check.shapeString(shape)
+                    + "; got " + v.length + " values");
+        }
+        Geometry g = geometryOf(shape, axis); // the axis' range: step 4, after the shapes
+        double[] out = new double[x.length];
+        Row r = new Row(g.n);
+        for (int s = 0; s < g.slices(); s++) {
+            int off = g.offset(s);
+            r.load(x, off, g.inner);
+            GradientKernels.rowVjp(r, v, out, off, g.inner, log);
+        }
+        return out;
+    }
+
     private static double[] perEntry(double[] x, int[] shape, int axis, PrimitiveKernels.RowEntry entry) {
         Geometry g = geometry(x, shape, axis);
         double[] out = new double[x.length];

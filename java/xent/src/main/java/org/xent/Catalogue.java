@@ -39,7 +39,9 @@ public final class Catalogue {
         /** A string naming one of the spec's values (an unknown value is {@code invalid_argument}). */
         ENUM,
         /** A float {@link Tensor} of the request's dtype, or null. */
-        TENSOR_OR_NULL
+        TENSOR_OR_NULL,
+        /** A bool {@link Tensor} ({@link Tensor#ofBools}), or null (softmax_cross_entropy's class mask where). */
+        BOOL_TENSOR_OR_NULL
     }
 
     /** What an input tensor holds. */
@@ -136,7 +138,57 @@ public final class Catalogue {
                     "z_loss", ParamKind.FLOAT, "empty_mean", ParamKind.ENUM));
             s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
         }
+        upstreamGradients(s);
+        splitMerge(s);
         return Collections.unmodifiableMap(s);
+    }
+
+    /** Issue 17 (specVersion 4): grad_output of the gradient functions, and the vector-Jacobian products. */
+    private static void upstreamGradients(Map<String, Signature> s) {
+        for (String f : List.of("softmax_cross_entropy", "softmax_cross_entropy_grad")) { // the class mask, the extra outputs
+            Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
+            params.put("where", ParamKind.BOOL_TENSOR_OR_NULL);
+            if (f.equals("softmax_cross_entropy")) {
+                params.put("result", ParamKind.ENUM);
+            }
+            s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
+        }
+        for (String f : List.of("softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad")) {
+            Map<String, ParamKind> params = new LinkedHashMap<>(s.get(f).params());
+            params.put("grad_output", ParamKind.TENSOR_OR_NULL);
+            s.put(f, new Signature(s.get(f).inputs(), Collections.unmodifiableMap(params)));
+        }
+        Map<String, InputKind> xv = ordered("x", InputKind.FLOAT, "grad_output", InputKind.FLOAT);
+        s.put("softmax_grad", new Signature(xv, Map.of("axis", ParamKind.INT)));
+        s.put("log_softmax_grad", new Signature(xv, Map.of("axis", ParamKind.INT)));
+        s.put("focal_loss_grad", new Signature(ordered("logits", InputKind.FLOAT, "target", InputKind.INDEX),
+                ordered("gamma", ParamKind.FLOAT, "alpha", ParamKind.TENSOR_OR_NULL, "reduction", ParamKind.ENUM,
+                        "grad_output", ParamKind.TENSOR_OR_NULL)));
+        s.put("binary_cross_entropy_grad", new Signature(ordered("y", InputKind.FLOAT, "p", InputKind.FLOAT),
+                ordered("epsilon", ParamKind.FLOAT, "reduction", ParamKind.ENUM, "grad_output", ParamKind.TENSOR_OR_NULL)));
+    }
+
+    /** Issue 18 (specVersion 4): the merge primitives and the cross-entropy from shard statistics; fused linear cross-entropy. */
+    private static void splitMerge(Map<String, Signature> s) {
+        Map<String, InputKind> linearInputs = ordered("hidden", InputKind.FLOAT, "linear_weight", InputKind.FLOAT,
+                "target", InputKind.INDEX);
+        Map<String, ParamKind> linear = ordered("linear_bias", ParamKind.TENSOR_OR_NULL, "weight", ParamKind.TENSOR_OR_NULL,
+                "ignore_index", ParamKind.INT_OR_NULL, "label_smoothing", ParamKind.FLOAT, "label_smoothing_mode",
+                ParamKind.ENUM, "reduction", ParamKind.ENUM, "logit_scale", ParamKind.FLOAT, "softcap",
+                ParamKind.FLOAT_OR_NULL, "z_loss", ParamKind.FLOAT, "empty_mean", ParamKind.ENUM);
+        s.put("linear_cross_entropy", new Signature(linearInputs, linear));
+        Map<String, ParamKind> linearGrad = new LinkedHashMap<>(linear);
+        linearGrad.put("wrt", ParamKind.ENUM);
+        linearGrad.put("grad_output", ParamKind.TENSOR_OR_NULL);
+        s.put("linear_cross_entropy_grad", new Signature(linearInputs, Collections.unmodifiableMap(linearGrad)));
+        s.put("online_softmax_merge", new Signature(ordered("m", InputKind.FLOAT, "d", InputKind.FLOAT),
+                Map.of("base", ParamKind.ENUM)));
+        s.put("lse_merge", new Signature(Map.of("lse", InputKind.FLOAT), Map.of("base", ParamKind.ENUM)));
+        s.put("cross_entropy_from_shards", new Signature(ordered("shard_lse", InputKind.FLOAT, "shard_logit_sum",
+                InputKind.FLOAT, "target_logit", InputKind.FLOAT, "target", InputKind.INDEX, "shard_size", InputKind.INDEX),
+                ordered("weight", ParamKind.TENSOR_OR_NULL, "ignore_index", ParamKind.INT_OR_NULL, "label_smoothing",
+                        ParamKind.FLOAT, "label_smoothing_mode", ParamKind.ENUM, "reduction", ParamKind.ENUM,
+                        "empty_mean", ParamKind.ENUM)));
     }
 
     /** An unmodifiable map keeping the order of its (name, value) pairs. */
@@ -242,6 +294,7 @@ public final class Catalogue {
             case BOOL -> v instanceof Boolean;
             case ENUM -> v instanceof String;
             case TENSOR_OR_NULL -> v == null || v instanceof Tensor;
+            case BOOL_TENSOR_OR_NULL -> v == null || v instanceof Tensor && ((Tensor) v).isBool();
         };
         if (!ok) {
             throw new IllegalArgumentException("parameter " + Check.quote(name) + " must be " + switch (kind) {
@@ -252,12 +305,15 @@ public final class Catalogue {
                 case BOOL -> "a Boolean";
                 case ENUM -> "a string";
                 case TENSOR_OR_NULL -> "a tensor or null";
+                case BOOL_TENSOR_OR_NULL -> "a bool tensor or null";
             } + "; got " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
         }
         if (v instanceof String && kind != ParamKind.ENUM) {
             HexFloat.parse((String) v, dtype); // a float parameter is a value of the dtype, exactly (D9)
         }
-        if (v instanceof Tensor) {
+        if (v instanceof Tensor && kind == ParamKind.BOOL_TENSOR_OR_NULL) {
+            checkData((Tensor) v, "parameter " + Check.quote(name));
+        } else if (v instanceof Tensor) {
             Tensor t = (Tensor) v;
             if (!dtype.equals(t.dtype())) {
                 throw new IllegalArgumentException("parameter " + Check.quote(name) + " has dtype " + Check.quote(t.dtype())
@@ -269,7 +325,7 @@ public final class Catalogue {
 
     /** The data fill the shape exactly (the shape's dimensions are non-negative). */
     private static void checkData(Tensor t, String what) {
-        if (t.shape() == null || (t.isInt() ? t.ints() == null : t.values() == null)) {
+        if (t.shape() == null || (t.values() == null && t.ints() == null)) {
             throw new IllegalArgumentException(what + " lacks a shape or data");
         }
         long n = 1;
@@ -279,7 +335,7 @@ public final class Catalogue {
             }
             n = Math.min(n * d, Integer.MAX_VALUE + 1L); // saturate: more than any array holds
         }
-        int len = t.isInt() ? t.ints().length : t.values().length;
+        int len = t.values() == null ? t.ints().length : t.values().length;
         if (n != len) {
             throw new IllegalArgumentException(what + " has " + len + " values but shape " + Arrays.toString(t.shape())
                     + " needs " + (n > Integer.MAX_VALUE ? "more than " + Integer.MAX_VALUE : n));
@@ -422,7 +478,7 @@ public final class Catalogue {
             case "binary_cross_entropy_with_logits_grad":
                 return bceWithLogits(c, function.endsWith("_grad"));
             case "focal_loss":
-                return focalLoss(c);
+                return focalLoss(c, false);
             case "nll_loss":
                 return nllLoss(c);
             case "kl_div":
@@ -446,8 +502,43 @@ public final class Catalogue {
                 Tensor z = c.elementwise("z");
                 Tensor y = c.elementwise("y");
                 Check.sameShape(z.shape(), "z", y.shape(), "y");
-                return c.out(z.shape(), f32 ? d(Gradients.sigmoidMseGrad(c.f(z), c.f(y)))
-                        : Gradients.sigmoidMseGrad(z.values(), y.values()));
+                double[] v = c.upstream(z.shape());
+                return c.rounded(z.shape(), Gradients.sigmoidMseGrad(z.values(), y.values(), v));
+            }
+            case "online_softmax_merge": {
+                LogBase base = c.base();
+                Tensor m = c.ranked("m", 1, Check.MAX_RANK);
+                Tensor d = c.ranked("d", 1, Check.MAX_RANK);
+                Check.sameShape(m.shape(), "m", d.shape(), "d");
+                int[] outShape = m.shape().clone();
+                outShape[0] = 2;
+                return c.rounded(outShape, SplitMerge.onlineSoftmaxMerge(m.values(), d.values(), m.shape(), base));
+            }
+            case "lse_merge": {
+                LogBase base = c.base();
+                Tensor lse = c.ranked("lse", 1, Check.MAX_RANK);
+                int[] outShape = Arrays.copyOfRange(lse.shape(), 1, lse.shape().length);
+                return c.rounded(outShape, SplitMerge.lseMerge(lse.values(), lse.shape(), base));
+            }
+            case "cross_entropy_from_shards":
+                return crossEntropyFromShards(c);
+            case "linear_cross_entropy":
+            case "linear_cross_entropy_grad":
+                return linearCrossEntropy(c, function.endsWith("_grad"));
+            case "softmax_grad":
+            case "log_softmax_grad":
+                return rowVjp(c, function.startsWith("log_"));
+            case "focal_loss_grad":
+                return focalLoss(c, true);
+            case "binary_cross_entropy_grad": {
+                double eps = c.real("epsilon", 1e-15);
+                ProbabilityLossKernels.checkBceEpsilon(eps);
+                Reduction r = c.reduction(Reduction.MEAN);
+                Tensor y = c.elementwise("y");
+                Tensor p = c.elementwise("p");
+                Check.sameShape(y.shape(), "y", p.shape(), "p");
+                double[] v = c.upstream(r == Reduction.NONE ? p.shape() : SCALAR);
+                return c.rounded(p.shape(), Gradients.binaryCrossEntropyGrad(y.values(), p.values(), eps, r, v));
             }
             default:
                 throw new IllegalStateException("function " + function + " is in SIGNATURES but has no call");
@@ -463,6 +554,7 @@ public final class Catalogue {
         Double softcap = c.optionalReal("softcap");
         double zLoss = c.real("z_loss", 0.0);
         EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
+        SoftmaxCrossEntropyResult result = SoftmaxCrossEntropyResult.fromSpec(c.string("result", "loss"));
         SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
                 zLoss, emptyMean);
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
@@ -482,15 +574,20 @@ public final class Catalogue {
             Check.sameShape(target.shape(), "target", shape, "logits");
         }
         double[] weight = c.classVector("weight", shape[1]);
+        boolean[] where = c.mask(shape);
+        double[] gradOutput = grad ? c.upstream(r == Reduction.NONE ? posShape : SCALAR) : null;
+        if (result == SoftmaxCrossEntropyResult.LSE) {
+            r = Reduction.NONE; // one lse per position whatever the reduction (which is still validated)
+        }
         boolean f32 = c.f32;
         int[] ignore = new int[1];
         if (target.isInt()) {
             int[] t = c.indices(target, ignoreIndex, ignore);
             SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
-                    eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
+                    eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean)
+                    .where(where).result(result);
             if (grad) {
-                return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, t, o, r))
-                        : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r));
+                return c.rounded(shape, Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r, gradOutput));
             }
             if (r == Reduction.NONE) {
                 return c.out(posShape, f32 ? d(LogitLosses.softmaxCrossEntropyUnreduced(c.f(logits), shape, t, o))
@@ -501,10 +598,11 @@ public final class Catalogue {
         }
         // probability targets: ignore_index plays no part (any int fits the options)
         SoftmaxCrossEntropyOptions o = options(weight, OptionalInt.of(-100), eps, mode)
-                .logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
+                .logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean)
+                .where(where).result(result);
         if (grad) {
-            return c.out(shape, f32 ? d(Gradients.softmaxCrossEntropyGrad(c.f(logits), shape, c.f(target), o, r))
-                    : Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r));
+            return c.rounded(shape, Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r,
+                    gradOutput));
         }
         if (r == Reduction.NONE) {
             return c.out(posShape, f32 ? d(LogitLosses.softmaxCrossEntropyUnreduced(c.f(logits), shape, c.f(target), o))
@@ -534,8 +632,8 @@ public final class Catalogue {
         double[] pw = c.broadcastVector("pos_weight", shape);
         boolean f32 = c.f32;
         if (grad) {
-            return c.out(shape, f32 ? d(Gradients.binaryCrossEntropyWithLogitsGrad(c.f(z), shape, c.f(y), w, pw, r))
-                    : Gradients.binaryCrossEntropyWithLogitsGrad(z.values(), shape, y.values(), w, pw, r));
+            double[] v = c.upstream(r == Reduction.NONE ? shape : SCALAR);
+            return c.rounded(shape, Gradients.binaryCrossEntropyWithLogitsGrad(z.values(), shape, y.values(), w, pw, r, v));
         }
         if (r == Reduction.NONE) {
             return c.out(shape, f32 ? d(LogitLosses.binaryCrossEntropyWithLogitsUnreduced(c.f(z), shape, c.f(y), w, pw))
@@ -545,7 +643,120 @@ public final class Catalogue {
                 : LogitLosses.binaryCrossEntropyWithLogits(z.values(), shape, y.values(), w, pw, r));
     }
 
-    private static Tensor focalLoss(Call c) {
+    /**
+     * linear_cross_entropy(_grad): step 1 (wrt last), ranks and C = 0, the shapes (linear_weight's H, target,
+     * linear_bias, weight, grad_output), wrt linear_bias without a bias, then the cross-entropy's value checks.
+     */
+    private static Tensor linearCrossEntropy(Call c, boolean grad) {
+        double eps = c.real("label_smoothing", 0.0);
+        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
+        Reduction r = c.reduction(Reduction.MEAN);
+        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
+        double logitScale = c.real("logit_scale", 1.0);
+        Double softcap = c.optionalReal("softcap");
+        double zLoss = c.real("z_loss", 0.0);
+        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
+        SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
+                zLoss, emptyMean);
+        LinearWrt wrt = grad ? LinearWrt.fromSpec(c.string("wrt", "hidden")) : null;
+        Long ignoreIndex = c.optionalInteger("ignore_index", -100);
+        Tensor hidden = c.ranked("hidden", 2, 2);
+        Tensor w = c.ranked("linear_weight", 2, 2);
+        Tensor target = c.ranked("target", 1, 1);
+        int classes = w.shape()[0];
+        if (classes == 0) {
+            throw new XentException(ErrorKind.INVALID_SHAPE, "linear_weight must have at least one row (C = 0); got shape "
+                    + Arrays.toString(w.shape()));
+        }
+        int n = hidden.shape()[0];
+        if (w.shape()[1] != hidden.shape()[1]) {
+            throw new XentException(ErrorKind.SHAPE_MISMATCH, "linear_weight has H = " + w.shape()[1]
+                    + " but hidden has H = " + hidden.shape()[1]);
+        }
+        Check.sameShape(target.shape(), "target", new int[] {n}, "hidden's rows");
+        double[] bias = c.classVector("linear_bias", classes);
+        double[] weight = c.classVector("weight", classes);
+        double[] gradOutput = grad ? c.upstream(r == Reduction.NONE ? new int[] {n} : SCALAR) : null;
+        int[] ignore = new int[1];
+        int[] t = c.indices(target, ignoreIndex, ignore);
+        SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
+                eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
+        if (grad) {
+            double[] out = LinearCrossEntropy.linearCrossEntropyGrad(hidden.values(), hidden.shape(), w.values(), w.shape(),
+                    t, bias, o, r, wrt, gradOutput);
+            int[] outShape = wrt == LinearWrt.HIDDEN ? hidden.shape() : wrt == LinearWrt.LINEAR_WEIGHT ? w.shape()
+                    : new int[] {classes};
+            return c.rounded(outShape, out);
+        }
+        if (r == Reduction.NONE) {
+            return c.rounded(new int[] {n}, LinearCrossEntropy.linearCrossEntropyUnreduced(hidden.values(), hidden.shape(),
+                    w.values(), w.shape(), t, bias, o));
+        }
+        return c.rounded(SCALAR, new double[] {LinearCrossEntropy.linearCrossEntropy(hidden.values(), hidden.shape(),
+                w.values(), w.shape(), t, bias, o, r)});
+    }
+
+    /** cross_entropy_from_shards: step 1, the ranks in signature order and C = 0, the shapes in signature order, then the kernel's checks. */
+    private static Tensor crossEntropyFromShards(Call c) {
+        double eps = c.real("label_smoothing", 0.0);
+        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
+        Reduction r = c.reduction(Reduction.MEAN);
+        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
+        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
+        Long ignoreIndex = c.optionalInteger("ignore_index", -100);
+        Tensor lse = c.ranked("shard_lse", 2, 2);
+        Tensor sums = c.ranked("shard_logit_sum", 2, 2);
+        Tensor targetLogit = c.ranked("target_logit", 1, 1);
+        Tensor target = c.ranked("target", 1, 1);
+        Tensor shardSize = c.ranked("shard_size", 1, 1);
+        long classes = 0;
+        for (long size : shardSize.ints()) {
+            classes += size;
+        }
+        if (Arrays.stream(shardSize.ints()).allMatch(size -> size == 0)) {
+            throw new XentException(ErrorKind.INVALID_SHAPE, "cross_entropy_from_shards needs at least one class; shard_size "
+                    + Arrays.toString(shardSize.ints()) + " holds none");
+        }
+        int[] sn = lse.shape();
+        Check.sameShape(sums.shape(), "shard_logit_sum", sn, "shard_lse");
+        Check.sameShape(targetLogit.shape(), "target_logit", new int[] {sn[1]}, "shard_lse's positions");
+        Check.sameShape(target.shape(), "target", new int[] {sn[1]}, "shard_lse's positions");
+        Check.sameShape(shardSize.shape(), "shard_size", new int[] {sn[0]}, "shard_lse's shards");
+        double[] weight = c.classVector("weight", (int) Math.max(-1, Math.min(classes, Integer.MAX_VALUE)));
+        int[] ignore = new int[1];
+        int[] t = c.indices(target, ignoreIndex, ignore);
+        SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
+                eps, mode).emptyMean(emptyMean);
+        if (r == Reduction.NONE) {
+            return c.rounded(new int[] {sn[1]}, SplitMerge.crossEntropyFromShardsUnreduced(lse.values(), sums.values(),
+                    targetLogit.values(), t, shardSize.ints(), o));
+        }
+        double loss = SplitMerge.crossEntropyFromShards(lse.values(), sums.values(), targetLogit.values(), t,
+                shardSize.ints(), o, r);
+        return c.rounded(SCALAR, new double[] {loss});
+    }
+
+    /**
+     * softmax_grad and log_softmax_grad: ranks of x and grad_output, x's empty axis (when the axis is in
+     * range), then their shapes, then the axis' range (step 4).
+     */
+    private static Tensor rowVjp(Call c, boolean log) {
+        Tensor x = c.ranked("x", 1, Check.MAX_RANK);
+        Tensor v = c.ranked("grad_output", 1, Check.MAX_RANK);
+        int axis = c.axis();
+        int[] shape = x.shape();
+        int a = axis < 0 ? axis + shape.length : axis;
+        if (a >= 0 && a < shape.length && shape[a] == 0) {
+            throw new XentException(ErrorKind.INVALID_SHAPE, "x has shape " + Arrays.toString(shape) + ": axis "
+                    + axis + " is empty");
+        }
+        Check.sameShape(v.shape(), "grad_output", shape, "x");
+        double[] out = log ? Gradients.logSoftmaxGrad(x.values(), shape, axis, v.values())
+                : Gradients.softmaxGrad(x.values(), shape, axis, v.values());
+        return c.rounded(shape, out);
+    }
+
+    private static Tensor focalLoss(Call c, boolean grad) {
         double gamma = c.real("gamma", 2.0);
         Check.gamma(gamma);
         Reduction r = c.reduction(Reduction.MEAN);
@@ -560,6 +771,10 @@ public final class Catalogue {
         double[] alpha = c.classVector("alpha", shape[1]);
         int[] t = c.indices(target, null);
         boolean f32 = c.f32;
+        if (grad) {
+            double[] v = c.upstream(r == Reduction.NONE ? new int[] {shape[0]} : SCALAR);
+            return c.rounded(shape, Gradients.focalLossGrad(logits.values(), shape, t, gamma, alpha, r, v));
+        }
         if (r == Reduction.NONE) {
             double[] out = f32 ? d(LogitLosses.focalLossUnreduced(c.f(logits), shape, t, gamma, alpha))
                     : LogitLosses.focalLossUnreduced(logits.values(), shape, t, gamma, alpha);
@@ -697,6 +912,27 @@ public final class Catalogue {
             return Check.toFloat(t.values());
         }
 
+        /**
+         * A result computed in double from the inputs' values (float32 values widened exactly, float
+         * parameters already rounded to the dtype), rounded once to the output dtype.
+         */
+        Tensor rounded(int[] shape, double[] data) {
+            return out(shape, f32 && !mixed ? Check.toDouble(Check.toFloat(data)) : data);
+        }
+
+        /** grad_output: null, or a tensor of exactly the loss output's shape (shape_mismatch otherwise, step 3). */
+        double[] upstream(int[] outputShape) {
+            Tensor t = optionalTensor("grad_output");
+            if (t == null) {
+                return null;
+            }
+            if (!Arrays.equals(t.shape(), outputShape)) {
+                throw new XentException(ErrorKind.SHAPE_MISMATCH, "grad_output must have the loss output's shape "
+                        + Arrays.toString(outputShape) + "; got " + Arrays.toString(t.shape()));
+            }
+            return t.values();
+        }
+
         Tensor scalar(double v) {
             return out(SCALAR, new double[] {v});
         }
@@ -786,6 +1022,19 @@ public final class Catalogue {
         /** An optional tensor parameter (validated: the request's dtype, data filling the shape). */
         Tensor optionalTensor(String name) {
             return (Tensor) params.get(name);
+        }
+
+        /** The class mask where: null, or a bool tensor of shape [C] or of the logits' shape (shape_mismatch otherwise). */
+        boolean[] mask(int[] logitsShape) {
+            Tensor t = (Tensor) params.get("where");
+            if (t == null) {
+                return null;
+            }
+            if (!Arrays.equals(t.shape(), new int[] {logitsShape[1]}) && !Arrays.equals(t.shape(), logitsShape)) {
+                throw new XentException(ErrorKind.SHAPE_MISMATCH, "where must have shape [" + logitsShape[1]
+                        + "] or the logits' shape " + Arrays.toString(logitsShape) + "; got " + Arrays.toString(t.shape()));
+            }
+            return t.bools();
         }
 
         /** An optional tensor of shape [C]. */

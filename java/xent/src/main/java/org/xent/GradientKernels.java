@@ -85,6 +85,7 @@ final class GradientKernels {
     static double[] softmaxCrossEntropyGrad(SoftmaxCrossEntropyCall g, Reduction reduction) {
         Check.notNull(reduction, "reduction");
         int positions = g.positions();
+        Upstream up = g.upstream;
         double[] out = new double[g.positions() * g.c];
         ExtendedDouble denom = reduction == Reduction.MEAN ? g.denominator() : null;
         int scale = g.gradScale();
@@ -104,6 +105,12 @@ final class GradientKernels {
         for (int p = 0; p < positions; p++) {
             int off = g.offset(p);
             if (g.ignored(p)) {
+                continue;
+            }
+            if (g.noneIncluded(p)) { // loss 0 whatever the logits: gradient 0 (times grad_output)
+                for (int j = 0; j < g.c; j++) {
+                    out[off + j * g.spatial] = up.times(ExtendedDouble.ZERO, p);
+                }
                 continue;
             }
             g.load(r, p, false);
@@ -154,16 +161,17 @@ final class GradientKernels {
                 if (g.deriv != null) { // the chain rule through the scale and the cap
                     gx = gx.mul(ExtendedDouble.of(g.deriv[off + j * g.spatial]));
                 }
-                out[off + j * g.spatial] = gx.value();
+                out[off + j * g.spatial] = up.times(gx, p);
             }
         }
         return out;
     }
 
     static double[] bceWithLogitsGrad(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
-                                      double[] posWeight, Reduction reduction) {
+                                      double[] posWeight, Reduction reduction, double[] gradOutput) {
         Check.notNull(reduction, "reduction");
         int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
+        Upstream up = Upstream.of(gradOutput, reduction, n);
         int last = zShape[zShape.length - 1];
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
@@ -179,15 +187,16 @@ final class GradientKernels {
             if (reduction == Reduction.MEAN) {
                 gi.div(n);
             }
-            out[i] = gi.value();
+            out[i] = up.times(gi, i);
         }
         return out;
     }
 
-    static double[] sigmoidMseGrad(double[] z, double[] y) {
+    static double[] sigmoidMseGrad(double[] z, double[] y, double[] gradOutput) {
         Check.notNull(z, "z");
         Check.notNull(y, "y");
         Check.sameLength(z, "z", y, "y");
+        Upstream up = Upstream.of(gradOutput, z.length);
         Check.probabilities(y, "y");
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
@@ -201,8 +210,159 @@ final class GradientKernels {
             DoubleDouble q = sigmoidDD(-zi);
             // p - y = (1 - y) p - y (1 - p), exact for y in {0, 1}
             DoubleDouble diff = oneMinus(yi).mul(p).sub(DoubleDouble.of(yi).mul(q));
-            out[i] = diff.mul(p).mul(q).value();
+            out[i] = up.times(diff.mul(p).mul(q), i);
         }
         return out;
+    }
+
+    /**
+     * The vector-Jacobian product of softmax (log=false: g_j (v_j - sum_i g_i v_i)) or of log_softmax
+     * (log=true: v_j - g_j sum_i v_i) along one loaded row, g = softmax: written to out[off + j * stride].
+     * With every v finite the sums and products are double-doubles and each result is rounded once;
+     * otherwise (an infinite or NaN v, or a row with a +inf logit) the formula in plain IEEE arithmetic, so
+     * that infinities and NaN propagate as ordinary products do. A row without a softmax (a NaN logit, two
+     * +inf, all -inf) gives NaN.
+     */
+    static void rowVjp(Row r, double[] v, double[] out, int off, int stride, boolean log) {
+        int n = r.n;
+        if (!r.usable()) {
+            for (int j = 0; j < n; j++) {
+                out[off + j * stride] = Double.NaN;
+            }
+            return;
+        }
+        boolean finite = r.status == Row.FINITE;
+        for (int j = 0; finite && j < n; j++) {
+            finite = Double.isFinite(v[off + j * stride]);
+        }
+        if (!finite) {
+            double acc = 0.0;
+            for (int i = 0; i < n; i++) {
+                double vi = v[off + i * stride];
+                acc += log ? vi : r.prob(i).value() * vi;
+            }
+            for (int j = 0; j < n; j++) {
+                double gj = r.prob(j).value();
+                double vj = v[off + j * stride];
+                out[off + j * stride] = log ? vj - gj * acc : gj * (vj - acc);
+            }
+            return;
+        }
+        // softmax: v_j - s = (v_j - r) - sum_i g_i (v_i - r) with r = v_k and the differences exact (TwoSum),
+        // so that a constant v gives exactly 0 and a nearly constant one keeps its digits
+        double ref = log ? 0.0 : v[off + r.k * stride];
+        DoubleDouble[] g = new DoubleDouble[n];
+        DoubleDouble[] dv = new DoubleDouble[n];
+        DoubleDouble acc = new DoubleDouble();
+        for (int i = 0; i < n; i++) {
+            g[i] = r.prob(i);
+            double vi = v[off + i * stride];
+            dv[i] = DoubleDouble.of(vi).add(-ref);
+            acc.add(log ? dv[i] : g[i].copy().mul(dv[i]));
+        }
+        for (int j = 0; j < n; j++) {
+            DoubleDouble res = log ? dv[j].copy().sub(g[j].copy().mul(acc)) : g[j].copy().mul(dv[j].copy().sub(acc));
+            out[off + j * stride] = res.value();
+        }
+    }
+
+    /**
+     * d focal_loss / d logits: with q = 1 - p_t, l = -log p_t and B = q^gamma (q + gamma p_t l), the
+     * gradient is -alpha_y B at the target and alpha_y (p_c / q) B elsewhere (the chain rule through
+     * p_t = softmax_y; every factor non-negative, no cancellation). At q = 0 every entry is 0, the limit of
+     * the formula (p_c &lt;= q); p_t l is 0 where p_t is 0 (a +inf logit elsewhere). MEAN divides by N.
+     */
+    static double[] focalLossGrad(double[] logits, int[] shape, int[] target, double gamma, double[] alpha,
+                                  Reduction reduction, double[] gradOutput) {
+        Check.notNull(reduction, "reduction");
+        int c = LogitLossKernels.checkFocalShapes(logits, shape, target, gamma, alpha);
+        int nRows = shape[0];
+        Upstream up = Upstream.of(gradOutput, reduction, nRows);
+        LogitLossKernels.checkFocalValues(target, c, alpha);
+        double[] out = new double[logits.length];
+        Row r = new Row(c);
+        ExtendedDouble count = ExtendedDouble.of(nRows);
+        for (int n = 0; n < nRows; n++) {
+            r.load(logits, n * c, 1);
+            int off = n * c;
+            if (!r.usable()) {
+                java.util.Arrays.fill(out, off, off + c, Double.NaN);
+                continue;
+            }
+            int y = target[n];
+            DoubleDouble q = LogitLossKernels.oneMinusPt(r, y);
+            ExtendedDouble a = ExtendedDouble.of(alpha == null ? 1.0 : alpha[y]);
+            ExtendedDouble b = ExtendedDouble.ZERO;
+            if (!q.isZero()) {
+                DoubleDouble pt = r.prob(y);
+                ExtendedDouble ptl = pt.isZero() ? ExtendedDouble.ZERO : ExtendedDouble.of(pt).mul(r.nllX(y));
+                ExtendedDouble inner = ExtendedDouble.of(q).add(ExtendedDouble.of(gamma).mul(ptl));
+                b = LogitLossKernels.focalFactor(q, gamma).mul(inner);
+            }
+            for (int j = 0; j < c; j++) {
+                ExtendedDouble gj;
+                if (b.isZero()) {
+                    gj = ExtendedDouble.ZERO;
+                } else if (j == y) {
+                    gj = a.mul(b).mul(ExtendedDouble.of(-1.0));
+                } else {
+                    DoubleDouble pj = r.prob(j);
+                    gj = pj.isZero() ? ExtendedDouble.ZERO
+                            : a.mul(ExtendedDouble.of(pj).div(ExtendedDouble.of(q))).mul(b);
+                }
+                if (reduction == Reduction.MEAN) {
+                    gj = gj.div(count);
+                }
+                out[off + j] = up.times(gj, n);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * d binary_cross_entropy / d p: -(y / p - (1 - y) / (1 - p)) where epsilon &lt;= p &lt;= 1 - epsilon
+     * (the clamp's bounds included), 0 strictly outside; a term whose coefficient (y or 1 - y) is exactly 0
+     * contributes 0; p = 0 with y &gt; 0 (epsilon 0) gives -inf, p = 1 with y &lt; 1 gives +inf. Each
+     * quotient carries its own exponent (y / p for a subnormal p exceeds the double range before a mean).
+     */
+    static double[] binaryCrossEntropyGrad(double[] y, double[] p, double epsilon, Reduction reduction,
+                                           double[] gradOutput) {
+        ProbabilityLossKernels.checkBceEpsilon(epsilon);
+        Check.notNull(reduction, "reduction");
+        Check.notNull(y, "y");
+        Check.notNull(p, "p");
+        Check.sameLength(y, "y", p, "p");
+        int n = y.length;
+        Upstream up = Upstream.of(gradOutput, reduction, n);
+        Check.probabilities(y, "y");
+        Check.probabilities(p, "p");
+        ExtendedDouble count = ExtendedDouble.of(n);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            double pi = p[i];
+            double yi = y[i];
+            // 1 - p is exact for p >= 1/2: p > 1 - epsilon exactly
+            boolean clipped = pi < epsilon || (pi >= 0.5 && 1.0 - pi < epsilon);
+            ExtendedDouble gi = ExtendedDouble.ZERO;
+            if (!clipped) {
+                gi = quotient(oneMinus(yi), oneMinus(pi)).add(quotient(DoubleDouble.of(-yi), DoubleDouble.of(pi)));
+            }
+            if (reduction == Reduction.MEAN) {
+                gi = gi.div(count);
+            }
+            out[i] = up.times(gi, i);
+        }
+        return out;
+    }
+
+    /** num / den for num, den &gt;= 0 up to num's sign: 0 when num is 0, +-inf when only den is 0. */
+    private static ExtendedDouble quotient(DoubleDouble num, DoubleDouble den) {
+        if (num.isZero()) {
+            return ExtendedDouble.ZERO;
+        }
+        if (den.isZero()) {
+            return ExtendedDouble.of(Math.copySign(Double.POSITIVE_INFINITY, num.hi));
+        }
+        return ExtendedDouble.of(num).div(ExtendedDouble.of(den));
     }
 }

@@ -17,15 +17,79 @@ final class LogitLossKernels {
     }
 
     static Losses softmaxCrossEntropy(SoftmaxCrossEntropyCall g) {
+        switch (g.result) {
+            case LSE:
+                return lsePerPosition(g);
+            case Z_LOSS:
+                return zLossPart(g);
+            default:
+                return crossEntropy(g);
+        }
+    }
+
+    /**
+     * result lse: lse(x'') of every position (ignored ones included), over the included classes: +inf for
+     * one or more +inf logits, -inf for all -inf or no included class, NaN for a NaN logit. Not reduced.
+     */
+    private static Losses lsePerPosition(SoftmaxCrossEntropyCall g) {
+        ExtendedDouble[] per = new ExtendedDouble[g.positions()];
+        Row r = new Row(g.c);
+        for (int p = 0; p < per.length; p++) {
+            if (g.noneIncluded(p)) {
+                per[p] = ExtendedDouble.of(Double.NEGATIVE_INFINITY);
+                continue;
+            }
+            g.load(r, p, false);
+            per[p] = switch (r.status) {
+                case Row.FINITE, Row.ONE_POSINF -> r.lseX();
+                case Row.MULTI_POSINF -> ExtendedDouble.of(Double.POSITIVE_INFINITY);
+                case Row.ALL_NEGINF -> ExtendedDouble.of(Double.NEGATIVE_INFINITY);
+                default -> ExtendedDouble.of(Double.NaN);
+            };
+        }
+        return new Losses(per, ExtendedDouble.of(1.0), null, g);
+    }
+
+    /**
+     * result z_loss: the z-loss terms alone, reduced like the loss (mean over the K non-ignored positions,
+     * empty_mean for K = 0); with z_loss = 0 no term exists: zeros, and a mean of 0 even for K = 0.
+     */
+    private static Losses zLossPart(SoftmaxCrossEntropyCall g) {
+        ExtendedDouble[] z = new ExtendedDouble[g.positions()];
+        if (g.zLoss == 0.0) {
+            java.util.Arrays.fill(z, ExtendedDouble.ZERO);
+            return new Losses(z, ExtendedDouble.of(1.0));
+        }
+        Row r = new Row(g.c);
+        for (int p = 0; p < z.length; p++) {
+            z[p] = zTerm(g, r, p);
+        }
+        return new Losses(z, ExtendedDouble.of(g.kept()), null, g);
+    }
+
+    /** Position p's z-loss term z lse^2 (0 when ignored or with no included class, NaN without an lse). */
+    private static ExtendedDouble zTerm(SoftmaxCrossEntropyCall g, Row r, int p) {
+        if (g.ignored(p) || g.noneIncluded(p)) {
+            return ExtendedDouble.ZERO;
+        }
+        g.load(r, p, false);
+        if (!r.usable()) {
+            return ExtendedDouble.of(Double.NaN);
+        }
+        ExtendedDouble lse = r.lseX();
+        return ExtendedDouble.of(g.zLoss).mul(lse.mul(lse));
+    }
+
+    private static Losses crossEntropy(SoftmaxCrossEntropyCall g) {
         int positions = g.positions();
         ExtendedDouble[] per = new ExtendedDouble[positions];
         // the z-loss terms z lse^2 (null when z_loss = 0: no term exists, not 0 * inf)
         ExtendedDouble[] zPer = g.zLoss > 0 ? new ExtendedDouble[positions] : null;
         Row r = new Row(g.c);
         // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
-        boolean lean = g.index != null && g.eps == 0.0 && zPer == null;
+        boolean lean = g.index != null && g.eps == 0.0 && zPer == null && g.where == null;
         for (int p = 0; p < positions; p++) {
-            if (g.ignored(p)) {
+            if (g.ignored(p) || g.noneIncluded(p)) {
                 per[p] = ExtendedDouble.ZERO;
                 if (zPer != null) {
                     zPer[p] = ExtendedDouble.ZERO;
@@ -235,7 +299,8 @@ final class LogitLossKernels {
         return ExtendedDouble.of(m, m * rel, (int) whole);
     }
 
-    static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+    /** focal_loss's and focal_loss_grad's checks of gamma, ranks, C = 0 and shapes (steps 1 to 3); returns C. */
+    static int checkFocalShapes(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
         Check.gamma(gamma);
         Check.notNull(shape, "logits shape");
         Check.rank(shape, 2, 2, "logits");
@@ -254,15 +319,47 @@ final class LogitLossKernels {
         if (alpha != null && alpha.length != c) {
             throw Check.err(ErrorKind.SHAPE_MISMATCH, "alpha must have shape [" + c + "]; got length " + alpha.length);
         }
+        return c;
+    }
+
+    /** focal_loss's value checks (step 4): alpha finite and non-negative, every target a class. */
+    static void checkFocalValues(int[] target, int c, double[] alpha) {
         if (alpha != null) {
             Check.weights(alpha, "alpha");
         }
-        for (int n = 0; n < nRows; n++) {
+        for (int n = 0; n < target.length; n++) {
             if (target[n] < 0 || target[n] >= c) {
                 throw Check.err(ErrorKind.INDEX_OUT_OF_RANGE, "target[" + n + "] = " + target[n]
                         + " is outside [0, " + c + ")");
             }
         }
+    }
+
+    /** 1 - p_t of a usable row for target y, without cancellation (normalised). */
+    static DoubleDouble oneMinusPt(Row r, int y) {
+        DoubleDouble omp;
+        if (r.status == Row.ONE_POSINF) {
+            omp = DoubleDouble.of(y == r.k ? 0.0 : 1.0);
+        } else if (y == r.k) {
+            omp = r.oneMinusProbAtMax();
+        } else {
+            // 1 - e_y / (1 + s) = (1 + sum_{i != k, y} e_i) / (1 + s): no cancellation
+            DoubleDouble num = DoubleDouble.of(1.0);
+            for (int i = 0; i < r.n; i++) {
+                if (i != r.k && i != y) {
+                    num.add(r.e[i]);
+                    num.lo += r.el[i];
+                }
+            }
+            omp = num.div(r.onePlusS());
+        }
+        return omp.norm();
+    }
+
+    static Losses focalLoss(double[] logits, int[] shape, int[] target, double gamma, double[] alpha) {
+        int c = checkFocalShapes(logits, shape, target, gamma, alpha);
+        checkFocalValues(target, c, alpha);
+        int nRows = shape[0];
         ExtendedDouble[] per = new ExtendedDouble[nRows];
         Row r = new Row(c);
         for (int n = 0; n < nRows; n++) {
@@ -273,23 +370,7 @@ final class LogitLossKernels {
             }
             int y = target[n];
             ExtendedDouble nll = r.nllX(y);
-            DoubleDouble omp; // 1 - p_t
-            if (r.status == Row.ONE_POSINF) {
-                omp = DoubleDouble.of(y == r.k ? 0.0 : 1.0);
-            } else if (y == r.k) {
-                omp = r.oneMinusProbAtMax();
-            } else {
-                // 1 - e_y / (1 + s) = (1 + sum_{i != k, y} e_i) / (1 + s): no cancellation
-                DoubleDouble num = DoubleDouble.of(1.0);
-                for (int i = 0; i < c; i++) {
-                    if (i != r.k && i != y) {
-                        num.add(r.e[i]);
-                        num.lo += r.el[i];
-                    }
-                }
-                omp = num.div(r.onePlusS());
-            }
-            omp.norm();
+            DoubleDouble omp = oneMinusPt(r, y);
             double a = alpha == null ? 1.0 : alpha[y];
             per[n] = term(ExtendedDouble.of(a), term(focalFactor(omp, gamma), nll));
         }

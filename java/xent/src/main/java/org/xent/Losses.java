@@ -41,6 +41,19 @@ final class Losses {
         return out;
     }
 
+    /** Losses whose mean over a zero denominator follows empty_mean (IEEE division, or 0). */
+    Losses(ExtendedDouble[] per, ExtendedDouble denominator, EmptyMean emptyMean) {
+        this.per = per;
+        this.denominator = denominator;
+        this.zPer = null;
+        this.call = null;
+        this.ceSum = null;
+        this.emptyMean = emptyMean;
+    }
+
+    /** The empty_mean of a call without a {@link SoftmaxCrossEntropyCall} (null: IEEE division). */
+    private EmptyMean emptyMean;
+
     Losses(DoubleDouble[] per, DoubleDouble denominator) {
         this(extend(per), ExtendedDouble.of(denominator));
     }
@@ -75,7 +88,7 @@ final class Losses {
 
     private double mean() {
         if (call == null) {
-            return sum().div(denominator).value();
+            return denominator.isZero() && emptyMean == EmptyMean.ZERO ? 0.0 : sum().div(denominator).value();
         }
         if (zPer == null) {
             return call.quotient(sum(), denominator).value();
@@ -84,6 +97,10 @@ final class Losses {
     }
 
     double reduce(Reduction r) {
+        if (call != null && call.result == SoftmaxCrossEntropyResult.LSE) {
+            throw new XentException(ErrorKind.INVALID_ARGUMENT, "result lse is one value per position, never reduced:"
+                    + " use the unreduced entry point");
+        }
         switch (r) {
             case SUM:
                 return sum().value();

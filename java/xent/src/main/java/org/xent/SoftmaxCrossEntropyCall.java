@@ -21,6 +21,12 @@ final class SoftmaxCrossEntropyCall {
         boolean capOn;
         double zLoss;
         EmptyMean emptyMean = EmptyMean.NAN;
+        /** The class mask: C values or one per logit (null: every class included). */
+        boolean[] where;
+        SoftmaxCrossEntropyResult result = SoftmaxCrossEntropyResult.LOSS;
+        /** The gradient's upstream gradient (null: all ones) and the reduction that gives it its shape. */
+        double[] gradOutput;
+        Reduction gradReduction = Reduction.NONE;
     }
 
     /**
@@ -40,6 +46,18 @@ final class SoftmaxCrossEntropyCall {
         Check.notNull(emptyMean, "empty_mean");
     }
 
+    /** The class mask, or null when there is none or every value is true (a mask of all true is no mask). */
+    private static boolean[] effectiveMask(boolean[] where) {
+        if (where != null) {
+            for (boolean b : where) {
+                if (!b) {
+                    return where;
+                }
+            }
+        }
+        return null;
+    }
+
     static void checkLabelSmoothing(double eps) {
         if (!(eps >= 0.0 && eps <= 1.0)) {
             throw Check.err(ErrorKind.INVALID_ARGUMENT, "label_smoothing must be in [0, 1]; got " + eps);
@@ -56,6 +74,27 @@ final class SoftmaxCrossEntropyCall {
     static SoftmaxCrossEntropyCall call(float[] logits, int[] shape, int[] index, double[] prob,
                                         SoftmaxCrossEntropyOptions options) {
         return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, options.toArgs(true));
+    }
+
+    /** One float64 gradient call with its upstream gradient (null: all ones). */
+    static SoftmaxCrossEntropyCall gradCall(double[] logits, int[] shape, int[] index, double[] prob,
+                                            SoftmaxCrossEntropyOptions options, Reduction reduction, double[] gradOutput) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, withUpstream(options.toArgs(false),
+                reduction, gradOutput));
+    }
+
+    /** One float32 gradient call with its upstream gradient (float32 values widened exactly, or null). */
+    static SoftmaxCrossEntropyCall gradCall(float[] logits, int[] shape, int[] index, double[] prob,
+                                            SoftmaxCrossEntropyOptions options, Reduction reduction, double[] gradOutput) {
+        return new SoftmaxCrossEntropyCall(logits, shape, index, prob, null, withUpstream(options.toArgs(true),
+                reduction, gradOutput));
+    }
+
+    private static Args withUpstream(Args a, Reduction reduction, double[] gradOutput) {
+        Check.notNull(reduction, "reduction");
+        a.gradOutput = gradOutput;
+        a.gradReduction = reduction;
+        return a;
     }
 
     /** float64 logits (with logit_scale or softcap: the high parts of x''), or null when {@link #logits32} holds float32 ones. */
@@ -78,6 +117,14 @@ final class SoftmaxCrossEntropyCall {
     final boolean ignoreNone;
     final double eps;
     final LabelSmoothingMode mode;
+    /** The gradient's upstream gradient (shape checked with the other shapes, step 3). */
+    final Upstream upstream;
+    /** The class mask (C values, or one per logit), null when every class is included. */
+    final boolean[] where;
+    final SoftmaxCrossEntropyResult result;
+    /** A row with the excluded classes' logits (and low parts) replaced by -inf (0): the mask applied. */
+    private final double[] maskedRow;
+    private final double[] maskedLo;
 
     SoftmaxCrossEntropyCall(double[] logits, int[] shape, int[] index, double[] prob, int[] targetShape, Args args) {
         this(Check.notNullLength(logits, "logits"), logits, null, shape, index, prob, targetShape, args);
@@ -94,6 +141,7 @@ final class SoftmaxCrossEntropyCall {
         Check.notNull(args.mode, "label_smoothing_mode");
         checkLabelSmoothing(args.labelSmoothing);
         checkLargeModel(args.logitScale, args.capOn, args.softcap, args.zLoss, args.emptyMean);
+        Check.notNull(args.result, "result");
         Check.notNull(shape, "logits shape");
         Check.rank(shape, 2, Check.MAX_RANK, "logits");
         Check.dataLength(length, shape, "logits");
@@ -150,6 +198,11 @@ final class SoftmaxCrossEntropyCall {
             throw Check.err(ErrorKind.SHAPE_MISMATCH, "weight must have shape [" + c + "] (one per class); got length "
                     + args.weight.length);
         }
+        if (args.where != null && args.where.length != c && args.where.length != length) {
+            throw Check.err(ErrorKind.SHAPE_MISMATCH, "where must have shape [" + c + "] or the logits' shape "
+                    + Check.shapeString(shape) + "; got " + args.where.length + " values");
+        }
+        upstream = Upstream.of(args.gradOutput, args.gradReduction, positions);
         if (args.weight != null) {
             Check.weights(args.weight, "weight");
         }
@@ -175,6 +228,31 @@ final class SoftmaxCrossEntropyCall {
         this.ignoreNone = args.ignoreNone;
         this.eps = args.labelSmoothing;
         this.mode = args.mode;
+        this.where = effectiveMask(args.where);
+        this.result = args.result;
+        maskedRow = where == null ? null : new double[c];
+        maskedLo = where == null || lo == null ? null : new double[c];
+    }
+
+    /** Whether class cls takes part in position pos (the mask). */
+    boolean included(int pos, int cls) {
+        if (where == null) {
+            return true;
+        }
+        return where.length == c ? where[cls] : where[offset(pos) + cls * spatial];
+    }
+
+    /** Whether position pos has no included class (loss 0, gradient 0, lse -inf; it still counts in the mean). */
+    boolean noneIncluded(int pos) {
+        if (where == null) {
+            return false;
+        }
+        for (int j = 0; j < c; j++) {
+            if (included(pos, j)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     int positions() {
@@ -184,6 +262,18 @@ final class SoftmaxCrossEntropyCall {
     /** Loads position pos's row into r: fully, or lean ({@link Row#loadLean}) when only nll is needed. */
     Row load(Row r, int pos, boolean lean) {
         int off = offset(pos);
+        if (where != null) {
+            // an excluded class is -inf whatever its logit holds (NaN and inf included: never read)
+            for (int j = 0; j < c; j++) {
+                boolean in = included(pos, j);
+                int at = off + j * spatial;
+                maskedRow[j] = !in ? Double.NEGATIVE_INFINITY : logits32 != null ? logits32[at] : logits[at];
+                if (maskedLo != null) {
+                    maskedLo[j] = in ? lo[at] : 0.0;
+                }
+            }
+            return r.load(maskedRow, maskedLo, 0, 1);
+        }
         if (lo != null) {
             return r.load(logits, lo, off, spatial);
         }
@@ -259,8 +349,21 @@ final class SoftmaxCrossEntropyCall {
         return m;
     }
 
-    /** The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k. */
+    /**
+     * The smoothed target q_c (index targets) or t'_c (probability targets), times 2^k; 0 for an excluded
+     * class (its mass is dropped, whatever it is).
+     */
     private DoubleDouble[] smoothedTarget(int pos, int k) {
+        DoubleDouble[] q = unmaskedTarget(pos, k);
+        for (int j = 0; where != null && j < c; j++) {
+            if (!included(pos, j)) {
+                q[j] = DoubleDouble.of(0.0);
+            }
+        }
+        return q;
+    }
+
+    private DoubleDouble[] unmaskedTarget(int pos, int k) {
         DoubleDouble[] q = new DoubleDouble[c];
         DoubleDouble oneMinusEps = scaled(Terms.oneMinus(eps), k);
         double epsK = Math.scalb(eps, k);
@@ -307,7 +410,8 @@ final class SoftmaxCrossEntropyCall {
 
     /** Whether the call has none of the large-model options (the float32 kernels apply only then). */
     boolean plain() {
-        return lo == null && zLoss == 0.0 && emptyMean == EmptyMean.NAN;
+        return lo == null && zLoss == 0.0 && emptyMean == EmptyMean.NAN && where == null
+                && result == SoftmaxCrossEntropyResult.LOSS;
     }
 
     /** K: the number of non-ignored positions (the z-loss terms' mean divides by it). */

@@ -21,6 +21,8 @@ public final class SoftmaxCrossEntropyOptions {
     private OptionalDouble softcap = OptionalDouble.empty();
     private double zLoss;
     private EmptyMean emptyMean = EmptyMean.NAN;
+    private boolean[] where;
+    private SoftmaxCrossEntropyResult result = SoftmaxCrossEntropyResult.LOSS;
 
     /** Creates options holding the spec's defaults. */
     public SoftmaxCrossEntropyOptions() {
@@ -163,6 +165,32 @@ public final class SoftmaxCrossEntropyOptions {
     }
 
     /**
+     * Sets the class mask (optax's {@code where}, issue 17): C values (the same classes at every position)
+     * or one per logit (row-major, the logits' shape); a class whose value is false is excluded from the
+     * position (left out of the log-sum-exp whatever its logit holds, its term and gradient 0); a position
+     * with no included class has loss 0 but still counts in the mean. Null (the default) includes every class.
+     *
+     * @param where the mask (copied), or null
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions where(boolean[] where) {
+        this.where = where == null ? null : where.clone();
+        return this;
+    }
+
+    /**
+     * Sets which output the loss entry points return (issue 17): the loss (default), the z-loss part alone,
+     * or the per-position lse (only through the unreduced entry points: it is never reduced).
+     *
+     * @param result the output
+     * @return this
+     */
+    public SoftmaxCrossEntropyOptions result(SoftmaxCrossEntropyResult result) {
+        this.result = result;
+        return this;
+    }
+
+    /**
      * The logit scale.
      *
      * @return s
@@ -246,6 +274,8 @@ public final class SoftmaxCrossEntropyOptions {
         a.capOn = softcap.isPresent();
         a.zLoss = zLoss;
         a.emptyMean = emptyMean;
+        a.where = where == null ? null : where.clone();
+        a.result = result;
         if (float32) {
             a.logitScale = (float) a.logitScale;
             a.softcap = (float) a.softcap;

@@ -39,12 +39,50 @@ public record Tensor(String dtype, int[] shape, double[] values, long[] ints) {
     }
 
     /**
+     * A bool tensor (protocol 1.3, the class mask {@code where}): dtype {@code "bool"}, the data held as
+     * 1 (true) and 0 (false) in {@link #ints()}.
+     *
+     * @param shape  the shape
+     * @param values row-major data
+     * @return the tensor
+     */
+    public static Tensor ofBools(int[] shape, boolean[] values) {
+        long[] ints = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            ints[i] = values[i] ? 1 : 0;
+        }
+        return new Tensor("bool", shape, null, ints);
+    }
+
+    /**
+     * Whether this is a bool tensor.
+     *
+     * @return true for dtype {@code "bool"}
+     */
+    public boolean isBool() {
+        return "bool".equals(dtype);
+    }
+
+    /**
+     * The data of a bool tensor.
+     *
+     * @return one boolean per element
+     */
+    public boolean[] bools() {
+        boolean[] out = new boolean[ints.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ints[i] != 0;
+        }
+        return out;
+    }
+
+    /**
      * Whether the data are integers (class indices).
      *
      * @return true for an int64 tensor
      */
     public boolean isInt() {
-        return ints != null;
+        return ints != null && !isBool();
     }
 
     /**
@@ -59,6 +97,6 @@ public record Tensor(String dtype, int[] shape, double[] values, long[] ints) {
     @Override
     public String toString() {
         return "Tensor[" + dtype + " " + Arrays.toString(shape) + " "
-                + (ints != null ? Arrays.toString(ints) : Arrays.toString(values)) + "]";
+                + (isBool() ? Arrays.toString(bools()) : ints != null ? Arrays.toString(ints) : Arrays.toString(values)) + "]";
     }
 }

@@ -68,6 +68,13 @@ final class Vectors {
             }
             return Tensor.ofInts(shape, ints);
         }
+        if ("bool".equals(dtype)) { // the class mask where (protocol 1.3)
+            boolean[] b = new boolean[data.size()];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = data.get(i).asBoolean();
+            }
+            return Tensor.ofBools(shape, b);
+        }
         double[] v = new double[data.size()];
         for (int i = 0; i < v.length; i++) {
             v[i] = HexFloat.parse(data.get(i).asText(), dtype); // exact in the tensor's dtype (D9)

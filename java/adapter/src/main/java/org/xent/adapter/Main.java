@@ -369,6 +369,7 @@ public final class Main {
                 }
                 return v.asText();
             case TENSOR_OR_NULL:
+            case BOOL_TENSOR_OR_NULL:
                 return isNull ? null : tensor(v, "parameter '" + name + "'");
             default:
                 throw new IllegalStateException("unknown parameter kind " + kind);
@@ -402,8 +403,9 @@ public final class Main {
             throw new IllegalArgumentException(name + " needs a string 'dtype' and arrays 'shape' and 'data'");
         }
         String dtype = dt.asText();
-        if (!"int64".equals(dtype) && !Catalogue.DTYPES.contains(dtype)) {
-            throw new IllegalArgumentException(name + " has dtype '" + dtype + "' (float64, float32, float16, bfloat16 or int64)");
+        if (!"int64".equals(dtype) && !"bool".equals(dtype) && !Catalogue.DTYPES.contains(dtype)) {
+            throw new IllegalArgumentException(name + " has dtype '" + dtype
+                    + "' (float64, float32, float16, bfloat16, int64 or bool)");
         }
         int[] shape = new int[sh.size()];
         BigInteger numel = BigInteger.ONE;
@@ -426,6 +428,16 @@ public final class Main {
         if (tooLarge != null) {
             // only possible with another dimension 0: a valid request that Java's int-indexed arrays cannot hold
             throw new Unsupported(tooLarge + " beyond Java's int range (xent-java indexes with int)");
+        }
+        if ("bool".equals(dtype)) { // protocol 1.3: JSON true and false only (1, "true" and null are bad requests)
+            boolean[] bools = new boolean[data.size()];
+            for (int i = 0; i < bools.length; i++) {
+                if (!data.get(i).isBoolean()) {
+                    throw new IllegalArgumentException(name + " element " + i + " must be true or false; got " + data.get(i));
+                }
+                bools[i] = data.get(i).booleanValue();
+            }
+            return Tensor.ofBools(shape, bools);
         }
         if ("int64".equals(dtype)) {
             long[] ints = new long[data.size()];
