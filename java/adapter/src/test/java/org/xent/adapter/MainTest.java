@@ -124,6 +124,11 @@ class MainTest {
     private static final String LOGITS = "\"logits\":{\"dtype\":\"float64\",\"shape\":[1,2],\"data\":[\"0x0p+0\",\"0x1p+0\"]}";
     private static final String PROBS = "\"probs\":{\"dtype\":\"float64\",\"shape\":[1,2],\"data\":[\"0x1p-1\",\"0x1p-1\"]}";
 
+    /** A bool tensor of shape [2] (the class mask where of LOGITS). */
+    private static String mask(String data) {
+        return "{\"dtype\":\"bool\",\"shape\":[2],\"data\":" + data + "}";
+    }
+
     private static String target(String data) {
         return "\"target\":{\"dtype\":\"int64\",\"shape\":[1],\"data\":[" + data + "]}";
     }
@@ -195,6 +200,16 @@ class MainTest {
                 c("ignore_index null: no index ignored", sce, "float64", "\"ignore_index\":null",
                         LOGITS + "," + target("-100"), "index_out_of_range"),
                 c("ignore_index true", sce, "float64", "\"ignore_index\":true", LOGITS + "," + target("0"), "bad_request"),
+                // protocol 1.3: the class mask where is a bool tensor whose data are JSON true/false only
+                c("where as a bool tensor", sce, "float64", "\"where\":" + mask("[true,false]"), LOGITS + "," + target("0"), "output"),
+                c("where data 1", sce, "float64", "\"where\":" + mask("[true,1]"), LOGITS + "," + target("0"), "bad_request"),
+                c("where data as the string true", sce, "float64", "\"where\":" + mask("[\"true\",true]"), LOGITS + "," + target("0"), "bad_request"),
+                c("where data null", sce, "float64", "\"where\":" + mask("[null,true]"), LOGITS + "," + target("0"), "bad_request"),
+                c("where as a float tensor", sce, "float64", "\"where\":{\"dtype\":\"float64\",\"shape\":[2],\"data\":[\"0x1p+0\",\"0x0p+0\"]}",
+                        LOGITS + "," + target("0"), "bad_request"),
+                c("a bool tensor as a float parameter", sce, "float64", "\"weight\":" + mask("[true,true]"), LOGITS + "," + target("0"), "bad_request"),
+                c("where of the wrong shape", sce, "float64", "\"where\":{\"dtype\":\"bool\",\"shape\":[3],\"data\":[true,false,true]}",
+                        LOGITS + "," + target("0"), "shape_mismatch"),
                 c("log_target as a string", "kl_div", "float64", "\"log_target\":\"true\"",
                         "\"input\":{\"dtype\":\"float64\",\"shape\":[1],\"data\":[\"0x0p+0\"]},"
                         + "\"target\":{\"dtype\":\"float64\",\"shape\":[1],\"data\":[\"0x1p+0\"]}", "bad_request"),
