@@ -13,6 +13,7 @@ from .logit_losses import (softmax_cross_entropy, binary_cross_entropy_with_logi
                            sigmoid_focal_loss)
 from .grads import softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad
 from .porting import nll_loss, kl_div
+from .vjp import softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad
 from .linear import linear_cross_entropy, linear_cross_entropy_grad
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ FUNCTIONS = {
         softmax_cross_entropy, binary_cross_entropy_with_logits, focal_loss, sigmoid_focal_loss,
         softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad,
         nll_loss, kl_div,
+        softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad,
         linear_cross_entropy, linear_cross_entropy_grad,
     )
 }

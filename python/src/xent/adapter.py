@@ -42,10 +42,10 @@ INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float", "ignore_index": "int_or_null",
                "axis": "int", "log_target": "bool",
                "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum", "output_dtype": "enum",
-               "weight": "tensor_or_null", "pos_weight": "tensor_or_null",
+               "weight": "tensor_or_null", "pos_weight": "tensor_or_null", "grad_output": "tensor_or_null",
                "logit_scale": "float", "z_loss": "float", "softcap": "float_or_null", "empty_mean": "enum"}
 #: alpha is a tensor [C] in focal_loss and a scalar in sigmoid_focal_loss
-PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null",
+PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null", ("focal_loss_grad", "alpha"): "tensor_or_null",
                            ("sigmoid_focal_loss", "alpha"): "float_or_null",
                            # issue 18: the fused linear cross-entropy's bias, wrt and upstream gradient
                            ("linear_cross_entropy", "linear_bias"): "tensor_or_null",
@@ -55,7 +55,7 @@ PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null",
 #: Inputs holding class indices (int64 tensors), and inputs that hold either class indices or
 #: probabilities of the request's dtype; every other input is a float tensor of the request's dtype.
 INDEX_INPUTS = {("nll_from_probs", "target"), ("focal_loss", "target"), ("nll_loss", "target"),
-                ("linear_cross_entropy", "target"), ("linear_cross_entropy_grad", "target")}
+                ("linear_cross_entropy", "target"), ("linear_cross_entropy_grad", "target"), ("focal_loss_grad", "target")}
 INDEX_OR_FLOAT_INPUTS = {("softmax_cross_entropy", "target"), ("softmax_cross_entropy_grad", "target")}
 #: Python-only keyword arguments that the protocol does not carry: the axis of the information functions
 #: (the spec's entropy, cross_entropy and kl_divergence take vectors); softmax, log_softmax and logsumexp

@@ -12,12 +12,13 @@ from . import _sce_grad_dd
 from ._half import half_precision
 from ._validate import check_probability, out_dtype
 from .logit_losses import _bce_logits_args, _logistic_inputs
+from .vjp import elementwise_positions, same_scatter, sce_ignored, sce_positions, sce_scatter, with_upstream
 
 
 @half_precision()
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
                                label_smoothing_mode="uniform", reduction="mean", logit_scale=1.0, softcap=None,
-                               z_loss=0.0, empty_mean="nan"):
+                               z_loss=0.0, empty_mean="nan", grad_output=None):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits (same parameters).
 
     With target mass :math:`m_c = w_c q_c` (smoothed, weighted) and g = softmax over the class axis,
@@ -31,7 +32,12 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
 
     Large-model options (issue 17, as in :func:`softmax_cross_entropy`): the gradient with respect to
     the scaled and capped logits x'' times dx''/dx = logit_scale / cosh^2(logit_scale x / softcap).
+    ``grad_output`` (issue 17; the loss output's shape: [N, d1..dk] for none, a scalar for sum and mean)
+    multiplies the gradient (the vector-Jacobian product); an ignored position stays exactly 0.
     """
+    if grad_output is not None:  # issue 17: the vector-Jacobian product under an upstream gradient
+        return with_upstream(softmax_cross_entropy_grad, locals(), "logits", sce_positions, sce_scatter,
+                             relax=_sce_relaxed, ignored=sce_ignored)
     opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean)
     if not opts.is_default:
         return _large_model.grad(softmax_cross_entropy_grad, logits, target, weight, ignore_index, label_smoothing,
@@ -56,6 +62,12 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
             grad = np.where(usable, exact, grad)
     res = np.moveaxis(grad.astype(st.out), -1, 1)
     return res
+
+
+def _sce_relaxed(args: dict) -> dict:
+    """The arguments without what step 4 rejects as invalid_argument: weight values, off_target with C = 1."""
+    mode = args["label_smoothing_mode"]
+    return {"weight": None, "label_smoothing_mode": "uniform" if mode == "off_target" else mode}
 
 
 def _scaled_difference(a, A, v):
@@ -103,11 +115,15 @@ def _cancellation_free_grad(st, M_hi, M_lo):
 
 
 @half_precision()
-def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None, reduction="mean"):
+def binary_cross_entropy_with_logits_grad(z, y, *, weight=None, pos_weight=None, reduction="mean", grad_output=None):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to z:
     :math:`w\,((1 - y)\,\sigma(z) - p_w\, y\, \sigma(-z))` (for :math:`p_w = 1` this is
     :math:`w(\sigma(z) - y)`), divided by numel(z) for ``mean``. z = +inf gives w(1 - y),
-    z = -inf gives -w p_w y."""
+    z = -inf gives -w p_w y. ``grad_output`` (issue 17: z's shape for none, a scalar otherwise)
+    multiplies it."""
+    if grad_output is not None:
+        return with_upstream(binary_cross_entropy_with_logits_grad, locals(), "z", elementwise_positions("z"),
+                             same_scatter, relax=lambda a: {"weight": None, "pos_weight": None})
     z, y, w, pw, reduction = _bce_logits_args(z, y, weight, pos_weight, reduction)
     out = out_dtype(z, y)
     work = nm.work_dtype(out)
@@ -145,11 +161,13 @@ def _bce_logits_grad_dd(z, y, w, pw, den, fast):
 
 
 @half_precision()
-def sigmoid_mse_grad(z, y):
+def sigmoid_mse_grad(z, y, *, grad_output=None):
     r"""Gradient of the squared error :math:`(y - \sigma(z))^2 / 2` with respect to z:
     :math:`(p - y)\,p\,(1 - p)` with :math:`p = \sigma(z)` and :math:`1 - p = \sigma(-z)`, and
     :math:`p - y` formed as :math:`(1 - y)\sigma(z) - y\,\sigma(-z)`. Elementwise,
-    any shape; z = +-inf gives 0."""
+    any shape; z = +-inf gives 0. ``grad_output`` (issue 17, z's shape) multiplies it."""
+    if grad_output is not None:
+        return with_upstream(sigmoid_mse_grad, locals(), "z", elementwise_positions("z"), same_scatter)
     z, y = _logistic_inputs(z, y, min_rank=0)
     check_probability("y", y)
     out = out_dtype(z, y)
