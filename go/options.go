@@ -319,6 +319,9 @@ var functionOptions = func() map[string]fnOptions {
 		"focal_loss_grad": {allowed: optGamma | optClassAlpha | optReduction | optGradOutput,
 			defaults: config{gamma: 2, reduction: ReductionMean}},
 		"online_softmax_merge": info, "lse_merge": info,
+		"cross_entropy_from_shards": {allowed: optWeight | optIgnoreIndex | optLabelSmoothing | optSmoothingMode |
+			optReduction | optEmptyMean, defaults: config{ignoreIndex: -100, smoothingMode: SmoothUniform,
+			reduction: ReductionMean, emptyMean: EmptyMeanNaN}},
 		"linear_cross_entropy": linear, "linear_cross_entropy_grad": linearGrad,
 		"softmax_grad":     {allowed: optAxis, defaults: config{axis: -1}},
 		"log_softmax_grad": {allowed: optAxis, defaults: config{axis: -1}},
@@ -381,6 +384,9 @@ func configure[T Float](fn string, opts []Option) (config, error) {
 			return c, err
 		}
 	}
+	if f.allowed&optEmptyMean != 0 && c.emptyMean != EmptyMeanNaN && c.emptyMean != EmptyMeanZero {
+		return c, newError(ErrInvalidArgument, fn, "unknown empty_mean %q (want nan or zero)", string(c.emptyMean))
+	}
 	if f.allowed&optResult != 0 && c.result != ResultLoss && c.result != ResultZLoss && c.result != ResultLSE {
 		return c, newError(ErrInvalidArgument, fn, "unknown result %q (want loss, z_loss or lse)", string(c.result))
 	}
@@ -408,8 +414,6 @@ func (c *config) checkLargeModel(fn string) error {
 		return newError(ErrInvalidArgument, fn, "softcap = %v must be finite and > 0 (use WithoutSoftcap for no cap)", c.softcap)
 	case !(c.zLoss >= 0) || math.IsInf(c.zLoss, 0):
 		return newError(ErrInvalidArgument, fn, "z_loss = %v must be finite and >= 0", c.zLoss)
-	case c.emptyMean != EmptyMeanNaN && c.emptyMean != EmptyMeanZero:
-		return newError(ErrInvalidArgument, fn, "unknown empty_mean %q (want nan or zero)", string(c.emptyMean))
 	}
 	return nil
 }

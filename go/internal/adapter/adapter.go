@@ -41,6 +41,7 @@ var Functions = []string{
 	"nll_loss", "kl_div",
 	"softmax_grad", "log_softmax_grad", "focal_loss_grad", "binary_cross_entropy_grad",
 	"online_softmax_merge", "lse_merge", "linear_cross_entropy", "linear_cross_entropy_grad",
+	"cross_entropy_from_shards",
 }
 
 // dtypes are the dtypes the adapter supports, for every function.
@@ -266,6 +267,9 @@ func compute[T xent.Float](fn string, in *inputs[T], opts []xent.Option) (result
 		return tensorResult(xent.LinearCrossEntropy(in.f["hidden"], in.f["linear_weight"], in.i["target"], opts...))
 	case "linear_cross_entropy_grad":
 		return tensorResult(xent.LinearCrossEntropyGrad(in.f["hidden"], in.f["linear_weight"], in.i["target"], opts...))
+	case "cross_entropy_from_shards":
+		return tensorResult(xent.CrossEntropyFromShards(in.f["shard_lse"], in.f["shard_logit_sum"], in.f["target_logit"],
+			in.i["target"], in.i["shard_size"], opts...))
 	case "online_softmax_merge":
 		return tensorResult(xent.OnlineSoftmaxMerge(in.f["m"], in.f["d"], opts...))
 	case "lse_merge":
@@ -344,6 +348,7 @@ var (
 	gammaP     = floatParam(xent.WithGamma)
 	smoothingP = floatParam(xent.WithLabelSmoothing)
 	weightP    = tensorParam(xent.WithWeight)
+	emptyMeanP = enumParam(func(s string) xent.Option { return xent.WithEmptyMean(xent.EmptyMean(s)) })
 )
 
 var signatures = map[string]signature{
@@ -373,11 +378,16 @@ var signatures = map[string]signature{
 	"focal_loss_grad":           withParams(focalSignature, "grad_output", gradOutputP),
 	"linear_cross_entropy":      linearSignature,
 	"linear_cross_entropy_grad": withParams(withParams(linearSignature, "wrt", enumParam(wrtOption)), "grad_output", gradOutputP),
-	"online_softmax_merge":      {inputs: []inputSpec{plain("m"), plain("d")}, params: map[string]paramDecoder{"base": baseP}},
-	"lse_merge":                 {inputs: []inputSpec{plain("lse")}, params: map[string]paramDecoder{"base": baseP}},
-	"softmax_grad":              axisPairSignature,
-	"log_softmax_grad":          axisPairSignature,
-	"focal_loss":                focalSignature,
+	"cross_entropy_from_shards": {
+		inputs: []inputSpec{plain("shard_lse"), plain("shard_logit_sum"), plain("target_logit"),
+			{name: "target", kind: intIn}, {name: "shard_size", kind: intIn}},
+		params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP, "label_smoothing": smoothingP,
+			"label_smoothing_mode": modeP, "reduction": reductionP, "empty_mean": emptyMeanP}},
+	"online_softmax_merge": {inputs: []inputSpec{plain("m"), plain("d")}, params: map[string]paramDecoder{"base": baseP}},
+	"lse_merge":            {inputs: []inputSpec{plain("lse")}, params: map[string]paramDecoder{"base": baseP}},
+	"softmax_grad":         axisPairSignature,
+	"log_softmax_grad":     axisPairSignature,
+	"focal_loss":           focalSignature,
 	"sigmoid_focal_loss": {inputs: []inputSpec{plain("z"), plain("y")},
 		params: map[string]paramDecoder{"alpha": alphaParam, "gamma": gammaP, "reduction": reductionP}},
 	"sigmoid_mse_grad": {inputs: []inputSpec{plain("z"), plain("y")}, params: map[string]paramDecoder{"grad_output": gradOutputP}},
@@ -424,7 +434,7 @@ var softmaxCESignature = signature{
 	params: map[string]paramDecoder{"weight": weightP, "ignore_index": ignoreIndexP,
 		"label_smoothing": smoothingP, "label_smoothing_mode": modeP, "reduction": reductionP,
 		"logit_scale": floatParam(xent.WithLogitScale), "softcap": softcapP, "z_loss": floatParam(xent.WithZLoss),
-		"empty_mean": enumParam(func(s string) xent.Option { return xent.WithEmptyMean(xent.EmptyMean(s)) }),
+		"empty_mean": emptyMeanP,
 		"where":      whereP},
 }
 
