@@ -186,6 +186,8 @@ def binary_targets(draw, size: int, dtype: DType) -> list[float]:
 
 def _layout(fn: dict) -> str:
     roles = [d["role"] for d in fn["inputs"].values()]
+    if "hidden" in roles:   # issue 18: hidden [N, H], linear_weight [C, H], target [N]
+        return "linear"
     if any(r in CLASS_ROLES for r in roles):
         return "classes"
     ranks = {tuple(d["rank"]) for d in fn["inputs"].values()}
@@ -271,7 +273,9 @@ def _example(draw, fn: dict, function: str, dtypes: list[str], corrupt: bool) ->
     inputs: dict[str, Tensor] = {}
     params = resolve_params(fn, {}, dtype)
     classes = 0
-    if layout == "classes":
+    if layout == "linear":
+        shape, classes = draw(_linear_inputs(fn, function, dtype, inputs, params))
+    elif layout == "classes":
         primary = names[0]
         low, high = decls[primary]["rank"]
         rank = draw(st.integers(low, min(high, 4))) if draw(st.integers(0, 4)) else high
@@ -318,6 +322,48 @@ def _example(draw, fn: dict, function: str, dtypes: list[str], corrupt: bool) ->
     if chosen:
         _corrupt(draw, example, chosen, fn, layout, dtype)
     return example
+
+
+@st.composite
+def _linear_operands(draw, size: int, dtype: DType) -> list[float]:
+    """hidden or linear_weight entries: small, one scale in 2^-30 .. 2^30, or ties, rarely +-inf or NaN
+    (products and sums of these stay far inside float64's range: an exact logit beyond it is not drawn)."""
+    w = _width(dtype)
+    style = draw(st.integers(0, 3))
+    if style == 1:
+        bound = float_to_dtype(2.0 ** draw(st.integers(-30, 30)), dtype)
+        element = st.floats(-bound, bound, width=w)
+    elif style == 2:
+        element = st.sampled_from(draw(st.lists(st.floats(-3, 3, width=w), min_size=1, max_size=3)))
+    else:
+        element = st.floats(-8, 8, width=w)
+    if style == 3:
+        element = st.one_of(element, st.sampled_from([math.inf, -math.inf, math.nan]))
+    return list(_cast(draw(st.lists(element, min_size=size, max_size=size)), dtype))
+
+
+@st.composite
+def _linear_inputs(draw, fn: dict, function: str, dtype: DType, inputs: dict, params: dict):
+    """linear_cross_entropy's inputs (filled into `inputs` and `params`): hidden [N, H], linear_weight
+    [C, H], target [N] (some ignored), parameters as for the class layout, grad_output of the loss's
+    shape or null. Returns the logits' shape [N, C] and C."""
+    n = draw(st.integers(1, 4)) if draw(st.integers(0, 7)) else 0
+    h, classes = draw(st.integers(0, 5)), draw(st.integers(1, 6))
+    inputs["hidden"] = Tensor(dtype.name, (n, h), tuple(draw(_linear_operands(n * h, dtype))))
+    inputs["linear_weight"] = Tensor(dtype.name, (classes, h), tuple(draw(_linear_operands(classes * h, dtype))))
+    for name, decl in fn["params"].items():
+        params[name] = _param(draw, name, decl, function, dtype, (n, classes), classes, params)
+    if "grad_output" in params:
+        shape = (n,) if params.get("reduction") == "none" else ()
+        params["grad_output"] = (None if draw(st.booleans()) else
+                                 Tensor(dtype.name, shape, tuple(draw(_linear_operands(math.prod(shape), dtype)))))
+    values = draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n))
+    ignore = params.get("ignore_index")
+    if ignore is not None and values:
+        for i in draw(st.lists(st.integers(0, n - 1), max_size=2)):
+            values[i] = ignore
+    inputs["target"] = Tensor(INT_DTYPE, (n,), tuple(values))
+    return (n, classes), classes
 
 
 def _float_input(draw, role: str, shape, axis: int, dtype: DType, classes: int, like: Tensor | None = None) -> Tensor:
@@ -400,16 +446,17 @@ def _corrupt(draw, ex: Example, kind: str, fn: dict, layout: str, dtype: DType) 
         data[draw(st.integers(0, len(data) - 1))] = float_to_dtype(draw(st.sampled_from(_BAD_PROBABILITIES)), dtype)
         ex.inputs[name] = Tensor(t.dtype, t.shape, tuple(data))
     elif kind == "index":
-        t = ex.inputs[names[1]]
+        target_name = names[2] if layout == "linear" else names[1]
+        t = ex.inputs[target_name]
         if t.is_float or not t.size:
             ex.corruption = None
             return
-        classes = ex.inputs[names[0]].shape[1]
+        classes = ex.inputs[names[1]].shape[0] if layout == "linear" else ex.inputs[names[0]].shape[1]
         ignore = ex.params.get("ignore_index")
         bad = [v for v in (classes, -1, classes + 5, -2) if v != ignore]
         data = list(t.data)
         data[draw(st.integers(0, len(data) - 1))] = draw(st.sampled_from(bad))
-        ex.inputs[names[1]] = Tensor(t.dtype, t.shape, tuple(data))
+        ex.inputs[target_name] = Tensor(t.dtype, t.shape, tuple(data))
     elif kind == "mismatch":
         name = names[1]
         t = ex.inputs[name]
@@ -438,7 +485,7 @@ def _corrupt(draw, ex: Example, kind: str, fn: dict, layout: str, dtype: DType) 
             return
         for name in names:
             decl = fn["inputs"][name]
-            if layout == "classes" and name == names[1]:
+            if decl["role"] in CLASS_ROLES:   # the class-index target (names[1], or linear's target)
                 tshape = (0,) if shape == (0, 0) else (3,)
                 ex.inputs[name] = Tensor(INT_DTYPE, tshape, tuple(0 for _ in range(math.prod(tshape))))
                 continue
