@@ -54,6 +54,7 @@ ACCEPT_AT_COMPATIBLE = frozenset({
     "sigmoid_naive",                # 1 / (1 + exp(-z)) (PyTorch's): differs only at range extremes (0 below the normal range)
     "one_minus_softmax_by_subtraction",  # focal loss with p = exp(-ce), 1 - p by subtraction (the usual port)
     "linear_ce_logits_rounded_to_dtype_then_ce",  # issue 18: logits by a matmul in the dtype, then a standard CE
+    "port_softmax_grad_plain", "port_log_softmax_grad_plain",  # issue 17: PyTorch's backward formulas in the dtype
 })
 
 #: Accuracy losses that the normwise `compatible` bound tolerates on purpose (inputs are probabilities, whose
@@ -1588,6 +1589,129 @@ def _():
         return fn
     _replace("linear_cross_entropy", make_loss)
     _replace("linear_cross_entropy_grad", make_grad)
+
+
+# ---------------------------------------------------------------------------------------- issue 17 item 4
+#: The gradients of a loss that take the upstream gradient grad_output (issue 17, specVersion 4).
+UPSTREAM_GRADS = ("softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
+                  "focal_loss_grad", "binary_cross_entropy_grad")
+
+
+def _with_upstream(make_v):
+    """make(old) for a loss gradient whose grad_output is replaced by make_v(grad_output) (None: dropped);
+    the shipped checks run first with the given grad_output, so every error stays the spec's."""
+    def make(old):
+        def fn(*args, grad_output=None, **kw):
+            if grad_output is None:
+                return old(*args, **kw)
+            old(*args, grad_output=grad_output, **kw)
+            return old(*args, grad_output=make_v(np.asarray(grad_output)), **kw)
+        return fn
+    return make
+
+
+@mutant("grad_output_first_broadcast", UPSTREAM_GRADS, """
+    the upstream gradient's first element broadcast to every position: grad_output[0] * gradient, right
+    only when grad_output is a scalar or constant (Liger-Kernel issues #968, #678 and #1298: the fused
+    cross-entropy's backward with reduction none).""")
+def _():
+    first = lambda v: np.full_like(v, v.flat[0]) if v.size else v  # noqa: E731
+    for name in UPSTREAM_GRADS:
+        _replace(name, _with_upstream(first))
+
+
+@mutant("vjp_ignores_grad_output", UPSTREAM_GRADS + ("softmax_grad", "log_softmax_grad"), """
+    the upstream gradient ignored: the gradient of the loss itself (grad_output taken as ones), right only
+    under loss.sum().backward(); softmax_grad and log_softmax_grad with v = ones.""")
+def _():
+    for name in UPSTREAM_GRADS:
+        _replace(name, _with_upstream(lambda v: None))
+
+    def make_row(old):
+        def fn(x, grad_output, **kw):
+            old(x, grad_output, **kw)
+            v = np.asarray(grad_output)
+            return old(x, np.ones_like(v), **kw)
+        return fn
+    for name in ("softmax_grad", "log_softmax_grad"):
+        _replace(name, make_row)
+
+
+@mutant("bce_grad_clip_boundary_zero", ("binary_cross_entropy_grad",), """
+    the clip's gradient taken as 0 at its bounds too (p = epsilon or p = 1 - epsilon), a strict
+    inequality where torch.clamp's backward passes the gradient (min <= x <= max).""")
+def _():
+    def make(old):
+        def fn(y, p, *, epsilon=1e-15, **kw):
+            res = old(y, p, epsilon=epsilon, **kw)
+            pw = np.asarray(p).astype(np.float64)
+            eps = float(epsilon)
+            with np.errstate(invalid="ignore"):
+                bound = (pw == eps) | ((pw >= 0.5) & (1 - pw == eps))
+            if np.ndim(res) == 0 or np.shape(res) != pw.shape:
+                return res
+            return np.where(bound, 0, res).astype(np.asarray(res).dtype)
+        return fn
+    _replace("binary_cross_entropy_grad", make)
+
+
+@mutant("focal_grad_missing_gamma_term", ("focal_loss_grad",), """
+    the focal modulating factor treated as a constant: alpha_y (1 - p_t)^gamma (g - onehot(y)), without
+    the term gamma (1 - p_t)^(gamma - 1) p_t (-log p_t) of d(1 - p_t)^gamma / d p_t.""")
+def _():
+    def make(old):
+        def fn(logits, target, *, gamma=2.0, **kw):
+            old(logits, target, gamma=gamma, **kw)
+            base = np.asarray(old(logits, target, gamma=0.0, **kw))
+            x = np.asarray(logits).astype(np.float64)
+            g = np.asarray(FUNCTIONS_SHIPPED["softmax"](x, axis=-1))
+            idx = np.asarray(target).astype(np.int64)[:, None]
+            with np.errstate(all="ignore"):
+                r = 1 - np.take_along_axis(g, idx, axis=1)
+                res = base.astype(np.float64) * np.power(r, float(gamma))
+            return res.astype(base.dtype)
+        return fn
+    _replace("focal_loss_grad", make)
+
+
+def _port_dtype(x):
+    """The dtype a plain port computes in: the data's own (float32 for 16-bit data, as PyTorch's CPU half ops)."""
+    dt = np.asarray(x).dtype
+    return np.dtype(np.float32) if dt.itemsize < 4 else dt
+
+
+@mutant("port_softmax_grad_plain", ("softmax_grad",), """
+    PyTorch's _softmax_backward_data as a plain port: g = softmax(x) rounded to the dtype (the forward's
+    output), then g * (v - sum(g * v)) in the dtype (float32 for 16-bit data, rounded once into it).""")
+def _():
+    def make(old):
+        def fn(x, grad_output, *, axis=-1):
+            res = old(x, grad_output, axis=axis)
+            dt = _port_dtype(x)
+            g = np.asarray(FUNCTIONS_SHIPPED["softmax"](x, axis=axis)).astype(dt)
+            v = np.asarray(grad_output).astype(dt)
+            with np.errstate(all="ignore"):
+                out = g * (v - np.sum(g * v, axis=axis, keepdims=True))
+            return out.astype(res.dtype)
+        return fn
+    _replace("softmax_grad", make)
+
+
+@mutant("port_log_softmax_grad_plain", ("log_softmax_grad",), """
+    PyTorch's _log_softmax_backward_data as a plain port: v - exp(lp) * sum(v) with lp = log_softmax(x)
+    rounded to the dtype (the forward's output), in the dtype (float32 for 16-bit data).""")
+def _():
+    def make(old):
+        def fn(x, grad_output, *, axis=-1):
+            res = old(x, grad_output, axis=axis)
+            dt = _port_dtype(x)
+            lp = np.asarray(FUNCTIONS_SHIPPED["log_softmax"](x, axis=axis)).astype(dt)
+            v = np.asarray(grad_output).astype(dt)
+            with np.errstate(all="ignore"):
+                out = v - np.exp(lp) * np.sum(v, axis=axis, keepdims=True)
+            return out.astype(res.dtype)
+        return fn
+    _replace("log_softmax_grad", make)
 
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another
