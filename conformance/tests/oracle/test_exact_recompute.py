@@ -395,6 +395,36 @@ def f_kl_div(i, p):
     return reduce_(terms, "sum" if not shape else "mean", shape[0] if shape else None)
 
 
+def linear_logits(i, p):
+    """Issue 18: z = hidden @ linear_weight^T + linear_bias summed at the working precision (exact for
+    these few terms), as softmax_cross_entropy's inputs and parameters."""
+    (n, h), hs = i["hidden"]
+    c, ws = i["linear_weight"][0][0], i["linear_weight"][1]
+    bias = tensor(p["linear_bias"])[1] or [mpf(0)] * c
+    zs = [mp.fsum([hs[r * h + k] * ws[j * h + k] for k in range(h)] + [bias[j]]) for r in range(n) for j in range(c)]
+    sce = {"logits": ((n, c), zs), "target": i["target"], "target_is_index": True}
+    return sce, {k: v for k, v in p.items() if k not in ("linear_bias", "wrt", "grad_output")}
+
+
+def f_linear_cross_entropy(i, p):
+    return f_softmax_cross_entropy(*linear_logits(i, p))
+
+
+def f_linear_cross_entropy_grad(i, p):
+    """G = grad_output * d loss / dz, then G @ W, G^T @ hidden or G summed over the positions."""
+    sce, sce_params = linear_logits(i, p)
+    (n, c), (h, hs, ws) = sce["logits"][0], (i["hidden"][0][1], i["hidden"][1], i["linear_weight"][1])
+    g = f_softmax_cross_entropy_grad(sce, sce_params)
+    upstream = tensor(p.get("grad_output"))[1]
+    if upstream is not None:
+        g = [v * (upstream[r // c] if p["reduction"] == "none" else upstream[0]) for r, v in enumerate(g)]
+    if p["wrt"] == "hidden":
+        return [mp.fsum(g[r * c + j] * ws[j * h + k] for j in range(c)) for r in range(n) for k in range(h)]
+    if p["wrt"] == "linear_weight":
+        return [mp.fsum(g[r * c + j] * hs[r * h + k] for r in range(n)) for j in range(c) for k in range(h)]
+    return [mp.fsum(g[r * c + j] for r in range(n)) for j in range(c)]
+
+
 FUNCTIONS = {name[2:]: f for name, f in globals().items() if name.startswith("f_")}
 
 
