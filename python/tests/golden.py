@@ -52,6 +52,8 @@ def tensor(obj):
     shape = obj["shape"]
     if dtype == "int64":
         return np.array(obj["data"], dtype=np.int64).reshape(shape)
+    if dtype == "bool":  # protocol 1.3: the class mask where
+        return np.array(obj["data"], dtype=np.bool_).reshape(shape)
     arr = np.array([parse_float(v) for v in obj["data"]], dtype=np.float64).reshape(shape)
     return arr.astype(FLOAT_DTYPES[dtype])
 

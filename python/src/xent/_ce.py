@@ -54,11 +54,13 @@ class CEInputs:
     out: np.dtype
     prob_target: bool
     pos_shape: tuple
+    mask: np.ndarray | None = None  # the class mask `where` broadcast to the logits' shape (issue 17)
 
 
-def validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):
-    """Validate in the spec's order (DECISIONS D1): scalar parameters, then ranks and C, then shapes,
-    then values (weights, the off_target rule, indices, probabilities)."""
+def validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction, where=None):
+    """Validate in the spec's order (DECISIONS D1): scalar parameters, then ranks and C, then shapes
+    (target, weight, the class mask where), then values (weights, the off_target rule, indices,
+    probabilities)."""
     prob_target = is_float_input(target)
     out = peek_float_dtype(logits, *((target,) if prob_target else ()))
     eps = float_param("label_smoothing", label_smoothing, out, lo=0.0, hi=1.0)
@@ -90,6 +92,7 @@ def validate(logits, target, weight, ignore_index, label_smoothing, label_smooth
                                      f"without axis 1), got {tgt.shape}")
     if w_arr is not None and w_arr.shape != (C,):
         raise ShapeMismatchError(f"weight must have shape [C] = ({C},), got {tuple(w_arr.shape)}")
+    mask = None if where is None else _class_mask(where, logits.shape)
 
     check_weight_values("weight", w_arr)
     if mode == "off_target" and C == 1 and eps > 0:
@@ -99,7 +102,21 @@ def validate(logits, target, weight, ignore_index, label_smoothing, label_smooth
         check_probability("target", tgt)
     else:
         check_indices("target", tgt, C, ignore_index)
-    return CEInputs(logits, tgt, w_arr, ignore_index, eps, mode, reduction, out, prob_target, pos_shape)
+    return CEInputs(logits, tgt, w_arr, ignore_index, eps, mode, reduction, out, prob_target, pos_shape, mask)
+
+
+def _class_mask(where, shape: tuple) -> np.ndarray:
+    """The class mask (issue 17) of shape [C] or the logits' shape, a bool array, broadcast to the
+    logits' shape (step 3 of the error precedence: a shape check)."""
+    mask = np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise InvalidArgumentError(f"where must be a bool array (True = the class is included), got dtype {mask.dtype}")
+    if mask.shape == (shape[1],):
+        return np.broadcast_to(mask.reshape((1, shape[1]) + (1,) * (len(shape) - 2)), shape)
+    if mask.shape != shape:
+        raise ShapeMismatchError(f"where must have shape [C] = ({shape[1]},) or the logits' shape {shape}, "
+                                 f"got {mask.shape}")
+    return mask
 
 
 def setup(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction):

@@ -1,5 +1,5 @@
 """Large-model options of softmax_cross_entropy and its gradient (spec E3, issue 17): logit_scale,
-softcap, z_loss and empty_mean.
+softcap, z_loss and empty_mean; the class mask `where` and the extra outputs `result` (specVersion 4).
 
 Order (Gemma 2, PaLM): x' = logit_scale x; x'' = softcap tanh(x' / softcap) with a cap, x' without;
 the cross-entropy of x'' (label smoothing, weights, ignore_index as without the options); plus
@@ -12,6 +12,11 @@ the shipped float64 cross-entropy runs on it with reduction 'none', and the part
 rounded once into the result dtype. Why float64 inputs stay `accurate`: x'' carries a relative error of
 a few float64 ulps (a product, a quotient, tanh within about 1 ulp, a product), which the spec's bound
 admits through its condition term (the oracle's kappa takes |x''| as each logit's perturbation scale).
+
+The class mask: an excluded class's x'' is -inf and its class weight 0 for the shipped function, whose
+zero-mass rule (spec D4) then drops its term whatever its target mass; positions are grouped by their
+mask pattern (one group for a [C] mask). A position with no included class is 0 (loss, z-loss and
+gradient) and keeps its place in the denominators.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from ._validate import check_enum, float_param, index_equals, is_float_input, pe
 from .primitives import logsumexp, softmax
 
 EMPTY_MEAN = ("nan", "zero")
+RESULTS = ("loss", "z_loss", "lse")
 #: Liger-Kernel's default lse_square_scale in its z-loss entry point; named here for the mutant catalogue.
 PALM_Z_LOSS = 1e-4
 
@@ -35,21 +41,26 @@ class Options:
     cap: float | None
     z: float
     empty_mean: str
+    where: object = None    # the class mask as given (checked with the shapes, step 3)
+    result: str = "loss"
 
     @property
     def is_default(self) -> bool:
         """The options that leave specVersion 2's function unchanged."""
-        return self.scale == 1 and self.cap is None and self.z == 0 and self.empty_mean == "nan"
+        return (self.scale == 1 and self.cap is None and self.z == 0 and self.empty_mean == "nan"
+                and self.where is None and self.result == "loss")
 
 
-def options(logits, target, logit_scale, softcap, z_loss, empty_mean) -> Options:
-    """Step 1 of the spec's errorPrecedence for the four options, as values of the result's dtype:
-    logit_scale finite > 0, softcap None or finite > 0, z_loss finite >= 0, empty_mean 'nan' | 'zero'."""
+def options(logits, target, logit_scale, softcap, z_loss, empty_mean, where=None, result="loss") -> Options:
+    """Step 1 of the spec's errorPrecedence for the options, as values of the result's dtype:
+    logit_scale finite > 0, softcap None or finite > 0, z_loss finite >= 0, empty_mean 'nan' | 'zero',
+    result 'loss' | 'z_loss' | 'lse'."""
     dtype = peek_float_dtype(logits, *((target,) if is_float_input(target) else ()))
     scale = float_param("logit_scale", logit_scale, dtype, lo=0.0, lo_open=True)
     cap = None if softcap is None else float_param("softcap", softcap, dtype, lo=0.0, lo_open=True)
     z = float_param("z_loss", z_loss, dtype, lo=0.0)
-    return Options(scale, cap, z, check_enum("empty_mean", empty_mean, EMPTY_MEAN))
+    empty = check_enum("empty_mean", empty_mean, EMPTY_MEAN)
+    return Options(scale, cap, z, empty, where, check_enum("result", result, RESULTS))
 
 
 def capped(logits: np.ndarray, opts: Options) -> np.ndarray:
@@ -75,7 +86,8 @@ def slope(logits: np.ndarray, opts: Options) -> np.ndarray:
 
 
 def z_terms(lse: np.ndarray, kept: np.ndarray, opts: Options) -> np.ndarray:
-    """z_loss lse^2 per position, 0 at ignored positions (float64)."""
+    """z_loss lse^2 per position, 0 at ignored positions and at positions with no included class
+    (`kept` is False there) (float64)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return np.where(kept, opts.z * lse * lse, 0.0)
 
@@ -101,15 +113,24 @@ def exact_sum(values: np.ndarray) -> float:
 @dataclass
 class _Widened:
     v: _ce.CEInputs
-    x2: np.ndarray          # x'' in float64, [N, C, d1..dk]
-    kept: np.ndarray        # bool [N, d1..dk]
+    x2: np.ndarray          # x'' in float64, [N, C, d1..dk]; -inf at excluded classes
+    kept: np.ndarray        # bool [N, d1..dk]: not ignored (the denominators count these)
     ce_denominator: float   # sum of w_y over kept positions (index targets) or the number of positions
     kwargs: dict            # float64 arguments of the shipped function on x''
+    live: np.ndarray        # bool [N, d1..dk]: kept and with at least one included class
+
+    def per_position(self, shipped, gradient: bool = False) -> np.ndarray:
+        """shipped (reduction none) on x'', run once per mask pattern with the excluded classes' weights
+        0; [N, d1..dk] for a loss, the logits' shape for a gradient; 0 where no class is included."""
+        if self.v.mask is None:
+            return np.asarray(shipped(self.x2, **self.kwargs), dtype=np.float64)
+        return _by_mask_pattern(shipped, self.x2, self.v.mask, self.kwargs, gradient)
 
 
 def _widen(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
            opts: Options) -> _Widened:
-    v = _ce.validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    v = _ce.validate(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
+                     opts.where)
     w64 = None if v.w_arr is None else np.asarray(v.w_arr, dtype=np.float64)
     tgt = np.asarray(v.tgt, dtype=np.float64) if v.prob_target else v.tgt
     if v.prob_target:
@@ -122,15 +143,50 @@ def _widen(logits, target, weight, ignore_index, label_smoothing, label_smoothin
         denominator = exact_sum(np.where(kept, wy, 0.0))
     kwargs = dict(target=tgt, weight=w64, ignore_index=v.ignore_index, label_smoothing=v.eps,
                   label_smoothing_mode=v.mode, reduction="none")
-    return _Widened(v, capped(v.logits, opts), kept, denominator, kwargs)
+    x2 = capped(v.logits, opts)
+    live = kept
+    if v.mask is not None:
+        x2 = np.where(v.mask, x2, -np.inf)  # never read: NaN and +-inf there change nothing
+        live = kept & v.mask.any(axis=1)
+    return _Widened(v, x2, kept, denominator, kwargs, live)
+
+
+def _by_mask_pattern(shipped, x2: np.ndarray, mask: np.ndarray, kwargs: dict, gradient: bool) -> np.ndarray:
+    """Rows (class axis last) grouped by their mask pattern; each group runs shipped on its rows with
+    weight w * pattern (the zero-mass rule drops an excluded class's term, whatever its target)."""
+    classes = x2.shape[1]
+    rows = np.moveaxis(x2, 1, -1).reshape(-1, classes)
+    patterns = np.moveaxis(mask, 1, -1).reshape(-1, classes)
+    target = kwargs["target"]
+    prob = target.dtype.kind == "f"
+    targets = np.moveaxis(target, 1, -1).reshape(-1, classes) if prob else target.reshape(-1)
+    base = np.ones(classes) if kwargs["weight"] is None else kwargs["weight"]
+    out = np.zeros((len(rows), classes) if gradient else (len(rows),))
+    unique, inverse = (np.unique(patterns, axis=0, return_inverse=True) if len(rows)
+                       else (np.zeros((0, classes), bool), np.zeros(0, np.int64)))
+    for k, pattern in enumerate(unique):
+        idx = np.flatnonzero(inverse.ravel() == k)
+        if not pattern.any():
+            continue  # no included class: 0 (out starts at 0)
+        weight = np.where(pattern, base, 0.0)
+        out[idx] = np.asarray(shipped(rows[idx], **(kwargs | {"target": targets[idx], "weight": weight})),
+                              dtype=np.float64)
+    positions = (x2.shape[0],) + x2.shape[2:]
+    if not gradient:
+        return out.reshape(positions)
+    return np.moveaxis(out.reshape(positions + (classes,)), -1, 1)
 
 
 def loss(shipped, logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
          opts: Options):
     """softmax_cross_entropy with the options; `shipped` is the float64 cross-entropy (reduction none)."""
     w = _widen(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction, opts)
-    per = np.asarray(shipped(w.x2, **w.kwargs), dtype=np.float64)
-    terms = z_terms(logsumexp(w.x2, axis=1), w.kept, opts) if opts.z > 0 and w.x2.size else np.zeros(per.shape)
+    if opts.result == "lse":
+        return _finish(_lse(w), w.v.out)
+    terms = z_terms(_lse(w), w.live, opts) if opts.z > 0 else np.zeros(w.kept.shape)
+    if opts.result == "z_loss":
+        return _z_loss_result(w, terms, opts)
+    per = w.per_position(shipped)
     with np.errstate(over="ignore", invalid="ignore"):
         if w.v.reduction == "none":
             result = per + terms
@@ -140,8 +196,30 @@ def loss(shipped, logits, target, weight, ignore_index, label_smoothing, label_s
             result = quotient(exact_sum(per), w.ce_denominator, opts)
             if opts.z > 0:
                 result += quotient(exact_sum(terms), float(np.count_nonzero(w.kept)), opts)
-    res = np.asarray(result, dtype=np.float64).astype(w.v.out)
+    return _finish(result, w.v.out)
+
+
+def _finish(result, out: np.dtype):
+    res = np.asarray(result, dtype=np.float64).astype(out)
     return res[()] if res.ndim == 0 else res
+
+
+def _lse(w: _Widened) -> np.ndarray:
+    """lse(x'') of every position (ignored ones included), over the included classes: -inf where none
+    is (float64, [N, d1..dk])."""
+    if not w.x2.size:
+        return np.zeros(w.kept.shape)
+    return np.asarray(logsumexp(w.x2, axis=1), dtype=np.float64)
+
+
+def _z_loss_result(w: _Widened, terms: np.ndarray, opts: Options):
+    """result 'z_loss': the z-loss part alone, reduced like the loss; all 0 with z_loss 0 (no term)."""
+    if w.v.reduction == "none":
+        return _finish(terms, w.v.out)
+    if w.v.reduction == "sum" or opts.z == 0:
+        return _finish(exact_sum(terms), w.v.out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finish(quotient(exact_sum(terms), float(np.count_nonzero(w.kept)), opts), w.v.out)
 
 
 def grad(shipped_grad, logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
@@ -156,12 +234,14 @@ def grad(shipped_grad, logits, target, weight, ignore_index, label_smoothing, la
         ce_coef = quotient(1.0, w.ce_denominator, opts)
         z_coef = quotient(1.0, float(np.count_nonzero(w.kept)), opts)
     with np.errstate(over="ignore", invalid="ignore"):
-        g = np.asarray(shipped_grad(w.x2, **w.kwargs), dtype=np.float64)
+        g = w.per_position(shipped_grad, gradient=True)
         if ce_coef != 1.0:
             g = g / w.ce_denominator if ce_coef != 0 else np.zeros_like(g)
         if opts.z > 0 and z_coef != 0 and w.x2.size:
             g = g + _z_grad(w, z_coef, opts)
         g = g * slope(w.v.logits, opts)
+        if w.v.mask is not None:  # exactly 0 at an excluded class, whatever the rest of its row gives
+            g = np.where(w.v.mask, g, 0.0)
     return g.astype(w.v.out)
 
 
@@ -169,7 +249,7 @@ def _z_grad(w: _Widened, coef: float, opts: Options) -> np.ndarray:
     """coef 2 z lse(x'') softmax(x'')_c at kept positions; NaN at a kept position whose lse is not finite
     (a +inf logit without a cap: inf * 0), 0 at ignored ones."""
     lse = np.expand_dims(logsumexp(w.x2, axis=1), 1)
-    kept = np.expand_dims(w.kept, 1)
+    kept = np.expand_dims(w.live, 1)
     part = (2 * opts.z * coef) * lse * softmax(w.x2, axis=1)
     part = np.where(np.isfinite(lse), part, np.nan)
     return np.where(kept, part, 0.0)

@@ -43,7 +43,8 @@ PARAM_KINDS = {"epsilon": "float", "label_smoothing": "float", "gamma": "float",
                "axis": "int", "log_target": "bool",
                "reduction": "enum", "base": "enum", "label_smoothing_mode": "enum", "output_dtype": "enum",
                "weight": "tensor_or_null", "pos_weight": "tensor_or_null", "grad_output": "tensor_or_null",
-               "logit_scale": "float", "z_loss": "float", "softcap": "float_or_null", "empty_mean": "enum"}
+               "logit_scale": "float", "z_loss": "float", "softcap": "float_or_null", "empty_mean": "enum",
+               "where": "bool_tensor_or_null", "result": "enum"}
 #: alpha is a tensor [C] in focal_loss and a scalar in sigmoid_focal_loss
 PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null", ("focal_loss_grad", "alpha"): "tensor_or_null",
                            ("sigmoid_focal_loss", "alpha"): "float_or_null",
@@ -251,6 +252,10 @@ def decode_tensor(name: str, obj, dtypes: tuple[str, ...]) -> np.ndarray:
         raise BadRequest(f"{name}: data has {len(data)} elements but shape {shape} holds {size}")
     if dtype == "int64":
         return np.array([parse_int64(f"{name} data", v) for v in data], dtype=np.int64).reshape(shape)
+    if dtype == "bool":  # protocol 1.3: JSON true/false only (0, 1 or "true" are bad requests)
+        if not all(isinstance(v, bool) for v in data):
+            raise BadRequest(f"{name}: a bool tensor holds true or false only, got {next(v for v in data if not isinstance(v, bool))!r:.40}")
+        return np.array(data, dtype=np.bool_).reshape(shape)
     values = np.array([_parse_float64(v) for v in data], dtype=np.float64)
     _check_exact_in_dtype(f"{name}: a value", values, dtype)
     return values.astype(NUMPY_DTYPES[dtype]).reshape(shape)  # exact: every value was checked
@@ -280,6 +285,8 @@ def decode_param(function: str, name: str, value, dtype: str):
         return value
     if not isinstance(value, dict):
         raise BadRequest(f"{name} must be a tensor object or null, got {value!r:.60}")
+    if kind == "bool_tensor_or_null":
+        return decode_tensor(name, value, ("bool",))
     return decode_tensor(name, value, (dtype,))
 
 

@@ -18,7 +18,7 @@ from .vjp import elementwise_positions, same_scatter, sce_ignored, sce_positions
 @half_precision()
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
                                label_smoothing_mode="uniform", reduction="mean", logit_scale=1.0, softcap=None,
-                               z_loss=0.0, empty_mean="nan", grad_output=None):
+                               z_loss=0.0, empty_mean="nan", where=None, grad_output=None):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits (same parameters).
 
     With target mass :math:`m_c = w_c q_c` (smoothed, weighted) and g = softmax over the class axis,
@@ -34,11 +34,13 @@ def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=-100
     the scaled and capped logits x'' times dx''/dx = logit_scale / cosh^2(logit_scale x / softcap).
     ``grad_output`` (issue 17; the loss output's shape: [N, d1..dk] for none, a scalar for sum and mean)
     multiplies the gradient (the vector-Jacobian product); an ignored position stays exactly 0.
+    ``where`` (issue 17): an excluded class's gradient is exactly 0; the softmax runs over the included
+    classes.
     """
     if grad_output is not None:  # issue 17: the vector-Jacobian product under an upstream gradient
         return with_upstream(softmax_cross_entropy_grad, locals(), "logits", sce_positions, sce_scatter,
                              relax=_sce_relaxed, ignored=sce_ignored)
-    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean)
+    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean, where)
     if not opts.is_default:
         return _large_model.grad(softmax_cross_entropy_grad, logits, target, weight, ignore_index, label_smoothing,
                                  label_smoothing_mode, reduction, opts)

@@ -24,7 +24,7 @@ def _result(res):
 @half_precision(mixed=True)
 def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
                           label_smoothing_mode="uniform", reduction="mean", logit_scale=1.0, softcap=None,
-                          z_loss=0.0, empty_mean="nan"):
+                          z_loss=0.0, empty_mean="nan", where=None, result="loss"):
     r"""Cross-entropy of softmax(logits) over axis 1 against class indices or class probabilities
     (PyTorch's ``F.cross_entropy`` semantics).
 
@@ -48,10 +48,16 @@ def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=-100, lab
     position (unweighted; ``mean`` divides it by the number of kept positions); ``empty_mean='zero'``
     gives 0 where a mean's denominator is 0. They take the general path of :mod:`xent._large_model`.
 
+    Class mask and extra outputs (specVersion 4, issue 17): ``where`` (a bool array of shape [C] or of
+    the logits' shape) excludes the classes where it is False: out of the log-sum-exp whatever they hold,
+    their target mass dropped; a position with no included class has loss 0 and still counts in the
+    mean. ``result='z_loss'`` returns the z-loss part alone (reduced like the loss), ``result='lse'`` the
+    per-position lse of the scaled, capped, masked logits ([N, d1..dk], every position, not reduced).
+
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
-    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean)
+    opts = _large_model.options(logits, target, logit_scale, softcap, z_loss, empty_mean, where, result)
     if not opts.is_default:
         return _large_model.loss(softmax_cross_entropy, logits, target, weight, ignore_index, label_smoothing,
                                  label_smoothing_mode, reduction, opts)
