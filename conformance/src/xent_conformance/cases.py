@@ -22,7 +22,7 @@ from .dtypes import MIXED_INPUT_DTYPES as SIXTEEN_BIT, DType
 from .spec import Spec
 from .tensor import BOOL_DTYPE, INT_DTYPE, Tensor, is_int64
 from .values import float_to_dtype, shown, to_dtype
-from . import split_merge_inputs
+from . import linear_inputs, split_merge_inputs
 
 MAX_CASE_ELEMENTS = 1_000_000
 MAX_FILE_ELEMENTS = 4_000_000
@@ -280,6 +280,8 @@ def _binary_targets(src: Source, size: int, mode: str) -> list[float]:
 def _random_inputs(src: Source, fn: dict, shape, family: dict, scale: float, dtype: DType) -> dict[str, Tensor]:
     if split_merge_inputs.handles(fn):  # issue 18: states, partial lse, shard statistics
         return split_merge_inputs.random_inputs(src, fn, shape, family, scale, dtype)
+    if linear_inputs.handles(fn):  # issue 18: hidden [N, H], linear_weight [C, H], target [N]
+        return linear_inputs.random_inputs(src, fn, shape, family, scale, dtype)
     names = list(fn["inputs"])
     inputs: dict[str, Tensor] = {}
     targets = family.get("targets")
@@ -398,6 +400,7 @@ def _random_params(src: Source, fn: dict, given: dict, inputs: dict[str, Tensor]
             class_axis = any(d["role"] in ("class_index", "class_index_or_probabilities") for d in fn["inputs"].values())
             classes = first.shape[1] if len(first.shape) >= 2 and class_axis else first.shape[-1]
             classes = split_merge_inputs.classes_of(inputs) or classes  # issue 18: C = sum of shard_size
+            classes = linear_inputs.classes_of(inputs) or classes  # issue 18: C = linear_weight's rows
             value = [0.25 + 2 * src.uniform() for _ in range(classes)]
         elif value == "random_upstream":  # grad_output of the loss output's shape (issue 17)
             reduction = given.get("reduction", fn["params"].get("reduction", {}).get("default", "none"))

@@ -38,6 +38,10 @@ FLOAT_LEVELS = {            # levels of scalar float parameters, default first
 }
 SIGMOID_ALPHA_LEVELS = ("0.25", "null", "0.75")
 NULLABLE_FLOAT_LEVELS = {"softcap": ("null", "2")}  # default first; other float_or_null: the alpha levels
+#: parameters that every coverage vector of a function carries instead of being a factor: the gradient of
+#: the fused linear cross-entropy with respect to linear_bias needs a bias (issue 18), so its pairs are
+#: taken with one (the bias-free gradients are hand cases)
+ALWAYS_GIVEN = {("linear_cross_entropy_grad", "linear_bias"): "random_weights"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def _target_factor(fn: dict) -> Factor | None:
 
 def _param_factor(function: str, name: str, decl: dict) -> Factor | None:
     kind = decl["type"]
+    if (function, name) in ALWAYS_GIVEN:
+        return None
     if name == "label_smoothing":
         return Factor("smoothing", ("off", "uniform", "off_target"))
     if name == "label_smoothing_mode":
@@ -207,7 +213,8 @@ def coverage_cases(entry: dict, fn: dict, function: str, dtype: DType, source: s
         targets = config.get("targets")
         family = {"targets": targets} if targets in ("probabilities", "soft") else {}
         inputs = _random_inputs(src, fn, _shape(fn, config), family, 1.0, dtype)
-        params = _random_params(src, fn, _given_params(fn, config), inputs, dtype)
+        always = {name: value for (f, name), value in ALWAYS_GIVEN.items() if f == function}
+        params = _random_params(src, fn, always | _given_params(fn, config), inputs, dtype)
         if config.get("ignore_index", "absent") not in ("absent", "null") and not inputs["target"].is_float:
             inputs["target"] = _with_ignored(inputs["target"], params["ignore_index"])
         comment = f"{entry['comment']} (seed {entry['seed']}: {_describe(config, factor_list)})"
