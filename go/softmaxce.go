@@ -405,7 +405,9 @@ func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
 		if zOn && r.kind == rowOneInf {
 			// lse = +inf (no cap): 2 z L g_c is inf * 0 or inf - inf in every class (spec: NaN)
 			for c := 0; c < p.k; c++ {
-				emit(n*p.k*p.d+c*p.d+rr, nan)
+				if p.included(pos, c) {
+					emit(n*p.k*p.d+c*p.d+rr, nan)
+				}
 			}
 			continue
 		}
@@ -415,6 +417,9 @@ func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
 			zCoef = ddMulF(r.lse(), 2*p.c.zLoss)
 		}
 		set := func(c int, v dd) {
+			if !p.included(pos, c) {
+				return // an excluded class: exactly 0, even in a NaN row of the included ones
+			}
 			i := n*p.k*p.d + c*p.d + rr
 			var sum xacc
 			if ceOn {

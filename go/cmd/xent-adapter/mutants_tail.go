@@ -200,3 +200,113 @@ func positionsOf(shape []int) int {
 	}
 	return n
 }
+
+// upstreamGrads are the gradients of a loss that take grad_output (Python's UPSTREAM_GRADS).
+var upstreamGrads = []string{"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad", "sigmoid_mse_grad",
+	"focal_loss_grad", "binary_cross_entropy_grad"}
+
+func init() {
+	mutants = append(mutants,
+		mutant{"grad_output_first_broadcast", "the upstream gradient's first element broadcast to every position: grad_output[0] * gradient, right only when grad_output is a scalar or constant (Liger-Kernel issues #968, #678 and #1298: the fused cross-entropy's backward with reduction none).",
+			killCompatible, upstreamGrads, rewrite(func(c *adapter.Case) *adapter.Case {
+				v, shape, ok := c.Floats("grad_output", true)
+				if !ok || len(v) == 0 {
+					return nil
+				}
+				return c.With(map[string]any{"grad_output": c.FloatTensor(mapf(v, func(float64) float64 { return v[0] }), shape)}, nil)
+			})},
+		mutant{"vjp_ignores_grad_output", "the upstream gradient ignored: the gradient of the loss itself (grad_output taken as ones), right only under loss.sum().backward(); softmax_grad and log_softmax_grad with v = ones.",
+			killCompatible, append(append([]string{}, upstreamGrads...), "softmax_grad", "log_softmax_grad"), rewrite(func(c *adapter.Case) *adapter.Case {
+				if c.Function != "softmax_grad" && c.Function != "log_softmax_grad" {
+					return c.With(map[string]any{"grad_output": nil}, nil)
+				}
+				v, shape, _ := c.Floats("grad_output", false)
+				return c.With(nil, map[string]any{"grad_output": c.FloatTensor(mapf(v, func(float64) float64 { return 1 }), shape)})
+			})},
+		mutant{"bce_grad_clip_boundary_zero", "the clip's gradient taken as 0 at its bounds too (p = epsilon or p = 1 - epsilon), a strict inequality where torch.clamp's backward passes the gradient (min <= x <= max).",
+			killCompatible, []string{"binary_cross_entropy_grad"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+				p, _, _ := c.Floats("p", false)
+				eps := floatParamOr(c, "epsilon", 1e-15)
+				return mapIdx(r.Data, func(i int, g float64) float64 {
+					if p[i] == eps || (p[i] >= 0.5 && 1-p[i] == eps) {
+						return 0
+					}
+					return g
+				})
+			})},
+		mutant{"focal_grad_missing_gamma_term", "the focal modulating factor treated as a constant: alpha_y (1 - p_t)^gamma (g - onehot(y)), without the term gamma (1 - p_t)^(gamma - 1) p_t (-log p_t) of d(1 - p_t)^gamma / d p_t.",
+			killCompatible, []string{"focal_loss_grad"}, checked(focalGradMissingGammaTerm)},
+		mutant{"port_softmax_grad_plain", "PyTorch's _softmax_backward_data as a plain port: g = softmax(x) rounded to the dtype (the forward's output), then g * (v - sum(g * v)) in the dtype (float32 for 16-bit data, rounded once into it).",
+			acceptCompatible, []string{"softmax_grad"}, checked(portRowGrad("softmax", func(rd func(float64) float64, g, v []float64, out []float64) {
+				gv := make([]float64, len(g))
+				for i := range g {
+					gv[i] = rd(g[i] * v[i])
+				}
+				s := pairwise(gv, rd)
+				for j := range out {
+					out[j] = rd(g[j] * rd(v[j]-s))
+				}
+			}))},
+		mutant{"port_log_softmax_grad_plain", "PyTorch's _log_softmax_backward_data as a plain port: v - exp(lp) * sum(v) with lp = log_softmax(x) rounded to the dtype (the forward's output), in the dtype (float32 for 16-bit data).",
+			acceptCompatible, []string{"log_softmax_grad"}, checked(portRowGrad("log_softmax", func(rd func(float64) float64, lp, v []float64, out []float64) {
+				s := pairwise(v, rd)
+				for j := range out {
+					out[j] = rd(v[j] - rd(rd(math.Exp(lp[j]))*s))
+				}
+			}))},
+	)
+}
+
+// focalGradMissingGammaTerm answers focal_loss_grad as the gradient at gamma 0 (alpha_y (g - onehot(y)),
+// shipped) times (1 - p_t)^gamma, p_t from softmax in float64.
+func focalGradMissingGammaTerm(c *adapter.Case) adapter.Result {
+	gamma := floatParamOr(c, "gamma", 2)
+	base := adapter.Shipped(c.With(map[string]any{"gamma": "0x0p+0"}, nil))
+	x, shape, _ := c.Floats("logits", false)
+	y, _, _ := c.Ints("target")
+	g, err := xent.SoftmaxTensor(xent.NewTensor(x, shape...))
+	if base.ErrKind != "" || err != nil {
+		return base
+	}
+	k, rd := shape[1], rounding(c)
+	base.Data = mapIdx(base.Data, func(i int, v float64) float64 {
+		n := i / k
+		return rd(v * math.Pow(1-g.Data[n*k+y[n]], gamma))
+	})
+	return base
+}
+
+// portRowGrad answers softmax_grad or log_softmax_grad as a plain port: the shipped forward fwd
+// (softmax or log_softmax) on x, rounded to the dtype, then row(rd, f, v, out) along the axis in the
+// port's dtype (float32 for 16-bit data).
+func portRowGrad(fwd string, row func(rd func(float64) float64, f, v, out []float64)) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		fc := c.With(nil, map[string]any{"grad_output": nil})
+		fc.Function = fwd
+		f := adapter.Shipped(fc)
+		v, shape, _ := c.Floats("grad_output", false)
+		axis := -1
+		c.Param("axis", &axis)
+		if axis < 0 {
+			axis += len(shape)
+		}
+		rd := dtypeRounding(c.Dtype)
+		if c.Dtype == "float16" || c.Dtype == "bfloat16" {
+			rd = dtypeRounding("float32")
+		}
+		n, inner := shape[axis], positionsOf(shape[axis+1:])
+		out := make([]float64, len(v))
+		fs, vs, res := make([]float64, n), make([]float64, n), make([]float64, n)
+		for s := 0; s < positionsOf(shape[:axis])*inner; s++ {
+			off := s/inner*n*inner + s%inner
+			for j := 0; j < n; j++ {
+				fs[j], vs[j] = f.Data[off+j*inner], v[off+j*inner]
+			}
+			row(rd, fs, vs, res)
+			for j := 0; j < n; j++ {
+				out[off+j*inner] = res[j]
+			}
+		}
+		return adapter.Result{Shape: shape, Data: out, Dtype: f.Dtype}
+	}
+}
