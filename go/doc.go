@@ -3,8 +3,14 @@
 // divergence, the classification losses built on them (from probabilities and from logits), and the
 // gradients of the logit losses; for ports from PyTorch and ONNX also NLLLoss and KLDiv on
 // log-probabilities and the row functions along an axis of a tensor (SoftmaxTensor,
-// LogSoftmaxTensor, LogSumExpTensor). The normative definitions are in spec/xent.yaml of the xent
-// repository; every exported function's doc comment repeats its formula.
+// LogSoftmaxTensor, LogSumExpTensor). For large-model training (issues 17 and 18): gradients under an
+// upstream gradient ([WithGradOutput]; [SoftmaxGrad], [LogSoftmaxGrad], [FocalLossGrad],
+// [BinaryCrossEntropyGrad]), a class mask and extra outputs of SoftmaxCrossEntropy ([WithWhere],
+// [WithResult]), the merge primitives of split softmax ([OnlineSoftmaxMerge], [LSEMerge]),
+// cross-entropy from vocabulary-parallel statistics ([CrossEntropyFromShards]) and fused linear
+// cross-entropy on exact logits ([LinearCrossEntropy], [LinearCrossEntropyGrad]). The normative
+// definitions are in spec/xent.yaml of the xent repository; every exported function's doc comment
+// repeats its formula.
 //
 // # Accuracy
 //
