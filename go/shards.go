@@ -1,5 +1,7 @@
 package xent
 
+import "math"
+
 // Cross-entropy from the per-shard statistics of a vocabulary-parallel implementation (issue 18):
 // flash-attention's tensor-parallel cross_entropy all-gathers each rank's log-sum-exp and
 // all-reduces its smoothing sums; Megatron-LM's vocab_parallel_cross_entropy all-reduces the
@@ -84,7 +86,12 @@ func newShards[T Float](shardLSE, shardLogitSum, targetLogit Tensor[T], target, 
 	empty := true
 	for _, v := range shardSize.Data {
 		empty = empty && v == 0
-		p.k += v
+		switch { // C = the sum as given (negative entries included: step 4 rejects them), saturated
+		case v > 0:
+			p.k = min(p.k, math.MaxInt-v) + v
+		case v < 0:
+			p.k = max(p.k, math.MinInt-v) + v
+		}
 	}
 	if p.s == 0 || empty {
 		return nil, newError(ErrInvalidShape, fn, "no classes: %d shards of sizes %v", p.s, shardSize.Data)
@@ -122,11 +129,14 @@ func newShards[T Float](shardLSE, shardLogitSum, targetLogit Tensor[T], target, 
 		}
 	}
 	p.lse, p.sums, p.xy = viewF64(shardLSE.Data), viewF64(shardLogitSum.Data), viewF64(targetLogit.Data)
-	var W acc
-	for k := 0; k < p.k; k++ {
-		W.add(p.weight(k))
+	p.wSum, p.oneMinusEp = ddF(float64(p.k)), oneMinus(eps) // W = C without weight (never a loop over C)
+	if p.w != nil {
+		var W acc
+		for _, w := range p.w {
+			W.add(w)
+		}
+		p.wSum = W.value()
 	}
-	p.wSum, p.oneMinusEp = W.value(), oneMinus(eps)
 	if eps > 0 {
 		div := float64(p.k)
 		if c.smoothingMode == SmoothOffTarget {

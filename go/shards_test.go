@@ -126,6 +126,7 @@ func TestCrossEntropyFromShardsErrors(t *testing.T) {
 		{"shard_size shape", lse, xent.NewTensor([]int{2}), y, nil, xent.ErrShapeMismatch},
 		{"weight is [C], C the total", lse, xent.NewTensor([]int{1, 2}), y, []xent.Option{xent.WithWeight([]float64{1, 1})}, xent.ErrShapeMismatch},
 		{"negative size", lse, xent.NewTensor([]int{-1, 3}), y, nil, xent.ErrInvalidArgument},
+		{"sizes beyond int64: the target is still checked", lse, xent.NewTensor([]int{math.MaxInt, math.MaxInt}), xent.NewTensor([]int{0, -1}), nil, xent.ErrIndexOutOfRange},
 		{"target beyond C", lse, xent.NewTensor([]int{1, 1}), xent.NewTensor([]int{0, 2}), nil, xent.ErrIndexOutOfRange},
 		{"empty_mean", lse, xent.NewTensor([]int{1, 1}), y, []xent.Option{xent.WithEmptyMean("one")}, xent.ErrInvalidArgument},
 	} {
