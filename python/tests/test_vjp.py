@@ -339,3 +339,30 @@ def test_grad_output_results_keep_the_dtype(dtype):
     v = np.array([2.0, -0.5]).astype(dtype)
     got = xent.softmax_cross_entropy_grad(x, np.array([2, 0]), reduction="none", grad_output=v)
     assert got.dtype == np.dtype(dtype)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-8, 8, allow_nan=False, allow_subnormal=False), min_size=2, max_size=6),
+       st.sampled_from([0.5, 2.0, 3.5]), st.floats(0.25, 4), st.data())
+def test_focal_loss_grad_float64_is_rounded_once(row, gamma, scale, data):
+    """float64 rows in double-double: within 1 ulp of the exact value (the plain formula reaches 2.5)."""
+    y = data.draw(st.integers(0, len(row) - 1))
+    got = xent.focal_loss_grad(np.array([row]), np.array([y]), gamma=gamma, reduction="sum",
+                               grad_output=np.float64(scale))[0]
+    with mpmath.workdps(50):
+        g = mp_softmax(row)
+        r, nll = 1 - g[y], -mpmath.log(g[y])
+        if r == 0:
+            return
+        h = r ** (mpmath.mpf(gamma) - 1) * (r + gamma * g[y] * nll)
+        want = np.array([float(scale * h * (g[c] - (c == y))) for c in range(len(row))])
+    assert ulps(got, want) <= 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(1e-6, 1 - 1e-6), st.integers(1, 9))
+def test_bce_grad_float64_mean_is_rounded_once(y, p, count):
+    got = xent.binary_cross_entropy_grad(np.full(count, y), np.full(count, p))
+    with mpmath.workdps(50):
+        want = float((mpmath.mpf(p) - mpmath.mpf(y)) / (mpmath.mpf(p) * (1 - mpmath.mpf(p))) / count)
+    assert ulps(got, np.full(count, want)) <= 1
