@@ -1524,6 +1524,26 @@ def _():
     _replace("linear_cross_entropy_grad", make)
 
 
+@mutant("linear_ce_ignored_rows_multiplied", ("linear_cross_entropy_grad",), """
+    the weight gradient as a plain G^T @ hidden over every row: an ignored position's zero logits gradient
+    is multiplied by its hidden row, so a NaN or infinite padding row makes the weight gradient NaN (what
+    a chunked kernel's grad_logits_chunk.T @ input_chunk does; spec D2 leaves the row unread).""")
+def _():
+    from xent._validate import index_equals
+
+    def make(old):
+        def fn(hidden, linear_weight, target, *, wrt="hidden", ignore_index=-100, **kw):
+            result = old(hidden, linear_weight, target, wrt=wrt, ignore_index=ignore_index, **kw)
+            if wrt != "linear_weight":
+                return result
+            ignored = index_equals(np.asarray(target).astype(np.int64), ignore_index)
+            with np.errstate(all="ignore"):
+                poison = (0.0 * np.asarray(hidden).astype(np.float64)[ignored]).sum(axis=0)  # 0 * row: NaN for NaN or inf
+                return (np.asarray(result).astype(np.float64) + poison[None, :]).astype(np.asarray(result).dtype)
+        return fn
+    _replace("linear_cross_entropy_grad", make)
+
+
 @mutant("linear_ce_logits_rounded_to_dtype_then_ce", LINEAR_CE, """
     a plain port: the logits hidden @ linear_weight.T + linear_bias as a matmul in the data's dtype
     (numpy's BLAS in float64 and float32; float32 accumulation rounded once into float16 or bfloat16,
