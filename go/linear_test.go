@@ -160,3 +160,31 @@ func ExampleLinearCrossEntropy() {
 	// [0.6931471805599453] <nil>
 	// [0.5 -0.5] <nil>
 }
+
+// D3 through the chain: a mean over no weight gives NaN in every element of every gradient (N = 0
+// included), and 0 with empty_mean zero.
+func TestLinearCrossEntropyGradMeanOverNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hidden xent.Tensor[float64]
+		y      []int
+	}{
+		{"all ignored", lceHidden, []int{-100, -100, -100}},
+		{"N = 0", xent.NewTensor([]float64{}, 0, 4), []int{}},
+	} {
+		for _, wrt := range []xent.Wrt{xent.WrtHidden, xent.WrtLinearWeight, xent.WrtLinearBias} {
+			for _, empty := range []xent.EmptyMean{xent.EmptyMeanNaN, xent.EmptyMeanZero} {
+				g, err := xent.LinearCrossEntropyGrad(tc.hidden, lceWeight, xent.NewTensor(tc.y), xent.WithLinearBias(lceBias),
+					xent.WithWrt(wrt), xent.WithEmptyMean(empty))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range g.Data {
+					if (empty == xent.EmptyMeanNaN) != math.IsNaN(v) || (empty == xent.EmptyMeanZero && v != 0) {
+						t.Errorf("%s, %s, %s: [%d] = %v", tc.name, wrt, empty, i, v)
+					}
+				}
+			}
+		}
+	}
+}
