@@ -15,6 +15,7 @@ from .grads import softmax_cross_entropy_grad, binary_cross_entropy_with_logits_
 from .porting import nll_loss, kl_div
 from .vjp import softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad
 from .linear import linear_cross_entropy, linear_cross_entropy_grad
+from .split_merge import online_softmax_merge, lse_merge, cross_entropy_from_shards
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ FUNCTIONS = {
         nll_loss, kl_div,
         softmax_grad, log_softmax_grad, focal_loss_grad, binary_cross_entropy_grad,
         linear_cross_entropy, linear_cross_entropy_grad,
+        online_softmax_merge, lse_merge, cross_entropy_from_shards,
     )
 }
 

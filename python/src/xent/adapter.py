@@ -56,7 +56,9 @@ PARAM_KINDS_BY_FUNCTION = {("focal_loss", "alpha"): "tensor_or_null", ("focal_lo
 #: Inputs holding class indices (int64 tensors), and inputs that hold either class indices or
 #: probabilities of the request's dtype; every other input is a float tensor of the request's dtype.
 INDEX_INPUTS = {("nll_from_probs", "target"), ("focal_loss", "target"), ("nll_loss", "target"),
-                ("linear_cross_entropy", "target"), ("linear_cross_entropy_grad", "target"), ("focal_loss_grad", "target")}
+                ("linear_cross_entropy", "target"), ("linear_cross_entropy_grad", "target"), ("focal_loss_grad", "target"),
+                # issue 18: the class indices and shard sizes of the vocabulary-parallel statistics
+                ("cross_entropy_from_shards", "target"), ("cross_entropy_from_shards", "shard_size")}
 INDEX_OR_FLOAT_INPUTS = {("softmax_cross_entropy", "target"), ("softmax_cross_entropy_grad", "target")}
 #: Python-only keyword arguments that the protocol does not carry: the axis of the information functions
 #: (the spec's entropy, cross_entropy and kl_divergence take vectors); softmax, log_softmax and logsumexp
