@@ -55,6 +55,7 @@ ACCEPT_AT_COMPATIBLE = frozenset({
     "one_minus_softmax_by_subtraction",  # focal loss with p = exp(-ce), 1 - p by subtraction (the usual port)
     "linear_ce_logits_rounded_to_dtype_then_ce",  # issue 18: logits by a matmul in the dtype, then a standard CE
     "port_softmax_grad_plain", "port_log_softmax_grad_plain",  # issue 17: PyTorch's backward formulas in the dtype
+    "port_focal_grad_autodiff",     # issue 17: autodiff of alpha (1 - p)^gamma ce in the dtype
 })
 
 #: Accuracy losses that the normwise `compatible` bound tolerates on purpose (inputs are probabilities, whose
@@ -1733,6 +1734,42 @@ def _():
         return fn
     _replace("log_softmax_grad", make)
 
+
+@mutant("port_focal_grad_autodiff", ("focal_loss_grad",), """
+    autodiff of the seed's focal loss as a plain port in the dtype (float32 for 16-bit data): lp =
+    log_softmax(x) rounded, p = exp(lp_y), ce = -lp_y, r = 1 - p by subtraction, dFL/dce = alpha_y (r^gamma
+    + gamma r^(gamma - 1) p ce), gradient dFL/dce (exp(lp) - onehot(y)), the reduction's 1/N and
+    grad_output as shipped; where r rounds to 0 (p = 1 in the dtype) the row's gradient is taken as 0 (a
+    port's guard against 0^(gamma - 1) = inf).""")
+def _():
+    def make(old):
+        def fn(logits, target, *, gamma=2.0, alpha=None, reduction="mean", grad_output=None):
+            res = old(logits, target, gamma=gamma, alpha=alpha, reduction=reduction, grad_output=grad_output)
+            dt = _port_dtype(logits)
+            x = np.asarray(logits)
+            lp = np.asarray(FUNCTIONS_SHIPPED["log_softmax"](x, axis=-1)).astype(dt)
+            idx = np.asarray(target).astype(np.int64)[:, None]
+            g = dt.type(gamma)
+            with np.errstate(all="ignore"):
+                lpy = np.take_along_axis(lp, idx, axis=1)
+                p = np.exp(lpy)
+                ce = -lpy
+                r = dt.type(1) - p
+                dce = np.power(r, g) + g * np.power(r, g - 1) * p * ce if gamma != 0 else np.ones_like(r)
+                dce = np.where(r == 0, 0.0, dce).astype(dt)
+                if alpha is not None:
+                    dce = dce * np.asarray(alpha).astype(dt)[idx[:, 0]][:, None]
+                onehot = (np.arange(x.shape[1]) == idx).astype(dt)
+                out = dce * (np.exp(lp) - onehot)
+                n = x.shape[0]
+                if reduction == "mean" and n:
+                    out = out / dt.type(n)
+                if grad_output is not None:
+                    v = np.asarray(grad_output).astype(dt)
+                    out = out * (v[:, None] if reduction == "none" else v)
+            return out.astype(np.asarray(res).dtype)
+        return fn
+    _replace("focal_loss_grad", make)
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another
 #: function use the shipped one).
