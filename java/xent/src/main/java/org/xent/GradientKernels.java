@@ -116,8 +116,8 @@ final class GradientKernels {
             g.load(r, p, false);
             // with z-loss and a +inf logit (no cap) lse = +inf: 2 z L g_c is inf * 0 or inf - inf (spec: NaN)
             if (!r.usable() || (zOn && r.status == Row.ONE_POSINF)) {
-                for (int j = 0; j < g.c; j++) {
-                    out[off + j * g.spatial] = Double.NaN;
+                for (int j = 0; j < g.c; j++) { // an excluded class keeps its exact 0
+                    out[off + j * g.spatial] = g.included(p, j) ? Double.NaN : up.times(ExtendedDouble.ZERO, p);
                 }
                 continue;
             }

@@ -104,6 +104,17 @@ class ClassMaskTest {
         assertArrayEquals(new double[3], java.util.Arrays.copyOfRange(g, 3, 6));
     }
 
+    /** Every included logit -inf: NaN at the included classes, an exact 0 at the excluded one (spec). */
+    @Test
+    void allIncludedMinusInfinityKeepsTheExcludedZero() {
+        double[] x = {NEG_INF, NEG_INF, 5, 0, 1, 2};
+        double[] g = Gradients.softmaxCrossEntropyGrad(x, new int[] {2, 3}, new int[] {0, 1},
+                opts().where(new boolean[] {true, true, false}), Reduction.NONE);
+        assertTrue(Double.isNaN(g[0]) && Double.isNaN(g[1]));
+        assertEquals(0.0, g[2]);
+        assertEquals(0.0, g[5]);
+    }
+
     @Test
     void maskShapeIsCheckedAfterTheWeight() {
         assertKind(ErrorKind.SHAPE_MISMATCH, () -> loss(X, Y, opts().where(new boolean[2])));

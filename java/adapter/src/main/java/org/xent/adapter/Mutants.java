@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 import org.xent.Catalogue;
 import org.xent.ErrorKind;
+import org.xent.Primitives;
 import org.xent.SixteenBit;
 import org.xent.Tensor;
 import org.xent.XentException;
@@ -1193,6 +1194,8 @@ final class Mutants {
                     ? r.param("axis", (long) ((Math.floorMod(axis, rank) + 1) % rank)).shipped() : r.shipped();
         });
         addLargeModel();
+        addLinear();
+        addUpstream();
     }
 
     // ================================================================== large-model options (issue 17)
@@ -1637,5 +1640,248 @@ final class Mutants {
         double scale = k == 0 ? 1 - eps : (eps / k) / (other / classes);
         Tensor m = r.param("label_smoothing", other).shipped();
         return r.floats(m.shape(), Arrays.stream(m.values()).map(v -> v * scale).toArray());
+    }
+
+    // ================================================================== fused linear cross-entropy (issue 18)
+
+    /** The parameters linear_cross_entropy passes on to softmax_cross_entropy(_grad). */
+    private static final List<String> CE_PARAMS = List.of("weight", "ignore_index", "label_smoothing",
+            "label_smoothing_mode", "reduction", "logit_scale", "softcap", "z_loss", "empty_mean");
+
+    /** The mutants of issue 18's fused linear cross-entropy, in the Python catalogue's order. */
+    private static void addLinear() {
+        List<String> linearCe = List.of("linear_cross_entropy", "linear_cross_entropy_grad");
+        add("linear_ce_bias_dropped", Level.KILL_COMPATIBLE, linearCe, "the fused kernel never adds linear_bias to the logits (a kernel written for the bias-free heads of language models, given a bias); the bias gradient is still the positions' sum of the logits' gradient, now of the bias-free logits.", r -> {
+            Tensor ref = r.shipped();
+            if (!r.has("linear_bias")) {
+                return ref;
+            }
+            int classes = r.shape("linear_weight")[0];
+            return r.param("linear_bias", Tensor.ofFloats(r.dtype, new int[] {classes}, new double[classes])).shipped();
+        });
+        add("linear_ce_weight_grad_transposed", Level.KILL_COMPATIBLE, List.of("linear_cross_entropy_grad"), "the weight gradient accumulated as hidden^T @ G, shape [H, C] (the layout of a kernel that keeps the head transposed), and handed back in linear_weight's [C, H] shape without transposing: its data reshaped, not transposed.", r -> {
+            Tensor ref = r.shipped();
+            if (!"linear_weight".equals(r.text("wrt", "hidden"))) {
+                return ref;
+            }
+            int c = ref.shape()[0];
+            int h = ref.shape()[1];
+            double[] out = new double[c * h];
+            for (int k = 0; k < h; k++) {
+                for (int j = 0; j < c; j++) {
+                    out[k * c + j] = ref.values()[j * h + k]; // [H, C] row-major, read back as [C, H]
+                }
+            }
+            return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+        });
+        add("linear_ce_logits_rounded_to_dtype_then_ce", Level.ACCEPT_COMPATIBLE, linearCe, "a plain port: the logits hidden @ linear_weight.T + linear_bias as a matmul in the data's dtype (numpy's BLAS in float64 and float32; float32 accumulation rounded once into float16 or bfloat16, as PyTorch's CPU half matmul), then the shipped cross-entropy and its gradient on those rounded logits in the dtype, and the chain rule as plain matmuls (float32 accumulation for 16-bit data). Ignored rows are not read (D2) and a mean over no weight is NaN everywhere (D3), as the spec says.",
+                Mutants::linearInTheDtype);
+    }
+
+    /** Rounds to the request's dtype (float64: nothing). */
+    private static DoubleUnaryOperator toDtype(Req r) {
+        SixteenBit half = SixteenBit.of(r.dtype);
+        if (half != null) {
+            return half::round;
+        }
+        return "float32".equals(r.dtype) ? v -> (float) v : v -> v;
+    }
+
+    /** Rounds to the dtype's matmul accumulator: float32 for the 16-bit dtypes, else the dtype. */
+    private static DoubleUnaryOperator accumulator(Req r) {
+        return "float64".equals(r.dtype) ? v -> v : v -> (float) v;
+    }
+
+    /** sum_k a[ao + k as] b[bo + k bs], every product and partial sum rounded to the accumulator, then to the dtype. */
+    private static double plainDot(Req r, double[] a, int ao, int as, double[] b, int bo, int bs, int len) {
+        DoubleUnaryOperator acc = accumulator(r);
+        double s = 0.0;
+        for (int k = 0; k < len; k++) {
+            s = acc.applyAsDouble(s + acc.applyAsDouble(a[ao + k * as] * b[bo + k * bs]));
+        }
+        return toDtype(r).applyAsDouble(s);
+    }
+
+    /** linear_ce_logits_rounded_to_dtype_then_ce: matmul in the dtype, the shipped cross-entropy on the rounded logits. */
+    private static Tensor linearInTheDtype(Req r) {
+        Tensor ref = r.shipped();
+        double[] hidden = r.values("hidden");
+        double[] w = r.values("linear_weight");
+        double[] bias = r.values("linear_bias");
+        int n = r.shape("hidden")[0];
+        int h = r.shape("hidden")[1];
+        int c = r.shape("linear_weight")[0];
+        long ignore = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null ? Long.MIN_VALUE
+                : r.params.get("ignore_index") == null ? -100 : ((Number) r.params.get("ignore_index")).longValue();
+        boolean ignoreNone = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null;
+        long[] target = r.inputs.get("target").ints();
+        boolean[] kept = new boolean[n];
+        double[] rows = new double[n * h];
+        for (int i = 0; i < n; i++) {
+            kept[i] = ignoreNone || target[i] != ignore;
+            for (int k = 0; kept[i] && k < h; k++) {
+                rows[i * h + k] = hidden[i * h + k]; // an ignored row is not read (D2)
+            }
+        }
+        DoubleUnaryOperator acc = accumulator(r);
+        DoubleUnaryOperator rd = toDtype(r);
+        double[] z = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                double v = plainDot(r, rows, i * h, 1, w, j * h, 1, h);
+                z[i * c + j] = bias == null ? v : rd.applyAsDouble(acc.applyAsDouble(v + bias[j]));
+            }
+        }
+        Map<String, Object> ce = new HashMap<>();
+        for (String p : CE_PARAMS) {
+            if (r.params.containsKey(p)) {
+                ce.put(p, r.params.get(p));
+            }
+        }
+        Map<String, Tensor> in = Map.of("logits", Tensor.ofFloats(r.dtype, new int[] {n, c}, z), "target",
+                r.inputs.get("target"));
+        if ("linear_cross_entropy".equals(r.function)) {
+            return Catalogue.call("softmax_cross_entropy", r.dtype, ce, in);
+        }
+        if (ref.values().length > 0 && Arrays.stream(ref.values()).allMatch(Double::isNaN)
+                && "mean".equals(r.text("reduction", "mean")) && !"zero".equals(r.text("empty_mean", "nan"))) {
+            return ref; // D3: the shipped all-NaN answer of a mean over no weight
+        }
+        double[] g = Catalogue.call("softmax_cross_entropy_grad", r.dtype, ce, in).values().clone();
+        double[] up = r.values("grad_output");
+        boolean none = "none".equals(r.text("reduction", "mean"));
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                double v = up == null ? g[i * c + j] : rd.applyAsDouble(g[i * c + j] * up[none ? i : 0]);
+                g[i * c + j] = kept[i] ? v : 0.0;
+            }
+        }
+        String wrt = r.text("wrt", "hidden");
+        double[] out = new double[ref.values().length];
+        if ("hidden".equals(wrt)) {
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; kept[i] && k < h; k++) {
+                    out[i * h + k] = plainDot(r, g, i * c, 1, w, k, h, c);
+                }
+            }
+        } else if ("linear_weight".equals(wrt)) {
+            for (int j = 0; j < c; j++) {
+                for (int k = 0; k < h; k++) {
+                    out[j * h + k] = plainDot(r, g, j, c, rows, k, h, n);
+                }
+            }
+        } else {
+            double[] ones = new double[n];
+            Arrays.fill(ones, 1.0);
+            for (int j = 0; j < c; j++) {
+                out[j] = plainDot(r, g, j, c, ones, 0, 1, n);
+            }
+        }
+        return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+    }
+
+    // ================================================================== gradients under an upstream gradient (issue 17)
+
+    /** The mutants of issue 17 item 4, in the Python catalogue's order. */
+    private static void addUpstream() {
+        List<String> upstream = List.of("softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad",
+                "sigmoid_mse_grad", "focal_loss_grad", "binary_cross_entropy_grad");
+        add("grad_output_first_broadcast", Level.KILL_COMPATIBLE, upstream, "the upstream gradient's first element broadcast to every position: grad_output[0] * gradient, right only when grad_output is a scalar or constant (Liger-Kernel issues #968, #678 and #1298: the fused cross-entropy's backward with reduction none).", r -> {
+            Tensor ref = r.shipped();
+            Tensor v = (Tensor) r.params.get("grad_output");
+            if (v == null || v.values().length == 0) {
+                return ref;
+            }
+            double[] first = new double[v.values().length];
+            Arrays.fill(first, v.values()[0]);
+            return r.param("grad_output", Tensor.ofFloats(v.dtype(), v.shape(), first)).shipped();
+        });
+        List<String> withRows = concat(upstream, List.of("softmax_grad", "log_softmax_grad"));
+        add("vjp_ignores_grad_output", Level.KILL_COMPATIBLE, withRows, "the upstream gradient ignored: the gradient of the loss itself (grad_output taken as ones), right only under loss.sum().backward(); softmax_grad and log_softmax_grad with v = ones.", r -> {
+            Tensor ref = r.shipped();
+            if (r.inputs.containsKey("grad_output")) {
+                Tensor v = r.inputs.get("grad_output");
+                double[] ones = new double[v.values().length];
+                Arrays.fill(ones, 1.0);
+                return r.input("grad_output", Tensor.ofFloats(v.dtype(), v.shape(), ones)).shipped();
+            }
+            return r.has("grad_output") ? r.param("grad_output", null).shipped() : ref;
+        });
+        add("bce_grad_clip_boundary_zero", Level.KILL_COMPATIBLE, List.of("binary_cross_entropy_grad"), "the clip's gradient taken as 0 at its bounds too (p = epsilon or p = 1 - epsilon), a strict inequality where torch.clamp's backward passes the gradient (min <= x <= max).", r -> {
+            Tensor ref = r.shipped();
+            double eps = r.real("epsilon", 1e-15);
+            double[] p = r.values("p");
+            double[] out = ref.values().clone();
+            for (int i = 0; i < out.length; i++) {
+                if (p[i] == eps || (p[i] >= 0.5 && 1 - p[i] == eps)) {
+                    out[i] = 0.0;
+                }
+            }
+            return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+        });
+        add("focal_grad_missing_gamma_term", Level.KILL_COMPATIBLE, List.of("focal_loss_grad"), "the focal modulating factor treated as a constant: alpha_y (1 - p_t)^gamma (g - onehot(y)), without the term gamma (1 - p_t)^(gamma - 1) p_t (-log p_t) of d(1 - p_t)^gamma / d p_t.", r -> {
+            r.shipped();
+            Tensor base = r.param("gamma", 0.0).shipped();
+            double gamma = r.real("gamma", 2.0);
+            int[] shape = r.shape("logits");
+            int c = shape[1];
+            double[] x = r.values("logits");
+            int[] y = r.ints("target");
+            double[] out = base.values().clone();
+            for (int n = 0; n < shape[0]; n++) {
+                double[] g = Primitives.softmax(Arrays.copyOfRange(x, n * c, n * c + c));
+                double factor = Math.pow(1 - g[y[n]], gamma);
+                for (int j = 0; j < c; j++) {
+                    out[n * c + j] *= factor;
+                }
+            }
+            return Tensor.ofFloats(base.dtype(), base.shape(), out);
+        });
+        add("port_softmax_grad_plain", Level.ACCEPT_COMPATIBLE, List.of("softmax_grad"), "PyTorch's _softmax_backward_data as a plain port: g = softmax(x) rounded to the dtype (the forward's output), then g * (v - sum(g * v)) in the dtype (float32 for 16-bit data, rounded once into it).",
+                r -> plainRowVjp(r, false));
+        add("port_log_softmax_grad_plain", Level.ACCEPT_COMPATIBLE, List.of("log_softmax_grad"), "PyTorch's _log_softmax_backward_data as a plain port: v - exp(lp) * sum(v) with lp = log_softmax(x) rounded to the dtype (the forward's output), in the dtype (float32 for 16-bit data).",
+                r -> plainRowVjp(r, true));
+    }
+
+    /**
+     * port_softmax_grad_plain and port_log_softmax_grad_plain: the forward's output in the port's dtype
+     * (float32 for 16-bit data), then PyTorch's backward formula along the axis with every operation
+     * rounded to that dtype.
+     */
+    private static Tensor plainRowVjp(Req r, boolean log) {
+        Tensor ref = r.shipped();
+        Tensor x = r.inputs.get("x");
+        int[] shape = x.shape();
+        long axisParam = r.params.get("axis") == null ? -1 : ((Number) r.params.get("axis")).longValue();
+        int a = (int) (axisParam < 0 ? axisParam + shape.length : axisParam);
+        String forwardDtype = "float64".equals(r.dtype) ? "float64" : "float32";
+        Tensor xin = Tensor.ofFloats(forwardDtype, shape, x.values());
+        Map<String, Object> params = new HashMap<>();
+        params.put("axis", (long) a);
+        // the forward in double rounded once to the port's dtype (the 16-bit forward's output is float32 here)
+        double[] fwd = Catalogue.call(log ? "log_softmax" : "softmax", forwardDtype, params, Map.of("x", xin)).values();
+        DoubleUnaryOperator rd = "float64".equals(r.dtype) ? v -> v : v -> (float) v;
+        double[] v = r.inputs.get("grad_output").values();
+        int n = shape[a];
+        int inner = 1;
+        for (int i = a + 1; i < shape.length; i++) {
+            inner *= shape[i];
+        }
+        double[] out = new double[v.length];
+        int slices = n == 0 ? 0 : v.length / n;
+        for (int sl = 0; sl < slices; sl++) {
+            int off = sl / inner * n * inner + sl % inner;
+            double s = 0.0;
+            for (int j = 0; j < n; j++) {
+                int at = off + j * inner;
+                s = rd.applyAsDouble(s + (log ? v[at] : rd.applyAsDouble(fwd[at] * v[at])));
+            }
+            for (int j = 0; j < n; j++) {
+                int at = off + j * inner;
+                out[at] = log ? rd.applyAsDouble(v[at] - rd.applyAsDouble(rd.applyAsDouble(Math.exp(fwd[at])) * s))
+                        : rd.applyAsDouble(fwd[at] * rd.applyAsDouble(v[at] - s));
+            }
+        }
+        return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
     }
 }
