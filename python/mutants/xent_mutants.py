@@ -54,6 +54,7 @@ ACCEPT_AT_COMPATIBLE = frozenset({
     "sigmoid_naive",                # 1 / (1 + exp(-z)) (PyTorch's): differs only at range extremes (0 below the normal range)
     "one_minus_softmax_by_subtraction",  # focal loss with p = exp(-ce), 1 - p by subtraction (the usual port)
     "linear_ce_logits_rounded_to_dtype_then_ce",  # issue 18: logits by a matmul in the dtype, then a standard CE
+    "port_merge_plain",             # issue 18: the merges in the data's dtype, logsumexp without log1p
     "port_softmax_grad_plain", "port_log_softmax_grad_plain",  # issue 17: PyTorch's backward formulas in the dtype
     "port_focal_grad_autodiff",     # issue 17: autodiff of alpha (1 - p)^gamma ce in the dtype
 })
@@ -1770,6 +1771,183 @@ def _():
             return out.astype(np.asarray(res).dtype)
         return fn
     _replace("focal_loss_grad", make)
+
+# ============================================================================ split and merge (issue 18)
+MERGES = ("online_softmax_merge", "lse_merge")
+
+
+def _plain_state_merge(ms, ds, base):
+    """A port's merge without special cases: M = max m_i, D = sum d_i b^(m_i - M) in float64."""
+    top = ms.max() if ms.size else -np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        powers = np.exp2(ms - top) if base == "2" else np.exp(ms - top)
+        return float(top), float(np.sum(ds * powers))
+
+
+@mutant("merge_empty_partition_nan", MERGES, """
+    the merge rescales every state by b^(m_i - M) with no special case: a column of empty partitions
+    (every m_i = -inf) or of +inf maxima forms -inf - (-inf) = NaN, and the lse merge returns
+    NaN instead of -inf for all-empty columns (vllm-project/vllm PR #39148; flashinfer #4051).""")
+def _():
+    from xent import split_merge
+
+    def lse_column(ls, base):
+        top = ls.max() if ls.size else -np.inf
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            s = np.sum(np.exp2(ls - top) if base == "2" else np.exp(ls - top))
+            log_s = np.log2(s) if base == "2" else np.log(s)
+        return split_merge._Merged(None, (float(top + log_s), 0.0)) if np.isfinite(top + log_s) \
+            else split_merge._Merged(float(top + log_s))
+    _set(split_merge, "_merge_states", _plain_state_merge)
+    _set(split_merge, "merge_lse_column", lse_column)
+
+
+@mutant("merge_flt_max_sentinel", MERGES, """
+    an empty partition stored with the sentinel -max (the dtype's most negative finite value, -FLT_MAX in
+    float32 kernels) instead of -inf: a fully masked column gets a finite maximum, every masked state
+    the weight b^0 = 1, and the lse merge -max + log K instead of -inf (NVIDIA/TensorRT-LLM #17477).""")
+def _():
+    import ml_dtypes
+
+    def sentinel(values):
+        arr = np.asarray(values)
+        return np.where(arr == -np.inf, -float(ml_dtypes.finfo(arr.dtype).max), arr).astype(arr.dtype)
+
+    def make(old, first):
+        def fn(**kw):
+            kw[first] = sentinel(kw[first])
+            return old(**kw)
+        return fn
+    _replace("online_softmax_merge", lambda old: make(old, "m"))
+    _replace("lse_merge", lambda old: make(old, "lse"))
+
+
+@mutant("merge_log2_ln_mixed", MERGES, """
+    base-2 statistics (exp2 kernels that scale by log2 e) merged with exp and log: the base parameter is
+    ignored and every merge is done in base e (pytorch-labs/attention-gym PR #205; sglang PR #34213).""")
+def _():
+    def make(old):
+        def fn(*args, base="e", **kw):
+            return old(*args, base="e", **kw)
+        return fn
+    _replace("online_softmax_merge", make)
+    _replace("lse_merge", make)
+
+
+@mutant("merge_nan_swallowed", ("online_softmax_merge",), """
+    the running maximum taken with fmax, which skips NaN: a column with a NaN m_i gets the maximum of the
+    others (NaN only when all are NaN) while D still carries the NaN (tenstorrent/tt-metal #56056;
+    intel/torch-xpu-ops #5022).""")
+def _():
+    from xent import split_merge
+    shipped = split_merge._merge_states
+
+    def merge(ms, ds, base):
+        if not np.isnan(ms).any():
+            return shipped(ms, ds, base)
+        kept = ms[~np.isnan(ms)]
+        return (float(kept.max()) if kept.size else np.nan), np.nan
+    _set(split_merge, "_merge_states", merge)
+
+
+@mutant("shards_local_vocab_smoothing", ("cross_entropy_from_shards",), """
+    label smoothing with the shard's local vocabulary: eps / shard_size of the target's shard (eps /
+    (shard_size - 1) off_target) instead of eps / C over the whole vocabulary (NVIDIA/Megatron-LM #7464,
+    #7452).""")
+def _():
+    from fractions import Fraction
+
+    from xent import split_merge
+    sizes: list[int] = []
+    shipped_check, shipped_coefficients = split_merge._check_shards, split_merge._coefficients
+
+    def check(shard_lse, shard_logit_sum, target_logit, target, shard_size, *rest):
+        sizes[:] = [int(v) for v in np.asarray(shard_size).ravel()]
+        return shipped_check(shard_lse, shard_logit_sum, target_logit, target, shard_size, *rest)
+
+    def coefficients(call, y):
+        co = shipped_coefficients(call, y)
+        ends = np.cumsum(sizes)
+        local = sizes[int(np.searchsorted(ends, y, side="right"))]
+        slots = local if call.mode == "uniform" else local - 1
+        return dataclasses.replace(co, b=call.eps / slots if slots > 0 else Fraction(0))
+    _set(split_merge, "_check_shards", check)
+    _set(split_merge, "_coefficients", coefficients)
+
+
+@mutant("mean_of_chunk_means", ("cross_entropy_from_shards",), """
+    reduction mean as the mean of per-chunk means over chunks of 2 positions (each chunk's loss sum
+    divided by its own sum of w_y, then averaged), not one sum over one denominator: wrong whenever
+    chunks have different denominators (weights, ignored positions, a short last chunk; NVIDIA NeMo
+    Automodel #3803).""")
+def _():
+    import math
+
+    from xent import split_merge
+    from xent._validate import index_equals
+    shipped = split_merge._reduced
+
+    def reduced(losses, denominator, call):
+        if call.reduction != "mean" or not losses:
+            return shipped(losses, denominator, call)
+        values = [v if isinstance(v, float) else sum(v) for v in losses]
+        ignored = index_equals(call.target, call.ignore_index)
+        w = [0.0 if ignored[n] else float(call.weight[y]) for n, y in enumerate(call.target.tolist())]
+        means = []
+        for i in range(0, len(values), 2):
+            total, den = sum(values[i:i + 2]), sum(w[i:i + 2])
+            with np.errstate(all="ignore"):
+                means.append(total / den if den else (math.nan if total == 0 else math.copysign(math.inf, total)))
+        return float(np.mean(means))
+    _set(split_merge, "_reduced", reduced)
+
+
+def _port_online_merge(m, d, base):
+    """online_softmax_merge as a port writes it in the data's dtype (float32 arithmetic for 16-bit)."""
+    m_arr, d_arr = np.asarray(m), np.asarray(d)
+    work = np.float64 if m_arr.dtype == np.float64 else np.float32
+    mm, dd = m_arr.astype(work), d_arr.astype(work)
+    if mm.shape[0] == 0:
+        return np.stack([np.full(mm.shape[1:], -np.inf, work), np.zeros(mm.shape[1:], work)])
+    with np.errstate(invalid="ignore", over="ignore"):
+        top = mm.max(axis=0)
+        powers = np.exp2(mm - top) if base == "2" else np.exp(mm - top)
+        terms = np.where(mm == top, dd, np.where(mm == -np.inf, 0, dd * powers))
+        total = terms.sum(axis=0)
+    broken = np.isnan(mm).any(axis=0) | np.isnan(dd).any(axis=0)
+    return np.stack([np.where(broken, np.nan, top), np.where(broken, np.nan, total)])
+
+
+def _port_lse_merge(lse, base):
+    """lse_merge as torch.logsumexp does it: max shift (0 for a non-finite max), log of the sum."""
+    arr = np.asarray(lse)
+    work = np.float64 if arr.dtype == np.float64 else np.float32
+    x = arr.astype(work)
+    if x.shape[0] == 0:
+        return np.full(x.shape[1:], -np.inf, work)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        top = x.max(axis=0)
+        shift = np.where(np.isfinite(top), top, 0)
+        s = (np.exp2(x - shift) if base == "2" else np.exp(x - shift)).sum(axis=0)
+        return shift + (np.log2(s) if base == "2" else np.log(s))
+
+
+@mutant("port_merge_plain", MERGES, """
+    a plain port of the merges in the data's dtype (float32 arithmetic for float16 and bfloat16, rounded
+    into the dtype): M = max, D = sum of d_i b^(m_i - M) with the states at M taken as d_i and empty
+    states as 0, NaN columns NaN; the lse merge as torch.logsumexp (shift by a finite max, log of the
+    sum, no log1p).""")
+def _():
+    def make(old, port):
+        def fn(**kw):
+            result = old(**kw)  # the shipped checks, and the result's dtype
+            base = kw.get("base", "e")
+            values = [kw[name] for name in ("m", "d", "lse") if name in kw]
+            return _like(result, port(*values, base if base in ("e", "2") else "e"))
+        return fn
+    _replace("online_softmax_merge", lambda old: make(old, _port_online_merge))
+    _replace("lse_merge", lambda old: make(old, _port_lse_merge))
+
 
 #: The shipped public functions, captured before any mutant is applied (mutants that call another
 #: function use the shipped one).
