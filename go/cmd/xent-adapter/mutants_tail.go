@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 
 	xent "github.com/xent-conformance/xent/go"
@@ -39,6 +40,8 @@ func init() {
 				}
 				return out
 			})},
+		mutant{"linear_ce_ignored_rows_multiplied", "the weight gradient as a plain G^T @ hidden over every row: an ignored position's zero logits gradient is multiplied by its hidden row, so a NaN or infinite padding row makes the weight gradient NaN (what a chunked kernel's grad_logits_chunk.T @ input_chunk does; spec D2 leaves the row unread).",
+			killCompatible, []string{"linear_cross_entropy_grad"}, values(linearIgnoredRowsMultiplied)},
 		mutant{"linear_ce_logits_rounded_to_dtype_then_ce", "a plain port: the logits hidden @ linear_weight.T + linear_bias as a matmul in the data's dtype (numpy's BLAS in float64 and float32; float32 accumulation rounded once into float16 or bfloat16, as PyTorch's CPU half matmul), then the shipped cross-entropy and its gradient on those rounded logits in the dtype, and the chain rule as plain matmuls (float32 accumulation for 16-bit data). Ignored rows are not read (D2) and a mean over no weight is NaN everywhere (D3), as the spec says.",
 			acceptCompatible, linearCE, checked(linearCERounded)},
 	)
@@ -254,6 +257,8 @@ func init() {
 					out[j] = rd(v[j] - rd(rd(math.Exp(lp[j]))*s))
 				}
 			}))},
+		mutant{"port_focal_grad_autodiff", "autodiff of the seed's focal loss as a plain port in the dtype (float32 for 16-bit data): lp = log_softmax(x) rounded, p = exp(lp_y), ce = -lp_y, r = 1 - p by subtraction, dFL/dce = alpha_y (r^gamma + gamma r^(gamma - 1) p ce), gradient dFL/dce (exp(lp) - onehot(y)), the reduction's 1/N and grad_output as shipped; where r rounds to 0 (p = 1 in the dtype) the row's gradient is taken as 0 (a port's guard against 0^(gamma - 1) = inf).",
+			acceptCompatible, []string{"focal_loss_grad"}, checked(portFocalGradAutodiff)},
 	)
 }
 
@@ -309,4 +314,393 @@ func portRowGrad(fwd string, row func(rd func(float64) float64, f, v, out []floa
 		}
 		return adapter.Result{Shape: shape, Data: out, Dtype: f.Dtype}
 	}
+}
+
+func init() {
+	mutants = append(mutants,
+		mutant{"merge_empty_partition_nan", "the merge rescales every state by b^(m_i - M) with no special case: a column of empty partitions (every m_i = -inf) or of +inf maxima forms -inf - (-inf) = NaN, and the lse merge returns NaN instead of -inf for all-empty columns (vllm-project/vllm PR #39148; flashinfer #4051).",
+			killCompatible, merges, checked(columnwise(plainStateMerge, plainLSEMerge))},
+		mutant{"merge_flt_max_sentinel", "an empty partition stored with the sentinel -max (the dtype's most negative finite value, -FLT_MAX in float32 kernels) instead of -inf: a fully masked column gets a finite maximum, every masked state the weight b^0 = 1, and the lse merge -max + log K instead of -inf (NVIDIA/TensorRT-LLM #17477).",
+			killCompatible, merges, rewrite(func(c *adapter.Case) *adapter.Case {
+				name := "lse"
+				if c.Function == "online_softmax_merge" {
+					name = "m"
+				}
+				x, shape, _ := c.Floats(name, false)
+				sentinel := -dtypeMax(c.Dtype)
+				return c.With(nil, map[string]any{name: c.FloatTensor(mapf(x, func(v float64) float64 {
+					if math.IsInf(v, -1) {
+						return sentinel
+					}
+					return v
+				}), shape)})
+			})},
+		mutant{"merge_log2_ln_mixed", "base-2 statistics (exp2 kernels that scale by log2 e) merged with exp and log: the base parameter is ignored and every merge is done in base e (pytorch-labs/attention-gym PR #205; sglang PR #34213).",
+			killCompatible, merges, rewrite(func(c *adapter.Case) *adapter.Case {
+				return c.With(map[string]any{"base": "e"}, nil)
+			})},
+		mutant{"merge_nan_swallowed", "the running maximum taken with fmax, which skips NaN: a column with a NaN m_i gets the maximum of the others (NaN only when all are NaN) while D still carries the NaN (tenstorrent/tt-metal #56056; intel/torch-xpu-ops #5022).",
+			killCompatible, []string{"online_softmax_merge"}, values(func(c *adapter.Case, r adapter.Result) []float64 {
+				m, shape, _ := c.Floats("m", false)
+				k, cols := shape[0], positionsOf(shape[1:])
+				out := append([]float64(nil), r.Data...)
+				for j := 0; j < cols; j++ {
+					top, nan, kept := math.Inf(-1), false, false
+					for i := 0; i < k; i++ {
+						if v := m[i*cols+j]; math.IsNaN(v) {
+							nan = true
+						} else {
+							top, kept = math.Max(top, v), true
+						}
+					}
+					if nan {
+						out[j], out[cols+j] = top, math.NaN()
+						if !kept {
+							out[j] = math.NaN()
+						}
+					}
+				}
+				return out
+			})},
+		mutant{"shards_local_vocab_smoothing", "label smoothing with the shard's local vocabulary: eps / shard_size of the target's shard (eps / (shard_size - 1) off_target) instead of eps / C over the whole vocabulary (NVIDIA/Megatron-LM #7464, #7452).",
+			killCompatible, []string{"cross_entropy_from_shards"}, checked(shardsLocalVocab)},
+		mutant{"mean_of_chunk_means", "reduction mean as the mean of per-chunk means over chunks of 2 positions (each chunk's loss sum divided by its own sum of w_y, then averaged), not one sum over one denominator: wrong whenever chunks have different denominators (weights, ignored positions, a short last chunk; NVIDIA NeMo Automodel #3803).",
+			killCompatible, []string{"cross_entropy_from_shards"}, checked(meanOfChunkMeans)},
+		mutant{"port_merge_plain", "a plain port of the merges in the data's dtype (float32 arithmetic for float16 and bfloat16, rounded into the dtype): M = max, D = sum of d_i b^(m_i - M) with the states at M taken as d_i and empty states as 0, NaN columns NaN; the lse merge as torch.logsumexp (shift by a finite max, log of the sum, no log1p).",
+			acceptCompatible, merges, checked(portMerge)},
+	)
+}
+
+var merges = []string{"online_softmax_merge", "lse_merge"}
+
+// dtypeMax is the dtype's largest finite value.
+func dtypeMax(dtype string) float64 {
+	switch dtype {
+	case "float32":
+		return math.MaxFloat32
+	case "float16":
+		return 65504
+	case "bfloat16":
+		return 0x1.fep127
+	}
+	return math.MaxFloat64
+}
+
+// mergeBase returns b^t for the case's base (e or 2) and log_b.
+func mergeBase(c *adapter.Case) (func(float64) float64, func(float64) float64) {
+	var base string
+	if c.Param("base", &base) && base == "2" {
+		return math.Exp2, math.Log2
+	}
+	return math.Exp, math.Log
+}
+
+// columnwise answers a merge case column by column: state(ms, ds) for online_softmax_merge (M, D)
+// and lse(ls) for lse_merge, in float64, rounded to the dtype.
+func columnwise(state func(c *adapter.Case, ms, ds []float64) (float64, float64), lse func(c *adapter.Case, ls []float64) float64) func(*adapter.Case) adapter.Result {
+	return func(c *adapter.Case) adapter.Result {
+		r := adapter.Shipped(c)
+		name := "lse"
+		if c.Function == "online_softmax_merge" {
+			name = "m"
+		}
+		x, shape, _ := c.Floats(name, false)
+		d, _, _ := c.Floats("d", false)
+		k, cols := shape[0], positionsOf(shape[1:])
+		rd := rounding(c)
+		for j := 0; j < cols; j++ {
+			xs, ds := make([]float64, k), make([]float64, k)
+			for i := 0; i < k; i++ {
+				xs[i] = x[i*cols+j]
+				if d != nil {
+					ds[i] = d[i*cols+j]
+				}
+			}
+			if name == "m" {
+				M, D := state(c, xs, ds)
+				r.Data[j], r.Data[cols+j] = rd(M), rd(D)
+				continue
+			}
+			r.Data[j] = rd(lse(c, xs))
+		}
+		return r
+	}
+}
+
+// npMax is numpy's max: NaN when any value is NaN, -inf for none.
+func npMax(x []float64) float64 {
+	top := math.Inf(-1)
+	for _, v := range x {
+		if math.IsNaN(v) {
+			return v
+		}
+		top = math.Max(top, v)
+	}
+	return top
+}
+
+// plainStateMerge is a port's merge without special cases: M = max m_i, D = sum d_i b^(m_i - M).
+func plainStateMerge(c *adapter.Case, ms, ds []float64) (float64, float64) {
+	pow, _ := mergeBase(c)
+	top, D := npMax(ms), 0.0
+	for i, m := range ms {
+		D += ds[i] * pow(m-top)
+	}
+	return top, D
+}
+
+// plainLSEMerge is M + log_b sum_i b^(l_i - M) without special cases (NaN for all -inf).
+func plainLSEMerge(c *adapter.Case, ls []float64) float64 {
+	pow, log := mergeBase(c)
+	top, s := npMax(ls), 0.0
+	for _, l := range ls {
+		s += pow(l - top)
+	}
+	return top + log(s)
+}
+
+// portMerge answers a merge as a plain port in the data's dtype (float32 for 16-bit data): the
+// states at M taken as d_i, empty states as 0, NaN columns NaN; the lse merge as torch.logsumexp
+// (shift by a finite max, log of the sum).
+func portMerge(c *adapter.Case) adapter.Result {
+	rd := dtypeRounding(c.Dtype)
+	if c.Dtype == "float16" || c.Dtype == "bfloat16" {
+		rd = dtypeRounding("float32")
+	}
+	pow, log := mergeBase(c)
+	return columnwise(func(c *adapter.Case, ms, ds []float64) (float64, float64) {
+		top := npMax(ms)
+		terms := make([]float64, len(ms))
+		broken := math.IsNaN(top)
+		for i, m := range ms {
+			broken = broken || math.IsNaN(ds[i])
+			switch {
+			case m == top:
+				terms[i] = ds[i]
+			case math.IsInf(m, -1):
+			default:
+				terms[i] = rd(ds[i] * rd(pow(rd(m-top))))
+			}
+		}
+		if broken {
+			return math.NaN(), math.NaN()
+		}
+		return top, pairwise(terms, rd)
+	}, func(c *adapter.Case, ls []float64) float64 {
+		top := npMax(ls)
+		shift := top
+		if math.IsInf(top, 0) || math.IsNaN(top) {
+			shift = 0
+		}
+		e := mapf(ls, func(l float64) float64 { return rd(pow(rd(l - shift))) })
+		return rd(shift + rd(log(pairwise(e, rd))))
+	})(c)
+}
+
+// shardsCase is a cross_entropy_from_shards case read in float64.
+type shardsCase struct {
+	lse, sums, xy []float64
+	target, sizes []int
+	w             []float64
+	s, n, k       int
+	eps           float64
+	mode          string
+	ignore        int
+	ignoreNull    bool
+}
+
+func readShards(c *adapter.Case) shardsCase {
+	sc := shardsCase{mode: "uniform", ignore: -100}
+	var shape []int
+	sc.lse, shape, _ = c.Floats("shard_lse", false)
+	sc.sums, _, _ = c.Floats("shard_logit_sum", false)
+	sc.xy, _, _ = c.Floats("target_logit", false)
+	sc.target, _, _ = c.Ints("target")
+	sc.sizes, _, _ = c.Ints("shard_size")
+	sc.w, _, _ = c.Floats("weight", true)
+	sc.s, sc.n = shape[0], shape[1]
+	for _, v := range sc.sizes {
+		sc.k += v
+	}
+	sc.eps, _ = c.FloatParam("label_smoothing")
+	c.Param("label_smoothing_mode", &sc.mode)
+	if raw, ok := c.Params["ignore_index"]; ok {
+		sc.ignoreNull = string(raw) == "null"
+		c.Param("ignore_index", &sc.ignore)
+	}
+	return sc
+}
+
+func (sc shardsCase) ignored(n int) bool { return !sc.ignoreNull && sc.target[n] == sc.ignore }
+
+func (sc shardsCase) weight(c int) float64 {
+	if sc.w == nil {
+		return 1
+	}
+	return sc.w[c]
+}
+
+// positionLoss is the loss of position n with the smoothing share b, in float64.
+func (sc shardsCase) positionLoss(n int, share float64) float64 {
+	y := sc.target[n]
+	wy, xy := sc.weight(y), sc.xy[n]
+	col := make([]float64, sc.s)
+	T := 0.0
+	for s := range col {
+		col[s], T = sc.lse[s*sc.n+n], T+sc.sums[s*sc.n+n]
+	}
+	top, sum := npMax(col), 0.0
+	if math.IsInf(top, 0) {
+		sum = 1 // +inf (or all -inf): L = top
+	} else {
+		for _, l := range col {
+			sum += math.Exp(l - top)
+		}
+	}
+	L := top + math.Log(sum)
+	loss := mul0((1-sc.eps)*wy, L-xy)
+	if sc.eps == 0 {
+		return loss
+	}
+	W := 0.0
+	for c := 0; c < sc.k; c++ {
+		W += sc.weight(c)
+	}
+	if sc.mode == "uniform" {
+		return loss + share*(mul0(W, L)-T)
+	}
+	return loss + share*(mul0(W-wy, L)-(T-mul0(wy, xy)))
+}
+
+// shardsLocalVocab answers with the smoothing share eps / (the target shard's size) (minus 1
+// off_target), 0 when that is not positive.
+func shardsLocalVocab(c *adapter.Case) adapter.Result {
+	r := adapter.Shipped(c)
+	sc := readShards(c)
+	losses := make([]float64, sc.n)
+	den := 0.0
+	for n := range losses {
+		if sc.ignored(n) {
+			continue
+		}
+		y, end, local := sc.target[n], 0, 0
+		for _, size := range sc.sizes {
+			if end += size; y < end {
+				local = size
+				break
+			}
+		}
+		slots, share := local, 0.0
+		if sc.mode != "uniform" {
+			slots--
+		}
+		if slots > 0 {
+			share = sc.eps / float64(slots)
+		}
+		losses[n] = sc.positionLoss(n, share)
+		den += sc.weight(y)
+	}
+	r.Data = mapf(reduceVals(losses, reduction(c), den), rounding(c))
+	return r
+}
+
+// meanOfChunkMeans answers reduction mean as the mean of the per-chunk means over chunks of 2
+// positions (the shipped per-position losses; each chunk divided by its own sum of w_y).
+func meanOfChunkMeans(c *adapter.Case) adapter.Result {
+	r := adapter.Shipped(c)
+	sc := readShards(c)
+	if reduction(c) != "mean" || sc.n == 0 {
+		return r
+	}
+	none := adapter.Shipped(c.With(map[string]any{"reduction": "none"}, nil))
+	var means []float64
+	for i := 0; i < sc.n; i += 2 {
+		total, den := 0.0, 0.0
+		for n := i; n < min(i+2, sc.n); n++ {
+			total += none.Data[n]
+			if !sc.ignored(n) {
+				den += sc.weight(sc.target[n])
+			}
+		}
+		means = append(means, total/den)
+	}
+	mean := 0.0
+	for _, m := range means {
+		mean += m
+	}
+	r.Data = []float64{rounding(c)(mean / float64(len(means)))}
+	return r
+}
+
+// linearIgnoredRowsMultiplied adds to the weight gradient the ignored rows' 0 * hidden[n, k]
+// (NaN where such a row holds NaN or an infinity): a plain G^T @ hidden over every row.
+func linearIgnoredRowsMultiplied(c *adapter.Case, r adapter.Result) []float64 {
+	var wrt string
+	if !c.Param("wrt", &wrt) || wrt != "linear_weight" {
+		return nil
+	}
+	p := readLinearPort(c)
+	poison := make([]float64, p.h)
+	for n, kept := range p.kept {
+		for k := 0; k < p.h && !kept; k++ {
+			poison[k] += 0 * p.hidden[n*p.h+k]
+		}
+	}
+	return mapIdx(r.Data, func(i int, v float64) float64 { return v + poison[i%p.h] })
+}
+
+// portFocalGradAutodiff answers focal_loss_grad as autodiff of alpha_y (1 - p)^gamma ce in the
+// port's dtype (float32 for 16-bit data) from the shipped log_softmax: p = exp(lp_y), r = 1 - p by
+// subtraction, dFL/dce = alpha_y (r^gamma + gamma r^(gamma - 1) p ce) (0 where r = 0), times
+// exp(lp) - onehot(y), the reduction's 1/N and grad_output.
+func portFocalGradAutodiff(c *adapter.Case) adapter.Result {
+	rd := dtypeRounding(c.Dtype)
+	if c.Dtype == "float16" || c.Dtype == "bfloat16" {
+		rd = dtypeRounding("float32")
+	}
+	fc := c.With(map[string]any{"gamma": nil, "alpha": nil, "reduction": nil, "grad_output": nil},
+		map[string]any{"target": nil, "x": json.RawMessage(c.Inputs["logits"]), "logits": nil})
+	fc.Function = "log_softmax"
+	lp := adapter.Shipped(fc).Data
+	_, shape, _ := c.Floats("logits", false)
+	y, _, _ := c.Ints("target")
+	alpha, _, weighted := c.Floats("alpha", true)
+	up, _, hasUp := c.Floats("grad_output", true)
+	g := rd(floatParamOr(c, "gamma", 2))
+	n, k, red := shape[0], shape[1], reduction(c)
+	out := make([]float64, n*k)
+	for i := 0; i < n; i++ {
+		lpy := lp[i*k+y[i]]
+		p, ce := rd(math.Exp(lpy)), -lpy
+		r := rd(1 - p)
+		dce := 1.0
+		if g != 0 {
+			dce = rd(rd(math.Pow(r, g)) + rd(rd(rd(g*rd(math.Pow(r, rd(g-1))))*p)*ce))
+		}
+		if r == 0 {
+			dce = 0
+		}
+		if weighted {
+			dce = rd(dce * alpha[y[i]])
+		}
+		for j := 0; j < k; j++ {
+			onehot := 0.0
+			if j == y[i] {
+				onehot = 1
+			}
+			v := rd(dce * rd(rd(math.Exp(lp[i*k+j]))-onehot))
+			if red == "mean" {
+				v = rd(v / float64(n))
+			}
+			if hasUp {
+				u := up[0]
+				if red == "none" {
+					u = up[i]
+				}
+				v = rd(v * u)
+			}
+			out[i*k+j] = v
+		}
+	}
+	return adapter.Result{Shape: shape, Data: out, Dtype: adapter.Shipped(c).Dtype}
 }
