@@ -55,16 +55,16 @@ def times(out: Out, v: float) -> Out:
         value = 0.0
     if math.isnan(v) or (isinstance(value, float) and math.isnan(value)):
         return Out(math.nan)
-    if isinstance(value, float) and value == 0.0:
-        return Out(math.nan) if math.isinf(v) else Out(0.0, limit=out.limit)
+    scale = abs(mpmath.mpf(v)) if math.isfinite(v) else None
+    if isinstance(value, float) and value == 0.0:  # an exact 0 keeps its condition, scaled by |v|
+        return Out(math.nan) if scale is None else Out(0.0, upper(out.kappa) * scale, mpmath.mpf(out.nu) * scale, out.limit)
     if isinstance(value, float) and math.isinf(value):
         return Out(math.nan) if v == 0 else Out(math.copysign(math.inf, value * v), limit=out.limit)
     if math.isinf(v):
         return Out(math.copysign(math.inf, v * _sign(value)), limit=out.limit)
-    if v == 0:
-        return Out(0.0, limit=out.limit)
+    if v == 0:  # perturbing v moves the product by |value| per unit of relative change
+        return Out(0.0, upper(value), 0, out.limit)
     exact = X(value) if isinstance(value, float) else value
-    scale = abs(mpmath.mpf(v))
     product = exact * X(v)
     return Out(product, upper(out.kappa) * scale + upper(product), mpmath.mpf(out.nu) * scale, out.limit,
                exp_mass=upper(out.exp_mass) * scale if out.exp_mass else 0, exp_arg=out.exp_arg)
