@@ -1674,8 +1674,39 @@ final class Mutants {
             }
             return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
         });
+        add("linear_ce_ignored_rows_multiplied", Level.KILL_COMPATIBLE, List.of("linear_cross_entropy_grad"), "the weight gradient as a plain G^T @ hidden over every row: an ignored position's zero logits gradient is multiplied by its hidden row, so a NaN or infinite padding row makes the weight gradient NaN (what a chunked kernel's grad_logits_chunk.T @ input_chunk does; spec D2 leaves the row unread).", r -> {
+            Tensor ref = r.shipped();
+            if (!"linear_weight".equals(r.text("wrt", "hidden"))) {
+                return ref;
+            }
+            boolean[] kept = keptRows(r);
+            double[] hidden = r.values("hidden");
+            int h = r.shape("hidden")[1];
+            double[] out = ref.values().clone();
+            for (int i = 0; i < kept.length; i++) {
+                for (int k = 0; !kept[i] && k < h; k++) {
+                    double poison = 0.0 * hidden[i * h + k]; // NaN for a NaN or infinite padding entry
+                    for (int j = 0; j < out.length / Math.max(h, 1); j++) {
+                        out[j * h + k] += poison;
+                    }
+                }
+            }
+            return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+        });
         add("linear_ce_logits_rounded_to_dtype_then_ce", Level.ACCEPT_COMPATIBLE, linearCe, "a plain port: the logits hidden @ linear_weight.T + linear_bias as a matmul in the data's dtype (numpy's BLAS in float64 and float32; float32 accumulation rounded once into float16 or bfloat16, as PyTorch's CPU half matmul), then the shipped cross-entropy and its gradient on those rounded logits in the dtype, and the chain rule as plain matmuls (float32 accumulation for 16-bit data). Ignored rows are not read (D2) and a mean over no weight is NaN everywhere (D3), as the spec says.",
                 Mutants::linearInTheDtype);
+    }
+
+    /** Whether each position's target is kept (not ignore_index; ignore_index null ignores nothing, absent is -100). */
+    private static boolean[] keptRows(Req r) {
+        boolean ignoreNone = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null;
+        long ignore = r.params.get("ignore_index") == null ? -100 : ((Number) r.params.get("ignore_index")).longValue();
+        long[] target = r.inputs.get("target").ints();
+        boolean[] kept = new boolean[target.length];
+        for (int i = 0; i < kept.length; i++) {
+            kept[i] = ignoreNone || target[i] != ignore;
+        }
+        return kept;
     }
 
     /** Rounds to the request's dtype (float64: nothing). */
@@ -1711,14 +1742,9 @@ final class Mutants {
         int n = r.shape("hidden")[0];
         int h = r.shape("hidden")[1];
         int c = r.shape("linear_weight")[0];
-        long ignore = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null ? Long.MIN_VALUE
-                : r.params.get("ignore_index") == null ? -100 : ((Number) r.params.get("ignore_index")).longValue();
-        boolean ignoreNone = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null;
-        long[] target = r.inputs.get("target").ints();
-        boolean[] kept = new boolean[n];
+        boolean[] kept = keptRows(r);
         double[] rows = new double[n * h];
         for (int i = 0; i < n; i++) {
-            kept[i] = ignoreNone || target[i] != ignore;
             for (int k = 0; kept[i] && k < h; k++) {
                 rows[i * h + k] = hidden[i * h + k]; // an ignored row is not read (D2)
             }
@@ -1841,6 +1867,243 @@ final class Mutants {
                 r -> plainRowVjp(r, false));
         add("port_log_softmax_grad_plain", Level.ACCEPT_COMPATIBLE, List.of("log_softmax_grad"), "PyTorch's _log_softmax_backward_data as a plain port: v - exp(lp) * sum(v) with lp = log_softmax(x) rounded to the dtype (the forward's output), in the dtype (float32 for 16-bit data).",
                 r -> plainRowVjp(r, true));
+        add("port_focal_grad_autodiff", Level.ACCEPT_COMPATIBLE, List.of("focal_loss_grad"), "autodiff of the seed's focal loss as a plain port in the dtype (float32 for 16-bit data): lp = log_softmax(x) rounded, p = exp(lp_y), ce = -lp_y, r = 1 - p by subtraction, dFL/dce = alpha_y (r^gamma + gamma r^(gamma - 1) p ce), gradient dFL/dce (exp(lp) - onehot(y)), the reduction's 1/N and grad_output as shipped; where r rounds to 0 (p = 1 in the dtype) the row's gradient is taken as 0 (a port's guard against 0^(gamma - 1) = inf).",
+                Mutants::focalGradAutodiff);
+        addMerges();
+    }
+
+    /** port_focal_grad_autodiff: the autodiff formula with every operation in the port's dtype. */
+    private static Tensor focalGradAutodiff(Req r) {
+        Tensor ref = r.shipped();
+        int[] shape = r.shape("logits");
+        int n = shape[0];
+        int c = shape[1];
+        String work = "float64".equals(r.dtype) ? "float64" : "float32";
+        DoubleUnaryOperator rd = "float64".equals(r.dtype) ? v -> v : v -> (float) v;
+        double[] lp = Catalogue.call("log_softmax", work, Map.of(),
+                Map.of("x", Tensor.ofFloats(work, shape, r.values("logits")))).values();
+        double gamma = rd.applyAsDouble(r.real("gamma", 2.0));
+        double[] alpha = r.values("alpha");
+        double[] up = r.values("grad_output");
+        String reduction = r.text("reduction", "mean");
+        int[] y = r.ints("target");
+        double[] out = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            double lpy = lp[i * c + y[i]];
+            double p = rd.applyAsDouble(Math.exp(lpy));
+            double ce = -lpy;
+            double rr = rd.applyAsDouble(1 - p);
+            double dce = gamma == 0 ? 1.0 : rd.applyAsDouble(rd.applyAsDouble(Math.pow(rr, gamma))
+                    + rd.applyAsDouble(rd.applyAsDouble(rd.applyAsDouble(gamma * rd.applyAsDouble(Math.pow(rr, gamma - 1))) * p) * ce));
+            if (rr == 0) {
+                dce = 0.0;
+            }
+            if (alpha != null) {
+                dce = rd.applyAsDouble(dce * alpha[y[i]]);
+            }
+            for (int j = 0; j < c; j++) {
+                double g = rd.applyAsDouble(dce * rd.applyAsDouble(rd.applyAsDouble(Math.exp(lp[i * c + j])) - (j == y[i] ? 1 : 0)));
+                if ("mean".equals(reduction)) {
+                    g = rd.applyAsDouble(g / n);
+                }
+                if (up != null) {
+                    g = rd.applyAsDouble(g * up["none".equals(reduction) ? i : 0]);
+                }
+                out[i * c + j] = g;
+            }
+        }
+        return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+    }
+
+    // ================================================================== split and merge (issue 18)
+
+    /** The mutants of issue 18's merges and shards, in the Python catalogue's order. */
+    private static void addMerges() {
+        List<String> merges = List.of("online_softmax_merge", "lse_merge");
+        add("merge_empty_partition_nan", Level.KILL_COMPATIBLE, merges, "the merge rescales every state by b^(m_i - M) with no special case: a column of empty partitions (every m_i = -inf) or of +inf maxima forms -inf - (-inf) = NaN, and the lse merge returns NaN instead of -inf for all-empty columns (vllm-project/vllm PR #39148; flashinfer #4051).",
+                r -> mergeInDtype(r, false));
+        add("merge_flt_max_sentinel", Level.KILL_COMPATIBLE, merges, "an empty partition stored with the sentinel -max (the dtype's most negative finite value, -FLT_MAX in float32 kernels) instead of -inf: a fully masked column gets a finite maximum, every masked state the weight b^0 = 1, and the lse merge -max + log K instead of -inf (NVIDIA/TensorRT-LLM #17477).", r -> {
+            r.shipped();
+            String name = "online_softmax_merge".equals(r.function) ? "m" : "lse";
+            Tensor t = r.inputs.get(name);
+            double max = switch (r.dtype) {
+                case "float32" -> Float.MAX_VALUE;
+                case "float16" -> 65504.0;
+                case "bfloat16" -> 0x1.fep127;
+                default -> Double.MAX_VALUE;
+            };
+            double[] v = Arrays.stream(t.values()).map(x -> x == Double.NEGATIVE_INFINITY ? -max : x).toArray();
+            return r.input(name, Tensor.ofFloats(t.dtype(), t.shape(), v)).shipped();
+        });
+        add("merge_log2_ln_mixed", Level.KILL_COMPATIBLE, merges, "base-2 statistics (exp2 kernels that scale by log2 e) merged with exp and log: the base parameter is ignored and every merge is done in base e (pytorch-labs/attention-gym PR #205; sglang PR #34213).", r -> {
+            r.shipped();
+            return r.param("base", "e").shipped();
+        });
+        add("merge_nan_swallowed", Level.KILL_COMPATIBLE, List.of("online_softmax_merge"), "the running maximum taken with fmax, which skips NaN: a column with a NaN m_i gets the maximum of the others (NaN only when all are NaN) while D still carries the NaN (tenstorrent/tt-metal #56056; intel/torch-xpu-ops #5022).", r -> {
+            Tensor ref = r.shipped();
+            double[] m = r.values("m");
+            int k = r.shape("m")[0];
+            int cols = ref.values().length / 2;
+            double[] out = ref.values().clone();
+            for (int j = 0; j < cols; j++) {
+                double top = Double.NaN;
+                boolean nan = false;
+                for (int i = 0; i < k; i++) {
+                    double v = m[i * cols + j];
+                    nan |= Double.isNaN(v);
+                    top = Double.isNaN(v) ? top : Double.isNaN(top) ? v : Math.max(top, v);
+                }
+                if (nan) {
+                    out[j] = top;
+                    out[cols + j] = Double.NaN;
+                }
+            }
+            return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+        });
+        add("shards_local_vocab_smoothing", Level.KILL_COMPATIBLE, List.of("cross_entropy_from_shards"), "label smoothing with the shard's local vocabulary: eps / shard_size of the target's shard (eps / (shard_size - 1) off_target) instead of eps / C over the whole vocabulary (NVIDIA/Megatron-LM #7464, #7452).",
+                Mutants::shardsLocalVocabulary);
+        add("mean_of_chunk_means", Level.KILL_COMPATIBLE, List.of("cross_entropy_from_shards"), "reduction mean as the mean of per-chunk means over chunks of 2 positions (each chunk's loss sum divided by its own sum of w_y, then averaged), not one sum over one denominator: wrong whenever chunks have different denominators (weights, ignored positions, a short last chunk; NVIDIA NeMo Automodel #3803).", r -> {
+            Tensor ref = r.shipped();
+            int n = r.shape("target")[0];
+            if (!r.mean() || n == 0) {
+                return ref;
+            }
+            double[] per = r.param("reduction", "none").shipped().values();
+            boolean[] kept = keptRows(r);
+            double[] w = r.values("weight");
+            int[] y = r.ints("target");
+            double sumOfMeans = 0.0;
+            int chunks = 0;
+            for (int i = 0; i < n; i += 2) {
+                double total = 0.0;
+                double den = 0.0;
+                for (int p = i; p < Math.min(i + 2, n); p++) {
+                    total += per[p];
+                    den += kept[p] ? (w == null ? 1.0 : w[y[p]]) : 0.0;
+                }
+                sumOfMeans += den != 0 ? total / den : total == 0 ? Double.NaN : Math.copySign(Double.POSITIVE_INFINITY, total);
+                chunks++;
+            }
+            return r.scalar(sumOfMeans / chunks);
+        });
+        add("port_merge_plain", Level.ACCEPT_COMPATIBLE, merges, "a plain port of the merges in the data's dtype (float32 arithmetic for float16 and bfloat16, rounded into the dtype): M = max, D = sum of d_i b^(m_i - M) with the states at M taken as d_i and empty states as 0, NaN columns NaN; the lse merge as torch.logsumexp (shift by a finite max, log of the sum, no log1p).",
+                r -> mergeInDtype(r, true));
+    }
+
+    /** b^x in the work arithmetic. */
+    private static double pow(boolean base2, double x, DoubleUnaryOperator rd) {
+        return rd.applyAsDouble(base2 ? Math.pow(2.0, x) : Math.exp(x));
+    }
+
+    /**
+     * The merges without special cases (special false: merge_empty_partition_nan, float64 arithmetic) or as a
+     * plain port in the data's dtype with the port's special cases (port_merge_plain).
+     */
+    private static Tensor mergeInDtype(Req r, boolean port) {
+        Tensor ref = r.shipped();
+        boolean base2 = "2".equals(r.text("base", "e"));
+        DoubleUnaryOperator rd = !port || "float64".equals(r.dtype) ? v -> v : v -> (float) v;
+        boolean online = "online_softmax_merge".equals(r.function);
+        double[] x = r.values(online ? "m" : "lse");
+        double[] d = online ? r.values("d") : null;
+        int k = r.shape(online ? "m" : "lse")[0];
+        int cols = online ? ref.values().length / 2 : ref.values().length;
+        double[] out = new double[ref.values().length];
+        for (int j = 0; j < cols; j++) {
+            double top = Double.NEGATIVE_INFINITY;
+            boolean nan = false;
+            for (int i = 0; i < k; i++) {
+                double v = x[i * cols + j];
+                nan |= Double.isNaN(v) || (online && Double.isNaN(d[i * cols + j]));
+                top = Double.isNaN(v) || Double.isNaN(top) ? Double.NaN : Math.max(top, v);
+            }
+            if (online) {
+                double total = 0.0;
+                for (int i = 0; i < k; i++) {
+                    double m = x[i * cols + j];
+                    double di = d[i * cols + j];
+                    double term = !port ? di * pow(base2, m - top, rd) : m == top ? di
+                            : m == Double.NEGATIVE_INFINITY ? 0.0 : rd.applyAsDouble(di * pow(base2, rd.applyAsDouble(m - top), rd));
+                    total = rd.applyAsDouble(total + term);
+                }
+                out[j] = port && nan ? Double.NaN : top;
+                out[cols + j] = port && nan ? Double.NaN : total;
+            } else {
+                double shift = port && !Double.isFinite(top) ? 0.0 : top;
+                double sum = 0.0;
+                for (int i = 0; i < k; i++) {
+                    sum = rd.applyAsDouble(sum + pow(base2, rd.applyAsDouble(x[i * cols + j] - shift), rd));
+                }
+                double log = rd.applyAsDouble(base2 ? Math.log(sum) / Math.log(2.0) : Math.log(sum));
+                out[j] = rd.applyAsDouble(shift + log);
+            }
+        }
+        return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+    }
+
+    /** shards_local_vocab_smoothing: the smoothing share eps / (the target shard's size) in plain float64. */
+    private static Tensor shardsLocalVocabulary(Req r) {
+        Tensor ref = r.shipped();
+        double eps = r.real("label_smoothing", 0.0);
+        if (eps == 0) {
+            return ref;
+        }
+        boolean uniform = !"off_target".equals(r.text("label_smoothing_mode", "uniform"));
+        long[] sizes = r.inputs.get("shard_size").ints();
+        int shards = sizes.length;
+        int n = r.shape("target")[0];
+        double[] lse = r.values("shard_lse");
+        double[] sums = r.values("shard_logit_sum");
+        double[] xy = r.values("target_logit");
+        double[] w = r.values("weight");
+        int[] y = r.ints("target");
+        boolean[] kept = keptRows(r);
+        double total = 0.0;
+        for (long size : sizes) {
+            total += size;
+        }
+        double bigW = w == null ? total : Arrays.stream(w).sum();
+        double[] per = new double[n];
+        double den = 0.0;
+        for (int p = 0; p < n; p++) {
+            if (!kept[p]) {
+                continue;
+            }
+            double wy = w == null ? 1.0 : w[y[p]];
+            den += wy;
+            double top = Double.NEGATIVE_INFINITY;
+            double t = 0.0;
+            for (int s = 0; s < shards; s++) {
+                top = Math.max(top, lse[s * n + p]);
+                t += sums[s * n + p];
+            }
+            double acc = 0.0;
+            for (int s = 0; s < shards; s++) {
+                acc += Math.exp(lse[s * n + p] - top);
+            }
+            double l = top + Math.log(acc);
+            long end = 0;
+            long local = 0;
+            for (long size : sizes) {
+                end += size;
+                if (y[p] < end) {
+                    local = size;
+                    break;
+                }
+            }
+            double slots = uniform ? local : local - 1;
+            double b = slots > 0 ? eps / slots : 0.0;
+            double smooth = uniform ? bigW * l - t : (bigW - wy) * l - (t - wy * xy[p]);
+            per[p] = (1 - eps) * wy * (l - xy[p]) + b * smooth;
+        }
+        switch (r.reduction()) {
+            case "none":
+                return r.floats(ref.shape(), per);
+            case "sum":
+                return r.scalar(Sum.COMPENSATED.of(per));
+            default:
+                return r.scalar(den == 0 && "zero".equals(r.text("empty_mean", "nan")) ? 0.0 : Sum.COMPENSATED.of(per) / den);
+        }
     }
 
     /**
