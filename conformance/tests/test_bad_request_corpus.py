@@ -226,6 +226,7 @@ SCALAR_PARAMS = {  # name: (valid values, invalid values)
     "softcap": ((None, 2.0, 30.0), (0.0, -1.0, math.inf, math.nan)),           # (specVersion 3, issue 17)
     "z_loss": ((0.0, 2.0**-10, 0.5), (-0.125, math.inf, math.nan)),
     "empty_mean": (("nan", "zero"), ("none",)),
+    "result": (("loss", "z_loss", "lse"), ("logits",)),                      # softmax CE (specVersion 4)
 }
 INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
 CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs", "nll_loss"}
@@ -301,6 +302,12 @@ class RequestGenerator:
             data = [self.rng.choice([-1.0, math.nan, math.inf]) if self.rng.random() < 0.1
                     else self.rng.choice([0.0, 1.0, 2.0]) for _ in range(n)]
             return {"shape": [n], "data": data, "kind": "float"}
+        if decl["type"] == "bool_tensor_or_null":  # the class mask: [C], the logits' shape, or a wrong shape
+            if u < 0.5:
+                return _ABSENT
+            shape = self.rng.choice([first[1:2], first, first[1:2] + [1], first[:1]])
+            return {"shape": shape, "data": [self.rng.random() < 0.7 for _ in range(math.prod(shape))],
+                    "kind": "bool"}
         valid, invalid = SCALAR_PARAMS[name]
         if u < 0.4:
             return _ABSENT
@@ -333,6 +340,8 @@ def _hex(v: Any) -> Any:
 def to_protocol(value: Any, dtype: str) -> Any:
     """A case-file value as the protocol writes it: tensors with dtype and hex floats, scalars as hex."""
     if isinstance(value, dict):
+        if value["kind"] == "bool":  # protocol 1.3: JSON true/false
+            return {"dtype": "bool", "shape": value["shape"], "data": value["data"]}
         is_int = value["kind"] == "int"
         return {"dtype": "int64" if is_int else dtype, "shape": value["shape"],
                 "data": value["data"] if is_int else [_hex(v) for v in value["data"]]}
@@ -376,7 +385,8 @@ def test_the_python_adapters_tables_match_the_spec() -> None:
     a spec change that they miss would turn valid requests into bad requests, or the reverse."""
     adapter_module = pytest.importorskip("xent.adapter")
     kinds = {"float": "float", "float_or_null": "float_or_null", "int": "int", "int_or_null": "int_or_null",
-             "bool": "bool", "enum": "enum", "float_tensor_or_null": "tensor_or_null"}
+             "bool": "bool", "enum": "enum", "float_tensor_or_null": "tensor_or_null",
+             "bool_tensor_or_null": "bool_tensor_or_null"}
     for name, fn in load_spec().functions.items():
         inputs, params = adapter_module.SIGNATURES[name]
         assert list(inputs) == list(fn["inputs"]) and sorted(params) == sorted(fn["params"]), name

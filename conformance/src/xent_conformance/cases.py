@@ -83,8 +83,8 @@ def _tensor_object(value: dict) -> tuple[tuple[int, ...], list, str | None]:
         raise ValueError(f"data: expected a list, got {data!r}")
     if len(data) != math.prod(shape):
         raise ValueError(f"data has {len(data)} elements but shape {list(shape)} needs {math.prod(shape)}")
-    if kind not in (None, "float", "int"):
-        raise ValueError(f"kind: expected float or int, got {kind!r}")
+    if kind not in (None, "float", "int", "bool"):
+        raise ValueError(f"kind: expected float, int or bool, got {kind!r}")
     return shape, data, kind
 
 
