@@ -546,17 +546,9 @@ public final class Catalogue {
     }
 
     private static Tensor softmaxCrossEntropy(Call c, boolean grad) {
-        double eps = c.real("label_smoothing", 0.0);
-        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
-        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
-        double logitScale = c.real("logit_scale", 1.0);
-        Double softcap = c.optionalReal("softcap");
-        double zLoss = c.real("z_loss", 0.0);
-        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
         SoftmaxCrossEntropyResult result = SoftmaxCrossEntropyResult.fromSpec(c.string("result", "loss"));
-        SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
-                zLoss, emptyMean);
+        SoftmaxCrossEntropyOptions base = c.crossEntropyOptions().result(result);
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
         Tensor logits = c.ranked("logits", 2, Check.MAX_RANK);
         int[] shape = logits.shape();
@@ -583,9 +575,7 @@ public final class Catalogue {
         int[] ignore = new int[1];
         if (target.isInt()) {
             int[] t = c.indices(target, ignoreIndex, ignore);
-            SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
-                    eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean)
-                    .where(where).result(result);
+            SoftmaxCrossEntropyOptions o = base.weight(weight).ignoreIndex(Call.ignored(ignoreIndex, ignore)).where(where);
             if (grad) {
                 return c.rounded(shape, Gradients.softmaxCrossEntropyGrad(logits.values(), shape, t, o, r, gradOutput));
             }
@@ -597,9 +587,7 @@ public final class Catalogue {
                     : LogitLosses.softmaxCrossEntropy(logits.values(), shape, t, o, r));
         }
         // probability targets: ignore_index plays no part (any int fits the options)
-        SoftmaxCrossEntropyOptions o = options(weight, OptionalInt.of(-100), eps, mode)
-                .logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean)
-                .where(where).result(result);
+        SoftmaxCrossEntropyOptions o = base.weight(weight).where(where);
         if (grad) {
             return c.rounded(shape, Gradients.softmaxCrossEntropyGrad(logits.values(), shape, target.values(), o, r,
                     gradOutput));
@@ -610,16 +598,6 @@ public final class Catalogue {
         }
         return c.scalar(f32 ? LogitLosses.softmaxCrossEntropy(c.f(logits), shape, c.f(target), o, r)
                 : LogitLosses.softmaxCrossEntropy(logits.values(), shape, target.values(), o, r));
-    }
-
-    private static OptionalDouble optional(Double v) {
-        return v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
-    }
-
-    private static SoftmaxCrossEntropyOptions options(double[] weight, OptionalInt ignoreIndex, double eps,
-            LabelSmoothingMode mode) {
-        return new SoftmaxCrossEntropyOptions().weight(weight).ignoreIndex(ignoreIndex).labelSmoothing(eps)
-                .labelSmoothingMode(mode);
     }
 
     private static Tensor bceWithLogits(Call c, boolean grad) {
@@ -648,16 +626,8 @@ public final class Catalogue {
      * linear_bias, weight, grad_output), wrt linear_bias without a bias, then the cross-entropy's value checks.
      */
     private static Tensor linearCrossEntropy(Call c, boolean grad) {
-        double eps = c.real("label_smoothing", 0.0);
-        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
-        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
-        double logitScale = c.real("logit_scale", 1.0);
-        Double softcap = c.optionalReal("softcap");
-        double zLoss = c.real("z_loss", 0.0);
-        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
-        SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
-                zLoss, emptyMean);
+        SoftmaxCrossEntropyOptions base = c.crossEntropyOptions();
         LinearWrt wrt = grad ? LinearWrt.fromSpec(c.string("wrt", "hidden")) : null;
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
         Tensor hidden = c.ranked("hidden", 2, 2);
@@ -679,8 +649,7 @@ public final class Catalogue {
         double[] gradOutput = grad ? c.upstream(r == Reduction.NONE ? new int[] {n} : SCALAR) : null;
         int[] ignore = new int[1];
         int[] t = c.indices(target, ignoreIndex, ignore);
-        SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
-                eps, mode).logitScale(logitScale).softcap(optional(softcap)).zLoss(zLoss).emptyMean(emptyMean);
+        SoftmaxCrossEntropyOptions o = base.weight(weight).ignoreIndex(Call.ignored(ignoreIndex, ignore));
         if (grad) {
             double[] out = LinearCrossEntropy.linearCrossEntropyGrad(hidden.values(), hidden.shape(), w.values(), w.shape(),
                     t, bias, o, r, wrt, gradOutput);
@@ -698,11 +667,8 @@ public final class Catalogue {
 
     /** cross_entropy_from_shards: step 1, the ranks in signature order and C = 0, the shapes in signature order, then the kernel's checks. */
     private static Tensor crossEntropyFromShards(Call c) {
-        double eps = c.real("label_smoothing", 0.0);
-        LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(c.string("label_smoothing_mode", "uniform"));
         Reduction r = c.reduction(Reduction.MEAN);
-        SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
-        EmptyMean emptyMean = EmptyMean.fromSpec(c.string("empty_mean", "nan"));
+        SoftmaxCrossEntropyOptions base = c.crossEntropyOptions(); // the large-model ones are not its parameters: defaults
         Long ignoreIndex = c.optionalInteger("ignore_index", -100);
         Tensor lse = c.ranked("shard_lse", 2, 2);
         Tensor sums = c.ranked("shard_logit_sum", 2, 2);
@@ -725,8 +691,7 @@ public final class Catalogue {
         double[] weight = c.classVector("weight", (int) Math.max(-1, Math.min(classes, Integer.MAX_VALUE)));
         int[] ignore = new int[1];
         int[] t = c.indices(target, ignoreIndex, ignore);
-        SoftmaxCrossEntropyOptions o = options(weight, ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]),
-                eps, mode).emptyMean(emptyMean);
+        SoftmaxCrossEntropyOptions o = base.weight(weight).ignoreIndex(Call.ignored(ignoreIndex, ignore));
         if (r == Reduction.NONE) {
             return c.rounded(new int[] {sn[1]}, SplitMerge.crossEntropyFromShardsUnreduced(lse.values(), sums.values(),
                     targetLogit.values(), t, shardSize.ints(), o));
@@ -805,7 +770,7 @@ public final class Catalogue {
         double[] weight = c.classVector("weight", classes);
         int[] ignore = new int[1];
         int[] t = c.indices(target, ignoreIndex, ignore);
-        OptionalInt ig = ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignore[0]);
+        OptionalInt ig = Call.ignored(ignoreIndex, ignore);
         boolean f32 = c.f32;
         if (r == Reduction.NONE) {
             return c.out(posShape, f32 ? d(LogProbabilityLosses.nllLossUnreduced(c.f(input), shape, t, weight, ig))
@@ -964,6 +929,31 @@ public final class Catalogue {
                 throw new XentException(ErrorKind.INVALID_ARGUMENT, "output_dtype float32 needs float16 or bfloat16"
                         + " inputs (the mixed contract); these are " + dtype);
             }
+        }
+
+        /**
+         * softmax cross-entropy's scalar options checked on their own (step 1): label_smoothing and its mode,
+         * logit_scale, softcap, z_loss, empty_mean (absent ones at their defaults); weight and ignore_index
+         * are set by the caller once the shapes are checked.
+         */
+        SoftmaxCrossEntropyOptions crossEntropyOptions() {
+            double eps = real("label_smoothing", 0.0);
+            LabelSmoothingMode mode = LabelSmoothingMode.fromSpec(string("label_smoothing_mode", "uniform"));
+            SoftmaxCrossEntropyCall.checkLabelSmoothing(eps);
+            double logitScale = real("logit_scale", 1.0);
+            Double softcap = optionalReal("softcap");
+            double zLoss = real("z_loss", 0.0);
+            EmptyMean emptyMean = EmptyMean.fromSpec(string("empty_mean", "nan"));
+            SoftmaxCrossEntropyCall.checkLargeModel(logitScale, softcap != null, softcap == null ? Double.NaN : softcap,
+                    zLoss, emptyMean);
+            return new SoftmaxCrossEntropyOptions().labelSmoothing(eps).labelSmoothingMode(mode).logitScale(logitScale)
+                    .softcap(softcap == null ? OptionalDouble.empty() : OptionalDouble.of(softcap)).zLoss(zLoss)
+                    .emptyMean(emptyMean);
+        }
+
+        /** ignore_index as the typed API takes it: empty for null, else the int stand-in of {@link #indices}. */
+        static OptionalInt ignored(Long ignoreIndex, int[] standIn) {
+            return ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(standIn[0]);
         }
 
         /** A float parameter as a value of the dtype (float32 and 16-bit calls round it once, as the spec says). */
