@@ -4,7 +4,12 @@
  * {@link org.xent.Primitives}, {@link org.xent.Information}, {@link org.xent.ProbabilityLosses},
  * {@link org.xent.LogitLosses} and {@link org.xent.Gradients}; for ports from PyTorch and ONNX also
  * {@link org.xent.LogProbabilityLosses} (nll_loss, kl_div) and {@link org.xent.AlongAxis} (the row functions
- * along an axis). {@link org.xent.CrossEntropy} keeps the two entry points of the seed document 002.
+ * along an axis). Issue 17 adds the vector-Jacobian products to {@link org.xent.Gradients} (softmaxGrad,
+ * logSoftmaxGrad, focalLossGrad, binaryCrossEntropyGrad, and the grad_output overloads) and the class mask and
+ * extra outputs to {@link org.xent.SoftmaxCrossEntropyOptions} ({@code where}, {@code result}); issue 18 adds
+ * {@link org.xent.SplitMerge} (online_softmax_merge, lse_merge, cross_entropy_from_shards) and
+ * {@link org.xent.LinearCrossEntropy} (fused linear cross-entropy and its gradient).
+ * {@link org.xent.CrossEntropy} keeps the two entry points of the seed document 002.
  *
  * <p>Conventions:
  * <ul>
