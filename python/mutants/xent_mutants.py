@@ -1494,6 +1494,36 @@ def _():
     _set(_large_model, "grad", grad)
 
 
+@mutant("where_masked_logit_as_zero", SCE, """
+    class mask applied by zeroing: an excluded class gets logit 0 (logits * mask, or a masked_fill with 0)
+    instead of being left out, so exp(0) still counts in the log-sum-exp and the softmax; its target mass
+    is still dropped and its own gradient still 0 (issue 17, optax's where).""")
+def _():
+    old = _large_model._widen
+
+    def widen(*args):
+        w = old(*args)
+        if w.v.mask is not None:
+            w.x2 = np.where(w.v.mask, w.x2, 0.0)
+        return w
+    _set(_large_model, "_widen", widen)
+
+
+@mutant("lse_of_uncapped_logits", ("softmax_cross_entropy",), """
+    result lse taken before the soft-cap: the log-sum-exp a kernel kept from the scaled logits x' while
+    the loss used the capped x'' (issue 17's extra outputs; Liger and flash-attention keep the lse of the
+    logits they actually normalised).""")
+def _():
+    old = _large_model.loss
+
+    def loss(shipped, *args):
+        opts = args[-1]
+        if opts.result == "lse":
+            opts = dataclasses.replace(opts, cap=None)
+        return old(shipped, *args[:-1], opts)
+    _set(_large_model, "loss", loss)
+
+
 # ============================================================================ fused linear cross-entropy (issue 18)
 LINEAR_CE = ("linear_cross_entropy", "linear_cross_entropy_grad")
 
