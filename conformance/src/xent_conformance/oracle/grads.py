@@ -116,7 +116,8 @@ def softmax_cross_entropy_grad(inputs, params) -> Evaluation:
 
 def _sce_upstream(outs: list[Out], problem, v) -> list[Out]:
     """grad_output (issue 17): output (n, c, r) times v[n, r] (reduction none) or the scalar v; an ignored
-    position stays exactly 0 without reading v (D2 extended)."""
+    position, and a class the mask `where` excludes, stay as they are without reading v (D2 extended: an
+    excluded class never receives a gradient, even from an infinite v)."""
     classes, plane = problem.classes, math.prod(problem.shape[2:])
 
     def position(i: int) -> int:
@@ -124,7 +125,11 @@ def _sce_upstream(outs: list[Out], problem, v) -> list[Out]:
         return n * plane + rest % plane
 
     where = position if problem.reduction == "none" else (lambda i: 0)
-    return apply_upstream(outs, v, where, lambda i: problem.positions[position(i)].ignored)
+    def skipped(i: int) -> bool:
+        pos = problem.positions[position(i)]
+        return pos.ignored or (i % (classes * plane)) // plane in pos.excluded
+
+    return apply_upstream(outs, v, where, skipped)
 
 
 def _bce_logits_grad_element(z: float, y: float, w: float, pw: float, coef) -> Out:
