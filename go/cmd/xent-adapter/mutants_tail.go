@@ -17,6 +17,16 @@ var linearCE = []string{"linear_cross_entropy", "linear_cross_entropy_grad"}
 
 func init() {
 	mutants = append(mutants,
+		mutant{"where_masked_logit_as_zero", "class mask applied by zeroing: an excluded class gets logit 0 (logits * mask, or a masked_fill with 0) instead of being left out, so exp(0) still counts in the log-sum-exp and the softmax; its target mass is still dropped and its own gradient still 0 (issue 17, optax's where).",
+			killCompatible, sce, checked(whereMaskedLogitAsZero)},
+		mutant{"lse_of_uncapped_logits", "result lse taken before the soft-cap: the log-sum-exp a kernel kept from the scaled logits x' while the loss used the capped x'' (issue 17's extra outputs; Liger and flash-attention keep the lse of the logits they actually normalised).",
+			killCompatible, []string{"softmax_cross_entropy"}, rewrite(func(c *adapter.Case) *adapter.Case {
+				var result string
+				if !c.Param("result", &result) || result != "lse" {
+					return nil
+				}
+				return c.With(map[string]any{"softcap": nil}, nil)
+			})},
 		mutant{"linear_ce_bias_dropped", "the fused kernel never adds linear_bias to the logits (a kernel written for the bias-free heads of language models, given a bias); the bias gradient is still the positions' sum of the logits' gradient, now of the bias-free logits.",
 			killCompatible, linearCE, rewrite(func(c *adapter.Case) *adapter.Case {
 				b, shape, ok := c.Floats("linear_bias", true)
@@ -703,4 +713,218 @@ func portFocalGradAutodiff(c *adapter.Case) adapter.Result {
 		}
 	}
 	return adapter.Result{Shape: shape, Data: out, Dtype: adapter.Shipped(c).Dtype}
+}
+
+// whereMaskedLogitAsZero answers softmax_cross_entropy(_grad) with a class mask applied by zeroing
+// (Python's where_masked_logit_as_zero): an excluded class's capped logit is 0, so exp(0) counts in
+// the log-sum-exp, while its target mass stays dropped (weight w_c times the mask, as Python's
+// per-pattern weights) and its own gradient stays 0. Each position runs as a one-row case of the
+// shipped function (reduction sum, no mask); the reduction is then formed with the case's own
+// denominators.
+func whereMaskedLogitAsZero(c *adapter.Case) adapter.Result {
+	r := adapter.Shipped(c)
+	mask, ok := readMask(c)
+	if !ok {
+		return r
+	}
+	w := newWhereRows(c, mask)
+	if c.Function == "softmax_cross_entropy" {
+		r.Data = w.loss(r.Data)
+	} else {
+		r.Data = w.grad()
+	}
+	return r
+}
+
+// readMask reads the where parameter's bool data (ok false when absent or null).
+func readMask(c *adapter.Case) ([]bool, bool) {
+	raw, ok := c.Params["where"]
+	if !ok || string(raw) == "null" {
+		return nil, false
+	}
+	var t struct{ Data []bool }
+	if json.Unmarshal(raw, &t) != nil {
+		return nil, false
+	}
+	return t.Data, true
+}
+
+type whereRows struct {
+	c                  *adapter.Case
+	sce                sceCase
+	x, probs, up       []float64
+	mask               []bool
+	n, k, d            int
+	z                  float64
+	result, empty, red string
+}
+
+func newWhereRows(c *adapter.Case, mask []bool) *whereRows {
+	w := &whereRows{c: c, sce: readSCE(c), mask: mask, result: "loss", empty: "nan", red: reduction(c)}
+	w.x, _, _ = c.Floats("logits", false)
+	w.probs, _, _ = c.Floats("target", false)
+	w.up, _, _ = c.Floats("grad_output", true)
+	w.n, w.k, w.d = w.sce.lshape[0], w.sce.k, w.sce.d
+	w.z, _ = c.FloatParam("z_loss")
+	c.Param("result", &w.result)
+	c.Param("empty_mean", &w.empty)
+	return w
+}
+
+func (w *whereRows) at(pos, cls int) int { return pos/w.d*w.k*w.d + cls*w.d + pos%w.d }
+
+func (w *whereRows) included(pos, cls int) bool {
+	if len(w.mask) == w.k {
+		return w.mask[cls]
+	}
+	return w.mask[w.at(pos, cls)]
+}
+
+// kept reports a non-ignored position; live one that also has an included class.
+func (w *whereRows) kept(pos int) bool { return w.sce.idx == nil || w.sce.idx[pos] != w.sce.ignore }
+
+func (w *whereRows) live(pos int) bool {
+	for cls := 0; cls < w.k; cls++ {
+		if w.included(pos, cls) {
+			return w.kept(pos)
+		}
+	}
+	return false
+}
+
+// row runs position pos as a one-row case of fn: excluded logits 0, weight w_c times the mask,
+// reduction sum, no mask; extra sets further parameters.
+func (w *whereRows) row(pos int, fn string, extra map[string]any) adapter.Result {
+	x, wt := make([]float64, w.k), make([]float64, w.k)
+	for cls := range x {
+		if w.included(pos, cls) {
+			x[cls], wt[cls] = w.x[w.at(pos, cls)], 1
+			if w.sce.w != nil {
+				wt[cls] = w.sce.w[cls]
+			}
+		}
+	}
+	params := map[string]any{"where": nil, "reduction": "sum", "weight": w.c.FloatTensor(wt, []int{w.k}),
+		"result": nil, "grad_output": nil, "empty_mean": nil}
+	for key, v := range extra {
+		params[key] = v
+	}
+	inputs := map[string]any{"logits": w.c.FloatTensor(x, []int{1, w.k})}
+	if w.sce.idx != nil {
+		inputs["target"] = adapter.IntTensor([]int{w.sce.idx[pos]}, []int{1})
+	} else {
+		t := make([]float64, w.k)
+		for cls := range t {
+			t[cls] = w.probs[w.at(pos, cls)]
+		}
+		inputs["target"] = w.c.FloatTensor(t, []int{1, w.k})
+	}
+	rc := w.c.With(params, inputs)
+	rc.Function = fn
+	return adapter.Shipped(rc)
+}
+
+// parts returns each live position's cross-entropy and z-loss term, the denominators.
+func (w *whereRows) parts() (ce, zt []float64, den, kept float64) {
+	positions := w.n * w.d
+	ce, zt = make([]float64, positions), make([]float64, positions)
+	for pos := range ce {
+		if !w.kept(pos) {
+			continue
+		}
+		kept++
+		den += w.sce.wy(pos)
+		if w.sce.idx == nil {
+			den = float64(positions)
+		}
+		if !w.live(pos) {
+			continue
+		}
+		ce[pos] = w.row(pos, "softmax_cross_entropy", map[string]any{"z_loss": nil}).Data[0]
+		if w.z > 0 {
+			zt[pos] = w.row(pos, "softmax_cross_entropy", map[string]any{"result": "z_loss"}).Data[0]
+		}
+	}
+	return ce, zt, den, kept
+}
+
+// quotient is num / den, or 0 for a zero denominator under empty_mean zero.
+func (w *whereRows) quotient(num, den float64) float64 {
+	if den == 0 && w.empty == "zero" {
+		return 0
+	}
+	return num / den
+}
+
+func (w *whereRows) loss(shipped []float64) []float64 {
+	rd := rounding(w.c)
+	if w.result == "lse" {
+		return mapIdx(shipped, func(pos int, _ float64) float64 {
+			return w.row(pos, "softmax_cross_entropy", map[string]any{"result": "lse", "reduction": "none"}).Data[0]
+		})
+	}
+	ce, zt, den, kept := w.parts()
+	if w.result == "z_loss" {
+		ce = make([]float64, len(ce))
+		den = 1
+	}
+	switch w.red {
+	case "none":
+		return mapIdx(ce, func(i int, v float64) float64 { return rd(v + zt[i]) })
+	case "sum":
+		s := 0.0
+		for i := range ce {
+			s += ce[i] + zt[i]
+		}
+		return []float64{rd(s)}
+	}
+	sc, sz := 0.0, 0.0
+	for i := range ce {
+		sc, sz = sc+ce[i], sz+zt[i]
+	}
+	mean := 0.0
+	if w.result == "loss" {
+		mean = w.quotient(sc, den)
+	}
+	if w.z > 0 {
+		mean += w.quotient(sz, kept)
+	}
+	return []float64{rd(mean)}
+}
+
+func (w *whereRows) grad() []float64 {
+	rd := rounding(w.c)
+	out := make([]float64, len(w.x))
+	_, _, den, kept := w.parts()
+	ceScale, zScale := 1.0, 1.0
+	if w.red == "mean" {
+		if w.empty == "nan" && (den == 0 || (w.z > 0 && kept == 0)) {
+			return mapf(out, func(float64) float64 { return math.NaN() })
+		}
+		ceScale, zScale = w.quotient(1, den), w.quotient(1, kept)
+	}
+	for pos := 0; pos < w.n*w.d; pos++ {
+		if !w.live(pos) {
+			continue
+		}
+		gce := w.row(pos, "softmax_cross_entropy_grad", map[string]any{"z_loss": nil}).Data
+		gz := make([]float64, w.k)
+		if w.z > 0 {
+			all := w.row(pos, "softmax_cross_entropy_grad", nil).Data
+			gz = mapIdx(all, func(i int, v float64) float64 { return v - gce[i] })
+		}
+		u := 1.0
+		if w.up != nil {
+			u = w.up[0]
+			if w.red == "none" {
+				u = w.up[pos]
+			}
+		}
+		for cls := 0; cls < w.k; cls++ {
+			if w.included(pos, cls) {
+				out[w.at(pos, cls)] = rd((gce[cls]*ceScale + gz[cls]*zScale) * u)
+			}
+		}
+	}
+	return out
 }
