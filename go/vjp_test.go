@@ -398,3 +398,22 @@ func ExampleSoftmaxGrad() {
 	// [0.25 -0.25] <nil>
 	// [0.5 -0.5] <nil>
 }
+
+// ExampleBinaryCrossEntropyGrad: the clip passes the gradient at its bound (p = epsilon: -y / p) and
+// blocks it strictly outside (p < epsilon: 0); at p = y the gradient is 0.
+func ExampleBinaryCrossEntropyGrad() {
+	y := xent.NewTensor([]float64{1, 1, 0.5})
+	p := xent.NewTensor([]float64{0.25, 0.125, 0.5})
+	g, err := xent.BinaryCrossEntropyGrad(y, p, xent.WithEpsilon(0.25), xent.WithReduction(xent.ReductionSum))
+	fmt.Println(g.Data, err)
+	// Output: [-4 0 0] <nil>
+}
+
+// ExampleFocalLossGrad: at gamma 0 focal loss is the cross-entropy, and its gradient is
+// softmax - onehot(target).
+func ExampleFocalLossGrad() {
+	logits := xent.NewTensor([]float64{0, 0}, 1, 2)
+	g, err := xent.FocalLossGrad(logits, []int{0}, xent.WithGamma(0))
+	fmt.Println(g.Data, err)
+	// Output: [-0.5 0.5] <nil>
+}
