@@ -1222,6 +1222,12 @@ final class Mutants {
             r.shipped();
             return r.param("empty_mean", "nan").shipped();
         });
+        add("where_masked_logit_as_zero", Level.KILL_COMPATIBLE, SCE, "class mask applied by zeroing: an excluded class gets logit 0 (logits * mask, or a masked_fill with 0) instead of being left out, so exp(0) still counts in the log-sum-exp and the softmax; its target mass is still dropped and its own gradient still 0 (issue 17, optax's where).",
+                Mutants::maskedAsZero);
+        add("lse_of_uncapped_logits", Level.KILL_COMPATIBLE, List.of("softmax_cross_entropy"), "result lse taken before the soft-cap: the log-sum-exp a kernel kept from the scaled logits x' while the loss used the capped x'' (issue 17's extra outputs; Liger and flash-attention keep the lse of the logits they actually normalised).", r -> {
+            Tensor ref = r.shipped();
+            return "lse".equals(r.text("result", "loss")) && r.has("softcap") ? r.param("softcap", null).shipped() : ref;
+        });
         // The port variants that recompute softmax_cross_entropy from the raw logits know nothing of the
         // large-model options: a case that uses them is answered as shipped (their modelled port differs in
         // the plain cross-entropy only; Python's variants patch the kernels its large-model path calls).
@@ -2146,5 +2152,138 @@ final class Mutants {
             }
         }
         return Tensor.ofFloats(ref.dtype(), ref.shape(), out);
+    }
+
+    /**
+     * where_masked_logit_as_zero, in plain float64: every position's x'' with the excluded classes set to 0
+     * (they count in the log-sum-exp), the excluded masses dropped and their gradients 0; the reductions,
+     * z-loss, empty_mean, result and grad_output as the spec's.
+     */
+    private static Tensor maskedAsZero(Req r) {
+        Tensor ref = r.shipped();
+        Tensor mask = (Tensor) r.params.get("where");
+        if (mask == null) {
+            return ref;
+        }
+        boolean[] where = mask.bools();
+        int[] shape = r.shape("logits");
+        int c = shape[1];
+        int spatial = 1;
+        for (int i = 2; i < shape.length; i++) {
+            spatial *= shape[i];
+        }
+        int positions = shape[0] * spatial;
+        double[] x = r.values("logits");
+        Tensor target = r.inputs.get("target");
+        boolean index = target.isInt();
+        double scale = r.real("logit_scale", 1.0);
+        double cap = r.has("softcap") ? r.real("softcap", 0.0) : Double.NaN;
+        double z = r.real("z_loss", 0.0);
+        double eps = r.real("label_smoothing", 0.0);
+        boolean uniform = !"off_target".equals(r.text("label_smoothing_mode", "uniform"));
+        double[] w = r.values("weight");
+        boolean ignoreNone = r.params.containsKey("ignore_index") && r.params.get("ignore_index") == null;
+        long ignore = r.params.get("ignore_index") == null ? -100 : ((Number) r.params.get("ignore_index")).longValue();
+        boolean grad = r.function.endsWith("_grad");
+        String result = r.text("result", "loss");
+        double[] ce = new double[positions];
+        double[] zt = new double[positions];
+        double[] lses = new double[positions];
+        double[] out = new double[x.length];
+        double[] zg = new double[x.length];
+        double den = 0.0;
+        int kept = 0;
+        for (int p = 0; p < positions; p++) {
+            int off = p / spatial * c * spatial + p % spatial;
+            boolean[] in = new boolean[c];
+            boolean any = false;
+            double[] xx = new double[c];
+            double[] deriv = new double[c];
+            for (int j = 0; j < c; j++) {
+                in[j] = where.length == c ? where[j] : where[off + j * spatial];
+                any |= in[j];
+                double v = x[off + j * spatial];
+                double t = Double.isNaN(cap) ? 0.0 : Math.tanh(scale * v / cap);
+                xx[j] = !in[j] ? 0.0 : Double.isNaN(cap) ? scale * v : cap * t;
+                deriv[j] = !in[j] ? 0.0 : Double.isNaN(cap) ? scale : scale * (1 - t * t);
+            }
+            double top = Arrays.stream(xx).max().orElse(0.0);
+            double acc = 0.0;
+            for (double v : xx) {
+                acc += Math.exp(v - top);
+            }
+            double lse = Double.isInfinite(top) ? top : top + Math.log(acc);
+            lses[p] = any ? lse : Double.NEGATIVE_INFINITY;
+            long y = index ? target.ints()[p] : -1;
+            if ((index && !ignoreNone && y == ignore)) {
+                continue;
+            }
+            kept++;
+            den += index ? (w == null ? 1.0 : w[(int) y]) : 1.0;
+            if (!any) {
+                continue;
+            }
+            double total = 0.0;
+            double[] m = new double[c];
+            for (int j = 0; j < c; j++) {
+                double q;
+                if (index) {
+                    q = uniform ? (j == y ? 1 - eps : 0) + eps / c : j == y ? 1 - eps : eps / (c - 1);
+                } else {
+                    double t = target.values()[off + j * spatial];
+                    q = uniform ? (1 - eps) * t + eps / c : (1 - eps) * t + eps * (1 - t) / (c - 1);
+                }
+                m[j] = in[j] ? (w == null ? 1.0 : w[j]) * q : 0.0;
+                total += m[j];
+                if (m[j] != 0) {
+                    ce[p] += m[j] * (lse - xx[j]);
+                }
+            }
+            zt[p] = z > 0 ? z * lse * lse : 0.0;
+            for (int j = 0; j < c; j++) {
+                double g = Math.exp(xx[j] - lse);
+                out[off + j * spatial] = in[j] ? (g * total - m[j]) * deriv[j] : 0.0;
+                zg[off + j * spatial] = in[j] && z > 0 ? 2 * z * lse * g * deriv[j] : 0.0;
+            }
+        }
+        boolean zero = "zero".equals(r.text("empty_mean", "nan"));
+        String reduction = r.text("reduction", "mean");
+        boolean mean = "mean".equals(reduction);
+        double ceScale = mean ? (den == 0 && zero ? 0.0 : 1.0 / den) : 1.0;
+        double zScale = mean ? (kept == 0 && zero ? 0.0 : 1.0 / kept) : 1.0;
+        if (grad) {
+            if (mean && !zero && (den == 0 || (z > 0 && kept == 0))) {
+                Arrays.fill(out, Double.NaN);
+                return r.floats(shape, out);
+            }
+            double[] up = r.values("grad_output");
+            for (int i = 0; i < out.length; i++) {
+                int p = i / (c * spatial) * spatial + i % spatial;
+                out[i] = out[i] * ceScale + zg[i] * zScale;
+                if (up != null) {
+                    out[i] *= up["none".equals(reduction) ? p : 0];
+                }
+            }
+            return r.floats(shape, out);
+        }
+        int[] posShape = ref.shape();
+        if ("lse".equals(result)) {
+            return r.floats(posShape, lses);
+        }
+        boolean zOnly = "z_loss".equals(result);
+        if ("none".equals(reduction)) {
+            double[] per = new double[positions];
+            for (int p = 0; p < positions; p++) {
+                per[p] = zOnly ? zt[p] : ce[p] + zt[p];
+            }
+            return r.floats(posShape, per);
+        }
+        double ceSum = Sum.COMPENSATED.of(ce);
+        double zSum = Sum.COMPENSATED.of(zt);
+        if (!mean) {
+            return r.scalar(zOnly ? zSum : ceSum + zSum);
+        }
+        double zPart = z > 0 ? (kept == 0 && zero ? 0.0 : zSum / kept) : 0.0;
+        return r.scalar(zOnly ? zPart : (den == 0 && zero ? 0.0 : ceSum / den) + zPart);
     }
 }
