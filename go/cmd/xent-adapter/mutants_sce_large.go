@@ -62,11 +62,16 @@ func init() {
 }
 
 // largeModelCase reports whether a softmax_cross_entropy(_grad) case uses a large-model option:
-// logit_scale other than 1, a softcap, z_loss other than 0 or empty_mean zero.
+// logit_scale other than 1, a softcap, z_loss other than 0 or empty_mean zero; or one of specVersion
+// 4's (issue 17): a class mask where, a result other than loss, a grad_output.
 func largeModelCase(c *adapter.Case) bool {
 	s, _, capped := scaleAndCap(c)
 	z, _ := c.FloatParam("z_loss")
-	return s != 1 || capped || z != 0 || emptyZero(c)
+	var result string
+	c.Param("result", &result)
+	_, masked := readMask(c)
+	_, _, upstream := c.Floats("grad_output", true)
+	return s != 1 || capped || z != 0 || emptyZero(c) || masked || (result != "" && result != "loss") || upstream
 }
 
 // paramHex is v rounded to the case's dtype, as a float parameter's hex text.
