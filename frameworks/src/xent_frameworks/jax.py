@@ -12,6 +12,9 @@ contract (``output_dtype`` 'float32') is not declared. Mappings:
   ``optax.smooth_labels`` for uniform label smoothing (on the one-hot labels for class indices). optax
   returns per-example losses: the reduction is ``jnp.mean`` / ``jnp.sum``, as an optax user writes it.
   optax has no class weights, no ignore_index and no off_target smoothing: unsupported when used.
+  The class mask ``where`` (specVersion 4) is optax's own ``where=`` argument of both functions, a [C] mask
+  broadcast to the logits' shape first (optax reads a lower-rank mask as a per-example one); optax's
+  integer-label function reads an excluded target's logit, which the vectors show (spec rationale).
 * binary_cross_entropy_with_logits(_grad): ``optax.sigmoid_binary_cross_entropy`` (no weight, no
   pos_weight: unsupported when given).
 * sigmoid_focal_loss: ``optax.sigmoid_focal_loss(alpha=, gamma=)``.
@@ -64,7 +67,7 @@ def kl_divergence(p, q, base="e"):
 
 
 def _ce_unsupported(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                    label_smoothing_mode="uniform", reduction="mean"):
+                    label_smoothing_mode="uniform", reduction="mean", where=None):
     """What optax cannot express, checked on the concrete case before tracing."""
     if weight is not None:
         raise Unsupported("class weights: optax has none")
@@ -79,28 +82,38 @@ def _bce_unsupported(z, y, weight=None, pos_weight=None, reduction="mean"):
         raise Unsupported("weight / pos_weight: optax.sigmoid_binary_cross_entropy has neither")
 
 
-def _ce_loss(logits, target, label_smoothing, reduction):
+def _class_mask(where, logits):
+    """optax's where: a [C] class mask broadcast to the logits' shape (optax would take a mask of lower
+    rank as a per-example one); any other shape goes to optax as it is."""
+    if where is None or where.shape != logits.shape[1:2]:
+        return where
+    return jnp.broadcast_to(where.reshape((1, -1) + (1,) * (logits.ndim - 2)), logits.shape)
+
+
+def _ce_loss(logits, target, label_smoothing, reduction, where=None):
     """The optax cross-entropy with these options, reduced."""
+    where = _class_mask(where, logits)
     if np.issubdtype(target.dtype, np.integer):
         if label_smoothing > 0:
             labels = jax.nn.one_hot(target, logits.shape[1], axis=1, dtype=logits.dtype)
-            loss = optax.softmax_cross_entropy(logits, optax.smooth_labels(labels, label_smoothing, axis=1), axis=1)
+            loss = optax.softmax_cross_entropy(logits, optax.smooth_labels(labels, label_smoothing, axis=1), axis=1,
+                                               where=where)
         else:
-            loss = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=1)
+            loss = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=1, where=where)
     else:
         labels = optax.smooth_labels(target, label_smoothing, axis=1) if label_smoothing > 0 else target
-        loss = optax.softmax_cross_entropy(logits, labels, axis=1)
+        loss = optax.softmax_cross_entropy(logits, labels, axis=1, where=where)
     return _reduce(loss, reduction)
 
 
 def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                          label_smoothing_mode="uniform", reduction="mean"):
-    return _ce_loss(logits, target, label_smoothing, reduction)
+                          label_smoothing_mode="uniform", reduction="mean", where=None):
+    return _ce_loss(logits, target, label_smoothing, reduction, where)
 
 
 def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                               label_smoothing_mode="uniform", reduction="mean"):
-    return jax.grad(lambda x: jnp.sum(_ce_loss(x, target, label_smoothing, reduction)))(logits)
+                               label_smoothing_mode="uniform", reduction="mean", where=None):
+    return jax.grad(lambda x: jnp.sum(_ce_loss(x, target, label_smoothing, reduction, where)))(logits)
 
 
 def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
@@ -159,7 +172,8 @@ PARAMS = {**NO_AUTOCAST, "entropy": NATURAL_LOG, "kl_divergence": NATURAL_LOG,
 def library() -> Library:
     return Library(NAME, f"jax {jax.__version__}, optax {optax.__version__}",
                    {name: _jitted(name) for name in FUNCTIONS}, params=PARAMS,
-                   default_dtypes=DTYPES + HALF_DTYPES)
+                   default_dtypes=DTYPES + HALF_DTYPES,
+                   class_mask=frozenset({"softmax_cross_entropy", "softmax_cross_entropy_grad"}))
 
 
 def _jitted(name):

@@ -98,6 +98,8 @@ def decode_tensor(obj: Any, where: str) -> np.ndarray:
         raise BadRequest(str(exc)) from None
     if t.dtype == "int64":
         return np.array(t.data, dtype=np.int64).reshape(t.shape)
+    if t.dtype == "bool":  # protocol 1.3: the class mask where
+        return np.array(t.data, dtype=np.bool_).reshape(t.shape)
     return np.array(t.data, dtype=np.float64).astype(NP_DTYPES[t.dtype]).reshape(t.shape)  # exact
 
 
@@ -148,6 +150,12 @@ class Library:
     #: functions whose handler takes issue 17's options (LARGE_MODEL_DEFAULTS); every other handler gets
     #: them removed when they hold their defaults, and answers unsupported otherwise
     large_model: frozenset[str] = frozenset()
+    #: functions whose handler takes the class mask `where` (specVersion 4); the others get a null where
+    #: removed and answer any mask unsupported
+    class_mask: frozenset[str] = frozenset()
+    #: functions whose handler takes `grad_output` (specVersion 4); the others get a null one removed and
+    #: answer any other value unsupported
+    upstream: frozenset[str] = frozenset()
 
     def capabilities(self) -> dict[str, Any]:
         caps: dict[str, Any] = {}
@@ -172,6 +180,10 @@ class Library:
             kwargs = _apply_output_dtype({**inputs, **decode_params(case.get("params") or {}, dtype)}, dtype)
             if case.get("function") not in self.large_model:
                 kwargs = without_large_model_options(kwargs)
+            if case.get("function") not in self.class_mask:
+                kwargs = without_option(kwargs, "where", "the library has no class mask")
+            if case.get("function") not in self.upstream:
+                kwargs = without_option(kwargs, "grad_output", "the library's gradient here takes no upstream gradient")
             return {"id": case_id, "output": encode_tensor(handler(**kwargs))}
         except Unsupported as exc:
             return {"id": case_id, "unsupported": str(exc)}
@@ -262,8 +274,16 @@ def natural_log_only(base: str) -> None:
         raise Unsupported(f"base {base!r}: the library has no base parameter")
 
 
-#: softmax_cross_entropy(_grad)'s large-model options (specVersion 3, issue 17) at their defaults
-LARGE_MODEL_DEFAULTS = {"logit_scale": 1.0, "softcap": None, "z_loss": 0.0, "empty_mean": "nan"}
+#: softmax_cross_entropy(_grad)'s large-model options (specVersion 3, issue 17) at their defaults, and
+#: softmax_cross_entropy's extra output `result` (specVersion 4)
+LARGE_MODEL_DEFAULTS = {"logit_scale": 1.0, "softcap": None, "z_loss": 0.0, "empty_mean": "nan", "result": "loss"}
+
+
+def without_option(kwargs: dict[str, Any], name: str, why: str) -> dict[str, Any]:
+    """kwargs without a tensor option that must be null (else the case is unsupported: `why`)."""
+    if kwargs.pop(name, None) is not None:
+        raise Unsupported(f"{name}: {why}")
+    return kwargs
 
 
 def without_large_model_options(kwargs: dict[str, Any]) -> dict[str, Any]:

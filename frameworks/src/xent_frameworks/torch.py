@@ -17,7 +17,16 @@ logsumexp, which the CPU's autocast leaves in 16 bits.
   logit_scale and softcap as ``softcap * torch.tanh(logits * logit_scale / softcap)`` before it (what
   Gemma 2's reference code writes), z_loss as ``z_loss * torch.logsumexp(x, dim=1) ** 2`` over the kept
   positions (summed, or divided by their number for mean); empty_mean 'zero' has no PyTorch spelling
-  (user code patches the NaN): unsupported per case.
+  (user code patches the NaN): unsupported per case. ``result`` (specVersion 4): 'lse' is
+  ``torch.logsumexp(x, dim=1)`` of the scaled, capped logits (every position), 'z_loss' the z-loss terms
+  above reduced alone. The class mask ``where`` has no PyTorch spelling (F.cross_entropy has none; a
+  masked_fill with -inf is not the spec's mask: it makes an excluded target +inf): unsupported.
+* Gradients under ``grad_output`` (specVersion 4): autograd's ``loss.backward(grad_output)`` on the same
+  call (softmax_cross_entropy_grad, binary_cross_entropy_with_logits_grad, sigmoid_mse_grad through
+  ``F.mse_loss(sigmoid(z), y, reduction='none') / 2``, linear_cross_entropy_grad); softmax_grad and
+  log_softmax_grad are ``F.softmax`` / ``F.log_softmax`` backward; binary_cross_entropy_grad is
+  ``F.binary_cross_entropy``'s backward, PyTorch's own formula (p - y) / max(p (1 - p), 1e-12) without
+  the spec's clip (a known difference, spec rationale).
 * binary_cross_entropy_with_logits(_grad): ``F.binary_cross_entropy_with_logits(weight=, pos_weight=)``.
 * binary_cross_entropy: ``F.binary_cross_entropy``, which clamps log at -100 instead of clipping p at
   epsilon; the spec's epsilon is not applied (the vectors show the difference).
@@ -73,9 +82,10 @@ def _opt(a):
     return None if a is None else _t(a)
 
 
-def _grad_of(loss, x):
-    """d(sum of the loss's elements)/dx: the gradient of the reduced loss (of the sum for 'none')."""
-    loss.backward(torch.ones_like(loss))
+def _grad_of(loss, x, grad_output=None):
+    """The vector-Jacobian product grad_output^T d loss / dx (grad_output None: ones, the gradient of the
+    reduced loss, of the sum for 'none')."""
+    loss.backward(torch.ones_like(loss) if grad_output is None else _t(grad_output))
     return x.grad
 
 
@@ -117,28 +127,34 @@ def _cross_entropy_call(logits, target, weight, ignore_index, label_smoothing, l
 
 
 def _large_model_loss(logits, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction,
-                      logit_scale=1.0, softcap=None, z_loss=0.0, empty_mean="nan"):
-    """F.cross_entropy of the scaled and capped logits plus the z-loss (issue 17), composed in torch."""
+                      logit_scale=1.0, softcap=None, z_loss=0.0, empty_mean="nan", result="loss"):
+    """F.cross_entropy of the scaled and capped logits plus the z-loss (issue 17), composed in torch;
+    result 'lse' / 'z_loss' (specVersion 4) the logsumexp of those logits / the z-loss part alone."""
     if empty_mean != "nan":
         raise Unsupported("empty_mean 'zero': PyTorch's mean over no positions is NaN (user code patches it)")
+    if result not in ("loss", "z_loss", "lse"):
+        raise Rejected("invalid_argument", f"unknown result {result!r}")
     logit_scale, z_loss = float(logit_scale), float(z_loss)  # the protocol hands 0-d arrays of the dtype
     softcap = None if softcap is None else float(softcap)
     x = logits * logit_scale if logit_scale != 1 else logits
     if softcap is not None:
         x = softcap * torch.tanh(x / softcap)
+    if result == "lse":
+        _cross_entropy_call(x, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+        return torch.logsumexp(x, dim=1)  # after the call: its argument checks still apply
     loss = _cross_entropy_call(x, target, weight, ignore_index, label_smoothing, label_smoothing_mode, reduction)
+    zero = torch.zeros((), dtype=x.dtype)
     if z_loss == 0:
+        if result == "z_loss":
+            return torch.zeros_like(loss)
         return loss
     tgt = _t(target)
     kept = (torch.ones(tgt.shape[:1] + tgt.shape[2:], dtype=torch.bool) if tgt.is_floating_point()
             else tgt != _torch_ignore_index(ignore_index))
-    safe = torch.where(kept.unsqueeze(1), x, torch.zeros((), dtype=x.dtype))  # ignored rows never reach lse
-    terms = torch.where(kept, z_loss * torch.logsumexp(safe, dim=1) ** 2, torch.zeros((), dtype=x.dtype))
-    if reduction == "none":
-        return loss + terms
-    if reduction == "sum":
-        return loss + terms.sum()
-    return loss + terms.sum() / kept.sum()
+    safe = torch.where(kept.unsqueeze(1), x, zero)  # ignored rows never reach lse
+    terms = torch.where(kept, z_loss * torch.logsumexp(safe, dim=1) ** 2, zero)
+    part = {"none": terms, "sum": terms.sum(), "mean": terms.sum() / kept.sum()}[reduction]
+    return part if result == "z_loss" else loss + part
 
 
 def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
@@ -148,10 +164,10 @@ def softmax_cross_entropy(logits, target, weight=None, ignore_index=-100, label_
 
 
 def softmax_cross_entropy_grad(logits, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-                               label_smoothing_mode="uniform", reduction="mean", **options):
+                               label_smoothing_mode="uniform", reduction="mean", grad_output=None, **options):
     x = _t(logits, grad=True)
     return _grad_of(_large_model_loss(x, target, weight, ignore_index, label_smoothing,
-                                      label_smoothing_mode, reduction, **options), x)
+                                      label_smoothing_mode, reduction, **options), x, grad_output)
 
 
 def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
@@ -159,10 +175,10 @@ def binary_cross_entropy_with_logits(z, y, weight=None, pos_weight=None, reducti
                                               reduction=reduction)
 
 
-def binary_cross_entropy_with_logits_grad(z, y, weight=None, pos_weight=None, reduction="mean"):
+def binary_cross_entropy_with_logits_grad(z, y, weight=None, pos_weight=None, reduction="mean", grad_output=None):
     x = _t(z, grad=True)
     return _grad_of(F.binary_cross_entropy_with_logits(x, _t(y), weight=_opt(weight), pos_weight=_opt(pos_weight),
-                                                       reduction=reduction), x)
+                                                       reduction=reduction), x, grad_output)
 
 
 def binary_cross_entropy(y, p, epsilon=1e-15, reduction="mean"):
@@ -170,9 +186,25 @@ def binary_cross_entropy(y, p, epsilon=1e-15, reduction="mean"):
     return F.binary_cross_entropy(_t(p), _t(y), reduction=reduction)
 
 
-def sigmoid_mse_grad(z, y):
+def binary_cross_entropy_grad(y, p, epsilon=1e-15, reduction="mean", grad_output=None):
+    del epsilon  # as binary_cross_entropy: PyTorch's backward has no clip
+    x = _t(p, grad=True)
+    return _grad_of(F.binary_cross_entropy(x, _t(y), reduction=reduction), x, grad_output)
+
+
+def sigmoid_mse_grad(z, y, grad_output=None):
     x = _t(z, grad=True)
-    return _grad_of(F.mse_loss(torch.sigmoid(x), _t(y), reduction="sum") / 2, x)
+    return _grad_of(F.mse_loss(torch.sigmoid(x), _t(y), reduction="none") / 2, x, grad_output)
+
+
+def softmax_grad(x, grad_output, axis=-1):
+    t = _t(x, grad=True)
+    return _grad_of(F.softmax(t, dim=axis), t, grad_output)
+
+
+def log_softmax_grad(x, grad_output, axis=-1):
+    t = _t(x, grad=True)
+    return _grad_of(F.log_softmax(t, dim=axis), t, grad_output)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -238,6 +270,9 @@ FUNCTIONS = {
     "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
     "binary_cross_entropy_with_logits_grad": binary_cross_entropy_with_logits_grad,
     "sigmoid_mse_grad": sigmoid_mse_grad,
+    "softmax_grad": softmax_grad,
+    "log_softmax_grad": log_softmax_grad,
+    "binary_cross_entropy_grad": binary_cross_entropy_grad,
     "nll_loss": nll_loss,
     "kl_div": kl_div,
     "linear_cross_entropy": linear_cross_entropy,
@@ -257,7 +292,10 @@ def library() -> Library:
     return Library(NAME, torch.__version__, {name: _numpy_result(fn) for name, fn in FUNCTIONS.items()},
                    params=PARAMS, default_dtypes=DTYPES + HALF_DTYPES,
                    large_model=frozenset({"softmax_cross_entropy", "softmax_cross_entropy_grad",
-                                              "linear_cross_entropy", "linear_cross_entropy_grad"}))
+                                              "linear_cross_entropy", "linear_cross_entropy_grad"}),
+                   upstream=frozenset({"softmax_cross_entropy_grad", "binary_cross_entropy_with_logits_grad",
+                                       "sigmoid_mse_grad", "binary_cross_entropy_grad", "linear_cross_entropy_grad",
+                                       "softmax_grad", "log_softmax_grad"}))
 
 
 def _numpy_result(fn):
