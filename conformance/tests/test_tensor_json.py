@@ -22,3 +22,16 @@ def test_refused(obj, words):
 def test_int64_extremes_are_kept():
     data = [-2 ** 63, 2 ** 63 - 1]
     assert Tensor.from_json({"dtype": "int64", "shape": [2], "data": data}).data == tuple(data)
+
+
+def test_bool_tensors_round_trip():
+    """Protocol 1.3: the class mask where is a bool tensor of JSON true/false."""
+    obj = {"dtype": "bool", "shape": [2, 2], "data": [True, False, False, True]}
+    t = Tensor.from_json(obj)
+    assert t.data == (True, False, False, True) and not t.is_float and t.to_json() == obj
+
+
+@pytest.mark.parametrize("element", [1, 0, "true", None, "0x1p+0"])
+def test_bool_tensors_hold_true_or_false_only(element):
+    with pytest.raises(TensorError, match=r"data\[1\]: expected true or false"):
+        Tensor.from_json({"dtype": "bool", "shape": [2], "data": [True, element]})
