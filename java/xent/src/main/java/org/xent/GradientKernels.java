@@ -107,17 +107,14 @@ final class GradientKernels {
             if (g.ignored(p)) {
                 continue;
             }
-            if (g.noneIncluded(p)) { // loss 0 whatever the logits: gradient 0 (times grad_output)
-                for (int j = 0; j < g.c; j++) {
-                    out[off + j * g.spatial] = up.times(ExtendedDouble.ZERO, p);
-                }
+            if (g.noneIncluded(p)) { // loss 0 whatever the logits: gradient exactly 0, grad_output not read
                 continue;
             }
             g.load(r, p, false);
             // with z-loss and a +inf logit (no cap) lse = +inf: 2 z L g_c is inf * 0 or inf - inf (spec: NaN)
             if (!r.usable() || (zOn && r.status == Row.ONE_POSINF)) {
                 for (int j = 0; j < g.c; j++) { // an excluded class keeps its exact 0
-                    out[off + j * g.spatial] = g.included(p, j) ? Double.NaN : up.times(ExtendedDouble.ZERO, p);
+                    out[off + j * g.spatial] = g.included(p, j) ? Double.NaN : 0.0;
                 }
                 continue;
             }
@@ -161,7 +158,8 @@ final class GradientKernels {
                 if (g.deriv != null) { // the chain rule through the scale and the cap
                     gx = gx.mul(ExtendedDouble.of(g.deriv[off + j * g.spatial]));
                 }
-                out[off + j * g.spatial] = up.times(gx, p);
+                // an excluded class is exactly 0 whatever grad_output holds there (not read, as an ignored position)
+                out[off + j * g.spatial] = g.included(p, j) ? up.times(gx, p) : 0.0;
             }
         }
         return out;

@@ -115,6 +115,17 @@ class ClassMaskTest {
         assertEquals(0.0, g[5]);
     }
 
+    /** An excluded class and a position with no included class stay exactly 0 under an infinite or NaN grad_output. */
+    @Test
+    void excludedClassesDoNotReadTheUpstreamGradient() {
+        boolean[] mask = {true, false, true, false, false, false, true, true, true};
+        double[] g = Gradients.softmaxCrossEntropyGrad(X, SHAPE, Y, opts().where(mask), Reduction.NONE,
+                new double[] {Double.POSITIVE_INFINITY, NAN, 1});
+        assertEquals(0.0, g[1]);
+        assertArrayEquals(new double[3], java.util.Arrays.copyOfRange(g, 3, 6));
+        assertTrue(Double.isInfinite(g[0]) && Double.isInfinite(g[2]));
+    }
+
     @Test
     void maskShapeIsCheckedAfterTheWeight() {
         assertKind(ErrorKind.SHAPE_MISMATCH, () -> loss(X, Y, opts().where(new boolean[2])));
