@@ -218,3 +218,10 @@ def test_the_adapter_reads_bool_tensors_and_refuses_other_data():
         assert adapter.run_case(case)["error"]["kind"] == "bad_request"
     case["params"]["where"] = {"dtype": "float64", "shape": [3], "data": ["0x1p+0"] * 3}
     assert adapter.run_case(case)["error"]["kind"] == "bad_request"
+
+
+def test_result_z_loss_of_a_row_with_two_infinite_logits_is_nan():
+    """The spec's z-loss term is NaN for two +inf (found by the fuzz tier, seed 17, float16), one +inf +inf."""
+    logits = np.array([[INF, INF, 0.0], [INF, 0.0, 0.0]])
+    got = xent.softmax_cross_entropy(logits, np.array([0, 0]), z_loss=0.5, result="z_loss", reduction="none")
+    assert np.isnan(got[0]) and got[1] == INF

@@ -404,6 +404,12 @@ def _param(draw, name: str, decl: dict, function: str, dtype: DType, shape, clas
         return draw(st.sampled_from([default, 0, rank - 1, -rank, rank, -rank - 1]))
     if kind == "bool":          # log_target
         return draw(st.booleans())
+    if kind == "bool_tensor_or_null":  # the class mask where (issue 17): [C] or the logits' shape
+        if draw(st.booleans()):
+            return None
+        mask_shape = tuple(shape) if draw(st.booleans()) else (classes,)
+        size = math.prod(mask_shape)
+        return Tensor("bool", mask_shape, tuple(draw(st.lists(st.booleans(), min_size=size, max_size=size))))
     return default
 
 
