@@ -1229,7 +1229,8 @@ final class Mutants {
             return "lse".equals(r.text("result", "loss")) && r.has("softcap") ? r.param("softcap", null).shipped() : ref;
         });
         // The port variants that recompute softmax_cross_entropy from the raw logits know nothing of the
-        // large-model options: a case that uses them is answered as shipped (their modelled port differs in
+        // large-model options, the class mask, result or grad_output: a case that uses them is answered as
+        // shipped (their modelled port differs in
         // the plain cross-entropy only; Python's variants patch the kernels its large-model path calls).
         for (Mutant m : List.copyOf(CATALOGUE.values())) {
             if (m.level() == Level.ACCEPT_COMPATIBLE && m.functions().stream().anyMatch(SCE::contains)) {
@@ -1240,9 +1241,14 @@ final class Mutants {
         }
     }
 
-    /** Whether a softmax_cross_entropy(_grad) request uses logit_scale != 1, a softcap, z_loss != 0 or empty_mean zero. */
+    /**
+     * Whether a softmax_cross_entropy(_grad) request uses an option the plain port variants do not model:
+     * logit_scale != 1, a softcap, z_loss != 0 or empty_mean zero (issue 17), or the class mask where, a
+     * result other than the loss, or a grad_output (issue 17, specVersion 4).
+     */
     private static boolean largeModel(Req r) {
-        return r.real("logit_scale", 1.0) != 1.0 || r.has("softcap") || r.real("z_loss", 0.0) != 0.0 || emptyZero(r);
+        return r.real("logit_scale", 1.0) != 1.0 || r.has("softcap") || r.real("z_loss", 0.0) != 0.0 || emptyZero(r)
+                || r.has("where") || !"loss".equals(r.text("result", "loss")) || r.has("grad_output");
     }
 
     private static boolean emptyZero(Req r) {
