@@ -94,8 +94,12 @@ func (p *sceProblem) kept() int {
 	return k
 }
 
-// zTerm returns z lse(xc)^2 of the analysed row (+inf for an infinite lse, NaN for NaN).
+// zTerm returns z lse(xc)^2 of the analysed row: +inf for a single +inf logit, NaN where the
+// z-loss term's lse is NaN (a NaN logit, two or more +inf, all -inf: spec, vector tcId 8824).
 func (p *sceProblem) zTerm(r *lseRow) xdd {
+	if r.kind == rowNaN || r.kind == rowManyInf || r.kind == rowAllNegInf {
+		return xOf(dd{math.NaN(), 0})
+	}
 	L := r.lseX()
 	return xMul(xOf(ddF(p.c.zLoss)), xMul(L, L))
 }
