@@ -138,3 +138,16 @@ func ExampleWithWhere() {
 	fmt.Println(loss.Data, err)
 	// Output: [0.6931471805599453] <nil>
 }
+
+// result z_loss follows the z-loss term's special values: one +inf logit gives +inf, two give NaN
+// (the lse of such a row is NaN for the z-loss), and so does an all -inf row.
+func TestResultZLossSpecialRows(t *testing.T) {
+	inf := math.Inf(1)
+	x := xent.NewTensor([]float64{inf, 0, inf, inf, math.Inf(-1), math.Inf(-1)}, 3, 2)
+	got, err := xent.SoftmaxCrossEntropy(x, xent.NewTensor([]int{0, 0, 0}), xent.WithZLoss(0.5),
+		xent.WithReduction(xent.ReductionNone), xent.WithResult(xent.ResultZLoss))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "z_loss", got.Data, []float64{inf, math.NaN(), math.NaN()}, 0)
+}
