@@ -24,6 +24,11 @@ final class Float32 {
         return Check.toDouble(x);
     }
 
+    /** An optional float32 tensor (a bias, an upstream gradient) widened exactly; null stays null. */
+    static double[] widenOrNull(float[] x) {
+        return x == null ? null : Check.toDouble(x);
+    }
+
     /** Optional float parameters (weights, alpha) of a float32 overload, each as the dtype's value; null stays null. */
     static double[] roundWeights(double[] w) {
         if (w == null) {

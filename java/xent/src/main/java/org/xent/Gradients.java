@@ -311,7 +311,7 @@ public final class Gradients {
     public static float[] focalLossGrad(float[] logits, int[] shape, int[] target, double gamma, double[] alpha,
                                         Reduction reduction, float[] gradOutput) {
         return Check.toFloat(GradientKernels.focalLossGrad(widen(logits, "logits"), shape, target, (float) gamma,
-                roundWeights(alpha), reduction, Upstream.widen(gradOutput)));
+                roundWeights(alpha), reduction, Float32.widenOrNull(gradOutput)));
     }
 
     /**
@@ -343,6 +343,6 @@ public final class Gradients {
     public static float[] binaryCrossEntropyGrad(float[] y, float[] p, double epsilon, Reduction reduction,
                                                  float[] gradOutput) {
         return Check.toFloat(GradientKernels.binaryCrossEntropyGrad(widen(y, "y"), widen(p, "p"), (float) epsilon,
-                reduction, Upstream.widen(gradOutput)));
+                reduction, Float32.widenOrNull(gradOutput)));
     }
 }

@@ -96,6 +96,73 @@ public final class LinearCrossEntropy {
         return out;
     }
 
+    /**
+     * Float32 {@link #linearCrossEntropyUnreduced}: the float parameters of the options rounded to float.
+     *
+     * @param hidden       [N, H]
+     * @param hiddenShape  {N, H}
+     * @param linearWeight [C, H]
+     * @param weightShape  {C, H}
+     * @param target       class indices [N]
+     * @param linearBias   [C], or null
+     * @param options      the cross-entropy's options
+     * @return [N] losses, each rounded once to float
+     */
+    public static float[] linearCrossEntropyUnreduced(float[] hidden, int[] hiddenShape, float[] linearWeight,
+                                                      int[] weightShape, int[] target, float[] linearBias,
+                                                      SoftmaxCrossEntropyOptions options) {
+        Check.notNull(options, "options");
+        return Check.toFloat(linearCrossEntropyUnreduced(Float32.widen(hidden, "hidden"), hiddenShape,
+                Float32.widen(linearWeight, "linear_weight"), weightShape, target, Float32.widenOrNull(linearBias), options.float32()));
+    }
+
+    /**
+     * Float32 {@link #linearCrossEntropy(double[], int[], double[], int[], int[], double[], SoftmaxCrossEntropyOptions, Reduction)}.
+     *
+     * @param hidden       [N, H]
+     * @param hiddenShape  {N, H}
+     * @param linearWeight [C, H]
+     * @param weightShape  {C, H}
+     * @param target       class indices [N]
+     * @param linearBias   [C], or null
+     * @param options      the cross-entropy's options
+     * @param reduction    SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float linearCrossEntropy(float[] hidden, int[] hiddenShape, float[] linearWeight, int[] weightShape,
+                                           int[] target, float[] linearBias, SoftmaxCrossEntropyOptions options,
+                                           Reduction reduction) {
+        Check.notNull(options, "options");
+        return (float) linearCrossEntropy(Float32.widen(hidden, "hidden"), hiddenShape,
+                Float32.widen(linearWeight, "linear_weight"), weightShape, target, Float32.widenOrNull(linearBias),
+                options.float32(), reduction);
+    }
+
+    /**
+     * Float32 {@link #linearCrossEntropyGrad(double[], int[], double[], int[], int[], double[], SoftmaxCrossEntropyOptions, Reduction, LinearWrt, double[])}.
+     *
+     * @param hidden       [N, H]
+     * @param hiddenShape  {N, H}
+     * @param linearWeight [C, H]
+     * @param weightShape  {C, H}
+     * @param target       class indices [N]
+     * @param linearBias   [C], or null
+     * @param options      the cross-entropy's options
+     * @param reduction    NONE, SUM or MEAN
+     * @param wrt          the input differentiated
+     * @param gradOutput   the upstream gradient, or null
+     * @return the gradient, each element rounded once to float
+     */
+    public static float[] linearCrossEntropyGrad(float[] hidden, int[] hiddenShape, float[] linearWeight,
+                                                 int[] weightShape, int[] target, float[] linearBias,
+                                                 SoftmaxCrossEntropyOptions options, Reduction reduction,
+                                                 LinearWrt wrt, float[] gradOutput) {
+        Check.notNull(options, "options");
+        return Check.toFloat(linearCrossEntropyGrad(Float32.widen(hidden, "hidden"), hiddenShape,
+                Float32.widen(linearWeight, "linear_weight"), weightShape, target, Float32.widenOrNull(linearBias),
+                options.float32(), reduction, wrt, Float32.widenOrNull(gradOutput)));
+    }
+
     /** The checked inputs and the logits, compensated dot products rounded once to double. */
     private static final class Logits {
         final double[] hidden;

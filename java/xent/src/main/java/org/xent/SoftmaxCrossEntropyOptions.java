@@ -262,6 +262,23 @@ public final class SoftmaxCrossEntropyOptions {
         return labelSmoothingMode;
     }
 
+    /** A copy whose float parameters are rounded to float (the options of a float32 overload, values of the dtype). */
+    SoftmaxCrossEntropyOptions float32() {
+        SoftmaxCrossEntropyOptions o = new SoftmaxCrossEntropyOptions();
+        o.weight = Float32.roundWeights(weight);
+        o.ignoreIndex = ignoreIndex;
+        o.ignoreNone = ignoreNone;
+        o.labelSmoothing = (float) labelSmoothing;
+        o.labelSmoothingMode = labelSmoothingMode;
+        o.logitScale = (float) logitScale;
+        o.softcap = softcap.isPresent() ? OptionalDouble.of((float) softcap.getAsDouble()) : softcap;
+        o.zLoss = (float) zLoss;
+        o.emptyMean = emptyMean;
+        o.where = where == null ? null : where.clone();
+        o.result = result;
+        return o;
+    }
+
     SoftmaxCrossEntropyCall.Args toArgs(boolean float32) {
         SoftmaxCrossEntropyCall.Args a = new SoftmaxCrossEntropyCall.Args();
         a.weight = weight == null ? null : weight.clone();

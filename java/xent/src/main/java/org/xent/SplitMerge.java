@@ -111,4 +111,44 @@ public final class SplitMerge {
         return SplitMergeKernels.crossEntropyFromShards(shardLse, shardLogitSum, targetLogit, target, shardSize,
                 options.toArgs(false)).reduce(reduction);
     }
+
+    /**
+     * Float32 {@link #crossEntropyFromShardsUnreduced}: the options' float parameters rounded to float.
+     *
+     * @param shardLse      per-shard log-sum-exps [S, N]
+     * @param shardLogitSum per-shard weighted logit sums [S, N]
+     * @param targetLogit   the target's logit per position [N]
+     * @param target        class indices [N]
+     * @param shardSize     the number of classes of each shard [S]
+     * @param options       as for the float64 form
+     * @return one loss per position, each rounded once to float
+     */
+    public static float[] crossEntropyFromShardsUnreduced(float[] shardLse, float[] shardLogitSum, float[] targetLogit,
+                                                          int[] target, long[] shardSize, SoftmaxCrossEntropyOptions options) {
+        Check.notNull(options, "options");
+        return Check.toFloat(crossEntropyFromShardsUnreduced(Float32.widen(shardLse, "shard_lse"),
+                Float32.widen(shardLogitSum, "shard_logit_sum"), Float32.widen(targetLogit, "target_logit"), target,
+                shardSize, options.float32()));
+    }
+
+    /**
+     * Float32 {@link #crossEntropyFromShards(double[], double[], double[], int[], long[], SoftmaxCrossEntropyOptions, Reduction)}.
+     *
+     * @param shardLse      per-shard log-sum-exps [S, N]
+     * @param shardLogitSum per-shard weighted logit sums [S, N]
+     * @param targetLogit   the target's logit per position [N]
+     * @param target        class indices [N]
+     * @param shardSize     the number of classes of each shard [S]
+     * @param options       as for the float64 form
+     * @param reduction     SUM or MEAN
+     * @return the reduced loss rounded once to float
+     */
+    public static float crossEntropyFromShards(float[] shardLse, float[] shardLogitSum, float[] targetLogit,
+                                               int[] target, long[] shardSize, SoftmaxCrossEntropyOptions options,
+                                               Reduction reduction) {
+        Check.notNull(options, "options");
+        return (float) crossEntropyFromShards(Float32.widen(shardLse, "shard_lse"),
+                Float32.widen(shardLogitSum, "shard_logit_sum"), Float32.widen(targetLogit, "target_logit"), target,
+                shardSize, options.float32(), reduction);
+    }
 }

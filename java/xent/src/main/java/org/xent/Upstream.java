@@ -42,11 +42,6 @@ final class Upstream {
         return new Upstream(gradOutput, outputs < 0);
     }
 
-    /** grad_output of float32 values (widened exactly), or null. */
-    static double[] widen(float[] gradOutput) {
-        return gradOutput == null ? null : Float32.widen(gradOutput, "grad_output");
-    }
-
     /** The upstream value of output o (1 without grad_output). */
     double at(int o) {
         return values == null ? 1.0 : values[scalar ? 0 : o];

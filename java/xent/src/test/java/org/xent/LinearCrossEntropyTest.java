@@ -98,6 +98,27 @@ class LinearCrossEntropyTest {
                 opts().emptyMean(EmptyMean.ZERO), Reduction.MEAN, LinearWrt.LINEAR_WEIGHT, null));
     }
 
+    /** The float32 overloads: inputs widened, float parameters rounded to float, each result rounded once. */
+    @Test
+    void float32OverloadsRoundOnce() {
+        float[] h = {1.5f, -2f, 0.25f, 3f, 1f, -0.5f};
+        float[] w = {1f, 0.5f, -1f, 2f, 0f, 1f, -0.25f, 4f, 1f};
+        float[] b = {0.1f, 0f, -0.3f};
+        SoftmaxCrossEntropyOptions o = new SoftmaxCrossEntropyOptions().labelSmoothing(0.1).zLoss(0.001);
+        SoftmaxCrossEntropyOptions rounded = new SoftmaxCrossEntropyOptions().labelSmoothing((float) 0.1).zLoss((float) 0.001);
+        double[] hd = Check.toDouble(h);
+        double[] wd = Check.toDouble(w);
+        double[] bd = Check.toDouble(b);
+        assertArrayEquals(Check.toFloat(LinearCrossEntropy.linearCrossEntropyUnreduced(hd, HS, wd, WS, Y, bd, rounded)),
+                LinearCrossEntropy.linearCrossEntropyUnreduced(h, HS, w, WS, Y, b, o));
+        assertEquals((float) LinearCrossEntropy.linearCrossEntropy(hd, HS, wd, WS, Y, bd, rounded, Reduction.MEAN),
+                LinearCrossEntropy.linearCrossEntropy(h, HS, w, WS, Y, b, o, Reduction.MEAN));
+        assertArrayEquals(Check.toFloat(LinearCrossEntropy.linearCrossEntropyGrad(hd, HS, wd, WS, Y, bd, rounded,
+                Reduction.NONE, LinearWrt.LINEAR_WEIGHT, new double[] {2, -1})),
+                LinearCrossEntropy.linearCrossEntropyGrad(h, HS, w, WS, Y, b, o, Reduction.NONE, LinearWrt.LINEAR_WEIGHT,
+                        new float[] {2, -1}));
+    }
+
     @Test
     void errorPrecedence() {
         assertKind(ErrorKind.INVALID_SHAPE, () -> LinearCrossEntropy.linearCrossEntropyUnreduced(H, HS, new double[0],

@@ -146,6 +146,21 @@ class SplitMergeTest {
 
     private static final double NEG = Double.NEGATIVE_INFINITY;
 
+    /** The float32 overloads: inputs widened, label smoothing rounded to float, each result rounded once. */
+    @Test
+    void shardsFloat32RoundsOnce() {
+        int[] y = {4, 1};
+        double[][] st = stats(null, y);
+        float[][] f = {Check.toFloat(st[0]), Check.toFloat(st[1]), Check.toFloat(st[2])};
+        SoftmaxCrossEntropyOptions o = new SoftmaxCrossEntropyOptions().labelSmoothing(0.1);
+        SoftmaxCrossEntropyOptions rounded = new SoftmaxCrossEntropyOptions().labelSmoothing((float) 0.1);
+        double[][] w = {Check.toDouble(f[0]), Check.toDouble(f[1]), Check.toDouble(f[2])};
+        assertArrayEquals(Check.toFloat(SplitMerge.crossEntropyFromShardsUnreduced(w[0], w[1], w[2], y, SIZES, rounded)),
+                SplitMerge.crossEntropyFromShardsUnreduced(f[0], f[1], f[2], y, SIZES, o));
+        assertEquals((float) SplitMerge.crossEntropyFromShards(w[0], w[1], w[2], y, SIZES, rounded, Reduction.SUM),
+                SplitMerge.crossEntropyFromShards(f[0], f[1], f[2], y, SIZES, o, Reduction.SUM));
+    }
+
     @Test
     void shardErrorsInPrecedence() {
         double[][] st = stats(null, new int[] {0, 1});
