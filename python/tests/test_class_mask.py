@@ -220,8 +220,16 @@ def test_the_adapter_reads_bool_tensors_and_refuses_other_data():
     assert adapter.run_case(case)["error"]["kind"] == "bad_request"
 
 
-def test_result_z_loss_of_a_row_with_two_infinite_logits_is_nan():
-    """The spec's z-loss term is NaN for two +inf (found by the fuzz tier, seed 17, float16), one +inf +inf."""
-    logits = np.array([[INF, INF, 0.0], [INF, 0.0, 0.0]])
-    got = xent.softmax_cross_entropy(logits, np.array([0, 0]), z_loss=0.5, result="z_loss", reduction="none")
-    assert np.isnan(got[0]) and got[1] == INF
+def test_result_z_loss_of_a_row_without_a_limit_is_nan():
+    """The spec's z-loss term is NaN for two +inf or all -inf (found by the fuzz tier, seeds 17 and 1717,
+    float16), +inf for one +inf; a position with no included class stays 0."""
+    logits = np.array([[INF, INF, 0.0], [INF, 0.0, 0.0], [-INF, -INF, -INF], [-INF, -INF, 1.0]])
+    where = np.array([[True] * 3, [True] * 3, [True] * 3, [True, True, False]])
+    got = xent.softmax_cross_entropy(logits, np.array([0, 0, 0, 0]), z_loss=0.5, result="z_loss", reduction="none")
+    assert np.isnan(got[0]) and got[1] == INF and np.isnan(got[2])
+    masked = xent.softmax_cross_entropy(logits, np.array([0, 0, 0, 0]), z_loss=0.5, result="z_loss",
+                                        reduction="none", where=where)
+    assert np.isnan(masked[3])
+    empty = xent.softmax_cross_entropy(logits[3:], np.array([0]), z_loss=0.5, result="z_loss", reduction="none",
+                                       where=np.array([False, False, False]))
+    assert empty[0] == 0
