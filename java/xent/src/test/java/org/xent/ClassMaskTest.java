@@ -182,6 +182,17 @@ class ClassMaskTest {
         assertArrayEquals(new double[3], LogitLosses.softmaxCrossEntropyUnreduced(X, SHAPE, Y, off));
     }
 
+    /** result z_loss of special rows (spec): one +inf logit +inf, two +inf NaN, all -inf NaN. */
+    @Test
+    void resultZLossSpecialValues() {
+        double inf = Double.POSITIVE_INFINITY;
+        double[] x = {inf, 0, 1, inf, inf, 1, NEG_INF, NEG_INF, NEG_INF};
+        double[] z = LogitLosses.softmaxCrossEntropyUnreduced(x, SHAPE, new int[] {0, 0, 0},
+                opts().zLoss(0.5).result(SoftmaxCrossEntropyResult.Z_LOSS));
+        assertEquals(inf, z[0]);
+        assertTrue(Double.isNaN(z[1]) && Double.isNaN(z[2]));
+    }
+
     @Test
     void unknownResultIsInvalidArgumentFirst() {
         Map<String, Object> params = new HashMap<>();
