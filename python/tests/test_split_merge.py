@@ -323,3 +323,30 @@ def test_off_target_needs_two_classes():
     with pytest.raises(InvalidArgumentError):
         xent.cross_entropy_from_shards(np.ones((1, 1)), np.ones((1, 1)), np.ones(1), np.array([0]), np.array([1]),
                                        label_smoothing=0.1, label_smoothing_mode="off_target")
+
+
+# ---------------------------------------------------------------- found by the fuzz tier
+
+def test_tiny_terms_are_summed_before_rounding_to_the_subnormal_grid():
+    """lse([0, -745, -745]) = log1p(2 e^-745), about 1.14 * 2^-1074: 1 subnormal ulp, not 2 or 4."""
+    want = np.float64(float(mpmath.log1p(2 * mpmath.exp(-745))))
+    assert xent.lse_merge(np.array([0.0, -745.0, -745.0])) == want == 5e-324
+    assert xent.online_softmax_merge(np.array([0.0, -745.0, -745.0]), np.array([0.0, 1.0, 1.0]))[1] == want
+
+
+def test_a_mean_of_losses_near_the_largest_float_does_not_overflow():
+    mx = np.finfo(np.float64).max
+    args = (np.zeros((1, 2)), np.zeros((1, 2)), np.array([-mx, -mx]), np.array([0, 0]), np.array([1]))
+    assert xent.cross_entropy_from_shards(*args) == mx
+    assert xent.cross_entropy_from_shards(*args, reduction="sum") == INF
+    mixed = (np.zeros((1, 2)), np.zeros((1, 2)), np.array([INF, -mx]), np.array([0, 0]), np.array([1]))
+    assert xent.cross_entropy_from_shards(*mixed, weight=np.array([2.0])) == -INF  # -inf + 2 max, not inf - inf
+
+
+def test_finite_parts_of_a_non_finite_loss_are_exact():
+    """eps = 1, W L = 2 max (finite exactly) and a logit sum of +inf: -inf, not inf - inf = NaN."""
+    mx = np.finfo(np.float64).max
+    got = xent.cross_entropy_from_shards(np.array([[0.0], [0.0], [mx]]), np.array([[INF], [0.0], [0.0]]),
+                                         np.array([0.0]), np.array([0]), np.array([0, 0, 2]), label_smoothing=1.0,
+                                         ignore_index=None, reduction="none")
+    assert got[0] == -INF

@@ -27,8 +27,14 @@ from ._validate import (MAX_RANK, check_base, check_enum, check_ignore_index, ch
 from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
 
 SMOOTHING_MODES = ("uniform", "off_target")
-#: Below b^-2200 a rescaled term of any float64 d (< 2^1024) is under half the smallest subnormal.
-_NEGLIGIBLE = -2200.0
+#: A rescaled term more than 2^UNDERFLOW_BINADES below the largest one, or a largest term below
+#: 2^-UNDERFLOW_BINADES, cannot change a float64 result (half the smallest subnormal is 2^-1075).
+UNDERFLOW_BINADES = 1200
+#: A sum s below 2^-TINY_SUM_BINADES has log1p(s) = s to far below float64's rounding.
+TINY_SUM_BINADES = 900
+#: The scales of the sum of losses from shards: 2^0, then 2^-64 when a finite sum or a position of it
+#: overflowed (a mean of losses near the largest float64 is finite; so is the sum of 2 max and -max).
+RETRY_SCALES = (0, -64)
 _LN2 = (_dd._LN2_HI, _dd._LN2_LO)
 
 DD = tuple[float, float]  # a double-double (hi, lo): hi + lo, |lo| <= ulp(hi) / 2
@@ -45,32 +51,75 @@ def _dd_add(x: DD, y: DD) -> DD:
 
 
 def _dd_of(q: Fraction) -> DD:
-    """A rational as a double-double (hi its nearest float64, lo the nearest float64 of the rest)."""
-    hi = float(q)
+    """A rational as a double-double (hi its nearest float64, lo the nearest float64 of the rest); one
+    beyond float64's range is (+-inf, 0)."""
+    try:
+        hi = float(q)
+    except OverflowError:
+        return (math.inf if q > 0 else -math.inf), 0.0
     return hi, float(q - Fraction(hi)) if math.isfinite(hi) else 0.0
 
 
-def _scaled_power(d: float, diff: float, base: str) -> DD:
-    """d * b^diff for a finite d >= 0 and a finite diff <= 0: b^diff is formed at a normal scale (its
-    binary exponent S taken out), multiplied by d's significand, and 2^(e - S) applied last, so that a
-    huge d times a power below the exponent range keeps its digits."""
-    if d == 0 or diff < _NEGLIGIBLE * (1 if base == "2" else math.log(2)):
+def _dd_scaled(op, x: DD, y: DD, sign: int) -> DD:
+    """x * y (sign 1) or x / y (sign -1) of double-doubles, both normalised to [0.5, 1) first: Dekker's
+    split overflows above 2^996. A zero x gives 0; an overflowed result is (+-inf, 0)."""
+    if x[0] == 0:
         return 0.0, 0.0
+    _, ex = math.frexp(x[0])
+    _, ey = math.frexp(y[0])
+    h, l = op(*(np.float64(math.ldexp(v, -ex)) for v in x), *(np.float64(math.ldexp(v, -ey)) for v in y))
+    shift = ex + sign * ey
+    with np.errstate(over="ignore"):
+        h, l = float(np.ldexp(h, shift)), float(np.ldexp(l, shift))
+    return (h, 0.0) if not math.isfinite(h) else (h, l)
+
+
+def _dd_mul(x: DD, y: DD) -> DD:
+    return _dd_scaled(_dd.mul, x, y, 1)
+
+
+def _dd_div(x: DD, y: DD) -> DD:
+    return _dd_scaled(_dd.div, x, y, -1)
+
+
+def _log2_size(d: float, diff: float, base: str) -> float:
+    """About log2(d b^diff) (within 1): the binade of a rescaled term, to choose a common scale."""
+    return math.frexp(d)[1] + diff * (1.0 if base == "2" else math.log2(math.e))
+
+
+def _scaled_power(d: float, diff: float, base: str, scale: int) -> DD:
+    """d * b^diff * 2^scale for a finite d > 0 and a finite diff <= 0, with 2^scale bringing the largest
+    term of a sum near 1: b^diff is formed at a normal scale (its binary exponent taken out), multiplied
+    by d's significand, and the binary exponent applied last, so that no term is rounded to the subnormal
+    grid before the sum (a huge d far below the maximum, or many tiny terms, keep their digits)."""
     significand, e = math.frexp(d)
     if base == "2":
         whole = math.floor(diff)
         rest = diff - whole  # exact: diff and its integer part are float64 values
         if rest == 0:
-            return math.ldexp(d, whole), 0.0
+            return math.ldexp(significand, e + whole + scale), 0.0
         rh, rl = _dd.mul(np.float64(rest), np.float64(0.0), np.float64(_LN2[0]), np.float64(_LN2[1]))
         ph, pl = _dd.exp(rh, rl)
-        shift = e + whole
+        shift = e + whole + scale
     else:
-        shift = -int(diff / math.log(2))  # e^diff 2^shift is within a factor 2 of 1
-        ph, pl = _dd.exp(np.float64(diff), 0.0, shift)
-        shift = e - shift
+        taken = -int(diff / math.log(2))  # e^diff 2^taken is within a factor 2 of 1
+        ph, pl = _dd.exp(np.float64(diff), 0.0, taken)
+        shift = e - taken + scale
     h, l = _dd.mul(ph, pl, np.float64(significand), np.float64(0.0))
     return float(np.ldexp(h, shift)), float(np.ldexp(l, shift))
+
+
+def _rescaled_sum(pairs: list[tuple[float, float]], base: str) -> tuple[DD, int]:
+    """(sum of d b^diff 2^scale as a double-double, scale) over (d, diff) pairs with finite d >= 0 and
+    diff <= 0, the common scale putting the largest term near 1; ((0, 0), 0) when the sum is below
+    2^-UNDERFLOW_BINADES (or empty)."""
+    sized = [(d, diff, _log2_size(d, diff, base)) for d, diff in pairs if d > 0]
+    top = max((size for _, _, size in sized), default=-math.inf)
+    if top < -UNDERFLOW_BINADES:
+        return (0.0, 0.0), 0
+    scale = -int(top)
+    return _sum_dd([_scaled_power(d, diff, base, scale) for d, diff, size in sized
+                    if size - top > -UNDERFLOW_BINADES]), scale
 
 
 def _sum_dd(terms: list[DD]) -> DD:
@@ -104,8 +153,9 @@ def _merge_states(ms: np.ndarray, ds: np.ndarray, base: str) -> tuple[float, flo
     live = ms != -math.inf  # b^(-inf) = 0: an empty state contributes 0 whatever its d
     if np.isinf(ds[live]).any():
         return top, math.inf
-    terms = [_scaled_power(float(d), float(m) - top, base) for m, d in zip(ms[live], ds[live])]
-    return top, sum(_sum_dd(terms))
+    total, scale = _rescaled_sum([(float(d), float(m) - top) for m, d in zip(ms[live], ds[live])], base)
+    with np.errstate(over="ignore"):
+        return top, float(np.ldexp(sum(total), -scale))  # one rounding, then the exact binary scale
 
 
 @half_precision()
@@ -152,13 +202,16 @@ def merge_lse_column(ls: np.ndarray, base: str) -> _Merged:
         return _Merged(-math.inf)
     k = int(np.argmax(live))
     top = float(live[k])
-    s = _sum_dd([_scaled_power(1.0, float(v) - top, base) for i, v in enumerate(live) if i != k])
+    s, scale = _rescaled_sum([(1.0, float(v) - top) for i, v in enumerate(live) if i != k], base)
     if s == (0.0, 0.0):
         return _Merged(None, (top, 0.0))
-    lh, ll = _dd.log1p(np.float64(s[0]), np.float64(s[1]))
+    if scale > TINY_SUM_BINADES:  # log1p(s) = s to 2^-900 relative: added to a unrounded
+        return _Merged(None, _dd_add((top, 0.0), (math.ldexp(sum(s), -scale), 0.0)))
+    lh, ll = _dd.log1p(np.float64(math.ldexp(s[0], -scale)), np.float64(math.ldexp(s[1], -scale)))
+    log_sum = (float(lh), float(ll))
     if base == "2":
-        lh, ll = _dd.div(lh, ll, np.float64(_LN2[0]), np.float64(_LN2[1]))
-    return _Merged(None, _dd_add((top, 0.0), (float(lh), float(ll))))
+        log_sum = _dd_div(log_sum, _LN2)
+    return _Merged(None, _dd_add((top, 0.0), log_sum))
 
 
 @half_precision()
@@ -252,34 +305,88 @@ def _coefficients(call: _Shards, y: int) -> _Coefficients:
     return _Coefficients(a, b, total - w_y, w_y)
 
 
-def _times(coefficient: Fraction, value: float) -> float:
-    """coefficient * value for a non-finite computation: 0 for a zero coefficient unless value is NaN."""
-    if coefficient == 0:
-        return math.nan if math.isnan(value) else 0.0
-    return float(coefficient) * value
+Extended = Fraction | float  # an exact finite value, or +-inf / NaN
 
 
-def _special_loss(L: float, sums: np.ndarray, x_y: float, co: _Coefficients) -> float:
-    """The loss with a non-finite operand, by IEEE arithmetic and the zero-coefficient rule."""
-    first = _times(co.a, L - x_y)
+def _extended(value: float) -> Extended:
+    return Fraction(value) if math.isfinite(value) else value
+
+
+def _ext_sum(values: list[Extended]) -> Extended:
+    """An order-free IEEE sum of exact values: NaN with a NaN or with +inf and -inf, else the infinity,
+    else the exact sum (finite parts never overflow)."""
+    specials = {v if not math.isnan(v) else "nan" for v in values if isinstance(v, float)}
+    if "nan" in specials or specials == {math.inf, -math.inf}:
+        return math.nan
+    if specials:
+        return specials.pop()
+    return sum(values, Fraction(0))
+
+
+def _ext_times(coefficient: Fraction, value: Extended) -> Extended:
+    """coefficient (>= 0) * value: 0 for a zero coefficient unless value is NaN (D4 never masks NaN)."""
+    if isinstance(value, float):
+        return math.nan if math.isnan(value) else (Fraction(0) if coefficient == 0 else value)
+    return coefficient * value
+
+
+def _special_loss(L: Extended, sums: np.ndarray, x_y: float, co: _Coefficients) -> Extended:
+    """The loss with a non-finite operand: exact arithmetic on the finite parts, IEEE rules for the
+    infinities and NaN, and the zero-coefficient rule."""
+    x = _extended(x_y)
+    first = _ext_times(co.a, _ext_sum([L, -x]))
     if co.b == 0:  # eps = 0: shard_logit_sum is not read
         return first
-    inner = _times(co.c_L, L) - float(np.sum(sums)) + _times(co.c_x, x_y)
-    return first + _times(co.b, inner)
+    total = _ext_sum([_extended(float(v)) for v in sums])
+    inner = _ext_sum([_ext_times(co.c_L, L), -total, _ext_times(co.c_x, x)])
+    return _ext_sum([first, _ext_times(co.b, inner)])
 
 
-def _position_loss(merged: _Merged, sums: np.ndarray, x_y: float, co: _Coefficients) -> DD | float:
-    """(a + b c_L) L + R with R = b (c_x x_y - T) - a x_y exact: a double-double, or a float when an
-    operand that is read is not finite."""
+def _float_at(value: Extended, scale: int) -> float:
+    """value * 2^scale rounded to float64 (+-inf beyond the range)."""
+    if isinstance(value, float):
+        return value
+    scaled = value * Fraction(2) ** scale
+    try:
+        return float(scaled)
+    except OverflowError:
+        return math.inf if scaled > 0 else -math.inf
+
+
+def _position_loss(merged: _Merged, sums: np.ndarray, x_y: float, co: _Coefficients, scale: int) -> DD | float:
+    """2^scale ((a + b c_L) L + R) with R = b (c_x x_y - T) - a x_y exact: a double-double, or a float
+    when an operand that is read is not finite."""
     read_sums = sums if co.b != 0 else sums[:0]
     if merged.special is not None or not math.isfinite(x_y) or not np.isfinite(read_sums).all():
-        L = merged.special if merged.special is not None else sum(merged.value)
-        return _special_loss(L, sums, x_y, co)
+        L = merged.special if merged.special is not None else Fraction(merged.value[0]) + Fraction(merged.value[1])
+        return _float_at(_special_loss(L, sums, x_y, co), scale)
     total = sum((Fraction(float(v)) for v in read_sums), Fraction(0))
-    rest = co.b * (co.c_x * Fraction(x_y) - total) - co.a * Fraction(x_y)
-    slope = _dd_of(co.a + co.b * co.c_L)
-    h, l = _dd.mul(np.float64(slope[0]), np.float64(slope[1]), np.float64(merged.value[0]), np.float64(merged.value[1]))
-    return _dd_add((float(h), float(l)), _dd_of(rest))
+    factor = Fraction(2) ** scale
+    rest = (co.b * (co.c_x * Fraction(x_y) - total) - co.a * Fraction(x_y)) * factor
+    slope = _dd_of((co.a + co.b * co.c_L) * factor)
+    return _dd_add(_dd_mul(slope, merged.value), _dd_of(rest))
+
+
+def _losses(call: _Shards, scale: int) -> tuple[list[DD | float], Fraction]:
+    """Every position's loss times 2^scale (ignored positions 0, never read: D2) and the mean's
+    denominator, the sum of w_y over the kept positions."""
+    ignored = index_equals(call.target, call.ignore_index)
+    losses: list[DD | float] = []
+    denominator = Fraction(0)
+    for n, y in enumerate(call.target.tolist()):
+        if ignored[n]:
+            losses.append((0.0, 0.0))
+            continue
+        merged = merge_lse_column(call.lse[:, n], "e")
+        losses.append(_position_loss(merged, call.sums[:, n], float(call.target_logit[n]), _coefficients(call, y),
+                                     scale))
+        denominator += call.weight[y]
+    return losses, denominator
+
+
+def _unscaled(value: float, scale: int) -> float:
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(value, -scale))
 
 
 def _reduced(losses: list[DD | float], denominator: Fraction, call: _Shards) -> float:
@@ -298,9 +405,7 @@ def _reduced(losses: list[DD | float], denominator: Fraction, call: _Shards) -> 
         return math.nan if total == 0 or math.isnan(total) else math.copysign(math.inf, total)
     if not math.isfinite(total):
         return total
-    den = _dd_of(denominator)
-    h, l = _dd.div(np.float64(total_dd[0]), np.float64(total_dd[1]), np.float64(den[0]), np.float64(den[1]))
-    return float(h) + float(l)
+    return sum(_dd_div(total_dd, _dd_of(denominator)))
 
 
 @half_precision()
@@ -324,17 +429,13 @@ def cross_entropy_from_shards(shard_lse, shard_logit_sum, target_logit, target, 
     """
     call = _check_shards(shard_lse, shard_logit_sum, target_logit, target, shard_size, weight, ignore_index,
                          label_smoothing, label_smoothing_mode, reduction, empty_mean)
-    ignored = index_equals(call.target, call.ignore_index)
-    losses: list[DD | float] = []
-    denominator = Fraction(0)
-    for n, y in enumerate(call.target.tolist()):
-        if ignored[n]:  # D2: an ignored position's statistics are never read
-            losses.append((0.0, 0.0))
-            continue
-        merged = merge_lse_column(call.lse[:, n], "e")
-        losses.append(_position_loss(merged, call.sums[:, n], float(call.target_logit[n]), _coefficients(call, y)))
-        denominator += call.weight[y]
-    if call.reduction == "none":
-        values = [v if isinstance(v, float) else sum(v) for v in losses]
-        return _rounded(values, call.out, call.target.shape)
-    return _rounded(_reduced(losses, denominator, call), call.out, ())
+    if call.reduction == "none":  # a loss beyond the range is +-inf, as its exact value rounds
+        losses, _ = _losses(call, 0)
+        return _rounded([v if isinstance(v, float) else sum(v) for v in losses], call.out, call.target.shape)
+    for scale in RETRY_SCALES:
+        losses, denominator = _losses(call, scale)
+        result = _reduced(losses, denominator, call)
+        exact = [v for v in losses if not isinstance(v, float)]  # the losses of finite statistics
+        if all(math.isfinite(v[0]) for v in exact) and (math.isfinite(result) or len(exact) < len(losses)):
+            break  # nothing finite overflowed: the result is finite, or non-finite because an input is
+    return _rounded(_unscaled(result, scale), call.out, ())

@@ -188,6 +188,8 @@ def _layout(fn: dict) -> str:
     roles = [d["role"] for d in fn["inputs"].values()]
     if "hidden" in roles:   # issue 18: hidden [N, H], linear_weight [C, H], target [N]
         return "linear"
+    if "shard_size" in roles:   # issue 18: shard statistics [S, N], target_logit and target [N], shard_size [S]
+        return "shards"
     if any(r in CLASS_ROLES for r in roles):
         return "classes"
     ranks = {tuple(d["rank"]) for d in fn["inputs"].values()}
@@ -275,6 +277,8 @@ def _example(draw, fn: dict, function: str, dtypes: list[str], corrupt: bool) ->
     classes = 0
     if layout == "linear":
         shape, classes = draw(_linear_inputs(fn, function, dtype, inputs, params))
+    elif layout == "shards":
+        shape, classes = draw(_shard_inputs(fn, function, dtype, inputs, params))
     elif layout == "classes":
         primary = names[0]
         low, high = decls[primary]["rank"]
@@ -366,10 +370,39 @@ def _linear_inputs(draw, fn: dict, function: str, dtype: DType, inputs: dict, pa
     return (n, classes), classes
 
 
+@st.composite
+def _shard_inputs(draw, fn: dict, function: str, dtype: DType, inputs: dict, params: dict):
+    """cross_entropy_from_shards' inputs (issue 18, filled into `inputs` and `params`): S shards of 0..3
+    classes (C >= 1), N positions, shard statistics drawn as logits (special values included), target [N]
+    (some ignored). Returns the logits' shape [N, C] and C."""
+    shards, n = draw(st.integers(1, 4)), (draw(st.integers(1, 4)) if draw(st.integers(0, 7)) else 0)
+    sizes = draw(st.lists(st.integers(0, 3), min_size=shards, max_size=shards))
+    if not any(sizes):
+        sizes[draw(st.integers(0, shards - 1))] = 1
+    classes = sum(sizes)
+    for name in ("shard_lse", "shard_logit_sum"):
+        inputs[name] = Tensor(dtype.name, (shards, n), tuple(draw(logits(shards * n, dtype, n or 1))))
+    inputs["target_logit"] = Tensor(dtype.name, (n,), tuple(draw(logits(n, dtype))))
+    for name, decl in fn["params"].items():
+        params[name] = _param(draw, name, decl, function, dtype, (n, classes), classes, params)
+    values = draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n))
+    ignore = params.get("ignore_index")
+    if ignore is not None and values:
+        for i in draw(st.lists(st.integers(0, n - 1), max_size=2)):
+            values[i] = ignore
+    inputs["target"] = Tensor(INT_DTYPE, (n,), tuple(values))
+    inputs["shard_size"] = Tensor(INT_DTYPE, (shards,), tuple(sizes))
+    return (n, classes), classes
+
+
 def _float_input(draw, role: str, shape, axis: int, dtype: DType, classes: int, like: Tensor | None = None) -> Tensor:
     size = math.prod(shape)
     if role in ("logits", "upstream"):  # upstream: a gradient flowing back, any float (issue 17)
         data = draw(logits(size, dtype, classes or (shape[-1] if shape else 1)))
+    elif role in ("state_max", "partial_lse"):  # issue 18: maxima and partial lse of partitions
+        data = draw(logits(size, dtype, shape[-1] if shape else 1))
+    elif role == "state_sum":  # issue 18: sums of exponentials, >= 0 (NaN and +inf kept)
+        data = [abs(v) for v in draw(logits(size, dtype, shape[-1] if shape else 1))]
     elif role == "probabilities":
         data = draw(probability_rows(tuple(shape), max(axis, 0), dtype, like))
     elif role == "probability_elements":
@@ -452,12 +485,13 @@ def _corrupt(draw, ex: Example, kind: str, fn: dict, layout: str, dtype: DType) 
         data[draw(st.integers(0, len(data) - 1))] = float_to_dtype(draw(st.sampled_from(_BAD_PROBABILITIES)), dtype)
         ex.inputs[name] = Tensor(t.dtype, t.shape, tuple(data))
     elif kind == "index":
-        target_name = names[2] if layout == "linear" else names[1]
+        target_name = names[2] if layout == "linear" else "target" if layout == "shards" else names[1]
         t = ex.inputs[target_name]
         if t.is_float or not t.size:
             ex.corruption = None
             return
-        classes = ex.inputs[names[1]].shape[0] if layout == "linear" else ex.inputs[names[0]].shape[1]
+        classes = (ex.inputs[names[1]].shape[0] if layout == "linear" else sum(ex.inputs["shard_size"].data)
+                   if layout == "shards" else ex.inputs[names[0]].shape[1])
         ignore = ex.params.get("ignore_index")
         bad = [v for v in (classes, -1, classes + 5, -2) if v != ignore]
         data = list(t.data)
@@ -482,6 +516,10 @@ def _corrupt(draw, ex: Example, kind: str, fn: dict, layout: str, dtype: DType) 
         low, high = first["rank"]
         if layout == "vector":   # an empty vector, or a matrix
             shape = (0,) if draw(st.booleans()) else (2, 2)
+        elif layout == "shards":   # no classes: every shard empty (issue 18)
+            sizes = ex.inputs["shard_size"]
+            ex.inputs["shard_size"] = Tensor(INT_DTYPE, sizes.shape, tuple(0 for _ in sizes.data))
+            return
         elif layout == "classes":
             shape = (0, 0) if draw(st.booleans()) else (3,)   # C = 0 (no targets), or rank 1
         elif low > 0:
@@ -516,6 +554,8 @@ def _corrupt(draw, ex: Example, kind: str, fn: dict, layout: str, dtype: DType) 
         elif t == "float_tensor_or_null":
             first = ex.inputs[names[0]]
             classes = first.shape[1] if layout == "classes" else (first.shape[-1] if first.shape else 1)
+            if layout == "shards":
+                classes = sum(ex.inputs["shard_size"].data)
             if draw(st.booleans()):   # a bad value
                 values = [1.0] * classes
                 if classes:
