@@ -425,6 +425,64 @@ def f_linear_cross_entropy_grad(i, p):
     return [mp.fsum(g[r * c + j] for r in range(n)) for j in range(c)]
 
 
+def columns(shape, values):
+    """The K entries along axis 0 of every other index (issue 18's merges)."""
+    count = math.prod(shape[1:])
+    return [[values[k * count + j] for k in range(shape[0])] for j in range(count)]
+
+
+def power(p, x):
+    return mpmath.power(2, x) if p.get("base") == "2" else mpmath.exp(x)
+
+
+def f_online_softmax_merge(i, p):
+    """Issue 18: M = max m_i, D = sum d_i b^(m_i - M) per column; outputs [M..., D...]."""
+    (shape, ms), (_, ds) = i["m"], i["d"]
+    pairs = list(zip(columns(shape, ms), columns(shape, ds)))
+    if not shape[0]:
+        raise Skip  # K = 0: (-inf, 0)
+    tops = [max(m) for m, _ in pairs]
+    return tops + [mp.fsum(d * power(p, mk - top) for mk, d in zip(m, ds_)) for (m, ds_), top in zip(pairs, tops)]
+
+
+def merged_lse(values, p):
+    """log_b sum b^(v): the maximum plus log1p of the others' shifted terms, over ln b."""
+    if not values:
+        raise Skip  # K = 0: -inf
+    a = max(values)
+    k = values.index(a)
+    return a + mpmath.log1p(mp.fsum(power(p, v - a) for j, v in enumerate(values) if j != k)) / log_base(p)
+
+
+def f_lse_merge(i, p):
+    shape, values = i["lse"]
+    return [merged_lse(column, p) for column in columns(shape, values)]
+
+
+def f_cross_entropy_from_shards(i, p):
+    """Issue 18: (1 - eps) w_y (L - x_y) + eps / C (W L - T), or the off_target form, per kept position."""
+    (shape, lses), (_, sums), (_, xs), (_, ys), (_, sizes) = (i[n] for n in ("shard_lse", "shard_logit_sum",
+                                                                          "target_logit", "target", "shard_size"))
+    c, eps = sum(sizes), num(p["label_smoothing"])
+    w = tensor(p["weight"])[1] or [mpf(1)] * c
+    total_w = mp.fsum(w)
+    losses, denominator = [], mpf(0)
+    for n, (lse_column, sum_column) in enumerate(zip(columns(shape, lses), columns(shape, sums))):
+        y = ys[n]
+        if y == p["ignore_index"]:
+            losses.append(mpf(0))
+            continue
+        L, T = merged_lse(lse_column, {}), mp.fsum(sum_column)
+        loss = (1 - eps) * w[y] * (L - xs[n])
+        if p["label_smoothing_mode"] == "uniform":
+            loss += eps / c * (total_w * L - T)
+        elif eps:
+            loss += eps / (c - 1) * ((total_w - w[y]) * L - (T - w[y] * xs[n]))
+        losses.append(loss)
+        denominator += w[y]
+    return reduce_(losses, p["reduction"], denominator)
+
+
 FUNCTIONS = {name[2:]: f for name, f in globals().items() if name.startswith("f_")}
 
 
