@@ -179,7 +179,7 @@ def test_other_wrong_parameter_types(generate, params, words):
     ("{shape: [2], data: [1]}", "data has 1 elements but shape [2] needs 2"),
     ("{shape: [1], data: [1], dtype: float16}", "a tensor object has the keys shape, data and (optionally) kind"),
     ("{shape: [1], data: 1}", "data: expected a list"),
-    ("{shape: [1], data: [1], kind: complex}", "kind: expected float or int"),
+    ("{shape: [1], data: [1], kind: complex}", "kind: expected float, int or bool"),
 ])
 def test_malformed_tensor_objects(generate, tensor, words):
     code, err = generate(hand(f"{{x: {tensor}}}", function="softmax"))
