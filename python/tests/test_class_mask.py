@@ -114,6 +114,18 @@ def test_a_position_with_no_included_class_is_zero_but_counted(dtype):
     assert np.all(grad[1] == 0) and np.all(np.isfinite(grad[0]))
 
 
+@pytest.mark.parametrize("v", [INF, NAN])
+@pytest.mark.parametrize("where", [np.array([True, False, True]), np.array([[True, False, True], [False] * 3])])
+def test_an_excluded_class_never_reads_grad_output(v, where, dtype):
+    """Under grad_output an excluded class (and a position with no included class) stays exactly 0, as an
+    ignored position does: inf or NaN upstream is never multiplied in (vectors 8720-8721)."""
+    logits = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], dtype=dtype)
+    grad = xent.softmax_cross_entropy_grad(logits, np.array([0, 2]), where=where, reduction="none",
+                                           grad_output=np.array([v, v], dtype=dtype))
+    excluded = ~np.broadcast_to(where, logits.shape)
+    assert np.all(grad[excluded] == 0)
+
+
 def test_d3_still_fills_excluded_classes_with_nan():
     grad = xent.softmax_cross_entropy_grad(np.array([[1.0, 2.0, 3.0]]), np.array([-100]),
                                            where=np.array([True, False, True]))

@@ -244,7 +244,7 @@ def grad(shipped_grad, logits, target, weight, ignore_index, label_smoothing, la
             g = g / w.ce_denominator if ce_coef != 0 else np.zeros_like(g)
         if opts.z > 0 and z_coef != 0 and w.x2.size:
             g = g + _z_grad(w, z_coef, opts)
-        g = g * slope(w.v.logits, opts)
+        g = np.where(g == 0, g, g * slope(w.v.logits, opts))  # a zero part stays 0 at a NaN logit (D2, empty_mean)
         if w.v.mask is not None:  # exactly 0 at an excluded class, whatever the rest of its row gives
             g = np.where(w.v.mask, g, 0.0)
     return g.astype(w.v.out)

@@ -99,11 +99,18 @@ def sce_scatter(v: np.ndarray, args: dict) -> np.ndarray:
 
 
 def sce_ignored(args: dict) -> np.ndarray | None:
-    """Positions whose index target equals ignore_index, as a mask of the logits' shape."""
+    """Elements never read under grad_output, as a mask of the logits' shape: the positions whose index
+    target equals ignore_index, and the classes the mask `where` excludes (both exactly 0)."""
+    shape = np.shape(args["logits"])
     target, ignore = np.asarray(args["target"]), args.get("ignore_index", -100)
-    if ignore is None or target.dtype.kind not in "iu":
-        return None
-    return np.broadcast_to((target == ignore)[:, None, ...], np.shape(args["logits"]))
+    ignored = None
+    if ignore is not None and target.dtype.kind in "iu":
+        ignored = np.broadcast_to((target == ignore)[:, None, ...], shape)
+    if args.get("where") is None:
+        return ignored
+    where = np.asarray(args["where"], dtype=bool)
+    excluded = np.broadcast_to(~where.reshape((1, -1) + (1,) * (len(shape) - 2)) if where.ndim == 1 else ~where, shape)
+    return excluded if ignored is None else ignored | excluded
 
 
 def elementwise_positions(name: str) -> Callable[[dict], tuple[int, ...]]:
