@@ -118,35 +118,35 @@ func SoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) {
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	vs := viewF64(v.Data)
+	vs, xs := viewF64(v.Data), viewF64(x.Data)
 	return axisVJP(x, g, func(r *lseRow, off, stride int, out []float64) {
-		row := make([]float64, g.n)
-		for i := range row {
-			row[i] = vs[off+i*stride]
+		xr, vr := make([]float64, g.n), make([]float64, g.n)
+		for i := range vr {
+			xr[i], vr[i] = xs[off+i*stride], vs[off+i*stride]
 		}
-		softmaxVJPRow(r, row, out)
+		softmaxVJPRow(r, xr, vr, out)
 	}), nil
 }
 
-// softmaxVJPRow sets out_j = g_j (v_j - s), s = sum_i g_i v_i, for one row. With a finite v it is
-// formed around a reference ref = v_0 as g_j ((v_j - ref) - sum_i g_i (v_i - ref)): the differences
-// are exact double-doubles, so a nearly constant v (where v_j - s cancels) keeps its digits and a
-// constant v gives exactly 0. Otherwise (an infinite or NaN v) IEEE arithmetic on g and v.
-func softmaxVJPRow(r *lseRow, v, out []float64) {
-	ref, finite := v[0], true
+// softmaxVJPRow sets out_j = g_j (v_j - s), s = sum_i g_i v_i, for one row x with upstream v. With a
+// finite v it is formed around a reference ref = v_0 as g_j ((v_j - ref) - sum_i g_i (v_i - ref)):
+// the differences are exact double-doubles, so a nearly constant v (where v_j - s cancels) keeps its
+// digits and a constant v gives exactly 0 (v is scaled by 1/4 first where a difference would
+// overflow). An infinite or NaN v takes IEEE arithmetic on the exact g (softmaxVJPSpecial).
+func softmaxVJPRow(r *lseRow, x, v, out []float64) {
+	ref, scale := v[0], 0
 	for _, vi := range v {
-		finite = finite && isFinite(vi-ref) // a difference that overflows takes the IEEE path too
+		if !isFinite(vi) {
+			softmaxVJPSpecial(r, x, v, out)
+			return
+		}
+		if !isFinite(vi - ref) {
+			scale = 2
+		}
 	}
-	if !finite {
-		var s acc
-		for i, vi := range v {
-			s.addDD(mulIEEE(r.softmax(i), ddF(vi)))
-		}
-		S := s.value()
-		for j, vj := range v {
-			out[j] = mulIEEE(r.softmax(j), addDD(ddF(vj), S.neg())).float()
-		}
-		return
+	if scale != 0 {
+		v = mapF(v, func(vi float64) float64 { return math.Ldexp(vi, -scale) })
+		ref = v[0]
 	}
 	diff := func(vi float64) dd { h, l := twoSum(vi, -ref); return dd{h, l} }
 	var s acc
@@ -155,8 +155,54 @@ func softmaxVJPRow(r *lseRow, v, out []float64) {
 	}
 	S := s.value()
 	for j, vj := range v {
-		out[j] = mulIEEE(r.softmax(j), addDD(diff(vj), S.neg())).float()
+		out[j] = ddScale(mulIEEE(r.softmax(j), addDD(diff(vj), S.neg())), scale).float()
 	}
+}
+
+// softmaxVJPSpecial is softmaxVJPRow for a v holding an infinity or NaN: s and the results are
+// infinite or NaN, and only whether each exact g_i is 0 or positive matters (a g_i that underflows
+// float64 is still positive: g_i * inf = inf, not 0 * inf = NaN).
+func softmaxVJPSpecial(r *lseRow, x, v, out []float64) {
+	S := 0.0
+	for i, vi := range v {
+		if !isFinite(vi) {
+			S += gSign(r, x, i) * vi // finite terms cannot change an infinite or NaN sum
+		}
+	}
+	for j, vj := range v {
+		out[j] = gSign(r, x, j) * (vj - S)
+	}
+}
+
+// gSign returns 1 where the exact softmax_i is positive, 0 where it is exactly 0 (a -inf logit, or
+// beside a single +inf), NaN for a row without a softmax (NaN, two +inf, all -inf).
+func gSign(r *lseRow, x []float64, i int) float64 {
+	return gSignAt(r, func(i int) float64 { return x[i] }, i)
+}
+
+// gSignAt is gSign with the row's logits read through x.
+func gSignAt(r *lseRow, x func(int) float64, i int) float64 {
+	switch r.kind {
+	case rowOneInf:
+		if i == r.k {
+			return 1
+		}
+		return 0
+	case rowFinite:
+		if math.IsInf(x(i), -1) {
+			return 0
+		}
+		return 1
+	}
+	return math.NaN()
+}
+
+func mapF(x []float64, f func(float64) float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = f(v)
+	}
+	return out
 }
 
 // LogSoftmaxGrad returns the vector-Jacobian product of log_softmax along an axis of x (rank 1 to
@@ -171,7 +217,7 @@ func LogSoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) 
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	vs := viewF64(v.Data)
+	vs, xs := viewF64(v.Data), viewF64(x.Data)
 	return axisVJP(x, g, func(r *lseRow, off, stride int, out []float64) {
 		var s acc
 		for i := 0; i < g.n; i++ {
@@ -179,7 +225,13 @@ func LogSoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) 
 		}
 		V := s.value()
 		for j := 0; j < g.n; j++ {
-			out[j] = addDD(ddF(vs[off+j*stride]), mulIEEE(r.softmax(j), V).neg()).float()
+			vj := vs[off+j*stride]
+			if !isFinite(V.hi) { // IEEE on the exact g_j: only whether it is 0 or positive matters
+				row := func(i int) float64 { return xs[off+i*stride] }
+				out[j] = vj - gSignAt(r, row, j)*V.hi
+				continue
+			}
+			out[j] = addDD(ddF(vj), mulIEEE(r.softmax(j), V).neg()).float()
 		}
 	}), nil
 }
@@ -371,23 +423,27 @@ func BinaryCrossEntropyGrad[T Float](y, p Tensor[T], opts ...Option) (Tensor[T],
 	}
 	out := make([]float64, len(ps))
 	for i := range ps {
-		g := xDiv(xOf(bceGradElem(ys[i], ps[i], c.epsilon)), scale)
+		g := xDiv(bceGradElem(ys[i], ps[i], c.epsilon), scale)
 		out[i] = times(g, u.at(i)).float()
 	}
 	return outTensor[T](p.Shape, out), nil
 }
 
-// bceGradElem returns d l / d p of one element (see BinaryCrossEntropyGrad): 0 outside the clip,
-// (p - y) / (p (1 - p)) inside (p - y exact, no cancellation), the zero-coefficient rules at p = 0
-// and p = 1 (epsilon 0).
-func bceGradElem(y, p, eps float64) dd {
+// bceGradElem returns d l / d p of one element (see BinaryCrossEntropyGrad), extended-range: 0
+// outside the clip, (p - y) / (p (1 - p)) inside (p - y exact, no cancellation; for a p below 2^-900
+// the quotient is formed from p 2^600, so that -y / p beyond float64's range is not NaN and a mean
+// may bring it back), the zero-coefficient rules at p = 0 and p = 1 (epsilon 0).
+func bceGradElem(y, p, eps float64) xdd {
 	omp := oneMinus(p) // exact
 	if p < eps || ddSub(omp, ddF(eps)).hi < 0 {
-		return dd{}
+		return xdd{}
 	}
 	if p > 0 && p < 1 {
 		h, l := twoSum(p, -y)
-		return ddDiv(dd{h, l}, ddMul(ddF(p), omp))
+		if p < 0x1p-900 {
+			return xdd{ddDiv(dd{h, l}, ddMul(ddF(math.Ldexp(p, 600)), omp)), 600}
+		}
+		return xOf(ddDiv(dd{h, l}, ddMul(ddF(p), omp)))
 	}
 	// p = 0 or p = 1 (epsilon 0): -y / p + (1 - y) / (1 - p), a zero coefficient masking its term
 	var s acc
@@ -397,5 +453,5 @@ func bceGradElem(y, p, eps float64) dd {
 	if oy := oneMinus(y); oy.hi != 0 {
 		s.add(oy.hi / omp.hi)
 	}
-	return s.value()
+	return xOf(s.value())
 }

@@ -417,3 +417,41 @@ func ExampleFocalLossGrad() {
 	fmt.Println(g.Data, err)
 	// Output: [-0.5 0.5] <nil>
 }
+
+// Fuzz findings (xent-conformance fuzz --impl go --seed 18; expected values from the oracle): a
+// softmax entry that underflows float64 is still positive, so it times an infinite upstream gradient
+// is infinite, not 0 * inf = NaN; and -y / p beyond float64's range is -inf (or, scaled back by
+// grad_output, finite), not NaN.
+func TestVJPFuzzFindings(t *testing.T) {
+	inf := math.Inf(1)
+	x := xent.NewTensor([]float64{0, 0, 0, 0x1.75p+9})
+	v := xent.NewTensor([]float64{inf, 0, 0, 0})
+	want := []float64{math.NaN(), math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	for name, f := range map[string]func(x, v xent.Tensor[float64], o ...xent.Option) (xent.Tensor[float64], error){
+		"softmax_grad": xent.SoftmaxGrad[float64], "log_softmax_grad": xent.LogSoftmaxGrad[float64]} {
+		got, err := f(x, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertULPs(t, name, got.Data, want, 0)
+	}
+	big, err := xent.SoftmaxGrad(xent.NewTensor([]float64{0, 0}), xent.NewTensor([]float64{math.MaxFloat64, -math.MaxFloat64}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "differences beyond float64's range", big.Data, []float64{math.MaxFloat64 / 2, -math.MaxFloat64 / 2}, 0)
+	for _, tc := range []struct {
+		p, up float64
+		want  float64
+	}{
+		{0x0.0000a7c5ac472p-1022, 1, math.Inf(-1)}, // the fuzz case: -1 / p overflows
+		{0x1p-1030, 0x1p-10, -0x1p1020},            // -2^1030 scaled back into range by grad_output
+	} {
+		g, err := xent.BinaryCrossEntropyGrad(xent.NewTensor([]float64{1}), xent.NewTensor([]float64{tc.p}), xent.WithEpsilon(0),
+			xent.WithReduction(xent.ReductionSum), xent.WithGradOutput(xent.Scalar(tc.up)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertULPs(t, fmt.Sprintf("p = %v", tc.p), g.Data, []float64{tc.want}, 0)
+	}
+}
