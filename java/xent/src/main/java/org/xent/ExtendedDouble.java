@@ -21,6 +21,14 @@ final class ExtendedDouble {
 
     /** (hi + lo) * 2^e, normalised so that the high part lies in [1, 2). */
     static ExtendedDouble of(double hi, double lo, int e) {
+        if (lo != 0.0 && Double.isFinite(hi) && Double.isFinite(lo)) {
+            // renormalise first: after a cancellation lo may exceed hi (or hi be 0), and the exponent is hi's
+            double s = hi + lo;
+            if (Double.isFinite(s)) {
+                lo = DoubleDouble.twoSumErr(hi, lo, s);
+                hi = s;
+            }
+        }
         if (hi == 0.0 || !Double.isFinite(hi)) {
             return hi == 0.0 && lo == 0.0 ? ZERO : new ExtendedDouble(Double.isFinite(hi) ? hi + lo : hi, 0.0, 0);
         }

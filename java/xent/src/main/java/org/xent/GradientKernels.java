@@ -229,39 +229,49 @@ final class GradientKernels {
             }
             return;
         }
-        boolean finite = r.status == Row.FINITE;
+        boolean finite = true; // a row with one +inf has the exact g = onehot(k): the exact path too
         for (int j = 0; finite && j < n; j++) {
             finite = Double.isFinite(v[off + j * stride]);
         }
         if (!finite) {
+            // IEEE rules on the exact values: a g_i whose double underflows is still > 0, so it times an
+            // infinity is that infinity (not 0 * inf = NaN); an exactly 0 g_i times inf or NaN is NaN
             double acc = 0.0;
             for (int i = 0; i < n; i++) {
                 double vi = v[off + i * stride];
-                acc += log ? vi : r.prob(i).value() * vi;
+                acc += log ? vi : times(r, i, vi);
             }
             for (int j = 0; j < n; j++) {
-                double gj = r.prob(j).value();
                 double vj = v[off + j * stride];
-                out[off + j * stride] = log ? vj - gj * acc : gj * (vj - acc);
+                out[off + j * stride] = log ? vj - times(r, j, acc) : times(r, j, vj - acc);
             }
             return;
         }
         // softmax: v_j - s = (v_j - r) - sum_i g_i (v_i - r) with r = v_k and the differences exact (TwoSum),
-        // so that a constant v gives exactly 0 and a nearly constant one keeps its digits
+        // so that a constant v gives exactly 0 and a nearly constant one keeps its digits; g_i with its own
+        // exponent, so that subnormal-range probabilities and results keep theirs
         double ref = log ? 0.0 : v[off + r.k * stride];
-        DoubleDouble[] g = new DoubleDouble[n];
-        DoubleDouble[] dv = new DoubleDouble[n];
-        DoubleDouble acc = new DoubleDouble();
+        ExtendedDouble[] g = new ExtendedDouble[n];
+        ExtendedDouble[] dv = new ExtendedDouble[n];
+        ExtendedDouble acc = ExtendedDouble.ZERO;
         for (int i = 0; i < n; i++) {
-            g[i] = r.prob(i);
-            double vi = v[off + i * stride];
-            dv[i] = DoubleDouble.of(vi).add(-ref);
-            acc.add(log ? dv[i] : g[i].copy().mul(dv[i]));
+            g[i] = r.probX(i);
+            dv[i] = ExtendedDouble.of(DoubleDouble.of(v[off + i * stride]).add(-ref));
+            acc = acc.add(log ? dv[i] : g[i].mul(dv[i]));
         }
+        ExtendedDouble minusAcc = acc.mul(ExtendedDouble.of(-1.0));
         for (int j = 0; j < n; j++) {
-            DoubleDouble res = log ? dv[j].copy().sub(g[j].copy().mul(acc)) : g[j].copy().mul(dv[j].copy().sub(acc));
+            ExtendedDouble res = log ? dv[j].add(g[j].mul(minusAcc)) : g[j].mul(dv[j].add(minusAcc));
             out[off + j * stride] = res.value();
         }
+    }
+
+    /** softmax_i * y with IEEE rules on the exact softmax_i (positive however small, or exactly 0). */
+    private static double times(Row r, int i, double y) {
+        if (Double.isFinite(y)) {
+            return r.prob(i).value() * y;
+        }
+        return r.positive(i) ? y : 0.0 * y;
     }
 
     /**

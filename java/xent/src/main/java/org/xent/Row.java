@@ -356,9 +356,33 @@ final class Row {
         return new DoubleDouble(e[i], el[i]).div(onePlusS());
     }
 
+    /**
+     * softmax_i with its own exponent, for a FINITE or ONE_POSINF row: where exp(d_i) falls below the normal
+     * range ({@link #TINY_ARG}) it is formed by {@link DoubleDoubleMath#expX}, so a subnormal-range
+     * probability keeps its digits.
+     */
+    ExtendedDouble probX(int i) {
+        if (status != FINITE || !(d[i] < TINY_ARG) || d[i] == Double.NEGATIVE_INFINITY) {
+            return ExtendedDouble.of(prob(i));
+        }
+        ExtendedDouble e = DoubleDoubleMath.expX(d[i]);
+        if (dl[i] != 0.0) {
+            e = e.mul(ExtendedDouble.of(DoubleDouble.of(1.0).add(dl[i])));
+        }
+        return e.div(ExtendedDouble.of(onePlusS()));
+    }
+
     /** 1 - softmax_k = s / (1 + s) at the argmax k, for a FINITE row. */
     DoubleDouble oneMinusProbAtMax() {
         return new DoubleDouble(sHi, sLo).div(onePlusS());
+    }
+
+    /**
+     * Whether the exact softmax_i is &gt; 0 (however small: its double may underflow to 0), for a FINITE or
+     * ONE_POSINF row: every logit but -inf in a finite row, only k in a row with one +inf.
+     */
+    boolean positive(int i) {
+        return status == ONE_POSINF ? i == k : src[srcOff + i * srcStride] != Double.NEGATIVE_INFINITY;
     }
 
     /** Whether the row has a finite log-sum-exp to build on: every logit finite or -inf, or exactly one +inf. */

@@ -171,6 +171,36 @@ class UpstreamGradientTest {
         assertArrayEquals(new double[] {1 - 6, 2, 3, NAN, NAN, NAN, NAN, NAN, NAN}, lsm);
     }
 
+    /**
+     * Fuzz finds (seed 18): a probability whose double underflows (e^-746) is still &gt; 0, so it times an
+     * infinite upstream gradient is infinite, not 0 * inf = NaN (oracle: [NaN, -inf, -inf, -inf] for both).
+     */
+    @Test
+    void underflowingProbabilityTimesInfinity() {
+        double[] x = {0, 0, 0, 746};
+        double[] v = {INF, 0, 0, 0};
+        double[] want = {NAN, -INF, -INF, -INF};
+        assertArrayEquals(want, Gradients.softmaxGrad(x, new int[] {4}, -1, v));
+        assertArrayEquals(want, Gradients.logSoftmaxGrad(x, new int[] {4}, -1, v));
+    }
+
+    /** Subnormal-range probabilities keep their digits (oracle, fuzz seed 18: -0x0.000000000000ap-1022). */
+    @Test
+    void subnormalProbabilitiesKeepTheirDigits() {
+        double[] x = {0, -0x1.748p+9, -0x1.748p+9};
+        double[] g = Gradients.logSoftmaxGrad(x, new int[] {3}, -1, new double[] {18, 0, 0});
+        assertEquals(-0x0.000000000000ap-1022, g[1]);
+        assertEquals(-0x0.000000000000ap-1022, g[2]);
+    }
+
+    /** A row with one +inf and finite v: out_k = v_k - sum v exactly (a tiny v elsewhere is not lost). */
+    @Test
+    void singleInfinityIsExact() {
+        double tiny = 0x1.66fbfb96b113ap-133;
+        double[] g = Gradients.logSoftmaxGrad(new double[] {0, INF, 0}, new int[] {3}, -1, new double[] {0, 1, tiny});
+        assertArrayEquals(new double[] {0, -tiny, tiny}, g);
+    }
+
     /** softmax_grad's step order: ranks and an empty axis, then grad_output's shape, then the axis' range. */
     @Test
     void vjpErrorPrecedence() {
