@@ -148,15 +148,31 @@ func softmaxVJPRow(r *lseRow, x, v, out []float64) {
 		v = mapF(v, func(vi float64) float64 { return math.Ldexp(vi, -scale) })
 		ref = v[0]
 	}
-	diff := func(vi float64) dd { h, l := twoSum(vi, -ref); return dd{h, l} }
-	var s acc
+	diff := func(vi float64) xdd { h, l := twoSum(vi, -ref); return xOf(dd{h, l}) }
+	var s xacc
 	for i, vi := range v {
-		s.addDD(mulIEEE(r.softmax(i), diff(vi)))
+		s.add(xMul(softmaxX(r, i), diff(vi)))
 	}
 	S := s.value()
+	S.m = S.m.neg()
 	for j, vj := range v {
-		out[j] = ddScale(mulIEEE(r.softmax(j), addDD(diff(vj), S.neg())), scale).float()
+		var d xacc // v_j - ref - s
+		d.add(diff(vj))
+		d.add(S)
+		g := xMul(softmaxX(r, j), d.value())
+		g.e += scale
+		out[j] = g.float()
 	}
+}
+
+// softmaxX returns softmax_i extended-range: an entry below float64's normal range keeps its digits
+// (exp of its shift as m 2^n), so that a product with a large upstream gradient is exact before its
+// rounding. Special rows give softmax's values (NaN, or the one-hot limit).
+func softmaxX(r *lseRow, i int) xdd {
+	if r.kind != rowFinite || i == r.k || r.d[i].hi >= -tinyShift {
+		return xOf(r.softmax(i))
+	}
+	return xDiv(powX(r.d[i], false), xOf(ddAddF(r.s, 1)))
 }
 
 // softmaxVJPSpecial is softmaxVJPRow for a v holding an infinity or NaN: s and the results are
@@ -231,7 +247,10 @@ func LogSoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) 
 				out[j] = vj - gSignAt(r, row, j)*V.hi
 				continue
 			}
-			out[j] = addDD(ddF(vj), mulIEEE(r.softmax(j), V).neg()).float()
+			var d xacc // v_j - g_j S, the product exact before the subtraction
+			d.add(xOf(ddF(vj)))
+			d.add(xMul(softmaxX(r, j), xOf(V.neg())))
+			out[j] = d.value().float()
 		}
 	}), nil
 }
@@ -448,7 +467,7 @@ func bceGradElem(y, p, eps float64) xdd {
 	// p = 0 or p = 1 (epsilon 0): -y / p + (1 - y) / (1 - p), a zero coefficient masking its term
 	var s acc
 	if y != 0 {
-		s.add(-y / p)
+		s.add(-y / math.Abs(p)) // p = -0 is 0: -y / 0 = -inf
 	}
 	if oy := oneMinus(y); oy.hi != 0 {
 		s.add(oy.hi / omp.hi)

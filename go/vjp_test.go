@@ -435,6 +435,18 @@ func TestVJPFuzzFindings(t *testing.T) {
 		}
 		assertULPs(t, name, got.Data, want, 0)
 	}
+	// a softmax entry below the normal range times the upstream sum (seed 18, oracle: -10 2^-1074)
+	lg, err := xent.LogSoftmaxGrad(xent.NewTensor([]float64{0, -0x1.748p+9, -0x1.748p+9}), xent.NewTensor([]float64{18, 0, 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "subnormal g_j S", lg.Data[1:], []float64{-10 * 0x1p-1074, -10 * 0x1p-1074}, 0)
+	negZero, err := xent.BinaryCrossEntropyGrad(xent.NewTensor([]float64{1}), xent.NewTensor([]float64{math.Copysign(0, -1)}),
+		xent.WithEpsilon(0), xent.WithReduction(xent.ReductionNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "p = -0 is 0", negZero.Data, []float64{math.Inf(-1)}, 0)
 	big, err := xent.SoftmaxGrad(xent.NewTensor([]float64{0, 0}), xent.NewTensor([]float64{math.MaxFloat64, -math.MaxFloat64}))
 	if err != nil {
 		t.Fatal(err)
