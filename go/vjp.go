@@ -235,21 +235,22 @@ func LogSoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) 
 	}
 	vs, xs := viewF64(v.Data), viewF64(x.Data)
 	return axisVJP(x, g, func(r *lseRow, off, stride int, out []float64) {
-		var s acc
+		var s xacc // extended-range: a sum of finite v beyond float64's range stays finite
 		for i := 0; i < g.n; i++ {
-			s.add(vs[off+i*stride])
+			s.add(xOf(ddF(vs[off+i*stride])))
 		}
 		V := s.value()
+		V.m = V.m.neg()
 		for j := 0; j < g.n; j++ {
 			vj := vs[off+j*stride]
-			if !isFinite(V.hi) { // IEEE on the exact g_j: only whether it is 0 or positive matters
+			if !isFinite(V.m.hi) { // IEEE on the exact g_j: only whether it is 0 or positive matters
 				row := func(i int) float64 { return xs[off+i*stride] }
-				out[j] = vj - gSignAt(r, row, j)*V.hi
+				out[j] = vj + gSignAt(r, row, j)*V.m.hi
 				continue
 			}
 			var d xacc // v_j - g_j S, the product exact before the subtraction
 			d.add(xOf(ddF(vj)))
-			d.add(xMul(softmaxX(r, j), xOf(V.neg())))
+			d.add(xMul(softmaxX(r, j), V))
 			out[j] = d.value().float()
 		}
 	}), nil

@@ -451,6 +451,11 @@ func TestVJPFuzzFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	huge, err := xent.LogSoftmaxGrad(xent.NewTensor([]float64{0, 0}), xent.NewTensor([]float64{math.MaxFloat64, math.MaxFloat64}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "a sum of v beyond float64's range", huge.Data, []float64{0, 0}, 0)
 	assertULPs(t, "differences beyond float64's range", big.Data, []float64{math.MaxFloat64 / 2, -math.MaxFloat64 / 2}, 0)
 	for _, tc := range []struct {
 		p, up float64
