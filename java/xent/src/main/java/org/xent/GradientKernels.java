@@ -2,7 +2,7 @@ package org.xent;
 
 import static org.xent.LogitLossKernels.checkBceWithLogits;
 import static org.xent.LogitLossKernels.bcast;
-import static org.xent.PrimitiveKernels.sigmoidDD;
+import static org.xent.PrimitiveKernels.sigmoidX;
 import static org.xent.Terms.oneMinus;
 
 /**
@@ -141,10 +141,13 @@ final class GradientKernels {
                         // g_k M - m_k = (sum_{i != k} m_i - m_k s) / (1 + s)
                         gj = rest.copy().sub(m[j].copy().mul(new DoubleDouble(r.sHi, r.sLo))).div(r.onePlusS());
                     }
+                } else if (r.d[j] < Row.TINY_ARG && r.d[j] != Double.NEGATIVE_INFINITY && m[j].isZero()) {
+                    gj = null; // g_j M alone, with g_j's own exponent: a subnormal-range gradient keeps its digits
                 } else {
                     gj = r.prob(j).mul(total).sub(m[j]);
                 }
-                ExtendedDouble gx = ExtendedDouble.of(gj.hi, gj.lo, -scale);
+                ExtendedDouble gx = gj != null ? ExtendedDouble.of(gj.hi, gj.lo, -scale)
+                        : r.probX(j).mul(ExtendedDouble.of(total.hi, total.lo, -scale));
                 if (denom != null) {
                     gx = gx.div(denom);
                 }
@@ -179,11 +182,13 @@ final class GradientKernels {
                 continue;
             }
             double yi = y[i];
-            DoubleDouble a = oneMinus(yi).mul(sigmoidDD(zi));
-            DoubleDouble b = DoubleDouble.of(yi).mul(bcast(posWeight, i, last)).mul(sigmoidDD(-zi));
-            DoubleDouble gi = a.sub(b).mul(bcast(weight, i, last));
+            // sigmoid with its own exponent: a gradient in the subnormal range keeps its digits
+            ExtendedDouble a = Ieee.term(ExtendedDouble.of(oneMinus(yi)), sigmoidX(zi));
+            ExtendedDouble b = Ieee.term(ExtendedDouble.of(DoubleDouble.of(yi).mul(bcast(posWeight, i, last))),
+                    sigmoidX(-zi));
+            ExtendedDouble gi = Ieee.term(ExtendedDouble.of(bcast(weight, i, last)), a.add(Ieee.neg(b)));
             if (reduction == Reduction.MEAN) {
-                gi.div(n);
+                gi = gi.div(ExtendedDouble.of(n));
             }
             out[i] = up.times(gi, i);
         }
@@ -204,11 +209,11 @@ final class GradientKernels {
                 continue;
             }
             double yi = y[i];
-            DoubleDouble p = sigmoidDD(zi);
-            DoubleDouble q = sigmoidDD(-zi);
+            ExtendedDouble p = sigmoidX(zi);
+            ExtendedDouble q = sigmoidX(-zi);
             // p - y = (1 - y) p - y (1 - p), exact for y in {0, 1}
-            DoubleDouble diff = oneMinus(yi).mul(p).sub(DoubleDouble.of(yi).mul(q));
-            out[i] = up.times(diff.mul(p).mul(q), i);
+            ExtendedDouble diff = Ieee.term(ExtendedDouble.of(oneMinus(yi)), p).add(Ieee.neg(Ieee.term(ExtendedDouble.of(yi), q)));
+            out[i] = up.times(Ieee.mul(Ieee.mul(diff, p), q), i);
         }
         return out;
     }

@@ -109,6 +109,17 @@ final class PrimitiveKernels {
         return ExtendedDouble.of(softplusDD(z));
     }
 
+    /**
+     * sigmoid(z) with its own exponent: below -{@link #SOFTPLUS_TINY_ARG} it is exp(z) (1 - exp(z) + ...) = exp(z)
+     * to 2^-1009 relative, formed by {@link DoubleDoubleMath#expX} so that a subnormal-range value keeps its digits.
+     */
+    static ExtendedDouble sigmoidX(double z) {
+        if (z < -SOFTPLUS_TINY_ARG && z != Double.NEGATIVE_INFINITY) {
+            return DoubleDoubleMath.expX(z);
+        }
+        return ExtendedDouble.of(sigmoidDD(z));
+    }
+
     static double sigmoid(double z) {
         return sigmoidDD(z).value();
     }

@@ -201,6 +201,21 @@ class UpstreamGradientTest {
         assertArrayEquals(new double[] {0, -tiny, tiny}, g);
     }
 
+    /**
+     * Gradients in the subnormal range keep their digits (fuzz seed 22): sigmoid(-740) = e^-740 / (1 + e^-740)
+     * and p^2 (1 - p) at z = -370 are 0x0.0000000000055p-1022 (mpmath at 60 digits, rounded once), as is
+     * softmax_1 of the logits [0, -740].
+     */
+    @Test
+    void subnormalGradientsKeepTheirDigits() {
+        double want = 0x0.0000000000055p-1022;
+        assertEquals(want, Gradients.binaryCrossEntropyWithLogitsGrad(new double[] {-740}, new int[] {1},
+                new double[] {0}, null, null, Reduction.NONE, null)[0]);
+        assertEquals(want, Gradients.sigmoidMseGrad(new double[] {-370}, new double[] {0}, null)[0]);
+        assertEquals(want, Gradients.softmaxCrossEntropyGrad(new double[] {0, -740}, new int[] {1, 2}, new int[] {0},
+                new SoftmaxCrossEntropyOptions(), Reduction.NONE)[1]);
+    }
+
     /** softmax_grad's step order: ranks and an empty axis, then grad_output's shape, then the axis' range. */
     @Test
     void vjpErrorPrecedence() {
