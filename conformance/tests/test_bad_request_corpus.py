@@ -227,6 +227,7 @@ SCALAR_PARAMS = {  # name: (valid values, invalid values)
     "z_loss": ((0.0, 2.0**-10, 0.5), (-0.125, math.inf, math.nan)),
     "empty_mean": (("nan", "zero"), ("none",)),
     "result": (("loss", "z_loss", "lse"), ("logits",)),                      # softmax CE (specVersion 4)
+    "wrt": (("hidden", "linear_weight", "linear_bias"), ("bias",)),          # linear CE's gradient (specVersion 4)
 }
 INDEX_TARGET_OF_N = {"nll_from_probs", "focal_loss"}        # target [N]
 CLASSES_ON_AXIS_1 = {"softmax_cross_entropy", "softmax_cross_entropy_grad", "focal_loss", "nll_from_probs", "nll_loss"}

@@ -11,6 +11,7 @@ import pytest
 from xent_conformance import paths
 from xent_conformance.cli import main
 from xent_conformance.dtypes import FLOAT32, FLOAT64
+from xent_conformance.spec import load_spec
 from xent_conformance.validate_cli import roundings, vector_problems
 
 VECTORS = paths.repo_root() / "vectors"
@@ -161,3 +162,23 @@ def test_every_broken_case_file_is_reported(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "a_first.yaml: cases[0].tcId: 1.0 is not of type 'integer'" in err
     assert "z_last.yaml: cases[0].tcId: 1.0 is not of type 'integer'" in err
+
+
+@pytest.mark.parametrize("name, param, default", [
+    ("log_softmax_float32.json", "axis", -1),            # specVersion 3 (issue 19)
+    ("softmax_cross_entropy_grad_float64.json", "logit_scale", "0x1p+0"),  # specVersion 3 (issue 17)
+    ("softmax_cross_entropy_grad_float64.json", "grad_output", None),      # specVersion 4
+])
+def test_a_later_parameter_written_at_its_default_is_a_problem(tmp_path, name, param, default):
+    """Requests carry what the group's params hold: a parameter that a later version added to an existing
+    function (`since` in the spec) must be left out at its default, or an adapter of an earlier protocol
+    version, which refuses unknown names, fails every old case."""
+    target = tmp_path / name
+    shutil.copy(VECTORS / name, target)
+    spec = load_spec()
+    assert vector_problems(target, spec=spec) == []
+
+    def add(document):
+        document["testGroups"][0]["params"][param] = default
+    (problem,) = vector_problems(edit(target, add), spec=spec)
+    assert f"testGroups[0].params.{param}: added in specVersion" in problem

@@ -17,8 +17,8 @@ from typing import Callable, Iterable
 import mpmath
 
 from . import __version__, jsonfmt, tolerance
-from .cases import Case, case_elements, check_file_elements, materialize
-from .dtypes import DTYPES, OUTPUT_DTYPE_PARAM, DType
+from .cases import Case, case_elements, check_file_elements, materialize, resolve_params
+from .dtypes import DTYPES, DType
 from .hexfloat import format_hex
 from .oracle import DomainError, OracleError, evaluate, output_dtype_of
 from .oracle.core import INITIAL_PRECISION, MAX_PRECISION
@@ -108,11 +108,14 @@ def timed_job(job: Job) -> tuple[dict, float]:
     return test, time.perf_counter() - started
 
 
-def _params_json(params: dict) -> dict:
+def params_json(params: dict, later_defaults: dict | None = None) -> dict:
+    """The group's parameters as JSON; a parameter added by a later specVersion (`since` in the spec) is
+    left out at its default, so that cases of earlier versions, and the requests made of them, keep their
+    form (an adapter of an earlier protocol refuses unknown parameter names)."""
     out = {}
     for name, value in params.items():
-        if name == OUTPUT_DTYPE_PARAM and value == "same":
-            continue  # the default is left out, so requests of earlier protocol versions keep their form
+        if later_defaults and name in later_defaults and same_value(value, later_defaults[name]):
+            continue
         if isinstance(value, Tensor):
             out[name] = value.to_json()
         elif isinstance(value, float):
@@ -120,6 +123,18 @@ def _params_json(params: dict) -> dict:
         else:
             out[name] = value
     return out
+
+
+def same_value(value, default) -> bool:
+    """A resolved parameter value equal to a resolved default (tensors are never a default)."""
+    return value is None if default is None else (value is not None and not isinstance(value, Tensor) and value == default)
+
+
+def later_defaults(fn: dict, dtype: DType) -> dict:
+    """The resolved defaults of the function's parameters marked `since` (added after specVersion 2)."""
+    later = [name for name, decl in fn["params"].items() if "since" in decl]
+    defaults = resolve_params(fn, {}, dtype)
+    return {name: defaults[name] for name in later}
 
 
 def _tolerance_json(constants: dict, dtype: DType) -> dict:
@@ -131,8 +146,9 @@ def assemble(function: str, dtype: DType, spec: Spec, cases: list[Case], tests: 
     """The vector document: header, flag notes, and tests grouped by identical parameters."""
     groups: dict[str, dict] = {}
     constants = spec.tolerance(function)
+    omitted = later_defaults(spec.functions[function], dtype)
     for case, test in zip(cases, tests):
-        params = _params_json(case.params)
+        params = params_json(case.params, omitted)
         key = json.dumps(params, sort_keys=True)
         try:  # the tolerance's u and eta are the result dtype's (float32 under output_dtype float32)
             out_dtype = output_dtype_of(case.params, dtype)

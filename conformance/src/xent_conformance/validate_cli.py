@@ -19,7 +19,8 @@ from .dtypes import DType, dtype_named
 from .harness.vectors import VectorCase, VectorFileError, load_vector_file, parse_json
 from .hexfloat import format_hex
 from .jsonfmt import MAX_DEPTH, nesting_error, nesting_position
-from .spec import SpecError, case_files, load_case_file, load_spec, schema_problems
+from .generate import later_defaults, params_json
+from .spec import Spec, SpecError, case_files, load_case_file, load_spec, schema_problems
 from .oracle.core import EXACT_DIGITS  # significant digits of `exact` in vector files
 from .values import to_dtype
 
@@ -36,8 +37,9 @@ def register(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def vector_problems(file: Path, spec_flags: dict | None = None) -> list[str]:
-    """Every problem of one vector file: schema, loader checks, counts, flags, consistency."""
+def vector_problems(file: Path, spec_flags: dict | None = None, spec: Spec | None = None) -> list[str]:
+    """Every problem of one vector file: schema, loader checks, counts, flags, later parameters at their
+    default (with the spec), consistency."""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -53,6 +55,8 @@ def vector_problems(file: Path, spec_flags: dict | None = None) -> list[str]:
     if problems:
         return problems
     problems.extend(_invariant_problems(file, document))
+    if spec is not None:
+        problems.extend(later_default_problems(file, document, spec))
     try:
         cases = load_vector_file(file, use_schema=False)
     except VectorFileError as exc:
@@ -80,6 +84,19 @@ def _invariant_problems(file: Path, document: dict) -> list[str]:
                     if len(test[key]) != n:
                         problems.append(f"{file}: testGroups[{gi}].tests[{ti}].{key}: {len(test[key])} values for {n} outputs")
     return problems
+
+
+def later_default_problems(file: Path, document: dict, spec: Spec) -> list[str]:
+    """A parameter added by a later specVersion (`since`) written at its default: requests made of the
+    group would carry a name that adapters of earlier protocol versions refuse (they must be left out)."""
+    fn = spec.functions.get(document["function"])
+    if fn is None:
+        return []
+    defaults = params_json(later_defaults(fn, dtype_named(document["dtype"])))
+    return [f"{file}: testGroups[{gi}].params.{name}: added in specVersion {fn['params'][name]['since']} and "
+            f"written at its default (leave it out)"
+            for gi, group in enumerate(document["testGroups"]) for name, value in group["params"].items()
+            if name in defaults and value == defaults[name]]
 
 
 def consistency_problems(file: Path | str, cases: list[VectorCase]) -> list[str]:
@@ -151,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             problems.extend(exc.problems)
     vector_files = args.files or sorted((args.vectors or paths.vectors_dir()).glob("*.json"))
     for file in vector_files:
-        problems.extend(vector_problems(file))
+        problems.extend(vector_problems(file, spec=spec))
     for problem in problems:
         console.print(problem, highlight=False, markup=False)
     if problems:

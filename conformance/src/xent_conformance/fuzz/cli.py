@@ -140,8 +140,8 @@ def print_result(result) -> None:
 
 
 def _params(params: dict) -> dict:
-    from ..generate import _params_json
-    return _params_json(params)
+    from ..generate import params_json
+    return params_json(params)
 
 
 def to_json(result) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..cases import Case
-from ..generate import GenerationError, Job, _params_json, run_job
+from ..generate import GenerationError, Job, params_json, run_job
 from ..harness.protocol import ERROR_KINDS
 from ..harness.vectors import VectorCase, _Checker, _load_test
 from ..spec import Spec
@@ -47,5 +47,5 @@ def golden(example: Example, tc_id: int, spec: Spec) -> tuple[VectorCase, dict]:
         else:
             raise Uncertified(str(first)) from None
     vector = _load_test(_Checker(SOURCE), test, "$", example.function, example.dtype,
-                        _params_json(example.params), SOURCE, {})
+                        params_json(example.params), SOURCE, {})
     return vector, test
