@@ -149,30 +149,60 @@ func softmaxVJPRow(r *lseRow, x, v, out []float64) {
 		ref = v[0]
 	}
 	diff := func(vi float64) xdd { h, l := twoSum(vi, -ref); return xOf(dd{h, l}) }
-	var s xacc
+	E, e := rowWeights(r)
+	var t xacc // T = sum_i e_i (v_i - ref)
 	for i, vi := range v {
-		s.add(xMul(softmaxX(r, i), diff(vi)))
+		t.add(xMul(e(i), diff(vi)))
 	}
-	S := s.value()
-	S.m = S.m.neg()
+	T := t.value()
+	T.m = T.m.neg()
 	for j, vj := range v {
-		var d xacc // v_j - ref - s
-		d.add(diff(vj))
-		d.add(S)
-		g := xMul(softmaxX(r, j), d.value())
+		// v_j - s = N_j / E with N_j = (v_j - ref) E - T = sum_i e_i (v_j - v_i): no quotient is
+		// formed before the subtraction, so exact data cancel exactly (equal logits, integer v)
+		var n xacc
+		n.add(xMul(diff(vj), E))
+		n.add(T)
+		g := xDiv(xDiv(xMul(e(j), n.value()), E), E)
 		g.e += scale
 		out[j] = g.float()
 	}
 }
 
-// softmaxX returns softmax_i extended-range: an entry below float64's normal range keeps its digits
-// (exp of its shift as m 2^n), so that a product with a large upstream gradient is exact before its
-// rounding. Special rows give softmax's values (NaN, or the one-hot limit).
-func softmaxX(r *lseRow, i int) xdd {
-	if r.kind != rowFinite || i == r.k || r.d[i].hi >= -tinyShift {
-		return xOf(r.softmax(i))
+// rowWeights returns the analysed row's softmax as e_i / E: E = sum_i e_i = 1 + s and e_i =
+// exp(x_i - a) extended-range (an entry below float64's normal range keeps its digits as m 2^n);
+// a row with one +inf gives the one-hot limit (E = 1), a row without a softmax NaN.
+func rowWeights(r *lseRow) (xdd, func(int) xdd) {
+	switch r.kind {
+	case rowFinite:
+		return xOf(ddAddF(r.s, 1)), func(i int) xdd {
+			switch d := r.d[i]; {
+			case i == r.k:
+				return xOf(ddF(1))
+			case math.IsInf(d.hi, -1):
+				return xdd{}
+			case d.hi >= -tinyShift:
+				return xOf(r.e[i])
+			default:
+				return powX(d, false)
+			}
+		}
+	case rowOneInf:
+		return xOf(ddF(1)), func(i int) xdd {
+			if i == r.k {
+				return xOf(ddF(1))
+			}
+			return xdd{}
+		}
 	}
-	return xDiv(powX(r.d[i], false), xOf(ddAddF(r.s, 1)))
+	nan := xOf(dd{math.NaN(), 0})
+	return nan, func(int) xdd { return nan }
+}
+
+// softmaxX returns softmax_i = e_i / E extended-range (see rowWeights), so that a product with a
+// large upstream gradient is exact before its rounding.
+func softmaxX(r *lseRow, i int) xdd {
+	E, e := rowWeights(r)
+	return xDiv(e(i), E)
 }
 
 // softmaxVJPSpecial is softmaxVJPRow for a v holding an infinity or NaN: s and the results are

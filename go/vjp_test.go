@@ -196,6 +196,15 @@ func TestSoftmaxGradConstantUpstream(t *testing.T) {
 			t.Errorf("constant v: out[%d] = %v, want 0", i, g)
 		}
 	}
+	// equal logits with v = [1, 2, 3] (vector tcId 19): the middle output is exactly 0 (formed as
+	// sum_i e_i (v_j - v_i) / E, no quotient before the subtraction)
+	mid, err := xent.SoftmaxGrad(xent.NewTensor([]float64{0, 0, 0}), xent.NewTensor([]float64{1, 2, 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid.Data[1] != 0 {
+		t.Errorf("equal logits, v = [1, 2, 3]: out[1] = %v, want exactly 0", mid.Data[1])
+	}
 	d := 0x1p-40
 	near, err := xent.SoftmaxGrad(x, xent.NewTensor([]float64{0.1, 0.1, 0.1 + d, 0.1, 0.1}, 5))
 	if err != nil {
