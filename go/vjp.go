@@ -129,12 +129,16 @@ func SoftmaxGrad[T Float](x, v Tensor[T], opts ...Option) (Tensor[T], error) {
 }
 
 // softmaxVJPRow sets out_j = g_j (v_j - s), s = sum_i g_i v_i, for one row x with upstream v. With a
-// finite v it is formed around a reference ref = v_0 as g_j ((v_j - ref) - sum_i g_i (v_i - ref)):
+// finite v it is formed around a reference ref = v_k (k the row's maximum) as
+// g_j ((v_j - ref) - sum_i g_i (v_i - ref)):
 // the differences are exact double-doubles, so a nearly constant v (where v_j - s cancels) keeps its
 // digits and a constant v gives exactly 0 (v is scaled by 1/4 first where a difference would
 // overflow). An infinite or NaN v takes IEEE arithmetic on the exact g (softmaxVJPSpecial).
 func softmaxVJPRow(r *lseRow, x, v, out []float64) {
 	ref, scale := v[0], 0
+	if r.k >= 0 && r.k < len(v) {
+		ref = v[r.k] // the dominant class': its term (v_k - ref) E is exactly 0
+	}
 	for _, vi := range v {
 		if !isFinite(vi) {
 			softmaxVJPSpecial(r, x, v, out)
@@ -145,8 +149,8 @@ func softmaxVJPRow(r *lseRow, x, v, out []float64) {
 		}
 	}
 	if scale != 0 {
+		ref = math.Ldexp(ref, -scale)
 		v = mapF(v, func(vi float64) float64 { return math.Ldexp(vi, -scale) })
-		ref = v[0]
 	}
 	diff := func(vi float64) xdd { h, l := twoSum(vi, -ref); return xOf(dd{h, l}) }
 	E, e := rowWeights(r)

@@ -456,6 +456,12 @@ func TestVJPFuzzFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertULPs(t, "p = -0 is 0", negZero.Data, []float64{math.Inf(-1)}, 0)
+	// a dominant class and a tiny upstream gradient there (seed 19; oracle: -0x1.d257d547e083fp-73)
+	dom, err := xent.SoftmaxGrad(xent.NewTensor([]float64{0, 0x1.9p+5}), xent.NewTensor([]float64{1, 0x1.eb40dd4242f94p-61}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "dominant class", dom.Data, []float64{0x1.d257d547e083fp-73, -0x1.d257d547e083fp-73}, 1)
 	big, err := xent.SoftmaxGrad(xent.NewTensor([]float64{0, 0}), xent.NewTensor([]float64{math.MaxFloat64, -math.MaxFloat64}))
 	if err != nil {
 		t.Fatal(err)
