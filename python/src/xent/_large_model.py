@@ -214,11 +214,8 @@ def _lse(w: _Widened) -> np.ndarray:
 
 def _z_loss_result(w: _Widened, terms: np.ndarray, opts: Options):
     """result 'z_loss': the z-loss part alone, reduced like the loss; all 0 with z_loss 0 (no term). A term
-    whose row has two or more +inf logits, or only -inf ones, is NaN (the spec's z-loss rule: the
-    cross-entropy has no limit there, although logsumexp itself gives +inf or -inf)."""
-    if opts.z > 0 and w.x2.size:
-        no_limit = (np.count_nonzero(w.x2 == np.inf, axis=1) > 1) | np.all(w.x2 == -np.inf, axis=1)
-        terms = np.where(w.live & no_limit, np.nan, terms)
+    is z_loss lse^2 with lse as logsumexp gives it: +inf for a row with +inf logits or only -inf included
+    ones (specVersion 4; version 3 gave NaN where the cross-entropy has no limit)."""
     if w.v.reduction == "none":
         return _finish(terms, w.v.out)
     if w.v.reduction == "sum" or opts.z == 0:

@@ -45,13 +45,15 @@ def _position_loss(pos: Position) -> Out:
 
 def z_loss_term(pos: Position, z: float) -> Out:
     """z lse(x'')^2 of one position (issue 17): 0 when ignored, NaN where lse is NaN, +inf where lse is
-    infinite. kappa: 2 |z L| G (G = sum_i g_i |x''_i|, lse's condition) plus 2 z L^2, the term's
+    infinite as logsumexp gives it (one or more +inf, or every included logit -inf; specVersion 4: NaN
+    acceptable there, specVersion 3's value where two +inf or all -inf leave the cross-entropy without a
+    limit). kappa: 2 |z L| G (G = sum_i g_i |x''_i|, lse's condition) plus 2 z L^2, the term's
     sensitivity to the relative error of a rounded L (a kernel squares its computed lse). A position with
     no included class (the mask where) has no term."""
     if pos.ignored or pos.empty:
         return Out(0.0)
     row = pos.row
-    if row.kind == "posinf":
+    if row.kind in ("posinf", "multi_posinf", "all_neginf"):
         return Out(math.inf, limit=True)
     if not row.is_finite:
         return Out(math.nan)

@@ -60,8 +60,8 @@ def times(out: Out, v: float) -> Out:
         return Out(math.nan) if scale is None else Out(0.0, upper(out.kappa) * scale, mpmath.mpf(out.nu) * scale, out.limit)
     if isinstance(value, float) and math.isinf(value):
         return Out(math.nan) if v == 0 else Out(math.copysign(math.inf, value * v), limit=out.limit)
-    if math.isinf(v):
-        return Out(math.copysign(math.inf, v * _sign(value)), limit=out.limit)
+    if math.isinf(v):  # NaN acceptable (LimitValue): autodiff composes the chain, -inf + p inf = NaN inside it
+        return Out(math.copysign(math.inf, v * _sign(value)), limit=True)
     if v == 0:  # perturbing v moves the product by |value| per unit of relative change
         return Out(0.0, upper(value), 0, out.limit)
     exact = X(value) if isinstance(value, float) else value
