@@ -67,12 +67,18 @@ final class LogitLossKernels {
         return new Losses(z, ExtendedDouble.of(g.kept()), null, g);
     }
 
-    /** Position p's z-loss term z lse^2 (0 when ignored or with no included class, NaN without an lse). */
+    /**
+     * Position p's z-loss term z lse^2 (0 when ignored or with no included class, NaN for a NaN logit), lse
+     * as logsumexp gives it: +inf for two +inf or all -inf included logits too (specVersion 4).
+     */
     private static ExtendedDouble zTerm(SoftmaxCrossEntropyCall g, Row r, int p) {
         if (g.ignored(p) || g.noneIncluded(p)) {
             return ExtendedDouble.ZERO;
         }
         g.load(r, p, false);
+        if (r.status == Row.MULTI_POSINF || r.status == Row.ALL_NEGINF) {
+            return ExtendedDouble.of(Double.POSITIVE_INFINITY);
+        }
         if (!r.usable()) {
             return ExtendedDouble.of(Double.NaN);
         }

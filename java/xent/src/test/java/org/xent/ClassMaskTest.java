@@ -182,7 +182,10 @@ class ClassMaskTest {
         assertArrayEquals(new double[3], LogitLosses.softmaxCrossEntropyUnreduced(X, SHAPE, Y, off));
     }
 
-    /** result z_loss of special rows (spec): one +inf logit +inf, two +inf NaN, all -inf NaN. */
+    /**
+     * result z_loss of special rows (spec, specVersion 4): z lse^2 with lse as logsumexp gives it, +inf for
+     * one +inf, two +inf and all -inf (vectors 8824-8825); NaN for a NaN logit.
+     */
     @Test
     void resultZLossSpecialValues() {
         double inf = Double.POSITIVE_INFINITY;
@@ -190,7 +193,11 @@ class ClassMaskTest {
         double[] z = LogitLosses.softmaxCrossEntropyUnreduced(x, SHAPE, new int[] {0, 0, 0},
                 opts().zLoss(0.5).result(SoftmaxCrossEntropyResult.Z_LOSS));
         assertEquals(inf, z[0]);
-        assertTrue(Double.isNaN(z[1]) && Double.isNaN(z[2]));
+        assertEquals(inf, z[1]);
+        assertEquals(inf, z[2]);
+        double[] nan = {Double.NaN, 0, 1, 0, 1, 2, 0, 1, 2};
+        assertTrue(Double.isNaN(LogitLosses.softmaxCrossEntropyUnreduced(nan, SHAPE, new int[] {0, 0, 0},
+                opts().zLoss(0.5).result(SoftmaxCrossEntropyResult.Z_LOSS))[0]));
     }
 
     @Test
