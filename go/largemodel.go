@@ -18,6 +18,10 @@ const tanhSmall = 0x1p-60
 // 1 / cosh^2(t) = 4F / (1 + F)^2 with F = exp(-2|t|); tanh|t| = -G / (2 + G) with G = expm1(-2|t|):
 // neither cancels.
 func capLogit(xp dd, c float64) (dd, float64) {
+	if math.Abs(xp.hi) > 41*c { // saturated; x' / c may overflow for a tiny (subnormal) cap
+		v := ddF(math.Copysign(c, xp.hi))
+		return v, 4 * math.Exp(-2*(math.Abs(xp.hi)/c))
+	}
 	t := ddDiv(xp, ddF(c))
 	neg := t.hi < 0
 	if neg {
@@ -94,12 +98,9 @@ func (p *sceProblem) kept() int {
 	return k
 }
 
-// zTerm returns z lse(xc)^2 of the analysed row: +inf for a single +inf logit, NaN where the
-// z-loss term's lse is NaN (a NaN logit, two or more +inf, all -inf: spec, vector tcId 8824).
+// zTerm returns z lse(xc)^2 of the analysed row with lse as logsumexp gives it: +inf for +inf
+// logits (one or more) and for a row of -inf (spec 197b241, vectors 8824-8825), NaN for a NaN logit.
 func (p *sceProblem) zTerm(r *lseRow) xdd {
-	if r.kind == rowNaN || r.kind == rowManyInf || r.kind == rowAllNegInf {
-		return xOf(dd{math.NaN(), 0})
-	}
 	L := r.lseX()
 	return xMul(xOf(ddF(p.c.zLoss)), xMul(L, L))
 }

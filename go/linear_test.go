@@ -188,3 +188,24 @@ func TestLinearCrossEntropyGradMeanOverNothing(t *testing.T) {
 		}
 	}
 }
+
+// Fuzz findings (xent-conformance fuzz --impl go --seed 19; expected values from the oracle): a
+// subnormal softcap saturates every logit (x' / c overflows: not NaN), and a gradient times a
+// subnormal grad_output is formed extended-range before it is multiplied by hidden (2.8 ulps of
+// the subnormal grid before).
+func TestLinearCrossEntropyFuzzFindings(t *testing.T) {
+	loss, err := xent.LinearCrossEntropy(xent.NewTensor([]float64{1, 0, 0}, 1, 3), xent.NewTensor([]float64{0, 0, 0, 1, 0, 0}, 2, 3),
+		xent.NewTensor([]int{0}), xent.WithSoftcap(0x1p-1074))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "subnormal softcap", loss.Data, []float64{0x1.62e42fefa39efp-1}, 0)
+	h := make([]float64, 12)
+	h[11] = 7
+	g, err := xent.LinearCrossEntropyGrad(xent.NewTensor(h, 4, 3), xent.NewTensor([]float64{0, 0, 0, 0, 0, 1}, 2, 3),
+		xent.NewTensor([]int{0, 0, 0, 0}), xent.WithWrt(xent.WrtLinearWeight), xent.WithGradOutput(xent.Scalar(0x0.004189374bc6ap-1022)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertULPs(t, "subnormal grad_output", g.Data, []float64{0, 0, -0x0.0072956121b09p-1022, 0, 0, 0x0.0072956121b09p-1022}, 0)
+}

@@ -63,8 +63,9 @@ func (x xdd) small() bool {
 
 // xMul returns c * v with mulDD's rule that a zero coefficient c masks an infinite v.
 func xMul(c, v xdd) xdd {
-	if c.m.hi == 0 || !isFinite(c.m.hi) || !isFinite(v.m.hi) || v.m.hi == 0 || (c.small() && v.small()) {
-		return xOf(mulDD(c.m, v.m))
+	if c.m.hi == 0 || !isFinite(c.m.hi) || !isFinite(v.m.hi) || v.m.hi == 0 ||
+		(c.small() && v.small() && expOf(c.m.hi)+expOf(v.m.hi) > -960) {
+		return xOf(mulDD(c.m, v.m)) // a product far below the normal range takes the split form below
 	}
 	cm, ce := c.split()
 	vm, ve := v.split()
