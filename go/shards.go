@@ -18,7 +18,7 @@ type shardsProblem struct {
 	target     []int
 	w          []float64 // nil: every w_c = 1
 	wSum       dd        // W = sum_c w_c
-	share      dd        // eps / C or eps / (C - 1) (unused when eps = 0)
+	share      xdd       // eps / C or eps / (C - 1) (unused when eps = 0)
 	oneMinusEp dd
 }
 
@@ -142,7 +142,9 @@ func newShards[T Float](shardLSE, shardLogitSum, targetLogit Tensor[T], target, 
 		if c.smoothingMode == SmoothOffTarget {
 			div = float64(p.k - 1)
 		}
-		p.share = ddDiv(ddF(eps), ddF(div))
+		// extended-range: eps / C of a tiny (subnormal) eps is positive, never 0 (0 would mask an
+		// infinite inner term that eps / C > 0 multiplies)
+		p.share = xdd{ddDiv(ddF(math.Ldexp(eps, 600)), ddF(div)), -600}
 	}
 	return p, nil
 }
@@ -179,6 +181,6 @@ func (p *shardsProblem) positionLoss(n int) xdd {
 	}
 	inner.add(xMul(xOf(coef), L))
 	inner.add(xOf(T.value().neg()))
-	loss.add(xMul(xOf(p.share), inner.value())) // eps / C > 0: an infinity or NaN passes as it is
+	loss.add(xMul(p.share, inner.value())) // eps / C > 0: an infinity or NaN passes as it is
 	return loss.value()
 }

@@ -92,6 +92,7 @@ func TestCrossEntropyFromShardsSpecialValues(t *testing.T) {
 		{"lse +inf, target +inf", []float64{inf, 0}, []float64{0, 0}, []float64{inf}, 0, nan},
 		{"all -inf", []float64{math.Inf(-1), math.Inf(-1)}, []float64{0, 0}, []float64{math.Inf(-1)}, 0, nan},
 		{"NaN lse", []float64{nan, 0}, []float64{0, 0}, []float64{0}, 0, nan},
+		{"a subnormal eps / C is positive, not 0 (fuzz seed 20)", []float64{0, 0}, []float64{math.Inf(-1), 0}, []float64{0}, 0x1p-1074, inf},
 		{"eps 1: a zero coefficient never masks NaN", []float64{0, 0}, []float64{0, 0}, []float64{nan}, 1, nan},
 	} {
 		got, err := xent.CrossEntropyFromShards(xent.NewTensor(tc.lse, 2, 1), xent.NewTensor(tc.sums, 2, 1),
