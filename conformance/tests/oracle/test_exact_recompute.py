@@ -24,6 +24,7 @@ TOLERANCE = mpf(10) ** -35  # the exact string (40 digits) must match this close
 MAX_ELEMENTS = 1200         # the sample skips the long vectors (summation is exercised elsewhere)
 FAMILY_STRIDE = 9           # and takes every 9th vector of the seeded random families
 FAMILY_STRIDE_16 = 3        # every 3rd in float16/bfloat16 files (about half of each family, no option pairs)
+ALWAYS_SAMPLED = ("where", "result", "grad_output")  # issue 17's parameters: their few hand cases, every one
 
 
 class Skip(Exception):
@@ -42,6 +43,8 @@ def num(text):
 def tensor(t):
     if t is None:
         return None, None
+    if t["dtype"] == "bool":
+        return tuple(t["shape"]), [bool(v) for v in t["data"]]
     data = [int(v) for v in t["data"]] if t["dtype"] == "int64" else [num(v) for v in t["data"]]
     return tuple(t["shape"]), data
 
@@ -204,6 +207,19 @@ def f_binary_cross_entropy(i, p):
     return reduce_(losses, p["reduction"])
 
 
+def upstream(p, positions):
+    """Issue 17: grad_output v per loss-output position (one per position for none, the scalar for sum
+    and mean, repeated); absent or null: v = 1."""
+    values = tensor(p.get("grad_output"))[1]
+    if values is None:
+        return [mpf(1)] * positions
+    return values if p.get("reduction", "none") == "none" else values * positions
+
+
+def mean_coef(p, count):
+    return mpf(1) / count if p["reduction"] == "mean" and count else 1
+
+
 def broadcast(t, shape):
     size = math.prod(shape)
     if t[0] is None:
@@ -228,13 +244,80 @@ def f_binary_cross_entropy_with_logits(i, p):
 def f_binary_cross_entropy_with_logits_grad(i, p):
     shape, zs = i["z"]
     w, pw = broadcast(tensor(p["weight"]), shape), broadcast(tensor(p["pos_weight"]), shape)
-    coef = mpf(1) / len(zs) if p["reduction"] == "mean" and zs else 1
-    return [coef * wv * ((1 - y) * sigmoid(z) - pwv * y * sigmoid(-z))
-            for z, y, wv, pwv in zip(zs, i["y"][1], w, pw)]
+    coef = mean_coef(p, len(zs))
+    return [v * coef * wv * ((1 - y) * sigmoid(z) - pwv * y * sigmoid(-z))
+            for z, y, wv, pwv, v in zip(zs, i["y"][1], w, pw, upstream(p, len(zs)))]
 
 
 def f_sigmoid_mse_grad(i, p):
-    return [(sigmoid(z) - y) * sigmoid(z) * sigmoid(-z) for z, y in zip(i["z"][1], i["y"][1])]
+    zs, ys = i["z"][1], i["y"][1]
+    return [v * (sigmoid(z) - y) * sigmoid(z) * sigmoid(-z) for z, y, v in zip(zs, ys, upstream(p, len(zs)))]
+
+
+def paired_slices(i, p):
+    """(flat indices, x row, grad_output row) along the axis."""
+    vs = i["grad_output"][1]
+    for idx, row in slices(i, p):
+        yield idx, row, [vs[j] for j in idx]
+
+
+def f_softmax_grad(i, p):
+    """Issue 17: g_j (v_j - sum_i g_i v_i), g = softmax(x)."""
+    out = [None] * len(i["x"][1])
+    for idx, row, vs in paired_slices(i, p):
+        g = softmax_row(row)
+        s = mp.fsum(gi * vi for gi, vi in zip(g, vs))
+        for j, gj, vj in zip(idx, g, vs):
+            out[j] = gj * (vj - s)
+    return out
+
+
+def f_log_softmax_grad(i, p):
+    """Issue 17: v_j - g_j sum_i v_i."""
+    out = [None] * len(i["x"][1])
+    for idx, row, vs in paired_slices(i, p):
+        total = mp.fsum(vs)
+        for j, gj, vj in zip(idx, softmax_row(row), vs):
+            out[j] = vj - gj * total
+    return out
+
+
+def focal_factor(r, p_t, nll, gamma):
+    """r^(gamma - 1) (r + gamma p nll); p = 1 exactly: 0 (the limit)."""
+    if gamma == 0:
+        return mpf(1)
+    if r == 0:
+        return mpf(0)
+    return r ** (gamma - 1) * (r + gamma * p_t * nll)
+
+
+def f_focal_loss_grad(i, p):
+    """Issue 17: a r^(gamma - 1) (r + gamma p nll) (g_c - [c = y]) per row, times 1/N for mean and v."""
+    (n, c), xs = i["logits"]
+    gamma, alpha = num(p["gamma"]), tensor(p["alpha"])[1]
+    coef, out = mean_coef(p, n), []
+    for row, (y, v) in enumerate(zip(i["target"][1], upstream(p, n))):
+        logits = xs[row * c:(row + 1) * c]
+        nll = -log_softmax(logits)[y]
+        p_t, r = mpmath.exp(-nll), -mpmath.expm1(-nll)
+        factor = v * coef * (alpha[y] if alpha else 1) * focal_factor(r, p_t, nll, gamma)
+        out += [factor * (g - (k == y)) for k, g in enumerate(softmax_row(logits))]
+    return out
+
+
+def bce_grad_term(y, pv, eps):
+    """(1 - y) / (1 - p) - y / p inside the closed clip, 0 strictly outside; zero coefficients drop."""
+    if pv < eps or pv > 1 - eps:
+        return mpf(0)
+    if (y > 0 and pv == 0) or (y < 1 and pv == 1):
+        raise Skip  # +-inf
+    return (mpf(0) if y == 1 else (1 - y) / (1 - pv)) - (mpf(0) if y == 0 else y / pv)
+
+
+def f_binary_cross_entropy_grad(i, p):
+    ps, eps = i["p"][1], num(p["epsilon"])
+    coef = mean_coef(p, len(ps))
+    return [v * coef * bce_grad_term(y, pv, eps) for y, pv, v in zip(i["y"][1], ps, upstream(p, len(ps)))]
 
 
 def f_focal_loss(i, p):
@@ -263,22 +346,36 @@ def f_sigmoid_focal_loss(i, p):
     return reduce_(losses, p["reduction"])
 
 
+def class_mask(p, shape):
+    """Issue 17: where as a flat mask of the logits' shape ([C] broadcast over the positions)."""
+    wshape, mask = tensor(p.get("where"))
+    size = math.prod(shape)
+    if mask is None:
+        return [True] * size
+    if list(wshape) == list(shape):
+        return mask
+    plane = math.prod(shape[2:])
+    return [mask[(k // plane) % shape[1]] for k in range(size)]
+
+
 def sce_positions(i, p):
-    """(logits row, target masses m_c = w_c q_c) per non-ignored position; the mean's denominator."""
+    """(logits row, target masses m_c = w_c q_c, included classes) per position in row-major order,
+    None for an ignored one; the included classes' rows only (issue 17's where); the mean's denominator."""
     shape, xs = i["logits"]
     tshape, ts = i["target"]
     c, plane = shape[1], math.prod(shape[2:])
     eps = num(p["label_smoothing"])
     off = p["label_smoothing_mode"] == "off_target"
     w = tensor(p["weight"])[1] or [mpf(1)] * c
-    index = i["target_is_index"]
+    index, mask = i["target_is_index"], class_mask(p, shape)
     positions, denominator = [], mpf(0)
     for n in range(shape[0]):
         for r in range(plane):
-            row = [capped(x, p) for x in (xs[(n * c + k) * plane + r] for k in range(c))]
+            kept = [k for k in range(c) if mask[(n * c + k) * plane + r]]
+            row = [capped(xs[(n * c + k) * plane + r], p) for k in kept]
             if index:
                 y = ts[n * plane + r]
-                if y == p["ignore_index"]:
+                if y == p.get("ignore_index", -100):
                     positions.append(None)
                     continue
                 t = [mpf(int(k == y)) for k in range(c)]
@@ -289,7 +386,7 @@ def sce_positions(i, p):
                 q = [(1 - eps) * tk + (eps / (c - 1) * (1 - tk) if c > 1 else 0) for tk in t]
             else:
                 q = [(1 - eps) * tk + eps / c for tk in t]
-            positions.append((row, [w[k] * q[k] for k in range(c)]))
+            positions.append((row, [w[k] * q[k] for k in kept], kept))
     if not index:
         denominator = len(positions)
     return shape, positions, denominator
@@ -322,19 +419,45 @@ def mean_part(total, denominator, p):
     return total / denominator
 
 
-def f_softmax_cross_entropy(i, p):
-    _, positions, denominator = sce_positions(i, p)
-    losses, z_terms, z = [], [], z_of(p)
+def position_lses(i, p):
+    """result lse (issue 17): lse of the included scaled, capped logits at every position, ignored ones
+    too; no included class is -inf (not compared)."""
+    shape, xs = i["logits"]
+    c, plane, mask = shape[1], math.prod(shape[2:]), class_mask(p, shape)
+    out = []
+    for n in range(shape[0]):
+        for r in range(plane):
+            row = [capped(xs[(n * c + k) * plane + r], p) for k in range(c) if mask[(n * c + k) * plane + r]]
+            out.append(lse(row) if row else mpf(0))
+    return out
+
+
+def sce_terms(positions, z):
+    """Per position: its cross-entropy and its z-loss term (0 ignored or with no included class)."""
+    losses, z_terms = [], []
     for pos in positions:
-        if pos is None:
+        if pos is None or not pos[0]:
             losses.append(mpf(0))
             z_terms.append(mpf(0))
             continue
-        row, m = pos
+        row, m, _ = pos
         lp = log_softmax(row)
         losses.append(-mp.fsum(mk * v for mk, v in zip(m, lp) if mk != 0))
         z_terms.append(z * lse(row) ** 2)
+    return losses, z_terms
+
+
+def f_softmax_cross_entropy(i, p):
+    if p.get("result", "loss") == "lse":
+        return position_lses(i, p)
+    _, positions, denominator = sce_positions(i, p)
+    z = z_of(p)
+    losses, z_terms = sce_terms(positions, z)
     kept = sum(1 for pos in positions if pos is not None)
+    if p.get("result", "loss") == "z_loss":
+        if p["reduction"] == "mean":
+            return [mean_part(mp.fsum(z_terms), kept, p) if z else mpf(0)]
+        return reduce_(z_terms, p["reduction"])
     if p["reduction"] == "mean":
         return [mean_part(mp.fsum(losses), denominator, p) + (mean_part(mp.fsum(z_terms), kept, p) if z else 0)]
     return reduce_([a + b for a, b in zip(losses, z_terms)], p["reduction"], denominator)
@@ -351,16 +474,17 @@ def f_softmax_cross_entropy_grad(i, p):
         coef = mean_part(mpf(1), denominator, p)
         z_coef = mean_part(mpf(1), kept, p)
     out = [mpf(0)] * math.prod(shape)
-    for idx, pos in enumerate(positions):
-        if pos is None:
+    for idx, (pos, v) in enumerate(zip(positions, upstream(p, len(positions)))):
+        if pos is None or not pos[0]:
             continue
         n, r = divmod(idx, plane)
-        row, m = pos
+        row, m, kept_classes = pos
         lp, total, row_lse = log_softmax(row), mp.fsum(m), lse(row)
-        for k in range(c):
+        for j, k in enumerate(kept_classes):
             at = (n * c + k) * plane + r
-            g = mpmath.exp(lp[k])
-            out[at] = (coef * (g * total - m[k]) + z_coef * 2 * z * row_lse * g) * capped_slope(xs[at], p)
+            g = mpmath.exp(lp[j])
+            grad = coef * (g * total - m[j]) + z_coef * 2 * z * row_lse * g
+            out[at] = v * grad * capped_slope(xs[at], p)
     return out
 
 
@@ -504,7 +628,8 @@ def sample(path) -> tuple:
     for group in document["testGroups"]:
         for test in group["tests"]:
             size = sum(len(t["data"]) for t in test["inputs"].values())
-            stride_ok = test["tcId"] < 1000 or test["tcId"] % stride == 0
+            stride_ok = test["tcId"] < 1000 or test["tcId"] % stride == 0 or any(
+                group["params"].get(name) is not None for name in ALWAYS_SAMPLED)
             if test["result"] == "valid" and size <= MAX_ELEMENTS and stride_ok:
                 chosen.append((test, group["params"]))
     return document["function"], tuple(chosen)
@@ -561,4 +686,19 @@ def test_the_recomputation_fails_on_a_wrong_exact_string(tmp_path):
     broken = tmp_path / source.name
     broken.write_text(json.dumps(document))
     with pytest.raises(AssertionError, match="tcId 13"):
+        check_file(broken)
+
+
+def test_the_recomputation_reads_grad_output_per_position(tmp_path):
+    """The VJP check can fail: reduction none's upstream gradient [2, -0.5, 3] replaced by its first entry
+    at every position (Liger-Kernel #968's bug) no longer matches the exact strings of tcId 9500."""
+    source = vectors_dir() / "softmax_cross_entropy_grad_float64.json"
+    document = json.loads(source.read_text())
+    for group in document["testGroups"]:
+        if group["tests"][0]["tcId"] == 9500:
+            upstream = group["params"]["grad_output"]["data"]
+            upstream[:] = [upstream[0]] * len(upstream)
+    broken = tmp_path / source.name
+    broken.write_text(json.dumps(document))
+    with pytest.raises(AssertionError, match="tcId 9500"):
         check_file(broken)
