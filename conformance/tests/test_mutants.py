@@ -127,6 +127,19 @@ def test_three_mutants_are_killed_end_to_end(capsys, tmp_path):
     assert all(m["expect"] == "kill: compatible" and m["kills"] >= 3 for m in data["mutants"])
 
 
+def test_mutants_run_at_once_give_the_serial_results_in_catalogue_order(capsys, tmp_path):
+    """--jobs 2 (the tests sessions) runs two adapters at a time: the report is the serial one, in order."""
+    only = "nll_no_clamp,sigmoid_tail_flushed,sigmoid_naive,bce_clip_low_only"
+    reports = []
+    for jobs in ("1", "2"):
+        report = tmp_path / f"m{jobs}.json"
+        assert main(["mutants", "--impl", "python", "--only", only, "--jobs", jobs, "--report-json", str(report)]) == 0
+        reports.append([{k: v for k, v in m.items() if k != "seconds"} for m in json.loads(report.read_text())["mutants"]])
+    capsys.readouterr()
+    assert reports[0] == reports[1]
+    assert [m["name"] for m in reports[1]] == [n for n in xent_mutants.MUTANTS if n in only.split(",")]
+
+
 def test_must_accept_variants_pass_compatible_end_to_end(capsys, tmp_path):
     """The TF formula for BCE with logits and a plain (pairwise) float64 sum are legitimate ports."""
     report = tmp_path / "m.json"

@@ -25,6 +25,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .harness.compare import ERRORED, FAILED
@@ -142,10 +143,11 @@ def _crashed(result, level: str) -> list[str]:
 
 
 def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str | None = None,
-                all_functions: bool = False, log=lambda m: None, runner_cls=None):
+                all_functions: bool = False, log=lambda m: None, runner_cls=None, jobs: int = 1):
     """Run the baseline and each mutant, judged at its catalogue level (`level`, when given, overrides
     the level of every must-kill entry). Returns (baseline_failing, baseline_start_error, results); the
-    baseline must pass at accurate."""
+    baseline must pass at accurate. `jobs` mutants run at once (each its own adapter process: an adapter
+    computes while the harness judges another's answers); results keep the catalogue's order."""
     from .harness.runner import Runner
     runner_cls = runner_cls or Runner
 
@@ -161,8 +163,8 @@ def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str 
     log(f"baseline: the unmutated implementation over {len(base_cases)} vectors")
     base = runner_cls(impl.argv, impl.cwd, options_for(None), log=lambda m: None).run(base_cases)
     base_failing = _failing(base, "accurate")
-    results = []
-    for i, m in enumerate(mutants, 1):
+    def one(numbered: tuple[int, MutantInfo]) -> MutantResult:
+        i, m = numbered
         mc = subset(functions_of(m))
         began = time.monotonic()
         res = runner_cls(impl.argv, impl.cwd, options_for(m.name), log=lambda msg: None).run(mc)
@@ -170,9 +172,11 @@ def run_mutants(impl, cases, mutants: list[MutantInfo], options_for, level: str 
         by_level = {lv: _failing(res, lv) if res.start is not None else [] for lv in LEVELS}
         crashed = _crashed(res, judged) if res.start is not None else []
         r = MutantResult(m, len(mc), by_level[judged], res.start_error, time.monotonic() - began, crashed, by_level)
-        results.append(r)
-        state = _state(r)
-        log(f"[{i}/{len(mutants)}] {m.name}: {state} ({len(r.failing)} of {len(mc)} vectors fail at {judged}, {r.elapsed:.1f} s)")
+        log(f"[{i}/{len(mutants)}] {m.name}: {_state(r)} ({len(r.failing)} of {len(mc)} vectors fail at {judged}, {r.elapsed:.1f} s)")
+        return r
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(one, enumerate(mutants, 1)))
     return base_failing, base.start_error, results
 
 
@@ -279,6 +283,8 @@ def register(subparsers) -> None:
                    help=f"write the names of killed mutants with fewer than {THIN_KILLS} distinct killing vectors")
     p.add_argument("--vectors", metavar="DIR", help="vector folder (default: the checkout's vectors/)")
     p.add_argument("--only", action="append", metavar="NAME", help="only this mutant (repeatable, or comma-separated)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="mutants run at once, each with its own adapter (default 1)")
     p.add_argument("--all-functions", action="store_true",
                    help="run every mutant over every vector, not only its declared functions")
     p.add_argument("--examples", type=int, default=3, metavar="N", help="killing tcIds shown per mutant (default 3)")
@@ -332,7 +338,7 @@ def handle_mutants(args) -> int:
     log(f"{len(mutants)} mutants of {args.impl}, {len(cases)} vectors, level {args.level or 'per catalogue entry'}")
     began = time.monotonic()
     base_failing, base_error, results = run_mutants(impl, cases, mutants, options_for, args.level,
-                                                    args.all_functions, log)
+                                                    args.all_functions, log, jobs=args.jobs)
     console = _console()
     print_table(results, console, max(args.examples, 0))
     console.print(summary_line(results) + f" at level {args.level or 'per entry'} in {time.monotonic() - began:.1f} s",
