@@ -190,6 +190,32 @@ def mul_exact(a, b):
         return a * b
 
 
+def focal_arguments(logits, target, gamma, alpha, reduction, more_shapes=lambda n, reduction: None):
+    """focal_loss's (and its gradient's) checks in the spec's order: scalars (step 1), ranks and C (2),
+    shapes (3; `more_shapes(N, reduction)` adds the caller's last ones), alpha values and targets (4).
+    Returns (logits, target, gamma, alpha, reduction, the result dtype)."""
+    out = peek_float_dtype(logits)
+    g = float_param("gamma", gamma, out, lo=0.0)
+    reduction = check_reduction(reduction)
+    logits = float_array("logits", logits)
+    target = as_array("target", target)
+    check_rank("logits", logits, 2, 2)
+    check_rank("target", target, 1, 1)
+    n, c = logits.shape
+    if c == 0:
+        raise InvalidShapeError(f"logits must have at least one class (C > 0), got shape {logits.shape}")
+    target = index_array("target", target)
+    a = None if alpha is None else real_array("alpha", alpha)
+    if target.shape[0] != n:
+        raise ShapeMismatchError(f"target length {target.shape[0]} differs from N = {n} (logits shape {logits.shape})")
+    if a is not None and a.shape != (c,):
+        raise ShapeMismatchError(f"alpha must have shape [C] = ({c},), got {a.shape}")
+    more_shapes(n, reduction)
+    check_weight_values("alpha", a)
+    check_indices("target", target, c)
+    return logits, target, g, a, reduction, out
+
+
 @half_precision()
 def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     r"""Softmax focal loss (seed document 000):
@@ -204,24 +230,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``IndexOutOfRangeError``,
     ``InvalidArgumentError`` (gamma or alpha negative or non-finite; unknown reduction).
     """
-    out = peek_float_dtype(logits)
-    g = float_param("gamma", gamma, out, lo=0.0)
-    reduction = check_reduction(reduction)
-    logits = float_array("logits", logits)
-    target = as_array("target", target)
-    check_rank("logits", logits, 2, 2)
-    check_rank("target", target, 1, 1)
-    N, C = logits.shape
-    if C == 0:
-        raise InvalidShapeError(f"logits must have at least one class (C > 0), got shape {logits.shape}")
-    target = index_array("target", target)
-    a = None if alpha is None else real_array("alpha", alpha)
-    if target.shape[0] != N:
-        raise ShapeMismatchError(f"target length {target.shape[0]} differs from N = {N} (logits shape {logits.shape})")
-    if a is not None and a.shape != (C,):
-        raise ShapeMismatchError(f"alpha must have shape [C] = ({C},), got {a.shape}")
-    check_weight_values("alpha", a)
-    check_indices("target", target, C)
+    logits, target, g, a, reduction, out = focal_arguments(logits, target, gamma, alpha, reduction)
     work = nm.work_dtype(out)
     parts = nm.LseParts(logits.astype(work), compensated=nm.compensation_needed(out))
     idx = target[:, None]

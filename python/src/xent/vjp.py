@@ -15,10 +15,10 @@ import numpy as np
 from . import _dd as dd
 from . import _numerics as nm
 from ._half import half_precision
-from ._validate import (MAX_RANK, as_array, check_indices, check_nonempty_axis, check_probability, check_rank,
-                        check_reduction, check_same_shape, check_weight_values, float_array, float_param, index_array,
-                        normalise_axis, out_dtype, peek_float_dtype, real_array)
+from ._validate import (MAX_RANK, check_nonempty_axis, check_probability, check_rank, check_reduction,
+                        check_same_shape, float_array, float_param, normalise_axis, out_dtype, peek_float_dtype)
 from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError, XentError
+from .logit_losses import focal_arguments
 
 
 # ---------------------------------------------------------------- grad_output of a loss's gradient
@@ -201,28 +201,17 @@ def log_softmax_grad(x, grad_output, *, axis=-1):
 def _focal_checks(logits, target, gamma, alpha, reduction, grad_output):
     """The spec's order: scalars (1), ranks and C (2), shapes incl. grad_output (3), alpha values and
     targets (4)."""
-    out = peek_float_dtype(logits)
-    gam = float_param("gamma", gamma, out, lo=0.0)
-    reduction = check_reduction(reduction)
-    logits = float_array("logits", logits)
-    target = as_array("target", target)
-    check_rank("logits", logits, 2, 2)
-    check_rank("target", target, 1, 1)
-    n, c = logits.shape
-    if c == 0:
-        raise InvalidShapeError(f"logits must have at least one class (C > 0), got shape {logits.shape}")
-    target = index_array("target", target)
-    a = None if alpha is None else real_array("alpha", alpha)
-    if target.shape[0] != n:
-        raise ShapeMismatchError(f"target length {target.shape[0]} differs from N = {n} (logits shape {logits.shape})")
-    if a is not None and a.shape != (c,):
-        raise ShapeMismatchError(f"alpha must have shape [C] = ({c},), got {a.shape}")
-    v = None if grad_output is None else float_array("grad_output", grad_output)
-    if v is not None and v.shape != loss_output_shape(reduction, (n,)):
-        raise _mismatch(v, loss_output_shape(reduction, (n,)))
-    check_weight_values("alpha", a)
-    check_indices("target", target, c)
-    return logits, target, gam, a, reduction, v, out
+    upstream = []
+
+    def grad_output_shape(n: int, checked_reduction: str) -> None:  # the last shape of step 3
+        v = None if grad_output is None else float_array("grad_output", grad_output)
+        if v is not None and v.shape != loss_output_shape(checked_reduction, (n,)):
+            raise _mismatch(v, loss_output_shape(checked_reduction, (n,)))
+        upstream.append(v)
+
+    logits, target, gam, a, reduction, out = focal_arguments(logits, target, gamma, alpha, reduction,
+                                                             grad_output_shape)
+    return logits, target, gam, a, reduction, upstream[0], out
 
 
 @half_precision()
