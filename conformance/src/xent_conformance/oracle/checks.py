@@ -81,3 +81,24 @@ def class_targets(target: Tensor, classes: int, ignore_index: int | None = None)
     for i, y in enumerate(target.data):
         if not 0 <= y < classes and y != ignore_index:
             raise DomainError("index_out_of_range", f"target[{i}] = {y} is outside [0, {classes})")
+
+
+def focal_arguments(inputs, params, more_shapes=lambda n, reduction: None):
+    """focal_loss's (and its gradient's) checks in the spec's order: scalars, ranks and C, shapes (with
+    `more_shapes(N, reduction)` last, whose result is returned as `extra`), alpha values, targets.
+    Returns (logits, target, alpha, gamma, reduction, extra)."""
+    logits, target, alpha = inputs["logits"], inputs["target"], params["alpha"]
+    gamma = non_negative_finite(params, "gamma")
+    reduction = enum(params, "reduction", REDUCTIONS)
+    rank(logits, "logits", 2, 2)
+    rank(target, "target", 1, 1)
+    n, c = logits.shape
+    if c == 0:
+        raise DomainError("invalid_shape", "logits must have at least one class (C = 0)")
+    if target.shape[0] != n:
+        raise DomainError("shape_mismatch", f"target has length {target.shape[0]} but logits has N = {n}")
+    weight_shape(alpha, "alpha", [(c,)])
+    extra = more_shapes(n, reduction)
+    weight_values(alpha, "alpha")
+    class_targets(target, c)
+    return logits, target, alpha, gamma, reduction, extra

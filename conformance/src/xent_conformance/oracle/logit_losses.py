@@ -8,7 +8,7 @@ from mpmath import iv
 
 from ..tensor import Tensor
 from . import checks
-from .core import DomainError, Evaluation, Out, X, iv_sum, special_sum, upper
+from .core import Evaluation, Out, X, iv_sum, special_sum, upper
 from .primitives import sigmoid_iv, softplus_iv
 from .reduce import reduce_outputs
 from .row import Row
@@ -217,19 +217,8 @@ def _focal_row(row: Row, y: int, alpha_y: float, gamma: float) -> Out:
 
 
 def focal_loss(inputs, params) -> Evaluation:
-    logits, target, alpha = inputs["logits"], inputs["target"], params["alpha"]
-    gamma = checks.non_negative_finite(params, "gamma")
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(logits, "logits", 2, 2)
-    checks.rank(target, "target", 1, 1)
+    logits, target, alpha, gamma, reduction, _ = checks.focal_arguments(inputs, params)
     n, c = logits.shape
-    if c == 0:
-        raise DomainError("invalid_shape", "logits must have at least one class (C = 0)")
-    if target.shape[0] != n:
-        raise DomainError("shape_mismatch", f"target has length {target.shape[0]} but logits has N = {n}")
-    checks.weight_shape(alpha, "alpha", [(c,)])
-    checks.weight_values(alpha, "alpha")
-    checks.class_targets(target, c)
     outs = []
     for i, y in enumerate(target.data):
         row = Row(list(logits.data[i * c:(i + 1) * c]))

@@ -349,20 +349,9 @@ def _focal_grad_row(row: Row, y: int, alpha_y: float, gamma: float) -> list[Out]
 
 
 def focal_loss_grad(inputs, params) -> Evaluation:
-    logits, target, alpha = inputs["logits"], inputs["target"], params["alpha"]
-    gamma = checks.non_negative_finite(params, "gamma")
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(logits, "logits", 2, 2)
-    checks.rank(target, "target", 1, 1)
+    logits, target, alpha, gamma, reduction, v = checks.focal_arguments(
+        inputs, params, lambda n, reduction: upstream(params, loss_output_shape(reduction, (n,))))
     n, c = logits.shape
-    if c == 0:
-        raise DomainError("invalid_shape", "logits must have at least one class (C = 0)")
-    if target.shape[0] != n:
-        raise DomainError("shape_mismatch", f"target has length {target.shape[0]} but logits has N = {n}")
-    checks.weight_shape(alpha, "alpha", [(c,)])
-    v = upstream(params, loss_output_shape(reduction, (n,)))
-    checks.weight_values(alpha, "alpha")
-    checks.class_targets(target, c)
     coef = iv.mpf(1) / n if reduction == "mean" and n else iv.mpf(1)
     outs = []
     for i, y in enumerate(target.data):
