@@ -78,6 +78,24 @@ def categorical_cross_entropy(t, p, *, reduction="mean"):
     return _result(reduce(hi + lo, reduction, out))
 
 
+def bce_arguments(y, p, epsilon, reduction, more_shapes=lambda shape, reduction: None):
+    """binary_cross_entropy's (and its gradient's) checks in the spec's order: scalars, ranks, shapes
+    (`more_shapes(p's shape, reduction)` last), probabilities. Returns (y, p, epsilon, reduction, the
+    result dtype)."""
+    out = peek_float_dtype(y, p)
+    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=0.5, hi_open=True)
+    reduction = check_reduction(reduction)
+    y = float_array("y", y)
+    p = float_array("p", p)
+    check_rank("y", y, 0, MAX_RANK)
+    check_rank("p", p, 0, MAX_RANK)
+    check_same_shape("y", y, "p", p)
+    more_shapes(p.shape, reduction)
+    check_probability("y", y)
+    check_probability("p", p)
+    return y, p, eps, reduction, out
+
+
 @half_precision()
 def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
     r"""Binary cross-entropy from probabilities with a clip:
@@ -90,16 +108,7 @@ def binary_cross_entropy(y, p, *, epsilon=1e-15, reduction="mean"):
 
     Raises ``ShapeMismatchError``, ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
-    out = peek_float_dtype(y, p)
-    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=0.5, hi_open=True)
-    reduction = check_reduction(reduction)
-    y = float_array("y", y)
-    p = float_array("p", p)
-    check_rank("y", y, 0, MAX_RANK)
-    check_rank("p", p, 0, MAX_RANK)
-    check_same_shape("y", y, "p", p)
-    check_probability("y", y)
-    check_probability("p", p)
+    y, p, eps, reduction, out = bce_arguments(y, p, epsilon, reduction)
     work = nm.work_dtype(out)
     yw, pw = y.astype(work), p.astype(work)
     e = np.asarray(eps, dtype=work)

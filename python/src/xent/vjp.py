@@ -15,10 +15,11 @@ import numpy as np
 from . import _dd as dd
 from . import _numerics as nm
 from ._half import half_precision
-from ._validate import (MAX_RANK, check_nonempty_axis, check_probability, check_rank, check_reduction,
-                        check_same_shape, float_array, float_param, normalise_axis, out_dtype, peek_float_dtype)
+from ._validate import (MAX_RANK, check_nonempty_axis, check_rank, check_same_shape, float_array, normalise_axis,
+                        out_dtype)
 from .errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError, XentError
 from .logit_losses import focal_arguments
+from .prob_losses import bce_arguments
 
 
 # ---------------------------------------------------------------- grad_output of a loss's gradient
@@ -311,19 +312,16 @@ def binary_cross_entropy_grad(y, p, *, epsilon=1e-15, reduction="mean", grad_out
 
     Raises ``InvalidShapeError``, ``ShapeMismatchError``, ``InvalidProbabilityError``, ``InvalidArgumentError``.
     """
-    out = peek_float_dtype(y, p)
-    eps = float_param("epsilon", epsilon, out, lo=0.0, hi=0.5, hi_open=True)
-    reduction = check_reduction(reduction)
-    y = float_array("y", y)
-    p = float_array("p", p)
-    check_rank("y", y, 0, MAX_RANK)
-    check_rank("p", p, 0, MAX_RANK)
-    check_same_shape("y", y, "p", p)
-    v = None if grad_output is None else float_array("grad_output", grad_output)
-    if v is not None and v.shape != loss_output_shape(reduction, p.shape):
-        raise _mismatch(v, loss_output_shape(reduction, p.shape))
-    check_probability("y", y)
-    check_probability("p", p)
+    upstream = []
+
+    def grad_output_shape(shape: tuple[int, ...], checked_reduction: str) -> None:  # the last of step 3
+        v = None if grad_output is None else float_array("grad_output", grad_output)
+        if v is not None and v.shape != loss_output_shape(checked_reduction, shape):
+            raise _mismatch(v, loss_output_shape(checked_reduction, shape))
+        upstream.append(v)
+
+    y, p, eps, reduction, out = bce_arguments(y, p, epsilon, reduction, grad_output_shape)
+    v = upstream[0]
     work = nm.work_dtype(out)
     yw, pw = y.astype(work), p.astype(work)
     e = np.asarray(eps, dtype=work)
