@@ -154,6 +154,21 @@ func bceElem(y, p, eps float64) dd {
 	return addDD(mulDD(ddF(y), lp), mulDD(oneMinus(y), lq)).neg()
 }
 
+// checkTargetsAndProbs checks the ranks (0 to 8) of binary_cross_entropy's and its gradient's y and p
+// and that their shapes agree (steps 2 and 3 of the error precedence).
+func checkTargetsAndProbs[T Float](fn string, y, p Tensor[T]) error {
+	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, maxRank); err != nil {
+		return err
+	}
+	if err := checkTensor(fn, "p", p.Shape, len(p.Data), 0, maxRank); err != nil {
+		return err
+	}
+	if !sameShape(y.Shape, p.Shape) {
+		return newError(ErrShapeMismatch, fn, "y has shape %v but p has shape %v", y.Shape, p.Shape)
+	}
+	return nil
+}
+
 // BinaryCrossEntropy returns the binary cross-entropy (log loss) of probabilities p against targets
 // y of the same shape (any rank), with the seeds' clip:
 //
@@ -173,14 +188,8 @@ func BinaryCrossEntropy[T Float](y, p Tensor[T], opts ...Option) (Tensor[T], err
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, maxRank); err != nil {
+	if err := checkTargetsAndProbs(fn, y, p); err != nil {
 		return Tensor[T]{}, err
-	}
-	if err := checkTensor(fn, "p", p.Shape, len(p.Data), 0, maxRank); err != nil {
-		return Tensor[T]{}, err
-	}
-	if !sameShape(y.Shape, p.Shape) {
-		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "y has shape %v but p has shape %v", y.Shape, p.Shape)
 	}
 	eps := c.epsilon
 	ys, ps := toF64(y.Data), toF64(p.Data)

@@ -451,14 +451,8 @@ func BinaryCrossEntropyGrad[T Float](y, p Tensor[T], opts ...Option) (Tensor[T],
 	if err != nil {
 		return Tensor[T]{}, err
 	}
-	if err := checkTensor(fn, "y", y.Shape, len(y.Data), 0, maxRank); err != nil {
+	if err := checkTargetsAndProbs(fn, y, p); err != nil {
 		return Tensor[T]{}, err
-	}
-	if err := checkTensor(fn, "p", p.Shape, len(p.Data), 0, maxRank); err != nil {
-		return Tensor[T]{}, err
-	}
-	if !sameShape(y.Shape, p.Shape) {
-		return Tensor[T]{}, newError(ErrShapeMismatch, fn, "y has shape %v but p has shape %v", y.Shape, p.Shape)
 	}
 	u, err := c.upstreamFor(fn, p.Shape)
 	if err != nil {

@@ -102,3 +102,19 @@ def focal_arguments(inputs, params, more_shapes=lambda n, reduction: None):
     weight_values(alpha, "alpha")
     class_targets(target, c)
     return logits, target, alpha, gamma, reduction, extra
+
+
+def bce_arguments(inputs, params, more_shapes=lambda shape, reduction: None):
+    """binary_cross_entropy's (and its gradient's) checks in the spec's order: scalars, ranks, shapes
+    (with `more_shapes(p's shape, reduction)` last, whose result is returned as `extra`), probabilities.
+    Returns (y, p, epsilon, reduction, extra)."""
+    y, p = inputs["y"], inputs["p"]
+    eps = float_param(params, "epsilon", 0.0, 0.5, high_open=True)
+    reduction = enum(params, "reduction", REDUCTIONS)
+    rank(y, "y", 0, MAX_RANK)
+    rank(p, "p", 0, MAX_RANK)
+    same_shape(y, p, "y", "p")
+    extra = more_shapes(p.shape, reduction)
+    probabilities(y, "y")
+    probabilities(p, "p")
+    return y, p, eps, reduction, extra

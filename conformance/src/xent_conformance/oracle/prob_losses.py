@@ -105,13 +105,6 @@ def _bce_element(y: float, p: float, eps: float) -> Out:
 
 
 def binary_cross_entropy(inputs, params) -> Evaluation:
-    y, p = inputs["y"], inputs["p"]
-    eps = checks.float_param(params, "epsilon", 0.0, 0.5, high_open=True)
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(y, "y", 0, checks.MAX_RANK)
-    checks.rank(p, "p", 0, checks.MAX_RANK)
-    checks.same_shape(y, p, "y", "p")
-    checks.probabilities(y, "y")
-    checks.probabilities(p, "p")
+    y, p, eps, reduction, _ = checks.bce_arguments(inputs, params)
     outs = [_bce_element(yv, pv, eps) for yv, pv in zip(y.data, p.data)]
     return Evaluation(*reduce_outputs(outs, reduction, p.shape))

@@ -389,15 +389,8 @@ def _bce_grad_element(y: float, p: float, eps: float) -> Out:
 
 
 def binary_cross_entropy_grad(inputs, params) -> Evaluation:
-    y, p = inputs["y"], inputs["p"]
-    eps = checks.float_param(params, "epsilon", 0.0, 0.5, high_open=True)
-    reduction = checks.enum(params, "reduction", checks.REDUCTIONS)
-    checks.rank(y, "y", 0, checks.MAX_RANK)
-    checks.rank(p, "p", 0, checks.MAX_RANK)
-    checks.same_shape(y, p, "y", "p")
-    v = upstream(params, loss_output_shape(reduction, p.shape))
-    checks.probabilities(y, "y")
-    checks.probabilities(p, "p")
+    y, p, eps, reduction, v = checks.bce_arguments(
+        inputs, params, lambda shape, reduction: upstream(params, loss_output_shape(reduction, shape)))
     coef = iv.mpf(1) / p.size if reduction == "mean" and p.size else iv.mpf(1)
     outs = [_scaled(_bce_grad_element(yv, pv, eps), coef) for yv, pv in zip(y.data, p.data)]
     outs = apply_upstream(outs, v, (lambda i: i) if reduction == "none" else (lambda i: 0))
