@@ -97,3 +97,39 @@ def test_rows_wider_than_a_block(bce_data):
     probability = np.eye(2500)[target]
     assert np.allclose(xent.softmax_cross_entropy(x, target), xent.softmax_cross_entropy(x, probability),
                        rtol=4e-16, atol=0)
+
+
+def _exact_nll(row, target):
+    """-log_softmax(row)[target] and its condition number, without cancellation (log1p form)."""
+    xs = [mpmath.mpf(float(v)) for v in row]
+    rest = mpmath.fsum(mpmath.exp(v - xs[target]) for i, v in enumerate(xs) if i != target)
+    g = [1 / (1 + mpmath.fsum(mpmath.exp(w - v) for j, w in enumerate(xs) if j != i)) for i, v in enumerate(xs)]
+    kappa = mpmath.fsum(abs(v) * abs(gi - (i == target)) for i, (v, gi) in enumerate(zip(xs, g)))
+    return mpmath.log1p(rest), kappa
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sce_unshifted_kernel_and_its_fallbacks(dtype):
+    """Rows the unshifted kernel takes (logits near 0, where the loss is about log C and its condition
+    number about 0: the tightest bound), rows it leaves to the shifted forms (a logit beyond 600, a target
+    650 below the maximum), and rows it cannot certify (a block whose grid is set by a row 400 above
+    the others), all at accurate."""
+    rng = np.random.default_rng(17)
+    rows, C = 3 * _fast.BLOCK_ELEMENTS // 20 + 7, 20
+    x = 1e-3 * rng.standard_normal((rows, C))
+    y = rng.integers(0, C, rows)
+    x[3, 5] = 700.0                       # beyond the kernel's range
+    x[60, y[60]] = -660.0                 # target 660 below the maximum
+    x[55] += 400.0                        # sets its block's grid: that block's other rows are not certified
+    x[100, y[100]] += 45.0                # a confident row: the loss is about C e^-45
+    x = x.astype(dtype)
+    scratch = _fast._Scratch(4, x.size)
+    e, h, _, _ = scratch.views(x[:50].shape)
+    quotient = _fast._Quotients(50) if dtype == np.float64 else None
+    taken = ~np.isnan(_fast._nll_unshifted(x[50:100], y[50:100], e, h, quotient, slice(0, 50)))
+    assert not taken[10] and taken[5], "the target 660 below the maximum is left"
+    assert taken[0] == (dtype == np.float32), "float64: the grid of row 55's block leaves row 50"
+    got = xent.softmax_cross_entropy(x, y, reduction="none")
+    for r in (0, 1, 3, 50, 55, 56, 60, 100, rows - 1):
+        exact, kappa = _exact_nll(x[r], y[r])
+        assert accurate(got[r], exact, kappa, dtype), r

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _dd
 from . import _numerics as nm
 
 #: elements per block: the scratch buffers (six of 512 KiB at most) stay within a 4 MiB L2 cache
@@ -117,6 +118,8 @@ def sce_target_nll(x, y, compensated):
     as float64; NaN in rows it does not cover (a non-finite logit; for float64 results also a -inf
     logit, a logit or a loss beyond 2^1000), which the caller recomputes.
 
+    Most rows take :func:`_nll_unshifted` (no shift, five or seven passes); the rows it leaves (logits
+    beyond +-600, a target far below the maximum, a sum it cannot certify) take the shifted forms:
     a + log1p(s) - x_y, with a = max x (attained at k) and s = sum_{i != k} e^(x_i - a). For float64
     results (``compensated``) the shift x - a is exact (TwoSum: d + delta), e_i = e^d (1 + delta), and
     s is summed to about 2^-6 u (split_sum_unit, split_sum where it cannot certify that). float32
@@ -125,16 +128,119 @@ def sce_target_nll(x, y, compensated):
     before the rounding to float32); rows with a smaller s are summed again without e_k."""
     rows_total, C = x.shape
     out = np.empty(rows_total)
+    quotient = _Quotients(rows_total) if compensated else None
     scratch = _Scratch(4, max(C, min(BLOCK_ELEMENTS, rows_total * C), 1))
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         for rows in _row_blocks(rows_total, C):
-            d, bp, delta, xbuf = scratch.views(x[rows].shape)
-            if compensated:
-                out[rows] = _nll_exact_shift(_as_f64(x[rows], xbuf), y[rows], d, bp, delta)
-            else:
-                np.copyto(d, x[rows])  # widened exactly, shifted in place below
-                out[rows] = _nll_plain(d, y[rows], bp)
+            xb, yb = x[rows], y[rows]
+            e, h, _, _ = scratch.views(xb.shape)
+            nll = _nll_unshifted(xb, yb, e, h, quotient, rows)
+            redo = np.isnan(nll)
+            if redo.any():
+                nll[redo] = _nll_shifted(xb[redo], yb[redo], scratch, compensated)
+            out[rows] = nll
+        if quotient is not None:
+            quotient.finish(out)
     return out
+
+
+def _nll_shifted(xb, yb, scratch, compensated):
+    d, bp, delta, xbuf = scratch.views(xb.shape)
+    if compensated:
+        return _nll_exact_shift(_as_f64(xb, xbuf), yb, d, bp, delta)
+    np.copyto(d, xb)  # widened exactly, shifted in place below
+    return _nll_plain(d, yb, bp)
+
+
+#: the unshifted kernel's rows: logits within +-600 (e^x normal and finite, a row sum below 2^887) and
+#: a target's logit above -700 and at most 650 below the maximum (e^x_y normal, s below 2^958)
+_UNSHIFTED_X = 600.0
+_UNSHIFTED_Y = -700.0
+_UNSHIFTED_GAP = 650.0
+_LOG2E = 1.4426950408889634
+
+
+def _nll_unshifted(xb, yb, e, h, quotient, rows):
+    """-log_softmax(x)[y] = log1p(s), s = sum_{i != y} e^(x_i) / e^(x_y), per row of a block, with
+    e^x_i of the logits THEMSELVES: no shift, so no rounding before the exponential and no final
+    subtraction. NaN in rows outside the kernel's range or whose sum it cannot certify.
+
+    The numerator N = sum_{i != y} e_i is the row's sum minus the e_y that went into it. float64
+    results (``quotient`` given): every e_i is split on one grid for the block, 2^(E+k-52) with
+    2^(E-1) >= e^A (A the block's largest row maximum) and 2^(k-1) >= C: the parts on the grid sum
+    exactly in any order (below 2^(E+k)), the rest (|l| <= 2^(E+k-53)) plainly with error at most
+    (C - 1) C 2^(E+k-106); a row is certified when that is within 2^-6 u of its N, and ``quotient``
+    finishes it in double-double (its values here are 0). s then carries only the exponentials' own
+    error, weighted by 1 - p_y, and log1p's. float32 results: numpy's pairwise row sum (error below
+    32 u S for C < 2^20) where N >= 2^-20 S, i.e. within 2^-28 relative; rows with a smaller N are
+    summed again with e_y removed (error 32 u N)."""
+    count = xb.shape[0]
+    idx = np.arange(count)
+    a = xb.max(axis=1).astype(np.float64)
+    x_y = xb[idx, yb].astype(np.float64)
+    inside = (np.abs(a) <= _UNSHIFTED_X) & (x_y >= _UNSHIFTED_Y) & (a - x_y <= _UNSHIFTED_GAP)
+    if not inside.any():
+        return np.full(count, np.nan)
+    np.exp(xb, out=e, dtype=np.float64)
+    e_y = e[idx, yb]
+    if quotient is not None:
+        n_hi, n_lo, certified = _numerator_on_grid(e, h, e_y, a[inside].max())
+        kept = inside & certified
+        quotient.keep(rows, kept, n_hi, n_lo, x_y)
+        return np.where(kept, 0.0, np.nan)
+    total = e.sum(axis=1)
+    numerator = total - e_y
+    certified = numerator >= _F32_MIN_S * total
+    again = inside & ~certified
+    if again.any():
+        part = e[again]
+        part[np.arange(part.shape[0]), yb[again]] = 0
+        numerator[again] = part.sum(axis=1)
+        certified = certified | again
+    return np.where(inside & certified, np.log1p(numerator / e_y), np.nan)
+
+
+class _Quotients:
+    """The certified float64 rows' numerators N = n_hi + n_lo and target logits, finished together at
+    the end of the call (a few dozen vectorised double-double operations over all rows, not per block):
+    s = N / e^(x_y) with e^(x_y) and the quotient in double-double (relative error near 2^-73), then
+    log1p(s_hi) + s_lo / (1 + s_hi). So the target's exponential brings no float64 error of its own."""
+
+    def __init__(self, rows):
+        self.kept = np.zeros(rows, dtype=bool)
+        self.n_hi, self.n_lo, self.x_y = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+
+    def keep(self, rows, kept, n_hi, n_lo, x_y):
+        self.kept[rows] = kept
+        for mine, block in ((self.n_hi, n_hi), (self.n_lo, n_lo), (self.x_y, x_y)):
+            mine[rows] = np.where(kept, block, 0.0)
+
+    def finish(self, out):
+        k = self.kept
+        if not k.any():
+            return
+        n_hi, n_lo = _dd.fast_two_sum(self.n_hi[k], self.n_lo[k])
+        e_hi, e_lo = _dd.exp(self.x_y[k])
+        s_hi, s_lo = _dd.div(n_hi, n_lo, e_hi, e_lo)
+        out[k] = np.log1p(s_hi) + s_lo / (1 + s_hi)
+
+
+def _numerator_on_grid(e, h, e_y, block_max):
+    """sum_{i != y} e_i per row as (hi, lo), hi exact, and the rows where lo's error is within 2^-6 u
+    of the sum (see _nll_unshifted)."""
+    n = e.shape[1]
+    E = int(np.floor(block_max * _LOG2E)) + 2
+    k = int(n).bit_length() + 1
+    sigma = 2.0 ** (E + k)
+    np.add(e, sigma, out=h)
+    h -= sigma
+    hi = h.sum(axis=1)
+    np.subtract(e, h, out=h)
+    lo = h.sum(axis=1)
+    h_y = (e_y + sigma) - sigma
+    n_hi, n_lo = hi - h_y, lo - (e_y - h_y)  # n_hi exact: both on the grid, below 2^(E+k)
+    allowance = float(n) * n * 2.0 ** (E + k - 47)  # (n - 1) n 2^(E+k-106) / 2^-59, rounded up
+    return n_hi, n_lo, n_hi + n_lo >= allowance
 
 
 def _nll_exact_shift(xb, yb, d, bp, delta):
