@@ -123,13 +123,24 @@ def test_sce_unshifted_kernel_and_its_fallbacks(dtype):
     x[55] += 400.0                        # sets its block's grid: that block's other rows are not certified
     x[100, y[100]] += 45.0                # a confident row: the loss is about C e^-45
     x = x.astype(dtype)
-    scratch = _fast._Scratch(4, x.size)
-    e, h, _, _ = scratch.views(x[:50].shape)
-    quotient = _fast._Quotients(50) if dtype == np.float64 else None
-    taken = ~np.isnan(_fast._nll_unshifted(x[50:100], y[50:100], e, h, quotient, slice(0, 50)))
+    e, h = np.empty((2, 50, C))
+    sums = _fast._UnshiftedSums(50)
+    sums.add_block(slice(0, 50), x[50:100], y[50:100], e, h, compensated=dtype == np.float64)
+    taken = ~np.isnan(sums.finish(compensated=dtype == np.float64))
     assert not taken[10] and taken[5], "the target 660 below the maximum is left"
     assert taken[0] == (dtype == np.float32), "float64: the grid of row 55's block leaves row 50"
     got = xent.softmax_cross_entropy(x, y, reduction="none")
     for r in (0, 1, 3, 50, 55, 56, 60, 100, rows - 1):
         exact, kappa = _exact_nll(x[r], y[r])
         assert accurate(got[r], exact, kappa, dtype), r
+
+
+def test_sce_shifted_form_finishes_in_double_double():
+    """A row the shifted form takes (a fallback of the unshifted kernel): logits near 0 make the bound
+    about 2 u L, which two float64 roundings of about L and log1p's error exceeded (1.07 times the bound
+    before the double-double finish)."""
+    x = np.array([[-0.0011677283811466696, 0.0006526182214200285, 0.0002209385457155514]])
+    y = np.array([0])
+    got = _fast._nll_shifted(x, y, _fast._Scratch(4, 3), compensated=True)
+    exact, kappa = _exact_nll(x[0], 0)
+    assert accurate(got[0], exact, kappa, np.float64)

@@ -118,7 +118,7 @@ def sce_target_nll(x, y, compensated):
     as float64; NaN in rows it does not cover (a non-finite logit; for float64 results also a -inf
     logit, a logit or a loss beyond 2^1000), which the caller recomputes.
 
-    Most rows take :func:`_nll_unshifted` (no shift, five or seven passes); the rows it leaves (logits
+    Most rows take :class:`_UnshiftedSums` (no shift, four or seven passes); the rows it leaves (logits
     beyond +-600, a target far below the maximum, a sum it cannot certify) take the shifted forms:
     a + log1p(s) - x_y, with a = max x (attained at k) and s = sum_{i != k} e^(x_i - a). For float64
     results (``compensated``) the shift x - a is exact (TwoSum: d + delta), e_i = e^d (1 + delta), and
@@ -127,20 +127,17 @@ def sce_target_nll(x, y, compensated):
     error below 22 2^-53 (1 + s) absolute, taken where s >= 2^-20 (the loss then within 2^-27 relative
     before the rounding to float32); rows with a smaller s are summed again without e_k."""
     rows_total, C = x.shape
-    out = np.empty(rows_total)
-    quotient = _Quotients(rows_total) if compensated else None
     scratch = _Scratch(4, max(C, min(BLOCK_ELEMENTS, rows_total * C), 1))
+    sums = _UnshiftedSums(rows_total)
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         for rows in _row_blocks(rows_total, C):
-            xb, yb = x[rows], y[rows]
-            e, h, _, _ = scratch.views(xb.shape)
-            nll = _nll_unshifted(xb, yb, e, h, quotient, rows)
-            redo = np.isnan(nll)
-            if redo.any():
-                nll[redo] = _nll_shifted(xb[redo], yb[redo], scratch, compensated)
-            out[rows] = nll
-        if quotient is not None:
-            quotient.finish(out)
+            e, h, _, _ = scratch.views(x[rows].shape)
+            sums.add_block(rows, x[rows], y[rows], e, h, compensated)
+        out = sums.finish(compensated)
+        redo = np.flatnonzero(np.isnan(out))
+        for part in _row_blocks(redo.size, C):
+            chosen = redo[part]
+            out[chosen] = _nll_shifted(x[chosen], y[chosen], scratch, compensated)
     return out
 
 
@@ -158,71 +155,72 @@ _UNSHIFTED_X = 600.0
 _UNSHIFTED_Y = -700.0
 _UNSHIFTED_GAP = 650.0
 _LOG2E = 1.4426950408889634
+#: losses below this take log1p in double-double (above it, 2 u L covers float64 log1p's ulp)
+_DD_LOG1P_BELOW = 4.0
 
 
-def _nll_unshifted(xb, yb, e, h, quotient, rows):
-    """-log_softmax(x)[y] = log1p(s), s = sum_{i != y} e^(x_i) / e^(x_y), per row of a block, with
-    e^x_i of the logits THEMSELVES: no shift, so no rounding before the exponential and no final
-    subtraction. NaN in rows outside the kernel's range or whose sum it cannot certify.
+class _UnshiftedSums:
+    """-log_softmax(x)[y] = log1p(s), s = sum_{i != y} e^(x_i) / e^(x_y), per row, with e^x_i of the
+    logits THEMSELVES: no shift, so no rounding before the exponential and no final subtraction. The
+    blocks leave per-row sums here (a few passes each); :meth:`finish` forms every row's loss at once,
+    NaN in rows outside the kernel's range or whose sum it cannot certify.
 
     The numerator N = sum_{i != y} e_i is the row's sum minus the e_y that went into it. float64
-    results (``quotient`` given): every e_i is split on one grid for the block, 2^(E+k-52) with
-    2^(E-1) >= e^A (A the block's largest row maximum) and 2^(k-1) >= C: the parts on the grid sum
-    exactly in any order (below 2^(E+k)), the rest (|l| <= 2^(E+k-53)) plainly with error at most
-    (C - 1) C 2^(E+k-106); a row is certified when that is within 2^-6 u of its N, and ``quotient``
-    finishes it in double-double (its values here are 0). s then carries only the exponentials' own
-    error, weighted by 1 - p_y, and log1p's. float32 results: numpy's pairwise row sum (error below
-    32 u S for C < 2^20) where N >= 2^-20 S, i.e. within 2^-28 relative; rows with a smaller N are
-    summed again with e_y removed (error 32 u N)."""
-    count = xb.shape[0]
-    idx = np.arange(count)
-    a = xb.max(axis=1).astype(np.float64)
-    x_y = xb[idx, yb].astype(np.float64)
-    inside = (np.abs(a) <= _UNSHIFTED_X) & (x_y >= _UNSHIFTED_Y) & (a - x_y <= _UNSHIFTED_GAP)
-    if not inside.any():
-        return np.full(count, np.nan)
-    np.exp(xb, out=e, dtype=np.float64)
-    e_y = e[idx, yb]
-    if quotient is not None:
-        n_hi, n_lo, certified = _numerator_on_grid(e, h, e_y, a[inside].max())
-        kept = inside & certified
-        quotient.keep(rows, kept, n_hi, n_lo, x_y)
-        return np.where(kept, 0.0, np.nan)
-    total = e.sum(axis=1)
-    numerator = total - e_y
-    certified = numerator >= _F32_MIN_S * total
-    again = inside & ~certified
-    if again.any():
-        part = e[again]
-        part[np.arange(part.shape[0]), yb[again]] = 0
-        numerator[again] = part.sum(axis=1)
-        certified = certified | again
-    return np.where(inside & certified, np.log1p(numerator / e_y), np.nan)
-
-
-class _Quotients:
-    """The certified float64 rows' numerators N = n_hi + n_lo and target logits, finished together at
-    the end of the call (a few dozen vectorised double-double operations over all rows, not per block):
-    s = N / e^(x_y) with e^(x_y) and the quotient in double-double (relative error near 2^-73), then
-    log1p(s_hi) + s_lo / (1 + s_hi). So the target's exponential brings no float64 error of its own."""
+    results (``compensated``): every e_i is split on one grid for the block, 2^(E+k-52) with
+    2^(E-1) >= e^A (A the block's largest row maximum within range) and 2^(k-1) >= C: the parts on
+    the grid sum exactly in any order (below 2^(E+k)), the rest (|l| <= 2^(E+k-53)) plainly with error
+    at most (C - 1) C 2^(E+k-106); a row is certified when that is within 2^-6 u of its N. Then
+    s = N / e^(x_y) in double-double (e^(x_y) and the quotient to about 2^-73), and
+    log1p(s_hi) + s_lo / (1 + s_hi), or log1p in double-double where that is below 4 (a bound of
+    about one ulp where the condition number is near 0, as for logits near 0, leaves no room for
+    log1p's own error): s carries only the exponentials' own error, weighted by 1 - p_y. float32 results: numpy's pairwise row sum (error below 32 u S for
+    C < 2^20) where N >= 2^-20 S, i.e. within 2^-28 relative; rows with a smaller N are summed again
+    with e_y removed (error 32 u N)."""
 
     def __init__(self, rows):
-        self.kept = np.zeros(rows, dtype=bool)
-        self.n_hi, self.n_lo, self.x_y = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+        self.a, self.x_y = np.full(rows, np.nan), np.zeros(rows)
+        self.n_hi, self.n_lo = np.zeros(rows), np.zeros(rows)
+        self.e_y, self.certified = np.ones(rows), np.zeros(rows, dtype=bool)
 
-    def keep(self, rows, kept, n_hi, n_lo, x_y):
-        self.kept[rows] = kept
-        for mine, block in ((self.n_hi, n_hi), (self.n_lo, n_lo), (self.x_y, x_y)):
-            mine[rows] = np.where(kept, block, 0.0)
-
-    def finish(self, out):
-        k = self.kept
-        if not k.any():
+    def add_block(self, rows, xb, yb, e, h, compensated):
+        idx = np.arange(xb.shape[0])
+        a = self.a[rows] = xb.max(axis=1)
+        self.x_y[rows] = xb[idx, yb]
+        in_range = np.abs(a) <= _UNSHIFTED_X
+        if not in_range.any():
             return
-        n_hi, n_lo = _dd.fast_two_sum(self.n_hi[k], self.n_lo[k])
-        e_hi, e_lo = _dd.exp(self.x_y[k])
-        s_hi, s_lo = _dd.div(n_hi, n_lo, e_hi, e_lo)
-        out[k] = np.log1p(s_hi) + s_lo / (1 + s_hi)
+        np.exp(xb, out=e, dtype=np.float64)
+        e_y = self.e_y[rows] = e[idx, yb]
+        if compensated:
+            self.n_hi[rows], self.n_lo[rows], self.certified[rows] = _numerator_on_grid(
+                e, h, e_y, np.max(a, where=in_range, initial=-np.inf))
+            return
+        total = e.sum(axis=1)
+        numerator = self.n_hi[rows] = total - e_y
+        again = numerator < _F32_MIN_S * total
+        if again.any():
+            part = e[again]
+            part[np.arange(part.shape[0]), yb[again]] = 0
+            self.n_hi[rows][again] = part.sum(axis=1)
+        self.certified[rows] = True
+
+    def finish(self, compensated):
+        a, x_y = self.a, self.x_y
+        kept = (np.abs(a) <= _UNSHIFTED_X) & (x_y >= _UNSHIFTED_Y) & (a - x_y <= _UNSHIFTED_GAP)
+        kept &= self.certified
+        out = np.full(a.shape, np.nan)
+        if not compensated:
+            out[kept] = np.log1p(self.n_hi[kept] / self.e_y[kept])
+        elif kept.any():
+            n_hi, n_lo = _dd.fast_two_sum(self.n_hi[kept], self.n_lo[kept])
+            e_hi, e_lo = _dd.exp(x_y[kept])
+            s_hi, s_lo = _dd.div(n_hi, n_lo, e_hi, e_lo)
+            nll = np.log1p(s_hi) + s_lo / (1 + s_hi)
+            tight = nll < _DD_LOG1P_BELOW
+            if tight.any():
+                nll[tight] = _dd.to_float(*_dd.log1p(s_hi[tight], s_lo[tight]))
+            out[kept] = nll
+        return out
 
 
 def _numerator_on_grid(e, h, e_y, block_max):
@@ -264,8 +262,13 @@ def _nll_exact_shift(xb, yb, d, bp, delta):
     if not certified.all():
         s_hi[~certified], s_lo[~certified] = nm.split_sum(bp[~certified])
     s_lo += correction
-    L = np.log1p(s_hi) + s_lo / (1 + s_hi)
-    nll = (L - d_y) - delta_y
+    nll = (np.log1p(s_hi) + s_lo / (1 + s_hi) - d_y) - delta_y
+    # log1p(s) - d_y in double-double where finite: the two float64 roundings of about L and log1p's
+    # own error exceed the bound's 2 u L where the condition number is near 0 (logits near 0)
+    finite = np.isfinite(nll)
+    if finite.any():
+        hi, lo = _dd.log1p(*_dd.fast_two_sum(s_hi[finite], s_lo[finite]))
+        nll[finite] = _dd.to_float(*_dd.add(hi, lo, -d_y[finite], -delta_y[finite]))
     # rows beyond 2^1000 are left to LseParts, which carries them with an exponent (a weight may overflow)
     return np.where((np.abs(a[:, 0]) < SCE_RANGE) & (nll < SCE_RANGE), nll, np.nan)  # NaN compares False
 
