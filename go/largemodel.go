@@ -1,6 +1,9 @@
 package xent
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The large-model options of SoftmaxCrossEntropy (issue 17): logit_scale s, softcap c, z_loss z and
 // empty_mean. The scaled and capped logits xc = c tanh(s x / c) are formed as double-doubles
@@ -82,6 +85,9 @@ func (p *sceProblem) transform(x []float64) {
 		hi[i], p.lo[i] = h, l
 	}
 	p.logits = hi
+	if !slices.ContainsFunc(p.lo, func(l float64) bool { return l != 0 }) {
+		p.lo = nil // exact float64 logits (a power-of-two scale, no cap): the paths of plain logits
+	}
 }
 
 // kept returns the number of non-ignored positions (K: the z-loss terms' mean divides by it).

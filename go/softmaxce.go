@@ -326,7 +326,7 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 	w := p.weight(y)
 	n, rr := pos/p.d, pos%p.d
 	if p.lo == nil { // double-double logits (p.lo) need the row's shifts with their low parts
-		if a, L, ok := finiteLSE(p.values(), n*p.k*p.d+rr, p.d, p.k); ok {
+		if a, L, ok := p.targetLSE(n*p.k*p.d+rr, p.logitAt(pos, y)); ok {
 			h, l := twoSum(a, -p.logitAt(pos, y))
 			return xMul(xOf(ddF(w)), xOf(ddAdd(L, dd{h, l}))) // nll_y = L - d_y, as lseRow.nll
 		}
@@ -336,6 +336,23 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 		return xdd{} // a zero mass masks the class, even an infinite nll (mulDD)
 	}
 	return xMul(xOf(ddF(w)), r.nllX(y, p.logitAt(pos, y)))
+}
+
+// targetLSE returns a and L of the row at off (see finiteLSE) for the loss of the target logit xy:
+// from lseFast when the row is contiguous and lseFast's bound on L is within a quarter of the row's
+// tolerance (E6: the loss w (L + (a - xy)) has tolerance u (2 |loss| + 4 kappa) >= 2 u w nll with
+// u = 2^-53 (2^-24 for float32), kappa >= 0; the double-double steps after it add 2^-100 nll),
+// else from finiteLSE; false when the row has a value that is not finite (the caller analyzes
+// it). An infinite nll (xy = -inf) is left to the caller's masking rules.
+func (p *sceProblem) targetLSE(off int, xy float64) (a float64, L dd, ok bool) {
+	if p.d == 1 {
+		a, L, errL, ok := lseFast(p.values()[off : off+p.k])
+		nll := (L.hi + (a - xy)) * (1 - 0x1p-50) // a lower bound: a - xy >= 0 is rounded once
+		if ok && nll-nll == 0 && errL+0x1p-100*nll <= 0x1p-54*nll {
+			return a, L, true
+		}
+	}
+	return finiteLSE(p.values(), off, p.d, p.k)
 }
 
 // gradScale returns the power of two k by which the gradient scales the masses, with 1 - eps and
