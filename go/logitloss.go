@@ -139,6 +139,17 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 			return outTensor[T]([]int{}, []float64{sum}), nil
 		}
 	}
+	if !isFloat32[T]() && p.w == nil && p.pw == nil && p.config.reduction != ReductionNone && len(z.Data) > 0 {
+		// the one pass checks y's values itself (the last check of the precedence)
+		sum, err := bceSum64(fn, viewF64(z.Data), viewF64(y.Data), y.Shape)
+		if err != nil {
+			return Tensor[T]{}, err
+		}
+		if p.config.reduction == ReductionMean {
+			sum = xDiv(sum, xOf(ddF(float64(len(z.Data)))))
+		}
+		return outTensor[T]([]int{}, []float64{sum.float()}), nil
+	}
 	if err := checkProbs(fn, "y", y.Data, y.Shape); err != nil {
 		return Tensor[T]{}, err
 	}
