@@ -94,6 +94,9 @@ final class LogitLossKernels {
         Row r = new Row(g.c);
         // class-index targets without smoothing: the loss is w_y (-log_softmax_y), one lean pass per row
         boolean lean = g.index != null && g.eps == 0.0 && zPer == null && g.where == null;
+        // float64 contiguous rows of plain logits: first the certified fast row, the exact path where it declines
+        CertifiedSoftmaxRow fast = lean && g.logits32 == null && g.lo == null && g.spatial == 1
+                && g.c <= CertifiedSoftmaxRow.MAX_ROW ? new CertifiedSoftmaxRow(g.c) : null;
         for (int p = 0; p < positions; p++) {
             if (g.ignored(p) || g.noneIncluded(p)) {
                 per[p] = ExtendedDouble.ZERO;
@@ -101,6 +104,14 @@ final class LogitLossKernels {
                     zPer[p] = ExtendedDouble.ZERO;
                 }
                 continue;
+            }
+            if (fast != null) {
+                DoubleDouble nll = fast.nll(g.logits, g.offset(p), g.index[p]);
+                if (nll != null) {
+                    double w = g.weight(g.index[p]);
+                    per[p] = w == 0.0 ? ExtendedDouble.ZERO : ExtendedDouble.of(w).mul(ExtendedDouble.of(nll));
+                    continue;
+                }
             }
             g.load(r, p, lean);
             if (!r.usable()) {
