@@ -50,7 +50,7 @@ func TestExpSumSplitTerm(t *testing.T) {
 		if x > a {
 			continue
 		}
-		got := expSumSplit([]float64{a, x}, a)
+		got, _ := expSumSplit([]float64{a, x}, a, []float64{a, x})
 		h, l := twoSum(x, -a)
 		want := expDD(dd{h, l})
 		if err := (math.Abs(ddSub(got, want).float()) - 0x1p-99) / want.hi; err > worst {
@@ -160,5 +160,31 @@ func TestTargetLSEFallback(t *testing.T) {
 				t.Errorf("finiteLSE ok = %v, the case expects %v", fok, c.finiteOK)
 			}
 		})
+	}
+}
+
+// targetLSE reads the next row's maximum ahead (lseFastNext): in order, in reverse and with rows
+// skipped (ignored positions), every row gets lseFast's own a and L.
+func TestTargetLSELookahead(t *testing.T) {
+	r := rand.New(rand.NewSource(155))
+	const n, k = 6, 37
+	x := make([]float64, n*k)
+	for i := range x {
+		x[i] = r.NormFloat64() * float64(1+i/k) // rows of different spreads and maxima
+	}
+	x[3*k+5] = math.NaN() // a row lseFast refuses
+	orders := [][]int{{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {0, 2, 3, 5}, {1, 1, 4}}
+	for _, order := range orders {
+		p := &sceProblem{logits: x, n: n, k: k, d: 1}
+		for _, row := range order {
+			a, L, ok := p.targetLSE(row*k, x[row*k])
+			wa, wL, _, wok := lseFast(x[row*k : row*k+k])
+			if !wok {
+				wa, wL, wok = finiteLSE(x, row*k, 1, k)
+			}
+			if ok != wok || ok && (a != wa || L != wL) {
+				t.Errorf("order %v, row %d: %v, %v, %v; want %v, %v, %v", order, row, a, L, ok, wa, wL, wok)
+			}
+		}
 	}
 }

@@ -27,6 +27,12 @@ type sceProblem struct {
 	empty    []bool    // with where: the positions with no included class
 	// whereClasses: the mask has shape [C] (broadcast over the positions), not the logits' shape
 	whereClasses bool
+	// rowMax: the maximum a of the contiguous row at off, read by lseFastNext ahead of its turn
+	rowMax struct {
+		off int
+		a   float64
+		set bool
+	}
 }
 
 // excluded reports whether position pos has no class left by the mask (loss and gradient 0).
@@ -346,7 +352,17 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 // it). An infinite nll (xy = -inf) is left to the caller's masking rules.
 func (p *sceProblem) targetLSE(off int, xy float64) (a float64, L dd, ok bool) {
 	if p.d == 1 {
-		a, L, errL, ok := lseFast(p.values()[off : off+p.k])
+		x := p.values()
+		row, next := x[off:off+p.k], x[off:off+p.k]
+		if off+2*p.k <= len(x) {
+			next = x[off+p.k : off+2*p.k]
+		}
+		a = p.rowMax.a
+		if p.rowMax.off != off || !p.rowMax.set {
+			a = rowMax(row)
+		}
+		L, errL, nextMax, ok := lseFastNext(row, a, next)
+		p.rowMax.off, p.rowMax.a, p.rowMax.set = off+p.k, nextMax, true
 		nll := (L.hi + (a - xy)) * (1 - 0x1p-50) // a lower bound: a - xy >= 0 is rounded once
 		if ok && nll-nll == 0 && errL+0x1p-100*nll <= 0x1p-54*nll {
 			return a, L, true
