@@ -18,18 +18,9 @@ import (
 // path's cost. The paths cover finite data only; anything else (an infinite or NaN element) falls
 // back to the double-double path, which handles the limits exactly.
 
-// expTab[j] = 2^(j/64).
-var expTab [64]float64
-
-func init() {
-	for j := range expTab {
-		expTab[j] = math.Exp2(float64(j) / 64)
-	}
-}
-
-// expNegMin: below it expNeg returns 0. exp(x) < 2^-1021 there, and no float32 result can see such
-// a term: C of them, even times the largest float32 weight (2^128), stay below 2^-880, far under
-// float32's smallest subnormal 2^-149.
+// expNegMin: below it expNegInPlace returns 0. exp(x) < 2^-1021 there, and no float32 result can see
+// such a term: C of them, even times the largest float32 weight (2^128), stay below 2^-880, far
+// under float32's smallest subnormal 2^-149.
 const expNegMin = -708
 
 // shifter: adding it rounds a float64 of magnitude below 2^51 to an integer, which the sum's low
@@ -39,27 +30,32 @@ const shifter = 0x1.8p52
 // shifterBits is math.Float64bits(shifter).
 const shifterBits = 0x4338000000000000
 
+// expNegH is ln2/1024 rounded to float64 (within 2^-64 of it).
+const expNegH = float64(math.Ln2 / (1 << expSplitBits))
+
 // expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-42 (0 below
-// expNegMin or for NaN). With n = rint(64 x / ln2) (|n| < 2^16), r = fl(x - n H) by one FMA against
-// H = fl(ln2/64): the FMA's rounding is 2^-53 |r| and H's own error |n| |ln2/64 - H| < 2^16 2^-60 =
-// 2^-44 absolute, so |r| <= ln2/128 + 2^-44 < 0.00542; exp(x) = 2^(n div 64) 2^((n mod 64)/64) exp(r)
-// with exp(r) by its degree-4 Taylor polynomial (truncation r^5/120 < 2^-44.5, evaluation about
-// 2^-52), the table entry within 2^-53 and one rounding of the product: in all below 2^-43.1 + 2^-50.
-// Far below float32's precision, and cheaper than math.Exp; a loop over a slice, because the body is
-// beyond the inliner's budget and a call per element would cost as much as the exp.
+// expNegMin or for NaN). With n = rint(x 1024/ln2) (|n| < 2^20; the product's rounding may move a
+// tie, so |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 < 2^-11.52), r = x - n H with H = fl(ln2/1024):
+// the product rounds by at most u 709 < 2^-43.5 and H's own error adds |n| 2^-64 <= 2^-44, the
+// subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of x - n ln2/1024; exp(x) = 2^(n div 1024)
+// T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor polynomial (truncation r^4/24 < 2^-50.6,
+// evaluation about 1.1 u), T the table's float64 (exp2Tab10, within u) and the product rounded once
+// (u): in all below 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. No math.FMA (a CPU check and a possible call
+// per use without GOAMD64=v3), and a loop over a slice: the body is beyond the inliner's budget, and
+// a call per element would cost as much as the exp.
 func expNegInPlace(xs []float64) {
 	for i, x := range xs {
 		if !(x >= expNegMin) {
 			xs[i] = 0
 			continue
 		}
-		t := math.FMA(x, 64/math.Ln2, shifter)
+		t := x*expSplitK + shifter
 		n := t - shifter
 		ni := int64(math.Float64bits(t)) - shifterBits
-		r := math.FMA(-n, math.Ln2/64, x)
-		p := math.FMA(r, math.FMA(r, math.FMA(r, math.FMA(r, 1.0/24, 1.0/6), 1.0/2), 1), 1)
-		// the scale 2^(ni >> 6) >= 2^-1022 is added to the exponent bits: T_j p in [1, 2) stays normal
-		xs[i] = math.Float64frombits(math.Float64bits(expTab[ni&63]*p) + uint64(ni>>6)<<52)
+		r := x - n*expNegH
+		p := ((r*(1.0/6)+0.5)*r+1)*r + 1
+		// the scale 2^(ni >> 10) >= 2^-1022 is a normal power of two
+		xs[i] = exp2Tab10[ni&(1<<expSplitBits-1)].hi * p * math.Float64frombits(uint64(ni>>expSplitBits+1023)<<52)
 	}
 }
 
@@ -80,11 +76,11 @@ func init() {
 // Taylor polynomial (truncation d^6/6 <= 2^-37.6 |d|, and |log1p(d)| >= 0.99 |d|); for i >= 1
 // log(1 + c) >= 2^-6.1 > 2 |log1p(d)|, so the final sum does not cancel; for i = 0, d = e exactly.
 func log1pUnit(e float64) float64 {
-	t := math.FMA(e, 64, shifter) // the nearest node i/64 (a tie goes to even: either is nearest)
+	t := e*64 + shifter // the nearest node i/64 (a tie goes to even: either is nearest); 64 e is exact
 	i := int64(math.Float64bits(t)) - shifterBits
 	tab := &log1pTab[i&127] // i <= 64
 	d := (e - (t-shifter)*(1.0/64)) * tab.inv
-	return math.FMA(d, math.FMA(d, math.FMA(d, math.FMA(d, math.FMA(d, 1.0/5, -1.0/4), 1.0/3), -1.0/2), 1), tab.log)
+	return ((((d*(1.0/5)-1.0/4)*d+1.0/3)*d-1.0/2)*d+1)*d + tab.log
 }
 
 // log1pFast returns log1p(e) for e >= 0 to a few float64 ulps (Kahan's trick: the rounding of
