@@ -112,15 +112,15 @@ def _exact_nll(row, target):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sce_unshifted_kernel_and_its_fallbacks(dtype):
     """Rows the unshifted kernel takes (logits near 0, where the loss is about log C and its condition
-    number about 0: the tightest bound), rows it leaves to the shifted forms (a logit beyond 600, a target
-    650 below the maximum), and rows it cannot certify (a block whose grid is set by a row 400 above
+    number about 0: the tightest bound), rows it leaves to the shifted forms (a logit of 700, a target
+    logit below -700), and rows it cannot certify (a block whose grid is set by a row 400 above
     the others), all at accurate."""
     rng = np.random.default_rng(17)
     rows, C = 3 * _fast.BLOCK_ELEMENTS // 20 + 7, 20
     x = 1e-3 * rng.standard_normal((rows, C))
     y = rng.integers(0, C, rows)
     x[3, 5] = 700.0                       # beyond the kernel's range
-    x[60, y[60]] = -660.0                 # target 660 below the maximum
+    x[60, y[60]] = -710.0                 # e^(x_y) below the normal range
     x[55] += 400.0                        # sets its block's grid: that block's other rows are not certified
     x[100, y[100]] += 45.0                # a confident row: the loss is about C e^-45
     x = x.astype(dtype)
@@ -128,7 +128,7 @@ def test_sce_unshifted_kernel_and_its_fallbacks(dtype):
     sums = _fast._UnshiftedSums(50)
     sums.add_block(slice(0, 50), x[50:100], y[50:100], e, h, compensated=dtype == np.float64)
     taken = ~np.isnan(sums.finish(compensated=dtype == np.float64))
-    assert not taken[10] and taken[5], "the target 660 below the maximum is left"
+    assert not taken[10] and taken[5], "a target logit below -700 is left"
     assert taken[0] == (dtype == np.float32), "float64: the grid of row 55's block leaves row 50"
     got = xent.softmax_cross_entropy(x, y, reduction="none")
     for r in (0, 1, 3, 50, 55, 56, 60, 100, rows - 1):

@@ -178,6 +178,9 @@ _UNSHIFTED_X = 600.0
 _UNSHIFTED_Y = -700.0
 _UNSHIFTED_GAP = 650.0
 _LOG2E = 1.4426950408889634
+#: float32 results: the row sums and quotients the unshifted kernel keeps
+_NARROW_MIN_SUM = 2.0 ** -1000
+_NARROW_MAX_S = 2.0 ** 1000
 #: losses below this take log1p in double-double (above it, 2 u L covers float64 log1p's ulp)
 _DD_LOG1P_BELOW = 4.0
 
@@ -207,18 +210,27 @@ class _UnshiftedSums:
 
     def add_block(self, rows, xb, yb, e, h, compensated):
         idx = np.arange(xb.shape[0])
-        a = self.a[rows] = xb.max(axis=1)
         self.x_y[rows] = xb[idx, yb]
-        in_range = np.abs(a) <= _UNSHIFTED_X
-        if not in_range.any():
-            return
-        np.exp(xb, out=e, dtype=np.float64)
-        e_y = self.e_y[rows] = e[idx, yb]
         if compensated:
+            self._add_float64(rows, xb, yb, idx, e, h)
+        else:
+            self._add_narrow(rows, xb, yb, idx, e)
+
+    def _add_float64(self, rows, xb, yb, idx, e, h):
+        a = self.a[rows] = xb.max(axis=1)
+        in_range = np.abs(a) <= _UNSHIFTED_X
+        if in_range.any():
+            np.exp(xb, out=e)
+            e_y = self.e_y[rows] = e[idx, yb]
             self.n_hi[rows], self.n_lo[rows], self.certified[rows] = _numerator_on_grid(
                 e, h, e_y, np.max(a, where=in_range, initial=-np.inf))
-            return
-        total = e.sum(axis=1)
+
+    def _add_narrow(self, rows, xb, yb, idx, e):
+        """float32 results: no maximum; a row whose sum or quotient leaves float64's range (or holds a NaN)
+        is found from its results in :meth:`finish`."""
+        np.exp(xb, out=e, dtype=np.float64)
+        e_y = self.e_y[rows] = e[idx, yb]
+        total = self.n_lo[rows] = e.sum(axis=1)  # n_lo holds the row's sum S here
         numerator = self.n_hi[rows] = total - e_y
         again = numerator < _F32_MIN_S * total
         if again.any():
@@ -228,13 +240,23 @@ class _UnshiftedSums:
         self.certified[rows] = True
 
     def finish(self, compensated):
+        return self._finish_float64() if compensated else self._finish_narrow()
+
+    def _finish_narrow(self):
+        """Rows with a finite sum S >= 2^-1000 (subnormal terms, each within 2^-1075, are then
+        negligible), e^(x_y) normal (x_y >= -700) and s below 2^1000; NaN elsewhere."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            s = self.n_hi / self.e_y
+        kept = self.certified & (self.x_y >= _UNSHIFTED_Y) & (self.n_lo >= _NARROW_MIN_SUM) & (s <= _NARROW_MAX_S)
+        kept &= np.isfinite(self.n_lo)
+        return np.where(kept, np.log1p(s), np.nan)
+
+    def _finish_float64(self):
         a, x_y = self.a, self.x_y
         kept = (np.abs(a) <= _UNSHIFTED_X) & (x_y >= _UNSHIFTED_Y) & (a - x_y <= _UNSHIFTED_GAP)
         kept &= self.certified
         out = np.full(a.shape, np.nan)
-        if not compensated:
-            out[kept] = np.log1p(self.n_hi[kept] / self.e_y[kept])
-        elif kept.any():
+        if kept.any():
             n_hi, n_lo = _dd.fast_two_sum(self.n_hi[kept], self.n_lo[kept])
             e_hi, e_lo = _dd.exp(x_y[kept])
             s_hi, s_lo = _dd.div(n_hi, n_lo, e_hi, e_lo)
