@@ -34,29 +34,52 @@ const shifterBits = 0x4338000000000000
 const expNegH = float64(math.Ln2 / (1 << expSplitBits))
 
 // expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-42 (0 below
-// expNegMin or for NaN). With n = rint(x 1024/ln2) (|n| < 2^20; the product's rounding may move a
-// tie, so |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 < 2^-11.52), r = x - n H with H = fl(ln2/1024):
-// the product rounds by at most u 709 < 2^-43.5 and H's own error adds |n| 2^-64 <= 2^-44, the
-// subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of x - n ln2/1024; exp(x) = 2^(n div 1024)
-// T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor polynomial (truncation r^4/24 < 2^-50.6,
-// evaluation about 1.1 u), T the table's float64 (exp2Tab10, within u) and the product rounded once
-// (u): in all below 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. No math.FMA (a CPU check and a possible call
-// per use without GOAMD64=v3), and a loop over a slice: the body is beyond the inliner's budget, and
-// a call per element would cost as much as the exp.
-func expNegInPlace(xs []float64) {
-	for i, x := range xs {
-		if !(x >= expNegMin) {
-			xs[i] = 0
-			continue
-		}
-		t := x*expSplitK + shifter
-		n := t - shifter
-		ni := int64(math.Float64bits(t)) - shifterBits
-		r := x - n*expNegH
-		p := ((r*(1.0/6)+0.5)*r+1)*r + 1
-		// the scale 2^(ni >> 10) >= 2^-1022 is a normal power of two
-		xs[i] = exp2Tab10[ni&(1<<expSplitBits-1)].hi * p * math.Float64frombits(uint64(ni>>expSplitBits+1023)<<52)
+// expNegMin or for NaN); see expNegTerms.
+func expNegInPlace(xs []float64) { expNegTerms(xs, 0, xs, xs) }
+
+// expNegTerms stores e_i = exp(x_i - shift) in out[i] for each x_i of xs (out and ahead as long as
+// xs), each to a relative error below 2^-42 (0 where x_i - shift is below expNegMin or NaN), and
+// returns their sum, whether every x_i - shift was a number above -inf, and the largest value of
+// ahead with its index (NaNs aside; the first value when all are NaN): the caller's next row, whose
+// values then stream in from memory while these exponentials are computed, or xs again.
+//
+// With x = x_i - shift (float32 data and their maximum as the shift: exact), n = rint(x 1024/ln2)
+// (|n| < 2^20; the product's rounding may move a tie, so |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 <
+// 2^-11.52), r = x - n H with H = fl(ln2/1024): the product rounds by at most u 709 < 2^-43.5 and H's
+// own error adds |n| 2^-64 <= 2^-44, the subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of
+// x - n ln2/1024; exp(x) = 2^(n div 1024) T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor
+// polynomial (truncation r^4/24 < 2^-50.6, evaluation about 1.1 u), T the table's float64 (exp2Tab10,
+// within u) and the product rounded once (u): in all below 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. The
+// sum is plain (the callers bound it). No math.FMA (a CPU check and a possible call per use without
+// GOAMD64=v3), and one loop for every caller: the body is beyond the inliner's budget, and a call
+// per element would cost as much as the exp.
+func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum float64, numbers bool, aheadMax T, aheadArg int) {
+	numbers = true
+	out, ahead = out[:len(xs)], ahead[:len(xs)]
+	if len(xs) > 0 {
+		aheadMax = ahead[0]
 	}
+	for i, v := range xs {
+		if w := ahead[i]; w > aheadMax {
+			aheadMax, aheadArg = w, i
+		}
+		x := float64(v) - shift
+		e := 0.0
+		if x >= expNegMin {
+			t := x*expSplitK + shifter
+			n := t - shifter
+			ni := int64(math.Float64bits(t)) - shifterBits
+			r := x - n*expNegH
+			p := ((r*(1.0/6)+0.5)*r+1)*r + 1
+			// hi 2^k: k = ni >> 10 >= -1022 added to the exponent bits (hi in [1, 2))
+			e = math.Float64frombits(math.Float64bits(exp2Tab10[ni&(1<<expSplitBits-1)].hi*p) + uint64(ni>>expSplitBits)<<52)
+		} else if !(x > math.Inf(-1)) {
+			numbers = false // NaN or -inf
+		}
+		sum += e
+		out[i] = e
+	}
+	return sum, numbers, aheadMax, aheadArg
 }
 
 // log1pTab[i] holds log(1 + i/64) and 1 / (1 + i/64) for i <= 64 (the rest only lets a mask replace
@@ -144,6 +167,10 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	vals := make([]float64, p.positions())
 	buf := make([]float64, p.k)
 	var den nsum
+	var ahead struct { // the index of the next row's maximum, read by rowSumExpAt ahead of its turn
+		pos, k int
+		set    bool
+	}
 	for pos := range vals {
 		y := p.idx[pos]
 		if p.c.ignores(y) {
@@ -155,7 +182,17 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 		var a, s float64
 		var ok bool
 		if p.d == 1 {
-			_, a, s, ok = rowSumExp(row[:p.k], buf)
+			k := ahead.k
+			if !ahead.set || ahead.pos != pos {
+				k = rowArgMax(row[:p.k])
+			}
+			next := row[:p.k]
+			if pos+1 < len(vals) {
+				next = row[p.k : 2*p.k]
+			}
+			s, ok, ahead.k = rowSumExpAt(row[:p.k], k, buf, next)
+			ahead.pos, ahead.set = pos+1, true
+			a = float64(row[min(k, p.k-1)])
 		} else {
 			_, a, s, ok = rowSumExpStrided(row, p.k, p.d, buf)
 		}
@@ -186,28 +223,44 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	return shape, out, true
 }
 
-// rowSumExp returns, for a contiguous row, the index k and value a of its (first) maximum and
+// rowSumExp returns, for a contiguous row, the index k and value a of a maximum and
 // s = sum_{c != k} exp(x_c - a) (the maximum's own term, exactly 1, stays out); false when a value is
 // not finite. buf holds at least len(row) values.
 func rowSumExp[T Float](row []T, buf []float64) (k int, a, s float64, ok bool) {
-	m := row[0]
-	for c, v := range row {
-		if v > m {
-			k, m = c, v
-		}
-		if v-v != 0 { // inf - inf and NaN - NaN are NaN
-			return 0, 0, 0, false
-		}
+	k = rowArgMax(row)
+	s, ok, _ = rowSumExpAt(row, k, buf, row)
+	return k, float64(row[min(k, len(row)-1)]), s, ok
+}
+
+// rowArgMax returns the index of the first maximum of a non-empty row (len(row) when no value equals
+// rowMax's, which a NaN first value causes).
+func rowArgMax[T Float](row []T) int {
+	m := rowMax(row)
+	k := 0
+	for k < len(row) && row[k] != m {
+		k++
 	}
-	a = float64(m)
-	d := buf[:len(row)]
-	for c, v := range row {
-		d[c] = float64(v) - a
+	return k
+}
+
+// rowSumExpAt is rowSumExp for a row whose maximum is at k (see rowArgMax), reading next (as long as
+// row: the following row, or row again) ahead; it returns the index of next's maximum, exact unless
+// next holds a NaN (which its own sum then reports).
+func rowSumExpAt[T Float](row []T, k int, buf []float64, next []T) (s float64, ok bool, nextK int) {
+	if k == len(row) || row[k]-row[k] != 0 { // a NaN first value, or +inf
+		return 0, false, rowArgMax(next)
 	}
-	expNegInPlace(d)
-	d[k] = 0
-	s0, s1 := sum2(d)
-	return k, a, s0 + s1, true
+	a := float64(row[k])
+	s0, ok0, m0, i0 := expNegTerms(row[:k], a, buf, next[:k])
+	s1, ok1, m1, i1 := expNegTerms(row[k+1:], a, buf, next[k+1:])
+	nextK = i0
+	if k == 0 || next[k] > m0 {
+		m0, nextK = next[k], k
+	}
+	if k+1 < len(row) && m1 > m0 {
+		nextK = k + 1 + i1
+	}
+	return s0 + s1, ok0 && ok1, nextK // a NaN or -inf elsewhere: not ok
 }
 
 // rowSumExpStrided is rowSumExp for a row of C values d apart (logits [N, C, d1..dk]).

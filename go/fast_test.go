@@ -158,3 +158,78 @@ func TestBCEFastSumChecksTargets(t *testing.T) {
 		t.Errorf("got %v, want %v", err, want)
 	}
 }
+
+// The contiguous float32 rows (rowSumExpAt reads the next row's maximum ahead) agree with the
+// double-double path within a float32 ulp, whatever the rows' maxima and ignored positions (any
+// shift gives the right sum where no exp overflows: the wide rows need the true maximum); a row with
+// a NaN or an infinity sends the call to the double-double path.
+func TestLossFastContiguousRows(t *testing.T) {
+	r := rand.New(rand.NewSource(156))
+	const n, c = 9, 17
+	cases := []struct {
+		name   string
+		edit   func(x []float32, target []int)
+		fastOK bool
+	}{
+		{"random", func(x []float32, target []int) {}, true},
+		{"maxima at the ends", func(x []float32, target []int) {
+			for i := 0; i < n; i++ {
+				x[i*c+(i%2)*(c-1)] = 9 // the first or the last class
+			}
+		}, true},
+		{"ties and ignored rows", func(x []float32, target []int) {
+			x[2*c+3], x[2*c+11], x[3*c], x[4*c+16] = 7, 7, 8, 8
+			target[3], target[5] = -100, -100
+		}, true},
+		{"one class per row", nil, true},
+		{"spreads beyond exp's range", func(x []float32, target []int) { // a wrong maximum overflows
+			for i := range x {
+				x[i] *= 150
+			}
+		}, true},
+		{"a NaN in a later row", func(x []float32, target []int) { x[6*c+4] = float32(math.NaN()) }, false},
+		{"a NaN first in a row", func(x []float32, target []int) { x[5*c] = float32(math.NaN()) }, false},
+		{"-inf", func(x []float32, target []int) { x[7*c+2] = float32(math.Inf(-1)) }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			classes := c
+			if tc.edit == nil {
+				classes = 1
+			}
+			x32 := make([]float32, n*classes)
+			for i := range x32 {
+				x32[i] = float32(3 * r.NormFloat64())
+			}
+			target := make([]int, n)
+			for i := range target {
+				target[i] = r.Intn(classes)
+			}
+			if tc.edit != nil {
+				tc.edit(x32, target)
+			}
+			x64 := make([]float64, len(x32))
+			for i, v := range x32 {
+				x64[i] = float64(v)
+			}
+			p, err := newSCE[float32]("softmax_cross_entropy", NewTensor(x32, n, classes), true, target, []int{n}, nil, nil, []Option{WithReduction(ReductionNone)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fast, ok := lossFast(p, x32)
+			if ok != tc.fastOK {
+				t.Fatalf("fast path taken: %v, want %v", ok, tc.fastOK)
+			}
+			want, err := SoftmaxCrossEntropy(NewTensor(x64, n, classes), NewTensor(target, n), WithReduction(ReductionNone))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range fast {
+				w32 := float32(want.Data[i])
+				if ulp := math.Nextafter32(w32, float32(math.Inf(1))) - w32; math.Abs(float64(float32(fast[i])-w32)) > float64(ulp) {
+					t.Errorf("row %d: %g, want %g", i, fast[i], want.Data[i])
+				}
+			}
+		})
+	}
+}
