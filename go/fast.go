@@ -37,6 +37,16 @@ const expNegH = float64(math.Ln2 / (1 << expSplitBits))
 // expNegMin or for NaN); see expNegTerms.
 func expNegInPlace(xs []float64) { expNegTerms(xs, 0, xs, xs) }
 
+// expNegOne returns exp(x) for x in [expNegMin, 0] (see expNegTerms), small enough to inline.
+func expNegOne(x float64) float64 {
+	t := x*expSplitK + shifter
+	ni := int64(math.Float64bits(t)) - shifterBits
+	r := x - (t-shifter)*expNegH
+	p := ((r*(1.0/6)+0.5)*r+1)*r + 1
+	// hi 2^k: k = ni >> 10 >= -1022 added to the exponent bits (hi in [1, 2))
+	return math.Float64frombits(math.Float64bits(exp2Tab10[ni&(1<<expSplitBits-1)].hi*p) + uint64(ni>>expSplitBits)<<52)
+}
+
 // expNegTerms stores e_i = exp(x_i - shift) in out[i] for each x_i of xs (out and ahead as long as
 // xs), each to a relative error below 2^-42 (0 where x_i - shift is below expNegMin or NaN), and
 // returns their sum, whether every x_i - shift was a number above -inf, and the largest value of
@@ -66,13 +76,7 @@ func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum 
 		x := float64(v) - shift
 		e := 0.0
 		if x >= expNegMin {
-			t := x*expSplitK + shifter
-			n := t - shifter
-			ni := int64(math.Float64bits(t)) - shifterBits
-			r := x - n*expNegH
-			p := ((r*(1.0/6)+0.5)*r+1)*r + 1
-			// hi 2^k: k = ni >> 10 >= -1022 added to the exponent bits (hi in [1, 2))
-			e = math.Float64frombits(math.Float64bits(exp2Tab10[ni&(1<<expSplitBits-1)].hi*p) + uint64(ni>>expSplitBits)<<52)
+			e = expNegOne(x)
 		} else if !(x > math.Inf(-1)) {
 			numbers = false // NaN or -inf
 		}
@@ -82,28 +86,29 @@ func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum 
 	return sum, numbers, aheadMax, aheadArg
 }
 
-// log1pTab[i] holds log(1 + i/64) and 1 / (1 + i/64) for i <= 64 (the rest only lets a mask replace
-// the bounds check).
-var log1pTab [128]struct{ log, inv float64 }
+// log1pTab[i] holds log(1 + i/256) and 1 / (1 + i/256) for i <= 256 (the rest only lets a mask
+// replace the bounds check).
+var log1pTab [512]struct{ log, inv float64 }
 
 func init() {
-	for i := 0; i <= 64; i++ {
-		c := float64(i) / 64
+	for i := 0; i <= 256; i++ {
+		c := float64(i) / 256
 		log1pTab[i].log, log1pTab[i].inv = math.Log1p(c), 1/(1+c)
 	}
 }
 
-// log1pUnit returns log1p(e) for e in [0, 1] to a relative error below 2^-37: with c = i/64 the
-// nearest node, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 1/128 (e - c exact by
-// Sterbenz's lemma, the division by a rounded reciprocal: 2^-52 |d|), log1p(d) by its degree-5
-// Taylor polynomial (truncation d^6/6 <= 2^-37.6 |d|, and |log1p(d)| >= 0.99 |d|); for i >= 1
-// log(1 + c) >= 2^-6.1 > 2 |log1p(d)|, so the final sum does not cancel; for i = 0, d = e exactly.
+// log1pUnit returns log1p(e) for e in [0, 1] to a relative error below 2^-37: with c = i/256 the
+// nearest node, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 1/512 (e - c exact by
+// Sterbenz's lemma, the division by a rounded reciprocal: 2^-52 |d|), log1p(d) by its degree-4
+// Taylor polynomial (truncation d^5/5 <= 2^-38.3 |d|, and |log1p(d)| >= 0.99 |d|; the evaluation
+// without FMA about 3 u); for i >= 1 log(1 + c) >= 0.003899 > 2 |log1p(d)| (|d| <= 0.001946), so
+// the final sum does not cancel; for i = 0, d = e exactly.
 func log1pUnit(e float64) float64 {
-	t := e*64 + shifter // the nearest node i/64 (a tie goes to even: either is nearest); 64 e is exact
+	t := e*256 + shifter // the nearest node i/256 (a tie goes to even: either is nearest); 256 e is exact
 	i := int64(math.Float64bits(t)) - shifterBits
-	tab := &log1pTab[i&127] // i <= 64
-	d := (e - (t-shifter)*(1.0/64)) * tab.inv
-	return ((((d*(1.0/5)-1.0/4)*d+1.0/3)*d-1.0/2)*d+1)*d + tab.log
+	tab := &log1pTab[i&511] // i <= 256
+	d := (e - (t-shifter)*(1.0/256)) * tab.inv
+	return (((d*(-1.0/4)+1.0/3)*d-1.0/2)*d+1)*d + tab.log
 }
 
 // log1pFast returns log1p(e) for e >= 0 to a few float64 ulps (Kahan's trick: the rounding of
@@ -328,10 +333,11 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 	return []int{}, []float64{sum.value() / float64(len(zs))}, true
 }
 
-// bceFastSum is the unweighted sum of bceFast: l = (1 - y) max(z, 0) + y max(-z, 0) + log1p(exp(-|z|)),
-// three non-negative terms (max(z, 0) = (z + |z|) / 2 and max(-z, 0) = |z| - max(z, 0) exactly: no
-// branch on the sign), added plainly in blocks of 1024 (2^-43 relative at most: the terms do not
-// cancel) and the blocks compensated. It checks y's values as it goes (checkProbs' error, for the
+// bceFastSum is the unweighted sum of bceFast for float32 data: l = (1 - y) max(z, 0) + y max(-z, 0) +
+// log1p(exp(-|z|)), two non-negative terms (the first is max(z, 0) - y z, with max(z, 0) = (z + |z|)/2
+// exact and y z exact for float32 operands: one rounding and no branch on the sign), added plainly in
+// blocks of 1024 in two partial sums (2^-43 relative at most: the terms do not cancel) and the blocks
+// compensated. It checks y's values as it goes (checkProbs' error, for the
 // caller that has done every earlier check of the precedence); false when a z is not finite.
 func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, error) {
 	const block = 1024
@@ -349,13 +355,19 @@ func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, er
 			e[i] = -math.Abs(float64(v))
 		}
 		expNegInPlace(e)
+		var s0, s1 float64 // two partial sums: one would make each addition wait for the last
 		for i, v := range z {
 			zi, yi := float64(v), float64(y[i])
 			a := math.Abs(zi)
-			pos := 0.5 * (zi + a)
-			e[i] = ((1-yi)*pos + yi*(a-pos)) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+			// (1 - y) max(z, 0) + y max(-z, 0) = max(z, 0) - y z: y z is exact (float32 operands), the
+			// difference rounded once and not negative
+			l := (0.5*(zi+a) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+			if i&1 == 0 {
+				s0 += l
+			} else {
+				s1 += l
+			}
 		}
-		s0, s1 := sum2(e)
 		s := s0 + s1
 		if s-s != 0 { // a non-finite z made a term NaN or infinite
 			return 0, false, nil
