@@ -203,15 +203,16 @@ final class LogitLossKernels {
     }
 
     /**
-     * binary_cross_entropy_with_logits reduced (SUM or MEAN). Without weights it takes the one-pass
-     * path {@link #bceWithLogitsSum}; with weights, or when that path meets a non-finite value or some
+     * binary_cross_entropy_with_logits reduced (SUM or MEAN). Without weights it takes the certified
+     * float64 blocks ({@link CertifiedBceWithLogits}, each declined block by the one-pass path
+     * {@link #bceWithLogitsSum}); with weights, or when that path meets a non-finite value or some
      * |z_i| &gt; {@link PrimitiveKernels#SOFTPLUS_TINY_ARG}, the general per-element path (extended exponents, one rounding).
      */
     static double bceWithLogitsReduced(double[] z, int[] zShape, double[] y, int[] yShape, double[] weight,
                                        double[] posWeight, Reduction reduction) {
         int n = checkBceWithLogits(z, zShape, y, yShape, weight, posWeight);
         if (weight == null && posWeight == null) {
-            DoubleDouble sum = bceWithLogitsSum(z, y);
+            DoubleDouble sum = new CertifiedBceWithLogits().sum(z, y);
             if (sum != null) {
                 return (reduction == Reduction.MEAN ? sum.div(n) : sum).value();
             }
@@ -227,10 +228,15 @@ final class LogitLossKernels {
      * exponent, so that subnormal-range losses are summed before they are rounded), or the sum overflows.
      */
     static DoubleDouble bceWithLogitsSum(double[] z, double[] y) {
+        return bceWithLogitsSum(z, y, 0, z.length);
+    }
+
+    /** {@link #bceWithLogitsSum(double[], double[])} over the elements [from, to) (a block the certified path declined). */
+    static DoubleDouble bceWithLogitsSum(double[] z, double[] y, int from, int to) {
         Log1pExp t = new Log1pExp();
         double hi = 0.0;
         double lo = 0.0;
-        for (int i = 0; i < z.length; i++) {
+        for (int i = from; i < to; i++) {
             double zi = z[i];
             if (!(Math.abs(zi) <= SOFTPLUS_TINY_ARG)) {
                 return null; // not finite, or a loss term exp(-|z_i|) that may fall below the normal range
