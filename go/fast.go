@@ -349,19 +349,20 @@ func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, er
 		y := ys[start : start+len(z)]
 		e := buf[:len(z)]
 		for i, v := range z {
-			if !(y[i] >= 0 && y[i] <= 1) {
-				return 0, false, checkProbs(fn, "y", ys, yShape) // the first bad y is in this block
+			e[i] = 0 // exp(-|z|) below expNegMin (or NaN) is dropped, as in expNegTerms
+			if x := -math.Abs(float64(v)); x >= expNegMin {
+				e[i] = expNegOne(x)
 			}
-			e[i] = -math.Abs(float64(v))
 		}
-		expNegInPlace(e)
 		var s0, s1 float64 // two partial sums: one would make each addition wait for the last
 		for i, v := range z {
 			zi, yi := float64(v), float64(y[i])
-			a := math.Abs(zi)
+			if !(yi >= 0 && yi <= 1) {
+				return 0, false, checkProbs(fn, "y", ys, yShape) // the first bad y is in this block
+			}
 			// (1 - y) max(z, 0) + y max(-z, 0) = max(z, 0) - y z: y z is exact (float32 operands), the
 			// difference rounded once and not negative
-			l := (0.5*(zi+a) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+			l := (0.5*(zi+math.Abs(zi)) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
 			if i&1 == 0 {
 				s0 += l
 			} else {
