@@ -42,6 +42,11 @@ def test_timings_are_seconds_per_call():
     assert t.seconds[("bce_logits", "float64")] == pytest.approx(0.031)
 
 
+def test_bytes_allocated_per_call_where_benchmem_printed_them():
+    t = gobench.timings(SAMPLE, "how")
+    assert t.alloc_bytes == {("sce", "float32"): 163840.0}
+
+
 def test_output_without_the_benchmark_is_unavailable_not_an_error():
     t = gobench.timings("testing: warning: no tests to run\nPASS\nok  \txent\t0.01s\n", "how")
     assert t.seconds == {} and "no BenchmarkWorkload results" in str(t.unavailable)
@@ -49,4 +54,4 @@ def test_output_without_the_benchmark_is_unavailable_not_an_error():
 
 def test_command_matches_the_agreed_invocation():
     assert gobench.command() == ["go", "test", "-run", "^$", "-bench", "^BenchmarkWorkload$", "-benchtime", "10x",
-                                 "-count", "1", "."]
+                                 "-benchmem", "-count", "1", "."]

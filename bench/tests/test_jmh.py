@@ -57,4 +57,17 @@ def test_run_arguments_match_the_agreed_invocation(tmp_path):
     out = tmp_path / "r.json"
     assert jmh.run_args(out, quick=False) == ["java", "-jar", "java/bench/target/benchmarks.jar", "WorkloadBench",
                                               "-f", "1", "-wi", "3", "-i", "5", "-w", "1s", "-r", "1s",
-                                              "-rf", "json", "-rff", str(out)]
+                                              "-prof", "gc", "-rf", "json", "-rff", str(out)]
+
+
+def gc_metric(name, score, unit="B/op"):
+    return {name: {"score": score, "scoreError": 1.0, "scoreUnit": unit}}
+
+
+@pytest.mark.parametrize("name", ["gc.alloc.rate.norm", "\u00b7gc.alloc.rate.norm"])  # JMH 1.37, and before it
+def test_bytes_allocated_per_op_from_the_gc_profiler(name):
+    with_gc = run("sce", "float64", 25.0)
+    with_gc["secondaryMetrics"] = {**gc_metric(name, 4096.5), **gc_metric("gc.alloc.rate", 12.0, "MB/sec")}
+    other = run("sce", "float32", 1.0, benchmark="org.xent.bench.OtherBench.x")
+    other["secondaryMetrics"] = gc_metric(name, 99.0)
+    assert jmh.allocations([with_gc, run("bce_logits", "float32", 18.25), other]) == {("sce", "float64"): 4096.5}

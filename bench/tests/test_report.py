@@ -56,6 +56,20 @@ def test_workload_section_has_a_row_per_workload_and_dtype_and_a_column_per_impl
     assert any("java: not available (no jar)" in n for n in s.notes)
 
 
+def test_memory_lines_say_what_was_measured():
+    ours, go = timings("ours", 0.04), timings("go", 0.02)
+    ours.peak_bytes[("sce", "float32")] = 3 * 2 ** 20
+    go.alloc_bytes[("sce", "float32")] = 1536.0
+    row = report.workload_section([ours, go]).rows[0]
+    assert row[2].endswith("peak +3 MiB") and row[3].endswith("alloc 1.5 KiB/call")
+    assert report.workload_figures([go])[("sce", "float32")]["go"]["allocBytesPerCall"] == 1536.0
+
+
+@pytest.mark.parametrize("n, text", [(100, "100 B"), (2048, "2 KiB"), (5.5 * 2 ** 20, "5.5 MiB")])
+def test_fmt_bytes(n, text):
+    assert report.fmt_bytes(n) == text
+
+
 @pytest.mark.parametrize("seconds, text", [(0.0123456, "12.3 ms"), (1.5, "1500 ms"), (0.0000421, "0.0421 ms")])
 def test_fmt_ms(seconds, text):
     assert report.fmt_ms(seconds) == text

@@ -2,7 +2,8 @@
 
 `go test -bench` prints one line per sub-benchmark, e.g.
     BenchmarkWorkload/sce/float32-2    10    41234567 ns/op    9.93e+07 elem/s
-(the `-2` is GOMAXPROCS, absent when it is 1); this module runs it and reads ns/op per (workload, dtype).
+(the `-2` is GOMAXPROCS, absent when it is 1; `-benchmem` adds B/op and allocs/op); this module runs it and
+reads ns/op and the bytes allocated per call (B/op) per (workload, dtype).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ _PROCS = re.compile(r"-\d+$")
 
 
 def command(benchtime: str = "10x") -> list[str]:
-    return ["go", "test", "-run", "^$", "-bench", f"^{BENCH}$", "-benchtime", benchtime, "-count", "1", "."]
+    return ["go", "test", "-run", "^$", "-bench", f"^{BENCH}$", "-benchtime", benchtime, "-benchmem", "-count", "1",
+            "."]
 
 
 def parse(text: str) -> dict[Key, dict[str, float]]:
@@ -44,6 +46,8 @@ def timings(text: str, how: str) -> ImplTimings:
     for key, metrics in parse(text).items():
         if "ns/op" in metrics:
             result.seconds[key] = metrics["ns/op"] * 1e-9
+        if "B/op" in metrics:
+            result.alloc_bytes[key] = metrics["B/op"]
     if not result.seconds:
         result.unavailable = Unavailable(f"no {BENCH} results in the go test output")
     return result

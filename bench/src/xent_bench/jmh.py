@@ -2,7 +2,9 @@
 
 Built with the Maven profile `bench` into java/bench/target/benchmarks.jar and run with a JSON result
 file: a list of runs, each with `params` {workload, dtype} and a `primaryMetric` {score, scoreUnit},
-AverageTime in ms/op (other time units and throughput modes are converted too).
+AverageTime in ms/op (other time units and throughput modes are converted too). JMH's `gc` profiler adds
+the secondary metric `gc.alloc.rate.norm` (`·gc.alloc.rate.norm` before JMH 1.37), the bytes allocated per
+call.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ _SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 def run_args(result_file: Path, quick: bool) -> list[str]:
     iterations = ["-wi", "1", "-i", "2"] if quick else ["-wi", "3", "-i", "5"]
     return ["java", "-jar", str(JAR), "WorkloadBench", "-f", "1", *iterations, "-w", "1s", "-r", "1s",
-            "-rf", "json", "-rff", str(result_file)]
+            "-prof", "gc", "-rf", "json", "-rff", str(result_file)]
 
 
 def seconds_per_op(score: float, unit: str) -> float:
@@ -44,6 +46,20 @@ def parse(runs: list[dict[str, Any]]) -> dict[Key, float]:
         params = run.get("params") or {}
         metric = run["primaryMetric"]
         found[(params["workload"], params["dtype"])] = seconds_per_op(float(metric["score"]), metric["scoreUnit"])
+    return found
+
+
+def allocations(runs: list[dict[str, Any]]) -> dict[Key, float]:
+    """Bytes allocated per op for each (workload, dtype) whose run carries the gc profiler's
+    gc.alloc.rate.norm in B/op."""
+    found: dict[Key, float] = {}
+    for run in runs:
+        if "WorkloadBench" not in str(run.get("benchmark", "")).split("."):
+            continue
+        for name, metric in (run.get("secondaryMetrics") or {}).items():
+            if name.lstrip("\u00b7") == "gc.alloc.rate.norm" and metric.get("scoreUnit") == "B/op":
+                params = run["params"]
+                found[(params["workload"], params["dtype"])] = float(metric["score"])
     return found
 
 
@@ -69,7 +85,9 @@ def run(root: Path, quick: bool = False, timeout: float = 900) -> ImplTimings:
 
 def _read(result_file: Path, result: ImplTimings) -> dict[Key, float]:
     try:
-        seconds = parse(json.loads(result_file.read_text(encoding="utf-8")))
+        runs = json.loads(result_file.read_text(encoding="utf-8"))
+        seconds = parse(runs)
+        result.alloc_bytes = allocations(runs)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         result.unavailable = Unavailable(f"cannot read the JMH result {result_file.name}: {exc}")
         return {}

@@ -73,6 +73,8 @@ def workload_figures(timings: list[ImplTimings]) -> dict[Key, dict[str, dict[str
                     "ratioToNumpy": seconds / numpy[key] if key in numpy else math.nan}
                 if key in t.peak_bytes:
                     fig["peakBytes"] = t.peak_bytes[key]
+                if key in t.alloc_bytes:
+                    fig["allocBytesPerCall"] = t.alloc_bytes[key]
     return figures
 
 
@@ -83,7 +85,9 @@ def workload_section(timings: list[ImplTimings]) -> Section:
     rows = [[*key, *(_workload_cell(t, figures.get(key, {}).get(t.impl)) for t in timings)] for key in KEYS]
     notes = [f"{N}×{C} = {ELEMENTS} elements per call; ratio = time / PyTorch's time (above 1: slower than PyTorch) "
              "and time / plain NumPy's time; peak: one call's peak resident memory above the size before it "
-             f"(Linux VmHWM; the float64 input is {ELEMENTS * 8 / 2 ** 20:.0f} MiB)"]
+             f"(Linux VmHWM; the float64 input is {ELEMENTS * 8 / 2 ** 20:.0f} MiB), for the implementations timed in "
+             "this process; alloc: the bytes one call allocates (Go's B/op, JMH's gc.alloc.rate.norm), for those "
+             "timed in their own processes: an upper bound of the call's extra memory"]
     notes += [f"{t.impl}: {t.unavailable}" if t.unavailable else f"{t.impl}: {t.how}" for t in timings]
     return Section("Workload: ms per call, elements/s, ratios to PyTorch CPU (1 thread) and plain NumPy, peak memory",
                    ["workload", "dtype", *(t.impl for t in timings)], rows, notes)
@@ -99,7 +103,17 @@ def _workload_cell(t: ImplTimings, fig: dict[str, float] | None) -> str:
         lines.append(f"{fig['ratioToNumpy']:.2f}× numpy")
     if "peakBytes" in fig:
         lines.append(f"peak +{fig['peakBytes'] / 2 ** 20:.0f} MiB")
+    if "allocBytesPerCall" in fig:
+        lines.append(f"alloc {fmt_bytes(fig['allocBytesPerCall'])}/call")
     return "\n".join(lines)
+
+
+def fmt_bytes(n: float) -> str:
+    """Bytes as B, KiB or MiB with three significant digits at most."""
+    for unit, size in (("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
 
 
 def generation_section(gens: dict[str, Generation | Unavailable]) -> Section:

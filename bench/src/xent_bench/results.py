@@ -31,6 +31,9 @@ class ImplTimings:
     unavailable: Unavailable | None = None
     #: peak memory of one call above the process's resident size before it (bytes), where measured
     peak_bytes: dict[Key, int] = field(default_factory=dict)
+    #: bytes allocated by one call (Go's B/op, JMH's gc.alloc.rate.norm), for the implementations timed in
+    #: their own processes: an upper bound of the call's extra memory, where the peak cannot be read
+    alloc_bytes: dict[Key, float] = field(default_factory=dict)
 
 
 def tail(text: str, lines: int = 3, width: int = 300) -> str:
