@@ -86,14 +86,14 @@ func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum 
 	return sum, numbers, aheadMax, aheadArg
 }
 
-// log1pTab[i] holds log(1 + i/256) and 1 / (1 + i/256) for i <= 256 (the rest only lets a mask
+// log1pTab[i] holds c = i/256, log(1 + c) and 1 / (1 + c) for i <= 256 (the rest only lets a mask
 // replace the bounds check).
-var log1pTab [512]struct{ log, inv float64 }
+var log1pTab [512]struct{ c, log, inv float64 }
 
 func init() {
 	for i := 0; i <= 256; i++ {
 		c := float64(i) / 256
-		log1pTab[i].log, log1pTab[i].inv = math.Log1p(c), 1/(1+c)
+		log1pTab[i].c, log1pTab[i].log, log1pTab[i].inv = c, math.Log1p(c), 1/(1+c)
 	}
 }
 
@@ -104,10 +104,10 @@ func init() {
 // without FMA about 3 u); for i >= 1 log(1 + c) >= 0.003899 > 2 |log1p(d)| (|d| <= 0.001946), so
 // the final sum does not cancel; for i = 0, d = e exactly.
 func log1pUnit(e float64) float64 {
-	t := e*256 + shifter // the nearest node i/256 (a tie goes to even: either is nearest); 256 e is exact
+	t := e*256 + shifter // the nearest node c = i/256 (a tie goes to even: either is nearest); 256 e is exact
 	i := int64(math.Float64bits(t)) - shifterBits
 	tab := &log1pTab[i&511] // i <= 256
-	d := (e - (t-shifter)*(1.0/256)) * tab.inv
+	d := (e - tab.c) * tab.inv
 	return (((d*(-1.0/4)+1.0/3)*d-1.0/2)*d+1)*d + tab.log
 }
 
@@ -336,7 +336,7 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 // bceFastSum is the unweighted sum of bceFast for float32 data: l = (1 - y) max(z, 0) + y max(-z, 0) +
 // log1p(exp(-|z|)), two non-negative terms (the first is max(z, 0) - y z, with max(z, 0) = (z + |z|)/2
 // exact and y z exact for float32 operands: one rounding and no branch on the sign), added plainly in
-// blocks of 1024 in two partial sums (2^-43 relative at most: the terms do not cancel) and the blocks
+// blocks of 1024 (2^-43 relative at most: the terms do not cancel) and the blocks
 // compensated. It checks y's values as it goes (checkProbs' error, for the
 // caller that has done every earlier check of the precedence); false when a z is not finite.
 func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, error) {
@@ -354,7 +354,7 @@ func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, er
 				e[i] = expNegOne(x)
 			}
 		}
-		var s0, s1 float64 // two partial sums: one would make each addition wait for the last
+		var s float64 // one chain: its additions wait less than the rest of the body takes
 		for i, v := range z {
 			zi, yi := float64(v), float64(y[i])
 			if !(yi >= 0 && yi <= 1) {
@@ -362,14 +362,8 @@ func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, er
 			}
 			// (1 - y) max(z, 0) + y max(-z, 0) = max(z, 0) - y z: y z is exact (float32 operands), the
 			// difference rounded once and not negative
-			l := (0.5*(zi+math.Abs(zi)) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
-			if i&1 == 0 {
-				s0 += l
-			} else {
-				s1 += l
-			}
+			s += (0.5*(zi+math.Abs(zi)) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
 		}
-		s := s0 + s1
 		if s-s != 0 { // a non-finite z made a term NaN or infinite
 			return 0, false, nil
 		}
