@@ -34,38 +34,43 @@ const shifterBits = 0x4338000000000000
 const expNegH = float64(math.Ln2 / (1 << expSplitBits))
 
 // expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-42 (0 below
-// expNegMin or for NaN); see expNegTerms.
-func expNegInPlace(xs []float64) { expNegTerms(xs, 0, xs, xs) }
+// expNegMin or for NaN); see expNegOne.
+func expNegInPlace(xs []float64) {
+	for i, x := range xs {
+		e := 0.0
+		if x >= expNegMin {
+			e = expNegOne(x)
+		}
+		xs[i] = e
+	}
+}
 
-// expNegOne returns exp(x) for x in [expNegMin, 0] (see expNegTerms), small enough to inline.
+// expNegOne returns exp(x) for x in [expNegMin, 0], to a relative error below 2^-42; small enough to
+// inline. With n = rint(x 1024/ln2) (|n| < 2^20; the product's rounding may move a tie, so
+// |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 < 2^-11.52), r = x - n H with H = fl(ln2/1024): the
+// product rounds by at most u 709 < 2^-43.5 and H's own error adds |n| 2^-64 <= 2^-44, the
+// subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of x - n ln2/1024; exp(x) = 2^(n div 1024)
+// T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor polynomial (truncation r^4/24 < 2^-50.6,
+// evaluation about 1.1 u), T 2^(n div 1024) exact (T = 2^(j/1024) rounded to float64, within u, with
+// n div 1024 >= -1022 added to its exponent bits) and the product rounded once (u): in all below
+// 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. No math.FMA: without GOAMD64=v3 each use is a CPU check
+// with a call path, which also spills the callers' loops.
 func expNegOne(x float64) float64 {
 	t := x*expSplitK + shifter
 	ni := int64(math.Float64bits(t)) - shifterBits
 	r := x - (t-shifter)*expNegH
 	p := ((r*(1.0/6)+0.5)*r+1)*r + 1
-	// hi 2^k: k = ni >> 10 >= -1022 added to the exponent bits (hi in [1, 2))
-	return math.Float64frombits(math.Float64bits(exp2Tab10[ni&(1<<expSplitBits-1)].hi*p) + uint64(ni>>expSplitBits)<<52)
+	return math.Float64frombits(exp2Bits10[ni&(1<<expSplitBits-1)]+uint64(ni>>expSplitBits)<<52) * p
 }
 
-// expNegTerms stores e_i = exp(x_i - shift) in out[i] for each x_i of xs (out and ahead as long as
-// xs), each to a relative error below 2^-42 (0 where x_i - shift is below expNegMin or NaN), and
-// returns their sum, whether every x_i - shift was a number above -inf, and the largest value of
-// ahead with its index (NaNs aside; the first value when all are NaN): the caller's next row, whose
-// values then stream in from memory while these exponentials are computed, or xs again.
-//
-// With x = x_i - shift (float32 data and their maximum as the shift: exact), n = rint(x 1024/ln2)
-// (|n| < 2^20; the product's rounding may move a tie, so |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 <
-// 2^-11.52), r = x - n H with H = fl(ln2/1024): the product rounds by at most u 709 < 2^-43.5 and H's
-// own error adds |n| 2^-64 <= 2^-44, the subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of
-// x - n ln2/1024; exp(x) = 2^(n div 1024) T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor
-// polynomial (truncation r^4/24 < 2^-50.6, evaluation about 1.1 u), T the table's float64 (exp2Tab10,
-// within u) and the product rounded once (u): in all below 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. The
-// sum is plain (the callers bound it). No math.FMA (a CPU check and a possible call per use without
-// GOAMD64=v3), and one loop for every caller: the body is beyond the inliner's budget, and a call
-// per element would cost as much as the exp.
-func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum float64, numbers bool, aheadMax T, aheadArg int) {
+// expNegTerms returns the sum of exp(x_i - shift) over xs (each by expNegOne; 0 where x_i - shift is
+// below expNegMin or NaN; the sum plain: the callers bound it), whether every x_i - shift was a
+// number above -inf, and the largest value of ahead (as long as xs) with its index (NaNs aside; the
+// first value when all are NaN): the caller's next row, whose values then stream in from memory
+// while these exponentials are computed, or xs again.
+func expNegTerms[T Float](xs []T, shift float64, ahead []T) (sum float64, numbers bool, aheadMax T, aheadArg int) {
 	numbers = true
-	out, ahead = out[:len(xs)], ahead[:len(xs)]
+	ahead = ahead[:len(xs)]
 	if len(xs) > 0 {
 		aheadMax = ahead[0]
 	}
@@ -74,14 +79,11 @@ func expNegTerms[T Float](xs []T, shift float64, out []float64, ahead []T) (sum 
 			aheadMax, aheadArg = w, i
 		}
 		x := float64(v) - shift
-		e := 0.0
 		if x >= expNegMin {
-			e = expNegOne(x)
+			sum += expNegOne(x)
 		} else if !(x > math.Inf(-1)) {
 			numbers = false // NaN or -inf
 		}
-		sum += e
-		out[i] = e
 	}
 	return sum, numbers, aheadMax, aheadArg
 }
@@ -195,7 +197,7 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 			if pos+1 < len(vals) {
 				next = row[p.k : 2*p.k]
 			}
-			s, ok, ahead.k = rowSumExpAt(row[:p.k], k, buf, next)
+			s, ok, ahead.k = rowSumExpAt(row[:p.k], k, next)
 			ahead.pos, ahead.set = pos+1, true
 			a = float64(row[min(k, p.k-1)])
 		} else {
@@ -230,10 +232,10 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 
 // rowSumExp returns, for a contiguous row, the index k and value a of a maximum and
 // s = sum_{c != k} exp(x_c - a) (the maximum's own term, exactly 1, stays out); false when a value is
-// not finite. buf holds at least len(row) values.
-func rowSumExp[T Float](row []T, buf []float64) (k int, a, s float64, ok bool) {
+// not finite.
+func rowSumExp[T Float](row []T) (k int, a, s float64, ok bool) {
 	k = rowArgMax(row)
-	s, ok, _ = rowSumExpAt(row, k, buf, row)
+	s, ok, _ = rowSumExpAt(row, k, row)
 	return k, float64(row[min(k, len(row)-1)]), s, ok
 }
 
@@ -251,13 +253,13 @@ func rowArgMax[T Float](row []T) int {
 // rowSumExpAt is rowSumExp for a row whose maximum is at k (see rowArgMax), reading next (as long as
 // row: the following row, or row again) ahead; it returns the index of next's maximum, exact unless
 // next holds a NaN (which its own sum then reports).
-func rowSumExpAt[T Float](row []T, k int, buf []float64, next []T) (s float64, ok bool, nextK int) {
+func rowSumExpAt[T Float](row []T, k int, next []T) (s float64, ok bool, nextK int) {
 	if k == len(row) || row[k]-row[k] != 0 { // a NaN first value, or +inf
 		return 0, false, rowArgMax(next)
 	}
 	a := float64(row[k])
-	s0, ok0, m0, i0 := expNegTerms(row[:k], a, buf, next[:k])
-	s1, ok1, m1, i1 := expNegTerms(row[k+1:], a, buf, next[k+1:])
+	s0, ok0, m0, i0 := expNegTerms(row[:k], a, next[:k])
+	s1, ok1, m1, i1 := expNegTerms(row[k+1:], a, next[k+1:])
 	nextK = i0
 	if k == 0 || next[k] > m0 {
 		m0, nextK = next[k], k

@@ -61,13 +61,18 @@ const (
 	expSplitC2   = ln2Mid / (1 << expSplitBits)
 )
 
-// exp2Tab10[j] holds 2^(j/1024) as hi and rho = lo / hi (hi + lo the double-double value).
-var exp2Tab10 [1 << expSplitBits]struct{ hi, rho float64 }
+// exp2Tab10[j] holds 2^(j/1024) as hi and rho = lo / hi (hi + lo the double-double value);
+// exp2Bits10[j] the bits of hi (fast.go's expNegOne).
+var (
+	exp2Tab10  [1 << expSplitBits]struct{ hi, rho float64 }
+	exp2Bits10 [1 << expSplitBits]uint64
+)
 
 func init() {
 	for j := range exp2Tab10 {
 		t := expDD(ddScale(ddMulF(ddLn2, float64(j)), -expSplitBits))
 		exp2Tab10[j].hi, exp2Tab10[j].rho = t.hi, t.lo/t.hi
+		exp2Bits10[j] = math.Float64bits(t.hi)
 	}
 }
 
