@@ -188,3 +188,42 @@ func TestTargetLSELookahead(t *testing.T) {
 		}
 	}
 }
+
+// The fast kernels against their double-double references on fuzzed rows (the values repeated to
+// reach up to 100 classes, so that blocks and the lookahead are crossed): lseFast's L within its
+// bound errL, and bceSum64's sum within its element bounds u cz + 2^-60.5 t summed.
+func FuzzFastKernels(f *testing.F) {
+	for _, s := range [][4]float64{{2, 1, 0.1, 0}, {50, 0, 0, 0}, {0, -50, -1e3, 1e3}, {1e300, -1e300, 0, 5e-324},
+		{-745, -746, -1000, -1000}, {1e-3, -2e-3, 3e-3, 0}, {37.5, 0, -0.5, 12}, {600, -599.9, 0.3, -0.3}} {
+		f.Add(s[0], s[1], s[2], s[3], uint8(77))
+	}
+	f.Fuzz(func(t *testing.T, a, b, c, d float64, n uint8) {
+		x := make([]float64, 1+int(n%100))
+		for i := range x {
+			x[i] = []float64{a, b, c, d}[i%4] * (1 + float64(i/4)*0x1p-20)
+		}
+		if _, L, errL, ok := lseFast(x); ok {
+			if _, want := lseRef(x); !(math.Abs(ddSub(L, want).float()) <= errL) {
+				t.Fatalf("lseFast(%v): L = %v, want %v within %g", x, L, want, errL)
+			}
+		}
+		ys := make([]float64, len(x))
+		var bound float64
+		var want xacc
+		for i, z := range x {
+			ys[i] = float64(i%5) / 4
+			want.add(bceTerm(z, ys[i], 1))
+			if cz, tt := bceParts(z, ys[i]); math.Abs(z) <= bceFastMax {
+				bound += 0x1p-53*cz.hi + math.Exp2(-60.5)*tt.hi
+			}
+		}
+		got, err := bceSum64("f", x, ys, []int{len(x)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := want.value()
+		if wf := w.float(); wf-wf == 0 && !(math.Abs(xSubFloat(got, w)) <= bound*(1+0x1p-40)+0x1p-100*math.Abs(wf)) {
+			t.Fatalf("bceSum64(%v) = %v, want %v within %g", x, got.float(), wf, bound)
+		}
+	})
+}
