@@ -12,11 +12,12 @@ import (
 // log1p are this file's own (relative error below 2^-42 and 2^-37, each function states its budget),
 // and each loss is a sum of NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no
 // step cancels and the relative errors carry through unamplified; sums are plain over a row or a
-// block (at most 2^-33 relative) and compensated across them. The float64 value is therefore within
-// about 2^-36 of the exact loss, and its one rounding to float32 within 0.5 ulp + 2^-12 ulp: inside
-// the spec's accurate bound u (2 |y| + 4 kappa) with u = 2^-24, at a fraction of the double-double
-// path's cost. The paths cover finite data only; anything else (an infinite or NaN element) falls
-// back to the double-double path, which handles the limits exactly.
+// block (at most 2^-33 relative: rows of at most maxFastRow classes, BCE blocks of 1024) and
+// compensated across them. The float64 value is therefore within about 2^-32 of the exact loss
+// (2^-36 for rows of up to 2^16 classes), and its one rounding to float32 within 0.5 ulp + 2^-8 ulp:
+// inside the spec's accurate bound u (2 |y| + 4 kappa) with u = 2^-24, at a fraction of the
+// double-double path's cost. The paths cover finite data only; anything else (an infinite or NaN
+// element) falls back to the double-double path, which handles the limits exactly.
 
 // expNegMin: below it expNegInPlace returns 0. exp(x) < 2^-1021 there, and no float32 result can see
 // such a term: C of them, even times the largest float32 weight (2^128), stay below 2^-880, far
