@@ -12,14 +12,19 @@ package org.xent;
  * |x_c - a| 2^-53 &lt;= 2^-43 for the terms above 2^-1000 that count), and the loss is a sum of
  * NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no step cancels and every
  * relative error carries through to the result unamplified. Sums are compensated (Neumaier) across rows
- * and plain over at most one row (at most 2^20 non-negative terms: below 2^-33 relative). The float64
- * value is therefore within about 2^-36 of the exact loss, relative, and its one rounding to float is
- * within 0.5 ulp + 2^-12 ulp of it, inside the spec's {@code accurate} bound u (2 |y| + 4 kappa) with
+ * and plain over at most one row (at most 2^20 non-negative terms: below 2^-33 relative). The one
+ * difference, s = S - 1 with S the sum of all C terms when the target y is not a maximum (its term 1 is
+ * then not found and left out; when y is a maximum its own term is left out and s summed directly), errs
+ * by at most 2^-32.9 S absolutely, which moves L = (a - x_y) + log1p(s) by at most 2^-32.9 (S = 1 + s)
+ * while L &gt;= log(exp(a - x_y) + 1) &gt;= log 2 (s includes y's term): 2^-32.4 relative. The float64
+ * value is therefore within 2^-32 of the exact loss, relative, and its one rounding to float is within
+ * 0.5 ulp + 2^-8 ulp
+ * of it, inside the spec's {@code accurate} bound u (2 |y| + 4 kappa) with
  * u = 2^-24. Terms below 2^-1021 (exp(x) for x &lt; -708) are taken as exp(-708) &lt; 2^-1021: the absolute
  * error that leaves is below C 2^-1021 times the largest float weight, far under float32's smallest
  * subnormal 2^-149.
- * Non-finite data return null: the caller then takes the double-double path, which handles the limits
- * exactly. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
+ * Non-finite data return null (NaN and -inf reach the sums as NaN, +inf the maximum): the caller then
+ * takes the double-double path, which handles the limits exactly. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
  */
 final class Float32Kernels {
     private Float32Kernels() {
@@ -30,7 +35,7 @@ final class Float32Kernels {
 
     /**
      * Replaces each x &lt;= 0 (or NaN) of x[0..n) by exp(x) to a relative error below 2^-37, x below
-     * {@link #EXP_MIN_ARG} by exp(EXP_MIN_ARG). No table and no integer step: plain multiplies and FMAs,
+     * {@link #EXP_MIN_ARG} by exp(EXP_MIN_ARG), -inf (and NaN) by NaN (a non-finite value the callers see). No table and no integer step: plain multiplies and FMAs,
      * a loop the JIT compiles to vector instructions (three times faster than a table-driven exp per
      * element). Method: r = max(x, -708) / 2^14 (exact) lies in [-0.0433, 0]; p_0 = exp(r) by its degree-8
      * Taylor polynomial in FMA Horner form (truncation r^9/9! &lt; 2^-59, evaluation within 2^-52.5,
@@ -39,8 +44,18 @@ final class Float32Kernels {
      * terms are below 2^-70). Every p_k stays normal: p_13 = exp(x)^(1/2) &gt;= 2^-511.
      */
     static void expNegInPlace(double[] x, int n) {
+        expNegInPlace(x, n, 0.0);
+    }
+
+    /**
+     * {@link #expNegInPlace(double[], int)} of x[i] - a (x[i] &lt;= a), the shift taken in the same loop: for
+     * float data x[i] - a is exact in double.
+     */
+    static void expNegInPlace(double[] x, int n, double a) {
         for (int i = 0; i < n; i++) {
-            double r = Math.max(x[i], EXP_MIN_ARG) * 0x1p-14;
+            double xi = x[i] - a;
+            // clamped below EXP_MIN_ARG; xi - xi is NaN for -inf (and NaN), 0 otherwise: -inf gives NaN
+            double r = (Math.max(xi, EXP_MIN_ARG) + (xi - xi)) * 0x1p-14;
             double p = Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r,
                     Math.fma(r, 1.0 / 40320, 1.0 / 5040), 1.0 / 720), 1.0 / 120), 1.0 / 24), 1.0 / 6), 0.5), 1.0), 1.0);
             // exp(x) = exp(x / 2^14)^(2^14): 14 squarings, written out (no inner loop in the vectorized body)
@@ -115,56 +130,71 @@ final class Float32Kernels {
                 continue;
             }
             int off = g.offset(pos);
-            int k = 0;
-            float max = x[off];
-            boolean finite = true;
-            for (int j = 0; j < c; j++) {
-                float v = x[off + j * stride];
-                finite &= Math.abs(v) <= Float.MAX_VALUE;
-                if (v > max) {
-                    max = v;
-                    k = j;
-                }
-            }
-            if (!finite) {
-                return null;
+            float max = widenAndMax(x, off, stride, e);
+            if (!(Math.abs(max) <= Float.MAX_VALUE)) {
+                return null; // +inf, or a NaN first logit
             }
             double a = max;
-            shifts(x, off, stride, a, e);
-            expNegInPlace(e, c);
-            e[k] = 0.0; // s = sum over j != k of exp(x_j - a): the max's own term (exactly 1) stays out
+            expNegInPlace(e, c, a); // exp(x_j - a); NaN for a NaN or -inf logit
             int y = g.index[pos];
-            per[pos] = g.weight(y) * (StrictMath.log1p(sum(e, c)) + (a - x[off + y * stride]));
+            float xy = x[off + y * stride];
+            // s = sum over j != k of exp(x_j - a), k a maximum: when y is one, its term (exactly 1) stays out
+            // and s is summed directly; otherwise s = S - 1 (class comment: no harm where L is not small)
+            boolean yIsMax = xy == max;
+            if (yIsMax) {
+                e[y] = 0.0;
+            }
+            double total = sum(e, c);
+            if (Double.isNaN(total)) {
+                return null;
+            }
+            per[pos] = g.weight(y) * (StrictMath.log1p(yIsMax ? total : total - 1.0) + (a - xy));
         }
         return per;
     }
 
-    /** e[j] = x[off + j stride] - a for the row's C classes (contiguous rows in a loop of their own). */
-    private static void shifts(float[] x, int off, int stride, double a, double[] e) {
-        if (stride == 1) {
-            for (int j = 0; j < e.length; j++) {
-                e[j] = x[off + j] - a;
-            }
-            return;
-        }
+    /**
+     * e[j] = x[off + j stride] for the row's C classes, widened, and their largest value (NaNs skipped
+     * unless the first is NaN), in one pass over the floats (a scalar loop: C2 vectorizes neither the
+     * widening nor the maximum).
+     */
+    private static float widenAndMax(float[] x, int off, int stride, double[] e) {
+        float max = x[off];
         for (int j = 0; j < e.length; j++) {
-            e[j] = x[off + j * stride] - a;
+            float v = x[off + j * stride];
+            e[j] = v;
+            if (v > max) {
+                max = v;
+            }
         }
+        return max;
     }
 
-    /** The sum of v[0..n) in two partial sums (the additions of a single chain would wait for each other). */
+    /** The sum of v[0..n) in eight partial sums (the additions of a single chain would wait for each other). */
     private static double sum(double[] v, int n) {
         double s0 = 0.0;
         double s1 = 0.0;
+        double s2 = 0.0;
+        double s3 = 0.0;
+        double s4 = 0.0;
+        double s5 = 0.0;
+        double s6 = 0.0;
+        double s7 = 0.0;
         int i = 0;
-        for (; i + 1 < n; i += 2) {
+        for (; i + 7 < n; i += 8) {
             s0 += v[i];
             s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
+            s4 += v[i + 4];
+            s5 += v[i + 5];
+            s6 += v[i + 6];
+            s7 += v[i + 7];
         }
-        if (i < n) {
+        for (; i < n; i++) {
             s0 += v[i];
         }
-        return s0 + s1;
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /**

@@ -52,7 +52,7 @@ class Float32KernelsTest {
         double floor = expNeg(Float32Kernels.EXP_MIN_ARG);
         assertTrue(floor > 0 && floor < 0x1p-1021);
         assertEquals(floor, expNeg(Math.nextDown(Float32Kernels.EXP_MIN_ARG)));
-        assertEquals(floor, expNeg(Double.NEGATIVE_INFINITY));
+        assertTrue(Double.isNaN(expNeg(Double.NEGATIVE_INFINITY)), "-inf must reach the sums as NaN");
         assertTrue(Double.isNaN(expNeg(Double.NaN)));
     }
 
@@ -111,6 +111,26 @@ class Float32KernelsTest {
             double got = Float32Kernels.softmaxCrossEntropy(g, r);
             assertTrue(Math.abs(got - want) <= 0x1p-30 * Math.abs(want), r + ": " + got + " vs " + want);
         }
+    }
+
+    /**
+     * The target at a maximum: its own term is left out and s summed directly (s = S - 1 would lose a
+     * loss near e^-30 entirely); a second maximum's term 1 stays in s; the target below the maximum.
+     */
+    @Test
+    void softmaxCrossEntropyTargetAtTheMaximumKeepsASmallLoss() {
+        float[] x = {0f, -30f, -30f, 5f, 5f, -1f, 2f, 7f, -3f};
+        int[] shape = {3, 3};
+        int[] target = {0, 0, 0};
+        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
+                SoftmaxCrossEntropyOptions.defaults());
+        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
+        for (int p = 0; p < 3; p++) {
+            double want = exact.per[p].value();
+            assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want, "position " + p + ": " + fast[p] + " vs " + want);
+        }
+        assertTrue(fast[0] > 1e-13 && fast[0] < 1e-12, "log1p(2 e^-30) = " + fast[0]);
     }
 
     @Test
