@@ -59,12 +59,14 @@ final class CertifiedSoftmaxRow {
      * is not small enough.
      */
     DoubleDouble nll(double[] x, int off, int y) {
-        double a = max(x, off);
-        double xy = x[off + y];
+        // the row's own copy first: System.arraycopy streams it from memory faster than a scalar loop
+        System.arraycopy(x, off, hi, 0, c);
+        double a = max(hi);
+        double xy = hi[y];
         if (!(Math.abs(a) <= Double.MAX_VALUE) || !(xy > Double.NEGATIVE_INFINITY)) {
             return null; // NaN or +inf, or an infinite loss (the exact path's answers)
         }
-        ShiftedExp.terms(x, off, c, a, hi, lo, scratch);
+        ShiftedExp.terms(hi, 0, c, a, hi, lo, scratch);
         double ey = hi[y] + lo[y];
         gridSplit();
         double high = sum(hi);
@@ -134,13 +136,13 @@ final class CertifiedSoftmaxRow {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
-    /** The largest of x[off .. off + c), NaNs skipped (x[off] NaN: NaN); a scalar loop (C2 vectorizes no max reduction). */
-    private double max(double[] x, int off) {
-        double m = x[off];
+    /** The largest of v[0 .. c), NaNs skipped (v[0] NaN: NaN); a scalar loop (C2 vectorizes no max reduction). */
+    private double max(double[] v) {
+        double m = v[0];
         for (int i = 1; i < c; i++) {
-            double v = x[off + i];
-            if (v > m) {
-                m = v;
+            double e = v[i];
+            if (e > m) {
+                m = e;
             }
         }
         return m;

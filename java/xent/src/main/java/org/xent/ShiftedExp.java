@@ -49,14 +49,17 @@ final class ShiftedExp {
     private static final double LN2_LO = DoubleDoubleMath.LN2_LO;
 
     /**
-     * hi[i] + lo[i] = exp(x[off + i] - a) for i &lt; n, every x[off + i] &lt;= a (class comment); scratch
+     * hi[i] + lo[i] = exp(x[off + i] - a) for i &lt; n, every x[off + i] &lt;= a (class comment; x may be hi
+     * itself with off 0); scratch
      * holds the powers of two afterwards. A NaN x gives NaN; -inf, or a difference below -2^51 ln2,
      * gives 0 or NaN.
      */
     static void terms(double[] x, int off, int n, double a, double[] hi, double[] lo, double[] scratch) {
         // small loops over the row's own copy: C2 (JDK 17) vectorizes each of them, but not one loop of it
         // all, nor a loop that reads x at an offset and writes two arrays (they might overlap)
-        System.arraycopy(x, off, hi, 0, n);
+        if (x != hi || off != 0) {
+            System.arraycopy(x, off, hi, 0, n);
+        }
         shift(n, a, hi, lo);
         roundAndReduce(n, hi, lo, scratch);
         renormalize(n, hi, lo);
