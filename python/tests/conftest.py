@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -25,3 +27,16 @@ def pytest_terminal_summary(terminalreporter):
     for (fn, dt), (n, mu, ms, tc) in sorted(ACCURACY.items()):
         tr.write_line(f"{fn:38s} {dt:8s} {n:8d} {mu:11.4g} {ms:14.4g} tc{tc}")
     tr.write_line("(max ulp includes outputs small by cancellation, judged by the condition-scaled bound)")
+
+
+@pytest.fixture
+def quiet_numpy():
+    """numpy's floating-point warnings off (tests that feed infinities and NaN on purpose)."""
+    with np.errstate(all="ignore"):
+        yield
+
+
+@pytest.fixture(params=[np.float64, np.float32])
+def dtype(request):
+    """The two dtypes of the float tests (a module may define its own, e.g. the 16-bit ones)."""
+    return request.param

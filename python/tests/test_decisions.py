@@ -11,10 +11,7 @@ import xent
 INF, NAN = np.inf, np.nan
 
 
-@pytest.fixture(autouse=True)
-def _quiet_numpy():
-    with np.errstate(all="ignore"):
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_numpy")
 
 
 # ---------------------------------------------------------------------------------------- D2

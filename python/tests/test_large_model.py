@@ -13,33 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xent
+from numeric import ulps
 from xent.errors import InvalidArgumentError
 
 INF, NAN = np.inf, np.nan
 
 
-@pytest.fixture(autouse=True)
-def _quiet_numpy():
-    with np.errstate(all="ignore"):
-        yield
-
-
-def ulps(got, want) -> float:
-    """|got - want| in units of the last place of want's dtype (0 when both are the same NaN or inf)."""
-    got, want = np.asarray(got), np.asarray(want)
-    both_nan = np.isnan(got) & np.isnan(want)
-    same = (got == want) | both_nan
-    spacing = np.spacing(np.abs(want).astype(want.dtype)).astype(np.float64)
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
-    return float(np.max(np.where(same, 0.0, diff), initial=0.0))
+pytestmark = pytest.mark.usefixtures("quiet_numpy")
 
 
 rows = st.lists(st.floats(-30, 30, allow_nan=False, width=32), min_size=6, max_size=6)
-
-
-@pytest.fixture(params=[np.float64, np.float32])
-def dtype(request):
-    return request.param
 
 
 def _case(values, dtype):

@@ -15,34 +15,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xent
+from numeric import ulps
 from xent.errors import (IndexOutOfRangeError, InvalidArgumentError, InvalidShapeError, ShapeMismatchError)
 
 INF, NAN = np.inf, np.nan
 mpmath.mp.prec = 200
 
 
-@pytest.fixture(autouse=True)
-def _quiet_numpy():
-    with np.errstate(all="ignore"):
-        yield
-
-
-@pytest.fixture(params=[np.float64, np.float32])
-def dtype(request):
-    return request.param
+pytestmark = pytest.mark.usefixtures("quiet_numpy")
 
 
 @pytest.fixture(params=["e", "2"], scope="module")
 def base(request):
     return request.param
-
-
-def ulps(got, want) -> float:
-    """|got - want| in units of the last place of want's dtype (0 for equal values, NaN with NaN)."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want)
-    same = (got == want.astype(np.float64)) | (np.isnan(got) & np.isnan(want.astype(np.float64)))
-    spacing = np.spacing(np.abs(want)).astype(np.float64)
-    return float(np.max(np.where(same, 0.0, np.abs(got - want.astype(np.float64)) / spacing), initial=0.0))
 
 
 def _mp_power(base: str, x) -> mpmath.mpf:

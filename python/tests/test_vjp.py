@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xent
+from numeric import ulps
 from xent._half import narrow
 from xent.errors import InvalidArgumentError, InvalidShapeError, ShapeMismatchError
 
@@ -21,19 +22,7 @@ INF, NAN = np.inf, np.nan
 U64 = 2.0 ** -53
 
 
-@pytest.fixture(autouse=True)
-def _quiet_numpy():
-    with np.errstate(all="ignore"):
-        yield
-
-
-def ulps(got, want) -> float:
-    """|got - want| in units of the last place of want's dtype (0 when both are the same NaN or inf)."""
-    got, want = np.asarray(got), np.asarray(want)
-    same = (got == want) | (np.isnan(got) & np.isnan(want))
-    spacing = np.spacing(np.abs(want).astype(want.dtype)).astype(np.float64)
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
-    return float(np.max(np.where(same, 0.0, diff), initial=0.0))
+pytestmark = pytest.mark.usefixtures("quiet_numpy")
 
 
 def mp_softmax(row):
