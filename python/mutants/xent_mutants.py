@@ -1732,38 +1732,36 @@ def _port_dtype(x):
     return np.dtype(np.float32) if dt.itemsize < 4 else dt
 
 
-@mutant("port_softmax_grad_plain", ("softmax_grad",), """
-    PyTorch's _softmax_backward_data as a plain port: g = softmax(x) rounded to the dtype (the forward's
-    output), then g * (v - sum(g * v)) in the dtype (float32 for 16-bit data, rounded once into it).""")
-def _():
+def _plain_vjp_port(name, forward, formula):
+    """Install a plain port of a softmax VJP: the forward's output rounded to the port's dtype (as the
+    forward pass stored it), then formula(forward_output, v, axis) in that dtype, rounded once into the
+    result's."""
     def make(old):
         def fn(x, grad_output, *, axis=-1):
             res = old(x, grad_output, axis=axis)
             dt = _port_dtype(x)
-            g = np.asarray(FUNCTIONS_SHIPPED["softmax"](x, axis=axis)).astype(dt)
+            stored = np.asarray(FUNCTIONS_SHIPPED[forward](x, axis=axis)).astype(dt)
             v = np.asarray(grad_output).astype(dt)
             with np.errstate(all="ignore"):
-                out = g * (v - np.sum(g * v, axis=axis, keepdims=True))
+                out = formula(stored, v, axis)
             return out.astype(res.dtype)
         return fn
-    _replace("softmax_grad", make)
+    _replace(name, make)
+
+
+@mutant("port_softmax_grad_plain", ("softmax_grad",), """
+    PyTorch's _softmax_backward_data as a plain port: g = softmax(x) rounded to the dtype (the forward's
+    output), then g * (v - sum(g * v)) in the dtype (float32 for 16-bit data, rounded once into it).""")
+def _():
+    _plain_vjp_port("softmax_grad", "softmax", lambda g, v, axis: g * (v - np.sum(g * v, axis=axis, keepdims=True)))
 
 
 @mutant("port_log_softmax_grad_plain", ("log_softmax_grad",), """
     PyTorch's _log_softmax_backward_data as a plain port: v - exp(lp) * sum(v) with lp = log_softmax(x)
     rounded to the dtype (the forward's output), in the dtype (float32 for 16-bit data).""")
 def _():
-    def make(old):
-        def fn(x, grad_output, *, axis=-1):
-            res = old(x, grad_output, axis=axis)
-            dt = _port_dtype(x)
-            lp = np.asarray(FUNCTIONS_SHIPPED["log_softmax"](x, axis=axis)).astype(dt)
-            v = np.asarray(grad_output).astype(dt)
-            with np.errstate(all="ignore"):
-                out = v - np.exp(lp) * np.sum(v, axis=axis, keepdims=True)
-            return out.astype(res.dtype)
-        return fn
-    _replace("log_softmax_grad", make)
+    _plain_vjp_port("log_softmax_grad", "log_softmax",
+                    lambda lp, v, axis: v - np.exp(lp) * np.sum(v, axis=axis, keepdims=True))
 
 
 @mutant("port_focal_grad_autodiff", ("focal_loss_grad",), """
