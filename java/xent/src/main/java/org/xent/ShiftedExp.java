@@ -134,13 +134,14 @@ final class ShiftedExp {
     }
 
     /**
-     * In place: 1.5 2^52 + k becomes 2^k for -1022 &lt;= k &lt;= 0, by its bits, and 0 for k &lt; -1022 (or a
-     * value that is no such sum: d below -2^51 or -inf). A scalar loop.
+     * In place: 1.5 2^52 + k becomes 2^k for -1022 &lt;= k &lt;= 0, by its bits, and 0 for every other value
+     * (k &lt; -1022; a shift d below -2^51 ln2 or -inf, where the sum is no such number: near d = -1.5 2^52 ln2
+     * it is a small double whose bits, less the constant, wrap around to any long). A scalar loop.
      */
     private static void powersOfTwo(int n, double[] shifted) {
         for (int i = 0; i < n; i++) {
             long biased = Double.doubleToRawLongBits(shifted[i]) - SHIFTER_BITS_LESS_BIAS;
-            shifted[i] = biased > 0 ? Double.longBitsToDouble(biased << 52) : 0.0;
+            shifted[i] = biased > 0 && biased <= 1023 ? Double.longBitsToDouble(biased << 52) : 0.0;
         }
     }
 

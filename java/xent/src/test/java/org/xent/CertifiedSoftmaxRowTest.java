@@ -85,6 +85,7 @@ class CertifiedSoftmaxRowTest {
             {3.0, 3.0, 1.0},          // two maxima: s counts the second one's 1
             {0.0, -800.0, -0.5, -2000.0}, // terms below 2^-1022.5 are 0
             {1e10, 1e10 - 1e6, 1e10},     // a term far below the range: 0
+            {0.0, -4.682486076126019E15, -1.0}, // the exp kernel's shifter sum near 0 there: the term is 0
             {-5.0, -5.0, -5.0, -5.0},
         };
         for (double[] x : rows) {

@@ -101,6 +101,24 @@ class ShiftedExpTest {
         check(x, 0.0);
     }
 
+    /**
+     * Shifts near -1.5 2^52 ln2, where the shifter's sum is a small double (of either sign) whose bits wrap
+     * around: every term must be 0 or NaN (the row kernels decline NaN), never a garbage power of two.
+     */
+    @Test
+    void shiftsWhereTheShiftersSumIsSmallGiveNoGarbage() {
+        double centre = -Math.rint(0x1.8p52 / 0x1.71547652b82fep0);
+        double[] x = new double[4001];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = centre + (i - 2000);
+        }
+        double[] got = terms(x, 0.0);
+        for (int i = 0; i < x.length; i++) {
+            double t = got[2 * i] + got[2 * i + 1];
+            assertTrue(t == 0.0 || Double.isNaN(t), "x = " + x[i] + ": " + t);
+        }
+    }
+
     @Test
     void theMaximumsTermIsExactlyOne() {
         double[] a = {0.0, -0.0, 1.5, -1e300, 1e300, 0x1p-1074};
