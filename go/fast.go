@@ -165,7 +165,8 @@ func reduceFast(vals []float64, red Reduction, shape []int, den float64) ([]int,
 const maxFastRow = 1 << 20
 
 // lossFast is loss() for float32 logits x and index targets: per position
-// l = sum_c m_c (L - d_c) with d_c = x_c - a and L = log1p(sum_{c != k} exp(d_c)), in float64.
+// l = sum_c m_c (L - d_c) with d_c = x_c - a and L = log1p(sum_{c != k} exp(d_c)), in float64;
+// contiguous rows without smoothing first try sceRowUnshifted (sce32fast.go: no maximum, no shift).
 // It reports false (and the caller falls back) when a logit is not finite or a row has more than
 // maxFastRow classes.
 func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
@@ -174,6 +175,7 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 	}
 	vals := make([]float64, p.positions())
 	buf := make([]float64, p.k)
+	x32, is32 := any(x).([]float32) // the rows sceRowUnshifted takes (sce32fast.go)
 	var den nsum
 	var ahead struct { // the index of the next row's maximum, read by rowSumExpAt ahead of its turn
 		pos, k int
@@ -187,6 +189,13 @@ func lossFast[T Float](p *sceProblem, x []T) ([]int, []float64, bool) {
 		n, r := pos/p.d, pos%p.d
 		row := x[n*p.k*p.d+r:]
 		at := func(c int) float64 { return float64(row[c*p.d]) }
+		if p.d == 1 && p.eps == 0 && is32 {
+			if l, ok := sceRowUnshifted(x32[n*p.k:(n+1)*p.k], y); ok {
+				den.add(p.weight(y))
+				vals[pos] = p.weight(y) * l
+				continue
+			}
+		}
 		var a, s float64
 		var ok bool
 		if p.d == 1 {

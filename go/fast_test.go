@@ -162,7 +162,8 @@ func TestBCEFastSumChecksTargets(t *testing.T) {
 // The contiguous float32 rows (rowSumExpAt reads the next row's maximum ahead) agree with the
 // double-double path within a float32 ulp, whatever the rows' maxima and ignored positions (any
 // shift gives the right sum where no exp overflows: the wide rows need the true maximum); a row with
-// a NaN or an infinity sends the call to the double-double path.
+// a NaN or an infinity sends the call to the double-double path, except -inf off the target, which
+// the unshifted row (sce32fast.go) takes as e^-708.
 func TestLossFastContiguousRows(t *testing.T) {
 	r := rand.New(rand.NewSource(156))
 	const n, c = 9, 17
@@ -189,7 +190,11 @@ func TestLossFastContiguousRows(t *testing.T) {
 		}, true},
 		{"a NaN in a later row", func(x []float32, target []int) { x[6*c+4] = float32(math.NaN()) }, false},
 		{"a NaN first in a row", func(x []float32, target []int) { x[5*c] = float32(math.NaN()) }, false},
-		{"-inf", func(x []float32, target []int) { x[7*c+2] = float32(math.Inf(-1)) }, false},
+		{"-inf off the target", func(x []float32, target []int) { // the unshifted row takes it as e^-708
+			target[7] = 3
+			x[7*c+2] = float32(math.Inf(-1))
+		}, true},
+		{"-inf at the target", func(x []float32, target []int) { x[7*c+target[7]] = float32(math.Inf(-1)) }, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

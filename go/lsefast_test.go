@@ -191,7 +191,9 @@ func TestTargetLSELookahead(t *testing.T) {
 
 // The fast kernels against their double-double references on fuzzed rows (the values repeated to
 // reach up to 100 classes, so that blocks and the lookahead are crossed): lseFast's L within its
-// bound errL, and bceSum64's sum within its element bounds u cz + 2^-60.5 t summed.
+// bound errL, bceSum64's sum within its element bounds u cz + 2^-60.5 t summed, and on the same
+// values rounded to float32 sceRowUnshifted's loss (target n mod the row's length) within its
+// 2^-33.7 (sce32fast.go).
 func FuzzFastKernels(f *testing.F) {
 	for _, s := range [][4]float64{{2, 1, 0.1, 0}, {50, 0, 0, 0}, {0, -50, -1e3, 1e3}, {1e300, -1e300, 0, 5e-324},
 		{-745, -746, -1000, -1000}, {1e-3, -2e-3, 3e-3, 0}, {37.5, 0, -0.5, 12}, {600, -599.9, 0.3, -0.3}} {
@@ -205,6 +207,16 @@ func FuzzFastKernels(f *testing.F) {
 		if _, L, errL, ok := lseFast(x); ok {
 			if _, want := lseRef(x); !(math.Abs(ddSub(L, want).float()) <= errL) {
 				t.Fatalf("lseFast(%v): L = %v, want %v within %g", x, L, want, errL)
+			}
+		}
+		x32 := make([]float32, len(x))
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		y := int(n) % len(x32)
+		if got, ok := sceRowUnshifted(x32, y); ok {
+			if want := sceRowRef(x32, y); !(math.Abs(ddSub(ddF(got), want).float()) <= sceRowUnshiftedErr*want.hi) {
+				t.Fatalf("sceRowUnshifted(%v, %d) = %v, want %v", x32, y, got, want.hi)
 			}
 		}
 		ys := make([]float64, len(x))
