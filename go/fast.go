@@ -9,15 +9,17 @@ import (
 // margin: differences of float32 values are rounded once (2^-53 relative, so exp(x_c - a) gains at
 // most |x_c - a| 2^-53 <= 2^-43 for the terms that count), products of float32 weights neither
 // overflow nor underflow, and float64's subnormal range lies 900 binades below float32's. exp and
-// log1p are this file's own (relative error below 2^-42 and 2^-37, each function states its budget),
+// log1p are this file's own (relative error below 2^-42, 2^-37 for expF32, and 2^-34.9; each function
+// states its budget),
 // and each loss is a sum of NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no
 // step cancels and the relative errors carry through unamplified; sums are plain over a row or a
 // block (at most 2^-33 relative: rows of at most maxFastRow classes, BCE blocks of 1024) and
 // compensated across them. The float64 value is therefore within about 2^-32 of the exact loss
 // (2^-36 for rows of up to 2^16 classes), and its one rounding to float32 within 0.5 ulp + 2^-8 ulp:
 // inside the spec's accurate bound u (2 |y| + 4 kappa) with u = 2^-24, at a fraction of the
-// double-double path's cost. The paths cover finite data only; anything else (an infinite or NaN
-// element) falls back to the double-double path, which handles the limits exactly.
+// double-double path's cost. The paths cover finite data only (and -inf off the target in
+// sce32fast.go's rows); anything else (an infinite or NaN element) falls back to the double-double
+// path, which handles the limits exactly.
 
 // expNegMin: below it expNegInPlace returns 0. exp(x) < 2^-1021 there, and no float32 result can see
 // such a term: C of them, even times the largest float32 weight (2^128), stay below 2^-880, far
@@ -89,29 +91,32 @@ func expNegTerms[T Float](xs []T, shift float64, ahead []T) (sum float64, number
 	return sum, numbers, aheadMax, aheadArg
 }
 
-// log1pTab[i] holds c = i/256, log(1 + c) and 1 / (1 + c) for i <= 256 (the rest only lets a mask
+// log1pTab[i] holds c = i/1024, log(1 + c) and 1 / (1 + c) for i <= 1024 (the rest only lets a mask
 // replace the bounds check).
-var log1pTab [512]struct{ c, log, inv float64 }
+var log1pTab [2048]struct{ c, log, inv float64 }
 
 func init() {
-	for i := 0; i <= 256; i++ {
-		c := float64(i) / 256
+	for i := 0; i <= 1024; i++ {
+		c := float64(i) / 1024
 		log1pTab[i].c, log1pTab[i].log, log1pTab[i].inv = c, math.Log1p(c), 1/(1+c)
 	}
 }
 
-// log1pUnit returns log1p(e) for e in [0, 1] to a relative error below 2^-37: with c = i/256 the
-// nearest node, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 1/512 (e - c exact by
-// Sterbenz's lemma, the division by a rounded reciprocal: 2^-52 |d|), log1p(d) by its degree-4
-// Taylor polynomial (truncation d^5/5 <= 2^-38.3 |d|, and |log1p(d)| >= 0.99 |d|; the evaluation
-// without FMA about 3 u); for i >= 1 log(1 + c) >= 0.003899 > 2 |log1p(d)| (|d| <= 0.001946), so
-// the final sum does not cancel; for i = 0, d = e exactly.
+// log1pUnit returns log1p(e) for e in [0, 1] to a relative error below 2^-34.9: with c = i/1024 the
+// nearest node, log1p(e) = log(1 + c) + log1p(d), d = (e - c) / (1 + c), |d| <= 2^-11 (e - c exact by
+// Sterbenz's lemma, the division by a rounded reciprocal: 2 u |d|), log1p(d) by its degree-3 Taylor
+// polynomial (truncation |d|^4/4 <= 2^-35 |d|; the evaluation without FMA about 3 u), log(1 + c) by
+// math.Log1p (below 1 ulp, its source's comment). For i >= 1, log(1 + c) >= (2 - 2^-10) 2^-11 >=
+// (2 - 2^-9) |log1p(d)|, so the sum t >= |log1p(d)| (1 - 2^-9) and t >= log(1 + c) / 2.01: the
+// truncation is below 2^-35 (1 + 2^-8) t and the roundings below 8 u t, in all below 2^-34.9 t; for
+// i = 0, d = e exactly and t >= e (1 - e/2). Degree 3 on 1024 nodes (24 KiB) is a fifth faster in BCE
+// with logits than degree 4 on 256, and float32 results need no more.
 func log1pUnit(e float64) float64 {
-	t := e*256 + shifter // the nearest node c = i/256 (a tie goes to even: either is nearest); 256 e is exact
+	t := e*1024 + shifter // the nearest node c = i/1024 (a tie goes to even: either is nearest); 1024 e is exact
 	i := int64(math.Float64bits(t)) - shifterBits
-	tab := &log1pTab[i&511] // i <= 256
+	tab := &log1pTab[i&2047] // i <= 1024
 	d := (e - tab.c) * tab.inv
-	return (((d*(-1.0/4)+1.0/3)*d-1.0/2)*d+1)*d + tab.log
+	return ((d*(1.0/3)-1.0/2)*d+1)*d + tab.log
 }
 
 // log1pFast returns log1p(e) for e >= 0 to a few float64 ulps (Kahan's trick: the rounding of
@@ -347,11 +352,14 @@ func bceFast[T Float](p *bceProblem, zs, ys []T) ([]int, []float64, bool) {
 
 // bceFastSum is the unweighted sum of bceFast for float32 data: l = (1 - y) max(z, 0) + y max(-z, 0) +
 // log1p(exp(-|z|)), two non-negative terms (the first is max(z, 0) - y z, with max(z, 0) = (z + |z|)/2
-// exact and y z exact for float32 operands: one rounding and no branch on the sign), added plainly in
-// blocks of 1024 (2^-43 relative at most: the terms do not cancel) and the blocks
-// compensated. It checks y's values as it goes (checkProbs' error, for the
+// exact and y z exact for float32 operands: one rounding and no branch on the sign; the second by
+// expF32 and log1pUnit, within 2^-37 + 2^-34.9 < 2^-34.5), added plainly in two chains in blocks of
+// 1024 (2^-43 relative at most: the terms do not cancel) and the blocks compensated. It checks y's values as it goes (checkProbs' error, for the
 // caller that has done every earlier check of the precedence); false when a z is not finite.
 func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, error) {
+	if !isFloat32[T]() { // -|z| is formed from z's float32 bits
+		return 0, false, nil
+	}
 	const block = 1024
 	var total nsum
 	var buf [block]float64
@@ -362,20 +370,30 @@ func bceFastSum[T Float](fn string, zs, ys []T, yShape []int) (float64, bool, er
 		e := buf[:len(z)]
 		for i, v := range z {
 			e[i] = 0 // exp(-|z|) below expNegMin (or NaN) is dropped, as in expNegTerms
-			if x := -math.Abs(float64(v)); x >= expNegMin {
-				e[i] = expNegOne(x)
+			if x := float64(-math.Float32frombits(math.Float32bits(float32(v)) &^ (1 << 31))); x >= expNegMin {
+				e[i] = expF32(x) // x = -|z|, exact
 			}
 		}
-		var s float64 // one chain: its additions wait less than the rest of the body takes
-		for i, v := range z {
-			zi, yi := float64(v), float64(y[i])
-			if !(yi >= 0 && yi <= 1) {
+		var s0, s1 float64 // two chains
+		i := 0
+		for ; i+1 < len(z); i += 2 {
+			z0, y0, z1, y1 := float64(z[i]), float64(y[i]), float64(z[i+1]), float64(y[i+1])
+			if !(y0 >= 0 && y0 <= 1 && y1 >= 0 && y1 <= 1) {
 				return 0, false, checkProbs(fn, "y", ys, yShape) // the first bad y is in this block
 			}
 			// (1 - y) max(z, 0) + y max(-z, 0) = max(z, 0) - y z: y z is exact (float32 operands), the
 			// difference rounded once and not negative
-			s += (0.5*(zi+math.Abs(zi)) - yi*zi) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+			s0 += (0.5*(z0+math.Abs(z0)) - y0*z0) + log1pUnit(e[i]) // NaN or inf for a non-finite z
+			s1 += (0.5*(z1+math.Abs(z1)) - y1*z1) + log1pUnit(e[i+1])
 		}
+		if i < len(z) {
+			zi, yi := float64(z[i]), float64(y[i])
+			if !(yi >= 0 && yi <= 1) {
+				return 0, false, checkProbs(fn, "y", ys, yShape)
+			}
+			s0 += (0.5*(zi+math.Abs(zi)) - yi*zi) + log1pUnit(e[i])
+		}
+		s := s0 + s1
 		if s-s != 0 { // a non-finite z made a term NaN or infinite
 			return 0, false, nil
 		}

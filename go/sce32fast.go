@@ -15,7 +15,8 @@ import (
 // nothing cancels). Errors, relative, for a row of n <= maxFastRow classes:
 //   - each e^x by expF32 (|x| <= 708): below 2^-37; a logit below -708 (-inf included) is taken as
 //     -708, an absolute error below e^-708 < 2^-1021.4 per term;
-//   - N in four chains plainly, then added: at most (n/4 + 3) u N (u = 2^-53): below 2^-34.9 N;
+//   - N in four chains plainly per part (the part before y, the part after), the chains then added,
+//     and the parts: a term passes at most n/4 + 6 roundings, (n/4 + 6) u N (u = 2^-53) < 2^-34.9 N;
 //   - s = N / e_y: 2^-37 (e_y) + u. The row is taken only when x_y >= sceUnshiftedMinTarget
 //     (e_y >= e^-600 = 2^-865.6) and s >= sceUnshiftedMinS: the clamped terms then add at most
 //     n 2^-1021.4 / e_y <= 2^-135.8 <= 2^-35.8 s. In all s is within 2^-33.8 s of its exact value;
