@@ -12,19 +12,20 @@ package org.xent;
  * |x_c - a| 2^-53 &lt;= 2^-43 for the terms above 2^-1000 that count), and the loss is a sum of
  * NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no step cancels and every
  * relative error carries through to the result unamplified. Sums are compensated (Neumaier) across rows
- * and plain over at most one row (at most 2^20 non-negative terms: below 2^-33 relative). The one
- * difference, s = S - 1 with S the sum of all C terms when the target y is not a maximum (its term 1 is
- * then not found and left out; when y is a maximum its own term is left out and s summed directly), errs
- * by at most 2^-32.9 S absolutely, which moves L = (a - x_y) + log1p(s) by at most 2^-32.9 (S = 1 + s)
- * while L &gt;= log(exp(a - x_y) + 1) &gt;= log 2 (s includes y's term): 2^-32.4 relative. The float64
- * value is therefore within 2^-32 of the exact loss, relative, and its one rounding to float is within
- * 0.5 ulp + 2^-8 ulp
+ * and plain over at most one row (at most 2^20 non-negative terms: below 2^-33 relative). Softmax CE
+ * shifts by the target's own logit: L = -log softmax(x)_y = log1p(s) with s = sum_{j != y} exp(x_j - x_y),
+ * a sum of non-negative terms (some may exceed 1: up to e^709), so s is within 2^-32.9 relative, and
+ * log1p(s) within 2^-32.9 s / (1 + s) &lt;= 2^-32.9 L (log1p(s) &gt;= s / (1 + s)), plus log1p's own ulp;
+ * a row whose s overflows (logits spanning more than 709) shifts by its maximum a instead,
+ * L = (a - x_y) + log1p(s_a) with s_a summed without the maximum's term (two non-negative parts). The
+ * float64 value is therefore within 2^-32 of the exact loss, relative, and its one rounding to float is
+ * within 0.5 ulp + 2^-8 ulp
  * of it, inside the spec's {@code accurate} bound u (2 |y| + 4 kappa) with
  * u = 2^-24. Terms below 2^-1021 (exp(x) for x &lt; -708) are taken as exp(-708) &lt; 2^-1021: the absolute
  * error that leaves is below C 2^-1021 times the largest float weight, far under float32's smallest
  * subnormal 2^-149.
- * Non-finite data return null (NaN and -inf reach the sums as NaN, +inf the maximum): the caller then
- * takes the double-double path, which handles the limits exactly. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
+ * Non-finite data return null (they reach the sums as NaN): the caller then takes the double-double
+ * path, which handles the limits exactly. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
  */
 final class Float32Kernels {
     private Float32Kernels() {
@@ -44,17 +45,19 @@ final class Float32Kernels {
      * terms are below 2^-70). Every p_k stays normal: p_13 = exp(x)^(1/2) &gt;= 2^-511.
      */
     static void expNegInPlace(double[] x, int n) {
-        expNegInPlace(x, n, 0.0);
+        expShiftedInPlace(x, n, 0.0);
     }
 
     /**
-     * {@link #expNegInPlace(double[], int)} of x[i] - a (x[i] &lt;= a), the shift taken in the same loop: for
-     * float data x[i] - a is exact in double.
+     * {@link #expNegInPlace(double[], int)} of x[i] - a, the shift taken in the same loop (for float data
+     * x[i] - a is exact in double), also for 0 &lt; x[i] - a &lt;= 709: then r = (x[i] - a) / 2^14 lies in
+     * (0, 0.0433] and the same proof holds (the truncation r^9 e^r / 9!, every p_k normal up to e^709); a
+     * difference above about 709.78 gives +inf, NaN or an infinite x gives NaN.
      */
-    static void expNegInPlace(double[] x, int n, double a) {
+    static void expShiftedInPlace(double[] x, int n, double a) {
         for (int i = 0; i < n; i++) {
             double xi = x[i] - a;
-            // clamped below EXP_MIN_ARG; xi - xi is NaN for -inf (and NaN), 0 otherwise: -inf gives NaN
+            // clamped below EXP_MIN_ARG; xi - xi is NaN for an infinity (and NaN), 0 otherwise
             double r = (Math.max(xi, EXP_MIN_ARG) + (xi - xi)) * 0x1p-14;
             double p = Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r,
                     Math.fma(r, 1.0 / 40320, 1.0 / 5040), 1.0 / 720), 1.0 / 120), 1.0 / 24), 1.0 / 6), 0.5), 1.0), 1.0);
@@ -130,27 +133,63 @@ final class Float32Kernels {
                 continue;
             }
             int off = g.offset(pos);
-            float max = widenAndMax(x, off, stride, e);
-            if (!(Math.abs(max) <= Float.MAX_VALUE)) {
-                return null; // +inf, or a NaN first logit
-            }
-            double a = max;
-            expNegInPlace(e, c, a); // exp(x_j - a); NaN for a NaN or -inf logit
             int y = g.index[pos];
-            float xy = x[off + y * stride];
-            // s = sum over j != k of exp(x_j - a), k a maximum: when y is one, its term (exactly 1) stays out
-            // and s is summed directly; otherwise s = S - 1 (class comment: no harm where L is not small)
-            boolean yIsMax = xy == max;
-            if (yIsMax) {
-                e[y] = 0.0;
+            double loss = shiftedByTarget(x, off, stride, y, e);
+            if (Double.isNaN(loss)) {
+                return null; // a logit is not finite
             }
-            double total = sum(e, c);
-            if (Double.isNaN(total)) {
-                return null;
-            }
-            per[pos] = g.weight(y) * (StrictMath.log1p(yIsMax ? total : total - 1.0) + (a - xy));
+            per[pos] = g.weight(y) * loss;
         }
         return per;
+    }
+
+    /**
+     * -log softmax(x)_y of one row as log1p(sum_{j != y} exp(x_j - x_y)) (class comment), or by the
+     * maximum's shift when that sum overflows; NaN when a logit is not finite. e is the row's buffer.
+     */
+    private static double shiftedByTarget(float[] x, int off, int stride, int y, double[] e) {
+        int c = e.length;
+        widen(x, off, stride, e);
+        double xy = e[y];
+        expShiftedInPlace(e, c, xy); // NaN for a NaN or infinite logit
+        e[y] = 0.0;
+        double s = sum(e, c);
+        if (s <= Double.MAX_VALUE || Double.isNaN(s)) {
+            return StrictMath.log1p(s);
+        }
+        // some x_j - x_y above 709: shift by the maximum a, s_a without the maximum's term (exactly 1)
+        float max = widenAndMax(x, off, stride, e);
+        double a = max;
+        expShiftedInPlace(e, c, a);
+        boolean yIsMax = xy == a;
+        if (yIsMax) {
+            e[y] = 0.0;
+            return StrictMath.log1p(sum(e, c));
+        }
+        e[indexOf(x, off, stride, c, max)] = 0.0;
+        return StrictMath.log1p(sum(e, c)) + (a - xy);
+    }
+
+    /** The first j with x[off + j stride] == v. */
+    private static int indexOf(float[] x, int off, int stride, int c, float v) {
+        int j = 0;
+        while (x[off + j * stride] != v) {
+            j++;
+        }
+        return j;
+    }
+
+    /** e[j] = x[off + j stride] for the row's C classes, widened (a scalar loop: C2 does not vectorize it). */
+    private static void widen(float[] x, int off, int stride, double[] e) {
+        if (stride == 1) {
+            for (int j = 0; j < e.length; j++) {
+                e[j] = x[off + j];
+            }
+            return;
+        }
+        for (int j = 0; j < e.length; j++) {
+            e[j] = x[off + j * stride];
+        }
     }
 
     /**

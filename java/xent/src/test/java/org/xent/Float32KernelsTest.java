@@ -133,6 +133,27 @@ class Float32KernelsTest {
         assertTrue(fast[0] > 1e-13 && fast[0] < 1e-12, "log1p(2 e^-30) = " + fast[0]);
     }
 
+    /** Logits spanning more than 709: the sum shifted by the target overflows, the row shifts by its maximum. */
+    @Test
+    void softmaxCrossEntropyRowsBeyondTheExpRangeShiftByTheMaximum() {
+        float[] x = {0f, 800f, -5f, 800f, 3e4f, 1f, -2e4f, 0.5f, 2e4f};
+        int[] shape = {3, 3};
+        for (int y = 0; y < 3; y++) {
+            int[] target = {y, y, y};
+            SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
+                    SoftmaxCrossEntropyOptions.defaults());
+            double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+            Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
+            for (int p = 0; p < 3; p++) {
+                double want = exact.per[p].value();
+                // terms below exp(-708) are taken as exp(-708): an absolute C 2^-1021 (class comment)
+                assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want + 3 * 0x1p-1021, "y = " + y + ", position "
+                        + p + ": " + fast[p] + " vs " + want);
+                assertEquals((float) want, (float) fast[p]);
+            }
+        }
+    }
+
     @Test
     void softmaxCrossEntropyLeavesNonFiniteLogitsAndSmoothingToTheGeneralPath() {
         int[] shape = {2, 3};
