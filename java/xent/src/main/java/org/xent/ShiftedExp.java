@@ -12,7 +12,8 @@ package org.xent;
  * <p>Method and proof of the bound, with u = 2^-53. (1) The shift: d = fl(x - a), dl = (x - a) - d
  * exactly (TwoSum). (2) k = rint(d / ln2) from one FMA d * (1/ln2) + 1.5 2^52 (the sum's last bits hold
  * k). Where k &lt; -1022 (d &lt; -708.7: exp(x - a) &lt; 2^-1022.5) the power 2^k is taken as 0 and the
- * term is 0 (or NaN for d &lt; -2^51 ln2, beyond the shifter, or -inf: the caller then declines the row); else k &gt;= -1022,
+ * term is 0 (so too for d &lt; -2^51 ln2, beyond the shifter; or NaN there, or for -inf: the caller then
+ * declines the row); else k &gt;= -1022,
  * |d| &lt; 709, |dl| &lt;= u |d| &lt; 2^-43 and |d - k ln2| &lt;= ln2/2 + 2^-42. (3) r1 = d - k H with
  * H = ln2 rounded (53 bits, last bit 2^-53) by one FMA is EXACT: for k = 0 it is d; otherwise |d| &gt; 1/4,
  * so d and k H are multiples of 2^-54 and so is r1, with |r1| &lt; 1/2 &lt; 2^53 2^-54. c = fl(dl - k Lo)
