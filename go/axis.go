@@ -50,7 +50,7 @@ func alongAxis(x []float64, g axisGeometry, each func(s int, r *lseRow)) {
 
 // perEntry returns f(row, j) at every element of x, row being the decomposition of the element's
 // slice along g's axis and j its index in the slice.
-func perEntry[T Float](x Tensor[T], g axisGeometry, f func(r *lseRow, j int) dd) Tensor[T] {
+func perEntry[T Float](x Tensor[T], g axisGeometry, f func(r *lseRow, j int) doubleDouble) Tensor[T] {
 	out := make([]T, len(x.Data))
 	alongAxis(viewF64(x.Data), g, func(s int, r *lseRow) {
 		off := g.offset(s)

@@ -99,13 +99,13 @@ func (p *sceProblem) applyWhere() {
 }
 
 // dropMasked sets the masses of position pos's excluded classes to 0.
-func (p *sceProblem) dropMasked(pos int, m []dd) {
+func (p *sceProblem) dropMasked(pos int, m []doubleDouble) {
 	if p.c.where == nil || m == nil {
 		return
 	}
 	for c := range m {
 		if !p.included(pos, c) {
-			m[c] = dd{}
+			m[c] = doubleDouble{}
 		}
 	}
 }

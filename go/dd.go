@@ -2,19 +2,19 @@ package xent
 
 import "math"
 
-// This file holds the package's numerical kernel: error-free transformations, double-double ("dd")
-// arithmetic, a compensated accumulator, and double-double exp, expm1, log and log1p. None of it is
-// exported. The dd elementary functions have a relative error of about 2^-95 or better on finite
-// arguments, so a result computed from them and rounded once to float64 is within about 0.5 ulp of
-// the exact value, independently of the platform's libm (Go's math.Exp and math.Log are at best
-// within 1 ulp). Callers handle NaN and infinite arguments before calling into dd code: the dd
-// routines assume finite operands.
+// This file holds the package's numerical kernel: error-free transformations, double-double
+// (doubleDouble) arithmetic, a compensated accumulator, and double-double exp, expm1, log and log1p.
+// None of it is exported. The double-double elementary functions have a relative error of about 2^-95
+// or better on finite arguments, so a result computed from them and rounded once to float64 is within
+// about 0.5 ulp of the exact value, independently of the platform's libm (Go's math.Exp and math.Log
+// are at best within 1 ulp). Callers handle NaN and infinite arguments before calling into
+// double-double code: the double-double routines assume finite operands.
 //
 // Go may fuse x*y+z into an FMA on some architectures; the error-free transformations below only
 // use additions and explicit math.FMA calls, whose results do not depend on fusion.
 
-// dd is an unevaluated sum hi + lo with |lo| <= ulp(hi)/2 after normalisation.
-type dd struct{ hi, lo float64 }
+// doubleDouble is an unevaluated sum hi + lo with |lo| <= ulp(hi)/2 after normalisation.
+type doubleDouble struct{ hi, lo float64 }
 
 // twoSum returns s = fl(a+b) and the exact error e = a + b - s (Knuth).
 func twoSum(a, b float64) (s, e float64) {
@@ -41,64 +41,64 @@ func twoProd(a, b float64) (p, e float64) {
 	return p, e
 }
 
-func ddF(x float64) dd { return dd{x, 0} }
+func ddF(x float64) doubleDouble { return doubleDouble{x, 0} }
 
 // float rounds x to float64. Non-finite hi is returned as is.
-func (x dd) float() float64 {
+func (x doubleDouble) float() float64 {
 	if math.IsInf(x.hi, 0) || math.IsNaN(x.hi) {
 		return x.hi
 	}
 	return x.hi + x.lo
 }
 
-func (x dd) neg() dd { return dd{-x.hi, -x.lo} }
+func (x doubleDouble) neg() doubleDouble { return doubleDouble{-x.hi, -x.lo} }
 
-func ddAdd(x, y dd) dd {
+func ddAdd(x, y doubleDouble) doubleDouble {
 	s, e := twoSum(x.hi, y.hi)
 	if math.IsInf(s, 0) { // overflow: the error term would be inf - inf
-		return dd{s, 0}
+		return doubleDouble{s, 0}
 	}
 	t, f := twoSum(x.lo, y.lo)
 	e += t
 	s, e = fastTwoSum(s, e)
 	e += f
 	s, e = fastTwoSum(s, e)
-	return dd{s, e}
+	return doubleDouble{s, e}
 }
 
-func ddSub(x, y dd) dd { return ddAdd(x, y.neg()) }
+func ddSub(x, y doubleDouble) doubleDouble { return ddAdd(x, y.neg()) }
 
-func ddAddF(x dd, b float64) dd {
+func ddAddF(x doubleDouble, b float64) doubleDouble {
 	s, e := twoSum(x.hi, b)
 	if math.IsInf(s, 0) {
-		return dd{s, 0}
+		return doubleDouble{s, 0}
 	}
 	e += x.lo
 	s, e = fastTwoSum(s, e)
-	return dd{s, e}
+	return doubleDouble{s, e}
 }
 
-func ddMul(x, y dd) dd {
+func ddMul(x, y doubleDouble) doubleDouble {
 	p, e := twoProd(x.hi, y.hi)
 	if math.IsInf(p, 0) { // overflow: FMA(a, b, -inf) is NaN
-		return dd{p, 0}
+		return doubleDouble{p, 0}
 	}
 	e += x.hi*y.lo + x.lo*y.hi
 	p, e = fastTwoSum(p, e)
-	return dd{p, e}
+	return doubleDouble{p, e}
 }
 
-func ddMulF(x dd, b float64) dd {
+func ddMulF(x doubleDouble, b float64) doubleDouble {
 	p, e := twoProd(x.hi, b)
 	if math.IsInf(p, 0) {
-		return dd{p, 0}
+		return doubleDouble{p, 0}
 	}
 	e += x.lo * b
 	p, e = fastTwoSum(p, e)
-	return dd{p, e}
+	return doubleDouble{p, e}
 }
 
-func ddDiv(x, y dd) dd {
+func ddDiv(x, y doubleDouble) doubleDouble {
 	if math.Abs(x.hi) > 0x1p1000 { // y * q1 could round past the largest float: divide a scaled copy
 		return ddScale(ddDiv(ddScale(x, -128), y), 128)
 	}
@@ -108,22 +108,25 @@ func ddDiv(x, y dd) dd {
 	r = ddSub(r, ddMulF(y, q2))
 	q3 := r.hi / y.hi
 	s, e := fastTwoSum(q1, q2)
-	return ddAddF(dd{s, e}, q3)
+	return ddAddF(doubleDouble{s, e}, q3)
 }
 
 // ddScale multiplies x by 2^k (Ldexp on both parts).
-func ddScale(x dd, k int) dd { return dd{math.Ldexp(x.hi, k), math.Ldexp(x.lo, k)} }
+func ddScale(x doubleDouble, k int) doubleDouble {
+	return doubleDouble{math.Ldexp(x.hi, k), math.Ldexp(x.lo, k)}
+}
 
-// acc is a compensated (Kahan-Babuska-Neumaier) accumulator of dd or float64 terms; it carries a dd
-// running sum, so its value is the exact sum to about 2^-100 relative error for terms of one sign.
-// Infinite and NaN terms are tracked apart so that the result follows IEEE rules (inf + -inf = NaN).
+// acc is a compensated (Kahan-Babuska-Neumaier) accumulator of double-double or float64 terms; it
+// carries a double-double running sum, so its value is the exact sum to about 2^-100 relative error for
+// terms of one sign. Infinite and NaN terms are tracked apart so that the result follows IEEE rules
+// (inf + -inf = NaN).
 type acc struct {
-	s       dd
+	s       doubleDouble
 	special float64 // 0, or the IEEE sum of the non-finite terms seen
 	spec    bool
 }
 
-func (a *acc) addDD(x dd) {
+func (a *acc) addDD(x doubleDouble) {
 	if math.IsInf(x.hi, 0) || math.IsNaN(x.hi) {
 		if a.spec {
 			a.special += x.hi
@@ -135,12 +138,12 @@ func (a *acc) addDD(x dd) {
 	a.s = ddAdd(a.s, x)
 }
 
-func (a *acc) add(x float64) { a.addDD(dd{x, 0}) }
+func (a *acc) add(x float64) { a.addDD(doubleDouble{x, 0}) }
 
-// value returns the sum as dd (a non-finite sum has hi = inf or NaN and lo = 0).
-func (a *acc) value() dd {
+// value returns the sum as a double-double (a non-finite sum has hi = inf or NaN and lo = 0).
+func (a *acc) value() doubleDouble {
 	if a.spec {
-		return dd{a.special, 0}
+		return doubleDouble{a.special, 0}
 	}
 	return a.s
 }
@@ -148,9 +151,9 @@ func (a *acc) value() dd {
 // ------------------------------------------------------------------ constants
 
 var (
-	ddLn2 = dd{0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56}
-	// invFact[n] = 1/n! as dd, n = 0..expm1Terms.
-	invFact [expm1Terms + 1]dd
+	ddLn2 = doubleDouble{0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56}
+	// invFact[n] = 1/n! as a double-double, n = 0..expm1Terms.
+	invFact [expm1Terms + 1]doubleDouble
 )
 
 const (
@@ -172,7 +175,7 @@ func init() {
 
 // expm1Reduced returns expm1(r) for |r| <= about 0.36: Taylor series on r/2^10, then 10 steps of
 // m -> 2m + m^2 (which is expm1 of the doubled argument).
-func expm1Reduced(r dd) dd {
+func expm1Reduced(r doubleDouble) doubleDouble {
 	if math.Abs(r.hi) < 0x1p-500 {
 		return ddAdd(r, ddMulF(ddMul(r, r), 0.5))
 	}
@@ -188,12 +191,13 @@ func expm1Reduced(r dd) dd {
 	return m
 }
 
-// expm1Tab[j] = 2^(j/2^expTabBits) - 1 as dd, to a relative accuracy (so that expm1DD built on it
-// keeps its relative accuracy near 0), computed at start-up with the series of expm1Reduced.
-// expm1NegTab[j] = 2^(-j/2^expTabBits) - 1 likewise, for j up to 0.35 * 256 / ln2 (expm1DD).
+// expm1Tab[j] = 2^(j/2^expTabBits) - 1 as a double-double, to a relative accuracy (so that expm1DD
+// built on it keeps its relative accuracy near 0), computed at start-up with the series of
+// expm1Reduced. expm1NegTab[j] = 2^(-j/2^expTabBits) - 1 likewise, for j up to 0.35 * 256 / ln2
+// (expm1DD).
 var (
-	expm1Tab    [1 << expTabBits]dd
-	expm1NegTab [130]dd
+	expm1Tab    [1 << expTabBits]doubleDouble
+	expm1NegTab [130]doubleDouble
 )
 
 const expTabBits = 8
@@ -211,10 +215,10 @@ func init() {
 }
 
 // expm1Series returns expm1(r) for |r| <= about ln2/512: the Taylor series to r^9/9! (the next term
-// is below 2^-107 |r|), its terms up to r^ddDeg/ddDeg! by Horner in dd and the smaller ones in
-// float64. ddDeg = 5 keeps about 2^-104 relative to r (the float64 part is below 2^-56 |r|), for
+// is below 2^-107 |r|), its terms up to r^ddDeg/ddDeg! by Horner in double-double and the smaller
+// ones in float64. ddDeg = 5 keeps about 2^-104 relative to r (the float64 part is below 2^-56 |r|), for
 // expm1; ddDeg = 4 keeps 2^-106 relative to 1 + r (the float64 part is below 2^-54), for exp.
-func expm1Series(r dd, ddDeg int) dd {
+func expm1Series(r doubleDouble, ddDeg int) doubleDouble {
 	x := r.hi
 	t := 0.0
 	for n := expm1Terms; n > ddDeg; n-- {
@@ -239,24 +243,25 @@ const (
 	ln2Lo  = -0x1.9ff0342542fc3p-90
 )
 
-// expReduceTab returns r = x - n ln2/256 as dd, to about 2^-106 |r| plus 2^-120 for |n| < 2^21.
-func expReduceTab(x dd, n float64) dd {
+// expReduceTab returns r = x - n ln2/256 as a double-double, to about 2^-106 |r| plus 2^-120 for |n| <
+// 2^21.
+func expReduceTab(x doubleDouble, n float64) doubleDouble {
 	const s = 1.0 / (1 << expTabBits)
 	r := ddAddF(x, -n*(ln2Hi*s)) // exact product; x.hi - n ln2Hi/256 exact (Sterbenz)
 	p, e := twoProd(n, ln2Mid*s)
-	r = ddSub(r, dd{p, e})
+	r = ddSub(r, doubleDouble{p, e})
 	return ddAddF(r, -n*(ln2Lo*s))
 }
 
-// expDD returns exp(x) for finite x as dd (0 on underflow, +inf on overflow): x = (256 k + j)
-// ln2/256 + r with |r| <= ln2/512, exp(x) = 2^k 2^(j/256) (1 + expm1(r)). The table keeps the
-// series short (a third of the operations of squaring a series on r/2^10 up).
-func expDD(x dd) dd {
+// expDD returns exp(x) for finite x as a double-double (0 on underflow, +inf on overflow): x = (256 k +
+// j) ln2/256 + r with |r| <= ln2/512, exp(x) = 2^k 2^(j/256) (1 + expm1(r)). The table keeps the series
+// short (a third of the operations of squaring a series on r/2^10 up).
+func expDD(x doubleDouble) doubleDouble {
 	if x.hi > 709.8 {
-		return dd{math.Inf(1), 0}
+		return doubleDouble{math.Inf(1), 0}
 	}
 	if x.hi < -746 {
-		return dd{}
+		return doubleDouble{}
 	}
 	n := math.RoundToEven(x.hi * (1 << expTabBits / math.Ln2))
 	r := expReduceTab(x, n)
@@ -272,7 +277,7 @@ func expDD(x dd) dd {
 }
 
 // expm1DD returns exp(x) - 1 for finite x.
-func expm1DD(x dd) dd {
+func expm1DD(x doubleDouble) doubleDouble {
 	if math.Abs(x.hi) <= 0.34 {
 		// with T = 2^(n/256): T (1 + expm1(r)) - 1 = (T - 1) + T expm1(r), T - 1 from the tables:
 		// both terms are formed to about 2^-104 of their size, at most about twice the result's.
@@ -291,7 +296,7 @@ func expm1DD(x dd) dd {
 }
 
 // log1pDD returns log(1 + s) for s >= -1 (s finite), -inf at s = -1.
-func log1pDD(s dd) dd {
+func log1pDD(s doubleDouble) doubleDouble {
 	if s.hi < -0.5 {
 		return logDD(ddAddF(s, 1))
 	}
@@ -312,13 +317,13 @@ func log1pDD(s dd) dd {
 	den := ddAddF(e, 1)
 	corr := num.float() / den.float()
 	hi, lo := twoSum(z0, -corr)
-	return dd{hi, lo}
+	return doubleDouble{hi, lo}
 }
 
 // logDD returns log(y) for y >= 0 (y finite; -inf at 0).
-func logDD(y dd) dd {
+func logDD(y doubleDouble) doubleDouble {
 	if y.hi == 0 {
-		return dd{math.Inf(-1), 0}
+		return doubleDouble{math.Inf(-1), 0}
 	}
 	if y.hi >= 0.7 && y.hi <= 1.42 {
 		return log1pDD(ddAddF(y, -1))
@@ -328,13 +333,13 @@ func logDD(y dd) dd {
 		m *= 2
 		e--
 	}
-	mm := dd{m, math.Ldexp(y.lo, -e)}
+	mm := doubleDouble{m, math.Ldexp(y.lo, -e)}
 	l := log1pDD(ddAddF(mm, -1)) // m - 1 is exact (Sterbenz)
 	return ddAdd(l, ddMulF(ddLn2, float64(e)))
 }
 
 // powDD returns x^g for x >= 0 (finite) and finite g >= 0, with 0^0 = 1.
-func powDD(x dd, g float64) dd {
+func powDD(x doubleDouble, g float64) doubleDouble {
 	if math.IsNaN(x.hi) {
 		return x
 	}
@@ -342,7 +347,7 @@ func powDD(x dd, g float64) dd {
 		return ddF(1)
 	}
 	if x.hi == 0 {
-		return dd{}
+		return doubleDouble{}
 	}
 	if g == 1 {
 		return x

@@ -10,7 +10,7 @@ import (
 // precision, so an error in a series, a constant or a reduction step shows) and against the
 // standard library within its documented 1-ulp accuracy.
 
-func relErr(got, want dd) float64 {
+func relErr(got, want doubleDouble) float64 {
 	d := ddSub(got, want)
 	return math.Abs(d.float()) / math.Abs(want.hi)
 }
@@ -48,7 +48,7 @@ func TestDDExpAddition(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		a, b := (r.Float64()*2-1)*300, (r.Float64()*2-1)*300
 		s, e := twoSum(a, b)
-		lhs := expDD(dd{s, e})
+		lhs := expDD(doubleDouble{s, e})
 		rhs := ddMul(expDD(ddF(a)), expDD(ddF(b)))
 		if err := relErr(lhs, rhs); err > 0x1p-92 {
 			t.Fatalf("exp(%v + %v) vs exp*exp: relative %g", a, b, err)
@@ -62,7 +62,7 @@ func TestDDLogProducts(t *testing.T) {
 		a := math.Ldexp(0.5+r.Float64(), r.Intn(1800)-900) // products stay clear of the subnormal range
 		b := math.Ldexp(0.5+r.Float64(), r.Intn(40)-20)
 		p, e := twoProd(a, b)
-		lhs := logDD(dd{p, e})
+		lhs := logDD(doubleDouble{p, e})
 		rhs := ddAdd(logDD(ddF(a)), logDD(ddF(b)))
 		if err := math.Abs(ddSub(lhs, rhs).float()); err > 0x1p-92*math.Max(1, math.Abs(rhs.hi)) {
 			t.Fatalf("log(%v * %v) vs log + log: %g", a, b, err)
@@ -105,14 +105,14 @@ func TestAccumulator(t *testing.T) {
 // 40, where that reference's reduction by a double-double ln2 is accurate to 2^-101 (its error
 // grows with |x|; large arguments are covered by the identities above).
 func TestDDExpTableMatchesSeries(t *testing.T) {
-	series := func(x dd) dd {
+	series := func(x doubleDouble) doubleDouble {
 		k := math.RoundToEven(x.hi / ddLn2.hi)
 		r := ddSub(x, ddMulF(ddLn2, k))
 		return ddScale(ddAddF(expm1Reduced(r), 1), int(k))
 	}
 	r := rand.New(rand.NewSource(11))
 	for i := 0; i < 20000; i++ {
-		x := dd{(r.Float64()*2 - 1) * 40, 0}
+		x := doubleDouble{(r.Float64()*2 - 1) * 40, 0}
 		x.hi, x.lo = twoSum(x.hi, r.NormFloat64()*0x1p-60*math.Abs(x.hi))
 		if e := relErr(expDD(x), series(x)); e > 0x1p-100 {
 			t.Fatalf("expDD(%v): relative difference %g to the series", x, e)

@@ -3,20 +3,20 @@ package xent
 import "math"
 
 // sigmoidDD returns sigmoid(z) = 1 / (1 + exp(-z)) for any z (limits at +-inf, NaN for NaN).
-func sigmoidDD(z float64) dd {
+func sigmoidDD(z float64) doubleDouble {
 	switch {
 	case math.IsNaN(z):
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case math.IsInf(z, 1):
 		return ddF(1)
 	case math.IsInf(z, -1):
-		return dd{}
+		return doubleDouble{}
 	case z >= 0:
 		return ddDiv(ddF(1), ddAddF(expDD(ddF(-z)), 1))
 	}
 	e := expDD(ddF(z))
 	if e.hi == 0 {
-		return dd{}
+		return doubleDouble{}
 	}
 	return ddDiv(e, ddAddF(e, 1))
 }
@@ -47,14 +47,14 @@ func softplusPair(z float64) (xdd, xdd) {
 }
 
 // softplusDD returns softplus(z) = max(z, 0) + log1p(exp(-|z|)) for any z.
-func softplusDD(z float64) dd {
+func softplusDD(z float64) doubleDouble {
 	switch {
 	case math.IsNaN(z):
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case math.IsInf(z, 1):
-		return dd{math.Inf(1), 0}
+		return doubleDouble{math.Inf(1), 0}
 	case math.IsInf(z, -1):
-		return dd{}
+		return doubleDouble{}
 	}
 	l := log1pDD(expDD(ddF(-math.Abs(z))))
 	if z > 0 {

@@ -19,14 +19,14 @@ func twoSumFinite(a, b float64) (s, e float64) {
 
 // ddAddSameSign adds x and y of one sign (or zero), finite and far from overflow: the sum does not
 // cancel, so the "sloppy" double-double addition is accurate to about 2^-104 of it.
-func ddAddSameSign(x, y dd) dd {
+func ddAddSameSign(x, y doubleDouble) doubleDouble {
 	s, e := twoSumFinite(x.hi, y.hi)
 	s, e = fastTwoSum(s, e+(x.lo+y.lo))
-	return dd{s, e}
+	return doubleDouble{s, e}
 }
 
-// exp2Tab[j] = 2^(j/256) as dd.
-var exp2Tab [1 << expTabBits]dd
+// exp2Tab[j] = 2^(j/256) as a double-double.
+var exp2Tab [1 << expTabBits]doubleDouble
 
 func init() {
 	for j := range exp2Tab {
@@ -42,7 +42,7 @@ const (
 	expFastMax = 709
 )
 
-// expFast returns exp(x) for finite x as dd, to a relative error of about 2^-70 for x.hi in
+// expFast returns exp(x) for finite x as a double-double, to a relative error of about 2^-70 for x.hi in
 // [expFastMin, expFastMax] (expDD elsewhere). The reduction x = n ln2/256 + r: u = x.hi - n ln2Hi/256
 // is exact (ln2Hi has 32 bits, so the product has at most 51, and u is within a factor 2 of x.hi,
 // Sterbenz); p = n ln2Mid/256 is below 2^-25 (|n| < 2^18), so its rounding (2^-79) and the ln2Lo
@@ -51,7 +51,7 @@ const (
 // (|rh| <= 2^-9.5: truncation below 2^-78, float64 evaluation error below 2^-72, rl^2 below 2^-86),
 // and exp(x) = 2^k T (1 + rh + tail), T = 2^(j/256) from a double-double table (2^-106), T.hi rh
 // exact (FMA), the rest (below 2^-19 T) rounded at about 2^-72 T.
-func expFast(x dd) dd {
+func expFast(x doubleDouble) doubleDouble {
 	if !(x.hi >= expFastMin && x.hi <= expFastMax) {
 		return expDD(x)
 	}
@@ -73,11 +73,11 @@ func expFast(x dd) dd {
 	hi, lo = fastTwoSum(hi, lo)
 	// 2^k with k = floor(n / 256) in [-866, 1023]: a normal power of two, and both parts stay normal
 	f := math.Float64frombits(uint64(ni>>expTabBits+1023) << 52)
-	return dd{hi * f, lo * f}
+	return doubleDouble{hi * f, lo * f}
 }
 
-// log1pTabDD[i] = log(1 + i/256) as dd (logDD, relative 2^-95), for log1pDDFast.
-var log1pTabDD [log1pNodes + 1]dd
+// log1pTabDD[i] = log(1 + i/256) as a double-double (logDD, relative 2^-95), for log1pDDFast.
+var log1pTabDD [log1pNodes + 1]doubleDouble
 
 const log1pNodes = 256
 
@@ -87,13 +87,13 @@ func init() {
 	}
 }
 
-// log1pDDFast returns log(1 + s) for s.hi in [0, 1] as dd, to a relative error of about 2^-69: with
-// c = 1 + i/256 the nearest node to 1 + s, log(1 + s) = log(c) + log1p(d), d = (1 + s - c) / c,
-// |d| <= 2^-9 (1 + s - c formed exactly, the division corrected by FMA to about 2^-105 |d|; for
-// i = 0, d = s itself); log1p(d) = d - d^2/2 + d^3 P(d) with d^2/2 exact (FMA) and the series to
-// d^8 (truncation below 2^-75 |d|) in float64 (error below 2^-77 |d|). For i >= 1,
+// log1pDDFast returns log(1 + s) for s.hi in [0, 1] as a double-double, to a relative error of about
+// 2^-69: with c = 1 + i/256 the nearest node to 1 + s, log(1 + s) = log(c) + log1p(d),
+// d = (1 + s - c) / c, |d| <= 2^-9 (1 + s - c formed exactly, the division corrected by FMA to about
+// 2^-105 |d|; for i = 0, d = s itself); log1p(d) = d - d^2/2 + d^3 P(d) with d^2/2 exact (FMA) and
+// the series to d^8 (truncation below 2^-75 |d|) in float64 (error below 2^-77 |d|). For i >= 1,
 // log(c) >= log(1 + 1/256) > 2^-9 >= |log1p(d)|: the final sum cancels by at most a factor 2.
-func log1pDDFast(s dd) dd {
+func log1pDDFast(s doubleDouble) doubleDouble {
 	i := int(s.hi*log1pNodes + 0.5)
 	d := s
 	if i > 0 {
@@ -101,13 +101,13 @@ func log1pDDFast(s dd) dd {
 		uh, ul := fastTwoSum(1, s.hi)         // 1 + s = uh + ul + s.lo exactly
 		nh, nl := twoSumFinite(uh-c, ul+s.lo) // uh - c exact (Sterbenz); ul + s.lo exact to 2^-150
 		q := nh / c
-		d = dd{q, (math.FMA(-q, c, nh) + nl) / c}
+		d = doubleDouble{q, (math.FMA(-q, c, nh) + nl) / c}
 	}
 	sq, sqe := twoProd(d.hi, d.hi)
 	x := d.hi
 	p := x * x * x * (1.0/3 + x*(-1.0/4+x*(1.0/5+x*(-1.0/6+x*(1.0/7+x*(-1.0/8))))))
 	h, e := fastTwoSum(d.hi, -sq/2) // |d^2/2| <= 2^-10 |d|
-	l := dd{h, e + (d.lo - sqe/2 - x*d.lo + p)}
+	l := doubleDouble{h, e + (d.lo - sqe/2 - x*d.lo + p)}
 	if i == 0 {
 		return l
 	}
@@ -116,5 +116,5 @@ func log1pDDFast(s dd) dd {
 	t := log1pTabDD[i]
 	h, e = fastTwoSum(t.hi, l.hi)
 	h, e = fastTwoSum(h, e+(t.lo+l.lo))
-	return dd{h, e}
+	return doubleDouble{h, e}
 }

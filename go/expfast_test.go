@@ -13,24 +13,24 @@ import (
 // fastUnit is the unit in which the one-pass errors are reported: 2^-68 relative.
 const fastUnit = 0x1p-68
 
-// randDD returns a dd with the given high part and a random low part within half its ulp.
-func randDD(r *rand.Rand, hi float64) dd {
+// randDD returns a double-double with the given high part and a random low part within half its ulp.
+func randDD(r *rand.Rand, hi float64) doubleDouble {
 	ulp := math.Nextafter(math.Abs(hi), math.Inf(1)) - math.Abs(hi)
-	return dd{hi, (r.Float64() - 0.5) * ulp}
+	return doubleDouble{hi, (r.Float64() - 0.5) * ulp}
 }
 
 // fastCase is a one-pass function, its reference and the arguments it is measured on.
 type fastCase struct {
 	name  string
-	f     func(dd) dd
-	ref   func(dd) dd
-	args  func(r *rand.Rand, i int) dd
+	f     func(doubleDouble) doubleDouble
+	ref   func(doubleDouble) doubleDouble
+	args  func(r *rand.Rand, i int) doubleDouble
 	bound float64 // the largest relative error allowed, in fastUnit
 }
 
 func TestOnePassErrors(t *testing.T) {
 	cases := []fastCase{
-		{"expFast", expFast, expDD, func(r *rand.Rand, i int) dd {
+		{"expFast", expFast, expDD, func(r *rand.Rand, i int) doubleDouble {
 			switch i % 5 {
 			case 0:
 				return randDD(r, expFastMin+r.Float64()*(expFastMax-expFastMin))
@@ -43,7 +43,7 @@ func TestOnePassErrors(t *testing.T) {
 			}
 			return randDD(r, -r.Float64()*40) // the shifts of a softmax row
 		}, 0.5},
-		{"log1pDDFast", log1pDDFast, log1pDD, func(r *rand.Rand, i int) dd {
+		{"log1pDDFast", log1pDDFast, log1pDD, func(r *rand.Rand, i int) doubleDouble {
 			switch i % 3 {
 			case 0:
 				return randDD(r, r.Float64())
@@ -56,7 +56,7 @@ func TestOnePassErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(15))
-			worst, at := 0.0, dd{}
+			worst, at := 0.0, doubleDouble{}
 			for i := 0; i < 200000; i++ {
 				x := c.args(r, i)
 				want := c.ref(x)
@@ -103,7 +103,7 @@ func TestFastPathsAgainstDD(t *testing.T) {
 					continue
 				}
 				h, l := twoSum(v, -a)
-				s.addDD(expDD(dd{h, l}))
+				s.addDD(expDD(doubleDouble{h, l}))
 			}
 			want := log1pDD(s.value())
 			if want.hi == 0 {

@@ -20,7 +20,7 @@ var log1pUnitErr = math.Exp2(-34.9)
 // error must stay far below float32's unit roundoff (2^-24), within the budgets their comments prove.
 func TestFastKernelsAccuracy(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	worst := func(name string, got float64, want dd, bound float64) {
+	worst := func(name string, got float64, want doubleDouble, bound float64) {
 		t.Helper()
 		if e := math.Abs(got-want.float()) / math.Abs(want.float()); e > bound {
 			t.Errorf("%s: relative error %g", name, e)

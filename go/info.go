@@ -3,7 +3,7 @@ package xent
 import "math"
 
 // toBase converts a natural-log result to the requested base (division by ln 2 in double-double).
-func toBase(x dd, b Base) dd {
+func toBase(x doubleDouble, b Base) doubleDouble {
 	if b == Base2 && isFinite(x.hi) {
 		return ddDiv(x, ddLn2)
 	}
@@ -116,9 +116,9 @@ func CrossEntropy[T Float](p, q []T, opts ...Option) (T, error) {
 			continue
 		}
 		h, l := twoSum(qs[i], eps)
-		nlq := ddSub(logZ, logDD(dd{h, l}))
+		nlq := ddSub(logZ, logDD(doubleDouble{h, l}))
 		if i == k {
-			nlq = log1pDD(ddDiv(rest.value(), dd{h, l}))
+			nlq = log1pDD(ddDiv(rest.value(), doubleDouble{h, l}))
 		}
 		s.addDD(ddMulF(nlq, v))
 	}
@@ -172,7 +172,7 @@ func KLDivergence[T Float](p, q []T, opts ...Option) (T, error) {
 }
 
 // logRatio returns log(p / q) for finite p, q > 0, accurate also when p is close to q.
-func logRatio(p, q float64) dd {
+func logRatio(p, q float64) doubleDouble {
 	r := ddDiv(ddF(p), ddF(q))
 	if isFinite(r.hi) && r.hi >= 0x1p-1000 && r.hi <= 0x1p1000 {
 		return logDD(r)

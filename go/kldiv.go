@@ -95,7 +95,7 @@ func klLogTargetTerm(t, x float64) xdd {
 		}
 		return xOf(ddF(math.Copysign(0, h)))
 	}
-	return xMul(expX(t), xOf(dd{h, l}))
+	return xMul(expX(t), xOf(doubleDouble{h, l}))
 }
 
 // expX returns exp(t) for finite t extended-range: exp(r) 2^n with t = n ln2 + r, so that a

@@ -17,10 +17,10 @@ func (c *config) largeModel() bool { return c.logitScale != 1 || c.capOn }
 // tanhSmall: below this |t|, tanh(t) = t and 1 / cosh^2(t) = 1 in double-double (t^2 / 3 < 2^-120).
 const tanhSmall = 0x1p-60
 
-// capLogit returns c tanh(t) with t = x' / c (x' = s x as a dd) as a dd, and dxc/dx' =
-// 1 / cosh^2(t) = 4F / (1 + F)^2 with F = exp(-2|t|); tanh|t| = -G / (2 + G) with G = expm1(-2|t|):
-// neither cancels.
-func capLogit(xp dd, c float64) (dd, float64) {
+// capLogit returns c tanh(t) with t = x' / c (x' = s x as a double-double) as a double-double, and
+// dxc/dx' = 1 / cosh^2(t) = 4F / (1 + F)^2 with F = exp(-2|t|); tanh|t| = -G / (2 + G) with
+// G = expm1(-2|t|): neither cancels.
+func capLogit(xp doubleDouble, c float64) (doubleDouble, float64) {
 	if math.Abs(xp.hi) > 41*c { // saturated; x' / c may overflow for a tiny (subnormal) cap
 		v := ddF(math.Copysign(c, xp.hi))
 		return v, 4 * math.Exp(-2*(math.Abs(xp.hi)/c))
@@ -30,7 +30,7 @@ func capLogit(xp dd, c float64) (dd, float64) {
 	if neg {
 		t = t.neg()
 	}
-	var th dd
+	var th doubleDouble
 	sech2 := 1.0
 	switch {
 	case t.hi < tanhSmall:
@@ -78,7 +78,7 @@ func (p *sceProblem) transform(x []float64) {
 			h = math.Copysign(c, h)
 			p.deriv[i] = 0
 		default:
-			xc, sech2 := capLogit(dd{h, l}, c)
+			xc, sech2 := capLogit(doubleDouble{h, l}, c)
 			h, l = xc.hi, xc.lo
 			p.deriv[i] = s * sech2
 		}

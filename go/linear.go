@@ -113,7 +113,7 @@ func (p *linearProblem) logits(c config, target []int) *ddLogits {
 // dot returns the logit z[n, c] = sum_k hidden[n, k] linear_weight[c, k] + bias[c]: exact products,
 // a compensated sum, and IEEE rules for non-finite inputs (a NaN factor or 0 * inf gives NaN; +inf
 // and -inf terms together give NaN; otherwise an infinite term gives its infinity).
-func (p *linearProblem) dot(n, c int) dd {
+func (p *linearProblem) dot(n, c int) doubleDouble {
 	var s acc
 	var posInf, negInf, nan bool
 	term := func(a, b float64) {
@@ -127,7 +127,7 @@ func (p *linearProblem) dot(n, c int) dd {
 			negInf = true
 		default:
 			h, l := twoProd(a, b)
-			s.addDD(dd{h, l})
+			s.addDD(doubleDouble{h, l})
 		}
 	}
 	for k := 0; k < p.h; k++ {
@@ -138,11 +138,11 @@ func (p *linearProblem) dot(n, c int) dd {
 	}
 	switch {
 	case nan || (posInf && negInf):
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case posInf:
-		return dd{math.Inf(1), 0}
+		return doubleDouble{math.Inf(1), 0}
 	case negInf:
-		return dd{math.Inf(-1), 0}
+		return doubleDouble{math.Inf(-1), 0}
 	}
 	return s.value()
 }

@@ -118,6 +118,6 @@ func bceSum64(fn string, zs, ys []float64, yShape []int) (xdd, error) {
 		u, e := twoSumFinite(sh, c)
 		sh, sl = u, sl+e
 	}
-	slow.addDD(ddAdd(ddAdd(ddF(s1), ddF(s2)), dd{sh, sl}))
+	slow.addDD(ddAdd(ddAdd(ddF(s1), ddF(s2)), doubleDouble{sh, sl}))
 	return slow.value(), nil
 }

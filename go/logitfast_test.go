@@ -9,7 +9,7 @@ import (
 
 // bceParts returns the exact parts of one element's BCE with logits in double-double: cz =
 // (1 - y) max(z, 0) + y max(-z, 0) and t = log1p(exp(-|z|)) (2^-95 routines).
-func bceParts(z, y float64) (cz, t dd) {
+func bceParts(z, y float64) (cz, t doubleDouble) {
 	cz = ddAdd(ddMulF(oneMinus(y), math.Max(z, 0)), ddMulF(ddF(y), math.Max(-z, 0)))
 	return cz, log1pDD(expDD(ddF(-math.Abs(z))))
 }

@@ -163,7 +163,7 @@ func BCEWithLogits[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error) {
 }
 
 // loss evaluates BCE with logits: each element by termFast where it applies, else extended-range
-// (bceTerm); a sum or mean adds the fast terms in plain dd and the others in an xacc.
+// (bceTerm); a sum or mean adds the fast terms in plain double-double and the others in an xacc.
 func (p *bceProblem) loss() ([]int, []float64) {
 	if p.config.reduction == ReductionNone {
 		out := make([]float64, len(p.z))
@@ -176,7 +176,7 @@ func (p *bceProblem) loss() ([]int, []float64) {
 		}
 		return p.shape, out
 	}
-	var fast dd
+	var fast doubleDouble
 	var slow xacc
 	for i := range p.z {
 		if v, ok := p.termFast(i); ok {
@@ -186,7 +186,7 @@ func (p *bceProblem) loss() ([]int, []float64) {
 		slow.add(p.termX(i))
 	}
 	if !(fast.hi < 0x1p1000) { // terms below 2^1000 each, but their sum may near the overflow
-		fast = dd{}
+		fast = doubleDouble{}
 		for i := range p.z {
 			slow.add(p.termX(i))
 		}
@@ -205,32 +205,32 @@ func (p *bceProblem) termX(i int) xdd {
 }
 
 // termFast is element i's loss w (pw y softplus(-z) + (1 - y) softplus(z)) with the one-pass exp and
-// log1p (relative error about 2^-68, expfast.go), in plain dd, as terms of one sign: with
+// log1p (relative error about 2^-68, expfast.go), in plain double-double, as terms of one sign: with
 // t = softplus(-|z|) = log1p(exp(-|z|)) and softplus(|z|) = |z| + t, the loss is
 // w (K t + c |z|) with K = pw y + (1 - y) and c = 1 - y for z > 0, pw y otherwise. It reports
 // false, and the caller takes the extended-range path, where that would not do: z not finite or
 // |z| > -expFastMin (t nears the subnormal range), or a non-zero result outside [2^-960, 2^1000] (an
 // intermediate may have lost digits below the normal range, or the sum may overflow).
-func (p *bceProblem) termFast(i int) (dd, bool) {
+func (p *bceProblem) termFast(i int) (doubleDouble, bool) {
 	z, y := p.z[i], p.y[i]
 	a := math.Abs(z)
 	if !(a <= -expFastMin) {
-		return dd{}, false
+		return doubleDouble{}, false
 	}
-	t := log1pDDFast(expFast(dd{-a, 0}))
+	t := log1pDDFast(expFast(doubleDouble{-a, 0}))
 	h, l := twoSumFinite(1, -y)
-	omy := dd{h, l} // 1 - y, exact
-	var v dd
+	omy := doubleDouble{h, l} // 1 - y, exact
+	var v doubleDouble
 	if p.pw == nil { // K = 1
 		c := omy
 		if z <= 0 {
-			c = dd{y, 0}
+			c = doubleDouble{y, 0}
 		}
 		ph, pl := twoProd(c.hi, a) // c |z| <= 600: no overflow
-		v = ddAddSameSign(t, dd{ph, pl + c.lo*a})
+		v = ddAddSameSign(t, doubleDouble{ph, pl + c.lo*a})
 	} else {
 		h, l := twoProd(p.at(p.pw, i), y)
-		pwy := dd{h, l}
+		pwy := doubleDouble{h, l}
 		c := omy
 		if z <= 0 {
 			c = pwy
@@ -241,7 +241,7 @@ func (p *bceProblem) termFast(i int) (dd, bool) {
 		v = ddMulF(v, p.at(p.w, i))
 	}
 	if v.hi != 0 && !(v.hi >= 0x1p-960 && v.hi <= 0x1p1000) {
-		return dd{}, false
+		return doubleDouble{}, false
 	}
 	return v, true
 }
@@ -273,7 +273,7 @@ func BCEWithLogitsGrad[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], erro
 		a := ddMulF(ddF(yi), p.at(p.pw, i))
 		g := ddSub(ddMul(oneMinus(yi), sigmoidDD(zi)), ddMul(a, sigmoidDD(-zi)))
 		if math.IsNaN(zi) {
-			g = dd{math.NaN(), 0}
+			g = doubleDouble{math.NaN(), 0}
 		}
 		out[i] = times(xOf(divDD(ddMulF(g, p.at(p.w, i)), scale)), p.up.at(i)).float()
 	}
@@ -304,7 +304,7 @@ func SigmoidFocalLoss[T Float](z, y Tensor[T], opts ...Option) (Tensor[T], error
 	for i := range vals {
 		zi, yi := p.z[i], p.y[i]
 		if math.IsNaN(zi) {
-			vals[i] = xOf(dd{math.NaN(), 0})
+			vals[i] = xOf(doubleDouble{math.NaN(), 0})
 			continue
 		}
 		ce := bceTerm(zi, yi, 1)

@@ -79,9 +79,9 @@ func init() {
 // lseFast returns a = max_i row_i and L = log1p(s), s = sum_{i != k} exp(row_i - a), with errL, a
 // bound on |L - log1p(s)|: false when a value is NaN or +inf, or every value is -inf (the caller
 // takes finiteLSE or analyze).
-func lseFast(row []float64) (a float64, L dd, errL float64, ok bool) {
+func lseFast(row []float64) (a float64, L doubleDouble, errL float64, ok bool) {
 	if len(row) == 0 {
-		return 0, dd{}, 0, false
+		return 0, doubleDouble{}, 0, false
 	}
 	a = rowMax(row)
 	L, errL, _, ok = lseFastNext(row, a, row)
@@ -92,11 +92,11 @@ func lseFast(row []float64) (a float64, L dd, errL float64, ok bool) {
 // following row, or row itself) in the same pass and returns its maximum, so that the next row's
 // values come from memory while this row's exponentials are computed (a separate pass for the
 // maximum waits for them: a third of the time on [4096, 1000]).
-func lseFastNext(row []float64, a float64, next []float64) (L dd, errL, nextMax float64, ok bool) {
+func lseFastNext(row []float64, a float64, next []float64) (L doubleDouble, errL, nextMax float64, ok bool) {
 	// A NaN, +inf (inf - inf) or all -inf (-inf + inf) makes a shift NaN, and the sum with it.
 	s, nextMax := expSumSplit(row, a, next)
 	if s.hi-s.hi != 0 {
-		return dd{}, 0, nextMax, false
+		return doubleDouble{}, 0, nextMax, false
 	}
 	L = log1pDD(s)
 	n := float64(len(row))
@@ -107,7 +107,7 @@ func lseFastNext(row []float64, a float64, next []float64) (L dd, errL, nextMax 
 // expSumSplit returns s = sum_i exp(row_i - a) - 1 as a double-double (see the file's comment for
 // the error; the maximum a's own term is 1), and the maximum of next (as rowMax). A NaN shift makes
 // s NaN.
-func expSumSplit(row []float64, a float64, next []float64) (dd, float64) {
+func expSumSplit(row []float64, a float64, next []float64) (doubleDouble, float64) {
 	S := 1.0
 	var sh, sl float64 // the small parts' sum
 	negA := -a
@@ -146,7 +146,7 @@ func expSumSplit(row []float64, a float64, next []float64) (dd, float64) {
 		t, e := twoSumFinite(sh, c)
 		sh, sl = t, sl+e
 	}
-	return ddAdd(ddF(S-2), dd{sh, sl}), nextMax
+	return ddAdd(ddF(S-2), doubleDouble{sh, sl}), nextMax
 }
 
 // rowMax returns the largest value of a non-empty row, NaNs aside (a row of NaNs gives NaN when the

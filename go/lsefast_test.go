@@ -8,7 +8,7 @@ import (
 
 // lseRef returns the double-double reference of lseFast: a, and L = log1pDD of the compensated sum
 // of expDD(x_i - a) over i != k (k the first maximum), the shifts taken exactly.
-func lseRef(x []float64) (a float64, L dd) {
+func lseRef(x []float64) (a float64, L doubleDouble) {
 	a = math.Inf(-1)
 	for _, v := range x {
 		a = math.Max(a, v)
@@ -21,7 +21,7 @@ func lseRef(x []float64) (a float64, L dd) {
 			continue
 		}
 		if h, l := twoSum(v, -a); h > -746 {
-			s.addDD(expDD(dd{h, l}))
+			s.addDD(expDD(doubleDouble{h, l}))
 		}
 	}
 	return a, log1pDD(s.value())
@@ -52,7 +52,7 @@ func TestExpSumSplitTerm(t *testing.T) {
 		}
 		got, _ := expSumSplit([]float64{a, x}, a, []float64{a, x})
 		h, l := twoSum(x, -a)
-		want := expDD(dd{h, l})
+		want := expDD(doubleDouble{h, l})
 		if err := (math.Abs(ddSub(got, want).float()) - 0x1p-99) / want.hi; err > worst {
 			worst, at = err, x-a
 		}

@@ -9,7 +9,7 @@ import "math"
 // powX returns b^t for t <= 0 (b = e, or 2 when base2) extended-range, as m 2^n with m = b^r for a
 // reduced r: terms far below float64's range keep their digits until the sum is rounded once.
 // t = -inf gives 0.
-func powX(t dd, base2 bool) xdd {
+func powX(t doubleDouble, base2 bool) xdd {
 	if math.IsInf(t.hi, -1) || t.hi < -0x1p40 {
 		return xdd{}
 	}
@@ -100,7 +100,7 @@ func mergeColumn(ms, ds []float64, g mergeGeometry, j int, base2 bool) (float64,
 		case math.IsInf(di, 1):
 			D.add(xOf(ddF(di))) // an overflowed partial sum times a positive weight
 		default:
-			D.add(xMul(xOf(ddF(di)), powX(dd{h, l}, base2)))
+			D.add(xMul(xOf(ddF(di)), powX(doubleDouble{h, l}, base2)))
 		}
 	}
 	return M, D.value().float()
@@ -139,7 +139,7 @@ func lseMergeColumn(xs []float64, g mergeGeometry, j int, base2 bool) xdd {
 	for i := 0; i < g.k; i++ {
 		v := xs[i*g.cols+j]
 		if math.IsNaN(v) {
-			return xOf(dd{math.NaN(), 0})
+			return xOf(doubleDouble{math.NaN(), 0})
 		}
 		if v > M || k < 0 {
 			M, k = max(M, v), i
@@ -152,7 +152,7 @@ func lseMergeColumn(xs []float64, g mergeGeometry, j int, base2 bool) xdd {
 	for i := 0; i < g.k; i++ {
 		if v := xs[i*g.cols+j]; i != k && !math.IsInf(v, -1) {
 			h, l := twoSum(v, -M)
-			s.add(powX(dd{h, l}, base2))
+			s.add(powX(doubleDouble{h, l}, base2))
 		}
 	}
 	L := log1pX(s.value())

@@ -57,7 +57,7 @@ func TestMeanNearFloat64Max(t *testing.T) {
 	}
 }
 
-// The extended-range path must leave ordinary values bit-identical to the plain dd path.
+// The extended-range path must leave ordinary values bit-identical to the plain double-double path.
 func TestXDDMatchesDDInRange(t *testing.T) {
 	var a acc
 	var x xacc

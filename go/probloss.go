@@ -25,7 +25,7 @@ func CrossEntropyLoss(predictedProbs []float64, trueClassIndex int) float64 {
 }
 
 // nllClamped returns -log(max(p, eps)).
-func nllClamped(p, eps float64) dd {
+func nllClamped(p, eps float64) doubleDouble {
 	return logDD(ddF(math.Max(p, eps))).neg()
 }
 
@@ -136,8 +136,8 @@ func CategoricalCrossEntropy[T Float](t, p Tensor[T], opts ...Option) (Tensor[T]
 
 // bceElem returns -(y log p' + (1 - y) log(1 - p')) with p' = min(max(p, eps), 1 - eps), 1 - eps
 // taken exactly; log(1 - p') is log1p(-p') for p' < 1/2 and log of the exact 1 - p' otherwise.
-func bceElem(y, p, eps float64) dd {
-	var lp, lq dd // log p', log(1 - p')
+func bceElem(y, p, eps float64) doubleDouble {
+	var lp, lq doubleDouble // log p', log(1 - p')
 	switch {
 	case p < eps:
 		lp, lq = logDD(ddF(eps)), log1pDD(ddF(-eps))

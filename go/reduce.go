@@ -3,37 +3,37 @@ package xent
 import "math"
 
 // divDD returns num / den following IEEE rules for zero and non-finite operands.
-func divDD(num, den dd) dd {
+func divDD(num, den doubleDouble) doubleDouble {
 	if !isFinite(num.hi) || !isFinite(den.hi) || den.hi == 0 {
-		return dd{num.hi / den.hi, 0}
+		return doubleDouble{num.hi / den.hi, 0}
 	}
 	return ddDiv(num, den)
 }
 
 // mulDD returns c * v where a zero coefficient c masks an infinite v (the specification's
 // "a term whose coefficient is exactly 0 contributes 0"); NaN is never masked.
-func mulDD(c, v dd) dd {
+func mulDD(c, v doubleDouble) doubleDouble {
 	if c.hi == 0 && !math.IsNaN(v.hi) {
-		return dd{}
+		return doubleDouble{}
 	}
 	if !isFinite(c.hi) || !isFinite(v.hi) {
-		return dd{c.hi * v.hi, 0}
+		return doubleDouble{c.hi * v.hi, 0}
 	}
 	return ddMul(c, v)
 }
 
-// addDD adds two dd values following IEEE rules for non-finite operands.
-func addDD(a, b dd) dd {
+// addDD adds two double-double values following IEEE rules for non-finite operands.
+func addDD(a, b doubleDouble) doubleDouble {
 	if !isFinite(a.hi) || !isFinite(b.hi) {
-		return dd{a.hi + b.hi, 0}
+		return doubleDouble{a.hi + b.hi, 0}
 	}
 	return ddAdd(a, b)
 }
 
-// oneMinus returns 1 - y as an exact dd.
-func oneMinus(y float64) dd {
+// oneMinus returns 1 - y as an exact double-double.
+func oneMinus(y float64) doubleDouble {
 	h, l := twoSum(1, -y)
-	return dd{h, l}
+	return doubleDouble{h, l}
 }
 
 // reduce applies a reduction to per-element values of the given shape. The mean divides by den

@@ -22,10 +22,10 @@ type lseRow struct {
 	kind rowKind
 	k    int
 	a    float64
-	d    []dd // exact shift; d_i.hi = -inf for a -inf entry (or a shift that overflows)
-	e    []dd
-	s    dd
-	L    dd
+	d    []doubleDouble // exact shift; d_i.hi = -inf for a -inf entry (or a shift that overflows)
+	e    []doubleDouble
+	s    doubleDouble
+	L    doubleDouble
 	// lx is L extended-range when the row has terms e_i below float64's normal range (some
 	// d_i < -tinyShift) and L < 2^-1000, where L = s to far beyond double-double precision: the sum
 	// of such terms is formed before it is rounded once (L itself holds lx rounded to float64).
@@ -45,7 +45,7 @@ const (
 )
 
 // expScaled returns exp(d) as exp(d + 512 ln2) 2^-512 (d in [-tinyFloor, -tinyShift)).
-func expScaled(d dd) xdd {
+func expScaled(d doubleDouble) xdd {
 	const s = 512 // d + 512 ln2, with ln2 in three parts (the sum is exact to 2^-100)
 	x := ddAddF(ddAddF(ddAddF(d, s*ln2Hi), s*ln2Mid), s*ln2Lo)
 	return xdd{expDD(x), -s}
@@ -115,21 +115,21 @@ func (r *lseRow) analyzeLo(x, xlo []float64, off, stride, n int) {
 			continue
 		}
 		if math.IsInf(v, -1) {
-			r.d[i] = dd{math.Inf(-1), 0}
+			r.d[i] = doubleDouble{math.Inf(-1), 0}
 			continue
 		}
 		h, l := twoSum(v, -r.a)
 		if math.IsInf(h, -1) {
-			r.d[i] = dd{math.Inf(-1), 0}
+			r.d[i] = doubleDouble{math.Inf(-1), 0}
 			continue
 		}
 		if xlo != nil {
-			s := ddAddF(dd{h, l}, xlo[off+i*stride]-r.aLo) // lo's difference: exact to 2^-106 |x|
+			s := ddAddF(doubleDouble{h, l}, xlo[off+i*stride]-r.aLo) // lo's difference: exact to 2^-106 |x|
 			h, l = s.hi, s.lo
 		}
-		r.d[i] = dd{h, l}
+		r.d[i] = doubleDouble{h, l}
 		if h >= -tinyShift {
-			e := expFast(dd{h, l}) // 2^-70: the row's results need about 2^-60 (expfast.go)
+			e := expFast(doubleDouble{h, l}) // 2^-70: the row's results need about 2^-60 (expfast.go)
 			r.e[i] = e
 			t := sh + e.hi
 			bb := t - sh
@@ -146,7 +146,7 @@ func (r *lseRow) analyzeLo(x, xlo []float64, off, stride, n int) {
 		}
 	}
 	hi, lo := fastTwoSum(sh, sl)
-	r.s = dd{hi, lo}
+	r.s = doubleDouble{hi, lo}
 	if tiny {
 		r.tinySum(&tx)
 		return
@@ -158,19 +158,19 @@ func (r *lseRow) analyzeLo(x, xlo []float64, off, stride, n int) {
 // without storing the shifts and exponentials, when every x_i is finite and every shift x_i - a is
 // at least -tinyShift (ok false otherwise: the caller analyzes the row in full). The sum and L are
 // those of analyze, bit for bit.
-func finiteLSE(x []float64, off, stride, n int) (a float64, L dd, ok bool) {
+func finiteLSE(x []float64, off, stride, n int) (a float64, L doubleDouble, ok bool) {
 	a, k := math.Inf(-1), -1
 	for i := 0; i < n; i++ {
 		v := x[off+i*stride]
 		if v-v != 0 { // NaN or an infinity
-			return 0, dd{}, false
+			return 0, doubleDouble{}, false
 		}
 		if v > a {
 			a, k = v, i
 		}
 	}
 	if k < 0 {
-		return 0, dd{}, false
+		return 0, doubleDouble{}, false
 	}
 	var sh, sl float64
 	for i := 0; i < n; i++ {
@@ -179,16 +179,16 @@ func finiteLSE(x []float64, off, stride, n int) (a float64, L dd, ok bool) {
 		}
 		h, l := twoSumFinite(x[off+i*stride], -a) // l is used only when h is finite
 		if !(h >= -tinyShift) {
-			return 0, dd{}, false
+			return 0, doubleDouble{}, false
 		}
-		e := expFast(dd{h, l})
+		e := expFast(doubleDouble{h, l})
 		t := sh + e.hi
 		bb := t - sh
 		sl += ((sh - (t - bb)) + (e.hi - bb)) + e.lo
 		sh = t
 	}
 	hi, lo := fastTwoSum(sh, sl)
-	return a, log1pDD(dd{hi, lo}), true
+	return a, log1pDD(doubleDouble{hi, lo}), true
 }
 
 // tinySum completes s and L from the ordinary part r.s and the extended-range sum tx of the terms
@@ -201,22 +201,22 @@ func (r *lseRow) tinySum(tx *xacc) {
 		// log1p(s) = s - s^2/2 + ...: s^2 is below 2^-2000, far beneath any float64 step.
 		r.lx, r.useX = t, true
 		f := t.float()
-		r.s, r.L = dd{f, 0}, dd{f, 0}
+		r.s, r.L = doubleDouble{f, 0}, doubleDouble{f, 0}
 		return
 	}
 	r.s = ddScale(m, e) // at least 2^-1001: hi and lo lose at most 2^-1075 (relatively 2^-74)
 	r.L = log1pDD(r.s)
 }
 
-// lse returns log(sum_i exp(x_i)) as dd (special rows give NaN, +inf or -inf).
-func (r *lseRow) lse() dd {
+// lse returns log(sum_i exp(x_i)) as a double-double (special rows give NaN, +inf or -inf).
+func (r *lseRow) lse() doubleDouble {
 	switch r.kind {
 	case rowNaN:
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case rowOneInf, rowManyInf:
-		return dd{math.Inf(1), 0}
+		return doubleDouble{math.Inf(1), 0}
 	case rowAllNegInf:
-		return dd{math.Inf(-1), 0}
+		return doubleDouble{math.Inf(-1), 0}
 	}
 	return ddAddF(ddAddF(r.L, r.a), r.aLo)
 }
@@ -233,56 +233,57 @@ func (r *lseRow) lseX() xdd {
 	return s.value()
 }
 
-// softmax returns softmax_i as dd.
-func (r *lseRow) softmax(i int) dd {
+// softmax returns softmax_i as a double-double.
+func (r *lseRow) softmax(i int) doubleDouble {
 	switch r.kind {
 	case rowNaN, rowManyInf, rowAllNegInf:
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case rowOneInf:
 		if i == r.k {
 			return ddF(1)
 		}
-		return dd{}
+		return doubleDouble{}
 	}
 	if i != r.k && r.e[i].hi == 0 {
-		return dd{}
+		return doubleDouble{}
 	}
 	return ddDiv(r.e[i], ddAddF(r.s, 1))
 }
 
-// logSoftmax returns log_softmax_i = d_i - L as dd.
-func (r *lseRow) logSoftmax(i int) dd {
+// logSoftmax returns log_softmax_i = d_i - L as a double-double.
+func (r *lseRow) logSoftmax(i int) doubleDouble {
 	switch r.kind {
 	case rowNaN, rowManyInf, rowAllNegInf:
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case rowOneInf:
 		if i == r.k {
-			return dd{}
+			return doubleDouble{}
 		}
-		return dd{math.Inf(-1), 0}
+		return doubleDouble{math.Inf(-1), 0}
 	}
 	if i == r.k {
 		return r.L.neg()
 	}
 	if math.IsInf(r.d[i].hi, -1) {
-		return dd{math.Inf(-1), 0}
+		return doubleDouble{math.Inf(-1), 0}
 	}
 	return ddSub(r.d[i], r.L)
 }
 
-// nll returns -log_softmax_i = L - d_i >= 0 as dd (+inf for a masked class).
-func (r *lseRow) nll(i int) dd {
+// nll returns -log_softmax_i = L - d_i >= 0 as a double-double (+inf for a masked class).
+func (r *lseRow) nll(i int) doubleDouble {
 	return r.logSoftmax(i).neg()
 }
 
-// oneMinusSoftmax returns 1 - softmax_i = sum_{j != i} softmax_j as dd, without cancellation.
-func (r *lseRow) oneMinusSoftmax(i int) dd {
+// oneMinusSoftmax returns 1 - softmax_i = sum_{j != i} softmax_j as a double-double, without
+// cancellation.
+func (r *lseRow) oneMinusSoftmax(i int) doubleDouble {
 	switch r.kind {
 	case rowNaN, rowManyInf, rowAllNegInf:
-		return dd{math.NaN(), 0}
+		return doubleDouble{math.NaN(), 0}
 	case rowOneInf:
 		if i == r.k {
-			return dd{}
+			return doubleDouble{}
 		}
 		return ddF(1)
 	}
@@ -309,9 +310,9 @@ func (r *lseRow) nearUniform() bool {
 }
 
 // reuse returns buf[:n] cleared, or a new slice when buf is too short.
-func reuse(buf []dd, n int) []dd {
+func reuse(buf []doubleDouble, n int) []doubleDouble {
 	if cap(buf) < n {
-		return make([]dd, n)
+		return make([]doubleDouble, n)
 	}
 	buf = buf[:n]
 	clear(buf)
@@ -330,5 +331,5 @@ func (r *lseRow) nllX(i int, xi float64) xdd {
 		return xOf(n)
 	}
 	h, l := twoSum(r.a/2, -xi/2) // exact halves: both are far from the subnormal range here
-	return xdd{ddAdd(dd{h, l}, ddScale(r.L, -1)), 1}
+	return xdd{ddAdd(doubleDouble{h, l}, ddScale(r.L, -1)), 1}
 }

@@ -58,14 +58,14 @@ func TestOutOfRangeF32(t *testing.T) {
 }
 
 // sceRowRef returns the double-double loss log(sum_i e^x_i) - x_y of a float32 row.
-func sceRowRef(row []float32, y int) dd {
+func sceRowRef(row []float32, y int) doubleDouble {
 	x := make([]float64, len(row))
 	for i, v := range row {
 		x[i] = float64(v)
 	}
 	a, L := lseRef(x)
 	h, l := twoSum(a, -x[y])
-	return ddAdd(L, dd{h, l})
+	return ddAdd(L, doubleDouble{h, l})
 }
 
 // sceRowUnshiftedErr is the relative error sce32fast.go proves for the rows it takes.

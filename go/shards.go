@@ -16,10 +16,10 @@ type shardsProblem struct {
 	lse, sums  []float64 // [S, N]
 	xy         []float64 // [N]
 	target     []int
-	w          []float64 // nil: every w_c = 1
-	wSum       dd        // W = sum_c w_c
-	share      xdd       // eps / C or eps / (C - 1) (unused when eps = 0)
-	oneMinusEp dd
+	w          []float64    // nil: every w_c = 1
+	wSum       doubleDouble // W = sum_c w_c
+	share      xdd          // eps / C or eps / (C - 1) (unused when eps = 0)
+	oneMinusEp doubleDouble
 }
 
 // CrossEntropyFromShards returns softmax cross-entropy with class-index targets from per-shard

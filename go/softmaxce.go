@@ -9,16 +9,16 @@ type sceProblem struct {
 	c        config
 	logits   []float64 // the logits as float64, converted on first use (see values)
 	convert  func() []float64
-	scratch  lseRow // row's buffer
-	massBuf  []dd   // masses' buffer
+	scratch  lseRow         // row's buffer
+	massBuf  []doubleDouble // masses' buffer
 	shape    []int
 	n, k, d  int
 	posShape []int // [N, d1..dk]
 	w        []float64
 	eps      float64
-	oneMinus dd  // 1 - eps
-	share    dd  // eps / C (uniform) or eps / (C - 1) (off_target); 0 when eps = 0
-	shareX   xdd // share, extended-range: e < 0 when eps is so small that share underflows
+	oneMinus doubleDouble // 1 - eps
+	share    doubleDouble // eps / C (uniform) or eps / (C - 1) (off_target); 0 when eps = 0
+	shareX   xdd          // share, extended-range: e < 0 when eps is so small that share underflows
 	idx      []int
 	probs    []float64
 	lo       []float64 // with logit_scale or softcap: the low parts of xc (logits holds the high parts)
@@ -71,7 +71,7 @@ func (p *sceProblem) weight(c int) float64 {
 
 // masses returns m_c = w_c q_c for position pos (nil when the position is ignored).
 // The slice is a buffer reused from call to call (valid until the next call).
-func (p *sceProblem) masses(pos int) []dd {
+func (p *sceProblem) masses(pos int) []doubleDouble {
 	m := p.massesWith(pos, p.oneMinus, p.share)
 	p.dropMasked(pos, m)
 	return m
@@ -79,7 +79,7 @@ func (p *sceProblem) masses(pos int) []dd {
 
 // massesWith is masses with 1 - eps and the share given: both scaled by 2^k, it returns the masses
 // scaled by 2^k (see gradScale).
-func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
+func (p *sceProblem) massesWith(pos int, oneMinusEps, share doubleDouble) []doubleDouble {
 	p.massBuf = reuse(p.massBuf, p.k)
 	m := p.massBuf
 	if p.idx != nil {
@@ -88,7 +88,7 @@ func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
 			return nil
 		}
 		for c := range m {
-			var q dd
+			var q doubleDouble
 			switch {
 			case c == y && p.c.smoothingMode == SmoothUniform:
 				q = ddAdd(oneMinusEps, share)
@@ -104,7 +104,7 @@ func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
 	n, r := pos/p.d, pos%p.d
 	for c := range m {
 		t := p.probs[n*p.k*p.d+c*p.d+r]
-		var q dd
+		var q doubleDouble
 		if p.c.smoothingMode == SmoothUniform {
 			q = ddAdd(ddMulF(oneMinusEps, t), share)
 		} else {
@@ -117,8 +117,8 @@ func (p *sceProblem) massesWith(pos int, oneMinusEps, share dd) []dd {
 
 // massX returns the mass m_c of position pos (mc, as masses computed it) extended-range: when the
 // smoothing share underflows (shareX.e < 0), the share's part of m_c is formed from shareX; the loss
-// then keeps a positive value where the masses' dd would round it to 0.
-func (p *sceProblem) massX(pos, c int, mc dd) xdd {
+// then keeps a positive value where the masses' double-double would round it to 0.
+func (p *sceProblem) massX(pos, c int, mc doubleDouble) xdd {
 	if p.shareX.e == 0 {
 		return xOf(mc)
 	}
@@ -334,7 +334,7 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 	if p.lo == nil { // double-double logits (p.lo) need the row's shifts with their low parts
 		if a, L, ok := p.targetLSE(n*p.k*p.d+rr, p.logitAt(pos, y)); ok {
 			h, l := twoSum(a, -p.logitAt(pos, y))
-			return xMul(xOf(ddF(w)), xOf(ddAdd(L, dd{h, l}))) // nll_y = L - d_y, as lseRow.nll
+			return xMul(xOf(ddF(w)), xOf(ddAdd(L, doubleDouble{h, l}))) // nll_y = L - d_y, as lseRow.nll
 		}
 	}
 	r := p.row(pos)
@@ -350,7 +350,7 @@ func (p *sceProblem) targetLoss(pos int) xdd {
 // u = 2^-53 (2^-24 for float32), kappa >= 0; the double-double steps after it add 2^-100 nll),
 // else from finiteLSE; false when the row has a value that is not finite (the caller analyzes
 // it). An infinite nll (xy = -inf) is left to the caller's masking rules.
-func (p *sceProblem) targetLSE(off int, xy float64) (a float64, L dd, ok bool) {
+func (p *sceProblem) targetLSE(off int, xy float64) (a float64, L doubleDouble, ok bool) {
 	if p.d == 1 {
 		x := p.values()
 		row, next := x[off:off+p.k], x[off:off+p.k]
@@ -375,7 +375,7 @@ func (p *sceProblem) targetLSE(off int, xy float64) (a float64, L dd, ok bool) {
 // eps / C scaled by 2^k, so that eps / C does not underflow when label smoothing is tiny (or
 // subnormal): 0 unless the share underflows (shareX.e < 0), and small enough that no scaled mass
 // w_c 2^k exceeds 2^620 (fuzz finding of the Java implementation, softmax_cross_entropy_grad).
-func (p *sceProblem) gradScale() (k int, oneMinusEps, share dd) {
+func (p *sceProblem) gradScale() (k int, oneMinusEps, share doubleDouble) {
 	if p.shareX.e == 0 {
 		return 0, p.oneMinus, p.share
 	}
@@ -413,7 +413,7 @@ func (p *sceProblem) gradAllNaN() bool {
 // positions, positions with no class left by the mask and, under empty_mean zero, parts over a zero
 // denominator are skipped), g exact to double-double precision before its single rounding.
 func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
-	nan := xOf(dd{math.NaN(), 0})
+	nan := xOf(doubleDouble{math.NaN(), 0})
 	if p.gradAllNaN() {
 		for i := range p.values() {
 			emit(i, nan)
@@ -445,11 +445,11 @@ func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
 			continue
 		}
 		u := p.up.at(pos)
-		var zCoef dd // 2 z lse(xc): the z-loss term's gradient is zCoef g_c
+		var zCoef doubleDouble // 2 z lse(xc): the z-loss term's gradient is zCoef g_c
 		if zOn {
 			zCoef = ddMulF(r.lse(), 2*p.c.zLoss)
 		}
-		set := func(c int, v dd) {
+		set := func(c int, v doubleDouble) {
 			if !p.included(pos, c) {
 				return // an excluded class: exactly 0, even in a NaN row of the included ones
 			}
@@ -477,7 +477,7 @@ func (p *sceProblem) gradEach(emit func(i int, g xdd)) {
 
 // gradSpread sets grad_c = g_c M - m_c as g_c R_c - m_c (1 - g_c) with R_c = sum_{j != c} m_j: two
 // terms of one sign each, accurate unless they nearly cancel, which needs g_c close to m_c / M.
-func gradSpread(r *lseRow, m []dd, set func(int, dd)) {
+func gradSpread(r *lseRow, m []doubleDouble, set func(int, doubleDouble)) {
 	var tot acc
 	big := 0
 	for c, mc := range m {
@@ -517,9 +517,9 @@ func gradSpread(r *lseRow, m []dd, set func(int, dd)) {
 //
 // where M - A m_c = sum_{finite j} (m_j - r) - A (m_c - r) + sum_{masked j} m_j is formed from the
 // differences to a reference mass r, the most common one, so that equal masses cancel exactly.
-func gradNearUniform(r *lseRow, m []dd, set func(int, dd)) {
+func gradNearUniform(r *lseRow, m []doubleDouble, set func(int, doubleDouble)) {
 	ref := commonMass(m)
-	f := make([]dd, len(m))
+	f := make([]doubleDouble, len(m))
 	masked := make([]bool, len(m))
 	var fs, ms, ds acc
 	finite := 0.0
@@ -540,7 +540,7 @@ func gradNearUniform(r *lseRow, m []dd, set func(int, dd)) {
 	S := ddAddF(F, finite)
 	for c, mc := range m {
 		if masked[c] {
-			set(c, dd{-mc.hi, -mc.lo}) // g_c = 0
+			set(c, doubleDouble{-mc.hi, -mc.lo}) // g_c = 0
 			continue
 		}
 		d := ddSub(delta, ddMulF(ddSub(mc, ref), finite)) // M - A m_c
@@ -551,7 +551,7 @@ func gradNearUniform(r *lseRow, m []dd, set func(int, dd)) {
 
 // commonMass returns a mass that at least two of the first three classes share when there is one
 // (index targets give every class but the target the same mass), else m[0].
-func commonMass(m []dd) dd {
+func commonMass(m []doubleDouble) doubleDouble {
 	if len(m) >= 3 && m[0] != m[1] && m[1] == m[2] {
 		return m[1]
 	}

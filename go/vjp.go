@@ -68,7 +68,7 @@ func times(g xdd, u float64) xdd {
 		return g
 	}
 	if !isFinite(u) || u == 0 || !isFinite(g.m.hi) || g.m.hi == 0 {
-		return xOf(dd{g.m.hi * u, 0})
+		return xOf(doubleDouble{g.m.hi * u, 0})
 	}
 	return xMul(g, xOf(ddF(u)))
 }
@@ -152,7 +152,7 @@ func softmaxVJPRow(r *lseRow, x, v, out []float64) {
 		ref = math.Ldexp(ref, -scale)
 		v = mapF(v, func(vi float64) float64 { return math.Ldexp(vi, -scale) })
 	}
-	diff := func(vi float64) xdd { h, l := twoSum(vi, -ref); return xOf(dd{h, l}) }
+	diff := func(vi float64) xdd { h, l := twoSum(vi, -ref); return xOf(doubleDouble{h, l}) }
 	E, e := rowWeights(r)
 	var t xacc // T = sum_i e_i (v_i - ref)
 	for i, vi := range v {
@@ -198,7 +198,7 @@ func rowWeights(r *lseRow) (xdd, func(int) xdd) {
 			return xdd{}
 		}
 	}
-	nan := xOf(dd{math.NaN(), 0})
+	nan := xOf(doubleDouble{math.NaN(), 0})
 	return nan, func(int) xdd { return nan }
 }
 
@@ -307,9 +307,9 @@ func axisVJP[T Float](x Tensor[T], g axisGeometry, slice func(r *lseRow, off, st
 
 // mulIEEE returns a b in double-double with IEEE rules for zeros and non-finite factors (unlike
 // mulDD, a zero factor does not mask an infinity: 0 * inf = NaN).
-func mulIEEE(a, b dd) dd {
+func mulIEEE(a, b doubleDouble) doubleDouble {
 	if !isFinite(a.hi) || !isFinite(b.hi) {
-		return dd{a.hi * b.hi, 0}
+		return doubleDouble{a.hi * b.hi, 0}
 	}
 	return ddMul(a, b)
 }
@@ -349,7 +349,7 @@ func FocalLossGrad[T Float](logits Tensor[T], target []int, opts ...Option) (Ten
 		r := analyzeRow(xs, i*k, 1, k)
 		coef := prob.focalGradCoef(&r, y)
 		for c := 0; c < k; c++ {
-			var dir dd // [c != y] g_c - [c = y] (1 - p)
+			var dir doubleDouble // [c != y] g_c - [c = y] (1 - p)
 			if c == y {
 				dir = r.oneMinusSoftmax(y).neg()
 			} else {
@@ -357,7 +357,7 @@ func FocalLossGrad[T Float](logits Tensor[T], target []int, opts ...Option) (Ten
 			}
 			g := xDiv(xMul(coef, xOf(dir)), scale)
 			if math.IsNaN(coef.m.hi) || math.IsNaN(dir.hi) {
-				g = xOf(dd{math.NaN(), 0})
+				g = xOf(doubleDouble{math.NaN(), 0})
 			}
 			out[i*k+c] = times(g, u.at(i)).float()
 		}
@@ -414,10 +414,10 @@ func (p *focalProblem) checkTargets(fn string, target []int) error {
 func (p *focalProblem) focalGradCoef(r *lseRow, y int) xdd {
 	pt, omp := r.softmax(y), r.oneMinusSoftmax(y)
 	if math.IsNaN(pt.hi) || math.IsNaN(omp.hi) {
-		return xOf(dd{math.NaN(), 0})
+		return xOf(doubleDouble{math.NaN(), 0})
 	}
 	gamma := p.c.gamma
-	var inner dd // 1 + gamma p r
+	var inner doubleDouble // 1 + gamma p r
 	switch {
 	case gamma == 0, pt.hi == 0:
 		inner = ddF(1)
@@ -489,9 +489,9 @@ func bceGradElem(y, p, eps float64) xdd {
 	if p > 0 && p < 1 {
 		h, l := twoSum(p, -y)
 		if p < 0x1p-900 {
-			return xdd{ddDiv(dd{h, l}, ddMul(ddF(math.Ldexp(p, 600)), omp)), 600}
+			return xdd{ddDiv(doubleDouble{h, l}, ddMul(ddF(math.Ldexp(p, 600)), omp)), 600}
 		}
-		return xOf(ddDiv(dd{h, l}, ddMul(ddF(p), omp)))
+		return xOf(ddDiv(doubleDouble{h, l}, ddMul(ddF(p), omp)))
 	}
 	// p = 0 or p = 1 (epsilon 0): -y / p + (1 - y) / (1 - p), a zero coefficient masking its term
 	var s acc

@@ -7,19 +7,19 @@ import "math"
 // sum of the weights, or by the count) is finite: a mean of losses near the largest float64 with a
 // class weight of 2, say. xdd carries a separate binary exponent so that such intermediates never
 // overflow; values within float64's comfortable range keep e = 0 and go through exactly the plain
-// dd operations, so the common path is unchanged.
+// double-double operations, so the common path is unchanged.
 
 // xdd is the value m * 2^e. A non-finite m (inf or NaN) has e = 0.
 type xdd struct {
-	m dd
+	m doubleDouble
 	e int
 }
 
-// bigExp bounds the exponent of a dd operand handled by the plain dd path: products and sums of
-// values below 2^bigExp cannot overflow.
+// bigExp bounds the exponent of a double-double operand handled by the plain double-double path:
+// products and sums of values below 2^bigExp cannot overflow.
 const bigExp = 500
 
-func xOf(x dd) xdd { return xdd{m: x} }
+func xOf(x doubleDouble) xdd { return xdd{m: x} }
 
 // expOf returns the binary exponent of x (x = f 2^expOf(x) with f in [0.5, 1)); 0 for 0.
 func expOf(x float64) int {
@@ -27,8 +27,9 @@ func expOf(x float64) int {
 	return e
 }
 
-// split returns x as a dd mantissa in [0.5, 1) in magnitude and its exponent (finite, non-zero x).
-func (x xdd) split() (dd, int) {
+// split returns x as a double-double mantissa in [0.5, 1) in magnitude and its exponent (finite,
+// non-zero x).
+func (x xdd) split() (doubleDouble, int) {
 	k := expOf(x.m.hi)
 	return ddScale(x.m, -k), x.e + k
 }
@@ -78,7 +79,7 @@ func xDiv(num, den xdd) xdd {
 		if num.e == 0 && den.e == 0 {
 			return xOf(divDD(num.m, den.m))
 		}
-		return xOf(divDD(dd{num.m.hi, 0}, dd{den.m.hi, 0}))
+		return xOf(divDD(doubleDouble{num.m.hi, 0}, doubleDouble{den.m.hi, 0}))
 	}
 	nm, ne := num.split()
 	dm, de := den.split()
@@ -91,7 +92,7 @@ func xDiv(num, den xdd) xdd {
 // first term is scaled down (e < 0: a value in or below float64's subnormal range) starts at that
 // scale, so that tiny terms add up before the result is rounded.
 type xacc struct {
-	s       dd
+	s       doubleDouble
 	e       int
 	special float64
 	spec    bool
@@ -127,15 +128,15 @@ func (a *xacc) add(x xdd) {
 	a.s = ddAdd(a.s, ddScale(x.m, x.e-a.e))
 }
 
-func (a *xacc) addDD(x dd) { a.add(xOf(x)) }
+func (a *xacc) addDD(x doubleDouble) { a.add(xOf(x)) }
 
 // addProd adds c * v (see xMul).
-func (a *xacc) addProd(c, v dd) { a.add(xMul(xOf(c), xOf(v))) }
+func (a *xacc) addProd(c, v doubleDouble) { a.add(xMul(xOf(c), xOf(v))) }
 
 // value returns the sum (a non-finite sum has e = 0).
 func (a *xacc) value() xdd {
 	if a.spec {
-		return xOf(dd{a.special, 0})
+		return xOf(doubleDouble{a.special, 0})
 	}
 	return xdd{a.s, a.e}
 }
@@ -148,7 +149,7 @@ const focalTiny = -960 // log2 of the threshold
 // digits: (1.6e-161)^2, say) it is formed as m^g 2^(k g) from x = m 2^k for g = 1 or 2, and
 // otherwise as exp(r) 2^n with g log(x) = n ln2 + r, so that it is rounded once, at the end
 // (fuzz finding of the Java implementation, sigmoid_focal_loss).
-func focalFactor(x dd, g float64) xdd {
+func focalFactor(x doubleDouble, g float64) xdd {
 	if !(x.hi > 0) || g == 0 || !isFinite(x.hi) || g*math.Log2(x.hi) >= focalTiny {
 		return xOf(powDD(x, g))
 	}
