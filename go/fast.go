@@ -9,13 +9,12 @@ import (
 // margin: differences of float32 values are rounded once (2^-53 relative, so exp(x_c - a) gains at
 // most |x_c - a| 2^-53 <= 2^-43 for the terms that count), products of float32 weights neither
 // overflow nor underflow, and float64's subnormal range lies 900 binades below float32's. exp and
-// log1p are this file's own (relative error below 2^-42, 2^-37 for expF32, and 2^-34.9; each function
-// states its budget),
-// and each loss is a sum of NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no
-// step cancels and the relative errors carry through unamplified; sums are plain over a row or a
-// block (at most 2^-33 relative: rows of at most maxFastRow classes, BCE blocks of 1024) and
-// compensated across them. The float64 value is therefore within about 2^-32 of the exact loss
-// (2^-36 for rows of up to 2^16 classes), and its one rounding to float32 within 0.5 ulp + 2^-8 ulp:
+// log1p are the package's own (expF32 and log1pUnit: relative errors below 2^-37 and 2^-34.9, each
+// function states its budget), and each loss is a sum of NON-NEGATIVE terms (log1p(s) + (a - x_y),
+// or m + log1p(exp(-|z|))), so no step cancels and the relative errors carry through unamplified;
+// sums are plain over a row or a block (at most 2^-33 relative: rows of at most maxFastRow
+// classes, BCE blocks of 1024) and compensated across them. The float64 value is therefore within
+// about 2^-32 of the exact loss (2^-34 for rows of up to 2^16 classes and for BCE), and its one rounding to float32 within 0.5 ulp + 2^-8 ulp:
 // inside the spec's accurate bound u (2 |y| + 4 kappa) with u = 2^-24, at a fraction of the
 // double-double path's cost. The paths cover finite data only (and -inf off the target in
 // sce32fast.go's rows); anything else (an infinite or NaN element) falls back to the double-double
@@ -33,40 +32,19 @@ const shifter = 0x1.8p52
 // shifterBits is math.Float64bits(shifter).
 const shifterBits = 0x4338000000000000
 
-// expNegH is ln2/1024 rounded to float64 (within 2^-64 of it).
-const expNegH = float64(math.Ln2 / (1 << expSplitBits))
-
-// expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-42 (0 below
-// expNegMin or for NaN); see expNegOne.
+// expNegInPlace replaces each x <= 0 of xs by exp(x), to a relative error below 2^-37 (expF32; 0
+// below expNegMin or for NaN).
 func expNegInPlace(xs []float64) {
 	for i, x := range xs {
 		e := 0.0
 		if x >= expNegMin {
-			e = expNegOne(x)
+			e = expF32(x)
 		}
 		xs[i] = e
 	}
 }
 
-// expNegOne returns exp(x) for x in [expNegMin, 0], to a relative error below 2^-42; small enough to
-// inline. With n = rint(x 1024/ln2) (|n| < 2^20; the product's rounding may move a tie, so
-// |x - n ln2/1024| <= (1/2 + 2^-32) ln2/1024 < 2^-11.52), r = x - n H with H = fl(ln2/1024): the
-// product rounds by at most u 709 < 2^-43.5 and H's own error adds |n| 2^-64 <= 2^-44, the
-// subtraction u |r| <= 2^-64.5, so r is within 2^-42.7 of x - n ln2/1024; exp(x) = 2^(n div 1024)
-// T_(n mod 1024) exp(r) with exp(r) by its degree-3 Taylor polynomial (truncation r^4/24 < 2^-50.6,
-// evaluation about 1.1 u), T 2^(n div 1024) exact (T = 2^(j/1024) rounded to float64, within u, with
-// n div 1024 >= -1022 added to its exponent bits) and the product rounded once (u): in all below
-// 2^-42.7 + 2^-50.6 + 3.2 u < 2^-42.6. No math.FMA: without GOAMD64=v3 each use is a CPU check
-// with a call path, which also spills the callers' loops.
-func expNegOne(x float64) float64 {
-	t := x*expSplitK + shifter
-	ni := int64(math.Float64bits(t)) - shifterBits
-	r := x - (t-shifter)*expNegH
-	p := ((r*(1.0/6)+0.5)*r+1)*r + 1
-	return math.Float64frombits(exp2Bits10[ni&(1<<expSplitBits-1)]+uint64(ni>>expSplitBits)<<52) * p
-}
-
-// expNegTerms returns the sum of exp(x_i - shift) over xs (each by expNegOne; 0 where x_i - shift is
+// expNegTerms returns the sum of exp(x_i - shift) over xs (each by expF32; 0 where x_i - shift is
 // below expNegMin or NaN; the sum plain: the callers bound it), whether every x_i - shift was a
 // number above -inf, and the largest value of ahead (as long as xs) with its index (NaNs aside; the
 // first value when all are NaN): the caller's next row, whose values then stream in from memory
@@ -83,7 +61,7 @@ func expNegTerms[T Float](xs []T, shift float64, ahead []T) (sum float64, number
 		}
 		x := float64(v) - shift
 		if x >= expNegMin {
-			sum += expNegOne(x)
+			sum += expF32(x)
 		} else if !(x > math.Inf(-1)) {
 			numbers = false // NaN or -inf
 		}

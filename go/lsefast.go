@@ -62,7 +62,7 @@ const (
 )
 
 // exp2Tab10[j] holds 2^(j/1024) as hi and rho = lo / hi (hi + lo the double-double value);
-// exp2Bits10[j] the bits of hi (fast.go's expNegOne).
+// exp2Bits10[j] the bits of hi (sce32fast.go's expF32Tab).
 var (
 	exp2Tab10  [1 << expSplitBits]struct{ hi, rho float64 }
 	exp2Bits10 [1 << expSplitBits]uint64

@@ -39,14 +39,15 @@ const (
 )
 
 // expF32 returns e^x for |x| <= expF32Max to a relative error below 2^-37 (enough for float32
-// results; cheaper than expNegOne's 2^-42): with y = fl(x 1024/ln2) (|y| < 2^20: the product and
+// results, and cheaper than a third degree): with y = fl(x 1024/ln2) (|y| < 2^20: the product and
 // the constant's rounding put y within 2^-33 + 708 2^-43 < 2^-32.2 of x 1024/ln2), n = rint(y) by
 // the shifter and r = y - n (exact: y and n share y's binade or n is 0; |r| <= 1/2),
 // e^x = 2^(n div 1024) T_(n mod 1024) e^(r ln2/1024) up to the factor e^(2^-32.2 ln2/1024), below
 // 1 + 2^-42.7; e^(r ln2/1024) by 1 + c1 r + c2 r^2 (c1 = ln2/1024, c2 = c1^2/2, each rounded: u r
 // relative; truncation |r c1|^3/6 e^(2 |r c1|) < 2^-37.13 with |r c1| < 2^-11.52; evaluation 2 u);
 // T 2^(n div 1024) exact (expF32Tab: T = 2^(j/1024) rounded, within u; see its comment) and the
-// product rounded once (u): in all below 2^-37.13 + 2^-42.7 + 4 u < 2^-37.
+// product rounded once (u): in all below 2^-37.13 + 2^-42.7 + 4 u < 2^-37. No math.FMA: without
+// GOAMD64=v3 each use is a CPU check with a call path, which also spills the callers' loops.
 func expF32(x float64) float64 {
 	y := x * expSplitK
 	t := y + shifter
