@@ -82,12 +82,14 @@ func sumExpF32(xs []float32) (float64, bool) {
 	bad := false
 	i := 0
 	if len(xs) >= 4 {
-		// the values' bits in pairs, to check four values against expF32Max in a few integer steps
-		pairs := unsafe.Slice((*uint64)(unsafe.Pointer(&xs[0])), len(xs)/2)
+		// the values' bits, to check four values against expF32Max in a few integer steps (as uint32s:
+		// a float32 slice need not be 8-byte aligned)
+		bits := unsafe.Slice((*uint32)(unsafe.Pointer(&xs[0])), len(xs))
 		for ; i+3 < len(xs); i += 4 {
 			v := xs[i : i+4 : i+4]
+			b := bits[i : i+4 : i+4]
 			x0, x1, x2, x3 := float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
-			if outOfRangeF32(pairs[i/2])|outOfRangeF32(pairs[i/2+1]) != 0 {
+			if outOfRangeF32(uint64(b[0])|uint64(b[1])<<32)|outOfRangeF32(uint64(b[2])|uint64(b[3])<<32) != 0 {
 				x0, x1, x2, x3 = clampExpF32(x0, &bad), clampExpF32(x1, &bad), clampExpF32(x2, &bad), clampExpF32(x3, &bad)
 			}
 			s0 += expF32(x0)
