@@ -276,9 +276,11 @@ final class Float32Kernels {
     static double bceWithLogitsSum(float[] z, float[] y) {
         Sum total = new Sum();
         double[] l = new double[BLOCK];
+        double[] zd = new double[BLOCK];
+        double[] yd = new double[BLOCK];
         for (int start = 0; start < z.length; start += BLOCK) {
             int n = Math.min(BLOCK, z.length - start);
-            bceWithLogits(z, y, start, n, l);
+            bceWithLogits(z, y, start, n, l, zd, yd);
             double s = sum(l, n); // a NaN (non-finite z) reaches the sum and is seen here
             if (Double.isNaN(s)) {
                 return Double.NaN;
@@ -292,9 +294,11 @@ final class Float32Kernels {
     static double[] bceWithLogits(float[] z, float[] y) {
         double[] per = new double[z.length];
         double[] l = new double[BLOCK];
+        double[] zd = new double[BLOCK];
+        double[] yd = new double[BLOCK];
         for (int start = 0; start < z.length; start += BLOCK) {
             int n = Math.min(BLOCK, z.length - start);
-            bceWithLogits(z, y, start, n, l);
+            bceWithLogits(z, y, start, n, l, zd, yd);
             for (int i = 0; i < n; i++) {
                 if (Double.isNaN(l[i])) {
                     return null;
@@ -312,23 +316,29 @@ final class Float32Kernels {
      * or max(z, 0) is then inf - inf or NaN). A y outside [0, 1] (or NaN) is invalid_probability, the only
      * value check of the unweighted loss, so checking it here keeps the spec's precedence.
      */
-    private static void bceWithLogits(float[] z, float[] y, int start, int n, double[] l) {
+    private static void bceWithLogits(float[] z, float[] y, int start, int n, double[] l, double[] zd, double[] yd) {
+        // one scalar pass checks y and widens both (C2 vectorizes no float-to-double conversion); the rest
+        // are loops over doubles that it vectorizes
         for (int i = 0; i < n; i++) {
             float yf = y[start + i];
             if (!(yf >= 0f && yf <= 1f)) {
                 throw Check.err(ErrorKind.INVALID_PROBABILITY, "y[" + (start + i) + "] = " + (double) yf
                         + " is not a probability in [0, 1]");
             }
-            l[i] = -Math.abs((double) z[start + i]);
+            yd[i] = yf;
+            zd[i] = z[start + i];
+        }
+        for (int i = 0; i < n; i++) {
+            l[i] = -Math.abs(zd[i]);
         }
         expNegInPlace(l, n);
         log1pInPlace(l, n);
         for (int i = 0; i < n; i++) {
-            double zi = z[start + i];
+            double zi = zd[i];
             double a = Math.abs(zi);
             double pos = 0.5 * (zi + a);
-            double yd = y[start + i];
-            l[i] = ((1.0 - yd) * pos + yd * (a - pos)) + l[i];
+            double yi = yd[i];
+            l[i] = ((1.0 - yi) * pos + yi * (a - pos)) + l[i];
         }
     }
 }
