@@ -165,3 +165,19 @@ def test_sce_rows_are_accurate_whatever_kernel_takes_them(seed, C, scale, offset
     for r in rng.choice(rows, size=6, replace=False):
         exact, kappa = _exact_nll(x[r], y[r])
         assert accurate(got[r], exact, kappa, dtype), (r, x[r], y[r])
+
+
+def test_bce_float32_block_that_cancels_is_summed_term_by_term():
+    """z in [30, 31) with y = 1: max(z, 0) and z y are both about 30 and each term about e^-30, so a kernel
+    must cancel max(z, 0) - z y before adding log1p(e^-|z|) (adding first, or differencing two block
+    sums, keeps 5 bits of each term: 1.5e-5 relative off, found while trying such a kernel)."""
+    rng = np.random.default_rng(8)
+    z = (30 + rng.random((3 * _fast.BLOCK_ELEMENTS // 10, 10))).astype(np.float32)
+    y = np.ones_like(z)
+    got = xent.binary_cross_entropy_with_logits(z, y, reduction="sum")
+    terms, kappa = [], []
+    for zi in np.unique(z).tolist():
+        zm, count = mpmath.mpf(zi), int(np.count_nonzero(z == np.float32(zi)))
+        terms.append(count * mpmath.log1p(mpmath.exp(-zm)))
+        kappa.append(count * zm * (1 - 1 / (1 + mpmath.exp(-zm))))
+    assert accurate(got, mpmath.fsum(terms), mpmath.fsum(kappa), np.float32)
