@@ -7,7 +7,7 @@ package org.xent;
  * (a row, or a block of 1024 elements), nothing per element.
  *
  * <p>Why plain float64 is enough here. Every value of a float32 problem is exact in double; exp and log1p
- * below are evaluated to a relative error under 2^-37 (each function states its budget), differences
+ * below are evaluated to a relative error under 2^-36.5 (each function states its budget), differences
  * of float32 values are rounded once (2^-53 relative, so exp(x_c - a) gains a relative error of at most
  * |x_c - a| 2^-53 &lt;= 2^-43 for the terms above 2^-1000 that count), and the loss is a sum of
  * NON-NEGATIVE terms (log1p(s) + (a - x_y), or m + log1p(exp(-|z|))), so no step cancels and every
@@ -24,8 +24,10 @@ package org.xent;
  * u = 2^-24. Terms below 2^-1021 (exp(x) for x &lt; -708) are taken as exp(-708) &lt; 2^-1021: the absolute
  * error that leaves is below C 2^-1021 times the largest float weight, far under float32's smallest
  * subnormal 2^-149.
- * Non-finite data return null (they reach the sums as NaN): the caller then takes the double-double
- * path, which handles the limits exactly. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
+ * A NaN, a non-finite target logit, a +inf softmax logit or an infinite BCE logit return null (they
+ * reach the sums as NaN, or are checked): the caller then takes the double-double path, which handles the
+ * limits exactly. A -inf softmax logit (not the target's) is a term below 2^-1021, like any logit more
+ * than 708 below the target's: within the bounds above, and 0 once rounded to float. {@code Float32KernelsTest} measures both functions against {@link DoubleDoubleMath}.
  */
 final class Float32Kernels {
     private Float32Kernels() {
@@ -35,14 +37,14 @@ final class Float32Kernels {
     static final double EXP_MIN_ARG = -708.0;
 
     /**
-     * Replaces each x &lt;= 0 (or NaN) of x[0..n) by exp(x) to a relative error below 2^-37, x below
-     * {@link #EXP_MIN_ARG} by exp(EXP_MIN_ARG), -inf (and NaN) by NaN (a non-finite value the callers see). No table and no integer step: plain multiplies and FMAs,
-     * a loop the JIT compiles to vector instructions (three times faster than a table-driven exp per
-     * element). Method: r = max(x, -708) / 2^14 (exact) lies in [-0.0433, 0]; p_0 = exp(r) by its degree-8
-     * Taylor polynomial in FMA Horner form (truncation r^9/9! &lt; 2^-59, evaluation within 2^-52.5,
-     * so |eps_0| &lt; 2^-52.4); then 14 squarings p_{k+1} = fl(p_k^2), each doubling the relative error
-     * and adding a rounding of 2^-53: eps_14 &lt;= 2^14 eps_0 + (2^14 - 1) 2^-53 &lt; 2^-37.5 (second order
-     * terms are below 2^-70). Every p_k stays normal: p_13 = exp(x)^(1/2) &gt;= 2^-511.
+     * Replaces each x &lt;= 0 (or NaN) of x[0..n) by exp(x) to a relative error below 2^-36.5, x below
+     * {@link #EXP_MIN_ARG} (and -inf) by exp(EXP_MIN_ARG). No table and no integer step: plain multiplies
+     * and FMAs, a loop the JIT compiles to vector instructions (three times faster than a table-driven exp
+     * per element). Method: r = max(x, -708) / 2^14 (exact) lies in [-0.0433, 0]; p_0 = exp(r) by its
+     * degree-7 Taylor polynomial in FMA Horner form (truncation r^8/8! &lt; 2^-51.6, evaluation within
+     * 2^-52.5, so |eps_0| &lt; 2^-51); then 14 squarings p_{k+1} = fl(p_k^2), each doubling the relative
+     * error and adding a rounding of 2^-53: eps_14 &lt;= 2^14 eps_0 + (2^14 - 1) 2^-53 &lt; 2^-36.7 (second
+     * order terms are below 2^-70). Every p_k stays normal: p_13 = exp(x)^(1/2) &gt;= 2^-511.
      */
     static void expNegInPlace(double[] x, int n) {
         expShiftedInPlace(x, n, 0.0);
@@ -51,16 +53,14 @@ final class Float32Kernels {
     /**
      * {@link #expNegInPlace(double[], int)} of x[i] - a, the shift taken in the same loop (for float data
      * x[i] - a is exact in double), also for 0 &lt; x[i] - a &lt;= 709: then r = (x[i] - a) / 2^14 lies in
-     * (0, 0.0433] and the same proof holds (the truncation r^9 e^r / 9!, every p_k normal up to e^709); a
-     * difference above about 709.78 gives +inf, NaN or an infinite x gives NaN.
+     * (0, 0.0433] and the same proof holds (the truncation r^8 e^r / 8!, every p_k normal up to e^709); a
+     * difference above about 709.78 (or +inf) gives +inf, a NaN gives NaN.
      */
     static void expShiftedInPlace(double[] x, int n, double a) {
         for (int i = 0; i < n; i++) {
-            double xi = x[i] - a;
-            // clamped below EXP_MIN_ARG; xi - xi is NaN for an infinity (and NaN), 0 otherwise
-            double r = (Math.max(xi, EXP_MIN_ARG) + (xi - xi)) * 0x1p-14;
-            double p = Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r,
-                    Math.fma(r, 1.0 / 40320, 1.0 / 5040), 1.0 / 720), 1.0 / 120), 1.0 / 24), 1.0 / 6), 0.5), 1.0), 1.0);
+            double r = Math.max(x[i] - a, EXP_MIN_ARG) * 0x1p-14;
+            double p = Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r, Math.fma(r,
+                    Math.fma(r, 1.0 / 5040, 1.0 / 720), 1.0 / 120), 1.0 / 24), 1.0 / 6), 0.5), 1.0), 1.0);
             // exp(x) = exp(x / 2^14)^(2^14): 14 squarings, written out (no inner loop in the vectorized body)
             p *= p;
             p *= p;
@@ -151,14 +151,20 @@ final class Float32Kernels {
         int c = e.length;
         widen(x, off, stride, e);
         double xy = e[y];
-        expShiftedInPlace(e, c, xy); // NaN for a NaN or infinite logit
+        if (!(Math.abs(xy) <= Double.MAX_VALUE)) {
+            return Double.NaN; // the general path's limits
+        }
+        expShiftedInPlace(e, c, xy); // NaN for a NaN logit, +inf for +inf
         e[y] = 0.0;
         double s = sum(e, c);
         if (s <= Double.MAX_VALUE || Double.isNaN(s)) {
             return StrictMath.log1p(s);
         }
-        // some x_j - x_y above 709: shift by the maximum a, s_a without the maximum's term (exactly 1)
+        // some x_j - x_y above 709 (or +inf): shift by the maximum a, s_a without the maximum's term (exactly 1)
         float max = widenAndMax(x, off, stride, e);
+        if (max == Float.POSITIVE_INFINITY) {
+            return Double.NaN; // the general path's limits
+        }
         double a = max;
         expShiftedInPlace(e, c, a);
         boolean yIsMax = xy == a;

@@ -41,10 +41,35 @@ class Float32KernelsTest {
         for (int i = 0; i < x.length; i++) {
             worst = Math.max(worst, relErr(e[i], DoubleDoubleMath.exp(x[i])));
         }
-        assertTrue(worst < 0x1p-37, "worst relative error " + worst);
+        assertTrue(worst < 0x1.6a09e667f3bcdp-37, "worst relative error " + worst); // 2^-36.5
         assertEquals(1.0, expNeg(0.0));
         assertEquals(1.0, expNeg(-0.0));
-        assertTrue(relErr(expNeg(Float32Kernels.EXP_MIN_ARG), DoubleDoubleMath.exp(Float32Kernels.EXP_MIN_ARG)) < 0x1p-37);
+        assertTrue(relErr(expNeg(Float32Kernels.EXP_MIN_ARG), DoubleDoubleMath.exp(Float32Kernels.EXP_MIN_ARG)) < 0x1p-36);
+    }
+
+    /** The shifted form also for positive differences up to 709 (softmax CE shifts by the target's logit). */
+    @Test
+    void expShiftedWithinItsBudgetAbove() {
+        Random rnd = new Random(11);
+        double[] d = new double[100_000];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = i % 2 == 0 ? rnd.nextDouble() : 709.0 * rnd.nextDouble();
+        }
+        double a = -3.5;
+        double[] e = new double[d.length];
+        for (int i = 0; i < d.length; i++) {
+            e[i] = d[i] + a; // the reference below takes the same rounded difference (d[i] + a) - a
+        }
+        Float32Kernels.expShiftedInPlace(e, e.length, a);
+        double worst = 0;
+        for (int i = 0; i < d.length; i++) {
+            worst = Math.max(worst, relErr(e[i], DoubleDoubleMath.exp((d[i] + a) - a)));
+        }
+        assertTrue(worst < 0x1.6a09e667f3bcdp-37, "worst relative error " + worst);
+        double[] inf = {Double.POSITIVE_INFINITY, 800.0};
+        Float32Kernels.expShiftedInPlace(inf, 2, 0.0);
+        assertEquals(Double.POSITIVE_INFINITY, inf[0]);
+        assertEquals(Double.POSITIVE_INFINITY, inf[1]);
     }
 
     @Test
@@ -52,7 +77,7 @@ class Float32KernelsTest {
         double floor = expNeg(Float32Kernels.EXP_MIN_ARG);
         assertTrue(floor > 0 && floor < 0x1p-1021);
         assertEquals(floor, expNeg(Math.nextDown(Float32Kernels.EXP_MIN_ARG)));
-        assertTrue(Double.isNaN(expNeg(Double.NEGATIVE_INFINITY)), "-inf must reach the sums as NaN");
+        assertEquals(floor, expNeg(Double.NEGATIVE_INFINITY));
         assertTrue(Double.isNaN(expNeg(Double.NaN)));
     }
 
@@ -152,6 +177,26 @@ class Float32KernelsTest {
                 assertEquals((float) want, (float) fast[p]);
             }
         }
+    }
+
+    /** A -inf logit other than the target's is a term below 2^-1021: the same float loss as the general path. */
+    @Test
+    void softmaxCrossEntropyNegativeInfiniteLogitIsANegligibleTerm() {
+        float ninf = Float.NEGATIVE_INFINITY;
+        float[] x = {0f, ninf, 1f, 2f, ninf, ninf, ninf, -3f, ninf};
+        int[] shape = {3, 3};
+        int[] target = {2, 0, 1};
+        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
+                SoftmaxCrossEntropyOptions.defaults());
+        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
+        for (int p = 0; p < 3; p++) {
+            double want = exact.per[p].value();
+            assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want + 3 * 0x1p-1021, "position " + p);
+            assertEquals((float) want, (float) fast[p], "position " + p);
+        }
+        assertEquals((float) exact.reduce(Reduction.MEAN), LogitLosses.softmaxCrossEntropy(x, shape, target,
+                SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN));
     }
 
     @Test
