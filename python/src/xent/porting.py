@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dd
+from . import _extremes as ext
 from . import _numerics as nm
 from ._half import half_precision
 from ._validate import (MAX_RANK, check_enum, check_ignore_index, check_indices, check_rank, check_reduction,
@@ -114,6 +115,35 @@ def _kl_log_target(x, t, accurate):
     return np.where(t == -np.inf, np.where(np.isnan(x), np.nan, 0.0), val)
 
 
+def _kl_beyond_range(values, x, t, log_target):
+    """The exponent of each float64 kl_div term, recomputed in place as value * 2^-exp where finite inputs
+    give a term beyond 2^1000 (e^t (t - x) or t (log t - x) overflows though a sum or mean of it may
+    not). Both factors are carried as a mantissa and an exponent: t - x (or log t - x) formed at 2^-64
+    in double-double, e^t as e^t 2^-s in [1, 2) (or t itself); the product of the mantissas rounded once."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        redo = np.isfinite(x) & np.isfinite(t) & ~(np.abs(values) <= ext.RANGE)
+        if log_target:
+            redo &= t < 753.0  # e^t 2^-s computable
+    exps = np.zeros(values.shape, dtype=np.int64)
+    if not redo.any():
+        return exps
+    xr, tr = x[redo], t[redo]
+    down = -ext.HUGE_EXP
+    if log_target:
+        s = np.floor(tr / _dd._LN2_HI).astype(np.int64)
+        fh, fl = _dd.exp(tr, 0.0, -s)
+        dh, dl = nm.two_sum(np.ldexp(tr, down), np.ldexp(-xr, down))
+    else:
+        fh, s = np.frexp(tr)
+        fl = np.zeros_like(fh)
+        lh, ll = _log_dd(tr)
+        dh, dl = _dd.add(np.ldexp(lh, down), np.ldexp(ll, down), np.ldexp(-xr, down), np.zeros_like(xr))
+    _, e = np.frexp(dh)
+    values[redo] = _dd.to_float(*_dd.mul(fh, fl, np.ldexp(dh, -e), np.ldexp(dl, -e)))
+    exps[redo] = s + e - down
+    return exps
+
+
 @half_precision()
 def kl_div(input, target, *, reduction="mean", log_target=False):
     r"""PyTorch's KL divergence loss ``F.kl_div(input, target)`` with ``input`` = log q.
@@ -134,12 +164,16 @@ def kl_div(input, target, *, reduction="mean", log_target=False):
     out = out_dtype(x, t)
     accurate = out == np.float64
     xw, tw = x.astype(np.float64).reshape(-1), t.astype(np.float64).reshape(-1)  # 1-D: rank 0 too
-    values = (_kl_log_target if log_target else _kl_plain)(xw, tw, accurate).reshape(x.shape)
+    values = (_kl_log_target if log_target else _kl_plain)(xw, tw, accurate)
     if reduction == "none":
-        res = values.astype(out)
+        res = values.reshape(x.shape).astype(out)
         return res[()] if res.ndim == 0 else res
+    denominator = None
     if reduction == "batchmean":
-        if x.ndim == 0:  # PyTorch divides only when input.dim() != 0
-            return reduce(values, "sum", out)
-        return reduce(values, "mean", out, np.float64(x.shape[0]))
-    return reduce(values, reduction, out)
+        reduction = "sum" if x.ndim == 0 else "mean"  # PyTorch divides only when input.dim() != 0
+        denominator = None if x.ndim == 0 else np.float64(x.shape[0])
+    if accurate:
+        exps = _kl_beyond_range(values, xw, tw, log_target)
+        if exps.any():  # a term beyond float64's range inside a finite sum or mean: carried with an exponent
+            return ext.reduce_split(values, exps, reduction, out, denominator)
+    return reduce(values, reduction, out, denominator)
