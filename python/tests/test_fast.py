@@ -63,10 +63,17 @@ def test_bce_logits_blockwise_leaves_extremes_to_the_general_path(bce_data, dtyp
     z, y = (a.astype(dtype) for a in bce_data)
     compensated = dtype == np.float64
     assert _fast.bce_logits_sum(z, y, compensated) is not None
-    for bad in (700.0, -700.0, np.nan):  # beyond the kernel's |z| <= 600, or not a number
+    # float64: beyond the kernel's |z| <= 600; float32: infinite (e^-|z| = 0 beyond 745 is within the bound)
+    left = (700.0, -700.0, np.nan) if compensated else (np.inf, -np.inf, np.nan)
+    for bad in left:
         z[-1] = bad
-        assert _fast.bce_logits_sum(z, y, compensated) is None
+        assert _fast.bce_logits_sum(z, y, compensated) is None, bad
     assert np.isnan(xent.binary_cross_entropy_with_logits(z, y))
+    if not compensated:
+        z[-1], y[-1] = 1e30, 1  # taken: the term is e^-1e30, 0 in float64
+        kernel = _fast.bce_logits_sum(z, y, compensated)[0]
+        general = xent.binary_cross_entropy_with_logits(z, y, weight=np.ones(1, dtype), reduction="sum")
+        assert abs(np.float32(kernel) - general) <= np.spacing(general)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
