@@ -76,18 +76,18 @@ final class CertifiedBceWithLogits {
         ShiftedExp.terms(scratch, 0, n, 0.0, hi, lo, scratch);
         double kappa = kappaLow(n, zb, yb, hi, scratch);
         log1p(n, hi, lo);
-        double fSum = sum(hi, n);
+        double fSum = ChainSum.of(hi, n);
         mPairs(n, zb, yb);
         lPairs(n, zb, yb, hi, lo);
-        double plain = sum(zb, n);
+        double plain = ChainSum.of(zb, n);
         if (!(plain <= Double.MAX_VALUE)) {
             return null; // NaN (a non-finite z) or overflow
         }
         int e = Math.getExponent(plain * (1.0 + 0x1p-40)) + 1;
         double grid = Math.scalb(1.0, e - 51);
         gridSplit(n, Math.scalb(1.5, e + 1), zb, yb);
-        double high = sum(zb, n);
-        double rest = sum(yb, n);
+        double high = ChainSum.of(zb, n);
+        double rest = ChainSum.of(yb, n);
         DoubleDouble s = DoubleDouble.of(high).add(rest);
         double err = (LOG1P_REL_ERR * fSum + 0x1p-100 * plain + ((double) n * n + n) * U * grid + n * ShiftedExp.ABS_ERR)
                 * (1.0 + 0x1p-40);
@@ -108,7 +108,7 @@ final class CertifiedBceWithLogits {
         for (int i = 0; i < n; i++) {
             scratch[i] = Math.abs(z[i]) * Math.max(y[i], 0.5 * t[i]);
         }
-        return sum(scratch, n);
+        return ChainSum.of(scratch, n);
     }
 
     /** In place: t = th + tl becomes f = log1p(t) as a renormalised pair (step 2). */
@@ -193,32 +193,5 @@ final class CertifiedBceWithLogits {
             zb[i] = g;
             yb[i] += h - g;
         }
-    }
-
-    /** The sum of v[0 .. n) in eight chains. */
-    private static double sum(double[] v, int n) {
-        double s0 = 0.0;
-        double s1 = 0.0;
-        double s2 = 0.0;
-        double s3 = 0.0;
-        double s4 = 0.0;
-        double s5 = 0.0;
-        double s6 = 0.0;
-        double s7 = 0.0;
-        int i = 0;
-        for (; i + 7 < n; i += 8) {
-            s0 += v[i];
-            s1 += v[i + 1];
-            s2 += v[i + 2];
-            s3 += v[i + 3];
-            s4 += v[i + 4];
-            s5 += v[i + 5];
-            s6 += v[i + 6];
-            s7 += v[i + 7];
-        }
-        for (; i < n; i++) {
-            s0 += v[i];
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 }

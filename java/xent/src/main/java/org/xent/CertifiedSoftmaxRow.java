@@ -69,8 +69,8 @@ final class CertifiedSoftmaxRow {
         ShiftedExp.terms(hi, 0, c, a, hi, lo, scratch);
         double ey = hi[y] + lo[y];
         gridSplit();
-        double high = sum(hi);
-        double rest = sum(lo);
+        double high = ChainSum.of(hi, c);
+        double rest = ChainSum.of(lo, c);
         if (!Double.isFinite(rest)) {
             return null; // a logit NaN, or an intermediate beyond the double range
         }
@@ -107,33 +107,6 @@ final class CertifiedSoftmaxRow {
             hi[i] = g;
             lo[i] += e - g;
         }
-    }
-
-    /** The sum of v[0 .. c) in eight chains (any order: the class comment's bounds hold for every order). */
-    private double sum(double[] v) {
-        double s0 = 0.0;
-        double s1 = 0.0;
-        double s2 = 0.0;
-        double s3 = 0.0;
-        double s4 = 0.0;
-        double s5 = 0.0;
-        double s6 = 0.0;
-        double s7 = 0.0;
-        int i = 0;
-        for (; i + 7 < c; i += 8) {
-            s0 += v[i];
-            s1 += v[i + 1];
-            s2 += v[i + 2];
-            s3 += v[i + 3];
-            s4 += v[i + 4];
-            s5 += v[i + 5];
-            s6 += v[i + 6];
-            s7 += v[i + 7];
-        }
-        for (; i < c; i++) {
-            s0 += v[i];
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /** The largest of v[0 .. c), NaNs skipped (v[0] NaN: NaN); a scalar loop (C2 vectorizes no max reduction). */

@@ -156,7 +156,7 @@ final class Float32Kernels {
         }
         expShiftedInPlace(e, c, xy); // NaN for a NaN logit, +inf for +inf
         e[y] = 0.0;
-        double s = sum(e, c);
+        double s = ChainSum.of(e, c);
         if (s <= Double.MAX_VALUE || Double.isNaN(s)) {
             return StrictMath.log1p(s);
         }
@@ -170,10 +170,10 @@ final class Float32Kernels {
         boolean yIsMax = xy == a;
         if (yIsMax) {
             e[y] = 0.0;
-            return StrictMath.log1p(sum(e, c));
+            return StrictMath.log1p(ChainSum.of(e, c));
         }
         e[indexOf(x, off, stride, c, max)] = 0.0;
-        return StrictMath.log1p(sum(e, c)) + (a - xy);
+        return StrictMath.log1p(ChainSum.of(e, c)) + (a - xy);
     }
 
     /** The first j with x[off + j stride] == v. */
@@ -213,33 +213,6 @@ final class Float32Kernels {
             }
         }
         return max;
-    }
-
-    /** The sum of v[0..n) in eight partial sums (the additions of a single chain would wait for each other). */
-    private static double sum(double[] v, int n) {
-        double s0 = 0.0;
-        double s1 = 0.0;
-        double s2 = 0.0;
-        double s3 = 0.0;
-        double s4 = 0.0;
-        double s5 = 0.0;
-        double s6 = 0.0;
-        double s7 = 0.0;
-        int i = 0;
-        for (; i + 7 < n; i += 8) {
-            s0 += v[i];
-            s1 += v[i + 1];
-            s2 += v[i + 2];
-            s3 += v[i + 3];
-            s4 += v[i + 4];
-            s5 += v[i + 5];
-            s6 += v[i + 6];
-            s7 += v[i + 7];
-        }
-        for (; i < n; i++) {
-            s0 += v[i];
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /**
@@ -287,7 +260,7 @@ final class Float32Kernels {
         for (int start = 0; start < z.length; start += BLOCK) {
             int n = Math.min(BLOCK, z.length - start);
             bceWithLogits(z, y, start, n, l, zd, yd);
-            double s = sum(l, n); // a NaN (non-finite z) reaches the sum and is seen here
+            double s = ChainSum.of(l, n); // a NaN (non-finite z) reaches the sum and is seen here
             if (Double.isNaN(s)) {
                 return Double.NaN;
             }
