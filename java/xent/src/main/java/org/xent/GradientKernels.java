@@ -252,6 +252,10 @@ final class GradientKernels {
             }
             return;
         }
+        if (!log && r.status == Row.FINITE) {
+            softmaxRowVjp(r, v, out, off, stride);
+            return;
+        }
         // softmax: v_j - s = (v_j - r) - sum_i g_i (v_i - r) with r = v_k and the differences exact (TwoSum),
         // so that a constant v gives exactly 0 and a nearly constant one keeps its digits; g_i with its own
         // exponent, so that subnormal-range probabilities and results keep theirs
@@ -268,6 +272,32 @@ final class GradientKernels {
         for (int j = 0; j < n; j++) {
             ExtendedDouble res = log ? dv[j].add(g[j].mul(minusAcc)) : g[j].mul(dv[j].add(minusAcc));
             out[off + j * stride] = res.value();
+        }
+    }
+
+    /**
+     * softmax's VJP on a FINITE row with finite v, from the unnormalised weights w_i = e_i (softmax_i =
+     * w_i / D, D = 1 + s): out_j = w_j ((v_j - r) D - sum_i w_i (v_i - r)) / D^2 with r = v_k and the
+     * differences exact. No quotient comes before the subtraction, so exact data cancel exactly (equal
+     * logits and v = [1, 2, 3] give the exact 0 in the middle, not a residue of the rounded 1/3); w_i with
+     * its own exponent, as for {@link Row#probX}.
+     */
+    private static void softmaxRowVjp(Row r, double[] v, double[] out, int off, int stride) {
+        int n = r.n;
+        double ref = v[off + r.k * stride];
+        ExtendedDouble[] w = new ExtendedDouble[n];
+        ExtendedDouble[] dv = new ExtendedDouble[n];
+        ExtendedDouble acc = ExtendedDouble.ZERO;
+        for (int i = 0; i < n; i++) {
+            w[i] = r.weightX(i);
+            dv[i] = ExtendedDouble.of(DoubleDouble.of(v[off + i * stride]).add(-ref));
+            acc = acc.add(w[i].mul(dv[i]));
+        }
+        ExtendedDouble denominator = ExtendedDouble.of(r.onePlusS());
+        ExtendedDouble squared = denominator.mul(denominator);
+        ExtendedDouble minusAcc = acc.mul(ExtendedDouble.of(-1.0));
+        for (int j = 0; j < n; j++) {
+            out[off + j * stride] = w[j].mul(dv[j].mul(denominator).add(minusAcc)).div(squared).value();
         }
     }
 

@@ -365,11 +365,19 @@ final class Row {
         if (status != FINITE || !(d[i] < TINY_ARG) || d[i] == Double.NEGATIVE_INFINITY) {
             return ExtendedDouble.of(prob(i));
         }
-        ExtendedDouble e = DoubleDoubleMath.expX(d[i]);
-        if (dl[i] != 0.0) {
-            e = e.mul(ExtendedDouble.of(DoubleDouble.of(1.0).add(dl[i])));
+        return weightX(i).div(ExtendedDouble.of(onePlusS()));
+    }
+
+    /**
+     * softmax_i's numerator e_i = exp(d_i + dl_i) (softmax_i = e_i / (1 + s), e_k = 1), with its own
+     * exponent below {@link #TINY_ARG}, for a FINITE row.
+     */
+    ExtendedDouble weightX(int i) {
+        if (!(d[i] < TINY_ARG) || d[i] == Double.NEGATIVE_INFINITY) {
+            return e[i] == 0.0 ? ExtendedDouble.ZERO : ExtendedDouble.of(new DoubleDouble(e[i], el[i]));
         }
-        return e.div(ExtendedDouble.of(onePlusS()));
+        ExtendedDouble t = DoubleDoubleMath.expX(d[i]);
+        return dl[i] != 0.0 ? t.mul(ExtendedDouble.of(DoubleDouble.of(1.0).add(dl[i]))) : t;
     }
 
     /** 1 - softmax_k = s / (1 + s) at the argmax k, for a FINITE row. */

@@ -162,6 +162,15 @@ class UpstreamGradientTest {
 
     /** Special values (spec): a single +inf logit with finite v gives 0; a NaN logit a NaN row; NaN in v a NaN row. */
     @Test
+    void equalLogitsCancelExactly() {
+        // softmax = 1/3 each and v = [1, 2, 3]: the middle entry g (v_1 - sum g_i v_i) is exactly 0; with a
+        // rounded 1/3 before the subtraction it was a residue of 2e-33 (vector softmax_grad tcId 19)
+        double[] got = Gradients.softmaxGrad(new double[] {0.5, 0.5, 0.5}, new int[] {3}, 0, new double[] {1, 2, 3});
+        assertEquals(0.0, got[1]);
+        assertEquals(-got[0], got[2]);
+    }
+
+    @Test
     void vjpSpecialValues() {
         double[] x = {INF, 1, 2, NAN, 0, 0, 1, 2, 3};
         double[] v = {1, 2, 3, 1, 2, 3, 1, NAN, 3};
