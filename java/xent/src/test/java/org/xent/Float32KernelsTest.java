@@ -138,6 +138,29 @@ class Float32KernelsTest {
         }
     }
 
+    /** A float32 softmax CE call on [3, 3] logits with default options. */
+    private static SoftmaxCrossEntropyCall sceCall(float[] x, int[] target) {
+        return SoftmaxCrossEntropyCall.call(x, new int[] {3, 3}, target, null, SoftmaxCrossEntropyOptions.defaults());
+    }
+
+    /**
+     * The fast float32 path's per-position losses against the double-double path's: within 2^-30 relative
+     * plus {@code absolute}, and (with {@code sameFloat}) the same float once rounded. Returns the fast ones.
+     */
+    private static double[] assertFastMatchesExact(SoftmaxCrossEntropyCall g, double absolute, boolean sameFloat) {
+        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
+        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
+        for (int p = 0; p < fast.length; p++) {
+            double want = exact.per[p].value();
+            assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want + absolute,
+                    "position " + p + ": " + fast[p] + " vs " + want);
+            if (sameFloat) {
+                assertEquals((float) want, (float) fast[p], "position " + p);
+            }
+        }
+        return fast;
+    }
+
     /**
      * The target at a maximum: its own term is left out and s summed directly (s = S - 1 would lose a
      * loss near e^-30 entirely); a second maximum's term 1 stays in s; the target below the maximum.
@@ -145,16 +168,7 @@ class Float32KernelsTest {
     @Test
     void softmaxCrossEntropyTargetAtTheMaximumKeepsASmallLoss() {
         float[] x = {0f, -30f, -30f, 5f, 5f, -1f, 2f, 7f, -3f};
-        int[] shape = {3, 3};
-        int[] target = {0, 0, 0};
-        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
-                SoftmaxCrossEntropyOptions.defaults());
-        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
-        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
-        for (int p = 0; p < 3; p++) {
-            double want = exact.per[p].value();
-            assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want, "position " + p + ": " + fast[p] + " vs " + want);
-        }
+        double[] fast = assertFastMatchesExact(sceCall(x, new int[] {0, 0, 0}), 0.0, false);
         assertTrue(fast[0] > 1e-13 && fast[0] < 1e-12, "log1p(2 e^-30) = " + fast[0]);
     }
 
@@ -162,20 +176,9 @@ class Float32KernelsTest {
     @Test
     void softmaxCrossEntropyRowsBeyondTheExpRangeShiftByTheMaximum() {
         float[] x = {0f, 800f, -5f, 800f, 3e4f, 1f, -2e4f, 0.5f, 2e4f};
-        int[] shape = {3, 3};
         for (int y = 0; y < 3; y++) {
-            int[] target = {y, y, y};
-            SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
-                    SoftmaxCrossEntropyOptions.defaults());
-            double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
-            Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
-            for (int p = 0; p < 3; p++) {
-                double want = exact.per[p].value();
-                // terms below exp(-708) are taken as exp(-708): an absolute C 2^-1021 (class comment)
-                assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want + 3 * 0x1p-1021, "y = " + y + ", position "
-                        + p + ": " + fast[p] + " vs " + want);
-                assertEquals((float) want, (float) fast[p]);
-            }
+            // terms below exp(-708) are taken as exp(-708): an absolute C 2^-1021 (class comment)
+            assertFastMatchesExact(sceCall(x, new int[] {y, y, y}), 3 * 0x1p-1021, true);
         }
     }
 
@@ -184,19 +187,12 @@ class Float32KernelsTest {
     void softmaxCrossEntropyNegativeInfiniteLogitIsANegligibleTerm() {
         float ninf = Float.NEGATIVE_INFINITY;
         float[] x = {0f, ninf, 1f, 2f, ninf, ninf, ninf, -3f, ninf};
-        int[] shape = {3, 3};
         int[] target = {2, 0, 1};
-        SoftmaxCrossEntropyCall g = SoftmaxCrossEntropyCall.call(x, shape, target, null,
-                SoftmaxCrossEntropyOptions.defaults());
-        double[] fast = Float32Kernels.softmaxCrossEntropyIfFast(g);
-        Losses exact = LogitLossKernels.softmaxCrossEntropy(g);
-        for (int p = 0; p < 3; p++) {
-            double want = exact.per[p].value();
-            assertTrue(Math.abs(fast[p] - want) <= 0x1p-30 * want + 3 * 0x1p-1021, "position " + p);
-            assertEquals((float) want, (float) fast[p], "position " + p);
-        }
-        assertEquals((float) exact.reduce(Reduction.MEAN), LogitLosses.softmaxCrossEntropy(x, shape, target,
-                SoftmaxCrossEntropyOptions.defaults(), Reduction.MEAN));
+        SoftmaxCrossEntropyCall g = sceCall(x, target);
+        assertFastMatchesExact(g, 3 * 0x1p-1021, true);
+        assertEquals((float) LogitLossKernels.softmaxCrossEntropy(g).reduce(Reduction.MEAN),
+                LogitLosses.softmaxCrossEntropy(x, new int[] {3, 3}, target, SoftmaxCrossEntropyOptions.defaults(),
+                        Reduction.MEAN));
     }
 
     @Test
