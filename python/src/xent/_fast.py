@@ -234,6 +234,7 @@ class _UnshiftedSums:
     def __init__(self, rows):
         self.a, self.x_y = np.full(rows, np.nan), np.zeros(rows)
         self.n_hi, self.n_lo = np.zeros(rows), np.zeros(rows)
+        self.total = np.zeros(rows)  # float32 results: the row's whole sum S
         self.e_y, self.certified = np.ones(rows), np.zeros(rows, dtype=bool)
 
     def add_block(self, rows, xb, yb, e, h, compensated):
@@ -259,7 +260,7 @@ class _UnshiftedSums:
         np.copyto(e, xb)  # widened, then exp in place: faster than numpy's casting exp loop
         np.exp(e, out=e)
         e_y = self.e_y[rows] = e[idx, yb]
-        total = self.n_lo[rows] = e.sum(axis=1)  # n_lo holds the row's sum S here
+        total = self.total[rows] = e.sum(axis=1)
         numerator = self.n_hi[rows] = total - e_y
         again = numerator < _F32_MIN_S * total
         if again.any():
@@ -276,8 +277,8 @@ class _UnshiftedSums:
         negligible), e^(x_y) normal (x_y >= -700) and s below 2^1000; NaN elsewhere."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             s = self.n_hi / self.e_y
-        kept = self.certified & (self.x_y >= _UNSHIFTED_Y) & (self.n_lo >= _NARROW_MIN_SUM) & (s <= _NARROW_MAX_S)
-        kept &= np.isfinite(self.n_lo)
+        kept = self.certified & (self.x_y >= _UNSHIFTED_Y) & (self.total >= _NARROW_MIN_SUM) & (s <= _NARROW_MAX_S)
+        kept &= np.isfinite(self.total)
         return np.where(kept, np.log1p(s), np.nan)
 
     def _finish_float64(self):
